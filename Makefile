@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup demo test lint format dev bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: setup                      ## build the demo warehouse, every project partition, and the reports
+	$(BIN)/cohort demo
+
+test: setup                      ## the test suite (what CI runs)
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check cohort tests benchmarks
+	$(BIN)/ruff format --check cohort tests benchmarks
+
+format: setup
+	$(BIN)/ruff check --fix cohort tests benchmarks
+	$(BIN)/ruff format cohort tests benchmarks
+
+dev: setup                       ## the Dagster UI on http://127.0.0.1:3000
+	DAGSTER_HOME=$(CURDIR)/data/dagster $(BIN)/dagster dev -w workspace.yaml
+
+bench: setup                     ## speed and memory figures (scale 1.0 takes long; see README)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf data/warehouse data/secure data/exports data/releases data/reports data/quarantine data/dagster

@@ -1,0 +1,118 @@
+"""Coarsening: the classes that replace exact values in a delivery.
+
+Each rule is a small pure function that returns a DuckDB SQL expression, so the set work
+stays in SQL while the rule is written, named and tested once. Country classes are a
+lookup table (``install_lookups``) rather than a long CASE.
+"""
+
+from collections.abc import Sequence
+
+import duckdb
+
+from cohort.classifications import codes
+
+# --- countries into classes (the grouping Flemish labour-market statistics use: Arvastat
+# origin groups, with the large non-EU origin regions split out).
+COUNTRY_CLASS: dict[str, str] = {}
+for _c in codes.COUNTRIES:
+    if _c == "BE":
+        COUNTRY_CLASS[_c] = "Belgium"
+    elif _c in codes.NEIGHBOURS:
+        COUNTRY_CLASS[_c] = "Neighbouring country"
+    elif _c in codes.SOUTH_EU15:
+        COUNTRY_CLASS[_c] = "South EU-15"
+    elif _c in codes.EU15:
+        COUNTRY_CLASS[_c] = "Other EU-15"
+    elif _c in codes.EU_ACCESSION:
+        COUNTRY_CLASS[_c] = "EU-13"
+    elif _c in ("MA", "DZ", "TN"):
+        COUNTRY_CLASS[_c] = "Maghreb"
+    elif _c == "TR":
+        COUNTRY_CLASS[_c] = "Turkey"
+    elif _c in ("RU", "UA", "AL", "XK", "RS", "MK"):
+        COUNTRY_CLASS[_c] = "Other Europe"
+    elif _c in ("CD", "RW", "CM", "GN", "ER", "SO", "NG", "GH"):
+        COUNTRY_CLASS[_c] = "Sub-Saharan Africa"
+    elif _c in ("SY", "AF", "IQ", "IR", "PS"):
+        COUNTRY_CLASS[_c] = "Near and Middle East"
+    elif _c in ("IN", "CN", "PK", "TH", "PH"):
+        COUNTRY_CLASS[_c] = "Other Asia"
+    else:
+        COUNTRY_CLASS[_c] = "Americas and Oceania"
+COUNTRY_CLASSES: tuple[str, ...] = (
+    "Belgium", "Neighbouring country", "South EU-15", "Other EU-15", "EU-13", "Maghreb", "Turkey",
+    "Other Europe", "Sub-Saharan Africa", "Near and Middle East", "Other Asia", "Americas and Oceania", "Unknown",
+)
+# Europe in the sense of seed 002's "non-European origin": the EU-28, EFTA and the rest of geographic
+# Europe. Turkey counts as non-European here, as in Flemish integration statistics (Maghreb and Turkey).
+EUROPEAN: frozenset[str] = frozenset(
+    {c for c, k in COUNTRY_CLASS.items() if k in ("Belgium", "Neighbouring country", "South EU-15", "Other EU-15", "EU-13", "Other Europe")}
+    | {"CH", "NO", "IS", "LI"}
+)
+
+
+def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the temp lookup table ``country_class(country, class, european, eu15)`` in ``con``."""
+    rows = [(c, k, c in EUROPEAN, c in codes.EU15) for c, k in COUNTRY_CLASS.items()]
+    con.execute("CREATE OR REPLACE TEMP TABLE country_class (country VARCHAR, class VARCHAR, european BOOLEAN, eu15 BOOLEAN)")
+    con.executemany("INSERT INTO country_class VALUES (?, ?, ?, ?)", rows)
+
+
+def country_class_sql(col: str) -> str:
+    """SQL for the class of an ISO country column; needs :func:`install_lookups`. Unlisted codes are
+    classed by a conservative default (``Americas and Oceania`` is wrong for them, so ``Unknown``)."""
+    return f"coalesce((SELECT class FROM country_class cc WHERE cc.country = {col}), 'Unknown')"
+
+
+# --- numbers into classes
+def class_labels(breaks: Sequence[float], unit: str = "", open_top: bool = True) -> list[str]:
+    """Labels of the classes ``[b0, b1), [b1, b2), ...`` e.g. ``[15, 25, 35]`` -> ``15-24, 25-34, 35+``
+    for integers. The last break opens the top class when ``open_top``."""
+    labels = []
+    for lo, hi in zip(breaks, breaks[1:], strict=False):
+        labels.append(f"{_fmt(lo)}-{_fmt(hi - 1) if _is_int(lo, hi) else _fmt(hi)}{unit}")
+    if open_top:
+        labels.append(f"{_fmt(breaks[-1])}+{unit}")
+    return labels
+
+
+def _is_int(*xs: float) -> bool:
+    return all(float(x).is_integer() for x in xs)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def classes_sql(expr: str, breaks: Sequence[float], labels: Sequence[str] | None = None, below: str | None = None) -> str:
+    """SQL CASE that puts ``expr`` into the classes of :func:`class_labels` (null stays null).
+    Values below the first break get ``below`` (or null)."""
+    labels = list(labels or class_labels(breaks))
+    if len(labels) != len(breaks):
+        raise ValueError("one label per break (the last class is open at the top)")
+    parts = [f"WHEN ({expr}) IS NULL THEN NULL"]
+    parts.append(f"WHEN ({expr}) < {breaks[0]} THEN {_sql_str(below) if below else 'NULL'}")
+    for hi, label in zip(breaks[1:], labels, strict=False):
+        parts.append(f"WHEN ({expr}) < {hi} THEN {_sql_str(label)}")
+    parts.append(f"ELSE {_sql_str(labels[-1])}")
+    return "CASE " + " ".join(parts) + " END"
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+# --- dates into coarser dates (the deliberations: DWH dates as quarter + year, VDAB as month + year)
+def quarter_sql(date_expr: str) -> str:
+    """``YYYYQn`` text of a date (null stays null)."""
+    return f"CASE WHEN ({date_expr}) IS NULL THEN NULL ELSE strftime({date_expr}, '%Y') || 'Q' || quarter({date_expr}) END"
+
+
+def month_sql(date_expr: str) -> str:
+    """``YYYY-MM`` text of a date (null stays null)."""
+    return f"strftime({date_expr}, '%Y-%m')"
+
+
+def age_sql(birth_expr: str, on_expr: str) -> str:
+    """Age in completed years on a date."""
+    return f"date_diff('year', {birth_expr}, {on_expr}) - CASE WHEN strftime({on_expr}, '%m%d') < strftime({birth_expr}, '%m%d') THEN 1 ELSE 0 END"

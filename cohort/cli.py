@@ -1,0 +1,25 @@
+"""The ``cohort`` command line: what users do outside the Dagster UI.
+
+Each domain adds its commands by exposing ``commands: list[click.Command]`` in a module
+listed in ``COMMAND_MODULES``.
+"""
+
+import importlib
+
+import click
+
+COMMAND_MODULES = [
+    "cohort.warehouse.cli",
+    "cohort.ops.cli",
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cohort")
+def main() -> None:
+    """Build the research deliveries of the data warehouse: warehouse, projects, exports, releases."""
+
+
+for _name in COMMAND_MODULES:
+    for _command in importlib.import_module(_name).commands:
+        main.add_command(_command)

@@ -1,0 +1,1 @@
+"""Pseudonymisation, coarsening guards, export scanning and disclosure control."""

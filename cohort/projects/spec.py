@@ -1,0 +1,231 @@
+"""The project spec: a deliberation declared once, in a versioned YAML file in the package.
+
+A spec says who receives what: the deliberation (number, date, recipient), the population,
+the years, the sample design, every authorised variable (its source, its coarsening, its
+kind and the paragraph of the deliberation that authorises it), the output tables and
+their columns, the disclosure rules and the retention date. Assets are generated from it,
+the data dictionary is generated from it, and the pipeline refuses any column that it does
+not authorise (DESIGN.md decision 5).
+
+Variable kinds tell the export scanner what a column may hold:
+``pseudonym`` (a project sequence number), ``year``, ``quarter`` (``YYYYQn`` text or year +
+quarter), ``month`` (``YYYY-MM``), ``class`` (one of ``classes``), ``code`` (a code of a
+code list), ``flag`` (boolean), ``count`` (a small integer count), ``number`` (a measure
+the deliberation allows as such, e.g. an FTE), ``weight`` (a design weight), ``marker``
+(a status marker such as "not yet observed").
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KINDS = frozenset(
+    {"pseudonym", "year", "quarter", "month", "class", "code", "flag", "count", "number", "weight", "marker"}
+)
+
+
+class SpecError(ValueError):
+    """The spec file itself is malformed."""
+
+
+class UnauthorisedColumnError(RuntimeError):
+    """A table was about to carry a column the deliberation does not authorise."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One authorised variable."""
+
+    name: str
+    kind: str
+    source: str
+    paragraph: str
+    description: str
+    coarsening: str = ""
+    classes: tuple[str, ...] = ()
+    dutch: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SpecError(f"variable {self.name}: unknown kind {self.kind!r} (one of {sorted(KINDS)})")
+        if self.kind == "class" and not self.classes:
+            raise SpecError(f"variable {self.name}: kind 'class' needs its classes")
+
+
+@dataclass(frozen=True)
+class OutputTable:
+    """One output table: its grain, its columns (all must be authorised variables), and where it goes."""
+
+    name: str
+    description: str
+    columns: tuple[str, ...]
+    area: str = "exports"  # "exports" (leaves to the recipient) or "secure" (stays in the secure area)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """A deliberation, as the pipeline reads it."""
+
+    id: str
+    version: int
+    deliberation: dict[str, Any]
+    recipient: str
+    kind: str  # "pseudonymised" or "anonymous"
+    first_year: int
+    last_year: int
+    retention_date: date
+    population: str
+    variables: dict[str, Variable]
+    tables: dict[str, OutputTable]
+    sample: dict[str, Any] = field(default_factory=dict)
+    disclosure: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.last_year + 1))
+
+    @property
+    def title(self) -> str:
+        return f"{self.deliberation.get('number', self.id)}: {self.deliberation.get('title', '')}".strip(": ")
+
+    def table(self, name: str) -> OutputTable:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise UnauthorisedColumnError(f"project {self.id}: table {name!r} is not declared in the spec") from None
+
+    def check_columns(self, table: str, columns: list[str] | tuple[str, ...]) -> None:
+        """Refuse a column that is not authorised for ``table``, naming every such column."""
+        declared = set(self.table(table).columns)
+        extra = [c for c in columns if c not in declared]
+        if extra:
+            raise UnauthorisedColumnError(
+                f"project {self.id} (deliberation {self.deliberation.get('number', '?')}), table {table}: "
+                f"column(s) {', '.join(extra)} not authorised by the spec"
+            )
+
+    def column_kinds(self, table: str) -> dict[str, str]:
+        """Kind of each column of ``table`` (for the export scanner)."""
+        return {c: self.variables[c].kind for c in self.table(table).columns}
+
+    def column_classes(self, table: str) -> dict[str, tuple[str, ...]]:
+        """Declared classes of the class columns of ``table``."""
+        return {c: self.variables[c].classes for c in self.table(table).columns if self.variables[c].kind == "class"}
+
+
+def _variable(raw: dict[str, Any]) -> Variable:
+    try:
+        return Variable(
+            name=raw["name"],
+            kind=raw["kind"],
+            source=str(raw.get("source", "")),
+            paragraph=str(raw["paragraph"]),
+            description=str(raw.get("description", "")),
+            coarsening=str(raw.get("coarsening", "")),
+            classes=tuple(str(c) for c in raw.get("classes", ())),
+            dutch=str(raw.get("dutch", "")),
+        )
+    except KeyError as missing:
+        raise SpecError(f"variable {raw.get('name', '?')}: missing field {missing}") from None
+
+
+def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
+    """Build a :class:`ProjectSpec` from parsed YAML, checking that every table column is a variable."""
+    variables = {v.name: v for v in map(_variable, raw.get("variables", []))}
+    if len(variables) != len(raw.get("variables", [])):
+        raise SpecError(f"spec {raw.get('id')}: duplicated variable names")
+    tables = {}
+    for t in raw.get("tables", []):
+        known = {"name", "description", "columns", "area"}
+        table = OutputTable(
+            name=t["name"],
+            description=str(t.get("description", "")),
+            columns=tuple(t.get("columns", ())),
+            area=t.get("area", "exports"),
+            extra={k: v for k, v in t.items() if k not in known},
+        )
+        undeclared = [c for c in table.columns if c not in variables]
+        if undeclared:
+            raise SpecError(f"spec {raw.get('id')}, table {table.name}: columns without a variable: {undeclared}")
+        tables[table.name] = table
+    known_top = {"id", "version", "deliberation", "recipient", "kind", "years", "retention_date", "population",
+                 "variables", "tables", "sample", "disclosure"}
+    retention = raw["retention_date"]
+    return ProjectSpec(
+        id=raw["id"],
+        version=int(raw.get("version", 1)),
+        deliberation=dict(raw.get("deliberation", {})),
+        recipient=str(raw.get("recipient", "")),
+        kind=raw.get("kind", "pseudonymised"),
+        first_year=int(raw["years"]["first"]),
+        last_year=int(raw["years"]["last"]),
+        retention_date=retention if isinstance(retention, date) else date.fromisoformat(str(retention)),
+        population=str(raw.get("population", "")),
+        variables=variables,
+        tables=tables,
+        sample=dict(raw.get("sample", {}) or {}),
+        disclosure=dict(raw.get("disclosure", {}) or {}),
+        extra={k: v for k, v in raw.items() if k not in known_top},
+        path=path,
+    )
+
+
+def load_spec_file(path: Path) -> ProjectSpec:
+    with open(path) as fh:
+        return parse_spec(yaml.safe_load(fh), path)
+
+
+@cache
+def load_spec(project_package: str) -> ProjectSpec:
+    """The spec shipped in ``cohort/projects/<project_package>/spec.yaml``."""
+    ref = resources.files(f"cohort.projects.{project_package}").joinpath("spec.yaml")
+    with resources.as_file(ref) as path:
+        return load_spec_file(Path(path))
+
+
+def data_dictionary(spec: ProjectSpec) -> tuple[str, dict[str, Any]]:
+    """The data dictionary of a project as (Markdown, JSON-able dict): every table, every variable,
+    its classes, its source, its coarsening and the paragraph that authorises it."""
+    doc: dict[str, Any] = {
+        "project": spec.id,
+        "spec_version": spec.version,
+        "deliberation": {k: str(v) for k, v in spec.deliberation.items()},
+        "recipient": spec.recipient,
+        "years": [spec.first_year, spec.last_year],
+        "retention_date": spec.retention_date.isoformat(),
+        "population": spec.population,
+        "tables": [],
+    }
+    lines = [
+        f"# Data dictionary: {spec.title}",
+        "",
+        f"- Recipient: {spec.recipient}",
+        f"- Years: {spec.first_year}-{spec.last_year}; retention until {spec.retention_date.isoformat()}",
+        f"- Population: {spec.population}",
+        f"- Spec version: {spec.version}",
+        "",
+    ]
+    for table in spec.tables.values():
+        lines += [f"## {table.name}", "", table.description, "",
+                  "| variable | kind | description | classes / coarsening | source | authorised by |",
+                  "|---|---|---|---|---|---|"]
+        cols = []
+        for name in table.columns:
+            v = spec.variables[name]
+            classes = ", ".join(v.classes) if v.classes else v.coarsening
+            desc = v.description + (f" (*{v.dutch}*)" if v.dutch else "")
+            lines.append(f"| `{v.name}` | {v.kind} | {desc} | {classes} | {v.source} | {v.paragraph} |")
+            cols.append({"name": v.name, "kind": v.kind, "description": v.description, "dutch": v.dutch,
+                         "classes": list(v.classes), "coarsening": v.coarsening, "source": v.source,
+                         "paragraph": v.paragraph})
+        lines.append("")
+        doc["tables"].append({"name": table.name, "description": table.description, "area": table.area, "columns": cols})
+    return "\n".join(lines), doc

@@ -1,0 +1,1 @@
+"""The source contract: the identified raw tables of the data warehouse and how they are checked."""

@@ -1,0 +1,103 @@
+"""Reading and writing the Parquet lake.
+
+A table lives in ``<area>/<table>/`` as one ``data.parquet`` or as hive partitions
+``year=YYYY/data.parquet``. Every write goes to a temporary file in the same folder and is
+renamed into place (``os.replace`` is atomic on POSIX), so a crashed step never leaves half a
+year and several years can be written by parallel processes without a database lock
+(DESIGN.md decision 2). Queries run in an in-process DuckDB connection per step.
+"""
+
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
+
+
+def table_dir(area: Path, table: str) -> Path:
+    return area / table
+
+
+def partition_file(area: Path, table: str, year: int | None = None) -> Path:
+    """The file of one table partition (``year=None`` for an unpartitioned table)."""
+    base = table_dir(area, table)
+    return (base / f"year={year}" / "data.parquet") if year is not None else base / "data.parquet"
+
+
+def table_glob(area: Path, table: str) -> str:
+    """A glob that reads every partition of a table, partitioned or not."""
+    base = table_dir(area, table)
+    if any(base.glob("year=*")):
+        return str(base / "year=*" / "*.parquet")
+    return str(base / "*.parquet")
+
+
+def _tmp_beside(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+
+
+def _finish(tmp: Path, path: Path) -> Path:
+    # fsync before the rename so that a power loss cannot leave a renamed but empty file.
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def write_query(con: duckdb.DuckDBPyConnection, sql: str, path: Path, params: list | None = None) -> Path:
+    """Write the result of ``sql`` to ``path`` atomically. Order rows in ``sql`` for stable bytes."""
+    tmp = _tmp_beside(path)
+    try:
+        con.execute(f"COPY ({sql}) TO '{tmp}' ({PARQUET_OPTIONS})", params or [])
+        return _finish(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_frame(df: pl.DataFrame, path: Path) -> Path:
+    """Write a Polars frame to ``path`` atomically."""
+    tmp = _tmp_beside(path)
+    try:
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+        return _finish(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def connect(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory DuckDB connection, sized from ``COHORT_DUCKDB_THREADS`` / ``COHORT_DUCKDB_MEMORY``."""
+    con = duckdb.connect(":memory:")
+    threads = threads or int(os.environ.get("COHORT_DUCKDB_THREADS", "0") or 0)
+    if threads:
+        con.execute(f"SET threads = {threads}")
+    memory_limit = memory_limit or os.environ.get("COHORT_DUCKDB_MEMORY")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def register_tables(con: duckdb.DuckDBPyConnection, area: Path, tables: Iterable[str] | None = None) -> list[str]:
+    """Create one view per table folder found under ``area``. Partitioned files carry their own
+    ``year`` column, so a file read on its own says what it holds; the folder name is not parsed."""
+    names = []
+    if not area.exists():
+        return names
+    wanted = set(tables) if tables is not None else None
+    for sub in sorted(p for p in area.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        if wanted is not None and sub.name not in wanted:
+            continue
+        if not any(sub.rglob("*.parquet")):
+            continue
+        glob = table_glob(area, sub.name)
+        con.execute(
+            f"CREATE OR REPLACE VIEW {sub.name} AS SELECT * FROM read_parquet('{glob}', "
+            "hive_partitioning = false, union_by_name = true)"
+        )
+        names.append(sub.name)
+    return names

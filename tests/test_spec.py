@@ -1,0 +1,66 @@
+"""The spec mechanism: a deliberation declared once; unauthorised columns are refused by name."""
+
+from datetime import date
+
+import pytest
+
+from cohort.projects.spec import SpecError, UnauthorisedColumnError, data_dictionary, parse_spec
+
+RAW = {
+    "id": "toy",
+    "version": 2,
+    "deliberation": {"number": "99/001", "date": "2020-01-01", "title": "A toy"},
+    "recipient": "A university",
+    "kind": "pseudonymised",
+    "years": {"first": 2020, "last": 2022},
+    "retention_date": "2030-12-31",
+    "population": "Everyone",
+    "variables": [
+        {"name": "person_id", "kind": "pseudonym", "source": "person.insz", "paragraph": "§3", "description": "Sequence number", "dutch": "volgnummer"},
+        {"name": "age_class", "kind": "class", "source": "person.birth_date", "paragraph": "§3", "description": "Age",
+         "classes": ["15-24", "25-64"]},
+        {"name": "year", "kind": "year", "source": "-", "paragraph": "§4", "description": "Year"},
+    ],
+    "tables": [{"name": "persons", "description": "One row per person and year", "columns": ["person_id", "year", "age_class"], "grain": "person-year"}],
+    "mobility": {"carried": ["age_class"]},
+}
+
+
+def test_parse_and_query() -> None:
+    spec = parse_spec(RAW)
+    assert spec.years == [2020, 2021, 2022]
+    assert spec.retention_date == date(2030, 12, 31)
+    assert spec.column_kinds("persons") == {"person_id": "pseudonym", "year": "year", "age_class": "class"}
+    assert spec.column_classes("persons") == {"age_class": ("15-24", "25-64")}
+    assert spec.extra == {"mobility": {"carried": ["age_class"]}}
+    assert spec.table("persons").extra == {"grain": "person-year"}
+
+
+def test_unauthorised_columns_are_named() -> None:
+    spec = parse_spec(RAW)
+    spec.check_columns("persons", ["person_id", "year"])
+    with pytest.raises(UnauthorisedColumnError, match="insz, birth_date"):
+        spec.check_columns("persons", ["person_id", "insz", "birth_date"])
+    with pytest.raises(UnauthorisedColumnError, match="not declared"):
+        spec.check_columns("households", ["person_id"])
+
+
+def test_malformed_specs_are_refused() -> None:
+    bad_table = {**RAW, "tables": [{"name": "t", "columns": ["person_id", "wage"]}]}
+    with pytest.raises(SpecError, match="wage"):
+        parse_spec(bad_table)
+    bad_kind = {**RAW, "variables": [{**RAW["variables"][0], "kind": "exact_amount"}]}
+    with pytest.raises(SpecError, match="unknown kind"):
+        parse_spec(bad_kind)
+    no_classes = {**RAW, "variables": [{**RAW["variables"][1], "classes": []}]}
+    with pytest.raises(SpecError, match="needs its classes"):
+        parse_spec(no_classes)
+
+
+def test_data_dictionary_lists_every_variable_with_its_paragraph() -> None:
+    md, doc = data_dictionary(parse_spec(RAW))
+    assert "| `age_class` | class | Age | 15-24, 25-64 | person.birth_date | §3 |" in md
+    assert "*volgnummer*" in md
+    cols = doc["tables"][0]["columns"]
+    assert [c["name"] for c in cols] == ["person_id", "year", "age_class"]
+    assert doc["retention_date"] == "2030-12-31"
