@@ -1,0 +1,1816 @@
+"""Demography of the synthetic warehouse: a seeded, vectorised microsimulation of the population
+of Belgium from 1 January ``first_year`` to 31 December ``last_year`` (National Register part).
+
+What is modelled (all with NumPy arrays over persons and Polars joins; no per-person loops):
+
+* **Base population** on 1 January of ``first_year``: region totals of the published series
+  (domain-facts 3.1), an age pyramid built from the sizes of the Belgian birth cohorts, their
+  survival and a migration surplus at working ages; municipalities (real NIS codes, a few per
+  arrondissement, the rest of an arrondissement pooled under one of its codes); origin
+  (ancestral country and generation) so that the Flemish and the Statbel origin cascades
+  (domain-facts 3.4) give the published shares, with local colour (Limburg's Italian and Turkish
+  communities, Moroccans in Antwerp and Brussels, the Dutch along the northern border, Germans in
+  the east cantons ...). Couples are paired within municipality and origin by age; children
+  are matched to a resident mother of plausible age (at least 16 years older); parents who are
+  not resident (dead before the window, or abroad) and the grandparents of everyone born after
+  1950 exist as ``person`` rows. Part of the immigrants have unknown parents (null).
+* **Each year**: deaths (Gompertz-Makeham rates by sex, calibrated each year to the published
+  life expectancy, with regional differences), births to resident mothers (age-specific
+  fertility; the father is the mother's partner), unions, marriages, separations, children
+  leaving home at a latent age, moves of whole households between municipalities (with the
+  suburbanisation out of Brussels), entries into collective homes, emigration of households
+  and returns, naturalisation, asylum seekers in the waiting register and their recognition, and
+  immigration by origin (EU enlargement, Syria 2015, Ukraine 2022 ...). Immigration is the
+  balancing flow: the number of immigrants into each region is set so that the region's legal
+  population (population + foreigners register) follows the published series.
+* **Households on 1 January** are derived from the links (partner in the same municipality,
+  children below their leave-home age living with their mother, else their father) and produced
+  year by year by :meth:`Demography.household_years` so that scale 1.0 fits in memory.
+* **BIS persons**: frontier workers and other non-residents known to social security (residence
+  abroad, ``is_bis``, month + 40 in the number), never in a household.
+
+``persons_extra`` (one row per ``person`` row, internal to the generator, handed to the labour
+simulation):
+
+================== ========== =================================================================
+column             dtype      meaning
+================== ========== =================================================================
+insz               String     the person
+origin_group       String     BE, EU_SOUTH (IT ES PT GR), EU_OTHER (other EU-28 incl. GB), NON_EU:
+                              the Flemish-definition origin country (father's first nationality if
+                              not Belgian, else mother's, else own first / current) grouped
+origin_country     String     that origin country (ISO alpha-2; BE for Belgian origin)
+generation         Int8       0 Belgian origin, 1 born abroad (migrant), 2 born in Belgium to a
+                              migrant parent, 3 grandchild of a migrant (Belgian by both cascades)
+education_level    String     final attained ISCED level (codes.EDUCATION_LEVEL), drawn by birth
+                              cohort, sex and origin; children get the level they will attain
+education_domain   String     ISCED-F broad field (codes.EDUCATION_DOMAIN), "00" for levels 1-2
+education_year     Int16      calendar year the final level is (or will be) attained
+work_propensity    Float64    latent attachment to paid work, about N(0, 1), higher with education
+health_risk        Float64    latent risk of incapacity / invalidity, about N(0, 1)
+arrival_date       Date       date of the (last) immigration; null for persons born in Belgium
+ever_resident      Boolean    has a Belgian residence spell inside the simulated window
+================== ========== =================================================================
+"""
+
+from collections.abc import Iterator
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from cohort.classifications import codes
+from cohort.warehouse.model import Demography
+
+GENERATOR_VERSION = "demography-1"
+
+EPOCH = date(1970, 1, 1).toordinal()
+NO_DATE = np.int32(2**31 - 1)  # "never" (alive, no union end, ...)
+YEAR_DAYS = 365.2425
+
+
+def _d(y: int, m: int = 1, d: int = 1) -> int:
+    return date(y, m, d).toordinal() - EPOCH
+
+
+# ---------------------------------------------------------------------------------- geography
+# (NIS code, name, population in 2005 in thousands, diversity index, origin profile)
+MUNICIPALITIES: list[tuple[str, str, float, float, str]] = [
+    # Antwerpen
+    ("11002", "Antwerpen", 457, 2.5, "ANT"), ("11040", "Schoten (rest of arr. Antwerpen)", 480, 0.8, "FL"),
+    ("12025", "Mechelen", 78, 1.6, "ANT"), ("12021", "Lier (rest of arr. Mechelen)", 232, 0.6, "FL"),
+    ("13040", "Turnhout", 39, 1.1, "FL_NL"), ("13008", "Geel (rest of arr. Turnhout)", 385, 0.8, "FL_NL"),
+    # Vlaams-Brabant
+    ("23088", "Vilvoorde", 37, 1.6, "FL"), ("23027", "Halle (rest of arr. Halle-Vilvoorde)", 533, 0.9, "FL"),
+    ("24062", "Leuven", 90, 1.4, "FL"), ("24001", "Aarschot (rest of arr. Leuven)", 370, 0.55, "FL"),
+    # West-Vlaanderen
+    ("31005", "Brugge", 117, 0.6, "FL"), ("31003", "Beernem (rest of arr. Brugge)", 157, 0.4, "FL"),
+    ("32003", "Diksmuide", 49, 0.3, "FL"), ("33011", "Ieper", 105, 0.4, "FL_FR"),
+    ("34022", "Kortrijk", 74, 0.8, "FL_FR"), ("34027", "Menen (rest of arr. Kortrijk)", 205, 0.6, "FL_FR"),
+    ("35013", "Oostende", 69, 1.0, "FL"), ("35029", "Bredene (rest of arr. Oostende)", 77, 0.5, "FL"),
+    ("36015", "Roeselare", 56, 0.5, "FL"), ("36008", "Izegem (rest of arr. Roeselare)", 86, 0.35, "FL"),
+    ("37015", "Tielt", 89, 0.35, "FL"), ("38025", "Veurne", 58, 0.5, "FL_FR"),
+    # Oost-Vlaanderen
+    ("41002", "Aalst", 77, 0.8, "FL"), ("41081", "Zottegem (rest of arr. Aalst)", 190, 0.4, "FL"),
+    ("42006", "Dendermonde", 43, 0.6, "FL"), ("42025", "Wetteren (rest of arr. Dendermonde)", 147, 0.5, "FL"),
+    ("43005", "Eeklo", 79, 0.5, "FL_NL"), ("44021", "Gent", 233, 1.9, "GENT"),
+    ("44019", "Evergem (rest of arr. Gent)", 270, 0.6, "FL"), ("45035", "Oudenaarde", 117, 0.4, "FL"),
+    ("46021", "Sint-Niklaas", 70, 1.2, "FL"), ("46003", "Beveren (rest of arr. Sint-Niklaas)", 154, 0.6, "FL_NL"),
+    # Limburg
+    ("71022", "Hasselt", 70, 0.9, "LIM"), ("71016", "Genk", 63, 3.4, "LIM"),
+    ("71004", "Beringen (rest of arr. Hasselt)", 265, 1.3, "LIM"), ("72021", "Maaseik (arr. Maaseik)", 219, 1.3, "LIM"),
+    ("73083", "Tongeren", 29, 0.9, "LIM"), ("73107", "Maasmechelen", 36, 3.0, "LIM"),
+    ("73006", "Bilzen (rest of arr. Tongeren)", 123, 0.9, "LIM"),
+    # Brussels-Capital
+    ("21004", "Brussel", 140, 1.1, "BXL"), ("21015", "Schaerbeek", 112, 1.2, "BXL_MA"),
+    ("21001", "Anderlecht", 98, 1.1, "BXL_MA"), ("21012", "Sint-Jans-Molenbeek", 79, 1.25, "BXL_MA"),
+    ("21009", "Elsene / Ixelles", 77, 1.15, "BXL_EU"), ("21016", "Ukkel / Uccle", 76, 0.85, "BXL_EU"),
+    ("21002", "Oudergem (rest of Brussels)", 425, 0.9, "BXL"),
+    # Wallonia
+    ("25072", "Nivelles", 25, 0.8, "WAL"), ("25112", "Wavre", 32, 0.8, "WAL"),
+    ("25121", "Ottignies (rest of arr. Nivelles)", 303, 0.8, "WAL"),
+    ("51004", "Ath", 80, 0.6, "WAL"), ("52011", "Charleroi", 201, 1.5, "WAL_IT"),
+    ("52012", "Châtelet (rest of arr. Charleroi)", 220, 1.1, "WAL_IT"), ("53053", "Mons", 91, 1.1, "WAL_IT"),
+    ("53020", "Dour (rest of arr. Mons)", 159, 1.0, "WAL_IT"), ("55022", "La Louvière", 77, 1.5, "WAL_IT"),
+    ("55040", "Soignies (rest of arr. Soignies)", 106, 1.0, "WAL"), ("56078", "Thuin", 147, 0.8, "WAL"),
+    ("57081", "Tournai", 67, 0.8, "WAL"), ("57018", "Estaimpuis (rest of arr. Tournai, with Mouscron)", 152, 0.8, "WAL"),
+    ("61031", "Huy", 102, 0.7, "WAL"), ("62063", "Liège", 186, 1.6, "WAL_IT"), ("62096", "Seraing", 61, 1.8, "WAL_IT"),
+    ("62093", "Saint-Nicolas (rest of arr. Liège)", 345, 1.0, "WAL_IT"), ("63079", "Verviers", 53, 1.3, "WAL"),
+    ("63023", "Eupen", 18, 1.2, "EAST"), ("63040", "Herve (rest of arr. Verviers)", 203, 0.9, "EAST"),
+    ("64074", "Waremme", 71, 0.6, "WAL"), ("81001", "Arlon", 56, 1.0, "LUX"), ("82003", "Bastogne", 43, 0.5, "LUX"),
+    ("83034", "Marche-en-Famenne", 53, 0.6, "WAL"), ("84043", "Neufchâteau", 58, 0.4, "LUX"),
+    ("85045", "Virton", 51, 0.6, "LUX"), ("91034", "Dinant", 101, 0.5, "WAL"), ("92094", "Namur", 107, 0.9, "WAL"),
+    ("92142", "Gembloux (rest of arr. Namur)", 180, 0.6, "WAL"), ("93056", "Philippeville", 63, 0.5, "WAL"),
+]
+REGION_CODES = ("02000", "04000", "03000")  # index 0 Flanders, 1 Brussels, 2 Wallonia
+FL, BXL, WAL = 0, 1, 2
+
+MUNI_NIS = np.array([m[0] for m in MUNICIPALITIES])
+MUNI_REGION = np.array([REGION_CODES.index(codes.region_of_nis(m[0])) for m in MUNICIPALITIES], dtype=np.int8)
+MUNI_PROVINCE = np.array([list(codes.PROVINCES).index(codes.province_of_nis(m[0])) for m in MUNICIPALITIES], dtype=np.int8)
+MUNI_WEIGHT = np.array([m[2] for m in MUNICIPALITIES], dtype=float)
+MUNI_DIVERSITY = np.array([m[3] for m in MUNICIPALITIES], dtype=float)
+N_MUNI = len(MUNICIPALITIES)
+
+# Legal population on 1 January (population + foreigners register), domain-facts 3.1; the years
+# in between are interpolated, 2026-2027 extrapolated from the 2024-2025 growth.
+_POP_ANCHORS = {
+    FL: {2005: 6_043_161, 2008: 6_161_600, 2015: 6_444_127, 2016: 6_477_804, 2019: 6_589_069,
+         2020: 6_629_143, 2023: 6_774_807, 2024: 6_821_770, 2025: 6_864_766, 2028: 6_993_000},
+    BXL: {2005: 1_006_749, 2008: 1_048_491, 2015: 1_175_173, 2016: 1_187_890, 2020: 1_218_255,
+          2025: 1_255_795, 2028: 1_268_000},
+    WAL: {2005: 3_395_942, 2008: 3_456_775, 2015: 3_589_744, 2016: 3_602_216, 2020: 3_645_243,
+          2025: 3_704_990, 2028: 3_730_000},
+}
+
+
+def population_target(region: int, year: int) -> float:
+    """Legal population of a region (0 Flanders, 1 Brussels, 2 Wallonia) on 1 January of ``year``."""
+    anchors = _POP_ANCHORS[region]
+    ys = sorted(anchors)
+    return float(np.interp(year, ys, [anchors[y] for y in ys]))
+
+
+# ---------------------------------------------------------------------------------- countries
+COUNTRIES = list(codes.COUNTRIES)
+CI = {c: i for i, c in enumerate(COUNTRIES)}
+BE = CI["BE"]
+_EU28 = set(codes.EU_ACCESSION)
+_IS_EU28 = np.array([c in _EU28 and c != "BE" for c in COUNTRIES])
+_IS_SOUTH = np.array([c in codes.SOUTH_EU15 for c in COUNTRIES])
+_IS_NEIGHBOUR = np.array([c in codes.NEIGHBOURS or c == "GB" for c in COUNTRIES])
+_ASYLUM = ("SY", "AF", "IQ", "ER", "SO", "PS", "GN", "IR", "CD", "RU", "AL", "XK", "UA")
+
+# Foreign-origin stock of 2005 by origin profile (relative weights). The tail is shared.
+_TAIL = {"RU": 1.5, "CD": 1.5, "DZ": 1.0, "TN": 0.5, "RS": 1.0, "AL": 0.4, "XK": 0.5, "IN": 0.6, "CN": 0.7,
+         "PK": 0.5, "US": 0.7, "BR": 0.6, "PH": 0.5, "TH": 0.6, "AF": 0.4, "IQ": 0.4, "IR": 0.5, "RW": 0.4,
+         "CM": 0.4, "GN": 0.3, "SO": 0.2, "ER": 0.1, "NG": 0.4, "GH": 0.5, "RO": 0.6, "BG": 0.4, "SK": 0.3,
+         "HU": 0.3, "CZ": 0.2, "AT": 0.3, "SE": 0.3, "DK": 0.2, "FI": 0.2, "IE": 0.2, "UA": 0.3, "MK": 0.3,
+         "SY": 0.2, "PS": 0.1, "LT": 0.1, "LV": 0.1, "EE": 0.05, "SI": 0.05, "HR": 0.1, "CY": 0.02, "MT": 0.02,
+         "LU": 0.1, "GB": 1.5, "ES": 1.5, "PT": 1.0, "GR": 0.6, "PL": 2.0, "FR": 3.0, "DE": 2.5, "IT": 4.0,
+         "NL": 4.0, "MA": 9.0, "TR": 7.0}
+_PROFILES: dict[str, dict[str, float]] = {
+    "FL": {"NL": 16, "MA": 12, "TR": 9, "IT": 4, "FR": 4, "DE": 2, "PL": 2, "RU": 4, "CD": 3, "AF": 2,
+           "IQ": 1.5, "IN": 1.5, "CN": 1, "SY": 1, "RS": 1, "XK": 1, "AL": 1, "PH": 1, "TH": 1},
+    "FL_NL": {"NL": 30, "MA": 8, "TR": 7, "DE": 3},
+    "FL_FR": {"FR": 30, "NL": 10, "MA": 6, "TR": 4},
+    "ANT": {"MA": 28, "TR": 8, "NL": 18, "PL": 5, "RU": 3, "CN": 1.5, "IN": 2.5, "AF": 1.5, "IQ": 1, "GH": 1,
+            "NG": 1, "PK": 1},
+    "GENT": {"TR": 26, "MA": 9, "NL": 10, "BG": 4, "SK": 2},
+    "LIM": {"IT": 26, "TR": 22, "NL": 24, "MA": 7, "GR": 3, "ES": 2, "PL": 4},
+    "BXL": {"MA": 24, "FR": 12, "IT": 8, "ES": 5, "PT": 5, "TR": 6, "PL": 4, "CD": 6, "RO": 2, "GR": 2,
+            "RW": 1.5, "CM": 1.5, "GN": 1.0, "DZ": 2, "TN": 1.2, "BR": 1.5},
+    "BXL_MA": {"MA": 48, "TR": 10, "CD": 4, "PL": 4, "RO": 3},
+    "BXL_EU": {"FR": 24, "IT": 10, "ES": 9, "PT": 8, "DE": 6, "GB": 6, "PL": 4, "GR": 3, "MA": 8, "US": 2},
+    "WAL": {"IT": 28, "FR": 22, "MA": 10, "ES": 5, "TR": 4, "DE": 4, "NL": 3, "PT": 2, "GR": 2, "PL": 2,
+            "CD": 3, "DZ": 3},
+    "WAL_IT": {"IT": 50, "FR": 12, "MA": 10, "TR": 8, "ES": 5, "GR": 4, "PL": 3, "DZ": 3},
+    "EAST": {"DE": 70, "NL": 8, "IT": 6, "FR": 4},
+    "LUX": {"FR": 30, "PT": 25, "LU": 12, "IT": 8, "NL": 6},
+}
+_PROFILE_NAMES = list(_PROFILES)
+
+
+def _profile_vector(name: str) -> np.ndarray:
+    w = np.zeros(len(COUNTRIES))
+    for c, v in _TAIL.items():
+        w[CI[c]] += v
+    for c, v in _PROFILES[name].items():
+        w[CI[c]] += 3 * v
+    w[BE] = 0
+    return w / w.sum()
+
+
+PROFILE_P = np.stack([_profile_vector(n) for n in _PROFILE_NAMES])
+MUNI_PROFILE = np.array([_PROFILE_NAMES.index(m[4]) for m in MUNICIPALITIES])
+
+# Share of foreign origin (Flemish definition) by region and year, for a base population drawn
+# for another year than 2005 (domain-facts 3.4): the 2005 value starts the simulation.
+_FOREIGN_SHARE = {
+    FL: {2005: 0.112, 2009: 0.146, 2017: 0.205, 2020: 0.23, 2023: 0.255, 2026: 0.275},
+    BXL: {2005: 0.65, 2020: 0.72, 2026: 0.77},
+    WAL: {2005: 0.31, 2020: 0.31, 2026: 0.34},
+}
+
+
+def _foreign_share(region: int, year: int) -> float:
+    a = _FOREIGN_SHARE[region]
+    ys = sorted(a)
+    return float(np.interp(year, ys, [a[y] for y in ys]))
+
+
+# Immigration mix by period (relative weights by country), for foreigners arriving.
+def _immigration_mix(year: int) -> np.ndarray:
+    w = {"NL": 8, "FR": 5, "MA": 11, "TR": 7, "PL": 4, "RO": 3, "BG": 1.5, "IT": 4, "ES": 3, "PT": 3,
+         "DE": 4, "GB": 2.5, "IN": 7, "CN": 3, "US": 1.5, "BR": 2, "CD": 3, "CM": 2, "RU": 2,
+         "SY": 2, "AF": 2.5, "IQ": 2, "ER": 1, "SO": 0.5, "GN": 1, "PS": 1, "UA": 0.5, "AL": 0.5,
+         "XK": 0.5, "RS": 0.5, "GR": 1, "HU": 0.8, "SK": 0.8, "CZ": 0.5, "LT": 0.5, "LV": 0.3, "EE": 0.1,
+         "HR": 0.3, "SI": 0.1, "AT": 0.4, "SE": 0.5, "DK": 0.4, "FI": 0.3, "IE": 0.4, "LU": 0.5, "PK": 0.8,
+         "DZ": 1.2, "TN": 1, "IR": 0.5, "PH": 0.6, "TH": 0.5, "NG": 0.6, "GH": 0.4, "RW": 0.4, "MK": 0.4,
+         "CY": 0.05, "MT": 0.05}
+    if year >= 2007:
+        w["RO"] += 4 + (3 if year >= 2014 else 0)
+        w["BG"] += 3 + (2 if year >= 2014 else 0)
+    if 2009 <= year <= 2016:
+        w["ES"] += 3
+        w["IT"] += 2
+        w["GR"] += 1.5
+        w["PT"] += 2
+    if year >= 2012:
+        w["MA"] -= 3
+    if 2015 <= year <= 2017:
+        w["SY"] += 12
+        w["AF"] += 4
+        w["IQ"] += 5
+        w["ER"] += 2
+    if year >= 2018:
+        w["SY"] += 2
+        w["AF"] += 3
+        w["PS"] += 2
+        w["IN"] += 2
+    if year >= 2022:
+        w["UA"] += 25 if year == 2022 else 8
+    v = np.zeros(len(COUNTRIES))
+    for c, x in w.items():
+        v[CI[c]] = max(x, 0.0)
+    return v / v.sum()
+
+
+# Where immigrants of an origin settle: (region weights FL, BXL, WAL), then municipality by
+# population weight x diversity x affinity of the municipality profile for that origin.
+def _dest_weights(country: int) -> np.ndarray:
+    prof = PROFILE_P[MUNI_PROFILE, country]  # affinity of each municipality's profile
+    w = MUNI_WEIGHT * (0.3 + MUNI_DIVERSITY) * (0.2 + 12 * prof)
+    return w / w.sum()
+
+
+DEST_P = np.stack([_dest_weights(c) for c in range(len(COUNTRIES))])  # (country, muni)
+
+# ---------------------------------------------------------------------------------- mortality
+# Life expectancy at birth, Belgium (Statbel, domain-facts 3.5; 2005-2015 and 2021+ rounded).
+_E0 = {
+    "M": {2000: 75.1, 2005: 76.2, 2010: 77.5, 2015: 78.7, 2016: 78.8, 2018: 79.2, 2019: 79.6, 2020: 78.6,
+          2021: 79.3, 2022: 79.7, 2023: 80.0, 2024: 80.2, 2027: 80.6},
+    "F": {2000: 81.1, 2005: 82.0, 2010: 82.6, 2015: 83.4, 2016: 83.7, 2018: 83.7, 2019: 84.0, 2020: 83.1,
+          2021: 83.9, 2022: 84.0, 2023: 84.3, 2024: 84.4, 2027: 84.8},
+}
+# Mortality level of each region relative to Belgium (Flanders ~ +0.9 year, Wallonia ~ -1.5).
+REGION_MORTALITY = np.array([0.905, 0.98, 1.155])
+_GOMPERTZ_B = {"M": 0.0935, "F": 0.0990}
+
+
+def _gompertz_m(ages: np.ndarray, level: float, sex: str) -> np.ndarray:
+    """Central death rate: infant + child/young adult hump + Gompertz senescence."""
+    b = _GOMPERTZ_B[sex]
+    infant = np.where(ages < 1, 0.0036 if sex == "M" else 0.0030, 0.0)
+    young = 0.00012 + (0.0004 if sex == "M" else 0.00012) * np.exp(-((ages - 22.0) / 6.0) ** 2)
+    return infant + young + level * np.exp(b * (ages - 60.0))
+
+
+def _e0(level: float, sex: str) -> float:
+    ages = np.arange(0, 121, dtype=float)
+    m = _gompertz_m(ages, level, sex)
+    q = 1 - np.exp(-m)
+    lx = np.concatenate([[1.0], np.cumprod(1 - q)])
+    return float(((lx[:-1] + lx[1:]) / 2).sum())
+
+
+def _solve_level(target: float, sex: str) -> float:
+    lo, hi = 1e-4, 0.1
+    for _ in range(60):
+        mid = np.sqrt(lo * hi)
+        if _e0(mid, sex) > target:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.sqrt(lo * hi))
+
+
+def _e0_target(sex: str, year: int) -> float:
+    a = _E0[sex]
+    ys = sorted(a)
+    return float(np.interp(year, ys, [a[y] for y in ys]))
+
+
+_LEVEL_CACHE: dict[tuple[str, int], float] = {}
+
+
+def mortality_level(sex: str, year: int) -> float:
+    key = (sex, year)
+    if key not in _LEVEL_CACHE:
+        _LEVEL_CACHE[key] = _solve_level(_e0_target(sex, year), sex)
+    return _LEVEL_CACHE[key]
+
+
+def death_rate(age: np.ndarray, female: np.ndarray, region: np.ndarray, year: int) -> np.ndarray:
+    m = np.where(
+        female,
+        _gompertz_m(age, mortality_level("F", year), "F"),
+        _gompertz_m(age, mortality_level("M", year), "M"),
+    )
+    return np.minimum(m * REGION_MORTALITY[region], 5.0)
+
+
+def survival(age: np.ndarray, female: np.ndarray, year: int = 1990) -> np.ndarray:
+    """Probability to survive from birth to ``age`` under the mortality of ``year``."""
+    grid = np.arange(0, 131, dtype=float)
+    out = np.empty(len(age))
+    for sex, mask in (("F", female), ("M", ~female)):
+        m = _gompertz_m(grid, mortality_level(sex, year), sex)
+        s = np.concatenate([[1.0], np.exp(-np.cumsum(m))])
+        out[mask] = np.interp(age[mask], np.arange(0, 132), s)
+    return out
+
+
+# ---------------------------------------------------------------------------------- fertility
+_TFR = {2000: 1.67, 2005: 1.76, 2008: 1.86, 2010: 1.84, 2012: 1.79, 2015: 1.70, 2017: 1.65, 2019: 1.60,
+        2021: 1.60, 2022: 1.53, 2023: 1.47, 2025: 1.42, 2027: 1.40}
+
+
+def _tfr(year: int) -> float:
+    ys = sorted(_TFR)
+    return float(np.interp(year, ys, [_TFR[y] for y in ys]))
+
+
+_FERT_AGES = np.arange(0, 60)
+_FERT_SHAPE = np.where(
+    (_FERT_AGES >= 15) & (_FERT_AGES <= 49),
+    np.exp(-0.5 * ((_FERT_AGES - 30.5) / 5.2) ** 2),
+    0.0,
+)
+_FERT_SHAPE = _FERT_SHAPE / _FERT_SHAPE.sum()
+FERTILITY_TUNING = 0.80  # multiplicative fine tuning (calibrated against births in Flanders 2019)
+
+# ---------------------------------------------------------------------------------- base age pyramid
+# Sizes of the Belgian birth cohorts (thousands of births per year).
+_COHORT = {1880: 157, 1905: 154, 1913: 154, 1915: 88, 1918: 88, 1920: 132, 1930: 135, 1935: 130,
+           1940: 120, 1944: 120, 1946: 150, 1950: 150, 1955: 155, 1960: 158, 1964: 162, 1967: 145,
+           1972: 130, 1976: 120, 1985: 117, 1992: 124, 1996: 118, 2000: 115, 2004: 116, 2008: 128,
+           2010: 129, 2015: 122, 2019: 117, 2022: 114, 2026: 110}
+
+
+def _cohort_size(birth_year: np.ndarray) -> np.ndarray:
+    ys = sorted(_COHORT)
+    return np.interp(birth_year, ys, [_COHORT[y] for y in ys])
+
+
+def _age_weights(region: int, year: int) -> np.ndarray:
+    """Relative number of residents by single age 0..105 on 1 January ``year``."""
+    ages = np.arange(0, 106, dtype=float)
+    surv = 0.5 * (survival(ages, np.zeros(len(ages), bool), year - 40) + survival(ages, np.ones(len(ages), bool), year - 40))
+    # migration surplus accumulated by age (more immigrants at young working ages)
+    mig = 1 + (0.10 + 0.004 * (year - 2005)) * np.clip((ages - 18) / 15, 0, 1) * np.exp(-np.clip(ages - 45, 0, None) / 40)
+    w = _cohort_size(year - ages) * surv * mig
+    if region == BXL:
+        w *= np.where(ages < 10, 1.2, 1.0) * np.where((ages >= 22) & (ages < 45), 1.35, 1.0) * np.where(ages >= 65, 0.78, 1.0)
+    elif region == WAL:
+        w *= np.where(ages < 18, 1.05, 1.0) * np.where(ages >= 65, 0.97, 1.0)
+    else:
+        w *= np.where(ages < 18, 0.97, 1.0) * np.where(ages >= 65, 1.03, 1.0)
+    return w / w.sum()
+
+
+def _foreign_age_profile(ages: np.ndarray) -> np.ndarray:
+    return np.interp(ages, [0, 5, 12, 18, 30, 45, 55, 65, 75, 85, 100],
+                     [1.75, 1.65, 1.45, 1.35, 1.4, 1.1, 0.8, 0.5, 0.32, 0.25, 0.2])
+
+
+# ---------------------------------------------------------------------------------- small helpers
+def _age(birth: np.ndarray, at: int) -> np.ndarray:
+    return (at - birth.astype(np.int64)) / YEAR_DAYS
+
+
+def _uniform_dates(rng: np.random.Generator, lo, hi, n: int) -> np.ndarray:
+    lo = np.broadcast_to(np.asarray(lo, dtype=np.int64), (n,))
+    hi = np.broadcast_to(np.asarray(hi, dtype=np.int64), (n,))
+    span = np.maximum(hi - lo, 1)
+    return (lo + np.floor(rng.random(n) * span).astype(np.int64)).astype(np.int32)
+
+
+def _select_expected(rng: np.random.Generator, ids: np.ndarray, p: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Draw events with probabilities ``p`` but with the count of each group fixed to its expected
+    value (randomly rounded): weighted sampling without replacement (Efraimidis-Spirakis keys).
+    Keeps the Poisson noise of small synthetic populations out of calibrated totals (births)."""
+    out = []
+    for g in np.unique(group):
+        sel = np.flatnonzero(group == g)
+        w = p[sel]
+        k = int(np.floor(w.sum() + rng.random()))
+        if k <= 0:
+            continue
+        key = np.log(rng.random(len(sel))) / np.maximum(w, 1e-12)
+        top = np.argpartition(-key, k - 1)[:k] if k < len(sel) else np.arange(len(sel))
+        out.append(ids[sel[top]])
+    return np.sort(np.concatenate(out)) if out else np.empty(0, np.int64)
+
+
+def _pair(rng: np.random.Generator, a_id: np.ndarray, a_key: np.ndarray, a_grp: np.ndarray,
+          b_id: np.ndarray, b_key: np.ndarray, b_grp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pair members of side a with side b within groups: the larger side is thinned at random to
+    the size of the smaller, then both are paired in the order of their key (age)."""
+    if len(a_id) == 0 or len(b_id) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+
+    def side(ids, key, grp):
+        return pl.DataFrame({"id": ids.astype(np.int64), "key": key.astype(np.float64),
+                             "g": grp.astype(np.int64), "prio": rng.random(len(ids))})
+
+    a, b = side(a_id, a_key, a_grp), side(b_id, b_key, b_grp)
+    n = a.group_by("g").len("na").join(b.group_by("g").len("nb"), on="g").with_columns(
+        k=pl.min_horizontal("na", "nb"))
+
+    def thin(df):
+        df = df.join(n.select("g", "k"), on="g").with_columns(
+            pr=pl.col("prio").rank("ordinal").over("g"))
+        df = df.filter(pl.col("pr") <= pl.col("k"))
+        return df.with_columns(r=pl.col("key").rank("ordinal").over("g")).select("id", "g", "r")
+
+    m = thin(a).join(thin(b), on=["g", "r"], suffix="_b").sort("id")
+    return m["id"].to_numpy(), m["id_b"].to_numpy()
+
+
+def _asof(child: np.ndarray, target: np.ndarray, cgrp: np.ndarray,
+          cand: np.ndarray, ckey: np.ndarray, kgrp: np.ndarray, tol: float) -> np.ndarray:
+    """For each child, the candidate of the same group whose key is nearest ``target`` (within
+    ``tol``), or -1. Candidates may be chosen by several children (siblings)."""
+    out = np.full(len(child), -1, np.int64)
+    if len(child) == 0 or len(cand) == 0:
+        return out
+    left = pl.DataFrame({"row": np.arange(len(child)), "t": target.astype(np.float64), "g": cgrp.astype(np.int64)}).sort("t")
+    right = pl.DataFrame({"cand": cand.astype(np.int64), "t": ckey.astype(np.float64), "g": kgrp.astype(np.int64)}).sort("t")
+    j = left.join_asof(right, on="t", by="g", strategy="nearest", tolerance=tol, check_sortedness=False)
+    j = j.filter(pl.col("cand").is_not_null())
+    out[j["row"].to_numpy()] = j["cand"].to_numpy()
+    return out
+
+
+# ---------------------------------------------------------------------------------- the population
+class _Pop:
+    """Column arrays over every person ever created (index = internal id)."""
+
+    FIELDS = {
+        "birth": np.int32, "female": np.bool_, "birth_country": np.int16, "first_nat": np.int16,
+        "nat": np.int16, "oc": np.int16, "gen": np.int8, "mother": np.int64, "father": np.int64,
+        "death": np.int32, "is_bis": np.bool_, "muni": np.int16, "abroad": np.int16, "reg": np.int8,
+        "reason": np.int8, "union": np.int64, "leave_age": np.float32, "coll_from": np.int32,
+        "arrival": np.int32, "emig": np.int32, "kind": np.int8, "civ": np.int8, "civ_date": np.int32,
+        "reg_since": np.int32,
+    }
+    # kind: 0 base resident, 1 ancestor, 2 born, 3 immigrant, 4 BIS
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._cap = 0
+        self._store = {f: np.empty(0, dtype=t) for f, t in self.FIELDS.items()}
+        self._views()
+
+    def _views(self) -> None:
+        # the public arrays are views of the first n rows of the (over-allocated) storage
+        for f in self.FIELDS:
+            object.__setattr__(self, f, self._store[f][: self.n])
+
+    def _grow(self, need: int) -> None:
+        if need <= self._cap:
+            return
+        cap = max(need, int(self._cap * 1.5) + 1024)
+        for f, t in self.FIELDS.items():
+            new = np.empty(cap, dtype=t)
+            new[: self.n] = self._store[f][: self.n]
+            self._store[f] = new
+        self._cap = cap
+
+    def add(self, **cols) -> np.ndarray:
+        k = len(cols["birth"])
+        defaults = {"mother": -1, "father": -1, "death": NO_DATE, "is_bis": False, "muni": -1, "abroad": -1,
+                    "reg": -1, "reason": -1, "union": -1, "leave_age": 25.0, "coll_from": NO_DATE,
+                    "arrival": NO_DATE, "emig": NO_DATE, "civ": 1, "civ_date": NO_DATE, "gen": 0,
+                    "reg_since": NO_DATE}
+        start = self.n
+        self._grow(start + k)
+        for f in self.FIELDS:
+            v = cols.get(f, defaults.get(f))
+            if v is None:
+                raise KeyError(f)
+            self._store[f][start: start + k] = np.broadcast_to(np.asarray(v), (k,))
+        self.n = start + k
+        self._views()
+        return np.arange(start, start + k)
+
+
+class _Unions:
+    def __init__(self) -> None:
+        self.man = np.empty(0, np.int64)
+        self.woman = np.empty(0, np.int64)
+        self.start = np.empty(0, np.int32)
+        self.end = np.empty(0, np.int32)
+        self.married = np.empty(0, np.int32)
+        self.legal = np.empty(0, np.int32)
+
+    def add(self, man, woman, start, married, legal) -> np.ndarray:
+        k = len(man)
+        first = len(self.man)
+        self.man = np.concatenate([self.man, man.astype(np.int64)])
+        self.woman = np.concatenate([self.woman, woman.astype(np.int64)])
+        self.start = np.concatenate([self.start, np.asarray(start, np.int32)])
+        self.end = np.concatenate([self.end, np.full(k, NO_DATE, np.int32)])
+        self.married = np.concatenate([self.married, np.asarray(married, np.int32)])
+        self.legal = np.concatenate([self.legal, np.asarray(legal, np.int32)])
+        return np.arange(first, first + k)
+
+
+class _Events:
+    """Append-only event logs; concatenated once at the end."""
+
+    def __init__(self) -> None:
+        self.res: list[tuple] = []   # (pid, date, muni or -1, country)
+        self.reg: list[tuple] = []   # (pid, date, register or -1 for leaving, reason or -1, decision date)
+        self.nat: list[tuple] = []   # (pid, date, nationality)
+        self.civ: list[tuple] = []   # (pid, date, civil status)
+
+    def add(self, log: str, *cols) -> None:
+        n = len(cols[0])
+        if n:
+            getattr(self, log).append(tuple(np.broadcast_to(np.asarray(c), (n,)).copy() for c in cols))
+
+    def frame(self, log: str, names: list[str], dtypes: list) -> pl.DataFrame:
+        parts = getattr(self, log)
+        if not parts:
+            return pl.DataFrame({n: pl.Series(n, [], dtype=pl.Int64) for n in names})
+        cols = [np.concatenate([p[i] for p in parts]).astype(dtypes[i]) for i in range(len(names))]
+        return pl.DataFrame(dict(zip(names, cols, strict=True)))
+
+
+REG_POP, REG_FOREIGN, REG_WAITING = 0, 1, 2
+REGISTER_NAMES = ["population", "foreigners", "waiting"]
+
+
+def _region_of(muni: np.ndarray) -> np.ndarray:
+    return np.where(muni >= 0, MUNI_REGION[np.clip(muni, 0, None)], -1)
+
+
+# ---------------------------------------------------------------------------------- households
+def _anchors(priv: np.ndarray, muni: np.ndarray, partner: np.ndarray, mother: np.ndarray,
+             father: np.ndarray, age: np.ndarray, leave_age: np.ndarray):
+    """Household anchor of every person (its own id, the lower id of a couple, or the anchor of
+    the parent a child lives with). Only meaningful where ``priv`` (private household resident)."""
+    n = len(priv)
+    ids = np.arange(n)
+    p = np.clip(partner, 0, None)
+    couple = priv & (partner >= 0) & priv[p] & (muni[p] == muni)
+    m, f = np.clip(mother, 0, None), np.clip(father, 0, None)
+    child_ok = priv & ~couple & (age < leave_age)
+    has_m = child_ok & (mother >= 0) & priv[m] & (muni[m] == muni)
+    has_f = child_ok & ~has_m & (father >= 0) & priv[f] & (muni[f] == muni)
+    parent = np.where(has_m, mother, np.where(has_f, father, -1))
+    anchor = np.where(couple, np.minimum(ids, partner), ids)
+    pc = np.clip(parent, 0, None)
+    for _ in range(4):  # children of children living at home (teen parents)
+        anchor = np.where(parent >= 0, anchor[pc], anchor)
+    return anchor, couple, parent
+
+
+def build_households(year: int, res: np.ndarray, coll: np.ndarray, muni: np.ndarray, female: np.ndarray,
+                     birth: np.ndarray, partner: np.ndarray, married: np.ndarray, legal_start: np.ndarray,
+                     mother: np.ndarray, father: np.ndarray, leave_age: np.ndarray, civ: np.ndarray,
+                     civ_date: np.ndarray, insz: np.ndarray) -> pl.DataFrame:
+    """The ``household_jan1`` rows of one year from the person arrays on 1 January."""
+    at = _d(year)
+    age = _age(birth, at)
+    priv = res & ~coll
+    anchor, couple, parent = _anchors(priv, muni, partner, mother, father, age, leave_age)
+    ids = np.arange(len(res))
+    # reference person: the man of a couple, else the anchor
+    ref_of_anchor = np.where(couple & female, partner, ids)
+    ref = np.where(priv, ref_of_anchor[anchor], -1)
+    rc = np.clip(ref, 0, None)
+    ref_partner = np.where(couple[rc], partner[rc], -2)
+    relation = np.full(len(res), "11", dtype=object)
+    is_ref = ids == ref
+    relation[is_ref] = "01"
+    part_of_ref = priv & couple & (partner == ref) & ~is_ref
+    relation[part_of_ref & married] = "02"
+    relation[part_of_ref & ~married] = "21"
+    is_child = priv & (parent >= 0)
+    own = is_child & ((mother == ref) | (father == ref))
+    step = is_child & ~own & ((mother == ref_partner) | (father == ref_partner))
+    pc = np.clip(parent, 0, None)
+    grand = is_child & ~own & ~step & (parent[pc] >= 0)
+    relation[own] = "03"
+    relation[step] = "13"
+    relation[grand] = "05"
+    # LIPRO
+    sel = np.flatnonzero(priv)
+    df = pl.DataFrame({"pid": sel, "anchor": anchor[sel], "child": is_child[sel]})
+    agg = df.group_by("anchor").agg(size=pl.len(), kids=pl.col("child").sum())
+    size_by_anchor = np.zeros(len(res), np.int64)
+    kids_by_anchor = np.zeros(len(res), np.int64)
+    size_by_anchor[agg["anchor"].to_numpy()] = agg["size"].to_numpy()
+    kids_by_anchor[agg["anchor"].to_numpy()] = agg["kids"].to_numpy()
+    kids = kids_by_anchor[anchor]
+    hh_couple = couple[rc]
+    hh_married = hh_couple & married[rc]
+    lipro = np.full(len(res), "OTHR", dtype=object)
+    nucleus = priv & (is_ref | part_of_ref)
+    lipro[nucleus & hh_married & (kids > 0)] = "MAR+"
+    lipro[nucleus & hh_married & (kids == 0)] = "MAR0"
+    lipro[nucleus & hh_couple & ~hh_married & (kids > 0)] = "UNM+"
+    lipro[nucleus & hh_couple & ~hh_married & (kids == 0)] = "UNM0"
+    lipro[nucleus & ~hh_couple & (kids > 0)] = "H1PA"
+    lipro[nucleus & ~hh_couple & (kids == 0)] = "SING"
+    lipro[(own | step) & hh_married] = "CMAR"
+    lipro[(own | step) & hh_couple & ~hh_married] = "CUNM"
+    lipro[(own | step) & ~hh_couple] = "C1PA"
+    # collective households: one home per municipality and 60 residents
+    csel = np.flatnonzero(res & coll)
+    cdf = pl.DataFrame({"pid": csel, "muni": muni[csel].astype(np.int64)}).with_columns(
+        k=(pl.col("pid").rank("ordinal").over("muni") - 1) // 60)
+    cdf = cdf.with_columns(size=pl.len().over(["muni", "k"]), first=pl.col("pid").min().over(["muni", "k"]))
+    private = pl.DataFrame({
+        "pid": sel,
+        "anchor": anchor[sel],
+        "ref": ref[sel],
+        "relation": relation[sel].astype(str),
+        "size": size_by_anchor[anchor[sel]],
+        "lipro": lipro[sel].astype(str),
+        "partner": np.where(couple[sel], partner[sel], -1),
+    })
+    collective = pl.DataFrame({
+        "pid": cdf["pid"].to_numpy(),
+        "anchor": cdf["first"].to_numpy(),
+        "ref": cdf["first"].to_numpy(),
+        "relation": np.full(len(cdf), "20"),
+        "size": cdf["size"].to_numpy().astype(np.int64),
+        "lipro": np.full(len(cdf), "COLL"),
+        "partner": np.full(len(cdf), -1, np.int64),
+    })
+    hh = pl.concat([private.with_columns(c=pl.lit(0)), collective.with_columns(c=pl.lit(1))])
+    hh = hh.with_columns(household_id=(pl.col("c").cast(pl.Int64) * 10**12 + pl.col("anchor")).rank("dense").cast(pl.Int64))
+    pid = hh["pid"].to_numpy()
+    legal = (legal_start[pid] <= at) & ~married[pid] & (hh["partner"].to_numpy() >= 0)
+    partner_ins = _take(insz, hh["partner"].to_numpy())
+    out = pl.DataFrame({
+        "year": pl.Series(np.full(len(hh), year), dtype=pl.Int16),
+        "insz": insz.gather(pid),
+        "household_id": hh["household_id"],
+        "reference_insz": insz.gather(hh["ref"].to_numpy()),
+        "relation": hh["relation"],
+        "household_size": hh["size"].cast(pl.Int16),
+        "lipro": hh["lipro"],
+        "civil_status": pl.Series(civ[pid].astype(str), dtype=pl.String),
+        # a union date drawn before the person's birth (a child of an immigrant couple takes their
+        # status) becomes the 18th birthday, at the latest the day before this 1 January
+        "civil_status_date": _dates(np.where(
+            civ_date[pid] < birth[pid], np.minimum(birth[pid] + int(18 * YEAR_DAYS), at - 1), civ_date[pid])),
+        "legal_cohabitation": pl.Series(legal, dtype=pl.Boolean),
+        "legal_cohabitation_start": _dates(np.where(legal, legal_start[pid], NO_DATE)),
+        "partner_insz": partner_ins,
+    })
+    return out.sort("insz")
+
+
+def _strs(values, valid: np.ndarray) -> pl.Series:
+    """Text column with nulls where ``valid`` is false."""
+    s = values if isinstance(values, pl.Series) else pl.Series("s", np.asarray(values).astype(str), dtype=pl.String)
+    return pl.select(pl.when(pl.Series(np.asarray(valid, bool))).then(s).otherwise(None)).to_series()
+
+
+def _take(ins: pl.Series, idx: np.ndarray) -> pl.Series:
+    """INSZ of internal ids ``idx`` (null where ``idx`` < 0)."""
+    idx = np.asarray(idx, np.int64)
+    return _strs(ins.gather(np.clip(idx, 0, None)), idx >= 0)
+
+
+def _dates(days: np.ndarray) -> pl.Series:
+    s = pl.Series("d", np.asarray(days).astype(np.int64))
+    return pl.select(pl.when(s == int(NO_DATE)).then(None).otherwise(s).cast(pl.Int32).cast(pl.Date)).to_series()
+
+
+# ---------------------------------------------------------------------------------- INSZ numbers
+def make_insz_array(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> pl.Series:
+    """Valid, unique INSZ numbers: sequence numbers counted per birth date, sex and kind (odd for
+    men, even for women); BIS numbers add 40 to the month. Vectorised checksum (domain-facts 6)."""
+    n = len(birth)
+    dates = pl.Series(birth.astype(np.int32)).cast(pl.Date)
+    y = dates.dt.year().to_numpy().astype(np.int64)
+    m = dates.dt.month().to_numpy().astype(np.int64) + np.where(is_bis, 40, 0)
+    d = dates.dt.day().to_numpy().astype(np.int64)
+    # the number shows the year modulo 100: 1862 and 1962 share the counter (same checksum rule)
+    day_key = (y % 100) * 10_000 + m * 100 + d + np.where(y >= 2000, 10**6, 0)
+    df = pl.DataFrame({"id": np.arange(n), "b": day_key, "f": female})
+    df = df.with_columns(k=(pl.col("id").rank("ordinal").over(["b", "f"]) - 1).cast(pl.Int64)).sort("id")
+    k = df["k"].to_numpy()
+    if n and k.max() >= 499:
+        raise ValueError(f"person: more than 498 persons of one sex born on one day (max {k.max()}); INSZ sequence exhausted")
+    seq = np.where(female, 2 + 2 * k, 1 + 2 * k)
+    body = (y % 100) * 10**7 + m * 10**5 + d * 10**3 + seq
+    base = body + np.where(y >= 2000, 2 * 10**9, 0)
+    cc = 97 - base % 97
+    num = body * 100 + cc
+    return pl.Series("insz", num).cast(pl.String).str.zfill(11)
+
+
+# ---------------------------------------------------------------------------------- simulation
+class _Sim:
+    def __init__(self, scale: float, seed: int, first_year: int, last_year: int) -> None:
+        if not (1900 < first_year <= last_year < 2100):
+            raise ValueError(f"years {first_year}-{last_year}: first_year must not exceed last_year")
+        if scale <= 0:
+            raise ValueError(f"scale must be positive, got {scale}")
+        self.scale, self.seed, self.first_year, self.last_year = scale, seed, first_year, last_year
+        self.rng = np.random.default_rng(np.random.SeedSequence([seed, first_year, last_year]))
+        self.P = _Pop()
+        self.U = _Unions()
+        self.E = _Events()
+
+    # ------------------------------------------------------------------ helpers on state
+    def partner(self) -> np.ndarray:
+        P, U = self.P, self.U
+        out = np.full(P.n, -1, np.int64)
+        has = P.union >= 0
+        u = P.union[has]
+        out[has] = np.where(U.man[u] == np.flatnonzero(has), U.woman[u], U.man[u])
+        return out
+
+    def married_now(self, at: int) -> np.ndarray:
+        P, U = self.P, self.U
+        out = np.zeros(P.n, bool)
+        has = P.union >= 0
+        out[has] = U.married[P.union[has]] <= at
+        return out
+
+    # ------------------------------------------------------------------ base population
+    def base_population(self) -> None:
+        rng, P, A = self.rng, self.P, self.first_year
+        D0 = _d(A)
+        munis, ages = [], []
+        for r in (FL, BXL, WAL):
+            n_r = int(round(population_target(r, A) * self.scale))
+            mu = np.flatnonzero(MUNI_REGION == r)  # noqa: SIM300
+            w = MUNI_WEIGHT[mu] / MUNI_WEIGHT[mu].sum()
+            m = rng.choice(mu, size=n_r, p=w)
+            aw = _age_weights(r, A)
+            a = rng.choice(len(aw), size=n_r, p=aw) + rng.random(n_r)
+            munis.append(m)
+            ages.append(a)
+        muni = np.concatenate(munis).astype(np.int16)
+        age = np.concatenate(ages)
+        n = len(age)
+        # sex: survival differs, so the share of women rises with age
+        sf = survival(age, np.ones(n, bool), A - 45)
+        sm = survival(age, np.zeros(n, bool), A - 45)
+        female = rng.random(n) < (0.488 * sf) / (0.488 * sf + 0.512 * sm)
+        birth = (D0 - np.floor(age * YEAR_DAYS)).astype(np.int32) - 1
+        region = MUNI_REGION[muni]
+        # origin: foreign (Flemish definition) with a regional share, a municipal diversity index
+        # and an age gradient, normalised to the regional target
+        p_f = np.zeros(n)
+        for r in (FL, BXL, WAL):
+            mask = region == r
+            raw = MUNI_DIVERSITY[muni[mask]] * _foreign_age_profile(age[mask])
+            target = _foreign_share(r, A)
+            # solve the scaling so that the capped probabilities average to the target
+            lo, hi = 0.0, 10.0 / max(raw.mean(), 1e-9)
+            for _ in range(40):
+                mid = (lo + hi) / 2
+                if np.minimum(raw * mid, 0.97).mean() > target:
+                    hi = mid
+                else:
+                    lo = mid
+            p_f[mask] = np.minimum(raw * lo, 0.97)
+        foreign = rng.random(n) < p_f
+        # origin country from the municipality's profile (one inverse-CDF draw per profile: no
+        # person x country matrix, which would not fit at scale 1.0)
+        u = rng.random(n)
+        oc = np.full(n, BE, np.int16)
+        prof_of = MUNI_PROFILE[muni]
+        for pr in np.unique(prof_of):
+            sel = np.flatnonzero(prof_of == pr)
+            cw = np.cumsum(PROFILE_P[pr])
+            oc[sel] = np.minimum(np.searchsorted(cw, u[sel] * cw[-1], side="right"), len(COUNTRIES) - 1)
+        oc = np.where(foreign, oc, BE).astype(np.int16)
+        # generation: born abroad more likely at working ages, less for children
+        p1 = np.interp(age, [0, 6, 18, 30, 65, 100], [0.12, 0.3, 0.5, 0.62, 0.62, 0.7])
+        p1 = np.where(_IS_NEIGHBOUR[oc], np.minimum(p1 + 0.15, 0.9), p1)
+        gen = np.where(foreign, np.where(rng.random(n) < p1, 1, 2), 0).astype(np.int8)
+        arr_age = np.where(age < 18, rng.random(n) * age, np.clip(rng.normal(26, 8, n), 0, age))
+        arrival = np.where(gen == 1, birth + (arr_age * YEAR_DAYS).astype(np.int64), NO_DATE)
+        arrival = np.minimum(arrival, D0 - 30).astype(np.int32)
+        # age of leaving the parental address in the register (students stay registered at home)
+        leave = np.where(female, rng.normal(27.0, 3.5, n), rng.normal(29.0, 4.0, n))
+        # a fifth stays registered at the parental address well into adulthood
+        leave = np.where(rng.random(n) < 0.2, rng.normal(38, 8, n), leave)
+        leave = np.clip(leave, 18.2, 60).astype(np.float32)
+        ids = P.add(birth=birth, female=female, birth_country=np.where(gen == 1, oc, BE), first_nat=BE, nat=BE,
+                    oc=oc, gen=gen, muni=muni, kind=0, arrival=arrival, leave_age=leave)
+        self._base_couples(ids, age, female, muni, oc, D0)
+        self._base_parents(ids, age, D0)
+        self._base_nationality(ids, D0)
+        self._base_status(ids, age, D0)
+        self._bis(int(round(60_000 * self.scale)), D0, base=True)
+
+    def _mkey(self, oc: np.ndarray) -> np.ndarray:
+        """Marriage-market key: Belgians, EU and neighbours largely mix; other origins mostly not."""
+        mix = self.rng.random(len(oc)) < np.where(oc == BE, 1.0, np.where(_IS_EU28[oc], 0.55, 0.12))
+        return np.where(mix, BE, oc).astype(np.int64)
+
+    def _base_couples(self, ids, age, female, muni, oc, D0) -> None:
+        rng, P = self.rng, self.P
+        pw = np.interp(age, [18, 22, 27, 32, 40, 55, 65, 75, 85, 95], [0.0, 0.34, 0.74, 0.84, 0.85, 0.85, 0.82, 0.64, 0.24, 0.06])
+        pm = np.interp(age, [18, 24, 29, 34, 42, 55, 65, 75, 85, 95], [0.0, 0.26, 0.66, 0.84, 0.87, 0.89, 0.9, 0.88, 0.7, 0.3])
+        want = rng.random(len(ids)) < np.where(female, pw, pm)
+        grp = muni.astype(np.int64) * 1000 + self._mkey(oc)
+        w = want & female
+        m = want & ~female
+        wi, mi = _pair(rng, ids[w], age[w] + rng.normal(0, 1.5, w.sum()), grp[w],
+                       ids[m], age[m] - 2.5 + rng.normal(0, 1.5, m.sum()), grp[m])
+        if len(wi) == 0:
+            return
+        a_w = age[wi - ids[0]]
+        k = len(wi)
+        union_age = np.clip(rng.normal(24.0, 3.5, k), 18, a_w)
+        start = (P.birth[wi] + (union_age * YEAR_DAYS).astype(np.int64)).clip(None, D0 - 1)
+        p_mar = np.interp(a_w, [20, 30, 45, 65, 80], [0.3, 0.55, 0.78, 0.92, 0.97]) * (1 - 0.012 * (self.first_year - 2005))
+        p_mar = np.where(P.oc[wi] != BE, np.where(_IS_EU28[P.oc[wi]], p_mar, 0.95), p_mar)
+        mar = rng.random(k) < p_mar
+        mdate = np.minimum(start + (rng.random(k) * 3 * YEAR_DAYS).astype(np.int64), D0 - 1)
+        married = np.where(mar, mdate, NO_DATE)
+        legal_ok = ~mar & (rng.random(k) < 0.35)
+        legal = np.where(legal_ok, np.maximum(start, _d(2000)) + 30, NO_DATE)
+        legal = np.where(legal < D0, legal, NO_DATE)
+        u = self.U.add(mi, wi, start.astype(np.int32), married.astype(np.int32), legal.astype(np.int32))
+        P.union[wi] = u
+        P.union[mi] = u
+        P.civ[wi] = np.where(mar, 2, 1)
+        P.civ[mi] = np.where(mar, 2, 1)
+        P.civ_date[wi] = married
+        P.civ_date[mi] = married
+        self.E.add("civ", wi[mar], married[mar], 2)
+        self.E.add("civ", mi[mar], married[mar], 2)
+        # men's partners live with them
+        P.muni[wi] = P.muni[mi]
+
+    def _base_parents(self, ids, age, D0) -> None:
+        """Match every base person to a resident mother when she is alive and in Belgium, derive
+        the father from her partner, then create the missing parents and grandparents."""
+        rng, P = self.rng, self.P
+        n = len(ids)
+        female = P.female[ids]
+        gap = np.clip(rng.normal(29.0, 5.0, n), 17, 44)
+        mother_age = age + gap
+        alive = rng.random(n) < survival(mother_age, np.ones(n, bool), self.first_year - 60) / np.maximum(
+            survival(gap, np.ones(n, bool), self.first_year - 60), 1e-9)
+        at_home = age < P.leave_age[ids]
+        abroad = (P.gen[ids] == 1) & (rng.random(n) < 0.85)  # the parents of migrants mostly stayed abroad
+        seek = (at_home | alive) & ~(abroad & ~at_home)
+        women = ids[female & (age >= 16)]
+        mother = np.full(n, -1, np.int64)
+        # progressively coarser groups: municipality, province, region, anywhere
+        muni = P.muni[ids].astype(np.int64)
+        keys_child = [muni * 100 + P.oc[ids], MUNI_PROVINCE[muni] * 100 + P.oc[ids], P.oc[ids].astype(np.int64),
+                      np.zeros(n, np.int64)]
+        wm = P.muni[women].astype(np.int64)
+        keys_women = [wm * 100 + P.oc[women], MUNI_PROVINCE[wm] * 100 + P.oc[women], P.oc[women].astype(np.int64),
+                      np.zeros(len(women), np.int64)]
+        wage = age[women - ids[0]]
+        # most children at home live with a couple: a first pass looks among women with a partner
+        prefer = at_home & (rng.random(n) < 0.78)
+        pw_mask = P.union[women] >= 0
+        got = _asof(np.flatnonzero(prefer), mother_age[prefer], keys_child[0][prefer], women[pw_mask], wage[pw_mask],
+                    keys_women[0][pw_mask], 2.5)
+        ok = got >= 0
+        sel = np.flatnonzero(prefer)[ok]
+        ga = age[got[ok] - ids[0]] - age[sel]
+        good = (ga >= 16) & (ga <= 47)
+        mother[sel[good]] = got[ok][good]
+        for kc, kw, tol in zip(keys_child, keys_women, (2.5, 3.0, 4.0, 6.0), strict=True):
+            todo = seek & (mother < 0)
+            # adults living on their own look for a mother in a wider area than the municipality
+            if not todo.any():
+                break
+            t_idx = np.flatnonzero(todo)
+            got = _asof(t_idx, mother_age[t_idx], kc[t_idx], women, wage, kw, tol)
+            ok = got >= 0
+            if ok.any():
+                gm = got[ok]
+                ga = age[gm - ids[0]] - age[t_idx[ok]]
+                good = (ga >= 16) & (ga <= 47)
+                mother[t_idx[ok][good]] = gm[good]
+        P.mother[ids] = mother
+        # some adults without a partner still live at their mother's address
+        stay = ~at_home & (mother >= 0) & (P.union[ids] < 0) & (age < 65) & (rng.random(n) < 0.4)
+        P.leave_age[ids[stay]] = (age[stay] + rng.uniform(2, 12, stay.sum())).astype(np.float32)
+        at_home = at_home | stay
+        # children at home live where their mother lives
+        home = at_home & (mother >= 0)
+        P.muni[ids[home]] = P.muni[mother[home]]
+        # father: the mother's partner if the union predates the birth
+        partner = self.partner()
+        mom = np.clip(mother, 0, None)
+        pa = np.where(mother >= 0, partner[mom], -1)
+        ustart = np.where(P.union[mom] >= 0, self.U.start[np.clip(P.union[mom], 0, None)], NO_DATE)
+        fa_ok = (pa >= 0) & (ustart <= P.birth[ids] + 200) & (_age(P.birth[np.clip(pa, 0, None)], P.birth[ids]) >= 16)
+        P.father[ids] = np.where(fa_ok, pa, -1)
+        # derive origin attributes of children from their mother (oldest generations first)
+        order = np.argsort(P.birth[ids])
+        for _ in range(4):
+            self._inherit(ids[order])
+        # missing parents become ancestor rows (dead, or living abroad); migrants' parents are
+        # partly unknown
+        unknown = (P.gen[ids] == 1) & (rng.random(n) < 0.55)
+        need_m = (P.mother[ids] < 0) & ~unknown
+        need_f = (P.father[ids] < 0) & ~unknown & (rng.random(n) < np.where(P.mother[ids] >= 0, 0.9, 1.0))
+        anc1 = self._ancestors(ids[need_m], True, gap[need_m])
+        P.mother[ids[need_m]] = anc1
+        fgap = np.clip(gap + rng.normal(3, 3, n), 18, 60)
+        anc2 = self._ancestors(ids[need_f], False, fgap[need_f])
+        P.father[ids[need_f]] = anc2
+        # grandparents of the younger generations (born after 1950)
+        young_anc = np.concatenate([anc1, anc2])
+        young_anc = young_anc[P.birth[np.concatenate([ids[need_m], ids[need_f]])] >= _d(1950)]
+        k = len(young_anc)
+        if k:
+            g1 = self._ancestors(young_anc, True, np.clip(rng.normal(28, 5, k), 17, 44))
+            g2 = self._ancestors(young_anc, False, np.clip(rng.normal(31, 6, k), 18, 60))
+            P.mother[young_anc] = g1
+            P.father[young_anc] = g2
+
+    def _inherit(self, ids: np.ndarray) -> None:
+        """Origin of a child from its mother: oc, generation, birth country, arrival."""
+        P = self.P
+        m = P.mother[ids]
+        has = m >= 0
+        c, mo = ids[has], m[has]
+        mgen = P.gen[mo]
+        born_abroad = (mgen == 1) & (P.birth[c] < P.arrival[mo])
+        P.oc[c] = P.oc[mo]
+        newgen = np.where(mgen == 1, np.where(born_abroad, 1, 2), np.where(mgen == 2, 3, 0))
+        newgen = np.where((P.oc[c] == BE), 0, newgen)
+        P.gen[c] = newgen
+        P.birth_country[c] = np.where(newgen == 1, P.oc[c], BE)
+        arr = np.where(born_abroad, np.maximum(P.arrival[mo], P.birth[c] + 1), NO_DATE)
+        P.arrival[c] = np.where(newgen == 1, np.minimum(np.where(born_abroad, arr, P.arrival[c]), _d(self.first_year) - 30), NO_DATE)
+
+    def _ancestors(self, child: np.ndarray, female: bool, gap_years: np.ndarray) -> np.ndarray:
+        """Create the (non-resident) parent of each child: dead before the window, or, for
+        migrants, possibly alive abroad."""
+        rng, P = self.rng, self.P
+        k = len(child)
+        if k == 0:
+            return np.empty(0, np.int64)
+        D0 = _d(self.first_year)
+        birth = (P.birth[child] - (gap_years * YEAR_DAYS).astype(np.int64) - rng.integers(0, 365, k)).astype(np.int32)
+        cgen = P.gen[child]
+        oc = P.oc[child].copy()
+        # fathers of second-generation children are sometimes Belgian (mixed couples)
+        mixed = (cgen == 2) & ~female & (rng.random(k) < 0.15)
+        oc = np.where(mixed, BE, oc)
+        gen = np.where(oc == BE, 0, np.where(cgen <= 2, 1, 2))
+        gen = np.where((cgen == 1) & (oc != BE), 1, gen)
+        bc = np.where(gen == 1, oc, BE)
+        first = np.where(gen == 1, oc, np.where((gen == 2) & (rng.random(k) < 0.5), oc, BE))
+        abroad = (cgen == 1) & (oc != BE)
+        age_now = _age(birth, D0)
+        alive_p = survival(age_now, np.full(k, female), self.first_year - 30)
+        alive = abroad & (rng.random(k) < alive_p)
+        # dead: between the child's birth and the window start
+        lo = np.maximum(P.birth[child].astype(np.int64) + 1, birth.astype(np.int64) + int(30 * YEAR_DAYS))
+        hi = np.maximum(lo + 1, D0 - 1)
+        death = _uniform_dates(rng, lo, hi, k)
+        death = np.minimum(death, D0 - 1)
+        # alive abroad: death drawn from the mortality after the window start
+        span = rng.exponential(1.0, k) / np.maximum(death_rate(age_now, np.full(k, female), np.zeros(k, np.int64), 2010), 1e-4)
+        death = np.where(alive, D0 + (span * YEAR_DAYS).astype(np.int64), death).astype(np.int64)
+        death = np.where(death > _d(self.last_year + 1) - 1, NO_DATE, death).astype(np.int32)
+        nat = np.where((first != BE) & (gen == 2), BE, first)
+        ids = P.add(birth=birth, female=np.full(k, female), birth_country=bc, first_nat=first, nat=nat, oc=oc,
+                    gen=gen, death=death, kind=1, abroad=np.where(alive, oc, -1))
+        # nationality spells; naturalised ancestors (second generation) changed in between
+        self.E.add("nat", ids, birth, first)
+        natd = _uniform_dates(rng, birth.astype(np.int64) + int(18 * YEAR_DAYS), np.minimum(death.astype(np.int64), D0 - 1), k)
+        chg = (nat != first) & (natd < death) & (natd > birth)
+        self.E.add("nat", ids[chg], natd[chg], nat[chg])
+        # residence abroad for the living
+        self.E.add("res", ids[alive], birth[alive], -1, oc[alive])
+        return ids
+
+    def _base_nationality(self, ids, D0) -> None:
+        """First and current nationality of the base population, with naturalisations before the window."""
+        rng, P = self.rng, self.P
+        n = len(ids)
+        gen, oc = P.gen[ids], P.oc[ids]
+        eu = _IS_EU28[oc]
+        m, f = P.mother[ids], P.father[ids]
+        mom, fat = np.clip(m, 0, None), np.clip(f, 0, None)
+        u = rng.random(n)
+        # born in Belgium to a migrant: Belgian at birth when a parent was Belgian at the birth;
+        # parents come first (a few passes settle three generations)
+        for _ in range(4):
+            parent_be = ((m >= 0) & (P.first_nat[mom] == BE)) | ((f >= 0) & (P.first_nat[fat] == BE))
+            first = np.where(gen == 1, oc, np.where(gen == 2, np.where(parent_be | (u < 0.6), BE, oc), BE))
+            P.first_nat[ids] = first
+        yrs = np.where(gen == 1, (D0 - P.arrival[ids].astype(np.int64)) / YEAR_DAYS, _age(P.birth[ids], D0))
+        rate = np.where(eu, 0.05, 0.26)
+        p_nat = np.where(first != BE, 1 - np.exp(-rate * np.clip(yrs - 4, 0, None)), 0.0)
+        p_nat = np.where(gen == 2, np.minimum(p_nat * 1.6, 0.92), p_nat)
+        natur = rng.random(n) < p_nat
+        nat = np.where(natur, BE, first)
+        since = np.where(gen == 1, P.arrival[ids], P.birth[ids]).astype(np.int64) + int(4 * YEAR_DAYS)
+        natd = _uniform_dates(rng, np.minimum(since, D0 - 2), D0 - 1, n)
+        P.first_nat[ids] = first
+        P.nat[ids] = nat
+        self.E.add("nat", ids, P.birth[ids], first)
+        self.E.add("nat", ids[natur], natd[natur], BE)
+        self._natdate = np.where(natur, natd, NO_DATE)
+
+    def _base_status(self, ids, age, D0) -> None:
+        """Registers, residence spells, civil status and collective homes at the window start."""
+        rng, P, E = self.rng, self.P, self.E
+        n = len(ids)
+        gen, nat = P.gen[ids], P.nat[ids]
+        arrival = P.arrival[ids].astype(np.int64)
+        born_here = gen != 1
+        entry = np.where(born_here, P.birth[ids], arrival)
+        # residence: an earlier spell in another municipality, then the current one
+        cur_from = np.maximum(entry + 1, D0 - (rng.exponential(9.0, n) * YEAR_DAYS).astype(np.int64))
+        cur_from = np.minimum(cur_from, D0 - 1)
+        prev = (cur_from > entry + 1)
+        other = rng.integers(0, N_MUNI, n)
+        other = np.where(other == P.muni[ids], (other + 1) % N_MUNI, other)
+        E.add("res", ids[prev], entry[prev], other[prev], BE)
+        E.add("res", ids, np.where(prev, cur_from, entry), P.muni[ids], BE)
+        # registers
+        foreign_now = nat != BE
+        reason = rng.choice(np.array([1, 4, 5, 6, 2, 3]), size=n, p=[0.45, 0.2, 0.15, 0.05, 0.1, 0.05])
+        reason = np.where(_IS_EU28[P.oc[ids]], np.where(rng.random(n) < 0.6, 4, 5), reason)
+        reason = np.where(gen == 1, reason, 1)
+        settled = arrival + int(5 * YEAR_DAYS)
+        # Belgians: population register from birth/arrival; naturalised: foreigners then population
+        natd = self._natdate
+        was_foreign = (P.first_nat[ids] != BE)
+        E.add("reg", ids[~was_foreign], entry[~was_foreign], REG_POP, -1, NO_DATE)
+        wf = was_foreign
+        E.add("reg", ids[wf], entry[wf], REG_FOREIGN, reason[wf], np.maximum(entry[wf] - rng.integers(0, 90, wf.sum()), P.birth[ids[wf]]))
+        st = wf & foreign_now & (settled < D0) & (gen == 1)
+        E.add("reg", ids[st], settled[st], REG_POP, 7, settled[st] - rng.integers(0, 60, st.sum()))
+        nz = wf & ~foreign_now
+        E.add("reg", ids[nz], natd[nz], REG_POP, -1, NO_DATE)
+        P.reg[ids] = np.where(~foreign_now | st, REG_POP, REG_FOREIGN)
+        P.reason[ids] = np.where(foreign_now, np.where(st, 7, reason), -1)
+        P.reg_since[ids] = D0 - 1
+        # civil status of the people not in a married union
+        single = P.civ[ids] == 1
+        never = np.interp(age, [18, 30, 45, 65, 85], [0.99, 0.8, 0.45, 0.22, 0.1])
+        r = rng.random(n)
+        widow_share = np.interp(age, [40, 60, 75, 90], [0.02, 0.2, 0.5, 0.75])
+        in_union = P.union[ids] >= 0
+        never = np.where(in_union, np.interp(age, [18, 35, 50], [1.0, 0.7, 0.45]), never)
+        status = np.where(r < never, 1, np.where(rng.random(n) < widow_share * ~in_union, 3, 4))
+        status = np.where(age < 18, 1, status)
+        chg = single & (status != 1)
+        P.civ[ids[chg]] = status[chg]
+        lo = P.birth[ids].astype(np.int64) + int(22 * YEAR_DAYS)
+        P.civ_date[ids[chg]] = _uniform_dates(rng, np.minimum(lo, D0 - 2), D0 - 1, n)[chg]
+        E.add("civ", ids[chg], P.civ_date[ids[chg]], status[chg])
+        # collective homes for the very old without partner
+        p_coll = np.interp(age, [74, 80, 85, 90, 95], [0.0, 0.04, 0.11, 0.24, 0.4])
+        coll = (rng.random(n) < p_coll) & ~in_union
+        P.coll_from[ids[coll]] = _uniform_dates(rng, D0 - int(3 * YEAR_DAYS), D0 - 1, coll.sum())
+        # a stock of asylum seekers in the waiting register (reception centres)
+        self._asylum(int(round(14_000 * self.scale)), D0 - int(1.5 * YEAR_DAYS), D0 - 1, self.first_year - 1)
+
+    def _bis(self, k: int, lo: int, base: bool) -> None:
+        """Frontier workers and other non-residents known through a BIS number."""
+        if k <= 0:
+            return
+        rng, P = self.rng, self.P
+        country = rng.choice(np.array([CI["FR"], CI["NL"], CI["DE"], CI["LU"], CI["PL"], CI["RO"], CI["PT"]]), size=k,
+                             p=[0.5, 0.2, 0.08, 0.04, 0.08, 0.06, 0.04])
+        age = np.clip(rng.normal(38, 11, k), 17, 70)
+        birth = (lo - (age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
+        female = rng.random(k) < 0.35
+        ids = P.add(birth=birth, female=female, birth_country=country, first_nat=country, nat=country, oc=country,
+                    gen=1, kind=4, is_bis=True, abroad=country)
+        since = (lo - (rng.exponential(4, k) * YEAR_DAYS).astype(np.int64)) if base else lo + rng.integers(0, 365, k)
+        since = np.maximum(since, birth.astype(np.int64) + int(16 * YEAR_DAYS))
+        self.E.add("res", ids, since.astype(np.int32), -1, country)
+        self.E.add("nat", ids, birth, country)
+
+    def _asylum(self, k: int, lo: int, hi: int, year: int) -> None:
+        """Asylum seekers: enter the waiting register (reason 2) in a reception centre."""
+        if k <= 0:
+            return
+        rng, P = self.rng, self.P
+        mix = np.zeros(len(COUNTRIES))
+        for c in _ASYLUM:
+            mix[CI[c]] = 1.0
+        if 2015 <= year <= 2016:
+            mix[CI["SY"]] += 5
+            mix[CI["IQ"]] += 2
+            mix[CI["AF"]] += 3
+        if year >= 2018:
+            mix[CI["AF"]] += 3
+            mix[CI["PS"]] += 2
+            mix[CI["ER"]] += 1
+        mix /= mix.sum()
+        oc = rng.choice(len(COUNTRIES), size=k, p=mix).astype(np.int16)
+        age = np.clip(rng.normal(27, 10, k), 0.5, 65)
+        date_in = _uniform_dates(rng, lo, hi, k)
+        birth = (date_in - (age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
+        female = rng.random(k) < 0.3
+        m = self._settle(oc)
+        ids = P.add(birth=birth, female=female, birth_country=oc, first_nat=oc, nat=oc, oc=oc, gen=1, kind=3,
+                    muni=m, arrival=date_in, reg=REG_WAITING, reason=2, coll_from=date_in, reg_since=date_in,
+                    leave_age=18.0)
+        self.E.add("nat", ids, birth, oc)
+        self.E.add("res", ids, date_in, m, BE)
+        self.E.add("reg", ids, date_in, REG_WAITING, 2, date_in)
+
+    # ------------------------------------------------------------------ one year
+    def step(self, y: int) -> None:
+        rng, P, U, E = self.rng, self.P, self.U, self.E
+        D0, D1 = _d(y), _d(y + 1)
+        ndays = D1 - D0
+        alive = P.death == NO_DATE
+        R = alive & (P.muni >= 0) & ~P.is_bis
+        age = _age(P.birth, D0)
+        region = _region_of(P.muni)
+        partner = self.partner()
+        coll = (P.coll_from <= D0) | (P.reg == REG_WAITING)
+        anchor, couple, parent = _anchors(R & ~coll, P.muni, partner, P.mother, P.father, age, P.leave_age)
+        muni0 = P.muni.copy()
+        busy = np.zeros(P.n, bool)
+        n_before = P.n
+
+        # deaths ---------------------------------------------------------------
+        idx = np.flatnonzero(R)
+        q = 1 - np.exp(-death_rate(age[idx], P.female[idx], region[idx], y))
+        dies = idx[rng.random(len(idx)) < q]
+        ddate = _uniform_dates(rng, D0, D1, len(dies))
+        P.death[dies] = ddate
+        busy[dies] = True
+        u = P.union[dies]
+        has = u >= 0
+        U.end[u[has]] = np.minimum(U.end[u[has]], ddate[has])
+        widow = partner[dies[has]]
+        wmar = U.married[u[has]] <= ddate[has]
+        P.union[widow] = -1
+        P.union[dies] = -1
+        wv = widow[wmar]
+        alive_w = P.death[wv] == NO_DATE
+        P.civ[wv[alive_w]] = 3
+        P.civ_date[wv[alive_w]] = ddate[has][wmar][alive_w]
+        E.add("civ", wv[alive_w], ddate[has][wmar][alive_w], 3)
+
+        # emigration of households ---------------------------------------------
+        refs = np.flatnonzero(R & ~coll & (anchor == np.arange(P.n)))
+        yrs_here = np.where(P.arrival[refs] < NO_DATE, (D0 - P.arrival[refs].astype(np.int64)) / YEAR_DAYS, 99)
+        foreign = P.nat[refs] != BE
+        h = np.where(foreign, np.where(yrs_here < 5, 0.11, 0.03), np.where(P.gen[refs] == 1, 0.012, 0.0035))
+        h = h * np.where((age[refs] > 20) & (age[refs] < 40), 1.4, np.where(age[refs] > 65, 0.4, 1.0))
+        em_units = refs[rng.random(len(refs)) < h]
+        unit_date = np.zeros(P.n, np.int64)
+        edate_u = _uniform_dates(rng, D0, D1, len(em_units))
+        flag = np.zeros(P.n, bool)
+        flag[em_units] = True
+        unit_date[em_units] = edate_u
+        members = np.flatnonzero(R & ~coll & flag[anchor] & ~busy)
+        ed = unit_date[anchor[members]].astype(np.int32)
+        # asylum seekers whose claim is rejected leave too (deregistered)
+        wait = np.flatnonzero(R & (P.reg == REG_WAITING) & ~busy & (P.reg_since < D0 - 180))
+        rej = wait[rng.random(len(wait)) < 0.18]
+        members = np.concatenate([members, rej])
+        ed = np.concatenate([ed, _uniform_dates(rng, D0, D1, len(rej))])
+        dest = np.where(P.oc[members] != BE, P.oc[members],
+                        rng.choice(np.array([CI["NL"], CI["FR"], CI["ES"], CI["DE"], CI["LU"], CI["US"], CI["GB"]]), len(members)))
+        dest = np.where(dest == BE, CI["FR"], dest)
+        E.add("res", members, ed, -1, dest)
+        E.add("reg", members, ed, -1, -1, NO_DATE)
+        P.muni[members] = -1
+        P.abroad[members] = dest
+        P.reg[members] = -1
+        P.emig[members] = ed
+        P.coll_from[members] = NO_DATE
+        busy[members] = True
+
+        # separations -----------------------------------------------------------
+        cm = np.flatnonzero(R & couple & ~P.female & ~busy)
+        wp = partner[cm]
+        ok = ~busy[wp] & R[wp]
+        cm, wp = cm[ok], wp[ok]
+        mar = U.married[P.union[cm]] <= D0
+        hz = np.where(mar, 0.008, 0.025) * np.where(age[wp] < 50, 1.0, 0.4)
+        sp = rng.random(len(cm)) < hz
+        sm, sw = cm[sp], wp[sp]
+        sdate = _uniform_dates(rng, D0, D1, len(sm))
+        U.end[P.union[sm]] = sdate
+        smar = mar[sp]
+        for who in (sm, sw):
+            P.civ[who[smar]] = 4
+            P.civ_date[who[smar]] = sdate[smar]
+            E.add("civ", who[smar], sdate[smar], 4)
+        P.union[sm] = -1
+        P.union[sw] = -1
+        move = rng.random(len(sm)) < 0.55
+        self._move(sm[move], sdate[move], region_bias=None)
+        busy[sm] = True
+        busy[sw] = True
+
+        # marriages of cohabiting couples ---------------------------------------
+        cm = np.flatnonzero(R & ~P.female & (P.union >= 0) & ~busy)
+        uu = P.union[cm]
+        unm = U.married[uu] == NO_DATE
+        cm, uu = cm[unm], uu[unm]
+        hz = np.where(age[cm] < 45, 0.045, 0.01) * (1 - 0.02 * (y - 2005))
+        mk = rng.random(len(cm)) < hz
+        mdate = np.maximum(_uniform_dates(rng, D0, D1, mk.sum()), U.start[uu[mk]] + 1)
+        U.married[uu[mk]] = mdate
+        for who in (cm[mk], U.woman[uu[mk]]):
+            P.civ[who] = 2
+            P.civ_date[who] = mdate
+            E.add("civ", who, mdate, 2)
+
+        # new unions --------------------------------------------------------------
+        cand = np.flatnonzero(R & ~coll & ~busy & (P.union < 0) & (age >= 18) & (age < 80))
+        a = age[cand]
+        fem = P.female[cand]
+        hz = np.where(fem, np.interp(a, [18, 22, 27, 32, 40, 50, 65, 80], [0.04, 0.18, 0.3, 0.26, 0.16, 0.09, 0.03, 0.0]),
+                      np.interp(a, [18, 24, 29, 34, 42, 52, 67, 80], [0.015, 0.15, 0.28, 0.26, 0.17, 0.1, 0.04, 0.0]))
+        # adults still at the parental address are the ones who partner late
+        hz = hz * np.where((parent[cand] >= 0) & (a >= 24), 0.35, np.where(a >= 30, 1.7, 1.0))
+        go = cand[rng.random(len(cand)) < hz]
+        grp = MUNI_PROVINCE[P.muni[go]].astype(np.int64) * 1000 + self._mkey(P.oc[go])
+        fw = P.female[go]
+        wi, mi = _pair(rng, go[fw], age[go[fw]] + rng.normal(0, 2, fw.sum()), grp[fw],
+                       go[~fw], age[go[~fw]] - 2.5 + rng.normal(0, 2, (~fw).sum()), grp[~fw])
+        if len(wi):
+            k = len(wi)
+            udate = _uniform_dates(rng, D0, D1, k)
+            p_dm = np.where(P.oc[wi] == BE, 0.3 - 0.01 * (y - 2005), np.where(_IS_EU28[P.oc[wi]], 0.35, 0.85))
+            dm = rng.random(k) < p_dm
+            married = np.where(dm, udate, NO_DATE)
+            legal = np.where(~dm & (rng.random(k) < 0.4), udate + rng.integers(0, 120, k), NO_DATE)
+            legal = np.where(legal < D1, legal, NO_DATE)
+            uid = U.add(mi, wi, udate, married, legal)
+            P.union[wi] = uid
+            P.union[mi] = uid
+            for who in (wi[dm], mi[dm]):
+                P.civ[who] = 2
+                P.civ_date[who] = udate[dm]
+                E.add("civ", who, udate[dm], 2)
+            # the woman and her children at home join the man when they live apart
+            diff = P.muni[wi] != P.muni[mi]
+            target = np.full(P.n, -1, np.int64)
+            tdate = np.zeros(P.n, np.int64)
+            target[wi[diff]] = P.muni[mi[diff]]
+            tdate[wi[diff]] = udate[diff]
+            kids = np.flatnonzero(R & ~busy & (parent >= 0))
+            kids = kids[target[parent[kids]] >= 0]
+            kids = kids[~np.isin(kids, mi) & ~np.isin(kids, wi)]
+            movers = np.concatenate([wi[diff], kids])
+            mdates = np.concatenate([udate[diff], tdate[parent[kids]]])
+            mto = np.concatenate([P.muni[mi[diff]], target[parent[kids]]])
+            self._move_to(movers, mdates, mto)
+            busy[wi] = True
+            busy[mi] = True
+            busy[kids] = True
+
+        # moves of whole households and of young people leaving home -------------
+        refs = np.flatnonzero(R & ~coll & ~busy & (anchor == np.arange(P.n)))
+        ra = age[refs]
+        hz = np.interp(ra, [18, 25, 32, 45, 65, 85], [0.09, 0.08, 0.06, 0.035, 0.02, 0.015])
+        hz = hz * np.where(region[refs] == BXL, 1.6, 1.0)
+        mv = refs[rng.random(len(refs)) < hz]
+        flag = np.zeros(P.n, bool)
+        flag[mv] = True
+        mdate = np.zeros(P.n, np.int64)
+        mdate[mv] = _uniform_dates(rng, D0, D1, len(mv))
+        dest = np.full(P.n, -1, np.int64)
+        dest[mv] = self._destination(P.muni[mv])
+        members = np.flatnonzero(R & ~coll & ~busy & flag[anchor])
+        self._move_to(members, mdate[anchor[members]], dest[anchor[members]])
+        busy[members] = True
+        leavers = np.flatnonzero(R & ~coll & ~busy & (parent >= 0) & (age + 1 >= P.leave_age))
+        # half of those without a partner put off leaving (by one to three years)
+        later = leavers[rng.random(len(leavers)) < 0.5]
+        P.leave_age[later] += rng.uniform(1, 3, len(later)).astype(np.float32)
+        leavers = np.setdiff1d(leavers, later)
+        lv = leavers[rng.random(len(leavers)) < 0.45]
+        ldate = _uniform_dates(rng, D0, D1, len(lv))
+        self._move_to(lv, ldate, self._destination(P.muni[lv]))
+        busy[lv] = True
+
+        # collective homes ---------------------------------------------------------
+        old = np.flatnonzero(R & ~coll & ~busy & (age >= 70) & (P.union < 0))
+        hz = np.interp(age[old], [70, 80, 85, 90, 95], [0.002, 0.015, 0.035, 0.07, 0.12])
+        go = old[rng.random(len(old)) < hz]
+        P.coll_from[go] = _uniform_dates(rng, D0, D1, len(go))
+
+        # naturalisation -------------------------------------------------------------
+        fn = np.flatnonzero(R & ~busy & (P.nat != BE) & (P.reg != REG_WAITING))
+        yrs_here = np.where(P.arrival[fn] < NO_DATE, (D0 - P.arrival[fn].astype(np.int64)) / YEAR_DAYS, age[fn])
+        eu = _IS_EU28[P.oc[fn]]
+        hz = np.where(yrs_here >= 5, np.where(eu, 0.05, 0.2), np.where(eu, 0.0, 0.02))
+        hz = hz * np.where(y >= 2013, 0.8, 1.0)  # stricter nationality code from 2013
+        nz = fn[rng.random(len(fn)) < hz]
+        nd = _uniform_dates(rng, D0, D1, len(nz))
+        E.add("nat", nz, nd, BE)
+        E.add("reg", nz, nd, REG_POP, -1, NO_DATE)
+        P.nat[nz] = BE
+        P.reg[nz] = REG_POP
+        P.reason[nz] = -1
+
+        # recognition of asylum seekers ---------------------------------------------
+        wt = np.flatnonzero(R & (P.reg == REG_WAITING) & ~busy & (P.reg_since < D0 - 120))
+        rec = wt[rng.random(len(wt)) < 0.5]
+        rd = _uniform_dates(rng, D0, D1, len(rec))
+        E.add("reg", rec, rd, REG_FOREIGN, 2, rd - rng.integers(0, 60, len(rec)))
+        P.reg[rec] = REG_FOREIGN
+        P.reg_since[rec] = rd
+        P.coll_from[rec] = NO_DATE
+        # the recognised leave the reception centre for a municipality of their community
+        self._move_to(rec, rd + 1, self._settle(P.oc[rec]))
+        busy[rec] = True
+        # settled foreigners move to the population register after five years
+        st = np.flatnonzero(R & ~busy & (P.reg == REG_FOREIGN) & (P.arrival < D0 - int(5 * YEAR_DAYS)))
+        st = st[rng.random(len(st)) < 0.3]
+        sd = _uniform_dates(rng, D0, D1, len(st))
+        E.add("reg", st, sd, REG_POP, 7, sd - rng.integers(0, 60, len(st)))
+        P.reg[st] = REG_POP
+        P.reason[st] = 7
+
+        # returns of emigrants --------------------------------------------------------
+        ab = np.flatnonzero(alive & (P.emig < D0) & (P.muni < 0) & ~P.is_bis & (age >= 18) & (age < 70))
+        yrs_away = (D0 - P.emig[ab].astype(np.int64)) / YEAR_DAYS
+        hz = np.where(yrs_away < 5, np.where(P.nat[ab] == BE, 0.09, 0.04), 0.01)
+        rt = ab[rng.random(len(ab)) < hz]
+        rdt = _uniform_dates(rng, D0, D1, len(rt))
+        dest = self._settle(P.oc[rt])
+        E.add("res", rt, rdt, dest, BE)
+        rreg = np.where(P.nat[rt] == BE, REG_POP, REG_FOREIGN)
+        E.add("reg", rt, rdt, rreg, np.where(rreg == REG_POP, -1, 5), np.where(rreg == REG_POP, NO_DATE, rdt))
+        P.muni[rt] = dest
+        P.reg[rt] = rreg
+        P.arrival[rt] = np.where(P.gen[rt] == 1, rdt, P.arrival[rt])
+        P.abroad[rt] = -1
+        busy[rt] = True
+
+        # births --------------------------------------------------------------------
+        self._births(y, D0, D1, R, age, region, partner, muni0, busy, n_before)
+
+        # immigration: the balancing flow ------------------------------------------------
+        self._immigration(y, D0, D1)
+        self._asylum(int(round(_asylum_count(y) * self.scale)), D0, D1, y)
+        self._bis(int(round(6_000 * self.scale)), D0, base=False)
+        _ = ndays
+
+    def _destination(self, muni: np.ndarray) -> np.ndarray:
+        """Destination of a move between municipalities: mostly in the same province, often out of
+        Brussels into the Flemish and Walloon periphery."""
+        rng = self.rng
+        k = len(muni)
+        if k == 0:
+            return np.empty(0, np.int64)
+        prov = MUNI_PROVINCE[np.clip(muni, 0, None)]
+        same = rng.random(k) < 0.7
+        w = MUNI_WEIGHT.copy()
+        out = rng.choice(N_MUNI, size=k, p=w / w.sum())
+        # same-province draw: pick among the province's municipalities by weight
+        u = rng.random(k)
+        cand = np.empty(k, np.int64)
+        for p in np.unique(prov):
+            mu = np.flatnonzero(MUNI_PROVINCE == p)  # noqa: SIM300
+            cw = np.cumsum(MUNI_WEIGHT[mu]) / MUNI_WEIGHT[mu].sum()
+            sel = prov == p
+            cand[sel] = mu[np.minimum(np.searchsorted(cw, u[sel]), len(mu) - 1)]
+        out = np.where(same, cand, out)
+        # Brussels residents moving out go to Halle-Vilvoorde or Walloon Brabant
+        bx = (MUNI_REGION[np.clip(muni, 0, None)] == BXL) & (rng.random(k) < 0.55)
+        per = np.array([np.flatnonzero(MUNI_NIS == c)[0] for c in ("23027", "23088", "25121", "25112", "24001")])  # noqa: SIM300
+        out = np.where(bx, per[rng.integers(0, len(per), k)], out)
+        # never "move" within the same municipality
+        out = np.where(out == muni, (out + 1 + rng.integers(0, N_MUNI - 1, k)) % N_MUNI, out)
+        return out
+
+    def _settle(self, oc: np.ndarray) -> np.ndarray:
+        rng = self.rng
+        k = len(oc)
+        u = rng.random(k)
+        out = np.zeros(k, np.int64)
+        for c in np.unique(oc):
+            sel = np.flatnonzero(oc == c)
+            cw = np.cumsum(DEST_P[c])
+            out[sel] = np.minimum(np.searchsorted(cw, u[sel] * cw[-1], side="right"), N_MUNI - 1)
+        return out
+
+    def _move(self, who: np.ndarray, when: np.ndarray, region_bias=None) -> None:
+        self._move_to(who, when, self._destination(self.P.muni[who]))
+
+    def _move_to(self, who: np.ndarray, when: np.ndarray, to: np.ndarray) -> None:
+        if len(who) == 0:
+            return
+        P = self.P
+        to = np.asarray(to, np.int64)
+        ch = to != P.muni[who]
+        who, when, to = who[ch], np.asarray(when)[ch], to[ch]
+        self.E.add("res", who, when.astype(np.int32), to, BE)
+        P.muni[who] = to
+
+    def _births(self, y, D0, D1, R, age, region, partner, muni0, busy, n_before) -> None:
+        rng, P, E = self.rng, self.P, self.E
+        moms = np.flatnonzero(R & P.female & (age >= 14.5) & (age < 50) & (P.death == NO_DATE) & (P.muni >= 0)
+                              & (P.reg != REG_WAITING))
+        a = np.floor(age[moms]).astype(np.int64)
+        f = _FERT_SHAPE[np.clip(a, 0, 59)] * _tfr(y) * FERTILITY_TUNING
+        f = f * np.where((P.gen[moms] == 1) & ~_IS_EU28[P.oc[moms]] & (P.oc[moms] != BE), 1.45, 1.0)
+        f = f * np.where(region[moms] == BXL, 1.1, 1.0)
+        f = f * np.where(P.union[moms] >= 0, 1.35, 0.55)
+        mo = _select_expected(rng, moms, np.minimum(f, 0.9), region[moms])
+        k = len(mo)
+        if k == 0:
+            return
+        bdate = _uniform_dates(rng, D0, D1, k)
+        # the mother's residence at the birth: her municipality on 1 January unless she moved before
+        res = self.E.res
+        # events of this year of the mothers (the last batch of events appended since the year start)
+        ev = self._year_events(D0, "res")
+        ev = ev.filter(pl.col("pid").is_in(mo))
+        mdf = pl.DataFrame({"pid": mo.astype(np.int64), "b": bdate.astype(np.int32), "row": np.arange(k)})
+        before = mdf.join(ev, on="pid", maintain_order="left").filter(pl.col("date") <= pl.col("b")).sort(["row", "date"], maintain_order=True).group_by("row", maintain_order=True).last()
+        bmuni = muni0[mo].astype(np.int64)
+        bmuni[before["row"].to_numpy()] = before["muni"].to_numpy()
+        babroad = np.full(k, -1, np.int64)
+        babroad[before["row"].to_numpy()] = np.where(before["muni"].to_numpy() < 0, before["country"].to_numpy(), -1)
+        fa = partner[mo]
+        fok = (fa >= 0)
+        fa = np.where(fok, fa, -1)
+        fat = np.clip(fa, 0, None)
+        be_parent = (P.nat[mo] == BE) | (fok & (P.nat[fat] == BE)) | (P.gen[mo] == 2)
+        nat = np.where(be_parent, BE, P.nat[mo])
+        moc, mgen = P.oc[mo], P.gen[mo]
+        foc, fgen = P.oc[fat], P.gen[fat]
+        use_f = (moc == BE) & fok & (foc != BE) & (fgen <= 2)
+        oc = np.where(use_f, foc, moc)
+        g_src = np.where(use_f, fgen, mgen)
+        gen = np.where(oc == BE, 0, np.where(g_src == 1, 2, np.where(g_src == 2, 3, 0)))
+        female = rng.random(k) < 0.488
+        leave = np.where(female, rng.normal(27.0, 3.5, k), rng.normal(29.0, 4.0, k))
+        leave = np.clip(np.where(rng.random(k) < 0.2, rng.normal(38, 8, k), leave), 18.2, 60)
+        in_be = bmuni >= 0
+        reg = np.where(in_be, np.where(nat == BE, REG_POP, np.where(P.reg[mo] == REG_WAITING, REG_WAITING, REG_FOREIGN)), -1)
+        ids = P.add(birth=bdate, female=female, birth_country=np.where(in_be, BE, np.where(babroad >= 0, babroad, BE)),
+                    first_nat=nat, nat=nat, oc=oc, gen=gen, mother=mo, father=fa, kind=2,
+                    muni=np.where(in_be, bmuni, -1), abroad=np.where(in_be, -1, babroad), reg=reg,
+                    reason=np.where(nat == BE, -1, 1), leave_age=leave, reg_since=bdate)
+        E.add("nat", ids, bdate, nat)
+        E.add("res", ids[in_be], bdate[in_be], bmuni[in_be], BE)
+        E.add("reg", ids[in_be], bdate[in_be], reg[in_be], np.where(nat[in_be] == BE, -1, 1),
+              np.where(nat[in_be] == BE, NO_DATE, bdate[in_be]))
+        # later events of the mother in the year: the baby goes along
+        after = mdf.join(ev, on="pid", maintain_order="left").filter(pl.col("date") > pl.col("b")).sort(["row", "date"], maintain_order=True)
+        if len(after):
+            rows = after["row"].to_numpy()
+            E.add("res", ids[rows], after["date"].to_numpy().astype(np.int32), after["muni"].to_numpy(), after["country"].to_numpy())
+            last = after.group_by("row", maintain_order=True).last()
+            lr = last["row"].to_numpy()
+            P.muni[ids[lr]] = P.muni[mo[lr]]
+            P.abroad[ids[lr]] = P.abroad[mo[lr]]
+            gone = P.muni[mo[lr]] < 0
+            P.reg[ids[lr][gone]] = -1
+            P.emig[ids[lr][gone]] = P.emig[mo[lr][gone]]
+            ev_reg = self._year_events(D0, "reg").filter(pl.col("pid").is_in(mo) & (pl.col("register") < 0))
+            rg = mdf.join(ev_reg, on="pid", maintain_order="left").filter(pl.col("date") > pl.col("b"))
+            E.add("reg", ids[rg["row"].to_numpy()], rg["date"].to_numpy().astype(np.int32), -1, -1, NO_DATE)
+        _ = res, busy, n_before
+
+    def _year_events(self, D0: int, log: str) -> pl.DataFrame:
+        """Events of the running year in one log (the year's batches, appended since ``step`` began)."""
+        start = self._batch_start[log]
+        parts = getattr(self.E, log)[start:]
+        names = {"res": ["pid", "date", "muni", "country"], "reg": ["pid", "date", "register", "reason", "decision"]}[log]
+        if not parts:
+            return pl.DataFrame({c: pl.Series(c, [], dtype=pl.Int64) for c in names})
+        cols = [np.concatenate([p[i] for p in parts]).astype(np.int64) for i in range(len(names))]
+        df = pl.DataFrame(dict(zip(names, cols, strict=True)))
+        return df.filter(pl.col("date") >= D0)
+
+    def _immigration(self, y: int, D0: int, D1: int) -> None:
+        P = self.P
+        alive_next = (P.death == NO_DATE) & (P.muni >= 0) & ((P.reg == REG_POP) | (P.reg == REG_FOREIGN)) & ~P.is_bis
+        region = _region_of(P.muni)
+        mix = _immigration_mix(y)
+        for r in (FL, BXL, WAL):
+            have = int((alive_next & (region == r)).sum())
+            need = population_target(r, y + 1) * self.scale - have
+            floor = 0.25 * population_target(r, y) * self.scale * 0.012
+            n_persons = int(round(max(need, floor)))
+            if n_persons <= 0:
+                continue
+            self._immigrant_units(r, n_persons, y, D0, D1, mix)
+
+    def _immigrant_units(self, r: int, n_persons: int, y: int, D0: int, D1: int, mix: np.ndarray) -> None:
+        """Immigrants into region ``r``: singles, couples and families of one origin each."""
+        rng, P, U, E = self.rng, self.P, self.U, self.E
+        # units: 1.75 persons on average (singles, couples, families)
+        n_units = max(1, int(round(n_persons / 2.3)))
+        oc = rng.choice(len(COUNTRIES), size=n_units, p=mix).astype(np.int16)
+        # region of settlement: choose municipality within region r by origin affinity
+        w = DEST_P[oc][:, MUNI_REGION == r]  # noqa: SIM300
+        w = w / w.sum(axis=1, keepdims=True)
+        mu_r = np.flatnonzero(MUNI_REGION == r)  # noqa: SIM300
+        muni = mu_r[np.minimum((rng.random(n_units)[:, None] > np.cumsum(w, axis=1)).sum(axis=1), len(mu_r) - 1)]
+        kind = rng.choice(4, size=n_units, p=[0.38, 0.25, 0.3, 0.07])  # single, couple, couple+kids, parent+kids
+        arr = _uniform_dates(rng, D0, D1, n_units)
+        ref_age = np.clip(rng.normal(30, 8, n_units), 18, 75)
+        ref_female = np.where(kind == 3, rng.random(n_units) < 0.85, rng.random(n_units) < 0.45)
+        belg = rng.random(n_units) < (0.2, 0.08, 0.15)[r]  # Belgians (returning, or born abroad)
+        nat_u = np.where(belg, BE, oc)
+        # adults
+        has_partner = (kind == 1) | (kind == 2)
+        nk = np.where(kind >= 2, rng.integers(1, 4, n_units), 0)
+        a1_birth = (arr - (ref_age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
+        a2_age = np.clip(ref_age + np.where(ref_female, 2.5, -2.5) + rng.normal(0, 3, n_units), 18, 80)
+        a2_birth = (arr - (a2_age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
+        reason = np.where(_IS_EU28[oc], np.where(rng.random(n_units) < 0.6, 4, 5),
+                          rng.choice(np.array([1, 6, 4, 5]), size=n_units, p=[0.55, 0.15, 0.12, 0.18]))
+        reg_u = np.where(nat_u == BE, REG_POP, REG_FOREIGN)
+        leave1 = np.clip(rng.normal(24, 3, n_units), 18.2, 36)
+
+        def person(birth, female, m, mother=None, father=None, leave=None):
+            full = np.full(n_units, -1, np.int64)
+            mother = full if mother is None else mother
+            father = full if father is None else father
+            leave = np.full(n_units, 25.0) if leave is None else leave
+            ids = P.add(birth=birth[m], female=female[m], birth_country=np.where(belg[m] & (rng.random(m.sum()) < 0.3), BE, oc[m]),
+                        first_nat=nat_u[m], nat=nat_u[m], oc=np.where(belg[m], BE, oc[m]), gen=np.where(belg[m], 0, 1),
+                        muni=muni[m], arrival=arr[m], kind=3, reg=reg_u[m], reason=np.where(reg_u[m] == REG_POP, -1, reason[m]),
+                        mother=mother[m], father=father[m], leave_age=leave[m], reg_since=arr[m])
+            E.add("nat", ids, birth[m], nat_u[m])
+            E.add("res", ids, arr[m], muni[m], BE)
+            E.add("reg", ids, arr[m], reg_u[m], np.where(reg_u[m] == REG_POP, -1, reason[m]),
+                  np.where(reg_u[m] == REG_POP, NO_DATE, arr[m] - rng.integers(0, 90, m.sum())))
+            return ids
+
+        allu = np.ones(n_units, bool)
+        a1 = person(a1_birth, ref_female, allu, leave=leave1)
+        a2 = person(a2_birth, ~ref_female, has_partner)
+        # unions of migrant couples, mostly married before arrival
+        man = np.where(ref_female[has_partner], a2, a1[has_partner])
+        woman = np.where(ref_female[has_partner], a1[has_partner], a2)
+        kk = len(man)
+        start = (arr[has_partner] - (rng.exponential(5, kk) * YEAR_DAYS).astype(np.int64)).astype(np.int64)
+        start = np.maximum(start, np.maximum(P.birth[man], P.birth[woman]).astype(np.int64) + int(18 * YEAR_DAYS))
+        start = np.minimum(start, arr[has_partner].astype(np.int64))
+        mar = rng.random(kk) < 0.8
+        married = np.where(mar, start, NO_DATE)
+        uid = U.add(man, woman, start.astype(np.int32), married.astype(np.int32), np.full(kk, NO_DATE, np.int32))
+        P.union[man] = uid
+        P.union[woman] = uid
+        for who in (man[mar], woman[mar]):
+            P.civ[who] = 2
+            P.civ_date[who] = married[mar]
+            E.add("civ", who, married[mar], 2)
+        # parents of adult migrants: mostly unknown
+        # children
+        mom_u = np.full(n_units, -1, np.int64)
+        dad_u = np.full(n_units, -1, np.int64)
+        mom_u[:] = np.where(ref_female, a1, -1)
+        dad_u[:] = np.where(~ref_female, a1, -1)
+        hp = np.flatnonzero(has_partner)
+        mom_u[hp] = np.where(ref_female[hp], a1[hp], a2)
+        dad_u[hp] = np.where(ref_female[hp], a2, a1[hp])
+        for j in range(3):
+            with_kid = nk > j
+            if not with_kid.any():
+                continue
+            mom_age = _age(P.birth[np.clip(mom_u, 0, None)], arr)
+            dad_age = _age(P.birth[np.clip(dad_u, 0, None)], arr)
+            young = np.where(mom_u >= 0, mom_age, dad_age)
+            if (dad_u >= 0).any():
+                young = np.where((dad_u >= 0) & (mom_u >= 0), np.minimum(mom_age, dad_age), young)
+            max_age = np.clip(young - 18, 0, 17.5)
+            kage = rng.random(n_units) * max_age
+            kbirth = (arr - (kage * YEAR_DAYS).astype(np.int64)).astype(np.int32)
+            kf = rng.random(n_units) < 0.49
+            ok = with_kid & (max_age > 0.2)
+            person(kbirth, kf, ok, mother=mom_u, father=dad_u, leave=np.clip(rng.normal(26, 3.5, n_units), 18.2, 36))
+        _ = j
+
+    def run(self) -> None:
+        self.base_population()
+        for y in range(self.first_year, self.last_year + 1):
+            self._batch_start = {"res": len(self.E.res), "reg": len(self.E.reg)}
+            self.step(y)
+
+
+def _asylum_count(y: int) -> float:
+    a = {2004: 15000, 2005: 12500, 2008: 12000, 2010: 19000, 2011: 26000, 2013: 15000, 2015: 39000, 2016: 15000,
+         2018: 19000, 2019: 23000, 2020: 13000, 2021: 20000, 2022: 32000, 2023: 30000, 2025: 26000, 2027: 24000}
+    ys = sorted(a)
+    return float(np.interp(y, ys, [a[k] for k in ys]))
+
+
+# ---------------------------------------------------------------------------------- tables
+def _spells(ev: pl.DataFrame, value_cols: list[str], death: np.ndarray, end_col: str | None = None) -> pl.DataFrame:
+    """Events (pid, date, seq, values...) -> spells with ``valid_from``/``valid_to``: the last event
+    of a day wins, consecutive equal values merge, an ``end_col`` < 0 closes a spell without a new
+    one, and the last spell ends at death."""
+    ev = ev.with_columns(pl.int_range(pl.len()).alias("seq"))
+    ev = ev.with_columns(dth=pl.Series(death[ev["pid"].to_numpy()].astype(np.int64)))
+    ev = ev.filter(pl.col("date") < pl.col("dth"))
+    ev = ev.sort(["pid", "date", "seq"])
+    # the last event of a day wins
+    ev = ev.filter(~((pl.col("pid") == pl.col("pid").shift(-1)) & (pl.col("date") == pl.col("date").shift(-1))).fill_null(False))
+    prev_same = pl.col("pid") == pl.col("pid").shift(1)
+    for c in value_cols:
+        prev_same = prev_same & (pl.col(c) == pl.col(c).shift(1))
+    ev = ev.filter(~prev_same.fill_null(False))
+    ev = ev.with_columns(valid_to=pl.when(pl.col("pid") == pl.col("pid").shift(-1)).then(pl.col("date").shift(-1)))
+    ev = ev.with_columns(valid_to=pl.when(pl.col("valid_to").is_null() & (pl.col("dth") < int(NO_DATE)))
+                         .then(pl.col("dth")).otherwise(pl.col("valid_to")))
+    if end_col is not None:
+        ev = ev.filter(pl.col(end_col) >= 0)
+    return ev.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") > pl.col("date")))
+
+
+def _date_col(expr_name: str) -> pl.Expr:
+    return pl.col(expr_name).cast(pl.Int32).cast(pl.Date)
+
+
+def _education(rng: np.random.Generator, P: _Pop) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = P.n
+    by = pl.Series(P.birth).cast(pl.Date).dt.year().to_numpy().astype(float)
+    low = np.interp(by, [1920, 1940, 1955, 1970, 1985, 2000], [0.7, 0.55, 0.4, 0.25, 0.17, 0.14])
+    high = np.interp(by, [1920, 1940, 1955, 1970, 1985, 2000], [0.08, 0.14, 0.22, 0.33, 0.44, 0.48])
+    fem = P.female
+    high = np.where(fem & (by > 1960), high + 0.06, high)
+    low = np.where(fem & (by < 1950), low + 0.06, low)
+    nonEU1 = (P.gen == 1) & ~_IS_EU28[P.oc] & (P.oc != BE)
+    nonEU2 = (P.gen == 2) & ~_IS_EU28[P.oc] & (P.oc != BE)
+    low = np.where(nonEU1, low + 0.18, np.where(nonEU2, low + 0.1, low))
+    high = np.where(nonEU1, high - 0.08, np.where(nonEU2, high - 0.1, high))
+    high = np.where((P.gen == 1) & _IS_EU28[P.oc] & ~_IS_SOUTH[P.oc], high + 0.12, high)
+    high = np.clip(high, 0.03, 0.8)
+    low = np.clip(low, 0.05, 0.9 - high)
+    u = rng.random(n)
+    grp = np.where(u < low, 0, np.where(u < low + (1 - low - high), 1, 2))
+    v = rng.random(n)
+    level = np.where(grp == 0, np.where(v < np.interp(by, [1920, 1960, 1990], [0.6, 0.25, 0.1]), "1", "2"),
+                     np.where(grp == 1, np.where(v < 0.88, "3", "4"),
+                              np.where(v < 0.06, "5", np.where(v < 0.55, "6", np.where(v < 0.96, "7", "8")))))
+    age_at = {"1": 12, "2": 16, "3": 18, "4": 19, "5": 20, "6": 21, "7": 23, "8": 28}
+    yr = by + np.vectorize(age_at.get)(level) + np.floor(rng.exponential(0.8, n))
+    doms = np.array(list(codes.EDUCATION_DOMAIN))[1:]
+    wf = np.array([6, 10, 8, 18, 4, 4, 10, 2, 22, 16], float)
+    wm = np.array([3, 6, 6, 17, 5, 10, 30, 3, 8, 12], float)
+    dom = np.where(fem, rng.choice(doms, n, p=wf / wf.sum()), rng.choice(doms, n, p=wm / wm.sum()))
+    dom = np.where(np.isin(level, ["1", "2"]), "00", dom)
+    return level.astype(object), dom.astype(object), yr.astype(np.int16)
+
+
+def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_year: int = 2026) -> Demography:
+    """Run the demographic microsimulation and return the National Register tables (see the
+    module docstring). Same ``scale``, ``seed`` and years give the same frames."""
+    sim = _Sim(scale, seed, first_year, last_year)
+    sim.run()
+    P, U, E = sim.P, sim.U, sim.E
+    end_day = _d(last_year + 1)
+    death = np.where(P.death < end_day, P.death, NO_DATE).astype(np.int32)
+    insz = make_insz_array(P.birth, P.female, P.is_bis)
+    n = P.n
+
+    person = pl.DataFrame({
+        "insz": insz,
+        "birth_date": _dates(P.birth),
+        "sex": pl.Series(np.where(P.female, "F", "M"), dtype=pl.String),
+        "birth_country": pl.Series(np.array(COUNTRIES)[P.birth_country], dtype=pl.String),
+        "first_nationality": pl.Series(np.array(COUNTRIES)[P.first_nat], dtype=pl.String),
+        "father_insz": _take(insz, P.father),
+        "mother_insz": _take(insz, P.mother),
+        "death_date": _dates(death),
+        "is_bis": pl.Series(P.is_bis, dtype=pl.Boolean),
+    }).sort("insz")
+
+    ins = insz
+    ctry = np.array(COUNTRIES)
+
+    def with_insz(df: pl.DataFrame) -> pl.DataFrame:
+        return df.with_columns(insz=ins.gather(df["pid"]))
+
+    nat = _spells(E.frame("nat", ["pid", "date", "nat"], [np.int32] * 3), ["nat"], death)
+    E.nat = []
+    nationality_history = with_insz(nat).select(
+        "insz", nationality=pl.Series(ctry[nat["nat"].to_numpy()], dtype=pl.String),
+        valid_from=_date_col("date"), valid_to=_date_col("valid_to")).sort(["insz", "valid_from"])
+
+    res = _spells(E.frame("res", ["pid", "date", "muni", "country"], [np.int32] * 4), ["muni", "country"], death)
+    E.res = []
+    residence_history = with_insz(res).select(
+        "insz",
+        nis_code=_strs(MUNI_NIS[np.clip(res["muni"].to_numpy(), 0, None)], res["muni"].to_numpy() >= 0),
+        country=pl.Series(np.where(res["muni"].to_numpy() >= 0, "BE", ctry[np.clip(res["country"].to_numpy(), 0, None)]), dtype=pl.String),
+        valid_from=_date_col("date"), valid_to=_date_col("valid_to")).sort(["insz", "valid_from"])
+
+    reg = _spells(E.frame("reg", ["pid", "date", "register", "reason", "decision"], [np.int32] * 5),
+                  ["register", "reason"], death, end_col="register")
+    E.reg = []
+    reason = reg["reason"].to_numpy()
+    register_history = with_insz(reg).select(
+        "insz",
+        register=pl.Series(np.array(REGISTER_NAMES)[reg["register"].to_numpy()], dtype=pl.String),
+        valid_from=_date_col("date"), valid_to=_date_col("valid_to"),
+        residence_reason=_strs(reason, reason >= 0),
+        # a newborn's residence decision is not taken before the birth (the contract's before_birth rule)
+        decision_date=_dates(np.where(reason >= 0, np.maximum(reg["decision"].to_numpy(), P.birth[reg["pid"].to_numpy()]), NO_DATE)),
+    ).sort(["insz", "valid_from"])
+
+    # ---- persons_extra
+    rng = np.random.default_rng(np.random.SeedSequence([seed, first_year, last_year, 99]))
+    level, dom, eyr = _education(rng, P)
+    fm = np.where(P.mother >= 0, P.first_nat[np.clip(P.mother, 0, None)], BE)
+    ff = np.where(P.father >= 0, P.first_nat[np.clip(P.father, 0, None)], BE)
+    origin = np.where(ff != BE, ff, np.where(fm != BE, fm, np.where(P.first_nat != BE, P.first_nat, P.nat)))
+    group = np.where(origin == BE, "BE", np.where(_IS_SOUTH[origin], "EU_SOUTH", np.where(_IS_EU28[origin], "EU_OTHER", "NON_EU")))
+    score = np.select([np.isin(level, ["1", "2"]), np.isin(level, ["3", "4"])], [-0.45, 0.0], 0.4)
+    work = rng.normal(0, 0.9, n) + score
+    ever = np.zeros(n, bool)
+    in_window = res.filter(pl.col("muni") >= 0)
+    ever[in_window.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") > _d(first_year)))["pid"].to_numpy()] = True
+    persons_extra = pl.DataFrame({
+        "insz": insz,
+        "origin_group": pl.Series(group, dtype=pl.String),
+        "origin_country": pl.Series(ctry[origin], dtype=pl.String),
+        "generation": pl.Series(P.gen, dtype=pl.Int8),
+        "education_level": pl.Series(level, dtype=pl.String),
+        "education_domain": pl.Series(dom, dtype=pl.String),
+        "education_year": pl.Series(eyr, dtype=pl.Int16),
+        "work_propensity": pl.Series(work, dtype=pl.Float64),
+        "health_risk": pl.Series(rng.normal(0, 1, n), dtype=pl.Float64),
+        "arrival_date": _dates(np.where(P.gen == 1, P.arrival, NO_DATE)),
+        "ever_resident": pl.Series(ever, dtype=pl.Boolean),
+    }).sort("insz")
+
+    # ---- households, year by year, from the event logs (memory: one year at a time)
+    res_ev = res.select("pid", "date", "valid_to", "muni").filter(pl.col("muni") >= 0)
+    reg_w = reg.filter(pl.col("register") == REG_WAITING).select("pid", "date", "valid_to")
+    civ_ev = E.frame("civ", ["pid", "date", "civ"], [np.int64] * 3).sort(["pid", "date"])
+    female, birth, mother, father, leave = P.female, P.birth, P.mother, P.father, P.leave_age.astype(float)
+    coll_from = P.coll_from
+    base_civ, base_civ_date = np.ones(n, np.int8), np.full(n, NO_DATE, np.int32)
+    um, uw, us, ue, umar, uleg = U.man, U.woman, U.start, U.end, U.married, U.legal
+
+    def household_years() -> Iterator[tuple[int, pl.DataFrame]]:
+        for y in range(first_year, last_year + 1):
+            at = _d(y)
+            cur = res_ev.filter((pl.col("date") <= at) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > at)))
+            resident = np.zeros(n, bool)
+            muni = np.full(n, -1, np.int64)
+            pids = cur["pid"].to_numpy()
+            resident[pids] = True
+            muni[pids] = cur["muni"].to_numpy()
+            w = reg_w.filter((pl.col("date") <= at) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > at)))
+            coll = coll_from <= at
+            coll[w["pid"].to_numpy()] = True
+            active = (us <= at) & (ue > at)
+            partner = np.full(n, -1, np.int64)
+            married = np.zeros(n, bool)
+            legal = np.full(n, NO_DATE, np.int64)
+            partner[um[active]] = uw[active]
+            partner[uw[active]] = um[active]
+            mnow = umar[active] <= at
+            married[um[active]] = mnow
+            married[uw[active]] = mnow
+            legal[um[active]] = uleg[active]
+            legal[uw[active]] = uleg[active]
+            civ = base_civ.copy()
+            civ_date = base_civ_date.copy()
+            last = civ_ev.filter(pl.col("date") <= at).group_by("pid", maintain_order=True).last()
+            civ[last["pid"].to_numpy()] = last["civ"].to_numpy()
+            civ_date[last["pid"].to_numpy()] = last["date"].to_numpy()
+            yield y, build_households(y, resident, coll, muni, female, birth, partner, married, legal, mother, father,
+                                      leave, civ, civ_date, insz)
+
+    return Demography(
+        scale=scale, seed=seed, first_year=first_year, last_year=last_year,
+        person=person, nationality_history=nationality_history, residence_history=residence_history,
+        register_history=register_history, persons_extra=persons_extra, household_years=household_years,
+    )

@@ -1,0 +1,26 @@
+"""Shared fixtures: small synthetic warehouses built once per test session.
+
+``demo_warehouse``: scale 0.01, seed 7, 2005-2026 (the calibration scale: every shared target
+must pass on it). ``small_warehouse``: scale 0.002, seed 3, 2005-2026 (fast structural tests).
+Both are built into a session temporary folder, never into the repository's ``data/``.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from cohort.warehouse.build import build_warehouse
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo_warehouse")
+    build_warehouse(out, scale=0.01, seed=7, first_year=2005, last_year=2026)
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("small_warehouse")
+    build_warehouse(out, scale=0.002, seed=3, first_year=2005, last_year=2026)
+    return out
