@@ -11,6 +11,10 @@ The key is loaded from ``COHORT_KEY_<PROJECT>`` (hex) or ``$COHORT_KEY_DIR/<proj
 Only in demo mode (``COHORT_DEMO=1``) is a missing key made and kept under ``data/keys/``.
 The key's bytes live only inside :class:`ProjectKey` and the DuckDB session variables
 that the HMAC macro reads; they are never written to SQL text, logs, metadata or outputs.
+A key cannot be pickled (so it never travels in a Dagster event or to another process);
+``key.fingerprint`` identifies it safely; ``uninstall_hmac`` forgets it in a connection.
+A malformed configured key raises :class:`InvalidKeyError` without repeating the value.
+``tests/test_reliability_keys.py`` checks all of this on a real materialisation.
 """
 
 import os
@@ -45,6 +49,17 @@ class ProjectKey:
 
     __str__ = __repr__
 
+    def __reduce__(self):
+        # Never pickled: a key must not travel in Dagster events, multiprocess payloads or caches.
+        raise TypeError(f"the key of project {self.project} cannot be pickled or copied out of its process")
+
+    @property
+    def fingerprint(self) -> str:
+        """16 hex characters that identify the key without revealing it (safe in metadata and the audit log)."""
+        import hashlib
+
+        return hashlib.sha256(b"cohort-key-fingerprint\0" + self._secret).hexdigest()[:16]
+
     def pads(self) -> tuple[bytes, bytes]:
         """HMAC inner and outer pads (RFC 2104) for the SQL macro."""
         k = self._secret if len(self._secret) <= 64 else __import__("hashlib").sha256(self._secret).digest()
@@ -56,15 +71,35 @@ def demo_mode() -> bool:
     return os.environ.get("COHORT_DEMO", "") not in ("", "0", "false", "False")
 
 
+class InvalidKeyError(MissingKeyError):
+    """A configured key is not valid hex; the message never repeats the configured value."""
+
+
+def _from_hex(text: str, project: str, where: str) -> bytes:
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        # `from None`: the ValueError would otherwise travel along in tracebacks and logs.
+        raise InvalidKeyError(f"the key of project {project} in {where} is not hexadecimal") from None
+
+
+def uninstall_hmac(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget the key material in a connection (call when the pseudonymisation step is done)."""
+    con.execute("DROP MACRO IF EXISTS keyed_hash")
+    for name in ("cohort_hmac_ipad", "cohort_hmac_opad"):
+        con.execute(f"RESET VARIABLE {name}")
+
+
 def load_key(project: str, keys_dir: Path | None = None, allow_demo: bool | None = None) -> ProjectKey:
     """The key of ``project``; in demo mode a missing key is made under ``keys_dir``."""
     env_name = "COHORT_KEY_" + project.upper().replace("-", "_")
     if os.environ.get(env_name):
-        return ProjectKey(project, bytes.fromhex(os.environ[env_name]), f"environment variable {env_name}")
+        return ProjectKey(project, _from_hex(os.environ[env_name], project, env_name), f"environment variable {env_name}")
     key_dir = os.environ.get("COHORT_KEY_DIR")
     if key_dir and (Path(key_dir) / f"{project}.key").exists():
         path = Path(key_dir) / f"{project}.key"
-        return ProjectKey(project, bytes.fromhex(path.read_text().strip()), f"key file in COHORT_KEY_DIR ({path.name})")
+        return ProjectKey(project, _from_hex(path.read_text().strip(), project, path.name),
+                          f"key file in COHORT_KEY_DIR ({path.name})")
     allow_demo = demo_mode() if allow_demo is None else allow_demo
     if not allow_demo or keys_dir is None:
         raise MissingKeyError(
