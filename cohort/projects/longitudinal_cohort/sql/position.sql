@@ -1,0 +1,72 @@
+-- position: one row per person and observed quarter of the year: the socio-economic position on the
+-- last day of the quarter with its derived status flags, the volume of work and wages (in classes),
+-- self-employment and the job-seeker registration (seed 002 §4).
+with
+
+quarters as (select * from observed_quarters),
+positions as not materialized (select * from sep_quarter where year = {year}),
+jobs as not materialized (select * from job_quarter where year = {year}),
+self_employed as not materialized (select * from self_employed_quarter where year = {year}),
+jobseekers as not materialized (select * from jobseeker_quarter where year = {year}),
+
+-- only the observed persons' rows: the year's source tables are large, the cohort is small
+own_positions as (select s.* from positions s semi join quarters q on q.insz = s.insz and q.q = s.quarter),
+own_self_employed as (select s.* from self_employed s semi join quarters q on q.insz = s.insz and q.q = s.quarter),
+own_jobseekers as (select s.* from jobseekers s semi join quarters q on q.insz = s.insz and q.q = s.quarter),
+
+job_totals as (
+    select j.insz, j.quarter as q, count(*) as salaried_jobs, sum(j.fte) as fte,
+           sum(j.part_time_pct) as part_time_pct, sum(j.gross_wage) as gross_wage,
+           bool_or(j.cross_border) as cross_border
+    from jobs j
+    semi join quarters q on q.insz = j.insz and q.q = j.quarter
+    group by all
+),
+
+final as (
+    select
+        q.person_id,
+        {year}::smallint as year,
+        q.quarter,
+        s.nomenclature as socio_economic_position,
+        flag_activation_rva(s.status_flags) as activated_by_rva,
+        flag_local_employment_agency(s.status_flags) as local_employment_agency,
+        flag_registered_at_regional_pes(s.status_flags) as registered_job_seeker,
+        s.nomenclature = '32' as exempted_from_registration,
+        flag_working_with_unemployment_benefit(s.status_flags) as working_with_unemployment_benefit,
+        flag_working_with_income_guarantee(s.status_flags) as working_with_income_guarantee,
+        flag_working_with_social_assistance(s.status_flags) as working_with_social_assistance,
+        flag_working_with_full_career_break(s.status_flags) as working_with_full_career_break,
+        flag_working_with_partial_career_break(s.status_flags) as working_with_partial_career_break,
+        flag_working_with_full_swt(s.status_flags) as working_with_full_early_retirement,
+        flag_working_with_half_swt(s.status_flags) as working_with_half_early_retirement,
+        flag_working_with_pension(s.status_flags) as working_with_pension,
+        flag_working_with_invalidity(s.status_flags) as working_with_invalidity,
+        flag_working_with_occupational_disease(s.status_flags) as working_with_occupational_disease,
+        flag_social_assistance_with_invalidity(s.status_flags) as social_assistance_with_invalidity,
+        flag_social_assistance_with_occupational_disease(s.status_flags) as social_assistance_with_occupational_disease,
+        flag_exempted_with_occupational_disease(s.status_flags) as exempted_with_occupational_disease,
+        coalesce(j.salaried_jobs, 0)::integer as salaried_jobs,
+        (coalesce(j.salaried_jobs, 0) + case when se.insz is not null then 1 else 0 end)::integer as total_jobs,
+        round(coalesce(j.fte, 0), 2)::double as fte_total,
+        cls_part_time_class(j.part_time_pct) as cumulated_part_time_class,
+        cls_gross_wage_class(j.gross_wage) as quarter_gross_wage_class,
+        se.category as self_employed_category,
+        se.quality as self_employed_quality,
+        se.nace as self_employed_nace,
+        yq(se.affiliation_start) as self_employed_affiliation_quarter,
+        cls_self_employed_income_class(se.annual_income) as self_employed_income_class,
+        js.category as jobseeker_category,
+        js.pes as jobseeker_service,
+        yq(js.registration_date) as jobseeker_registration_quarter,
+        cls_unemployment_duration_class(date_diff('month', js.unemployment_start, q.quarter_end)) as unemployment_duration_class,
+        js.sanctioned,
+        coalesce(j.cross_border, false) as outgoing_cross_border
+    from quarters q
+    left join own_positions s on s.insz = q.insz and s.quarter = q.q
+    left join job_totals j on j.insz = q.insz and j.q = q.q
+    left join own_self_employed se on se.insz = q.insz and se.quarter = q.q
+    left join own_jobseekers js on js.insz = q.insz and js.quarter = q.q
+)
+
+select * from final order by all
