@@ -1,0 +1,357 @@
+"""The labour-reserve build steps as plain functions over a DuckDB connection (seed 004, deliberation 26/104).
+
+The Dagster assets (``assets.py``) and the benchmark call these; each step is one DuckDB SQL
+over the warehouse's Parquet files (``sql/*.sql``), pre-aggregated per source, written atomically.
+
+Choices where the deliberation is silent (also in docs/labour_reserve.md):
+
+- Reference day: 31 December of T (last day of Q4); quarter totals (FTE, wage) over Q4.
+- Neighbour years: the situation is built for 2019-2027, one year beyond each end of the
+  project years, so that 2020's T-1 and 2026's T+1 are ordinary files. A year the warehouse
+  does not have (2027 today) is not built, and the mobility tables mark it ``not_yet_observed``.
+- Households: ``household_jan1`` of year T (1 January of T) gives household type, children and
+  work intensity: it is always available with year T, so a year's table never waits for T+1.
+- Work intensity: per member the share of the year worked (per quarter: salaried FTE plus one
+  for a main self-employed activity, capped at 1; mean of the four quarters), averaged over
+  the eligible members. Europe 2020: members aged 18-59 on 31 December, students 18-24
+  excluded. EU 2030: 18-64, students 18-24, pensioners and inactive 60-64 in a household with a
+  pensioner excluded. A student is a member aged 18-24 whose Q4 position is 36 (child
+  entitled to child benefit); a pensioner has position 34. Classes: very low <= 0.20 < low
+  <= 0.45 < medium <= 0.55 < high <= 0.85 < very high.
+- Wage deciles: ``ntile(10)`` of the Q4 average daily wage over every employee of the year's
+  full population (ties broken by pseudonym); phase 1 copies the value from phase 2's table.
+"""
+
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cohort import storage
+from cohort.classifications import classes, codes, origin
+from cohort.privacy import pseudonym
+from cohort.projects.spec import ProjectSpec, load_spec
+from cohort.settings import Lake
+
+PROJECT = "labour_reserve"
+
+LIPRO_HOUSEHOLD_TYPE = {
+    "SING": "single",
+    "MAR0": "married_couple_no_children",
+    "MAR+": "married_couple_with_children",
+    "CMAR": "married_couple_with_children",
+    "UNM0": "cohabiting_couple_no_children",
+    "UNM+": "cohabiting_couple_with_children",
+    "CUNM": "cohabiting_couple_with_children",
+    "H1PA": "one_parent_family",
+    "C1PA": "one_parent_family",
+    "NFRP": "other",
+    "OTHR": "other",
+    "COLL": "collective",
+}
+WORK_INTENSITY_BREAKS = ((0.20, "very_low"), (0.45, "low"), (0.55, "medium"), (0.85, "high"))
+
+
+class BuildError(RuntimeError):
+    """A step cannot run on this warehouse (missing year, missing mapping...)."""
+
+
+def spec() -> ProjectSpec:
+    return load_spec(PROJECT)
+
+
+@cache
+def sql_text(name: str) -> str:
+    return resources.files("cohort.projects.labour_reserve").joinpath("sql", f"{name}.sql").read_text()
+
+
+def reference_day(year: int) -> date:
+    """The situation day of year T: the last day of Q4."""
+    return date(year, 12, 31)
+
+
+def warehouse_years(warehouse: Path) -> list[int]:
+    """Years the warehouse holds: those with a Q4-bearing ``sep_quarter/year=YYYY`` partition."""
+    base = warehouse / "sep_quarter"
+    years = []
+    for d in base.glob("year=*"):
+        if d.is_dir() and any(d.glob("*.parquet")):
+            try:
+                years.append(int(d.name.split("=", 1)[1]))
+            except ValueError:
+                continue
+    return sorted(years)
+
+
+def situation_years(s: ProjectSpec) -> list[int]:
+    """Project years plus one neighbour year on each side."""
+    return list(range(s.first_year - 1, s.last_year + 2))
+
+
+def population_sql(year: int) -> str:
+    ref = reference_day(year)
+    return sql_text("population").format(year=int(year), ref=ref.isoformat(), ref_int=ref.strftime("%Y%m%d"))
+
+
+def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
+    """Country classes, arrondissement -> province, LIPRO -> household type (temp tables)."""
+    classes.install_lookups(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE province_of_arrondissement (arrondissement VARCHAR, province VARCHAR)")
+    con.executemany("INSERT INTO province_of_arrondissement VALUES (?, ?)", list(codes.ARRONDISSEMENTS.items()))
+    con.execute("CREATE OR REPLACE TEMP TABLE lipro_household_type (lipro VARCHAR, household_type VARCHAR)")
+    con.executemany("INSERT INTO lipro_household_type VALUES (?, ?)", list(LIPRO_HOUSEHOLD_TYPE.items()))
+
+
+def work_intensity_class_sql(expr: str) -> str:
+    parts = [f"WHEN ({expr}) IS NULL THEN NULL"]
+    parts += [f"WHEN ({expr}) <= {hi} THEN '{label}'" for hi, label in WORK_INTENSITY_BREAKS]
+    return "CASE " + " ".join(parts) + " ELSE 'very_high' END"
+
+
+def _class_sql(s: ProjectSpec, variable: str, expr: str, breaks: list[float]) -> str:
+    return classes.classes_sql(expr, breaks, list(s.variables[variable].classes))
+
+
+def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
+    """The SQL of the situation of ``year`` (needs the warehouse views, :func:`install_lookups`,
+    ``person_map`` and ``keyed_hash``)."""
+    s = s or spec()
+    ref = reference_day(year)
+    bloc = sorted(codes.eu_members(ref))
+    bloc_list = "[" + ", ".join(f"'{c}'" for c in bloc) + "]"
+    flags = ",\n        ".join(
+        f"(coalesce(j.status_flags, 0) >> {i}) & 1 = 1 AS status_{name}" for i, name in enumerate(codes.STATUS_FLAGS)
+    )
+    months = [0, 3, 6, 12, 24]
+    return sql_text("situation").format(
+        year=int(year),
+        ref=ref.isoformat(),
+        ref_int=ref.strftime("%Y%m%d"),
+        jan1=date(year, 1, 1).isoformat(),
+        jan1_int=date(year, 1, 1).strftime("%Y%m%d"),
+        population=population_sql(year),
+        foreign_origin=origin.flemish_foreign_origin_sql("own[1]", "own[2]", "father_first", "mother_first"),
+        foreign_origin_country=origin.flemish_origin_country_sql("own[1]", "own[2]", "father_first", "mother_first"),
+        allochtone=origin.allochtone_sql("own", "parents", "grandparents", bloc),
+        outside_bloc_list=origin.outside_sql("g", bloc),
+        outside_bloc_item=f"x IS NOT NULL AND NOT list_contains({bloc_list}, x)",
+        age_class=_class_sql(s, "age_class", "j.age", [15, 20, 25, 30, 35, 40, 45, 50, 55, 60]),
+        children_class=_class_sql(s, "children_class", "j.children", [0, 1, 2, 3]),
+        status_flag_columns=flags,
+        registration_months_class=_class_sql(
+            s, "registration_months_class", f"date_diff('month', j.registration_date, date '{ref}')", months),
+        unemployment_months_class=_class_sql(
+            s, "unemployment_months_class", f"date_diff('month', j.unemployment_start, date '{ref}')", months),
+        daily_wage_class=_class_sql(s, "daily_wage_class", "j.daily_wage", [0, 50, 75, 100, 125, 150, 200, 250]),
+        wi_2020_class=work_intensity_class_sql("j.wi_2020"),
+        wi_2030_class=work_intensity_class_sql("j.wi_2030"),
+    )
+
+
+def _age_sql(birth: str, day: str) -> str:
+    """Completed years on ``day`` (ISO text), by integer arithmetic on yyyymmdd (much cheaper than strftime)."""
+    return f"(({day.replace('-', '')} - (year({birth}) * 10000 + month({birth}) * 100 + day({birth}))) // 10000)"
+
+
+def membership_sql(years: list[int]) -> str:
+    """Population membership of every year in ``years`` in one pass (``sql/population_membership.sql``):
+    columns ``insz, birth_date, death_date, be_<year>, in_<year>``."""
+    years = sorted(int(y) for y in years)
+    refs = {y: reference_day(y).isoformat() for y in years}
+
+    def covers(d: str) -> str:
+        return f"valid_from <= date '{d}' AND (valid_to IS NULL OR valid_to > date '{d}')"
+
+    residence = ",\n        ".join(f"bool_or({covers(d)}) AS be_{y}" for y, d in refs.items())
+    register = ",\n        ".join(
+        f"arg_max(register, valid_from) FILTER (WHERE {covers(d)}) AS reg_{y}" for y, d in refs.items())
+    members = ",\n        ".join(
+        f"coalesce(r.be_{y}, false) AS be_{y},\n        "
+        f"coalesce(r.be_{y} AND g.reg_{y} IN ('population', 'foreigners') "
+        f"AND (p.death_date IS NULL OR p.death_date > date '{d}') "
+        f"AND {_age_sql('p.birth_date', d)} BETWEEN 15 AND 64, false) AS in_{y}"
+        for y, d in refs.items())
+    return sql_text("population_membership").format(
+        residence_flags=residence, register_columns=register, membership_columns=members,
+        first_ref=refs[years[0]], last_ref=refs[years[-1]],
+    )
+
+
+def absence_sql(year: int) -> str:
+    return sql_text("population_absence").format(
+        year=int(year),
+        prev_year=year - 1,
+        next_year=year + 1,
+        ref=reference_day(year).isoformat(),
+        ref_int=reference_day(year).strftime("%Y%m%d"),
+        membership=membership_sql([year - 1, year, year + 1]),
+    )
+
+
+# ------------------------------------------------------------------------------------- pseudonyms
+def prepare_pseudonyms(con: duckdb.DuckDBPyConnection, keys_dir: Path) -> None:
+    """Install the HMAC macro under the project key (demo key only with COHORT_DEMO=1)."""
+    pseudonym.install_hmac(con, pseudonym.load_key(PROJECT, keys_dir=keys_dir))
+
+
+SOURCE_TABLES = ("person", "nationality_history", "residence_history", "register_history", "household_jan1",
+                 "sep_quarter", "job_quarter", "self_employed_quarter", "benefit_quarter", "jobseeker_quarter",
+                 "education")
+
+
+def use_checked_sources(con: duckdb.DuckDBPyConnection, paths: Lake) -> list[str]:
+    """Replace the view of every source table that has been checked against its contract
+    (``cohort.sources.checks.load_source``, manifest under ``<lake>/quarantine/<table>/``) by the
+    view of its accepted rows; a table whose files changed since its check is refused there.
+    Tables never checked keep the plain view (the check is a warehouse-level step, not ours)."""
+    from cohort.sources import checks
+
+    used = []
+    for table in SOURCE_TABLES:
+        try:
+            checks.clean_view(con, paths.warehouse, table, paths.quarantine)
+        except checks.SourceContractError as exc:
+            if exc.rule == "not_checked":
+                continue
+            raise
+        used.append(table)
+    return used
+
+
+def connect(paths: Lake, mapping: bool = True) -> duckdb.DuckDBPyConnection:
+    """A step's connection: warehouse views, lookups, the keyed hash, and (``mapping``) ``person_map``."""
+    con = storage.connect()
+    con.execute("SET enable_progress_bar = false")
+    storage.register_tables(con, paths.warehouse)
+    use_checked_sources(con, paths)
+    install_lookups(con)
+    prepare_pseudonyms(con, paths.keys)
+    if mapping:
+        pseudonym.attach_mapping(con, paths.secure / PROJECT, "person")
+    return con
+
+
+def build_person_mapping(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years: list[int]) -> dict[str, int]:
+    """Extend the project's person mapping with everyone in the population of any of ``years``."""
+    if not years:
+        raise BuildError("labour_reserve person_mapping: the warehouse has none of the situation years")
+    ids = f"SELECT insz FROM ({membership_sql(years)}) WHERE " + " OR ".join(f"in_{int(y)}" for y in years)
+    return pseudonym.extend_mapping(con, secure_project_dir, "person", ids)
+
+
+def _require_year(warehouse: Path, year: int, table: str) -> None:
+    if year not in warehouse_years(warehouse):
+        raise BuildError(
+            f"labour_reserve {table} {year}: the warehouse has no year {year} (no sep_quarter/year={year}); "
+            "a neighbour year that is not there yet stays 'not_yet_observed' in the mobility tables"
+        )
+
+
+def build_situation(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, warehouse: Path, year: int) -> dict[str, Any]:
+    """Write ``secure/labour_reserve/situation/year=YYYY``; refuse persons without a pseudonym."""
+    _require_year(warehouse, year, "situation")
+    s = spec()
+    sql = situation_sql(year, s)
+    cols = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
+    s.check_columns("situation", cols)
+    path = storage.partition_file(secure_project_dir, "situation", year)
+    storage.write_query(con, sql, path)
+    rows, missing = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE person_id IS NULL) FROM read_parquet('{path}', hive_partitioning = false)"
+    ).fetchall()[0]
+    if missing:
+        path.unlink()
+        raise BuildError(
+            f"labour_reserve situation {year}: {missing} person(s) of the population have no pseudonym; "
+            "materialise person_mapping first (it covers every year the warehouse has)"
+        )
+    return {"path": path, "rows": int(rows), "columns": cols}
+
+
+def build_absence(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, warehouse: Path, year: int) -> dict[str, Any]:
+    """Write ``secure/labour_reserve/population_absence/year=YYYY``: why persons of the neighbouring
+    years' populations are missing from this year's (died, abroad, above_age, below_age, excluded)."""
+    _require_year(warehouse, year, "population_absence")
+    path = storage.partition_file(secure_project_dir, "population_absence", year)
+    storage.write_query(con, absence_sql(year), path)
+    counts = dict(con.execute(f"SELECT reason, count(*) FROM read_parquet('{path}', hive_partitioning = false) GROUP BY ALL").fetchall())
+    return {"path": path, "rows": int(sum(counts.values())), "reasons": {k: int(v) for k, v in counts.items()}}
+
+
+# ------------------------------------------------------------------------------------- phase 1
+def panel_size(population: int, s: ProjectSpec | None = None) -> int:
+    """About 10,000 at full scale (7.5 million), proportional below, at least ``min_size``, at most everyone."""
+    sample = (s or spec()).sample
+    n = round(sample["phase1_size"] * population / sample["reference_population"])
+    return int(min(population, max(sample["min_size"], n)))
+
+
+def build_panel(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years: list[int]) -> dict[str, Any]:
+    """Choose the phase-1 panel: one row per (year, person_id), see ``sample.rule`` in the spec.
+
+    A person stays while in the population; leavers are replaced first by the year's new
+    entrants, then by others, in the order of ``md5(seed:person_id)``: the same warehouse and
+    key give the same panel, and adding a year never changes the earlier ones.
+    """
+    s = spec()
+    seed = int(s.sample["seed"])
+    years = [y for y in years if storage.partition_file(secure_project_dir, "situation", y).exists()]
+    if not years:
+        raise BuildError("labour_reserve phase1_panel: no situation year is built yet")
+
+    def sit(y: int) -> str:
+        return f"read_parquet('{storage.partition_file(secure_project_dir, 'situation', y)}', hive_partitioning = false)"
+
+    order = f"md5('{seed}:' || person_id::VARCHAR)"
+    first = years[0]
+    pop_first = con.execute(f"SELECT count(*) FROM {sit(first)}").fetchall()[0][0]
+    n = panel_size(int(pop_first), s)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _panel AS SELECT CAST({first} AS SMALLINT) AS year, person_id "
+        f"FROM {sit(first)} ORDER BY {order} LIMIT {n}"
+    )
+    per_year = {first: {"size": n, "kept": 0, "added": n}}
+    for prev, y in zip(years, years[1:], strict=False):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _kept AS SELECT p.person_id FROM _panel p "
+            f"SEMI JOIN {sit(y)} t ON t.person_id = p.person_id WHERE p.year = {prev}"
+        )
+        kept = con.execute("SELECT count(*) FROM _kept").fetchall()[0][0]
+        top_up = max(0, n - int(kept))
+        con.execute(
+            f"""
+            INSERT INTO _panel
+            SELECT CAST({y} AS SMALLINT), person_id FROM _kept
+            UNION ALL
+            SELECT * FROM (
+                SELECT CAST({y} AS SMALLINT), t.person_id
+                FROM {sit(y)} t
+                ANTI JOIN _kept k ON k.person_id = t.person_id
+                LEFT JOIN (SELECT person_id, true AS was_in FROM {sit(prev)}) w ON w.person_id = t.person_id
+                ORDER BY coalesce(w.was_in, false), md5('{seed}:' || t.person_id::VARCHAR)
+                LIMIT {top_up}
+            )
+            """
+        )
+        per_year[y] = {"size": int(kept) + top_up, "kept": int(kept), "added": top_up}
+    path = storage.partition_file(secure_project_dir, "phase1_panel")
+    storage.write_query(con, "SELECT year, person_id FROM _panel ORDER BY year, person_id", path)
+    con.execute("DROP TABLE _panel")
+    return {"path": path, "years": per_year}
+
+
+def phase1_export_path(exports: Path, direction: str, year: int) -> Path:
+    return exports / PROJECT / "phase1" / f"mobility_{direction}" / f"year={year}" / "data.parquet"
+
+
+def phase1_sql(secure_project_dir: Path, direction: str, year: int) -> str:
+    table = storage.partition_file(secure_project_dir, f"mobility_{direction}", year)
+    panel = storage.partition_file(secure_project_dir, "phase1_panel")
+    return (
+        f"SELECT t.* FROM read_parquet('{table}', hive_partitioning = false) t "
+        f"SEMI JOIN (SELECT person_id FROM read_parquet('{panel}', hive_partitioning = false) WHERE year = {int(year)}) p "
+        "ON p.person_id = t.person_id ORDER BY t.person_id"
+    )
