@@ -1,0 +1,111 @@
+"""Seed 003 (advice 13/71): origin of Flemish government staff, a yearly anonymous release.
+
+``staff`` (secure, one partition per year) is the classified population frame; ``release_tables``
+tabulates the fourteen table families at the three organisational levels, pools entities under 50
+staff per policy domain (their own tables go to a restricted release with exact counts) and protects
+everything; its blocking check ``small_cell_risk_analysis`` audits it; ``release`` writes
+``<lake>/releases/flemish_staff_origin/<year>/`` after a sign-off.
+"""
+
+from datetime import date
+from importlib import resources
+
+import dagster as dg
+import polars as pl
+
+from cohort import storage
+from cohort.classifications import codes, origin
+from cohort.classifications.classes import classes_sql
+from cohort.ops.retention import assert_within_retention
+from cohort.partitions import yearly_partitions
+from cohort.privacy import disclosure as dc
+from cohort.projects import anonymous
+from cohort.projects.spec import load_spec
+from cohort.resources import LakeResource
+
+PROJECT = "flemish_staff_origin"
+SPEC = load_spec(PROJECT)
+partitions = yearly_partitions(SPEC.first_year, SPEC.last_year)
+ORG = "organisation"
+
+
+def staff_sql(year: int) -> str:
+    """The population frame query of one year (safe parameters only: a year, a date, code lists)."""
+    ref = date(year, 12, 31)
+    own, par, gp = "own_nats", "parent_nats", "grandparent_nats"
+    age = SPEC.extra["age_classes"]
+    template = resources.files(f"cohort.projects.{PROJECT}").joinpath("sql/staff.sql").read_text()
+    return template.format(
+        year=int(year),
+        ref_date=ref.isoformat(),
+        age_class=classes_sql("age", age["breaks"], age["labels"]),
+        origin_eu15=origin.allochtone_sql(own, par, gp, codes.EU15),
+        origin_eu=origin.allochtone_sql(own, par, gp, codes.eu_members(ref)),
+    )
+
+
+@dg.asset(
+    key_prefix=[PROJECT],
+    group_name=f"{PROJECT}_population",
+    partitions_def=partitions,
+    description="Population frame (secure area, never released): one row per member of the Flemish government "
+    "staff at the end of the year aged 18-65, with policy domain, entity, sex, age class, level, position, regime "
+    "and the two origin classifications (EU-15 and EU cascades over own, parents' and grandparents' nationality). "
+    "No identifier.",
+)
+def staff(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    assert_within_retention(PROJECT, SPEC.retention_date)
+    year = int(context.partition_key)
+    con = lake.connect()
+    path = storage.write_query(con, staff_sql(year), lake.secure_file(PROJECT, "staff", year))
+    counts = con.execute(f"select count(*), count(distinct entity) from read_parquet('{path}')").fetchall()[0]
+    return dg.MaterializeResult(metadata={"year": year, "rows": counts[0], "entities": counts[1]})
+
+
+def organisation_hierarchy(frame: pl.DataFrame) -> dict[str, str]:
+    """entity -> policy domain (-> the whole administration, the total). Codes must be unique over levels."""
+    pairs = frame.select("entity", "policy_domain").unique()
+    clash = set(pairs.get_column("entity")) & set(pairs.get_column("policy_domain"))
+    if clash:
+        raise ValueError(f"{PROJECT}: codes used both as entity and as policy domain: {sorted(clash)[:5]}")
+    many = pairs.group_by("entity").len().filter(pl.col("len") > 1)
+    if many.height:
+        raise ValueError(f"{PROJECT}: {many.height} entities belong to several policy domains, e.g. {many.row(0)[0]}")
+    return dict(zip(pairs.get_column("entity").to_list(), pairs.get_column("policy_domain").to_list(), strict=True))
+
+
+def build_release(frame: pl.DataFrame, only: list[str] | None = None) -> anonymous.ReleaseTables:
+    """Tabulate one year's frame: the public release (small entities pooled) and one restricted
+    release per entity under the size limit (its own tables without the organisation dimension).
+    ``only``: spec tables to build (all by default)."""
+    rules = anonymous.spec_rules(SPEC)
+    hierarchy = organisation_hierarchy(frame)
+    micro = frame.with_columns(pl.col("entity").alias(ORG))
+    split = dc.split_by_entity_size(micro, ORG, rules.min_entity_size, hierarchy)
+    plan = anonymous.plan_tables(SPEC, only)
+    dims = anonymous.spec_dimensions(SPEC, {ORG: dc.Dimension(ORG, hierarchy=split.hierarchy,
+                                                              total_label="Flemish government")})
+    tables, specs = anonymous.tabulate_plan({"staff": split.public}, plan, dims)
+    restricted = {}
+    sub_plan = [
+        anonymous.PlannedTable(
+            dc.TableSpec(p.spec.name, tuple(d for d in p.spec.dimensions if d != ORG), p.spec.statistic,
+                         p.spec.percentage_of, population=f"{p.spec.population} of one entity"),
+            p.population)
+        for p in plan
+    ]
+    for entity, sub in split.restricted.items():
+        t, s = anonymous.tabulate_plan({"staff": sub}, sub_plan, dims)
+        restricted[entity] = anonymous.ReleaseTables(t, s, dims, anonymous.RESTRICTED_RULES)
+    return anonymous.ReleaseTables(tables, specs, dims, rules, {ORG: set(split.forced)} if split.forced else {},
+                                   restricted)
+
+
+def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
+    year = int(partition_key or SPEC.last_year)
+    return build_release(pl.read_parquet(lake.secure_file(PROJECT, "staff", year)))
+
+
+release_tables, release = anonymous.release_assets(
+    SPEC, _build, deps=[staff], release_id=lambda key: str(key), partitions_def=partitions,
+)

@@ -1,0 +1,131 @@
+"""Seed 001 (advice 16/39): profiles of measure beneficiaries, their inflow and outflow, a one-off release.
+
+Three secure population frames (``profile``, ``inflow``, ``outflow``: one row per beneficiary and measure,
+classified, no identifier), the preparation ``extract`` of a few thousand records (§2, through the export
+scanner), ``release_tables`` with its blocking ``small_cell_risk_analysis`` and the signed-off ``release``.
+"""
+
+from importlib import resources
+
+import dagster as dg
+import polars as pl
+
+from cohort import storage
+from cohort.classifications import origin
+from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups, quarter_sql
+from cohort.ops.retention import assert_within_retention
+from cohort.privacy import disclosure as dc
+from cohort.projects import anonymous
+from cohort.projects.spec import load_spec
+from cohort.resources import LakeResource
+
+PROJECT = "measure_profiles"
+SPEC = load_spec(PROJECT)
+RELEASE_ID = "advice-16-39"
+FRAMES = ("profile", "inflow", "outflow")
+
+
+def _sql(name: str) -> str:
+    return resources.files(f"cohort.projects.{PROJECT}").joinpath(f"sql/{name}.sql").read_text()
+
+
+def frame_sql(name: str) -> str:
+    """The query of one population frame (safe parameters only: dates and years from the spec, rule SQL)."""
+    x = SPEC.extra
+    situation = _sql("_situation").split("\n\n", 1)[1].strip().rstrip(",")  # drop the header comment
+    situation = situation.format(
+        origin_country=origin.flemish_origin_country_sql("n.nationality", "p.first_nationality",
+                                                         "fa.first_nationality", "mo.first_nationality"),
+        age_class=classes_sql("age", x["age_classes"]["breaks"], x["age_classes"]["labels"]),
+        origin_class=country_class_sql("origin_country"),
+        nationality_class=country_class_sql("nationality"),
+        birth_country_class=country_class_sql("birth_country"),
+        daily_wage_class=classes_sql("daily_wage", x["daily_wage_classes"]["breaks"], x["daily_wage_classes"]["labels"]),
+        nace_section=anonymous.nace_section_sql("nace"),
+        part_time_class=classes_sql("part_time_pct", x["part_time_classes"]["breaks"], x["part_time_classes"]["labels"]),
+    )
+    dates = "[" + ", ".join(f"date '{d}'" for d in x["reference_dates"]) + "]"
+    return _sql(name).format(
+        situation=situation,
+        reference_dates=dates,
+        year=int(x["year"]),
+        inflow_quarter=quarter_sql("m.inflow_date"),
+        outflow_quarter=quarter_sql("m.outflow_date"),
+        sep_1=anonymous.sep_class_sql("s1.nomenclature"),
+        sep_2=anonymous.sep_class_sql("s2.nomenclature"),
+    )
+
+
+def _frame_asset(name: str, doc: str) -> dg.AssetsDefinition:
+    @dg.asset(name=name, key_prefix=[PROJECT], group_name=f"{PROJECT}_population", description=doc)
+    def _asset(lake: LakeResource) -> dg.MaterializeResult:
+        assert_within_retention(PROJECT, SPEC.retention_date)
+        con = lake.connect()
+        install_lookups(con)
+        path = storage.write_query(con, frame_sql(name), lake.secure_file(PROJECT, name))
+        rows = con.execute(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
+        return dg.MaterializeResult(metadata={"rows": rows})
+
+    return _asset
+
+
+profile = _frame_asset("profile", "Profile frame (secure area, never released): one row per beneficiary and measure "
+                       "in the measure on 30 June or 31 December 2015, with every criterion of §4 classified. No identifier.")
+inflow = _frame_asset("inflow", "Inflow frame (secure area): one row per inflow in 2015 into a measure not targeting "
+                      "workers, with the positions in the two quarters before the inflow quarter (§5). No identifier.")
+outflow = _frame_asset("outflow", "Outflow frame (secure area): one row per outflow in 2015 from a measure not targeting "
+                       "workers, with the positions in the two quarters after the outflow quarter (§6). No identifier.")
+
+
+def measure_hierarchy(frames: dict[str, pl.DataFrame]) -> dict[str, str]:
+    pairs = pl.concat([f.select("measure", "measure_type") for f in frames.values()]).unique()
+    return dict(zip(pairs.get_column("measure").to_list(), pairs.get_column("measure_type").to_list(), strict=True))
+
+
+def build_release(frames: dict[str, pl.DataFrame]) -> anonymous.ReleaseTables:
+    dims = anonymous.spec_dimensions(SPEC, {"measure": dc.Dimension("measure", hierarchy=measure_hierarchy(frames))})
+    tables, specs = anonymous.tabulate_plan(frames, anonymous.plan_tables(SPEC), dims)
+    return anonymous.ReleaseTables(tables, specs, dims, anonymous.spec_rules(SPEC))
+
+
+def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
+    return build_release({f: pl.read_parquet(lake.secure_file(PROJECT, f)) for f in FRAMES})
+
+
+release_tables, release = anonymous.release_assets(
+    SPEC, _build, deps=[profile, inflow, outflow], release_id=lambda _: RELEASE_ID)
+
+
+def extract_frame(frame: pl.DataFrame, table: str, records: int, seed: int) -> pl.DataFrame:
+    """A random sample of ``records`` rows with a meaningless record number, the spec's columns only."""
+    cols = list(SPEC.table(table).columns)
+    if "reference_quarter" in cols:
+        frame = frame.with_columns(
+            reference_quarter=pl.col("reference_date").str.slice(0, 4) + "Q"
+            + ((pl.col("reference_date").str.slice(5, 2).cast(pl.Int32) + 2) // 3).cast(pl.String))
+    sample = frame.sample(n=min(records, frame.height), seed=seed, shuffle=True)
+    sample = sample.with_columns(record_number=pl.int_range(1, sample.height + 1, dtype=pl.Int64))
+    SPEC.check_columns(table, cols)
+    return sample.select(cols)
+
+
+@dg.asset(
+    key_prefix=[PROJECT],
+    group_name=f"{PROJECT}_exports",
+    deps=[profile, inflow, outflow],
+    description="§2: the preparation extract, a few thousand records of each frame (random sample, meaningless "
+    "record numbers, classes only), exported through the export scanner to exports/measure_profiles/extract_*/.",
+)
+def extract(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    from cohort.privacy.scan import write_export
+
+    assert_within_retention(PROJECT, SPEC.retention_date)
+    x = SPEC.extra["extract"]
+    rows = {}
+    for i, f in enumerate(FRAMES):
+        table = f"extract_{f}"
+        df = extract_frame(pl.read_parquet(lake.secure_file(PROJECT, f)), table, int(x["records"]), int(x["seed"]) + i)
+        write_export(df, lake.export_file(PROJECT, table), table, SPEC.column_kinds(table), lake.paths(),
+                     context.run_id, classes=SPEC.column_classes(table), retention_date=SPEC.retention_date)
+        rows[table] = df.height
+    return dg.MaterializeResult(metadata={"rows": rows})

@@ -1,0 +1,70 @@
+"""Seed 000 (advice 15/46): regularised foreigners at four reference dates, a one-off anonymous release.
+
+``regularised`` (secure) is the classified population frame, one row per person and reference date;
+``release_tables`` tabulates the three tables of §4 at each date (as linked tables, see the spec) and
+protects them together; its blocking check ``small_cell_risk_analysis`` audits them; ``release`` writes
+``<lake>/releases/regularised_foreigners/2015-46/`` after a sign-off.
+"""
+
+from importlib import resources
+
+import dagster as dg
+import polars as pl
+
+from cohort import storage
+from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups, quarter_sql
+from cohort.ops.retention import assert_within_retention
+from cohort.projects import anonymous
+from cohort.projects.spec import load_spec
+from cohort.resources import LakeResource
+
+PROJECT = "regularised_foreigners"
+SPEC = load_spec(PROJECT)
+RELEASE_ID = "advice-15-46"
+
+
+def regularised_sql() -> str:
+    """The population frame query (safe parameters only: dates from the spec, SQL of the class rules)."""
+    age = SPEC.extra["age_classes"]
+    dates = "[" + ", ".join(f"date '{d}'" for d in SPEC.extra["reference_dates"]) + "]"
+    template = resources.files(f"cohort.projects.{PROJECT}").joinpath("sql/regularised.sql").read_text()
+    return template.format(
+        reference_dates=dates,
+        age_class=classes_sql("age", age["breaks"], age["labels"], below=age["below"]),
+        nace_section=anonymous.nace_section_sql("nace"),
+        decision_quarter=quarter_sql("decision_date"),
+        sep_class=anonymous.sep_class_sql("nomenclature"),
+        birth_country_class=country_class_sql("birth_country"),
+        nationality_class=country_class_sql("nationality"),
+    )
+
+
+@dg.asset(
+    key_prefix=[PROJECT],
+    group_name=f"{PROJECT}_population",
+    description="Population frame (secure area, never released): one row per regularised person (durable local "
+    "anchoring) and reference date (30/6/2013, 31/12/2013, 30/6/2014, 31/12/2014), with the classified criteria "
+    "of the three tables of §4. No identifier.",
+)
+def regularised(lake: LakeResource) -> dg.MaterializeResult:
+    assert_within_retention(PROJECT, SPEC.retention_date)
+    con = lake.connect()
+    install_lookups(con)
+    path = storage.write_query(con, regularised_sql(), lake.secure_file(PROJECT, "regularised"))
+    per_date = con.execute(
+        f"select reference_date, count(*) from read_parquet('{path}') group by all order by all").fetchall()
+    return dg.MaterializeResult(metadata={"rows": sum(n for _, n in per_date),
+                                          "persons_per_date": {d: n for d, n in per_date}})
+
+
+def build_release(frame: pl.DataFrame) -> anonymous.ReleaseTables:
+    dims = anonymous.spec_dimensions(SPEC)
+    tables, specs = anonymous.tabulate_plan({"regularised": frame}, anonymous.plan_tables(SPEC), dims)
+    return anonymous.ReleaseTables(tables, specs, dims, anonymous.spec_rules(SPEC))
+
+
+def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
+    return build_release(pl.read_parquet(lake.secure_file(PROJECT, "regularised")))
+
+
+release_tables, release = anonymous.release_assets(SPEC, _build, deps=[regularised], release_id=lambda _: RELEASE_ID)
