@@ -11,6 +11,7 @@ import click
 COMMAND_MODULES = [
     "cohort.warehouse.cli",
     "cohort.ops.cli",
+    "cohort.ops.commands",
 ]
 
 

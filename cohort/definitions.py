@@ -11,6 +11,13 @@ from cohort.resources import LakeResource
 
 DOMAIN_MODULES = [
     "cohort.warehouse.defs",
+    "cohort.projects.longitudinal_cohort.defs",
+    "cohort.ops.defs",  # jobs, schedules, warehouse sensor, reports of every project listed here
+    "cohort.projects.labour_reserve.defs",
+    "cohort.projects.regularised_foreigners.defs",
+    "cohort.projects.measure_profiles.defs",
+    "cohort.projects.flemish_staff_origin.defs",
+    "cohort.projects.labour_reserve_results.defs",
 ]
 
 defs = dg.Definitions.merge(

@@ -1,0 +1,86 @@
+"""``cohort purge`` and ``cohort audit``: retention and accountability from the command line."""
+
+import importlib
+import json
+from datetime import date
+
+import click
+
+from cohort import settings
+from cohort.ops import audit, retention
+
+
+def _retention_date_of(project: str) -> date:
+    """The retention date in the project's spec (``cohort/projects/<project>/spec.yaml``)."""
+    try:
+        spec_module = importlib.import_module("cohort.projects.spec")
+        return spec_module.load_spec(project).retention_date
+    except (ImportError, ModuleNotFoundError, FileNotFoundError, AttributeError) as exc:
+        raise click.UsageError(
+            f"no spec found for project {project!r} ({type(exc).__name__}); give --retention-date YYYY-MM-DD"
+        ) from None
+
+
+@click.command("purge")
+@click.argument("project")
+@click.option("--force", is_flag=True, help="Purge before the retention date (deliberation withdrawn).")
+@click.option(
+    "--retention-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Retention date when the project has no spec in the package.",
+)
+@click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
+def purge(project: str, force: bool, retention_date, data_dir: str | None) -> None:
+    """Remove a project's pseudonymised data (secure/ and exports/) after its retention date, and log it."""
+    lake = settings.lake(data_dir)
+    when = retention_date.date() if retention_date else _retention_date_of(project)
+    try:
+        result = retention.purge_project(lake, project, when, force=force)
+    except retention.PurgeRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"purged {project}: {result.removed_files} files in {', '.join(result.removed_dirs) or 'nothing left'}"
+    )
+    click.echo("Destroy the project's key outside the lake (COHORT_KEY_* / COHORT_KEY_DIR) as well.")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The append-only audit log of exports, releases, purges and refusals."""
+
+
+@audit_group.command("verify")
+@click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
+def verify(data_dir: str | None) -> None:
+    """Check the hash chain of the audit log; print the number of entries and the head hash."""
+    lake = settings.lake(data_dir)
+    try:
+        report = audit.verify_chain(lake)
+    except audit.AuditChainBroken as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"audit log intact: {report.entries} entries, head {report.head}")
+
+
+@audit_group.command("show")
+@click.option("--project", default=None, help="Only this project's entries.")
+@click.option("--last", "last", type=int, default=20, show_default=True, help="Number of entries.")
+@click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON entry per line.")
+def show(project: str | None, last: int, data_dir: str | None, as_json: bool) -> None:
+    """Print the most recent audit entries."""
+    entries = audit.read_entries(settings.lake(data_dir))
+    if project:
+        entries = [e for e in entries if e.get("project") == project]
+    for e in entries[-last:] if last > 0 else entries:
+        if as_json:
+            click.echo(json.dumps(e, sort_keys=True))
+        else:
+            what = ", ".join(e.get("what", [])) or json.dumps(e.get("detail", {}), sort_keys=True)
+            click.echo(
+                f"{e['time']}  {e['action']:<8} {e.get('project') or '-':<16} run={e.get('run_id') or '-'}  "
+                f"user={e.get('user')}  {what}"
+            )
+
+
+commands = [purge, audit_group]

@@ -1,0 +1,513 @@
+"""``cohort demo``, ``cohort project ...``, ``cohort exports list`` and ``cohort releases list``.
+
+What users do outside the UI. Builds run in process but are recorded in the Dagster instance
+(``DAGSTER_HOME``, by default ``<lake>/dagster``), so ``make dev`` shows them afterwards.
+"""
+
+import importlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cohort import settings
+
+DEMO_SCALE = 0.01
+DEMO_SIGNER = "demo sign-off (COHORT_DEMO=1, not a real reviewer)"
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def _lake(data_dir: str | None) -> settings.Lake:
+    lake = settings.lake(data_dir)
+    # assets resolve the lake at run time from the environment: point them at the same place
+    os.environ["COHORT_DATA_DIR"] = str(lake.root)
+    return lake
+
+
+def _instance(lake: settings.Lake):
+    from cohort.ops import runner
+
+    home = Path(os.environ.get("DAGSTER_HOME") or lake.root / "dagster").resolve()
+    runner.ensure_instance_home(home)
+    return runner.instance_at(home), home
+
+
+def _materialiser(lake: settings.Lake, signer: str | None):
+    from cohort.definitions import defs  # imported late: the environment above must be set first
+    from cohort.ops import runner
+
+    instance, home = _instance(lake)
+    return runner.Materialiser(defs, instance, signer=signer), home
+
+
+def _parse_years(text: str | None) -> list[int] | None:
+    """``2020-2022`` or ``2020,2022`` or ``2020``."""
+    if not text:
+        return None
+    years: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        if "-" in part:
+            a, b = part.split("-", 1)
+            if int(b) < int(a):
+                raise click.BadParameter(f"{part}: the last year comes before the first")
+            years.update(range(int(a), int(b) + 1))
+        elif part:
+            years.add(int(part))
+    return sorted(years)
+
+
+def _run_with_progress(materialiser, runs, label: str):
+    """Execute ``runs`` under a click progress bar; return the summary."""
+    from cohort.ops.runner import BuildSummary
+
+    summary = BuildSummary()
+    if not runs:
+        return summary
+
+    def show(run) -> str:
+        return run.label if run is not None else ""
+
+    with click.progressbar(runs, label=label, item_show_func=show, show_pos=True, width=30) as bar:
+        failed: set[str] = set()
+        for run in bar:
+            if run.project in failed:
+                continue
+            outcome = materialiser.execute(run)
+            summary.outcomes.append(outcome)
+            if not outcome.success:
+                failed.add(run.project)
+    return summary
+
+
+def _run_in_workers(runs, signer: str | None, home: Path, workers: int, label: str):
+    """Like :func:`_run_with_progress`, with each project's runs in one of ``workers`` processes
+    (longest projects first), so that a slow project does not hold the others up."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from cohort.ops.runner import BuildSummary, build_worker
+
+    by_project: dict[str, list] = {}
+    for run in runs:
+        by_project.setdefault(run.project, []).append(run)
+    summary = BuildSummary()
+    ctx = mp.get_context("spawn")  # a clean interpreter per worker: no inherited DuckDB or sqlite handles
+    with ctx.Manager() as manager, ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        queue = manager.Queue()
+        futures = [
+            pool.submit(build_worker, project_runs, signer, str(home), queue)
+            for _, project_runs in sorted(by_project.items(), key=lambda kv: -len(kv[1]))
+        ]
+        with click.progressbar(
+            length=len(runs),
+            label=label,
+            show_pos=True,
+            width=30,
+            item_show_func=lambda o: o.run.label if o is not None else "",
+        ) as bar:
+            while not all(f.done() for f in futures) or not queue.empty():
+                try:
+                    outcome = queue.get(timeout=0.5)
+                except Exception:  # queue.Empty from the manager
+                    continue
+                summary.outcomes.append(outcome)
+                bar.current_item = outcome
+                bar.update(1)
+        for f in futures:
+            error = f.exception()
+            if error is not None:  # a worker that crashed outside a run: say so, keep the others' results
+                click.secho(f"a build worker failed: {type(error).__name__}: {error}", fg="red", err=True)
+                summary.crashed.append(f"{type(error).__name__}: {error}")
+    return summary
+
+
+def _print_summary(summary, lake: settings.Lake) -> None:
+    rows = summary.by_project()
+    if rows:
+        click.echo("")
+        click.echo(f"{'project':<28} {'years':<11} {'runs':>5} {'assets':>7} {'failed':>6} {'seconds':>8}")
+        for project, r in sorted(rows.items()):
+            years = f"{min(r['years'])}-{max(r['years'])}" if r["years"] else "-"
+            click.echo(
+                f"{project:<28} {years:<11} {r['runs']:>5} {r['materialisations']:>7} {r['failed']:>6} "
+                f"{r['seconds']:>8.1f}"
+            )
+    for o in summary.failed:
+        click.secho(f"FAILED {o.run.label}: {o.error} (run {o.run_id or '-'})", fg="red", err=True)
+
+
+def _table_folders(area: Path) -> list[tuple[str, str, list[int], int, int]]:
+    """(project, table, years, rows, bytes) of every table folder under ``area``."""
+    import pyarrow.parquet as pq
+
+    out = []
+    if not area.exists():
+        return out
+    for project_dir in sorted(p for p in area.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        tables: dict[str, dict[str, Any]] = {}
+        for f in sorted(project_dir.rglob("*.parquet")):
+            if f.name.startswith("."):
+                continue
+            parent = f.parent
+            year = None
+            if parent.name.startswith("year="):
+                year = int(parent.name.split("=", 1)[1])
+                parent = parent.parent
+            table = parent.relative_to(project_dir).as_posix() or "."
+            row = tables.setdefault(table, {"years": set(), "rows": 0, "bytes": 0})
+            if year is not None:
+                row["years"].add(year)
+            row["rows"] += pq.ParquetFile(f).metadata.num_rows
+            row["bytes"] += f.stat().st_size
+        for table, row in sorted(tables.items()):
+            out.append((project_dir.name, table, sorted(row["years"]), row["rows"], row["bytes"]))
+    return out
+
+
+def _years_text(years: list[int]) -> str:
+    if not years:
+        return "-"
+    if years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}" if len(years) > 1 else str(years[0])
+    return ",".join(map(str, years))
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+# ---------------------------------------------------------------- cohort demo
+
+
+def _warehouse_ready(lake: settings.Lake, scale: float, seed: int | None) -> dict | None:
+    path = lake.warehouse / "_manifest.json"
+    if not path.exists():
+        return None
+    manifest = json.loads(path.read_text())
+    same_scale = abs(float(manifest.get("scale", -1)) - scale) < 1e-12
+    same_seed = seed is None or int(manifest.get("seed", -1)) == seed
+    return manifest if same_scale and same_seed else None
+
+
+def default_seed() -> int:
+    """The warehouse builder's default seed (``cohort warehouse build``)."""
+    try:
+        return int(importlib.import_module("cohort.warehouse.cli").DEFAULT_SEED)
+    except (ImportError, AttributeError):
+        return 20260101
+
+
+def build_demo_warehouse(lake: settings.Lake, scale: float, seed: int | None) -> tuple[bool, float]:
+    """Build the synthetic warehouse (with a progress bar) unless one with the same scale and
+    seed is there. Returns (built, seconds)."""
+    seed = default_seed() if seed is None else seed
+    if _warehouse_ready(lake, scale, seed):
+        return False, 0.0
+    build = importlib.import_module("cohort.warehouse.build")
+    started = time.perf_counter()
+    with click.progressbar(
+        length=1000,
+        label=f"    warehouse scale {scale} seed {seed}",
+        width=30,
+        item_show_func=lambda label: label or "",
+    ) as bar:
+
+        def progress(label: str, fraction: float) -> None:
+            bar.current_item = label
+            bar.update(max(0, int(fraction * 1000) - bar.pos))
+
+        build.build_warehouse(lake.warehouse, scale=scale, seed=seed, progress=progress)
+    return True, time.perf_counter() - started
+
+
+def _warehouse_runs(materialiser, lake: settings.Lake, built: bool) -> list:
+    """Record the warehouse built outside Dagster as a materialisation of ``synthetic_warehouse``
+    (so the UI shows it), and plan its calibration report when the code location has one."""
+    import dagster as dg
+
+    from cohort.ops.runner import PlannedRun
+
+    keys = materialiser.graph.get_all_asset_keys()
+    manifest = json.loads((lake.warehouse / "_manifest.json").read_text())
+    wh = dg.AssetKey("synthetic_warehouse")
+    if wh in keys and (built or materialiser.instance.get_latest_materialization_event(wh) is None):
+        materialiser.instance.report_runless_asset_event(
+            dg.AssetMaterialization(
+                asset_key=wh,
+                description="built by `cohort demo` (cohort.warehouse.build.build_warehouse)",
+                metadata={
+                    "scale": manifest.get("scale"),
+                    "seed": manifest.get("seed"),
+                    "years": f"{manifest.get('first_year')}-{manifest.get('last_year')}",
+                    "total_rows": sum(manifest.get("tables", {}).values()),
+                },
+            )
+        )
+    calibration = dg.AssetKey("warehouse_calibration")
+    return [PlannedRun("warehouse", (calibration,), None, 0)] if calibration in keys else []
+
+
+@click.command("demo")
+@click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
+@click.option(
+    "--scale", default=DEMO_SCALE, show_default=True, help="Synthetic warehouse scale (1.0 = Belgium)."
+)
+@click.option("--seed", default=None, type=int, help="Warehouse seed (default: the warehouse builder's).")
+@click.option("--project", "projects", multiple=True, help="Only these projects (default: every project).")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    help="Projects built side by side, each in its own process (1: one after the other).",
+)
+def demo(
+    data_dir: str | None, scale: float, seed: int | None, projects: tuple[str, ...], workers: int
+) -> None:
+    """Build the demo end to end: synthetic warehouse, every project partition, releases, reports.
+
+    Uses the demo key (COHORT_DEMO=1: a local key under data/keys, never for real data) and
+    signs the anonymous releases off as the demo. Runs are recorded in data/dagster, so
+    `make dev` shows them in the UI.
+    """
+    started = time.perf_counter()
+    os.environ["COHORT_DEMO"] = "1"
+    lake = _lake(data_dir)
+    click.echo(f"Lake: {lake.root}")
+    click.echo(
+        "Demo mode: pseudonymisation keys are made locally under keys/ (never use them for real data)."
+    )
+
+    click.echo(f"1/3 Synthetic warehouse at scale {scale}")
+    built, seconds = build_demo_warehouse(lake, scale, seed)
+    click.echo(f"    built in {seconds:.1f} s" if built else "    already there (same scale and seed), kept")
+
+    materialiser, home = _materialiser(lake, DEMO_SIGNER)
+    runs = _warehouse_runs(materialiser, lake, built)
+    chosen = [p for p in materialiser.projects() if not projects or p.id in projects]
+    runs += [r for p in chosen for r in materialiser.plan(p)]
+    click.echo(f"2/3 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
+    if workers > 1 and len({r.project for r in runs}) > 1:
+        summary = _run_in_workers(runs, DEMO_SIGNER, home, workers, "    building")
+    else:
+        summary = _run_with_progress(materialiser, runs, "    building")
+    _print_summary(summary, lake)
+
+    click.echo("3/3 Where things are:")
+    for name, path in (("exports", lake.exports), ("releases", lake.releases), ("reports", lake.reports)):
+        click.echo(f"    {name:<9} {path}")
+    for p in chosen:
+        index = lake.reports / p.id / "index.html"
+        if index.exists():
+            click.echo(f"    report    {index}")
+    click.echo(f"    runs      {home} (see them with `make dev`, http://127.0.0.1:3000)")
+    click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
+    if summary.failed or summary.crashed:
+        raise SystemExit(1)
+
+
+# ---------------------------------------------------------------- cohort dev
+
+
+@click.command("dev", context_settings={"ignore_unknown_options": True})
+@click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
+@click.option("--port", "-p", default=3000, show_default=True)
+@click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
+def dev(data_dir: str | None, port: int, dagster_args: tuple[str, ...]) -> None:
+    """The Dagster UI and daemon on http://127.0.0.1:PORT, with the instance in <lake>/dagster.
+
+    Gives the instance the repository's dagster.yaml settings (concurrency limits) first, then
+    runs `dagster dev -w workspace.yaml`; extra arguments go to `dagster dev`.
+    """
+    import shutil
+
+    from cohort.ops import runner
+
+    lake = _lake(data_dir)
+    home = Path(os.environ.get("DAGSTER_HOME") or lake.root / "dagster").resolve()
+    runner.ensure_instance_home(home)
+    os.environ["DAGSTER_HOME"] = str(home)
+    exe = shutil.which("dagster") or "dagster"
+    workspace = Path("workspace.yaml").resolve()
+    if not workspace.exists():
+        raise click.UsageError("run `cohort dev` from the repository root (where workspace.yaml is)")
+    args = [exe, "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port), *dagster_args]
+    click.echo(f"DAGSTER_HOME={home}; {' '.join(args[1:])}")
+    os.chdir(home)  # a dagster.yaml in the working folder that is not DAGSTER_HOME's only draws a warning
+    os.execvp(exe, args)
+
+
+# ---------------------------------------------------------------- cohort project ...
+
+
+@click.group("project")
+def project() -> None:
+    """A project (deliberation): list, build years, show its data dictionary."""
+
+
+@project.command("list")
+@click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
+def project_list(data_dir: str | None) -> None:
+    """The projects of the code location, their years and what is built."""
+    lake = _lake(data_dir)
+    from cohort.definitions import defs
+    from cohort.ops.catalogue import projects_of
+
+    built = {
+        (p, t): years for p, t, years, _, _ in _table_folders(lake.secure) + _table_folders(lake.exports)
+    }
+    click.echo(f"{'project':<28} {'kind':<14} {'years':<11} {'assets':>6}  built years  deliberation")
+    for p in projects_of(defs):
+        years = sorted({y for (proj, _), ys in built.items() if proj == p.id for y in ys})
+        spec_years = f"{p.spec.first_year}-{p.spec.last_year}"
+        click.echo(
+            f"{p.id:<28} {p.spec.kind:<14} {spec_years:<11} {len(p.keys):>6}  {_years_text(years):<11}  "
+            f"{p.spec.title}"
+        )
+
+
+@project.command("build")
+@click.argument("project_id", metavar="PROJECT")
+@click.option("--years", default=None, help="Years to build: 2020-2022, 2020,2022 or 2020 (default: all).")
+@click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
+@click.option(
+    "--signed-off-by",
+    default=None,
+    help="Sign off the anonymous releases as this person (else releases wait for a sign-off).",
+)
+def project_build(
+    project_id: str, years: str | None, data_dir: str | None, signed_off_by: str | None
+) -> None:
+    """Build PROJECT for some years: every asset, in dependency order, one run per year and stage."""
+    started = time.perf_counter()
+    lake = _lake(data_dir)
+    wanted = _parse_years(years)
+    materialiser, home = _materialiser(lake, signed_off_by)
+    try:
+        p = materialiser.project(project_id)
+    except KeyError as exc:
+        raise click.UsageError(str(exc.args[0])) from None
+    if wanted is not None:
+        outside = [y for y in wanted if y not in p.years]
+        if outside:
+            raise click.UsageError(
+                f"{project_id}: year(s) {', '.join(map(str, outside))} are not partitions of the project "
+                f"({_years_text(p.years)})"
+            )
+    runs = materialiser.plan(p, wanted)
+    click.echo(
+        f"{project_id}: {len(runs)} runs for {_years_text(wanted or p.years)} (runs recorded in {home})"
+    )
+    summary = _run_with_progress(materialiser, runs, "building")
+    _print_summary(summary, lake)
+    click.echo(
+        f"Exports in {lake.exports / project_id}, reports in {lake.reports / project_id}. "
+        f"Done in {time.perf_counter() - started:.1f} s."
+    )
+    if summary.failed:
+        raise SystemExit(1)
+
+
+@project.command("dictionary")
+@click.argument("project_id", metavar="PROJECT")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON form instead of Markdown.")
+def project_dictionary(project_id: str, as_json: bool) -> None:
+    """Print the data dictionary of PROJECT: every table and variable, with the paragraph that authorises it."""
+    from cohort.ops.catalogue import spec_or_none
+    from cohort.projects.spec import data_dictionary
+
+    spec = spec_or_none(project_id)
+    if spec is None:
+        raise click.UsageError(f"no spec for project {project_id!r} (cohort/projects/{project_id}/spec.yaml)")
+    markdown, doc = data_dictionary(spec)
+    click.echo(json.dumps(doc, indent=2, ensure_ascii=False) if as_json else markdown)
+
+
+# ---------------------------------------------------------------- cohort exports / releases
+
+
+@click.group("exports")
+def exports() -> None:
+    """Person-level deliveries in the lake's exports/ folder."""
+
+
+@exports.command("list")
+@click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
+@click.option("--project", "project_id", default=None, help="Only this project.")
+def exports_list(data_dir: str | None, project_id: str | None) -> None:
+    """Every exported table: its years, rows and size."""
+    lake = _lake(data_dir)
+    rows = [r for r in _table_folders(lake.exports) if project_id is None or r[0] == project_id]
+    if not rows:
+        click.echo(f"No exports under {lake.exports} yet (run `cohort demo` or `cohort project build`).")
+        return
+    click.echo(f"{'project':<28} {'table':<28} {'years':<11} {'rows':>10} {'size':>9}")
+    for proj, table, years, n, size in rows:
+        click.echo(f"{proj:<28} {table:<28} {_years_text(years):<11} {n:>10,} {_size(size):>9}")
+    click.echo(f"{len(rows)} tables in {lake.exports}")
+
+
+@click.group("releases")
+def releases() -> None:
+    """Anonymous tables that passed the small-cell risk analysis and were signed off (releases/)."""
+
+
+@releases.command("list")
+@click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
+@click.option("--project", "project_id", default=None, help="Only this project.")
+def releases_list(data_dir: str | None, project_id: str | None) -> None:
+    """Every release: its files and who signed it off."""
+    lake = _lake(data_dir)
+    if not lake.releases.exists() or not any(lake.releases.iterdir()):
+        click.echo(f"No releases under {lake.releases} yet.")
+        return
+    count = 0
+    click.echo(f"{'project':<28} {'release':<32} {'files':>5} {'size':>9}  signed off by")
+    for project_dir in sorted(p for p in lake.releases.iterdir() if p.is_dir()):
+        if project_id and project_dir.name != project_id:
+            continue
+        for release_dir in sorted(
+            p for p in project_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+        ):
+            files = [f for f in release_dir.rglob("*") if f.is_file() and not f.name.startswith(".")]
+            size = sum(f.stat().st_size for f in files)
+            click.echo(
+                f"{project_dir.name:<28} {release_dir.name:<32} {len(files):>5} {_size(size):>9}  "
+                f"{_signer(release_dir)}"
+            )
+            count += 1
+    click.echo(f"{count} releases in {lake.releases}")
+
+
+def _signer(release_dir: Path) -> str:
+    """Who signed the release off, from a JSON file of the release that says so."""
+    for f in sorted(release_dir.glob("*.json")):
+        try:
+            doc = json.loads(f.read_text())
+        except (ValueError, OSError):
+            continue
+        if isinstance(doc, dict):
+            for key in ("signed_off_by", "signer"):
+                if key in doc:
+                    return str(doc[key])
+            sign_off = doc.get("sign_off") or doc.get("signoff")
+            if (
+                isinstance(sign_off, dict)
+                and sign_off.get("signed_off_by")
+                or isinstance(sign_off, dict)
+                and sign_off.get("by")
+            ):
+                return str(sign_off.get("signed_off_by") or sign_off.get("by"))
+    return "-"
+
+
+commands = [demo, dev, project, exports, releases]

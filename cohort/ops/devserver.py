@@ -1,0 +1,220 @@
+"""Start ``dagster dev`` (webserver + daemon) on a loopback port and talk to it as a client would.
+
+Used by the end-to-end test (``tests/test_ops_webserver.py``) and by the screenshot script
+(``scripts/screenshots.py``). Plain HTTP + GraphQL (``requests``), nothing private.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on PartitionKeysNotFoundError { message }
+    ... on UnauthorizedError { message }
+  }
+}"""
+
+BACKFILL_STATUS = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill {
+      id status numPartitions
+      runs { runId status }
+      error { message }
+    }
+    ... on PythonError { message }
+  }
+}"""
+
+MATERIALISATIONS = """
+query($key: AssetKeyInput!, $partitions: [String!]) {
+  assetOrError(assetKey: $key) {
+    __typename
+    ... on Asset {
+      assetMaterializations(partitions: $partitions) {
+        partition runId
+        metadataEntries { label }
+      }
+    }
+  }
+}"""
+
+DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class DevServer:
+    """A running ``dagster dev``: its URL and its process group."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, timeout: float = 30
+    ) -> dict[str, Any]:
+        response = requests.post(
+            f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=timeout
+        )
+        response.raise_for_status()
+        body = response.json()
+        if body.get("errors"):
+            raise RuntimeError(f"GraphQL errors: {body['errors']}")
+        return body["data"]
+
+    def launch_backfill(
+        self,
+        asset_keys: list[list[str]],
+        partitions: list[str],
+        title: str = "",
+        run_config: dict[str, Any] | None = None,
+    ) -> str:
+        """Launch an asset backfill as the UI does (``launchPartitionBackfill``); return its id."""
+        params: dict[str, Any] = {
+            "assetSelection": [{"path": k} for k in asset_keys],
+            "partitionNames": partitions,
+            "title": title or None,
+        }
+        if run_config:
+            params["runConfigData"] = run_config
+        result = self.graphql(LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+        if result["__typename"] != "LaunchBackfillSuccess":
+            raise RuntimeError(f"backfill refused: {result}")
+        return result["backfillId"]
+
+    def wait_backfill(self, backfill_id: str, timeout: float = 120, poll: float = 1.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.graphql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+            if status.get("status") in DONE:
+                return status
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"backfill {backfill_id} not done after {timeout} s: {status}\n{self.tail()}"
+                )
+            time.sleep(poll)
+
+    def materialisations(self, key: list[str], partitions: list[str] | None = None) -> list[dict[str, Any]]:
+        data = self.graphql(MATERIALISATIONS, {"key": {"path": key}, "partitions": partitions})[
+            "assetOrError"
+        ]
+        return data.get("assetMaterializations", [])
+
+    def tail(self, n: int = 4000) -> str:
+        try:
+            return self.log.read_text()[-n:]
+        except OSError:
+            return ""
+
+
+def dev_environment(home: Path, data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "COHORT_DATA_DIR": str(data_dir),
+        "COHORT_DEMO": "1",
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+    }
+    env.pop("COHORT_WAREHOUSE_DIR", None)
+    env.update(extra or {})
+    return env
+
+
+@contextmanager
+def dagster_dev(
+    home: Path,
+    data_dir: Path,
+    port: int | None = None,
+    startup_timeout: float = 60,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[DevServer]:
+    """Run ``dagster dev -w workspace.yaml`` on 127.0.0.1 until the block ends, then stop the
+    whole process group (webserver, daemon, code servers, runs)."""
+    port = port or free_port()
+    log = home / "dagster_dev.log"
+    home.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "dagster"),
+                "dev",
+                "-w",
+                str(REPO_ROOT / "workspace.yaml"),
+                "-p",
+                str(port),
+                "-h",
+                "127.0.0.1",
+            ],
+            # run from the home: a dagster.yaml in the working folder that is not DAGSTER_HOME's only draws a
+            # warning; the workspace file names the repository as the code's working directory
+            cwd=home,
+            env=dev_environment(home, data_dir, extra_env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so that we can stop everything it started
+        )
+    server = DevServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"dagster dev exited with {process.returncode}:\n{server.tail()}")
+            try:
+                if requests.get(f"{server.url}/server_info", timeout=2).ok and _location_loaded(server):
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"dagster dev not ready after {startup_timeout} s:\n{server.tail()}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _location_loaded(server: DevServer) -> bool:
+    data = server.graphql("""{ workspaceOrError { __typename ... on Workspace {
+        locationEntries { name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }""")
+    entries = data["workspaceOrError"].get("locationEntries", [])
+    if not entries or any(e["loadStatus"] != "LOADED" for e in entries):
+        return False
+    errors = [e for e in entries if e["locationOrLoadError"]["__typename"] == "PythonError"]
+    if errors:
+        raise RuntimeError(f"code location failed to load: {errors[0]['locationOrLoadError']['message']}")
+    return True
+
+
+def _stop(process: subprocess.Popen, grace: float = 10) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)  # the group we created: dagster dev and its children only
+        process.wait(timeout=grace)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace)

@@ -1,0 +1,301 @@
+"""Materialising projects outside the UI: the plan of runs behind ``cohort demo`` and ``cohort project build``.
+
+A project mixes yearly assets and unpartitioned ones (the pseudonym mapping, the data
+dictionary, releases), possibly in chains (population per year -> one mapping -> situation
+per year). The plan puts the assets into *stages* along the dependency graph: a stage is a
+set of assets of one kind (yearly or unpartitioned) whose parents are in earlier stages or in
+the same stage; a yearly stage becomes one run per year, an unpartitioned stage one run. The
+T-1 tables (``*_next``, see :mod:`cohort.ops.catalogue`) and the reports of a yearly stage run
+in a second pass, after every year of that stage exists, so that year T sees T+1.
+
+Runs are recorded in a real Dagster instance (``DAGSTER_HOME``, ``data/dagster`` for the
+demo), so the UI shows them afterwards (``make dev``).
+"""
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import yaml
+
+from cohort.ops.catalogue import Project, projects_of
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+SIGNER_FIELD = "signed_off_by"
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run: a project's assets for one year (``year=None``: unpartitioned assets)."""
+
+    project: str
+    keys: tuple[dg.AssetKey, ...]
+    year: int | None
+    stage: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.project} {self.year if self.year is not None else 'all years'} (stage {self.stage})"
+
+
+@dataclass
+class RunOutcome:
+    run: PlannedRun
+    success: bool
+    seconds: float
+    materialisations: int
+    run_id: str = ""
+    error: str = ""
+
+
+@dataclass
+class BuildSummary:
+    outcomes: list[RunOutcome] = field(default_factory=list)
+    crashed: list[str] = field(default_factory=list)  # workers that died outside a run
+
+    @property
+    def failed(self) -> list[RunOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    def by_project(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for o in self.outcomes:
+            row = out.setdefault(
+                o.run.project, {"runs": 0, "failed": 0, "materialisations": 0, "seconds": 0.0, "years": set()}
+            )
+            row["runs"] += 1
+            row["failed"] += not o.success
+            row["materialisations"] += o.materialisations
+            row["seconds"] += o.seconds
+            if o.run.year is not None:
+                row["years"].add(o.run.year)
+        return out
+
+
+def _kind(graph: Any, key: dg.AssetKey) -> str:
+    pd = graph.get(key).partitions_def
+    return repr(pd) if pd is not None else ""
+
+
+def _stages(graph: Any, keys: Sequence[dg.AssetKey]) -> dict[dg.AssetKey, int]:
+    """Stage of each key: a parent of another kind (partition set or unpartitioned) pushes an
+    asset one stage later; parents of the same kind share the stage (one run per year)."""
+    inside = set(keys)
+    stage: dict[dg.AssetKey, int] = {}
+
+    def visit(key: dg.AssetKey, seen: tuple[dg.AssetKey, ...] = ()) -> int:
+        if key in stage:
+            return stage[key]
+        kind = _kind(graph, key)
+        s = 0
+        for p in graph.get(key).parent_keys:
+            if p in inside and p not in seen:
+                ps = visit(p, (*seen, key))
+                s = max(s, ps if _kind(graph, p) == kind else ps + 1)
+        stage[key] = s
+        return s
+
+    for k in keys:
+        visit(k)
+    return stage
+
+
+def plan_project(
+    project: Project, graph: Any, years: Iterable[int] | None = None, include_signoff: bool = True
+) -> list[PlannedRun]:
+    """The runs that build ``project`` for ``years`` (default: every partition).
+
+    ``years`` are years of the project's main partition set; another set (e.g. the labour
+    reserve's situation 2019-2027) is built for the same years and their neighbours."""
+    wanted = set(years) if years is not None else None
+    keys = [k for k in project.keys if include_signoff or k not in project.signoff]
+    stage = _stages(graph, keys)
+    runs: list[PlannedRun] = []
+    for s in sorted(set(stage.values())):
+        in_stage = [k for k in keys if stage[k] == s]
+        kinds = sorted({_kind(graph, k) for k in in_stage})
+        for kind in kinds:
+            group = [k for k in in_stage if _kind(graph, k) == kind]
+            if not kind:
+                runs.append(PlannedRun(project.id, tuple(group), None, s))
+                continue
+            pd = graph.get(group[0]).partitions_def
+            all_years = [int(y) for y in pd.get_partition_keys()]
+            if wanted is None:
+                run_years = all_years
+            elif pd == project.partitions_def:
+                run_years = [y for y in all_years if y in wanted]
+            else:
+                run_years = [y for y in all_years if y in wanted or y - 1 in wanted or y + 1 in wanted]
+            # T-1 tables whose T+1 parents are built in this very pass wait for a second pass
+            late = {
+                k
+                for k in group
+                if k in project.next_roots and any(p in group for p in graph.get(k).parent_keys)
+            }
+            late |= {k for k in group if late and (k in project.next_tables)}
+            first = tuple(k for k in group if k not in late)
+            second = tuple(k for k in group if k in late)
+            for pass_keys in (first, second):
+                if pass_keys:
+                    runs += [PlannedRun(project.id, pass_keys, y, s) for y in run_years]
+    return runs
+
+
+def run_config_for(
+    assets_defs: Sequence[dg.AssetsDefinition], keys: Iterable[dg.AssetKey], signer: str | None
+) -> dict[str, Any]:
+    """Console logs at WARNING, and the sign-off field of release assets filled with ``signer``."""
+    config: dict[str, Any] = {**QUIET}
+    if not signer:
+        return config
+    wanted = set(keys)
+    ops: dict[str, Any] = {}
+    for a in assets_defs:
+        if not wanted & set(a.keys):
+            continue
+        schema = a.op.config_schema
+        fields = getattr(getattr(schema, "config_type", None), "fields", {}) or {}
+        if SIGNER_FIELD in fields:
+            ops[a.op.name] = {"config": {SIGNER_FIELD: signer}}
+    if ops:
+        config["ops"] = ops
+    return config
+
+
+class Materialiser:
+    """Executes planned runs in process against one Dagster instance."""
+
+    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, signer: str | None = None):
+        self.defs = defs
+        self.instance = instance
+        self.signer = signer
+        self.graph = defs.resolve_asset_graph()
+        # the definitions as written (not the repository's copies, which carry bound resources)
+        self.assets_defs = [a for a in (defs.assets or []) if isinstance(a, dg.AssetsDefinition)]
+        self.checks_defs = [c for c in (defs.asset_checks or []) if isinstance(c, dg.AssetChecksDefinition)]
+        self.resources = defs.resources or {}
+
+    def projects(self) -> list[Project]:
+        return projects_of(self.defs)
+
+    def project(self, project_id: str) -> Project:
+        for p in self.projects():
+            if p.id == project_id:
+                return p
+        known = ", ".join(p.id for p in self.projects()) or "none"
+        raise KeyError(f"unknown project {project_id!r} (projects with assets: {known})")
+
+    def plan(self, project: Project, years: Iterable[int] | None = None) -> list[PlannedRun]:
+        return plan_project(project, self.graph, years, include_signoff=bool(self.signer))
+
+    def execute(self, run: PlannedRun) -> RunOutcome:
+        started = time.perf_counter()
+        checks = [c for c in self.checks_defs if {ck.asset_key for ck in c.check_keys} & set(run.keys)]
+        try:
+            result = dg.materialize(
+                [*self.assets_defs, *checks],
+                selection=dg.AssetSelection.assets(*run.keys),
+                partition_key=str(run.year) if run.year is not None else None,
+                instance=self.instance,
+                resources=self.resources,
+                run_config=run_config_for(self.assets_defs, run.keys, self.signer),
+                tags={"cohort/trigger": "cli", "cohort/project": run.project},
+                raise_on_error=False,
+            )
+        except Exception as exc:  # definition errors: report them with the run, keep going
+            return RunOutcome(
+                run, False, time.perf_counter() - started, 0, error=f"{type(exc).__name__}: {exc}"
+            )
+        error = ""
+        if not result.success:
+            failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+            error = (
+                "; ".join(
+                    f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"  # type: ignore[union-attr]
+                    for e in failures
+                    if e.event_specific_data is not None and getattr(e.event_specific_data, "error", None)
+                )
+                or "run failed"
+            )
+        return RunOutcome(
+            run,
+            result.success,
+            time.perf_counter() - started,
+            len(result.get_asset_materialization_events()),
+            result.run_id,
+            error,
+        )
+
+    def execute_all(
+        self,
+        runs: Sequence[PlannedRun],
+        on_done: Callable[[RunOutcome], None] | None = None,
+        stop_on_failure: bool = True,
+    ) -> BuildSummary:
+        summary = BuildSummary()
+        failed_projects: set[str] = set()
+        for run in runs:
+            if run.project in failed_projects:
+                continue  # later stages of a failed project would fail for the same reason
+            outcome = self.execute(run)
+            summary.outcomes.append(outcome)
+            if not outcome.success and stop_on_failure:
+                failed_projects.add(run.project)
+            if on_done:
+                on_done(outcome)
+        return summary
+
+
+def instance_config(template: Path | None = None) -> dict[str, Any]:
+    """The repository's ``dagster.yaml`` without its storage paths (which are relative to the
+    repository root), so that a home anywhere keeps its SQLite storage under itself."""
+    source = template if template is not None else Path.cwd() / "dagster.yaml"
+    if source.exists():
+        config = yaml.safe_load(source.read_text()) or {}
+    else:  # outside the repository: two runs at a time, as in the repository's file
+        config = {"concurrency": {"runs": {"max_concurrent_runs": 2}, "pools": {"default_limit": 2}}}
+    for relative in ("storage", "local_artifact_storage"):
+        config.pop(relative, None)
+    config.setdefault("telemetry", {"enabled": False})
+    return config
+
+
+def ensure_instance_home(
+    home: Path, template: Path | None = None, overrides: dict[str, Any] | None = None
+) -> Path:
+    """Make ``home`` a Dagster home: create it and write its ``dagster.yaml`` (the repository's
+    settings, see :func:`instance_config`) unless it already has one."""
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    if not target.exists() or overrides:
+        config = {**instance_config(template), **(overrides or {})}
+        target.write_text(
+            "# written by cohort.ops.runner from the repository's dagster.yaml\n"
+            + yaml.safe_dump(config, sort_keys=False)
+        )
+    return home
+
+
+def instance_at(home: Path) -> dg.DagsterInstance:
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def build_worker(project_runs: list[PlannedRun], signer: str | None, home: str, queue: Any) -> None:
+    """Run one project's planned runs in this (worker) process, reporting each outcome on ``queue``.
+
+    Used by ``cohort demo --workers N``: projects are independent (own folders, own mapping), so
+    they can be built side by side; the runs of one project stay in order."""
+    from cohort.definitions import defs
+
+    m = Materialiser(defs, instance_at(Path(home)), signer=signer)
+    for run in project_runs:
+        outcome = m.execute(run)
+        queue.put(outcome)
+        if not outcome.success:
+            break

@@ -1,0 +1,115 @@
+"""``cohort exports list``, ``cohort releases list``, ``cohort project dictionary`` and the build plan."""
+
+import json
+
+import dagster as dg
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from cohort import settings, storage
+from cohort.cli import main
+from cohort.ops import commands, runner
+from cohort.ops.catalogue import projects_of
+from cohort.partitions import yearly_partitions
+
+
+def test_years_option_accepts_ranges_and_lists():
+    assert commands._parse_years("2020-2022") == [2020, 2021, 2022]
+    assert commands._parse_years("2022,2020") == [2020, 2022]
+    assert commands._parse_years("2021") == [2021]
+    assert commands._parse_years(None) is None
+    with pytest.raises(Exception, match="before the first"):
+        commands._parse_years("2022-2020")
+
+
+def test_exports_and_releases_are_listed(tmp_path):
+    lake = settings.lake(tmp_path)
+    for year in (2020, 2021):
+        storage.write_frame(
+            pl.DataFrame({"person_id": [1, 2, 3], "year": [year] * 3}),
+            storage.partition_file(lake.exports / "labour_reserve", "phase1/mobility_next", year),
+        )
+    release = lake.releases / "flemish_staff_origin" / "2024"
+    release.mkdir(parents=True)
+    (release / "origin_by_entity.csv").write_text("entity,count\nA,1-5\n")
+    (release / "release.json").write_text(json.dumps({"signed_off_by": "J. Peeters", "content_hash": "abc"}))
+    cli = CliRunner()
+    out = cli.invoke(main, ["exports", "list", "--data-dir", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    line = next(row for row in out.output.splitlines() if "phase1/mobility_next" in row)
+    assert "labour_reserve" in line and "2020-2021" in line and " 6 " in line
+    out = cli.invoke(main, ["releases", "list", "--data-dir", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    line = next(row for row in out.output.splitlines() if row.startswith("flemish_staff_origin"))
+    assert "2024" in line and "J. Peeters" in line and line.split()[2] == "2"
+    empty = cli.invoke(main, ["exports", "list", "--data-dir", str(tmp_path / "nothing")])
+    assert empty.exit_code == 0 and "No exports" in empty.output
+
+
+def test_project_dictionary_prints_the_spec():
+    out = CliRunner().invoke(main, ["project", "dictionary", "labour_reserve"])
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("# Data dictionary") and "| `person_id` |" in out.output
+    doc = json.loads(CliRunner().invoke(main, ["project", "dictionary", "labour_reserve", "--json"]).output)
+    assert doc["project"] == "labour_reserve" and doc["years"] == [2020, 2026]
+    bad = CliRunner().invoke(main, ["project", "dictionary", "no_such_project"])
+    assert bad.exit_code == 2 and "no spec" in bad.output
+
+
+# a toy project shaped like the labour reserve: mapping -> situation (2019-2027) -> T±1 tables -> exports
+YEARS, SITUATION = yearly_partitions(2020, 2026), yearly_partitions(2019, 2027)
+
+
+@dg.asset(key=["labour_reserve", "person_mapping"])
+def person_mapping() -> None: ...
+
+
+@dg.asset(key=["labour_reserve", "situation"], partitions_def=SITUATION, deps=[person_mapping])
+def situation() -> None: ...
+
+
+@dg.asset(
+    key=["labour_reserve", "mobility_next"],
+    partitions_def=YEARS,
+    deps=[
+        dg.AssetDep(situation, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=1))
+    ],
+)
+def mobility_next() -> None: ...
+
+
+@dg.asset(key=["labour_reserve", "phase1_panel"], deps=[situation])
+def phase1_panel() -> None: ...
+
+
+@dg.asset(key=["labour_reserve", "phase1_next"], partitions_def=YEARS, deps=[mobility_next, phase1_panel])
+def phase1_next() -> None: ...
+
+
+def test_build_plan_follows_dependencies_across_partition_sets():
+    defs = dg.Definitions(assets=[person_mapping, situation, mobility_next, phase1_panel, phase1_next])
+    (project,) = projects_of(defs)
+    graph = defs.resolve_asset_graph()
+    every = 1 + len(SITUATION.get_partition_keys()) + 1 + 2 * len(YEARS.get_partition_keys())
+    assert len(runner.plan_project(project, graph)) == every  # every partition of every set
+    runs = runner.plan_project(project, graph, years=[2022])
+    shape = [(r.stage, r.year, sorted(k.path[-1] for k in r.keys)) for r in runs]
+    assert shape == [
+        (0, None, ["person_mapping"]),
+        # the situation set is built for the year and its neighbours
+        (1, 2021, ["situation"]),
+        (1, 2022, ["situation"]),
+        (1, 2023, ["situation"]),
+        (2, None, ["phase1_panel"]),
+        (2, 2022, ["mobility_next"]),
+        (3, 2022, ["phase1_next"]),
+    ]
+    # and it runs: every run succeeds in a real instance, in that order
+    with dg.instance_for_test() as instance:
+        m = runner.Materialiser(defs, instance)
+        summary = m.execute_all(runs)
+        assert not summary.failed and len(summary.outcomes) == len(runs)
+        assert summary.by_project()["labour_reserve"]["years"] == {2021, 2022, 2023}
+        assert instance.get_materialized_partitions(phase1_next.key) == {"2022"}
+        assert instance.get_materialized_partitions(situation.key) == {"2021", "2022", "2023"}
