@@ -27,11 +27,16 @@ format: setup
 	$(BIN)/ruff check --fix cohort tests benchmarks
 	$(BIN)/ruff format cohort tests benchmarks
 
-dev: setup                       ## the Dagster UI on http://127.0.0.1:3000
-	DAGSTER_HOME=$(CURDIR)/data/dagster $(BIN)/dagster dev -w workspace.yaml
+dev: setup                       ## the Dagster UI and daemon on http://127.0.0.1:3000 (DAGSTER_HOME=data/dagster)
+	$(BIN)/cohort dev
 
-bench: setup                     ## speed and memory figures (scale 1.0 takes long; see README)
-	$(BIN)/python benchmarks/run.py
+bench: setup                     ## speed and memory figures at demo scale (scale 1.0: see README)
+	$(BIN)/python benchmarks/warehouse.py
+	$(BIN)/cohort warehouse build --scale 0.01 --seed 7 --out data/bench/warehouse
+	$(BIN)/python benchmarks/longitudinal_cohort.py data/bench/warehouse
+	$(BIN)/python benchmarks/labour_reserve.py --warehouse data/bench/warehouse
+	$(BIN)/python benchmarks/disclosure.py
+	$(BIN)/python benchmarks/reliability_checks.py --rows 1000000 --persons 100000
 
 clean:
 	rm -rf data/warehouse data/secure data/exports data/releases data/reports data/quarantine data/dagster

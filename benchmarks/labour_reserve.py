@@ -31,9 +31,6 @@ import tempfile
 import time
 from pathlib import Path
 
-# benchmarks/cohort.py (another benchmark) would shadow the `cohort` package: drop this folder from the path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 
 def _rss_gb() -> float:
     # ru_maxrss is in KiB on Linux

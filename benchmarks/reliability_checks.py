@@ -8,13 +8,9 @@ rows) in a temporary folder with DuckDB SQL, 0.1% of the job rows broken on purp
 """
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-# benchmarks/cohort.py would shadow the cohort package when this script runs from benchmarks/.
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from cohort import storage  # noqa: E402
 from cohort.privacy import scan  # noqa: E402

@@ -8,7 +8,14 @@ import polars as pl
 import pytest
 
 from cohort import storage
-from cohort.privacy.pseudonym import MissingKeyError, ProjectKey, attach_mapping, extend_mapping, install_hmac, load_key
+from cohort.privacy.pseudonym import (
+    MissingKeyError,
+    ProjectKey,
+    attach_mapping,
+    extend_mapping,
+    install_hmac,
+    load_key,
+)
 
 
 def _key(project: str = "p", byte: int = 7) -> ProjectKey:

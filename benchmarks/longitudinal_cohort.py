@@ -1,6 +1,6 @@
 """Benchmark: the whole longitudinal cohort (seed 002), 2005-2016, on an existing warehouse.
 
-    python benchmarks/cohort.py <warehouse_dir> [--lake DIR] [--workers 2] [--mode direct|dagster]
+    python benchmarks/longitudinal_cohort.py <warehouse_dir> [--lake DIR] [--workers 2] [--mode direct|dagster]
 
 Builds the sample, the pseudonym mappings, then every year's observation set and export tables, then
 the trajectory tables (T next to T+1 and T-1)
@@ -20,9 +20,6 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-
-# This script is named like the package: drop its own folder from the path so `import cohort` finds the package.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 
 def _year(args: tuple[str, str, int]) -> tuple[int, float, dict[str, int]]:
