@@ -34,6 +34,7 @@ def _write(path: Path, rows: list[list]) -> Path:
 
 
 DEMOGRAPHIC = [r for r in _targets() if r["metric"] in METRICS and METRICS[r["metric"]].fn.__module__ == metrics_demography.__name__]
+LABOUR = [r for r in _targets() if r not in DEMOGRAPHIC]
 
 
 def test_the_shipped_targets_are_the_shared_reference():
@@ -59,6 +60,19 @@ def demo_report(demo_warehouse: Path) -> dict[tuple, calibration.CalibrationRow]
 def test_demographic_targets_pass_at_demo_scale(demo_report, target):
     row = demo_report[(target["metric"], target["scope"], int(target["year"]))]
     assert row.ok, f"{row.metric} {row.scope} {row.year}: generated {row.generated} vs target {row.target} ± {row.tolerance}"
+
+
+@pytest.mark.parametrize("target", LABOUR, ids=lambda r: f"{r['metric']}-{r['scope']}-{r['year']}")
+def test_labour_market_targets_pass_at_demo_scale(demo_report, target):
+    """Employment rate, VDAB job seekers, long-term share, ILO proxy, work intensity."""
+    row = demo_report[(target["metric"], target["scope"], int(target["year"]))]
+    assert row.ok, f"{row.metric} {row.scope} {row.year}: generated {row.generated} vs target {row.target} ± {row.tolerance}"
+
+
+def test_every_shipped_target_is_checked_at_demo_scale(demo_report):
+    assert len(LABOUR) >= 8 and len(demo_report) == len(_targets())
+    failing = [f"{r.metric} {r.scope} {r.year}" for r in demo_report.values() if not r.ok]
+    assert failing == []
 
 
 def test_counts_scale_and_tolerances(demo_report):

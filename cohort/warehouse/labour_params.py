@@ -51,7 +51,13 @@ _REF = np.array([
     [.42, .09, .03, .12, .02, .005, .025, .03, .22, .04],  # 60-64
     [.50, .10, .00, .00, .00, .00, .00, .00, .00, .40],  # 65+ (not yet retired)
 ])
+# Calibration of the whole chain against the published Flemish figures (employment rate 20-64,
+# VDAB job seekers): the reference group's odds of working and of job seeking, all ages.
+EMP_ODDS = 1.42
+UNEMP_ODDS = 0.78
 BASE_LOGIT = np.log(np.maximum(_REF, 1e-9)).astype(np.float32)
+BASE_LOGIT[:, 0] += np.log(EMP_ODDS)
+BASE_LOGIT[:, 2] += np.log(UNEMP_ODDS)
 BASE_LOGIT[_REF == 0] = -30.0
 
 _M = {  # odds multipliers relative to EMP, per macro (EMP SELF UNEMP SICK DIS SOC CB EXEMPT EARLY OTHER)
@@ -84,8 +90,8 @@ WAITING_EFF = _log(_M["waiting"])
 # Business cycle: odds multipliers of (EMP, UNEMP) by year, relative to 2019 (VDAB job seekers
 # 2005 ~236,000, peak 2014 > 251,000, 2021 193,150; employment 2010 ~71.8%, 2019 75.5%).
 _CYCLE = {
-    2003: (.80, 1.30), 2004: (.80, 1.30), 2005: (.80, 1.28), 2006: (.82, 1.22), 2007: (.85, 1.10),
-    2008: (.88, 1.05), 2009: (.86, 1.20), 2010: (.86, 1.24), 2011: (.88, 1.18), 2012: (.88, 1.24),
+    2003: (.80, 1.64), 2004: (.80, 1.64), 2005: (.80, 1.62), 2006: (.82, 1.52), 2007: (.85, 1.36),
+    2008: (.88, 1.26), 2009: (.86, 1.32), 2010: (.86, 1.36), 2011: (.88, 1.30), 2012: (.88, 1.32),
     2013: (.88, 1.32), 2014: (.89, 1.36), 2015: (.90, 1.32), 2016: (.92, 1.24), 2017: (.95, 1.12),
     2018: (.98, 1.02), 2019: (1.0, 1.0), 2020: (.97, 1.08), 2021: (1.0, .97), 2022: (1.05, .92),
     2023: (1.07, .95), 2024: (1.08, .97), 2025: (1.09, .98), 2026: (1.10, .98),
@@ -107,11 +113,11 @@ HEALTH_LOADING = 0.6
 STAY = np.array([.975, .985, .86, .93, .975, .90, .80, .93, .975, .93], dtype=np.float32)
 # Unemployment persistence by person: longer for older, low-educated and non-EU job seekers,
 # plus a personal component ("stuck"), calibrated to ~36% of job seekers > 2 years (2021).
-UNEMP_STAY_BASE = 0.80
+UNEMP_STAY_BASE = 0.76
 UNEMP_STAY_AGE50 = 0.05
 UNEMP_STAY_EDU = np.array([0.04, 0.0, -0.04], dtype=np.float32)
 UNEMP_STAY_ORIGIN = np.array([0.0, 0.0, 0.02], dtype=np.float32)
-UNEMP_STAY_STUCK = 0.16  # times a uniform personal draw
+UNEMP_STAY_STUCK = 0.08  # times a uniform personal draw
 UNEMP_STAY_MAX = 0.985
 
 # ---------------------------------------------------------------- sub-positions
