@@ -49,6 +49,28 @@ def test_phase2_analyses_return_only_dimension_columns_and_release(tmp_path):
         "shown").to_list() == ["30"]
 
 
+def test_next_years_release_is_not_confused_with_last_years(tmp_path):
+    """Yearly releases are different populations: year T+1's cells are not the same numbers as year T's,
+    so the audit against earlier releases must not report them as one cell published twice."""
+    from cohort.privacy import disclosure as dc
+    from cohort.projects.labour_reserve_results import assets as A
+
+    mobility_next(tmp_path / "secure", 2022)
+    mobility_next(tmp_path / "secure", 2023)
+    p = tmp_path / "secure" / "labour_reserve" / "mobility_next" / "year=2023" / "data.parquet"
+    pl.read_parquet(p).with_columns(year=pl.lit(2023)).filter(pl.col("person_id") > 3).write_parquet(p)
+    lake = LakeResource(data_dir=str(tmp_path))
+    con = A.connect_secure(lake)
+    first = anonymous.protect_release(A.build_release(A.run_analyses(con, 2022), 2022))
+    anonymous.publish(first, tmp_path, "labour_reserve_results", "2022", who="checker")
+    second = anonymous.protect_release(A.build_release(A.run_analyses(con, 2023), 2023))
+    earlier = dc.earlier_releases(tmp_path, "labour_reserve_results", exclude="2023")
+    assert len(earlier) == 1
+    verdict = anonymous.audit_release(second, earlier)
+    assert verdict.passed, verdict.report.findings[:3]
+    assert {s.population for s in second.specs.values()} != {s.population for s in first.specs.values()}
+
+
 def test_regularised_frame_at_each_reference_date(tmp_path):
     from cohort.projects.regularised_foreigners.assets import regularised_sql
 

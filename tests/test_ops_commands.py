@@ -113,3 +113,33 @@ def test_build_plan_follows_dependencies_across_partition_sets():
         assert summary.by_project()["labour_reserve"]["years"] == {2021, 2022, 2023}
         assert instance.get_materialized_partitions(phase1_next.key) == {"2022"}
         assert instance.get_materialized_partitions(situation.key) == {"2021", "2022", "2023"}
+
+
+def _plans(*project_ids: str) -> tuple[list[runner.PlannedRun], object]:
+    from cohort.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    by_id = {p.id: p for p in projects_of(defs)}
+    return [r for pid in project_ids for r in runner.plan_project(by_id[pid], graph)], graph
+
+
+def test_a_project_that_reads_another_is_built_after_it_in_the_same_worker():
+    runs, graph = _plans("labour_reserve_results", "regularised_foreigners", "labour_reserve")
+    chains = commands.project_chains(runs, graph)
+    assert len(chains) == 2
+    reserve = next(c for c in chains if any(r.project == "labour_reserve" for r in c))
+    order = [r.project for r in reserve]
+    assert set(order) == {"labour_reserve", "labour_reserve_results"}
+    # every run of the upstream project comes before the first run of the one that reads it
+    assert max(i for i, p in enumerate(order) if p == "labour_reserve") < order.index("labour_reserve_results")
+    assert sum(len(c) for c in chains) == len(runs)
+
+
+def test_the_demo_defers_only_the_declared_assets():
+    runs, _ = _plans("flemish_staff_origin", "regularised_foreigners")
+    kept, deferred = commands.defer_for_demo(runs)
+    assert set(deferred) == {"flemish_staff_origin"}
+    staff_keys = {k.path[-1] for r in kept if r.project == "flemish_staff_origin" for k in r.keys}
+    assert staff_keys == {"staff"}
+    assert [r for r in kept if r.project == "regularised_foreigners"] == [
+        r for r in runs if r.project == "regularised_foreigners"]

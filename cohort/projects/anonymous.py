@@ -69,8 +69,12 @@ def _date_tag(d: str) -> str:
     return d.replace("-", "")
 
 
-def plan_tables(spec: ProjectSpec, names: list[str] | None = None) -> list[PlannedTable]:
-    """Expand the spec's tables (reference dates, linked criteria) into the released tables."""
+def plan_tables(spec: ProjectSpec, names: list[str] | None = None, period: str | None = None) -> list[PlannedTable]:
+    """Expand the spec's tables (reference dates, linked criteria) into the released tables.
+
+    ``period``: the partition of a yearly release. It becomes part of each table's population, so
+    that this year's tables are not taken for the same cells as last year's release (tables are
+    linked, also across earlier releases, only when their populations are equal)."""
     out: list[PlannedTable] = []
     for t in spec.tables.values():
         if t.area != "releases" or (names is not None and t.name not in names):
@@ -92,7 +96,7 @@ def plan_tables(spec: ProjectSpec, names: list[str] | None = None) -> list[Plann
         for d in dates:
             for name, dims in groups:
                 full = name if d is None else f"{name}_{_date_tag(d)}"
-                pop = f"{spec.id}/{population}" + (f" at {d}" if d else "")
+                pop = f"{spec.id}/{population}" + (f" in {period}" if period else "") + (f" at {d}" if d else "")
                 # a percentage of a margin only makes sense when the margin's dimensions are in the table
                 pct = tuple(p for p in percentage_of if p in dims)
                 stat = statistic if pct or statistic == "count" else "count"

@@ -36,6 +36,7 @@ from cohort.privacy.disclosure._checks import (
 )
 from cohort.privacy.disclosure._lp import feasibility_intervals
 from cohort.privacy.disclosure._model import ReleaseModel, build_model, cell_values, row_cells
+from cohort.privacy.disclosure._propagate import hidden_components, propagate_bounds
 from cohort.privacy.disclosure.rules import DisclosureRules
 from cohort.privacy.disclosure.tables import Dimension, TableSpec
 
@@ -227,6 +228,20 @@ def protect(
         hidden, _stuck = _singleton_fixpoint(absA, hidden, eligible, level, cost)
         if len(targets) == 0:
             break
+        # Cheap pass first: a cell pinned by the equations one at a time (interval propagation)
+        # is certainly recomputable; give those partners before paying for any LP.
+        plo, phi = propagate_bounds(model.A, ~hidden, start, lb, ub)
+        pinned = targets[~certify(targets, plo[targets], phi[targets])]
+        if len(pinned):
+            comp = hidden_components(model.A, ~hidden)
+            new, upgrades = _partners_for_failing(absA, hidden, shown_label, pinned, eligible, level, cost, comp)
+            if len(new) or len(upgrades):
+                hidden[new] = True
+                if len(upgrades):
+                    shown_label[upgrades] = False
+                    lb[upgrades], ub[upgrades] = x_lower(rules), np.inf
+                    cache.clear()
+                continue
         res = feasibility_intervals(
             model.A, ~hidden, start, lb, ub, targets, cache=cache, certify=certify, start=start
         )

@@ -74,7 +74,7 @@ def organisation_hierarchy(frame: pl.DataFrame) -> dict[str, str]:
     return dict(zip(pairs.get_column("entity").to_list(), pairs.get_column("policy_domain").to_list(), strict=True))
 
 
-def build_release(frame: pl.DataFrame, only: list[str] | None = None) -> anonymous.ReleaseTables:
+def build_release(frame: pl.DataFrame, only: list[str] | None = None, year: int | None = None) -> anonymous.ReleaseTables:
     """Tabulate one year's frame: the public release (small entities pooled) and one restricted
     release per entity under the size limit (its own tables without the organisation dimension).
     ``only``: spec tables to build (all by default)."""
@@ -82,7 +82,7 @@ def build_release(frame: pl.DataFrame, only: list[str] | None = None) -> anonymo
     hierarchy = organisation_hierarchy(frame)
     micro = frame.with_columns(pl.col("entity").alias(ORG))
     split = dc.split_by_entity_size(micro, ORG, rules.min_entity_size, hierarchy)
-    plan = anonymous.plan_tables(SPEC, only)
+    plan = anonymous.plan_tables(SPEC, only, period=str(year) if year is not None else None)
     dims = anonymous.spec_dimensions(SPEC, {ORG: dc.Dimension(ORG, hierarchy=split.hierarchy,
                                                               total_label="Flemish government")})
     tables, specs = anonymous.tabulate_plan({"staff": split.public}, plan, dims)
@@ -103,7 +103,7 @@ def build_release(frame: pl.DataFrame, only: list[str] | None = None) -> anonymo
 
 def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
     year = int(partition_key or SPEC.last_year)
-    return build_release(pl.read_parquet(lake.secure_file(PROJECT, "staff", year)))
+    return build_release(pl.read_parquet(lake.secure_file(PROJECT, "staff", year)), year=year)
 
 
 release_tables, release = anonymous.release_assets(

@@ -71,15 +71,16 @@ def run_analyses(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pl.Data
     return frames
 
 
-def build_release(frames: dict[str, pl.DataFrame]) -> anonymous.ReleaseTables:
+def build_release(frames: dict[str, pl.DataFrame], year: int | None = None) -> anonymous.ReleaseTables:
     dims = anonymous.spec_dimensions(SPEC)
-    tables, specs = anonymous.tabulate_plan(frames, anonymous.plan_tables(SPEC), dims)
+    plan = anonymous.plan_tables(SPEC, period=str(year) if year is not None else None)
+    tables, specs = anonymous.tabulate_plan(frames, plan, dims)
     return anonymous.ReleaseTables(tables, specs, dims, anonymous.spec_rules(SPEC))
 
 
 def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
     year = int(partition_key or SPEC.first_year)
-    return build_release(run_analyses(connect_secure(lake), year))
+    return build_release(run_analyses(connect_secure(lake), year), year)
 
 
 release_tables, release = anonymous.release_assets(
