@@ -20,12 +20,12 @@ test: setup                      ## the test suite (what CI runs)
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check cohort tests benchmarks
-	$(BIN)/ruff format --check cohort tests benchmarks
+	$(BIN)/ruff check cohort tests benchmarks scripts
+	$(BIN)/ruff format --check cohort tests benchmarks scripts
 
 format: setup
-	$(BIN)/ruff check --fix cohort tests benchmarks
-	$(BIN)/ruff format cohort tests benchmarks
+	$(BIN)/ruff check --fix cohort tests benchmarks scripts
+	$(BIN)/ruff format cohort tests benchmarks scripts
 
 dev: setup                       ## the Dagster UI and daemon on http://127.0.0.1:3000 (DAGSTER_HOME=data/dagster)
 	$(BIN)/cohort dev

@@ -57,27 +57,43 @@ def seed003_release(seed: int = 3, staff: int = 30_000) -> tuple[dict, dict, dic
     hierarchy = {e: domains[i % 12] for i, e in enumerate(entities)}
     size = rng.lognormal(0, 1.2, size=60)
     ent = rng.choice(entities, staff, p=size / size.sum())
-    o15 = rng.choice(["EU-15", "non-EU-15", "unknown: parents", "unknown: grandparents"], staff, p=[0.88, 0.07, 0.03, 0.02])
+    o15 = rng.choice(
+        ["EU-15", "non-EU-15", "unknown: parents", "unknown: grandparents"], staff, p=[0.88, 0.07, 0.03, 0.02]
+    )
     # The EU cascade: EU-15 members are EU; part of non-EU-15 is EU (the 2004+ members).
-    eu = np.where(o15 == "EU-15", "EU", np.where(o15 == "non-EU-15", np.where(rng.random(staff) < 0.3, "EU", "non-EU"), o15))
+    eu = np.where(
+        o15 == "EU-15",
+        "EU",
+        np.where(o15 == "non-EU-15", np.where(rng.random(staff) < 0.3, "EU", "non-EU"), o15),
+    )
     micro = pl.DataFrame(
         {
             "entity": ent,
             "origin_eu15": o15,
             "origin_eu": eu,
             "sex": rng.choice(["F", "M"], staff, p=[0.55, 0.45]),
-            "age_class": rng.choice(["18-24", "25-34", "35-44", "45-54", "55-65"], staff, p=[0.05, 0.25, 0.27, 0.25, 0.18]),
+            "age_class": rng.choice(
+                ["18-24", "25-34", "35-44", "45-54", "55-65"], staff, p=[0.05, 0.25, 0.27, 0.25, 0.18]
+            ),
             "level": rng.choice(["A", "B", "C", "D"], staff, p=[0.4, 0.25, 0.25, 0.1]),
             "position": rng.choice(["statutory", "contractual"], staff, p=[0.7, 0.3]),
             "regime": rng.choice(["full-time", "part-time"], staff, p=[0.75, 0.25]),
         }
     )
     unknown = {"unknown: parents": "unknown", "unknown: grandparents": "unknown"}
-    shared = {"unknown: parents": "origin unknown: parents", "unknown: grandparents": "origin unknown: grandparents", "unknown": "origin unknown"}
+    shared = {
+        "unknown: parents": "origin unknown: parents",
+        "unknown: grandparents": "origin unknown: grandparents",
+        "unknown": "origin unknown",
+    }
     dims = {
         "entity": Dimension("entity", hierarchy),
-        "origin_eu15": Dimension("origin_eu15", {"EU-15": "Total", "non-EU-15": "Total", **unknown}, shared_codes=shared),
-        "origin_eu": Dimension("origin_eu", {"EU": "Total", "non-EU": "Total", **unknown}, shared_codes=shared),
+        "origin_eu15": Dimension(
+            "origin_eu15", {"EU-15": "Total", "non-EU-15": "Total", **unknown}, shared_codes=shared
+        ),
+        "origin_eu": Dimension(
+            "origin_eu", {"EU": "Total", "non-EU": "Total", **unknown}, shared_codes=shared
+        ),
     }
     breakdowns = {
         "all": (),
@@ -93,7 +109,11 @@ def seed003_release(seed: int = 3, staff: int = 30_000) -> tuple[dict, dict, dic
         for name, extra in breakdowns.items():
             t = f"{origin}_by_{name}"
             specs[t] = TableSpec(
-                t, ("entity", origin, *extra), statistic="percentage", percentage_of=(origin,), population="staff 18-65 at 31/12"
+                t,
+                ("entity", origin, *extra),
+                statistic="percentage",
+                percentage_of=(origin,),
+                population="staff 18-65 at 31/12",
             )
     return {k: micro for k in specs}, specs, dims
 
@@ -112,9 +132,13 @@ def run(name: str, micros: dict, specs: dict, dims: dict, rules: DisclosureRules
     counts = dict(zip(status["status"], status["count"], strict=True))
     s = rep.summary
     print(f"== {name}")
-    print(f"tables {len(tables)}, rows {cells:,} (distinct cells {s['cells']:,}), small counts (rows) {small:,}")
+    print(
+        f"tables {len(tables)}, rows {cells:,} (distinct cells {s['cells']:,}), small counts (rows) {small:,}"
+    )
     print(f"status per row: {counts}")
-    print(f"tabulate {t1 - t0:.2f} s | protect (primary + secondary, with its own LP checks) {t2 - t1:.2f} s | audit {t3 - t2:.2f} s")
+    print(
+        f"tabulate {t1 - t0:.2f} s | protect (primary + secondary, with its own LP checks) {t2 - t1:.2f} s | audit {t3 - t2:.2f} s"
+    )
     print(
         f"audit: passed={rep.passed} protected cells {s['protected_cells']:,}, failing {s['failing_cells']}, "
         f"equations {s['equations']:,}, components {s['components']:,}, exact bounds for {s.get('exact_cells', '?')} cells"

@@ -53,9 +53,11 @@ def floor(paths, years, mspec) -> float:
             target.parent.mkdir(parents=True, exist_ok=True)
             if nfile.exists():
                 carried = ", ".join(f"n.{c} AS {c}_{direction}" for c in mspec.carried)
-                sql = (f"SELECT t.*, {carried} FROM read_parquet('{base}', hive_partitioning = false) t "
-                       f"LEFT JOIN read_parquet('{nfile}', hive_partitioning = false) n USING (person_id) "
-                       "ORDER BY person_id")
+                sql = (
+                    f"SELECT t.*, {carried} FROM read_parquet('{base}', hive_partitioning = false) t "
+                    f"LEFT JOIN read_parquet('{nfile}', hive_partitioning = false) n USING (person_id) "
+                    "ORDER BY person_id"
+                )
             else:
                 carried = ", ".join(f"NULL AS {c}_{direction}" for c in mspec.carried)
                 sql = f"SELECT t.*, {carried} FROM read_parquet('{base}', hive_partitioning = false) t ORDER BY person_id"
@@ -68,9 +70,16 @@ def floor(paths, years, mspec) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--warehouse", type=Path, help="existing warehouse folder (contract layout)")
-    ap.add_argument("--scale", type=float, default=0.01, help="scale of the warehouse to build when --warehouse is not given")
+    ap.add_argument(
+        "--scale",
+        type=float,
+        default=0.01,
+        help="scale of the warehouse to build when --warehouse is not given",
+    )
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--lake", type=Path, help="lake folder for the outputs (default: a temporary folder, removed after)")
+    ap.add_argument(
+        "--lake", type=Path, help="lake folder for the outputs (default: a temporary folder, removed after)"
+    )
     ap.add_argument("--no-validation", action="store_true")
     args = ap.parse_args()
 
@@ -84,7 +93,9 @@ def main() -> int:
         tmp_wh = Path(tempfile.mkdtemp(prefix="lr_bench_wh_"))
         t = time.perf_counter()
         build_warehouse(tmp_wh, scale=args.scale, seed=args.seed, first_year=2005, last_year=2026)
-        print(f"warehouse scale {args.scale} built in {time.perf_counter() - t:.1f} s (not part of the figures)")
+        print(
+            f"warehouse scale {args.scale} built in {time.perf_counter() - t:.1f} s (not part of the figures)"
+        )
         warehouse = tmp_wh
     manifest = warehouse / "_manifest.json"
     scale = json.loads(manifest.read_text()).get("scale") if manifest.exists() else "unknown"
@@ -108,12 +119,16 @@ def main() -> int:
         rows = {k: v for k, v in result["rows"].items() if k.startswith("situation")}
         fl = floor(paths, result["years"], mspec)
         rss_all = _rss_gb()
-        print(f"warehouse: {warehouse} (scale {scale}); project years {result['years']}; "
-              f"situation years {result['situation_years']}")
+        print(
+            f"warehouse: {warehouse} (scale {scale}); project years {result['years']}; "
+            f"situation years {result['situation_years']}"
+        )
         print(f"population rows per year: {rows}")
-        print(f"build, all steps with validation: {total:.1f} s wall "
-              f"(mapping + situations + absences: {situation_part:.1f} s; both mobility tables x "
-              f"{len(result['years'])} years incl. checks and validation: {mob:.1f} s)")
+        print(
+            f"build, all steps with validation: {total:.1f} s wall "
+            f"(mapping + situations + absences: {situation_part:.1f} s; both mobility tables x "
+            f"{len(result['years'])} years incl. checks and validation: {mob:.1f} s)"
+        )
         print(f"peak RSS after the build: {rss_build:.2f} GB; after the floor: {rss_all:.2f} GB")
         print(f"floor (plain DuckDB join-and-write of the same columns, both tables, all years): {fl:.1f} s")
         print(f"ratio mobility step / floor: {mob / fl:.2f}; whole build / floor: {total / fl:.2f}")

@@ -74,8 +74,10 @@ def main() -> int:
     from cohort.settings import lake
 
     spec, lk = load_spec("longitudinal_cohort"), lake(root, warehouse)
-    print(f"warehouse {warehouse} (scale {population.warehouse_scale(Path(warehouse))}), lake {root}, "
-          f"mode {args.mode}, workers {args.workers}, cpus {os.cpu_count()}")
+    print(
+        f"warehouse {warehouse} (scale {population.warehouse_scale(Path(warehouse))}), lake {root}, "
+        f"mode {args.mode}, workers {args.workers}, cpus {os.cpu_count()}"
+    )
     start = time.perf_counter()
     totals: dict[str, int] = {}
     if args.mode == "dagster":
@@ -87,20 +89,29 @@ def main() -> int:
         res = {"lake": LakeResource(data_dir=root, warehouse_dir=warehouse)}
         with dg.instance_for_test() as instance:
             t = time.perf_counter()
-            ok = dg.materialize([A.sample_person, A.person_pseudonym_map, A.data_dictionary], resources=res,
-                                instance=instance).success
+            ok = dg.materialize(
+                [A.sample_person, A.person_pseudonym_map, A.data_dictionary], resources=res, instance=instance
+            ).success
             print(f"population and mappings: {time.perf_counter() - t:.1f} s")
             for year in spec.years:
                 t = time.perf_counter()
-                r = dg.materialize([A.observed_person, A.longitudinal_cohort_exports], partition_key=str(year),
-                                   resources=res, instance=instance)
+                r = dg.materialize(
+                    [A.observed_person, A.longitudinal_cohort_exports],
+                    partition_key=str(year),
+                    resources=res,
+                    instance=instance,
+                )
                 ok = ok and r.success and all(e.passed for e in r.get_asset_check_evaluations())
                 print(f"  {year}: {time.perf_counter() - t:.1f} s")
             # the trajectory tables need both neighbouring years: after every year is built
             t = time.perf_counter()
             for year in spec.years:
-                r = dg.materialize([A.situation_next, A.situation_prev, A.mobility_next, A.mobility_prev],
-                                   partition_key=str(year), resources=res, instance=instance)
+                r = dg.materialize(
+                    [A.situation_next, A.situation_prev, A.mobility_next, A.mobility_prev],
+                    partition_key=str(year),
+                    resources=res,
+                    instance=instance,
+                )
                 ok = ok and r.success and all(e.passed for e in r.get_asset_check_evaluations())
             print(f"trajectory tables 2005-2016: {time.perf_counter() - t:.1f} s")
         if not ok:
@@ -114,17 +125,23 @@ def main() -> int:
         maps = build.build_mapping(lk, spec)
         t_map = time.perf_counter() - t
         build.write_data_dictionary(lk, spec)
-        print(f"sample: {int(sample['strata']['sample_size'].sum())} persons in {t_sample:.1f} s; "
-              f"mappings: {maps['person']['added']} persons, {maps['employer']['added']} employers in {t_map:.1f} s")
+        print(
+            f"sample: {int(sample['strata']['sample_size'].sum())} persons in {t_sample:.1f} s; "
+            f"mappings: {maps['person']['added']} persons, {maps['employer']['added']} employers in {t_map:.1f} s"
+        )
         # spawn, not fork: a forked child of a process that ran DuckDB threads can deadlock
-        with ProcessPoolExecutor(max_workers=args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=args.workers, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
             for year, seconds, rows in pool.map(_year, [(root, warehouse, y) for y in spec.years]):
                 print(f"  {year}: {seconds:.1f} s  " + ", ".join(f"{k} {v}" for k, v in rows.items()))
                 for k, v in rows.items():
                     totals[k] = totals.get(k, 0) + v
             # the trajectory tables need both neighbouring years: after every year is built
             t = time.perf_counter()
-            for _year_done, _seconds, rows in pool.map(_trajectories, [(root, warehouse, y) for y in spec.years]):
+            for _year_done, _seconds, rows in pool.map(
+                _trajectories, [(root, warehouse, y) for y in spec.years]
+            ):
                 for k, v in rows.items():
                     totals[k] = totals.get(k, 0) + v
             print(f"trajectory tables 2005-2016: {time.perf_counter() - t:.1f} s")

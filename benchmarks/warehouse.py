@@ -53,8 +53,9 @@ def main() -> None:
             marks.append((time.perf_counter() - start, label))
 
     try:
-        manifest = build_warehouse(out, scale, args.seed, first, last, progress=progress,
-                                   with_labour=not args.demography_only)
+        manifest = build_warehouse(
+            out, scale, args.seed, first, last, progress=progress, with_labour=not args.demography_only
+        )
         wall = time.perf_counter() - start
     finally:
         if not args.keep and args.out is None:
@@ -64,7 +65,9 @@ def main() -> None:
     print(f"wall time      {wall:8.1f} s")
     print(f"peak RSS       {peak_rss_gib():8.2f} GiB")
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"CPU time       {ru.ru_utime + ru.ru_stime:8.1f} s (user + system; wall time grows on a loaded machine)")
+    print(
+        f"CPU time       {ru.ru_utime + ru.ru_stime:8.1f} s (user + system; wall time grows on a loaded machine)"
+    )
     print(f"rows written   {rows:>12,d}")
     for t, n in manifest["tables"].items():
         print(f"  {t:<26} {n:>12,d}")

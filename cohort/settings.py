@@ -51,7 +51,9 @@ class Lake:
         return self.root / "keys"
 
 
-def lake(data_dir: str | os.PathLike[str] | None = None, warehouse_dir: str | os.PathLike[str] | None = None) -> Lake:
+def lake(
+    data_dir: str | os.PathLike[str] | None = None, warehouse_dir: str | os.PathLike[str] | None = None
+) -> Lake:
     """The lake named by the arguments, else by the environment, else ``./data``."""
     root = Path(data_dir or os.environ.get("COHORT_DATA_DIR") or "data").resolve()
     wh = warehouse_dir or os.environ.get("COHORT_WAREHOUSE_DIR") or root / "warehouse"

@@ -82,7 +82,9 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> duck
     return con
 
 
-def register_tables(con: duckdb.DuckDBPyConnection, area: Path, tables: Iterable[str] | None = None) -> list[str]:
+def register_tables(
+    con: duckdb.DuckDBPyConnection, area: Path, tables: Iterable[str] | None = None
+) -> list[str]:
     """Create one view per table folder found under ``area``. Partitioned files carry their own
     ``year`` column, so a file read on its own says what it holds; the folder name is not parsed."""
     names = []

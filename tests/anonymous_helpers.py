@@ -9,8 +9,14 @@ from cohort.classifications.insz import make_insz
 from cohort.sources import contract
 
 DEFAULTS = {
-    pl.String: "0", pl.Boolean: False, pl.Date: date(2000, 1, 1), pl.Float64: 0.0,
-    pl.Int8: 1, pl.Int16: 1, pl.Int32: 1, pl.Int64: 1,
+    pl.String: "0",
+    pl.Boolean: False,
+    pl.Date: date(2000, 1, 1),
+    pl.Float64: 0.0,
+    pl.Int8: 1,
+    pl.Int16: 1,
+    pl.Int32: 1,
+    pl.Int64: 1,
 }
 
 

@@ -13,47 +13,91 @@ YEAR = 2021
 
 
 def _person(i, nat="BE", father=None, mother=None, born=date(1980, 5, 5), sex="M"):
-    return {"insz": insz(i), "birth_date": born, "sex": sex, "birth_country": nat, "first_nationality": nat,
-            "father_insz": insz(father) if father is not None else None,
-            "mother_insz": insz(mother) if mother is not None else None, "is_bis": False}
+    return {
+        "insz": insz(i),
+        "birth_date": born,
+        "sex": sex,
+        "birth_country": nat,
+        "first_nationality": nat,
+        "father_insz": insz(father) if father is not None else None,
+        "mother_insz": insz(mother) if mother is not None else None,
+        "is_bis": False,
+    }
 
 
 def origin_warehouse(wh):
     people = [
         # 1 Belgian with Belgian parents and grandparents (100..105 ancestors)
-        _person(1, father=100, mother=101), _person(100, father=102, mother=103), _person(101, father=104, mother=105),
+        _person(1, father=100, mother=101),
+        _person(100, father=102, mother=103),
+        _person(101, father=104, mother=105),
         *[_person(i) for i in range(102, 106)],
         # 2 own first nationality Moroccan
         _person(2, nat="MA"),
         # 3 father Polish: outside EU-15, inside the EU
-        _person(3, father=110, mother=111), _person(110, nat="PL", father=112, mother=113), _person(111, father=114, mother=115),
+        _person(3, father=110, mother=111),
+        _person(110, nat="PL", father=112, mother=113),
+        _person(111, father=114, mother=115),
         *[_person(i) for i in range(112, 116)],
         # 4 parents unknown
         _person(4),
         # 5 parents known (Belgian), two grandparents unknown
-        _person(5, father=120, mother=121), _person(120, father=122, mother=123), _person(121), _person(122), _person(123),
+        _person(5, father=120, mother=121),
+        _person(120, father=122, mother=123),
+        _person(121),
+        _person(122),
+        _person(123),
         # 6 two Turkish grandparents
-        _person(6, father=130, mother=131), _person(130, father=132, mother=133), _person(131, father=134, mother=135),
-        _person(132, nat="TR"), _person(133, nat="TR"), _person(134), _person(135),
+        _person(6, father=130, mother=131),
+        _person(130, father=132, mother=133),
+        _person(131, father=134, mother=135),
+        _person(132, nat="TR"),
+        _person(133, nat="TR"),
+        _person(134),
+        _person(135),
         # 7 aged 70: outside the population
         _person(7, born=date(1950, 1, 1)),
         # 8 one known Turkish parent, the other unknown: outside on what is known
-        _person(8, father=140), _person(140, nat="TR"),
+        _person(8, father=140),
+        _person(140, nat="TR"),
         # 10 one known Belgian parent, the other unknown: parents unknown
-        _person(10, mother=141), _person(141),
+        _person(10, mother=141),
+        _person(141),
         # 9 British father: EU-15 always, outside the EU after Brexit
-        _person(9, father=150, mother=151), _person(150, nat="GB", father=152, mother=153), _person(151, father=154, mother=155),
+        _person(9, father=150, mother=151),
+        _person(150, nat="GB", father=152, mother=153),
+        _person(151, father=154, mother=155),
         *[_person(i) for i in range(152, 156)],
     ]
     write(wh, "person", people)
     # 2 naturalised Belgian in 2010: first nationality still counts
-    nat = [{"insz": p["insz"], "nationality": p["first_nationality"], "valid_from": date(1950, 1, 1), "valid_to": None}
-           for p in people if p["insz"] != insz(2)]
-    nat += [{"insz": insz(2), "nationality": "MA", "valid_from": date(1980, 1, 1), "valid_to": date(2010, 1, 1)},
-            {"insz": insz(2), "nationality": "BE", "valid_from": date(2010, 1, 1), "valid_to": None}]
+    nat = [
+        {
+            "insz": p["insz"],
+            "nationality": p["first_nationality"],
+            "valid_from": date(1950, 1, 1),
+            "valid_to": None,
+        }
+        for p in people
+        if p["insz"] != insz(2)
+    ]
+    nat += [
+        {"insz": insz(2), "nationality": "MA", "valid_from": date(1980, 1, 1), "valid_to": date(2010, 1, 1)},
+        {"insz": insz(2), "nationality": "BE", "valid_from": date(2010, 1, 1), "valid_to": None},
+    ]
     write(wh, "nationality_history", nat)
-    staff = [{"year": YEAR, "insz": insz(i), "policy_domain": "D1", "entity": "E1", "level": "A", "position": "S",
-              "regime": "FT"} for i in range(1, 11)]
+    staff = [
+        {
+            "year": YEAR,
+            "insz": insz(i),
+            "policy_domain": "D1",
+            "entity": "E1",
+            "level": "A",
+            "position": "S",
+            "regime": "FT",
+        }
+        for i in range(1, 11)
+    ]
     write(wh, "flemish_staff", staff)
 
 
@@ -70,12 +114,28 @@ def test_origin_cascade_both_blocs(lake):
     assert "insz" not in got.columns
     # rows are ordered by all columns, so identify them by their origin pair counts
     pairs = got.group_by("origin_eu15", "origin_eu").len().sort("origin_eu15", "origin_eu")
-    expected = pl.DataFrame({
-        "origin_eu15": ["EU-15", "EU-15", "non-EU-15", "non-EU-15", "unknown: grandparents unknown", "unknown: parents unknown"],
-        "origin_eu": ["EU", "non-EU", "EU", "non-EU", "unknown: grandparents unknown", "unknown: parents unknown"],
-        # 1 | 9 (British father after Brexit) | 3 (Polish father) | 2, 6, 8 | 5 | 4 and 10
-        "len": [1, 1, 1, 3, 1, 2],
-    }).with_columns(pl.col("len").cast(pl.UInt32))
+    expected = pl.DataFrame(
+        {
+            "origin_eu15": [
+                "EU-15",
+                "EU-15",
+                "non-EU-15",
+                "non-EU-15",
+                "unknown: grandparents unknown",
+                "unknown: parents unknown",
+            ],
+            "origin_eu": [
+                "EU",
+                "non-EU",
+                "EU",
+                "non-EU",
+                "unknown: grandparents unknown",
+                "unknown: parents unknown",
+            ],
+            # 1 | 9 (British father after Brexit) | 3 (Polish father) | 2, 6, 8 | 5 | 4 and 10
+            "len": [1, 1, 1, 3, 1, 2],
+        }
+    ).with_columns(pl.col("len").cast(pl.UInt32))
     assert pairs.to_dicts() == expected.to_dicts()
     assert set(got.get_column("age_class")) == {"35-44"}
 
@@ -93,6 +153,7 @@ def test_brexit_depends_on_the_reference_year(lake, tmp_path):
 # ---------------------------------------------------------------------------------------------------------
 # The yearly release through Dagster: entities under 50 staff only in their own restricted release.
 
+
 def staff_warehouse(wh, seed=3):
     """Two policy domains: D1 with a large entity (50) and two small ones (8, 6), D2 with a single small entity
     (7): its pool holds one entity, so the pool is protected in full in the public release. Few distinct
@@ -106,10 +167,23 @@ def staff_warehouse(wh, seed=3):
         for _ in range(size):
             i += 1
             n = str(rng.choice(["BE", "BE", "BE", "MA"]))
-            people.append(_person(i, nat=n, born=date(int(rng.choice([1970, 1990])), 3, 3), sex=str(rng.choice(["F", "M"]))))
+            people.append(
+                _person(
+                    i, nat=n, born=date(int(rng.choice([1970, 1990])), 3, 3), sex=str(rng.choice(["F", "M"]))
+                )
+            )
             nat.append({"insz": insz(i), "nationality": n, "valid_from": date(1950, 1, 1), "valid_to": None})
-            staff.append({"year": YEAR, "insz": insz(i), "policy_domain": domain, "entity": entity,
-                          "level": str(rng.choice(["A", "C"])), "position": "S", "regime": "FT"})
+            staff.append(
+                {
+                    "year": YEAR,
+                    "insz": insz(i),
+                    "policy_domain": domain,
+                    "entity": entity,
+                    "level": str(rng.choice(["A", "C"])),
+                    "position": "S",
+                    "regime": "FT",
+                }
+            )
     write(wh, "person", people)
     write(wh, "nationality_history", nat)
     write(wh, "flemish_staff", staff)
@@ -158,7 +232,9 @@ def test_yearly_release_keeps_small_entities_out_of_the_public_release(tmp_path,
     staff_warehouse(tmp_path / "warehouse")
     lake = LakeResource(data_dir=str(tmp_path))
     result = dg.materialize(
-        [A.staff, A.release_tables, A.release], partition_key=str(YEAR), resources={"lake": lake},
+        [A.staff, A.release_tables, A.release],
+        partition_key=str(YEAR),
+        resources={"lake": lake},
         run_config={"ops": {"flemish_staff_origin__release": {"config": {"signed_off_by": "test checker"}}}},
     )
     assert result.success
@@ -176,7 +252,11 @@ def test_yearly_release_keeps_small_entities_out_of_the_public_release(tmp_path,
     lonely_pool = [c for c in orgs if c.startswith("D2:")]
     assert lonely_pool
     for t in public.values():
-        assert set(t.filter(pl.col("organisation") == lonely_pool[0]).get_column("shown")) <= {"x", "1-5", "0"}
+        assert set(t.filter(pl.col("organisation") == lonely_pool[0]).get_column("shown")) <= {
+            "x",
+            "1-5",
+            "0",
+        }
     # every shown count is a label, a suppression, zero, or at least the threshold
     for t in public.values():
         shown = t.get_column("shown").to_list()

@@ -17,15 +17,18 @@ def toy_release(seed: int = 1) -> anonymous.ReleaseTables:
     """Two linked tables on one population: region x sex and region x age (percentages of the age margin)."""
     rng = np.random.default_rng(seed)
     n = 300
-    micro = pl.DataFrame({
-        "region": rng.choice(["north", "south", "east"], n, p=[0.5, 0.45, 0.05]),
-        "sex": rng.choice(["F", "M"], n),
-        "age": rng.choice(["young", "middle", "old"], n, p=[0.3, 0.6, 0.1]),
-    })
+    micro = pl.DataFrame(
+        {
+            "region": rng.choice(["north", "south", "east"], n, p=[0.5, 0.45, 0.05]),
+            "sex": rng.choice(["F", "M"], n),
+            "age": rng.choice(["young", "middle", "old"], n, p=[0.3, 0.6, 0.1]),
+        }
+    )
     specs = {
         "by_sex": dc.TableSpec("by_sex", ("region", "sex"), population="toy"),
-        "by_age": dc.TableSpec("by_age", ("region", "age"), statistic="percentage", percentage_of=("age",),
-                               population="toy"),
+        "by_age": dc.TableSpec(
+            "by_age", ("region", "age"), statistic="percentage", percentage_of=("age",), population="toy"
+        ),
     }
     tables = {k: dc.tabulate(micro, s) for k, s in specs.items()}
     return anonymous.ReleaseTables(tables, specs, {}, RULES)
@@ -40,7 +43,9 @@ def test_protected_release_passes_and_is_written_only_with_a_sign_off(tmp_path):
     assert not (tmp_path / "releases" / "toy" / "r1").exists()
     with pytest.raises(dc.ReleaseRefused, match="sign again"):
         anonymous.publish(rt, tmp_path, "toy", "r1", who="checker", expected_hash="0" * 64)
-    written = anonymous.publish(rt, tmp_path, "toy", "r1", who="checker", expected_hash=anonymous.release_hash(rt))
+    written = anonymous.publish(
+        rt, tmp_path, "toy", "r1", who="checker", expected_hash=anonymous.release_hash(rt)
+    )
     folder = tmp_path / "releases" / "toy" / "r1"
     assert folder / "release.json" in written
     manifest = json.loads((folder / "release.json").read_text())
@@ -94,8 +99,12 @@ def test_a_release_with_one_recomputable_cell_is_refused(tmp_path):
     # follows by subtraction (a minimal pattern has no spare partner), and the gate must refuse that release
     refused = 0
     for name, frame in rt.tables.items():
-        for idx in frame.with_row_index().filter(pl.col("status") == "secondary").get_column("index").to_list():
-            tampered = anonymous.ReleaseTables({**rt.tables, name: _unsuppress(frame, idx)}, rt.specs, {}, rt.rules)
+        for idx in (
+            frame.with_row_index().filter(pl.col("status") == "secondary").get_column("index").to_list()
+        ):
+            tampered = anonymous.ReleaseTables(
+                {**rt.tables, name: _unsuppress(frame, idx)}, rt.specs, {}, rt.rules
+            )
             if anonymous.audit_release(tampered).passed:
                 continue
             with pytest.raises(dc.ReleaseRefused, match="small-cell risk analysis failed"):
@@ -108,8 +117,11 @@ def test_a_release_with_one_recomputable_cell_is_refused(tmp_path):
 def test_saved_release_reads_back_with_the_same_content_hash(tmp_path):
     rt = anonymous.protect_release(toy_release())
     sub = toy_release(3)
-    rt.restricted = {"Entity 1/x": anonymous.protect_release(
-        anonymous.ReleaseTables(sub.tables, sub.specs, {}, anonymous.RESTRICTED_RULES))}
+    rt.restricted = {
+        "Entity 1/x": anonymous.protect_release(
+            anonymous.ReleaseTables(sub.tables, sub.specs, {}, anonymous.RESTRICTED_RULES)
+        )
+    }
     anonymous.save_release(rt, tmp_path / "t")
     back = anonymous.load_release(tmp_path / "t")
     assert anonymous.release_hash(back) == anonymous.release_hash(rt)
@@ -136,10 +148,22 @@ def test_shared_classifications():
 
     con = duckdb.connect()
     codes_ = ["111", "121", "142", "211", "214", "331", "34", "4", None]
-    got = con.execute(f"select {anonymous.sep_class_sql('c')} from unnest(?::varchar[]) t(c)", [codes_]).fetchall()
-    assert [r[0] for r in got] == ["employee", "self-employed", "employee and self-employed", "job seeker with benefit",
-                                   "job seeker without benefit", "social assistance", "other inactive", "unknown",
-                                   "unknown"]
-    got = con.execute(f"select {anonymous.nace_section_sql('n')} from unnest(?::varchar[]) t(n)",
-                      [["01110", "47111", "84130", "99000"]]).fetchall()
+    got = con.execute(
+        f"select {anonymous.sep_class_sql('c')} from unnest(?::varchar[]) t(c)", [codes_]
+    ).fetchall()
+    assert [r[0] for r in got] == [
+        "employee",
+        "self-employed",
+        "employee and self-employed",
+        "job seeker with benefit",
+        "job seeker without benefit",
+        "social assistance",
+        "other inactive",
+        "unknown",
+        "unknown",
+    ]
+    got = con.execute(
+        f"select {anonymous.nace_section_sql('n')} from unnest(?::varchar[]) t(n)",
+        [["01110", "47111", "84130", "99000"]],
+    ).fetchall()
     assert [r[0] for r in got] == ["A", "G", "O", "U"]

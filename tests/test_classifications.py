@@ -40,10 +40,18 @@ def test_invalid_numbers(number: str) -> None:
 
 
 def test_vectorised_forms_agree_with_the_scalar_rule() -> None:
-    numbers = [*VALID, "85073003329", "12345678901", make_insz(date(2003, 4, 5), 12), make_insz(date(1961, 2, 1), 998, 40)]
+    numbers = [
+        *VALID,
+        "85073003329",
+        "12345678901",
+        make_insz(date(2003, 4, 5), 12),
+        make_insz(date(1961, 2, 1), 998, 40),
+    ]
     expected = [is_valid_insz(n) for n in numbers]
     assert pl.DataFrame({"n": numbers}).select(insz_valid_expr("n")).to_series().to_list() == expected
-    got = duckdb.sql(f"select {insz_sql_valid('n')} from (select unnest(?::VARCHAR[]) as n)", params=[numbers]).fetchall()
+    got = duckdb.sql(
+        f"select {insz_sql_valid('n')} from (select unnest(?::VARCHAR[]) as n)", params=[numbers]
+    ).fetchall()
     assert [r[0] for r in got] == expected
 
 
@@ -57,7 +65,10 @@ def test_made_numbers_are_valid_and_carry_the_birth_date() -> None:
 def test_enterprise_numbers() -> None:
     good = make_enterprise_number(4242)
     bad = good[:-1] + str((int(good[-1]) + 1) % 10)
-    assert pl.DataFrame({"e": [good, bad]}).select(enterprise_valid_expr("e")).to_series().to_list() == [True, False]
+    assert pl.DataFrame({"e": [good, bad]}).select(enterprise_valid_expr("e")).to_series().to_list() == [
+        True,
+        False,
+    ]
 
 
 def _allochtone(own, parents, grandparents, bloc) -> str:
@@ -123,7 +134,9 @@ def test_classes_cover_every_value_once() -> None:
     assert class_labels(breaks) == ["15-24", "25-34", "35-44", "45-54", "55+"]
     got = duckdb.sql(f"select {classes_sql('x', breaks)} from range(10, 70) t(x) order by x").fetchall()
     labels = [r[0] for r in got]
-    assert labels[:5] == [None] * 5 and labels[5] == "15-24" and labels[14] == "15-24" and labels[15] == "25-34"
+    assert (
+        labels[:5] == [None] * 5 and labels[5] == "15-24" and labels[14] == "15-24" and labels[15] == "25-34"
+    )
     assert labels[-1] == "55+"
 
 
@@ -141,7 +154,14 @@ def test_country_classes() -> None:
     got = con.execute(
         f"select {country_class_sql('c')} from (values ('MA'), ('IT'), ('NL'), ('PL'), ('TR'), ('ZZ')) t(c)"
     ).fetchall()
-    assert [r[0] for r in got] == ["Maghreb", "South EU-15", "Neighbouring country", "EU-13", "Turkey", "Unknown"]
+    assert [r[0] for r in got] == [
+        "Maghreb",
+        "South EU-15",
+        "Neighbouring country",
+        "EU-13",
+        "Turkey",
+        "Unknown",
+    ]
 
 
 def test_nis_codes_give_province_and_region() -> None:

@@ -24,8 +24,11 @@ def test_a_dagster_run_builds_one_year_with_passing_blocking_checks(tmp_path, mo
     warehouse, _names, expected = write_cohort_warehouse(tmp_path / "warehouse")
     lake = LakeResource(data_dir=str(tmp_path / "lake"), warehouse_dir=str(warehouse))
     with dg.instance_for_test() as instance:
-        first = dg.materialize([A.sample_person, A.person_pseudonym_map, A.data_dictionary],
-                               resources={"lake": lake}, instance=instance)
+        first = dg.materialize(
+            [A.sample_person, A.person_pseudonym_map, A.data_dictionary],
+            resources={"lake": lake},
+            instance=instance,
+        )
         assert first.success
         meta = first.asset_materializations_for_node("longitudinal_cohort__sample_person")[0].metadata
         assert meta["sample_persons"].value == sum(n for _, n in expected.values())
@@ -33,14 +36,19 @@ def test_a_dagster_run_builds_one_year_with_passing_blocking_checks(tmp_path, mo
         year = dg.materialize(
             [A.sample_person, A.person_pseudonym_map, A.observed_person, A.longitudinal_cohort_exports],
             selection=[A.observed_person, A.longitudinal_cohort_exports],
-            partition_key="2007", resources={"lake": lake}, instance=instance)
+            partition_key="2007",
+            resources={"lake": lake},
+            instance=instance,
+        )
     assert year.success
     checks = year.get_asset_check_evaluations()
     assert len(checks) == len(A.YEARLY) and all(c.passed for c in checks)
     produced = {m.asset_key.path[-1] for m in year.get_asset_materialization_events()}
     assert produced == set(A.YEARLY) | {"observed_person"}
     for table in build.yearly_tables(A.spec):
-        assert (tmp_path / "lake" / "exports" / "longitudinal_cohort" / table / "year=2007" / "data.parquet").exists()
+        assert (
+            tmp_path / "lake" / "exports" / "longitudinal_cohort" / table / "year=2007" / "data.parquet"
+        ).exists()
     assert not (tmp_path / "lake" / "exports" / "longitudinal_cohort" / "sample_person").exists()
 
 
@@ -53,7 +61,9 @@ def test_the_build_refuses_without_a_key(tmp_path, monkeypatch) -> None:
     from cohort.privacy.pseudonym import MissingKeyError
 
     with pytest.raises(MissingKeyError):
-        dg.materialize([A.sample_person, A.person_pseudonym_map], resources={"lake": lake}, raise_on_error=True)
+        dg.materialize(
+            [A.sample_person, A.person_pseudonym_map], resources={"lake": lake}, raise_on_error=True
+        )
 
 
 def test_the_trajectory_assets_run_on_dagster(cohort) -> None:  # noqa: F811
@@ -63,9 +73,16 @@ def test_the_trajectory_assets_run_on_dagster(cohort) -> None:  # noqa: F811
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             [A.situation_next, A.situation_prev, A.mobility_next, A.mobility_prev],
-            partition_key="2005", resources={"lake": lake}, instance=instance)
+            partition_key="2005",
+            resources={"lake": lake},
+            instance=instance,
+        )
     assert result.success
     assert all(c.passed for c in result.get_asset_check_evaluations())
-    markers = {m.asset_key.path[-1]: m.materialization.metadata for m in result.get_asset_materialization_events()}
-    assert markers["situation_prev"]["markers"].value == {"not_yet_observed": markers["situation_prev"]["rows"].value}
+    markers = {
+        m.asset_key.path[-1]: m.materialization.metadata for m in result.get_asset_materialization_events()
+    }
+    assert markers["situation_prev"]["markers"].value == {
+        "not_yet_observed": markers["situation_prev"]["rows"].value
+    }
     assert markers["situation_next"]["neighbour_found"].value is True

@@ -61,14 +61,16 @@ def test_every_exported_column_is_authorised_by_the_spec(cohort) -> None:  # noq
 
 def test_an_unauthorised_column_stops_the_build_with_its_name(cohort) -> None:  # noqa: F811
     original = (build.SQL_DIR / "household.sql").read_text()
-    leaky = original.replace("select * from final order by all",
-                             "select *, 'x' as national_number from final order by all")
+    leaky = original.replace(
+        "select * from final order by all", "select *, 'x' as national_number from final order by all"
+    )
     assert leaky != original
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COHORT_KEY_LONGITUDINAL_COHORT", KEY_HEX)
         with pytest.raises(UnauthorisedColumnError, match="national_number"):
-            build.build_exports(cohort.lake, cohort.spec, 2007, tables=["household"],
-                                sql_overrides={"household": leaky})
+            build.build_exports(
+                cohort.lake, cohort.spec, 2007, tables=["household"], sql_overrides={"household": leaky}
+            )
     assert not build.export_file(cohort.lake, cohort.spec, "household", 2007).exists()
 
 
@@ -77,12 +79,16 @@ def test_values_are_coarsened_as_declared(cohort) -> None:  # noqa: F811
     d = ids["D"]
     person = cohort.export("person", 2005).filter(pl.col("person_id") == d).row(0, named=True)
     assert person["birth_quarter"] == "1975Q2" and person["current_nationality_class"] == "South EU-15"
-    assert person["origin_group"] == "south_eu" and person["province"] == "Antwerpen" and person["region"] == "flemish"
+    assert (
+        person["origin_group"] == "south_eu"
+        and person["province"] == "Antwerpen"
+        and person["region"] == "flemish"
+    )
     assert person["children_birth_years"] == "2000" and person["civil_status"] == "2"
     pos = cohort.export("position", 2005).filter(pl.col("person_id") == d).sort("quarter")
     assert pos["quarter"].to_list() == ["2005Q1", "2005Q2", "2005Q3", "2005Q4"]
     assert pos["quarter_gross_wage_class"].to_list() == ["7500-9999"] * 4  # 9,123.45 euro
-    assert pos["activated_by_rva"].to_list() == [True] * 4               # status flag bit 0
+    assert pos["activated_by_rva"].to_list() == [True] * 4  # status flag bit 0
     job = cohort.export("job", 2005).filter(pl.col("person_id") == d)
     assert job["daily_wage_class"].unique().to_list() == ["125-149"] and job["employer_id"].n_unique() == 1
     benefit = cohort.export("benefit", 2006).filter(pl.col("person_id") == d).row(0, named=True)
@@ -97,7 +103,12 @@ def test_values_are_coarsened_as_declared(cohort) -> None:  # noqa: F811
 def test_trajectory_tables_put_a_year_next_to_its_neighbours(cohort) -> None:  # noqa: F811
     for table in ("mobility_next", "mobility_prev"):
         for y in TRAJECTORY_YEARS:
-            assert build.check_export(cohort.spec, table, y, build.export_file(cohort.lake, cohort.spec, table, y)) == []
+            assert (
+                build.check_export(
+                    cohort.spec, table, y, build.export_file(cohort.lake, cohort.spec, table, y)
+                )
+                == []
+            )
     ids = cohort.person_ids()
     nxt = cohort.export("mobility_next", 2005)
     d = nxt.filter(pl.col("person_id") == ids["D"]).row(0, named=True)
@@ -121,10 +132,15 @@ def test_the_same_seed_and_key_give_byte_identical_exports(cohort, tmp_path) -> 
         mp.setenv("COHORT_KEY_LONGITUDINAL_COHORT", KEY_HEX)
         twin.build(observed_years=[2006], export_years=[2006], trajectory_years=[])
     yearly = set(build.yearly_tables(cohort.spec))
-    ours = sorted(p for p in (cohort.lake.exports / cohort.spec.id).glob("*/year=2006/data.parquet")
-                  if p.parent.parent.name in yearly)
+    ours = sorted(
+        p
+        for p in (cohort.lake.exports / cohort.spec.id).glob("*/year=2006/data.parquet")
+        if p.parent.parent.name in yearly
+    )
     theirs = sorted((twin.lake.exports / twin.spec.id).glob("*/year=2006/data.parquet"))
-    assert [p.relative_to(cohort.lake.exports) for p in ours] == [p.relative_to(twin.lake.exports) for p in theirs]
+    assert [p.relative_to(cohort.lake.exports) for p in ours] == [
+        p.relative_to(twin.lake.exports) for p in theirs
+    ]
     for a, b in zip(ours, theirs, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.parent.parent.name
 
@@ -143,7 +159,12 @@ def test_data_dictionary_lists_every_variable_with_its_paragraph(cohort) -> None
 
 def test_the_blocking_check_rejects_a_bad_partition(cohort, tmp_path) -> None:  # noqa: F811
     good = cohort.export("household", 2005)
-    assert build.check_export(cohort.spec, "household", 2005, build.export_file(cohort.lake, cohort.spec, "household", 2005)) == []
+    assert (
+        build.check_export(
+            cohort.spec, "household", 2005, build.export_file(cohort.lake, cohort.spec, "household", 2005)
+        )
+        == []
+    )
     bad = tmp_path / "bad.parquet"
     good.with_columns(year=pl.lit(2004, pl.Int16)).write_parquet(bad)
     assert build.check_export(cohort.spec, "household", 2005, bad)

@@ -17,44 +17,137 @@ from cohort.sources.contract import TABLES
 
 D = date
 DEFAULTS: dict[str, dict] = {
-    "person": {"sex": "M", "birth_country": "BE", "first_nationality": "BE", "father_insz": None,
-               "mother_insz": None, "death_date": None, "is_bis": False},
+    "person": {
+        "sex": "M",
+        "birth_country": "BE",
+        "first_nationality": "BE",
+        "father_insz": None,
+        "mother_insz": None,
+        "death_date": None,
+        "is_bis": False,
+    },
     "nationality_history": {"nationality": "BE", "valid_from": D(1940, 1, 1), "valid_to": None},
-    "residence_history": {"nis_code": "11002", "country": "BE", "valid_from": D(1940, 1, 1), "valid_to": None},
-    "register_history": {"register": "population", "valid_from": D(1940, 1, 1), "valid_to": None,
-                         "residence_reason": None, "decision_date": None},
-    "household_jan1": {"relation": "01", "household_size": 1, "lipro": "SING", "civil_status": "1",
-                       "civil_status_date": None, "legal_cohabitation": False, "legal_cohabitation_start": None,
-                       "partner_insz": None},
+    "residence_history": {
+        "nis_code": "11002",
+        "country": "BE",
+        "valid_from": D(1940, 1, 1),
+        "valid_to": None,
+    },
+    "register_history": {
+        "register": "population",
+        "valid_from": D(1940, 1, 1),
+        "valid_to": None,
+        "residence_reason": None,
+        "decision_date": None,
+    },
+    "household_jan1": {
+        "relation": "01",
+        "household_size": 1,
+        "lipro": "SING",
+        "civil_status": "1",
+        "civil_status_date": None,
+        "legal_cohabitation": False,
+        "legal_cohabitation_start": None,
+        "partner_insz": None,
+    },
     "sep_quarter": {"nomenclature": "111", "status_flags": 0},
-    "job_quarter": {"employer_id": make_enterprise_number(4031997), "job_rank": 1, "nace": "62010",
-                    "joint_committee": "200", "worker_class": "2", "statute": "C", "contract_type": "I",
-                    "performance_type": "FT", "part_time_pct": 100.0, "fte": 1.0, "days": 65,
-                    "gross_wage": 9123.45, "daily_wage": 140.3, "employer_size_class": "5",
-                    "service_vouchers": False, "maternity_leave": False, "cross_border": False, "posted": False},
-    "self_employed_quarter": {"category": "main", "quality": "S", "nace": "62010",
-                              "affiliation_start": D(2000, 2, 3), "annual_income": 30000.0},
-    "benefit_quarter": {"benefit": "unemployment", "category": None, "amount": 2100.5, "days": 60,
-                        "spell_start": D(2004, 3, 14), "spell_end": None, "fraction": 1.0, "days_type": None,
-                        "medical_code_type": None, "medical_code": None, "related_insz": None},
-    "jobseeker_quarter": {"category": "00", "pes": "VDAB", "registration_date": D(2004, 5, 6),
-                          "unemployment_start": D(2004, 5, 6), "sanctioned": False},
+    "job_quarter": {
+        "employer_id": make_enterprise_number(4031997),
+        "job_rank": 1,
+        "nace": "62010",
+        "joint_committee": "200",
+        "worker_class": "2",
+        "statute": "C",
+        "contract_type": "I",
+        "performance_type": "FT",
+        "part_time_pct": 100.0,
+        "fte": 1.0,
+        "days": 65,
+        "gross_wage": 9123.45,
+        "daily_wage": 140.3,
+        "employer_size_class": "5",
+        "service_vouchers": False,
+        "maternity_leave": False,
+        "cross_border": False,
+        "posted": False,
+    },
+    "self_employed_quarter": {
+        "category": "main",
+        "quality": "S",
+        "nace": "62010",
+        "affiliation_start": D(2000, 2, 3),
+        "annual_income": 30000.0,
+    },
+    "benefit_quarter": {
+        "benefit": "unemployment",
+        "category": None,
+        "amount": 2100.5,
+        "days": 60,
+        "spell_start": D(2004, 3, 14),
+        "spell_end": None,
+        "fraction": 1.0,
+        "days_type": None,
+        "medical_code_type": None,
+        "medical_code": None,
+        "related_insz": None,
+    },
+    "jobseeker_quarter": {
+        "category": "00",
+        "pes": "VDAB",
+        "registration_date": D(2004, 5, 6),
+        "unemployment_start": D(2004, 5, 6),
+        "sanctioned": False,
+    },
     "education": {"qualification_date": D(1999, 6, 30), "level": "3", "domain": "04", "issuer_type": "SEC"},
-    "vdab_profile": {"registration_date": D(2006, 2, 13), "unemployment_months": 3, "dutch_level": "3",
-                     "other_languages": 1, "desired_occupation_cluster": "12", "desired_regime": "FT",
-                     "driving_licence": "B", "study_level": "medium", "study_level_at_inflow": "medium",
-                     "foreign_diploma_recognised": False, "work_disability": False},
-    "vdab_trajectory": {"start_date": D(2006, 3, 1), "end_date": None, "provider": "VDAB", "service_need": "2",
-                        "transmission_date": None, "communications_per_month": 1.0,
-                        "applications_per_month": 2.0, "office": "11000"},
-    "vdab_training": {"start_date": D(2006, 4, 3), "end_date": None, "method": "classroom",
-                      "trainee_status": "jobseeker", "section": "S1", "sector": "ICT", "cluster": "C1",
-                      "module": "M001", "days": 10, "state": "finished", "result": "passed",
-                      "converted_to_guidance": False},
-    "vdab_workplace_learning": {"internship_type": "IBO", "start_date": D(2006, 5, 2), "end_date": None,
-                                "state": "finished", "situation": "hired", "training_weeks": 12,
-                                "occupation_cluster": "12", "language_support": False,
-                                "company_size_class": "3", "nace": "62010"},
+    "vdab_profile": {
+        "registration_date": D(2006, 2, 13),
+        "unemployment_months": 3,
+        "dutch_level": "3",
+        "other_languages": 1,
+        "desired_occupation_cluster": "12",
+        "desired_regime": "FT",
+        "driving_licence": "B",
+        "study_level": "medium",
+        "study_level_at_inflow": "medium",
+        "foreign_diploma_recognised": False,
+        "work_disability": False,
+    },
+    "vdab_trajectory": {
+        "start_date": D(2006, 3, 1),
+        "end_date": None,
+        "provider": "VDAB",
+        "service_need": "2",
+        "transmission_date": None,
+        "communications_per_month": 1.0,
+        "applications_per_month": 2.0,
+        "office": "11000",
+    },
+    "vdab_training": {
+        "start_date": D(2006, 4, 3),
+        "end_date": None,
+        "method": "classroom",
+        "trainee_status": "jobseeker",
+        "section": "S1",
+        "sector": "ICT",
+        "cluster": "C1",
+        "module": "M001",
+        "days": 10,
+        "state": "finished",
+        "result": "passed",
+        "converted_to_guidance": False,
+    },
+    "vdab_workplace_learning": {
+        "internship_type": "IBO",
+        "start_date": D(2006, 5, 2),
+        "end_date": None,
+        "state": "finished",
+        "situation": "hired",
+        "training_weeks": 12,
+        "occupation_cluster": "12",
+        "language_support": False,
+        "company_size_class": "3",
+        "nace": "62010",
+    },
 }
 
 
@@ -81,8 +174,9 @@ def table_frame(name: str, rows: list[dict]) -> pl.DataFrame:
     return df
 
 
-def write_warehouse(root: Path, tables: dict[str, list[dict]], years: range = range(2005, 2017),
-                    scale: float | None = None) -> Path:
+def write_warehouse(
+    root: Path, tables: dict[str, list[dict]], years: range = range(2005, 2017), scale: float | None = None
+) -> Path:
     """Write a tiny warehouse under ``root``; ``scale`` writes a ``_manifest.json``."""
     import json
 
@@ -109,7 +203,9 @@ def quarters(years, q=(1, 2, 3, 4)) -> list[tuple[int, int]]:
 
 def test_tiny_warehouse_is_contract_valid(tmp_path: Path) -> None:
     p = insz(D(1980, 5, 17), 1)
-    write_warehouse(tmp_path, {"person": [{"insz": p, "birth_date": D(1980, 5, 17)}]}, years=range(2005, 2006))
+    write_warehouse(
+        tmp_path, {"person": [{"insz": p, "birth_date": D(1980, 5, 17)}]}, years=range(2005, 2006)
+    )
     back = pl.read_parquet(tmp_path / "person" / "data.parquet")
     assert back["insz"].to_list() == [p]
     assert (tmp_path / "sep_quarter" / "year=2005" / "data.parquet").exists()
@@ -134,42 +230,63 @@ def cohort_scenario() -> tuple[dict[str, list[dict]], dict[str, str], dict]:
     def add(name: str, birth: date, nationality: str = "BE", first: str | None = None, **kw) -> str:
         number = insz(birth, 2 * next(seq) + 1)
         names[name] = number
-        people.append({"insz": number, "birth_date": birth, "first_nationality": first or nationality,
-                       "birth_country": first or nationality,
-                       **{k: v for k, v in kw.items() if k in ("death_date", "is_bis", "father_insz", "mother_insz", "sex")}})
+        people.append(
+            {
+                "insz": number,
+                "birth_date": birth,
+                "first_nationality": first or nationality,
+                "birth_country": first or nationality,
+                **{
+                    k: v
+                    for k, v in kw.items()
+                    if k in ("death_date", "is_bis", "father_insz", "mother_insz", "sex")
+                },
+            }
+        )
         nat.append({"insz": number, "nationality": nationality, "valid_from": birth})
         if "residences" in kw:
             res.extend({"insz": number, **r} for r in kw["residences"])
         else:
             res.append({"insz": number, "nis_code": kw.get("nis", "11002"), "valid_from": birth})
-        reg.append({"insz": number, "register": kw.get("register", "population"), "valid_from": birth,
-                    "residence_reason": None if nationality == "BE" else "4",
-                    "decision_date": None if nationality == "BE" else D(2001, 8, 9)})
+        reg.append(
+            {
+                "insz": number,
+                "register": kw.get("register", "population"),
+                "valid_from": birth,
+                "residence_reason": None if nationality == "BE" else "4",
+                "decision_date": None if nationality == "BE" else D(2001, 8, 9),
+            }
+        )
         return number
 
     for i in range(5):
         add(f"be_young_{i}", D(1975, 1, 3 + i))
     add("E", D(1976, 9, 9), sex="F")
-    add("edge_18", D(1987, 1, 1))                       # exactly 18 on 1 January 2005
+    add("edge_18", D(1987, 1, 1))  # exactly 18 on 1 January 2005
     for i in range(5):
         add(f"be_old_{i}", D(1950, 2, 3 + i))
-    add("edge_65", D(1939, 1, 2))                       # 65 on 1 January 2005
-    add("edge_66", D(1939, 1, 1))                       # 66 on 1 January 2005: outside
+    add("edge_65", D(1939, 1, 2))  # 65 on 1 January 2005
+    add("edge_66", D(1939, 1, 1))  # 66 on 1 January 2005: outside
     add("D", D(1975, 4, 4), "IT")
     add("es_young", D(1980, 3, 3), "ES")
-    add("A", D(1941, 3, 15), "IT")                      # turns 66 on 15 March 2007
+    add("A", D(1941, 3, 15), "IT")  # turns 66 on 15 March 2007
     add("B", D(1950, 2, 2), "PT", death_date=D(2008, 5, 10))
-    add("C", D(1960, 7, 7), "GR", residences=[
-        {"nis_code": "11002", "country": "BE", "valid_from": D(1960, 7, 7), "valid_to": D(2009, 7, 1)},
-        {"nis_code": None, "country": "GR", "valid_from": D(2009, 7, 1), "valid_to": D(2011, 2, 1)},
-        {"nis_code": "44021", "country": "BE", "valid_from": D(2011, 2, 1)},
-    ])
+    add(
+        "C",
+        D(1960, 7, 7),
+        "GR",
+        residences=[
+            {"nis_code": "11002", "country": "BE", "valid_from": D(1960, 7, 7), "valid_to": D(2009, 7, 1)},
+            {"nis_code": None, "country": "GR", "valid_from": D(2009, 7, 1), "valid_to": D(2011, 2, 1)},
+            {"nis_code": "44021", "country": "BE", "valid_from": D(2011, 2, 1)},
+        ],
+    )
     for i in range(5):
         add(f"ma_young_{i}", D(1980, 5, 1 + i), "MA")
     add("naturalised", D(1981, 1, 1), "BE", first="MA")
     for i in range(2):
         add(f"tr_old_{i}", D(1955, 6, 1 + i), "TR")
-    father = add("father_ma", D(1930, 1, 1), "MA")       # 75: outside the frame himself
+    father = add("father_ma", D(1930, 1, 1), "MA")  # 75: outside the frame himself
     add("second_gen", D(1960, 1, 1), "BE", father_insz=father)
     # outside the frame
     add("french", D(1975, 1, 1), "FR")
@@ -189,22 +306,57 @@ def cohort_scenario() -> tuple[dict[str, list[dict]], dict[str, str], dict]:
         hid = 1000 * y
         members = [("D", "01", "E"), ("E", "02", "D")] + ([("F", "03", None)] if y <= 2007 else [])
         for who, rel, partner in members:
-            households.append({"year": y, "insz": names[who], "household_id": hid, "reference_insz": names["D"],
-                               "relation": rel, "household_size": len(members), "lipro": "MAR+",
-                               "civil_status": "2", "civil_status_date": D(1999, 5, 5),
-                               "partner_insz": names[partner] if partner else None})
+            households.append(
+                {
+                    "year": y,
+                    "insz": names[who],
+                    "household_id": hid,
+                    "reference_insz": names["D"],
+                    "relation": rel,
+                    "household_size": len(members),
+                    "lipro": "MAR+",
+                    "civil_status": "2",
+                    "civil_status_date": D(1999, 5, 5),
+                    "partner_insz": names[partner] if partner else None,
+                }
+            )
         if y >= 2008:
-            households.append({"year": y, "insz": names["F"], "household_id": hid + 1,
-                               "reference_insz": names["F"], "relation": "01", "household_size": 1})
+            households.append(
+                {
+                    "year": y,
+                    "insz": names["F"],
+                    "household_id": hid + 1,
+                    "reference_insz": names["F"],
+                    "relation": "01",
+                    "household_size": 1,
+                }
+            )
     n = names
     tables = {
-        "person": people, "nationality_history": nat, "residence_history": res, "register_history": reg,
+        "person": people,
+        "nationality_history": nat,
+        "residence_history": res,
+        "register_history": reg,
         "household_jan1": households,
-        "sep_quarter": [{"year": y, "quarter": q, "insz": n["D"], "status_flags": 1} for y, q in quarters(range(2005, 2017))]
-        + [{"year": y, "quarter": q, "insz": n["B"], "nomenclature": "211"} for y, q in quarters(range(2005, 2009))],
+        "sep_quarter": [
+            {"year": y, "quarter": q, "insz": n["D"], "status_flags": 1}
+            for y, q in quarters(range(2005, 2017))
+        ]
+        + [
+            {"year": y, "quarter": q, "insz": n["B"], "nomenclature": "211"}
+            for y, q in quarters(range(2005, 2009))
+        ],
         "job_quarter": [{"year": y, "quarter": q, "insz": n["D"]} for y, q in quarters(range(2005, 2008))],
-        "benefit_quarter": [{"year": 2006, "quarter": 1, "insz": n["D"], "benefit": "child_benefit",
-                             "amount": 320.0, "related_insz": n["F"]}]
+        "benefit_quarter": [
+            {
+                "year": 2006,
+                "quarter": 1,
+                "insz": n["D"],
+                "benefit": "child_benefit",
+                "amount": 320.0,
+                "related_insz": n["F"],
+            }
+        ]
         + [{"year": 2008, "quarter": q, "insz": n["B"]} for q in (1, 2, 3, 4)],
         "jobseeker_quarter": [{"year": 2008, "quarter": 1, "insz": n["B"]}],
         "self_employed_quarter": [{"year": 2006, "quarter": 2, "insz": n["A"]}],
@@ -215,10 +367,14 @@ def cohort_scenario() -> tuple[dict[str, list[dict]], dict[str, str], dict]:
         "vdab_workplace_learning": [{"insz": n["D"]}],
     }
     expected = {  # (entry year, stratum) -> (N_h, n_h)
-        (2005, "belgian_18_35"): (7, 3), (2005, "belgian_36_65"): (6, 3),
-        (2005, "south_eu_18_35"): (2, 2), (2005, "south_eu_36_65"): (3, 3),
-        (2005, "non_european_18_35"): (6, 4), (2005, "non_european_36_65"): (3, 3),
-        (2006, "belgian_18_35"): (1, 1), (2009, "non_european_18_35"): (2, 1),
+        (2005, "belgian_18_35"): (7, 3),
+        (2005, "belgian_36_65"): (6, 3),
+        (2005, "south_eu_18_35"): (2, 2),
+        (2005, "south_eu_36_65"): (3, 3),
+        (2005, "non_european_18_35"): (6, 4),
+        (2005, "non_european_36_65"): (3, 3),
+        (2006, "belgian_18_35"): (1, 1),
+        (2009, "non_european_18_35"): (2, 1),
     }
     return tables, names, expected
 
@@ -243,8 +399,9 @@ class BuiltCohort:
         self.lake = lake(root, warehouse)
         self.spec = load_spec("longitudinal_cohort")
 
-    def build(self, observed_years=range(2005, 2017), export_years=EXPORT_YEARS,
-              trajectory_years=TRAJECTORY_YEARS) -> "BuiltCohort":
+    def build(
+        self, observed_years=range(2005, 2017), export_years=EXPORT_YEARS, trajectory_years=TRAJECTORY_YEARS
+    ) -> "BuiltCohort":
         from cohort.projects.longitudinal_cohort import build
 
         build.build_sample(self.lake, self.spec)
@@ -262,7 +419,9 @@ class BuiltCohort:
         return pl.read_parquet(self.lake.exports / self.spec.id / table / f"year={year}" / "data.parquet")
 
     def observed(self, year: int) -> pl.DataFrame:
-        return pl.read_parquet(self.lake.secure / self.spec.id / "observed_person" / f"year={year}" / "data.parquet")
+        return pl.read_parquet(
+            self.lake.secure / self.spec.id / "observed_person" / f"year={year}" / "data.parquet"
+        )
 
     def sample(self) -> pl.DataFrame:
         return pl.read_parquet(self.lake.secure / self.spec.id / "sample_person" / "data.parquet")

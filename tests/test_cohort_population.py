@@ -16,22 +16,29 @@ SPEC = load_spec("longitudinal_cohort")
 
 
 def _age(birth: date, on: date) -> int:
-    return duckdb.sql(f"select {age_sql(f'DATE {birth.isoformat()!r}', f'DATE {on.isoformat()!r}')}").fetchall()[0][0]
+    return duckdb.sql(
+        f"select {age_sql(f'DATE {birth.isoformat()!r}', f'DATE {on.isoformat()!r}')}"
+    ).fetchall()[0][0]
 
 
 def test_strata_sizes_and_weights_are_exact(cohort) -> None:  # noqa: F811
     sample = cohort.sample()
-    got = {(r["entry_year"], r["stratum"]): (r["frame_size"], r["n"], r["weight_sum"])
-           for r in sample.group_by("entry_year", "stratum").agg(
-               pl.col("frame_size").first(), n=pl.len(), weight_sum=pl.col("design_weight").sum()).iter_rows(named=True)}
+    got = {
+        (r["entry_year"], r["stratum"]): (r["frame_size"], r["n"], r["weight_sum"])
+        for r in sample.group_by("entry_year", "stratum")
+        .agg(pl.col("frame_size").first(), n=pl.len(), weight_sum=pl.col("design_weight").sum())
+        .iter_rows(named=True)
+    }
     assert set(got) == set(cohort.expected)
     for key, (frame, n) in cohort.expected.items():
         got_frame, got_n, weight_sum = got[key]
         assert (got_frame, got_n) == (frame, n), key
         assert abs(weight_sum - frame) < 1e-9, key  # weights sum to the frame, per stratum
     assert abs(sample["design_weight"].sum() - sum(f for f, _ in cohort.expected.values())) < 1e-9
-    assert (sample["sample_size"] == sample.group_by("entry_year", "stratum").len()
-            .join(sample, on=["entry_year", "stratum"])["len"]).all()
+    assert (
+        sample["sample_size"]
+        == sample.group_by("entry_year", "stratum").len().join(sample, on=["entry_year", "stratum"])["len"]
+    ).all()
 
 
 def test_frame_excludes_who_the_deliberation_excludes(cohort) -> None:  # noqa: F811
@@ -43,7 +50,18 @@ def test_frame_excludes_who_the_deliberation_excludes(cohort) -> None:  # noqa: 
     frame = con.sql(population.frame_sql(SPEC)).pl()
     initial = set(frame.filter(pl.col("entry_year") == 2005)["insz"])
     n = cohort.names
-    for inside in ("edge_18", "edge_65", "D", "es_young", "A", "B", "C", "naturalised", "second_gen", "tr_old_0"):
+    for inside in (
+        "edge_18",
+        "edge_65",
+        "D",
+        "es_young",
+        "A",
+        "B",
+        "C",
+        "naturalised",
+        "second_gen",
+        "tr_old_0",
+    ):
         assert n[inside] in initial, inside
     for outside in ("edge_66", "french", "walloon", "waiting", "bis", "dead", "F", "father_ma", "topup_2006"):
         assert n[outside] not in initial, outside
@@ -56,7 +74,10 @@ def test_frame_excludes_who_the_deliberation_excludes(cohort) -> None:  # noqa: 
 
 def test_top_ups_are_exactly_18_on_1_january_of_their_entry_year(cohort) -> None:  # noqa: F811
     sample = cohort.sample()
-    births = {p["insz"]: p["birth_date"] for p in pl.read_parquet(cohort.warehouse / "person" / "data.parquet").iter_rows(named=True)}
+    births = {
+        p["insz"]: p["birth_date"]
+        for p in pl.read_parquet(cohort.warehouse / "person" / "data.parquet").iter_rows(named=True)
+    }
     top_ups = sample.filter(pl.col("entry_year") > 2005)
     assert top_ups.height == 2
     for row in top_ups.iter_rows(named=True):
@@ -86,11 +107,11 @@ def _observed_quarters(cohort, who: str) -> dict[int, list[int]]:  # noqa: F811
 
 
 def test_follow_up_stops_at_66_death_and_emigration_and_resumes_on_return(cohort) -> None:  # noqa: F811
-    a = _observed_quarters(cohort, "A")      # turns 66 on 15 March 2007
+    a = _observed_quarters(cohort, "A")  # turns 66 on 15 March 2007
     assert sorted(a) == [2005, 2006, 2007] and a[2007] == [1]
-    b = _observed_quarters(cohort, "B")      # dies 10 May 2008
+    b = _observed_quarters(cohort, "B")  # dies 10 May 2008
     assert sorted(b) == [2005, 2006, 2007, 2008] and b[2008] == [1]
-    c = _observed_quarters(cohort, "C")      # abroad from 1 July 2009 to 1 February 2011
+    c = _observed_quarters(cohort, "C")  # abroad from 1 July 2009 to 1 February 2011
     assert c[2009] == [1, 2] and 2010 not in c and c[2011] == [1, 2, 3, 4] and c[2016] == [1, 2, 3, 4]
     t = _observed_quarters(cohort, "topup_2006")
     assert min(t) == 2006
@@ -111,7 +132,7 @@ def test_no_quarter_of_a_sample_person_after_65_death_emigration(cohort) -> None
             d as (select q.insz, make_date({y}, 3 * q.q - 2, 1) as qstart, last_day(make_date({y}, 3 * q.q, 1)) as qend
                   from q)
             select count(*) from d join people p using (insz)
-            where {age_sql('p.birth_date', 'd.qstart')} > 65
+            where {age_sql("p.birth_date", "d.qstart")} > 65
                or (p.death_date is not null and p.death_date <= d.qend)
                or not exists (select 1 from residence r where r.insz = d.insz and r.country = 'BE'
                               and r.valid_from <= d.qend and (r.valid_to is null or r.valid_to > d.qend))
@@ -127,8 +148,13 @@ def test_household_members_only_in_their_years(cohort) -> None:  # noqa: F811
     ids = cohort.person_ids()
     for y in (2005, 2006):
         hh = cohort.export("household", y)
-        assert hh.filter((pl.col("sample_person_id") == ids["D"]) & (pl.col("person_id") == ids["F"])).height == 1
-        assert cohort.export("person", y).filter(pl.col("person_id") == ids["F"])["is_household_member"].to_list() == [True]
+        assert (
+            hh.filter((pl.col("sample_person_id") == ids["D"]) & (pl.col("person_id") == ids["F"])).height
+            == 1
+        )
+        assert cohort.export("person", y).filter(pl.col("person_id") == ids["F"])[
+            "is_household_member"
+        ].to_list() == [True]
     for y in (2008, 2011):
         for table in ("person", "household", "position", "benefit", "education"):
             df = cohort.export(table, y)
@@ -150,5 +176,9 @@ def test_same_seed_same_sample_other_seed_other_sample(cohort) -> None:  # noqa:
     raw["sample"]["seed"] = 4711
     other = con.sql(population.sample_sql(parse_spec(raw), SCALE)).pl()
     assert set(other["insz"]) != set(again["insz"])
-    assert other.group_by("entry_year", "stratum").len().sort("entry_year", "stratum").equals(
-        again.group_by("entry_year", "stratum").len().sort("entry_year", "stratum"))
+    assert (
+        other.group_by("entry_year", "stratum")
+        .len()
+        .sort("entry_year", "stratum")
+        .equals(again.group_by("entry_year", "stratum").len().sort("entry_year", "stratum"))
+    )

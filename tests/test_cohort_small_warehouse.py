@@ -34,17 +34,25 @@ def test_sample_design_on_the_synthetic_warehouse(small_cohort) -> None:
     scale = population.warehouse_scale(lk.warehouse)
     sample = pl.read_parquet(build.sample_file(lk, SPEC))
     strata = sample.group_by("entry_year", "stratum").agg(
-        n=pl.len(), N=pl.col("frame_size").first(), n_h=pl.col("sample_size").first(), w=pl.col("design_weight").sum())
+        n=pl.len(),
+        N=pl.col("frame_size").first(),
+        n_h=pl.col("sample_size").first(),
+        w=pl.col("design_weight").sum(),
+    )
     alloc = {(y, s): a for y, s, a in population.allocation(SPEC)}
     for r in strata.iter_rows(named=True):
-        assert r["n"] == r["n_h"] == min(r["N"], max(1, round(alloc[(r["entry_year"], r["stratum"])] * scale)))
+        assert (
+            r["n"] == r["n_h"] == min(r["N"], max(1, round(alloc[(r["entry_year"], r["stratum"])] * scale)))
+        )
         assert abs(r["w"] - r["N"]) < 1e-6
     assert strata.filter(pl.col("entry_year") == 2005).height == 6  # every initial stratum is populated
     con = duckdb.connect()
     storage.register_tables(con, lk.warehouse, ["person"])
     con.register("s", sample)
     wrong = con.execute(f"""select count(*) from s join person p using (insz)
-        where s.entry_year > 2005 and {age_sql('p.birth_date', 'make_date(s.entry_year, 1, 1)')} <> 18""").fetchall()[0][0]
+        where s.entry_year > 2005 and {age_sql("p.birth_date", "make_date(s.entry_year, 1, 1)")} <> 18""").fetchall()[
+        0
+    ][0]
     assert wrong == 0 and sample.filter(pl.col("entry_year") > 2005).height > 0
 
 
@@ -58,6 +66,9 @@ def test_one_year_of_delivery_passes_its_checks(small_cohort) -> None:
     members = set(person.filter(pl.col("is_household_member"))["person_id"])
     assert members <= set(household["person_id"])  # every household member is linked to a sample person
     position = pl.read_parquet(build.export_file(lk, SPEC, "position", 2006))
-    assert position["quarter"].str.starts_with("2006Q").all() and position["socio_economic_position"].drop_nulls().len() > 0
+    assert (
+        position["quarter"].str.starts_with("2006Q").all()
+        and position["socio_economic_position"].drop_nulls().len() > 0
+    )
     for r in results:
         assert all(t not in (pl.Date, pl.Datetime) for t in pl.read_parquet_schema(r.path).values())

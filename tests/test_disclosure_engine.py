@@ -74,7 +74,9 @@ def test_tabulate_rejects_null_codes_with_table_column_and_count():
 
 
 def test_rules_from_mapping_reads_spec_spellings_and_refuses_typos():
-    r = DisclosureRules.from_mapping({"min_count": 5, "small_count_label": "1-5", "k": 85, "p": 10, "entity_min_size": 50})
+    r = DisclosureRules.from_mapping(
+        {"min_count": 5, "small_count_label": "1-5", "k": 85, "p": 10, "entity_min_size": 50}
+    )
     assert (r.threshold, r.label, r.dominance_k, r.p_percent, r.min_entity_size) == (5, "1-5", 0.85, 0.10, 50)
     assert r.label_bounds == (1, 4)
     with pytest.raises(ValueError, match="unknown key 'treshold'"):
@@ -86,11 +88,20 @@ def test_small_cell_in_two_way_table_gets_partners_and_exact_hand_interval():
     spec = TableSpec("t", ("row", "col"))
     rules = DisclosureRules(label=None)  # small counts shown "x": an outsider knows every "x" is >= 1
     p = protect({"t": tabulate(micro, spec)}, {"t": spec}, rules)["t"]
-    hidden = {(r["row"], r["col"]): r["status"] for r in p.filter(pl.col("shown") == "x").iter_rows(named=True)}
+    hidden = {
+        (r["row"], r["col"]): r["status"] for r in p.filter(pl.col("shown") == "x").iter_rows(named=True)
+    }
     assert hidden[("r1", "c2")] == "primary"
     # Partners in its row and its column, completed to a rectangle (no lone hidden cell anywhere).
-    assert hidden == {("r1", "c2"): "primary", ("r1", "c3"): "secondary", ("r3", "c2"): "secondary", ("r3", "c3"): "secondary"}
-    assert all(cell(p, row=r, col=c)["shown"] != "x" for r in ("Total", "r2") for c in ("Total", "c1", "c2", "c3"))
+    assert hidden == {
+        ("r1", "c2"): "primary",
+        ("r1", "c3"): "secondary",
+        ("r3", "c2"): "secondary",
+        ("r3", "c3"): "secondary",
+    }
+    assert all(
+        cell(p, row=r, col=c)["shown"] != "x" for r in ("Total", "r2") for c in ("Total", "c1", "c2", "c3")
+    )
     rep = audit({"t": p}, {"t": spec}, rules)
     assert rep.passed, rep.findings
     # By hand: r1: 20 + a + b = 37; c2: a + 12 + c = 25; r3: 9 + c + d = 50, all hidden >= 1.
@@ -111,7 +122,9 @@ def test_label_keeps_its_full_range_when_partnered():
     assert (r["lower"], r["upper"]) == pytest.approx((1.0, 4.0))
 
 
-def hand_release(rows: list[tuple], dims: tuple[str, ...], name: str = "t", population: str = "") -> pl.DataFrame:
+def hand_release(
+    rows: list[tuple], dims: tuple[str, ...], name: str = "t", population: str = ""
+) -> pl.DataFrame:
     """A protected table written by hand: (codes..., n, status, shown)."""
     schema = {**{d: pl.String for d in dims}, "n": pl.Int64, "status": pl.String, "shown": pl.String}
     return pl.DataFrame(rows, schema=schema, orient="row").with_columns(table=pl.lit(name))
@@ -130,12 +143,25 @@ def test_geurts_feasibility_intervals_match_the_handbook():
     rules = DisclosureRules(threshold=3, protect_zeros=True)
     rep = audit({"t": hand_release(rows, ("r", "c"))}, {"t": spec}, rules)
     got = {r["cell"]: (r["lower"], r["upper"]) for r in rep.cells.iter_rows(named=True)}
-    assert got == {"c=p, r=a": (3.0, 6.0), "c=q, r=a": (1.0, 4.0), "c=p, r=b": (0.0, 3.0), "c=q, r=b": (0.0, 3.0)}
+    assert got == {
+        "c=p, r=a": (3.0, 6.0),
+        "c=q, r=a": (1.0, 4.0),
+        "c=p, r=b": (0.0, 3.0),
+        "c=q, r=b": (0.0, 3.0),
+    }
     assert rep.passed, rep.findings
 
 
 def test_lp_backends_agree():
-    A = np.array([[1, 1, 0, 0, -1, 0, 0, 0], [0, 0, 1, 1, 0, -1, 0, 0], [1, 0, 1, 0, 0, 0, -1, 0], [0, 1, 0, 1, 0, 0, 0, -1]], float)
+    A = np.array(
+        [
+            [1, 1, 0, 0, -1, 0, 0, 0],
+            [0, 0, 1, 1, 0, -1, 0, 0],
+            [1, 0, 1, 0, 0, 0, -1, 0],
+            [0, 1, 0, 1, 0, 0, 0, -1],
+        ],
+        float,
+    )
     values = np.array([0, 0, 0, 0, 7, 3, 6, 4], float)
     known = np.array([False] * 4 + [True] * 4)
     lb, ub = np.zeros(8), np.full(8, np.inf)
@@ -175,18 +201,29 @@ def test_differencing_across_two_tables_sharing_a_margin_is_caught():
     # OpenSAFELY's example: totals by age in one table, sex x age in another whose female row and
     # age margins are hidden. Alone, each table is safe; together, female 21-30 = 8 - 7 = 1.
     by_age = hand_release(
-        [("21-30", 8, "published", "8"), ("31-40", 10, "published", "10"), ("Total", 18, "published", "18")], ("age",), "by_age"
+        [("21-30", 8, "published", "8"), ("31-40", 10, "published", "10"), ("Total", 18, "published", "18")],
+        ("age",),
+        "by_age",
     )
     by_sex_age = hand_release(
         [
-            ("M", "21-30", 7, "published", "7"), ("M", "31-40", 5, "published", "5"), ("M", "Total", 12, "published", "12"),
-            ("F", "21-30", 1, "primary", "1-5"), ("F", "31-40", 5, "secondary", "x"), ("F", "Total", 6, "secondary", "x"),
-            ("Total", "21-30", 8, "secondary", "x"), ("Total", "31-40", 10, "secondary", "x"), ("Total", "Total", 18, "secondary", "x"),
+            ("M", "21-30", 7, "published", "7"),
+            ("M", "31-40", 5, "published", "5"),
+            ("M", "Total", 12, "published", "12"),
+            ("F", "21-30", 1, "primary", "1-5"),
+            ("F", "31-40", 5, "secondary", "x"),
+            ("F", "Total", 6, "secondary", "x"),
+            ("Total", "21-30", 8, "secondary", "x"),
+            ("Total", "31-40", 10, "secondary", "x"),
+            ("Total", "Total", 18, "secondary", "x"),
         ],  # fmt: skip
         ("sex", "age"),
         "by_sex_age",
     )
-    specs = {"by_age": TableSpec("by_age", ("age",), population="staff"), "by_sex_age": TableSpec("by_sex_age", ("sex", "age"), population="staff")}
+    specs = {
+        "by_age": TableSpec("by_age", ("age",), population="staff"),
+        "by_sex_age": TableSpec("by_sex_age", ("sex", "age"), population="staff"),
+    }
     alone = audit({"by_sex_age": by_sex_age}, specs, DisclosureRules())
     assert alone.passed, alone.findings
     both = audit({"by_age": by_age, "by_sex_age": by_sex_age}, specs, DisclosureRules())
@@ -195,7 +232,9 @@ def test_differencing_across_two_tables_sharing_a_margin_is_caught():
     assert (f["lower"], f["upper"]) == (1.0, 1.0)
     assert any("hidden in ['by_sex_age'] but published in ['by_age']" in x for x in both.findings)
     # Protected together, the shared margin gets one status in both tables and the release passes.
-    micro = micro_from_counts({("M", "21-30"): 7, ("M", "31-40"): 5, ("F", "21-30"): 1, ("F", "31-40"): 5}, ("sex", "age"))
+    micro = micro_from_counts(
+        {("M", "21-30"): 7, ("M", "31-40"): 5, ("F", "21-30"): 1, ("F", "31-40"): 5}, ("sex", "age")
+    )
     tables = {k: tabulate(micro, s) for k, s in specs.items()}
     prot = protect(tables, specs, DisclosureRules())
     rep = audit(prot, specs, DisclosureRules())
@@ -213,11 +252,16 @@ def test_hierarchy_lone_suppressed_entity_gets_a_partner_in_its_domain():
     p = protect({"t": tabulate(micro, spec, dims)}, {"t": spec}, DisclosureRules(), dims)["t"]
     status = dict(zip(p["entity"], p["status"], strict=True))
     assert status["E1"] == "primary" and status["E2"] == "secondary"
-    assert {k for k, v in status.items() if v != "published"} == {"E1", "E2"}  # D1 and the total stay published
+    assert {k for k, v in status.items() if v != "published"} == {
+        "E1",
+        "E2",
+    }  # D1 and the total stay published
     rep = audit({"t": p}, {"t": spec}, DisclosureRules(), dimensions=dims)
     assert rep.passed and (rep.cells["lower"][0], rep.cells["upper"][0]) == (1.0, 4.0)
     # Without the partner the domain subtotal gives E1 away.
-    leak = p.with_columns(shown=pl.when(pl.col("entity") == "E2").then(pl.lit("20")).otherwise(pl.col("shown")))
+    leak = p.with_columns(
+        shown=pl.when(pl.col("entity") == "E2").then(pl.lit("20")).otherwise(pl.col("shown"))
+    )
     bad = audit({"t": leak}, {"t": spec}, DisclosureRules(), dimensions=dims)
     assert not bad.passed and any("entity=D1 is the sum of its entity children" in f for f in bad.findings)
 
@@ -245,7 +289,17 @@ def test_dominance_flags_a_dominated_magnitude_cell_with_handbook_protection_lev
 
 
 def test_percentages_only_from_published_counts_and_hidden_with_them():
-    micro = micro_from_counts({("E1", "o1"): 2, ("E1", "o2"): 20, ("E1", "o3"): 18, ("E2", "o1"): 10, ("E2", "o2"): 30, ("E2", "o3"): 10}, ("entity", "origin"))
+    micro = micro_from_counts(
+        {
+            ("E1", "o1"): 2,
+            ("E1", "o2"): 20,
+            ("E1", "o3"): 18,
+            ("E2", "o1"): 10,
+            ("E2", "o2"): 30,
+            ("E2", "o3"): 10,
+        },
+        ("entity", "origin"),
+    )
     spec = TableSpec("p", ("entity", "origin"), statistic="percentage", percentage_of=("origin",))
     p = protect({"p": tabulate(micro, spec)}, {"p": spec}, DisclosureRules())["p"]
     assert cell(p, entity="E2", origin="o2")["shown_percentage"] == "60.0"
@@ -253,7 +307,11 @@ def test_percentages_only_from_published_counts_and_hidden_with_them():
     for r in p.filter(pl.col("shown").is_in(["x", "1-5"])).iter_rows(named=True):
         assert r["shown_percentage"] == "x" and r["percentage"] is None
     assert audit({"p": p}, {"p": spec}, DisclosureRules()).passed
-    leak = p.with_columns(shown_percentage=pl.when(pl.col("shown") == "1-5").then(pl.lit("5.0")).otherwise(pl.col("shown_percentage")))
+    leak = p.with_columns(
+        shown_percentage=pl.when(pl.col("shown") == "1-5")
+        .then(pl.lit("5.0"))
+        .otherwise(pl.col("shown_percentage"))
+    )
     bad = audit({"p": leak}, {"p": spec}, DisclosureRules())
     assert any("percentages are shown although" in f for f in bad.findings)
 
@@ -262,7 +320,10 @@ def test_entity_size_rule_pools_small_entities_and_protects_single_entity_pools(
     hierarchy = {"E1": "D1", "E2": "D1", "E3": "D1", "E4": "D2", "E5": "D2", "E6": "D2"}
     sizes = {"E1": 60, "E2": 70, "E3": 12, "E4": 80, "E5": 9, "E6": 7}
     micro = pl.DataFrame(
-        {"entity": [e for e, k in sizes.items() for _ in range(k)], "sex": [("F", "M")[i % 2] for e, k in sizes.items() for i in range(k)]}
+        {
+            "entity": [e for e, k in sizes.items() for _ in range(k)],
+            "sex": [("F", "M")[i % 2] for e, k in sizes.items() for i in range(k)],
+        }
     )
     split = split_by_entity_size(micro, "entity", 50, hierarchy)
     assert set(split.restricted) == {"E3", "E5", "E6"}
@@ -290,12 +351,21 @@ def test_shared_codes_link_two_classifications_of_one_variable():
             "sex": (["F", "M"] * 29),
         }
     )
-    dims = {"o15": Dimension("o15", shared_codes={"unknown": "origin-unknown"}), "oeu": Dimension("oeu", shared_codes={"unknown": "origin-unknown"})}
-    specs = {"a": TableSpec("a", ("o15", "sex"), population="s"), "b": TableSpec("b", ("oeu", "sex"), population="s")}
+    dims = {
+        "o15": Dimension("o15", shared_codes={"unknown": "origin-unknown"}),
+        "oeu": Dimension("oeu", shared_codes={"unknown": "origin-unknown"}),
+    }
+    specs = {
+        "a": TableSpec("a", ("o15", "sex"), population="s"),
+        "b": TableSpec("b", ("oeu", "sex"), population="s"),
+    }
     tables = {k: tabulate(micro, s, dims) for k, s in specs.items()}
     prot = protect(tables, specs, DisclosureRules(), dims)
     for sex in ("F", "M", "Total"):
-        assert cell(prot["a"], o15="unknown", sex=sex)["shown"] == cell(prot["b"], oeu="unknown", sex=sex)["shown"]
+        assert (
+            cell(prot["a"], o15="unknown", sex=sex)["shown"]
+            == cell(prot["b"], oeu="unknown", sex=sex)["shown"]
+        )
     assert audit(prot, specs, DisclosureRules(), dimensions=dims).passed
 
 
@@ -343,7 +413,11 @@ def test_certified_audit_agrees_with_exact_audit():
     # Leak one hidden cell: both modes must refuse.
     hidden = prot["t"].filter(pl.col("status") == "secondary").row(0, named=True)
     leak = prot["t"].with_columns(
-        shown=pl.when((pl.col("entity") == hidden["entity"]) & (pl.col("sex") == hidden["sex"]) & (pl.col("age") == hidden["age"]))
+        shown=pl.when(
+            (pl.col("entity") == hidden["entity"])
+            & (pl.col("sex") == hidden["sex"])
+            & (pl.col("age") == hidden["age"])
+        )
         .then(pl.lit(str(hidden["n"])))
         .otherwise(pl.col("shown"))
     )

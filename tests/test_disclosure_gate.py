@@ -19,7 +19,14 @@ from cohort.privacy.disclosure import (
     tabulate,
 )
 
-COUNTS = {("F", "young"): 3, ("F", "old"): 20, ("M", "young"): 15, ("M", "old"): 30, ("X", "young"): 12, ("X", "old"): 9}
+COUNTS = {
+    ("F", "young"): 3,
+    ("F", "old"): 20,
+    ("M", "young"): 15,
+    ("M", "old"): 30,
+    ("X", "young"): 12,
+    ("X", "old"): 9,
+}
 SPEC = TableSpec("staff_by_sex_age", ("sex", "age"), population="staff at 2024-12-31")
 SPECS = {SPEC.name: SPEC}
 
@@ -65,7 +72,14 @@ def test_release_is_written_only_after_audit_and_signoff(tmp_path):
     assert json.loads(log[-1])["action"] == "release"
     # A release id is never written twice.
     with pytest.raises(ReleaseRefused, match="already released"):
-        release(prot, rep, "p003", "2024", tmp_path, record_signoff(tmp_path, "p003", "2024", "A. Checker", digest))
+        release(
+            prot,
+            rep,
+            "p003",
+            "2024",
+            tmp_path,
+            record_signoff(tmp_path, "p003", "2024", "A. Checker", digest),
+        )
 
 
 def test_gate_refuses_a_release_with_a_recomputable_cell(tmp_path):
@@ -73,7 +87,9 @@ def test_gate_refuses_a_release_with_a_recomputable_cell(tmp_path):
     t = tabulate(micro(), SPEC).with_columns(
         status=pl.when(pl.col("n").is_between(1, 4)).then(pl.lit("primary")).otherwise(pl.lit("published")),
     )
-    t = t.with_columns(shown=pl.when(pl.col("status") == "primary").then(pl.lit("x")).otherwise(pl.col("n").cast(pl.String)))
+    t = t.with_columns(
+        shown=pl.when(pl.col("status") == "primary").then(pl.lit("x")).otherwise(pl.col("n").cast(pl.String))
+    )
     prot = {SPEC.name: t}
     rep = audit(prot, SPECS, DisclosureRules())
     assert not rep.passed
@@ -89,8 +105,14 @@ def test_gate_refuses_a_release_with_a_recomputable_cell(tmp_path):
 def test_signoff_for_other_content_or_missing_signoff_refuses(tmp_path):
     prot = protected_release()
     rep = audit(prot, SPECS, DisclosureRules())
-    other = prot[SPEC.name].with_columns(shown=pl.when(pl.col("shown") == "x").then(pl.lit("x")).otherwise(pl.col("shown")))
-    other = other.with_columns(shown=pl.when((pl.col("sex") == "M") & (pl.col("age") == "old")).then(pl.lit("31")).otherwise(pl.col("shown")))
+    other = prot[SPEC.name].with_columns(
+        shown=pl.when(pl.col("shown") == "x").then(pl.lit("x")).otherwise(pl.col("shown"))
+    )
+    other = other.with_columns(
+        shown=pl.when((pl.col("sex") == "M") & (pl.col("age") == "old"))
+        .then(pl.lit("31"))
+        .otherwise(pl.col("shown"))
+    )
     wrong = record_signoff(tmp_path, "p003", "2024", "A. Checker", content_hash({SPEC.name: other}, SPECS))
     with pytest.raises(ReleaseRefused, match="sign again"):
         release(prot, rep, "p003", "2024", tmp_path, wrong)
@@ -110,7 +132,14 @@ def test_earlier_release_that_published_a_now_suppressed_cell_fails_the_audit(tm
     first = protected_release(lenient)
     rep1 = audit(first, SPECS, lenient)
     assert rep1.passed
-    release(first, rep1, "p003", "r1", tmp_path, record_signoff(tmp_path, "p003", "r1", "A", content_hash(first, SPECS)))
+    release(
+        first,
+        rep1,
+        "p003",
+        "r1",
+        tmp_path,
+        record_signoff(tmp_path, "p003", "r1", "A", content_hash(first, SPECS)),
+    )
     # Release 2 hides F/young, but the ledger remembers it was published as 3.
     second = protected_release()
     assert audit(second, SPECS, DisclosureRules()).passed

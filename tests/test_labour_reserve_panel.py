@@ -14,7 +14,9 @@ def _situations(secure, years=(2020, 2021, 2022)):
     for i, y in enumerate(years):
         ids = list(range(1 + 150 * i, 3001 + 150 * i))
         members[y] = set(ids)
-        df = pl.DataFrame({"person_id": ids, "year": [y] * len(ids)}, schema={"person_id": pl.Int64, "year": pl.Int16})
+        df = pl.DataFrame(
+            {"person_id": ids, "year": [y] * len(ids)}, schema={"person_id": pl.Int64, "year": pl.Int16}
+        )
         storage.write_frame(df, storage.partition_file(secure, "situation", y))
     return members
 

@@ -30,9 +30,11 @@ def lake_run(tmp_path_factory):
     res = {"lake": lake}
     evaluations = []
     with dg.instance_for_test() as instance:
+
         def run(selection, partition=None):
-            result = dg.materialize(lr.ASSETS, selection=selection, partition_key=partition, resources=res,
-                                    instance=instance)
+            result = dg.materialize(
+                lr.ASSETS, selection=selection, partition_key=partition, resources=res, instance=instance
+            )
             assert result.success
             evaluations.extend(result.get_asset_check_evaluations())
             return result
@@ -47,20 +49,34 @@ def lake_run(tmp_path_factory):
         row = con.execute("SELECT seq FROM person_map WHERE hash = keyed_hash(?)", [insz]).fetchall()
         ids[p] = row[0][0] if row else None
     con.close()
-    yield {"root": root, "secure": root / "secure" / "labour_reserve", "exports": root / "exports" / "labour_reserve",
-           "ids": ids, "evaluations": evaluations}
+    yield {
+        "root": root,
+        "secure": root / "secure" / "labour_reserve",
+        "exports": root / "exports" / "labour_reserve",
+        "ids": ids,
+        "evaluations": evaluations,
+    }
     mp.undo()
 
 
 def _table(d, name, year):
-    return {r["person_id"]: r for r in pl.read_parquet(d["secure"] / name / f"year={year}" / "data.parquet").to_dicts()}
+    return {
+        r["person_id"]: r
+        for r in pl.read_parquet(d["secure"] / name / f"year={year}" / "data.parquet").to_dicts()
+    }
 
 
 def test_blocking_checks_all_passed(lake_run):
     evals = lake_run["evaluations"]
     names = {e.check_name for e in evals}
-    assert {"situation_valid", "population_absence_valid", "mobility_next_valid", "mobility_prev_valid",
-            "phase1_next_valid", "phase1_prev_valid"} <= names
+    assert {
+        "situation_valid",
+        "population_absence_valid",
+        "mobility_next_valid",
+        "mobility_prev_valid",
+        "phase1_next_valid",
+        "phase1_prev_valid",
+    } <= names
     assert all(e.passed for e in evals), [e.check_name for e in evals if not e.passed]
 
 
@@ -70,8 +86,11 @@ def test_every_neighbour_value_equals_the_neighbour_year(lake_run):
         for direction, ny in (("next", y + 1), ("prev", y - 1)):
             table = _table(lake_run, f"mobility_{direction}", y)
             neighbour_file = lake_run["secure"] / "situation" / f"year={ny}" / "data.parquet"
-            neighbour = ({r["person_id"]: r for r in pl.read_parquet(neighbour_file).to_dicts()}
-                         if neighbour_file.exists() else None)
+            neighbour = (
+                {r["person_id"]: r for r in pl.read_parquet(neighbour_file).to_dicts()}
+                if neighbour_file.exists()
+                else None
+            )
             situation = _table(lake_run, "situation", y)
             assert set(table) == set(situation)
             for pid, row in table.items():
@@ -117,7 +136,9 @@ def test_known_values_of_the_situation(lake_run):
     # A works full time, J half time, F (15) is not of working age: (1 + 0.5) / 2 = 0.75 -> high
     assert a["work_intensity_eu2020"] == "high" and a["work_intensity_eu2030"] == "high"
     b20 = s20[ids["B"]]
-    assert b20["sep_code"] == "211" and b20["status_registered_at_regional_pes"] and b20["status_known_at_rva"]
+    assert (
+        b20["sep_code"] == "211" and b20["status_registered_at_regional_pes"] and b20["status_known_at_rva"]
+    )
     assert not b20["status_activation_rva"]
     assert (b20["jobseeker_category"], b20["pes"], b20["sanctioned"]) == ("00", "ACTIRIS", True)
     assert b20["registration_months_class"] == "12-23" and b20["unemployment_months_class"] == "24+"
@@ -134,7 +155,11 @@ def test_known_values_of_the_situation(lake_run):
     assert m["social_assistance_type"] == "social_aid" and m["disability_allowance_type"] == "IT"
     assert m["status_social_assistance_with_disability_allowance"]
     ll = s22[ids["L"]]
-    assert (ll["incapacity_benefit_type"], ll["medical_code_type"], ll["medical_code"]) == ("invalidity", "ICD10", "F")
+    assert (ll["incapacity_benefit_type"], ll["medical_code_type"], ll["medical_code"]) == (
+        "invalidity",
+        "ICD10",
+        "F",
+    )
     assert (ll["incapacity_start_month"], ll["incapacity_end_month"]) == ("2021-09", None)
     # wage deciles among the employees of the year: A earns most of the three employees in 2021
     assert s21[ids["A"]]["daily_wage_decile"] > s21[ids["B"]]["daily_wage_decile"]
@@ -155,7 +180,9 @@ def test_phase1_panel_follows_persons_and_exports_only_authorised_columns(lake_r
     # fewer persons than the minimum size: everyone is in the panel, followed while in the population
     for y in (2020, 2021, 2022):
         assert by_year[y] == set(_table(lake_run, "situation", y))
-    assert by_year[2020] & by_year[2021] == set(_table(lake_run, "situation", 2020)) & set(_table(lake_run, "situation", 2021))
+    assert by_year[2020] & by_year[2021] == set(_table(lake_run, "situation", 2020)) & set(
+        _table(lake_run, "situation", 2021)
+    )
     spec = build.spec()
     for direction in ("next", "prev"):
         for y in (2020, 2021):
@@ -176,7 +203,9 @@ def test_mobility_depends_on_neighbour_years_for_staleness():
     assert isinstance(mapping, dg.TimeWindowPartitionMapping)
     assert (mapping.start_offset, mapping.end_offset) == (-1, 1)
     up = mapping.get_upstream_mapped_partitions_result_for_partitions(
-        lr.project_partitions.subset_with_partition_keys(["2020"]), lr.project_partitions, lr.situation_partitions
+        lr.project_partitions.subset_with_partition_keys(["2020"]),
+        lr.project_partitions,
+        lr.situation_partitions,
     ).partitions_subset.get_partition_keys()
     assert sorted(up) == ["2019", "2020", "2021"]
     assert lr.situation_partitions.get_first_partition_key() == "2019"
@@ -188,11 +217,15 @@ def test_2026_next_is_not_yet_observed_without_2027(tmp_path, monkeypatch):
     lake = LakeResource(data_dir=str(tmp_path), warehouse_dir=str(wh))
     result = build_secure_tables(lake.paths(), years=[2026], log=lambda *_: None)
     assert result["situation_years"] == [2025, 2026]
-    nxt = pl.read_parquet(tmp_path / "secure" / "labour_reserve" / "mobility_next" / "year=2026" / "data.parquet")
+    nxt = pl.read_parquet(
+        tmp_path / "secure" / "labour_reserve" / "mobility_next" / "year=2026" / "data.parquet"
+    )
     assert nxt["next_status"].unique().to_list() == ["not_yet_observed"]
     carried = [f"{c}_next" for c in lr.MOBILITY.carried] + ["died_next"]
     assert all(nxt[c].null_count() == nxt.height for c in carried)
-    prev = pl.read_parquet(tmp_path / "secure" / "labour_reserve" / "mobility_prev" / "year=2026" / "data.parquet")
+    prev = pl.read_parquet(
+        tmp_path / "secure" / "labour_reserve" / "mobility_prev" / "year=2026" / "data.parquet"
+    )
     assert set(prev["prev_status"]) == {"observed"}
     # 2027 is not a warehouse year: the situation asset refuses it rather than writing an empty population
     with pytest.raises(build.BuildError, match="no year 2027"):
@@ -217,6 +250,8 @@ def test_every_column_is_authorised_and_a_stray_one_is_refused():
 def test_definitions_load_with_the_lake_resource():
     from cohort.projects.labour_reserve.defs import defs
 
-    dg.Definitions.validate_loadable(dg.Definitions.merge(defs, dg.Definitions(resources={"lake": LakeResource()})))
+    dg.Definitions.validate_loadable(
+        dg.Definitions.merge(defs, dg.Definitions(resources={"lake": LakeResource()}))
+    )
     groups = {a.group_names_by_key[k] for a in lr.ASSETS for k in a.keys}
     assert groups == {"labour_reserve_population", "labour_reserve_linked", "labour_reserve_exports"}

@@ -24,10 +24,22 @@ SPEC = mob.MobilitySpec(
 # person_id -> (sep, province) per year; persons 1-3 stay, 4 dies in 2020, 5 emigrates in 2020,
 # 6 turns too old in 2020, 7 arrives in 2020 aged in, 8 immigrates in 2020, 9 leaves without reason.
 SITUATION = {
-    2019: {1: ("111", "10000"), 2: ("211", "20001"), 3: ("34", "21000"), 4: ("111", "10000"),
-           5: ("121", "30000"), 6: ("34", "40000"), 9: ("32", "50000")},
-    2020: {1: ("112", "10000"), 2: ("111", "20001"), 3: ("34", "30000"), 7: ("36", "70000"),
-           8: ("214", "21000")},
+    2019: {
+        1: ("111", "10000"),
+        2: ("211", "20001"),
+        3: ("34", "21000"),
+        4: ("111", "10000"),
+        5: ("121", "30000"),
+        6: ("34", "40000"),
+        9: ("32", "50000"),
+    },
+    2020: {
+        1: ("112", "10000"),
+        2: ("111", "20001"),
+        3: ("34", "30000"),
+        7: ("36", "70000"),
+        8: ("214", "21000"),
+    },
     2021: {1: ("112", "40000"), 2: ("111", "20001"), 7: ("211", "70000"), 8: ("111", "21000")},
 }
 ABSENCE = {  # year -> person -> reason for not being in that year's population
@@ -49,13 +61,21 @@ def _write_lake(root: Path, years=(2019, 2020, 2021)) -> Path:
                 "province": [v[1] for v in rows.values()],
                 "age": [30 + i for i in range(len(rows))],
             },
-            schema={"person_id": pl.Int64, "year": pl.Int16, "sep": pl.String, "province": pl.String, "age": pl.Int16},
+            schema={
+                "person_id": pl.Int64,
+                "year": pl.Int16,
+                "sep": pl.String,
+                "province": pl.String,
+                "age": pl.Int16,
+            },
         )
         storage.write_frame(df, storage.partition_file(secure, "situation", y))
         ab = ABSENCE.get(y, {})
         storage.write_frame(
-            pl.DataFrame({"person_id": list(ab), "reason": list(ab.values())},
-                         schema={"person_id": pl.Int64, "reason": pl.String}),
+            pl.DataFrame(
+                {"person_id": list(ab), "reason": list(ab.values())},
+                schema={"person_id": pl.Int64, "reason": pl.String},
+            ),
             storage.partition_file(secure, "absence", y),
         )
     return secure
@@ -84,7 +104,13 @@ def test_next_values_equal_neighbour_and_markers(tmp_path):
     assert got[5]["next_status"] == "emigrated" and got[5]["died_next"] is False
     assert got[6]["next_status"] == "aged_out"
     assert got[9]["next_status"] == "not_in_population"
-    assert info["markers"] == {"aged_out": 1, "died": 1, "emigrated": 1, "not_in_population": 1, "observed": 3}
+    assert info["markers"] == {
+        "aged_out": 1,
+        "died": 1,
+        "emigrated": 1,
+        "not_in_population": 1,
+        "observed": 3,
+    }
     assert all(v == 0 for v in mob.check_mobility(con, SPEC, secure, 2019, "next").values())
 
 
@@ -159,15 +185,25 @@ def test_spec_section_is_read_and_validated():
     from cohort.projects.spec import parse_spec
 
     raw = {
-        "id": "p", "years": {"first": 2020, "last": 2021}, "retention_date": "2030-12-31",
-        "variables": [], "tables": [],
+        "id": "p",
+        "years": {"first": 2020, "last": 2021},
+        "retention_date": "2030-12-31",
+        "variables": [],
+        "tables": [],
         "mobility": {"carried": ["sep"], "key": "pid", "flags_next": {"died_next": "died"}},
     }
     m = mob.MobilitySpec.from_project(parse_spec(raw))
-    assert m.carried == ("sep",) and m.key == "pid" and m.added_columns("next") == ["next_status", "sep_next", "died_next"]
+    assert (
+        m.carried == ("sep",)
+        and m.key == "pid"
+        and m.added_columns("next") == ["next_status", "sep_next", "died_next"]
+    )
     spec = parse_spec(raw)
     assets = mob.mobility_assets(spec, dg.AssetKey(["p", "situation"]), PARTS_MOB)
-    assert [a.key for a in assets] == [dg.AssetKey(["p", "mobility_next"]), dg.AssetKey(["p", "mobility_prev"])]
+    assert [a.key for a in assets] == [
+        dg.AssetKey(["p", "mobility_next"]),
+        dg.AssetKey(["p", "mobility_prev"]),
+    ]
     raw["mobility"]["flags_prev"] = {"died_prev": "died"}
     with pytest.raises(mob.MobilityError, match="flags_prev"):
         mob.MobilitySpec.from_project(parse_spec(raw))
@@ -201,10 +237,17 @@ def test_assets_declare_neighbour_dependency_and_run(tmp_path):
     lake = LakeResource(data_dir=str(tmp_path))
     with dg.instance_for_test() as instance:
         for y in ("2019", "2020", "2021"):
-            assert dg.materialize([_situation], partition_key=y, resources={"lake": lake}, instance=instance).success
+            assert dg.materialize(
+                [_situation], partition_key=y, resources={"lake": lake}, instance=instance
+            ).success
         for y in ("2020", "2021"):
-            res = dg.materialize([*assets, _situation], selection=[nxt.key, prv.key], partition_key=y,
-                                 resources={"lake": lake}, instance=instance)
+            res = dg.materialize(
+                [*assets, _situation],
+                selection=[nxt.key, prv.key],
+                partition_key=y,
+                resources={"lake": lake},
+                instance=instance,
+            )
             assert res.success
             evals = res.get_asset_check_evaluations()
             assert len(evals) == 2 and all(e.passed for e in evals)

@@ -131,7 +131,9 @@ def test_a_project_that_reads_another_is_built_after_it_in_the_same_worker():
     order = [r.project for r in reserve]
     assert set(order) == {"labour_reserve", "labour_reserve_results"}
     # every run of the upstream project comes before the first run of the one that reads it
-    assert max(i for i, p in enumerate(order) if p == "labour_reserve") < order.index("labour_reserve_results")
+    assert max(i for i, p in enumerate(order) if p == "labour_reserve") < order.index(
+        "labour_reserve_results"
+    )
     assert sum(len(c) for c in chains) == len(runs)
 
 
@@ -142,4 +144,5 @@ def test_the_demo_defers_only_the_declared_assets():
     staff_keys = {k.path[-1] for r in kept if r.project == "flemish_staff_origin" for k in r.keys}
     assert staff_keys == {"staff"}
     assert [r for r in kept if r.project == "regularised_foreigners"] == [
-        r for r in runs if r.project == "regularised_foreigners"]
+        r for r in runs if r.project == "regularised_foreigners"
+    ]

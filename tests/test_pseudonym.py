@@ -53,7 +53,9 @@ def test_two_keys_give_unrelated_hashes(tmp_path) -> None:
         con = storage.connect()
         install_hmac(con, _key(byte=byte))
         extend_mapping(con, tmp_path / str(byte), "person", ids)
-        hashes.append(set(pl.read_parquet(storage.partition_file(tmp_path / str(byte) / "_mapping", "person"))["hash"]))
+        hashes.append(
+            set(pl.read_parquet(storage.partition_file(tmp_path / str(byte) / "_mapping", "person"))["hash"])
+        )
     assert not hashes[0] & hashes[1]
 
 

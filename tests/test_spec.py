@@ -16,12 +16,32 @@ RAW = {
     "retention_date": "2030-12-31",
     "population": "Everyone",
     "variables": [
-        {"name": "person_id", "kind": "pseudonym", "source": "person.insz", "paragraph": "§3", "description": "Sequence number", "dutch": "volgnummer"},
-        {"name": "age_class", "kind": "class", "source": "person.birth_date", "paragraph": "§3", "description": "Age",
-         "classes": ["15-24", "25-64"]},
+        {
+            "name": "person_id",
+            "kind": "pseudonym",
+            "source": "person.insz",
+            "paragraph": "§3",
+            "description": "Sequence number",
+            "dutch": "volgnummer",
+        },
+        {
+            "name": "age_class",
+            "kind": "class",
+            "source": "person.birth_date",
+            "paragraph": "§3",
+            "description": "Age",
+            "classes": ["15-24", "25-64"],
+        },
         {"name": "year", "kind": "year", "source": "-", "paragraph": "§4", "description": "Year"},
     ],
-    "tables": [{"name": "persons", "description": "One row per person and year", "columns": ["person_id", "year", "age_class"], "grain": "person-year"}],
+    "tables": [
+        {
+            "name": "persons",
+            "description": "One row per person and year",
+            "columns": ["person_id", "year", "age_class"],
+            "grain": "person-year",
+        }
+    ],
     "mobility": {"carried": ["age_class"]},
 }
 

@@ -33,7 +33,11 @@ def _write(path: Path, rows: list[list]) -> Path:
     return path
 
 
-DEMOGRAPHIC = [r for r in _targets() if r["metric"] in METRICS and METRICS[r["metric"]].fn.__module__ == metrics_demography.__name__]
+DEMOGRAPHIC = [
+    r
+    for r in _targets()
+    if r["metric"] in METRICS and METRICS[r["metric"]].fn.__module__ == metrics_demography.__name__
+]
 LABOUR = [r for r in _targets() if r not in DEMOGRAPHIC]
 
 
@@ -59,14 +63,18 @@ def demo_report(demo_warehouse: Path) -> dict[tuple, calibration.CalibrationRow]
 @pytest.mark.parametrize("target", DEMOGRAPHIC, ids=lambda r: f"{r['metric']}-{r['scope']}-{r['year']}")
 def test_demographic_targets_pass_at_demo_scale(demo_report, target):
     row = demo_report[(target["metric"], target["scope"], int(target["year"]))]
-    assert row.ok, f"{row.metric} {row.scope} {row.year}: generated {row.generated} vs target {row.target} ± {row.tolerance}"
+    assert row.ok, (
+        f"{row.metric} {row.scope} {row.year}: generated {row.generated} vs target {row.target} ± {row.tolerance}"
+    )
 
 
 @pytest.mark.parametrize("target", LABOUR, ids=lambda r: f"{r['metric']}-{r['scope']}-{r['year']}")
 def test_labour_market_targets_pass_at_demo_scale(demo_report, target):
     """Employment rate, VDAB job seekers, long-term share, ILO proxy, work intensity."""
     row = demo_report[(target["metric"], target["scope"], int(target["year"]))]
-    assert row.ok, f"{row.metric} {row.scope} {row.year}: generated {row.generated} vs target {row.target} ± {row.tolerance}"
+    assert row.ok, (
+        f"{row.metric} {row.scope} {row.year}: generated {row.generated} vs target {row.target} ± {row.tolerance}"
+    )
 
 
 def test_every_shipped_target_is_checked_at_demo_scale(demo_report):
@@ -85,13 +93,25 @@ def test_counts_scale_and_tolerances(demo_report):
 
 def test_unseen_targets_file(small_warehouse: Path, tmp_path: Path):
     """Any targets file works: a province, another year, an unknown metric, an unknown scope."""
-    f = _write(tmp_path / "t.csv", [
-        ["population_jan1", "Limburg", 2010, 838_505, 0.05, "persons (relative tolerance)", "x", "x"],
-        ["population_jan1", "Brussels-Capital Region", 2012, 1_138_854, 0.05, "persons (relative tolerance)", "x", "x"],
-        ["share_15_64", "Walloon Region", 2015, 0.64, 0.03, "share (absolute tolerance)", "x", "x"],
-        ["no_such_metric", "Belgium", 2010, 1, 0.1, "share", "x", "x"],
-        ["population_jan1", "Atlantis", 2010, 1, 0.1, "persons (relative tolerance)", "x", "x"],
-    ])
+    f = _write(
+        tmp_path / "t.csv",
+        [
+            ["population_jan1", "Limburg", 2010, 838_505, 0.05, "persons (relative tolerance)", "x", "x"],
+            [
+                "population_jan1",
+                "Brussels-Capital Region",
+                2012,
+                1_138_854,
+                0.05,
+                "persons (relative tolerance)",
+                "x",
+                "x",
+            ],
+            ["share_15_64", "Walloon Region", 2015, 0.64, 0.03, "share (absolute tolerance)", "x", "x"],
+            ["no_such_metric", "Belgium", 2010, 1, 0.1, "share", "x", "x"],
+            ["population_jan1", "Atlantis", 2010, 1, 0.1, "persons (relative tolerance)", "x", "x"],
+        ],
+    )
     rows = calibration.calibrate(small_warehouse, f)
     assert [r.ok for r in rows[:3]] == [True, True, True], calibration.markdown_table(rows)
     assert rows[0].target == pytest.approx(838_505 * 0.002)
@@ -120,7 +140,9 @@ def test_life_expectancy_from_expected_deaths_matches_the_model():
         assert e0 == pytest.approx(_e0(level, sex), abs=0.6)
 
 
-@pytest.mark.parametrize("text,expected", [("2005-2026", (2005, 2026)), ("2020", (2020, 2020)), (None, (2005, 2026))])
+@pytest.mark.parametrize(
+    "text,expected", [("2005-2026", (2005, 2026)), ("2020", (2020, 2020)), (None, (2005, 2026))]
+)
 def test_parse_years(text, expected):
     assert parse_years(text) == expected
 
@@ -136,19 +158,44 @@ def test_parse_years_refuses_nonsense(text):
 def test_cli_build_and_calibrate(tmp_path: Path):
     runner = CliRunner()
     out = tmp_path / "wh"
-    res = runner.invoke(warehouse, ["build", "--scale", "0.001", "--seed", "2", "--out", str(out), "--years", "2020-2021",
-                                    "--demography-only"])
+    res = runner.invoke(
+        warehouse,
+        [
+            "build",
+            "--scale",
+            "0.001",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+            "--years",
+            "2020-2021",
+            "--demography-only",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "person" in res.output and (out / "_manifest.json").exists()
     assert json.loads((out / "_manifest.json").read_text())["years"] == [2020, 2021]
-    good = _write(tmp_path / "good.csv", [["population_jan1", "Belgium", 2021, 11_521_238, 0.05, "persons (relative tolerance)", "", ""]])
+    good = _write(
+        tmp_path / "good.csv",
+        [["population_jan1", "Belgium", 2021, 11_521_238, 0.05, "persons (relative tolerance)", "", ""]],
+    )
     report = tmp_path / "r.json"
-    res = runner.invoke(warehouse, ["calibrate", "--warehouse", str(out), "--targets", str(good), "--json", str(report)])
+    res = runner.invoke(
+        warehouse, ["calibrate", "--warehouse", str(out), "--targets", str(good), "--json", str(report)]
+    )
     assert res.exit_code == 0, res.output
     rec = json.loads(report.read_text())
-    assert {"metric", "scope", "year", "target", "generated", "tolerance", "ok"} <= set(rec[0]) and rec[0]["ok"]
-    bad = _write(tmp_path / "bad.csv", [["population_jan1", "Belgium", 2021, 99_000_000, 0.01, "persons (relative tolerance)", "", ""],
-                                        ["nonsense", "Belgium", 2021, 1, 0.01, "", "", ""]])
+    assert {"metric", "scope", "year", "target", "generated", "tolerance", "ok"} <= set(rec[0]) and rec[0][
+        "ok"
+    ]
+    bad = _write(
+        tmp_path / "bad.csv",
+        [
+            ["population_jan1", "Belgium", 2021, 99_000_000, 0.01, "persons (relative tolerance)", "", ""],
+            ["nonsense", "Belgium", 2021, 1, 0.01, "", "", ""],
+        ],
+    )
     res = runner.invoke(warehouse, ["calibrate", "--warehouse", str(out), "--targets", str(bad)])
     assert res.exit_code == 1
     assert "metric not registered" in res.output

@@ -40,13 +40,28 @@ for _c in codes.COUNTRIES:
     else:
         COUNTRY_CLASS[_c] = "Americas and Oceania"
 COUNTRY_CLASSES: tuple[str, ...] = (
-    "Belgium", "Neighbouring country", "South EU-15", "Other EU-15", "EU-13", "Maghreb", "Turkey",
-    "Other Europe", "Sub-Saharan Africa", "Near and Middle East", "Other Asia", "Americas and Oceania", "Unknown",
+    "Belgium",
+    "Neighbouring country",
+    "South EU-15",
+    "Other EU-15",
+    "EU-13",
+    "Maghreb",
+    "Turkey",
+    "Other Europe",
+    "Sub-Saharan Africa",
+    "Near and Middle East",
+    "Other Asia",
+    "Americas and Oceania",
+    "Unknown",
 )
 # Europe in the sense of seed 002's "non-European origin": the EU-28, EFTA and the rest of geographic
 # Europe. Turkey counts as non-European here, as in Flemish integration statistics (Maghreb and Turkey).
 EUROPEAN: frozenset[str] = frozenset(
-    {c for c, k in COUNTRY_CLASS.items() if k in ("Belgium", "Neighbouring country", "South EU-15", "Other EU-15", "EU-13", "Other Europe")}
+    {
+        c
+        for c, k in COUNTRY_CLASS.items()
+        if k in ("Belgium", "Neighbouring country", "South EU-15", "Other EU-15", "EU-13", "Other Europe")
+    }
     | {"CH", "NO", "IS", "LI"}
 )
 
@@ -54,7 +69,9 @@ EUROPEAN: frozenset[str] = frozenset(
 def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
     """Create the temp lookup table ``country_class(country, class, european, eu15)`` in ``con``."""
     rows = [(c, k, c in EUROPEAN, c in codes.EU15) for c, k in COUNTRY_CLASS.items()]
-    con.execute("CREATE OR REPLACE TEMP TABLE country_class (country VARCHAR, class VARCHAR, european BOOLEAN, eu15 BOOLEAN)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE country_class (country VARCHAR, class VARCHAR, european BOOLEAN, eu15 BOOLEAN)"
+    )
     con.executemany("INSERT INTO country_class VALUES (?, ?, ?, ?)", rows)
 
 
@@ -84,7 +101,9 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-def classes_sql(expr: str, breaks: Sequence[float], labels: Sequence[str] | None = None, below: str | None = None) -> str:
+def classes_sql(
+    expr: str, breaks: Sequence[float], labels: Sequence[str] | None = None, below: str | None = None
+) -> str:
     """SQL CASE that puts ``expr`` into the classes of :func:`class_labels` (null stays null).
     Values below the first break get ``below`` (or null)."""
     labels = list(labels or class_labels(breaks))

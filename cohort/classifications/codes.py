@@ -147,17 +147,48 @@ PROVINCES: dict[str, tuple[str, str]] = {  # NIS province code -> (name, region)
 }
 # Arrondissements (NIS xx000) and their province; Flemish ones after domain-facts 4.1 (unconfirmed list).
 ARRONDISSEMENTS: dict[str, str] = {
-    "11000": "10000", "12000": "10000", "13000": "10000",
-    "23000": "20001", "24000": "20001",
-    "31000": "30000", "32000": "30000", "33000": "30000", "34000": "30000",
-    "35000": "30000", "36000": "30000", "37000": "30000", "38000": "30000",
-    "41000": "40000", "42000": "40000", "43000": "40000", "44000": "40000", "45000": "40000", "46000": "40000",
-    "71000": "70000", "72000": "70000", "73000": "70000",
+    "11000": "10000",
+    "12000": "10000",
+    "13000": "10000",
+    "23000": "20001",
+    "24000": "20001",
+    "31000": "30000",
+    "32000": "30000",
+    "33000": "30000",
+    "34000": "30000",
+    "35000": "30000",
+    "36000": "30000",
+    "37000": "30000",
+    "38000": "30000",
+    "41000": "40000",
+    "42000": "40000",
+    "43000": "40000",
+    "44000": "40000",
+    "45000": "40000",
+    "46000": "40000",
+    "71000": "70000",
+    "72000": "70000",
+    "73000": "70000",
     "25000": "20002",
-    "51000": "50000", "52000": "50000", "53000": "50000", "55000": "50000", "56000": "50000", "57000": "50000", "58000": "50000",
-    "61000": "60000", "62000": "60000", "63000": "60000", "64000": "60000",
-    "81000": "80000", "82000": "80000", "83000": "80000", "84000": "80000", "85000": "80000",
-    "91000": "90000", "92000": "90000", "93000": "90000",
+    "51000": "50000",
+    "52000": "50000",
+    "53000": "50000",
+    "55000": "50000",
+    "56000": "50000",
+    "57000": "50000",
+    "58000": "50000",
+    "61000": "60000",
+    "62000": "60000",
+    "63000": "60000",
+    "64000": "60000",
+    "81000": "80000",
+    "82000": "80000",
+    "83000": "80000",
+    "84000": "80000",
+    "85000": "80000",
+    "91000": "90000",
+    "92000": "90000",
+    "93000": "90000",
     "21000": "21000",
 }
 
@@ -194,40 +225,122 @@ NEIGHBOURS: frozenset[str] = frozenset(("DE", "FR", "LU", "NL"))
 
 def eu_members(on: date) -> frozenset[str]:
     """Member states of the European Union on a given date."""
-    return frozenset(c for c, d in EU_ACCESSION.items() if d <= on and not (c in EU_EXIT and EU_EXIT[c] <= on))
+    return frozenset(
+        c for c, d in EU_ACCESSION.items() if d <= on and not (c in EU_EXIT and EU_EXIT[c] <= on)
+    )
 
 
 # Countries that appear in the synthetic warehouse (origin groups of Flanders and Belgium),
 # plus any ISO code a real extract brings: the contract checks the shape, not this list.
 COUNTRIES: dict[str, str] = {
-    "BE": "Belgium", "NL": "Netherlands", "FR": "France", "DE": "Germany", "LU": "Luxembourg",
-    "GB": "United Kingdom", "IT": "Italy", "ES": "Spain", "PT": "Portugal", "GR": "Greece",
-    "PL": "Poland", "RO": "Romania", "BG": "Bulgaria", "AT": "Austria", "SE": "Sweden", "DK": "Denmark",
-    "FI": "Finland", "IE": "Ireland", "CZ": "Czechia", "SK": "Slovakia", "HU": "Hungary", "LT": "Lithuania",
-    "LV": "Latvia", "EE": "Estonia", "SI": "Slovenia", "HR": "Croatia", "CY": "Cyprus", "MT": "Malta",
-    "MA": "Morocco", "TR": "Turkey", "DZ": "Algeria", "TN": "Tunisia", "CD": "DR Congo", "RW": "Rwanda",
-    "CM": "Cameroon", "GN": "Guinea", "SY": "Syria", "AF": "Afghanistan", "IQ": "Iraq", "IR": "Iran",
-    "RU": "Russia", "UA": "Ukraine", "AL": "Albania", "XK": "Kosovo", "RS": "Serbia", "MK": "North Macedonia",
-    "IN": "India", "CN": "China", "PK": "Pakistan", "BR": "Brazil", "US": "United States", "ER": "Eritrea",
-    "SO": "Somalia", "PS": "Palestine", "TH": "Thailand", "PH": "Philippines", "NG": "Nigeria", "GH": "Ghana",
+    "BE": "Belgium",
+    "NL": "Netherlands",
+    "FR": "France",
+    "DE": "Germany",
+    "LU": "Luxembourg",
+    "GB": "United Kingdom",
+    "IT": "Italy",
+    "ES": "Spain",
+    "PT": "Portugal",
+    "GR": "Greece",
+    "PL": "Poland",
+    "RO": "Romania",
+    "BG": "Bulgaria",
+    "AT": "Austria",
+    "SE": "Sweden",
+    "DK": "Denmark",
+    "FI": "Finland",
+    "IE": "Ireland",
+    "CZ": "Czechia",
+    "SK": "Slovakia",
+    "HU": "Hungary",
+    "LT": "Lithuania",
+    "LV": "Latvia",
+    "EE": "Estonia",
+    "SI": "Slovenia",
+    "HR": "Croatia",
+    "CY": "Cyprus",
+    "MT": "Malta",
+    "MA": "Morocco",
+    "TR": "Turkey",
+    "DZ": "Algeria",
+    "TN": "Tunisia",
+    "CD": "DR Congo",
+    "RW": "Rwanda",
+    "CM": "Cameroon",
+    "GN": "Guinea",
+    "SY": "Syria",
+    "AF": "Afghanistan",
+    "IQ": "Iraq",
+    "IR": "Iran",
+    "RU": "Russia",
+    "UA": "Ukraine",
+    "AL": "Albania",
+    "XK": "Kosovo",
+    "RS": "Serbia",
+    "MK": "North Macedonia",
+    "IN": "India",
+    "CN": "China",
+    "PK": "Pakistan",
+    "BR": "Brazil",
+    "US": "United States",
+    "ER": "Eritrea",
+    "SO": "Somalia",
+    "PS": "Palestine",
+    "TH": "Thailand",
+    "PH": "Philippines",
+    "NG": "Nigeria",
+    "GH": "Ghana",
 }
 
 # --- work (domain-facts 4.3, 4.4)
 NACE_SECTIONS: dict[str, str] = {
-    "A": "Agriculture, forestry and fishing", "B": "Mining and quarrying", "C": "Manufacturing",
-    "D": "Electricity, gas, steam", "E": "Water supply, waste", "F": "Construction",
-    "G": "Wholesale and retail trade", "H": "Transportation and storage", "I": "Accommodation and food",
-    "J": "Information and communication", "K": "Finance and insurance", "L": "Real estate",
-    "M": "Professional, scientific and technical", "N": "Administrative and support services",
-    "O": "Public administration and defence", "P": "Education", "Q": "Human health and social work",
-    "R": "Arts, entertainment and recreation", "S": "Other services", "T": "Households as employers",
+    "A": "Agriculture, forestry and fishing",
+    "B": "Mining and quarrying",
+    "C": "Manufacturing",
+    "D": "Electricity, gas, steam",
+    "E": "Water supply, waste",
+    "F": "Construction",
+    "G": "Wholesale and retail trade",
+    "H": "Transportation and storage",
+    "I": "Accommodation and food",
+    "J": "Information and communication",
+    "K": "Finance and insurance",
+    "L": "Real estate",
+    "M": "Professional, scientific and technical",
+    "N": "Administrative and support services",
+    "O": "Public administration and defence",
+    "P": "Education",
+    "Q": "Human health and social work",
+    "R": "Arts, entertainment and recreation",
+    "S": "Other services",
+    "T": "Households as employers",
     "U": "Extraterritorial organisations",
 }
 # NACE division (2 digits) -> section, NACE Rev. 2 structure.
-_NACE_RANGES = [("A", 1, 3), ("B", 5, 9), ("C", 10, 33), ("D", 35, 35), ("E", 36, 39), ("F", 41, 43),
-                ("G", 45, 47), ("H", 49, 53), ("I", 55, 56), ("J", 58, 63), ("K", 64, 66), ("L", 68, 68),
-                ("M", 69, 75), ("N", 77, 82), ("O", 84, 84), ("P", 85, 85), ("Q", 86, 88), ("R", 90, 93),
-                ("S", 94, 96), ("T", 97, 98), ("U", 99, 99)]
+_NACE_RANGES = [
+    ("A", 1, 3),
+    ("B", 5, 9),
+    ("C", 10, 33),
+    ("D", 35, 35),
+    ("E", 36, 39),
+    ("F", 41, 43),
+    ("G", 45, 47),
+    ("H", 49, 53),
+    ("I", 55, 56),
+    ("J", 58, 63),
+    ("K", 64, 66),
+    ("L", 68, 68),
+    ("M", 69, 75),
+    ("N", 77, 82),
+    ("O", 84, 84),
+    ("P", 85, 85),
+    ("Q", 86, 88),
+    ("R", 90, 93),
+    ("S", 94, 96),
+    ("T", 97, 98),
+    ("U", 99, 99),
+]
 
 
 def nace_section(nace: str) -> str:
@@ -240,21 +353,52 @@ def nace_section(nace: str) -> str:
 
 
 JOINT_COMMITTEES: dict[str, str] = {
-    "100": "Residual committee, blue-collar", "118": "Food industry, blue-collar", "124": "Construction",
-    "140": "Transport and logistics", "200": "Residual committee, white-collar (from 2015 Q2)",
-    "218": "Residual committee, white-collar (until 2015 Q1)", "220": "Food industry, white-collar",
-    "302": "Hotels and restaurants", "318": "Family and elderly care", "322": "Temporary agency work and service vouchers",
-    "330": "Health care", "331": "Flemish welfare and health", "335": "Services to business",
-    "336": "Liberal professions", "337": "Residual non-profit", "999": "Public sector (no joint committee)",
+    "100": "Residual committee, blue-collar",
+    "118": "Food industry, blue-collar",
+    "124": "Construction",
+    "140": "Transport and logistics",
+    "200": "Residual committee, white-collar (from 2015 Q2)",
+    "218": "Residual committee, white-collar (until 2015 Q1)",
+    "220": "Food industry, white-collar",
+    "302": "Hotels and restaurants",
+    "318": "Family and elderly care",
+    "322": "Temporary agency work and service vouchers",
+    "330": "Health care",
+    "331": "Flemish welfare and health",
+    "335": "Services to business",
+    "336": "Liberal professions",
+    "337": "Residual non-profit",
+    "999": "Public sector (no joint committee)",
 }
-WORKER_CLASS: dict[str, str] = {"1": "Blue-collar", "2": "White-collar", "3": "Civil servant", "4": "Apprentice / student"}
+WORKER_CLASS: dict[str, str] = {
+    "1": "Blue-collar",
+    "2": "White-collar",
+    "3": "Civil servant",
+    "4": "Apprentice / student",
+}
 STATUTE: dict[str, str] = {"C": "Contractual", "S": "Statutory"}
-PERFORMANCE_TYPE: dict[str, str] = {"FT": "Full-time", "PT": "Part-time", "PTV": "Part-time with income guarantee"}
-EMPLOYER_SIZE_CLASS: dict[str, str] = {  # RSZ dimension code (werkgeversklasse)
-    "0": "No employees at year end", "1": "1-4", "2": "5-9", "3": "10-19", "4": "20-49",
-    "5": "50-99", "6": "100-199", "7": "200-499", "8": "500-999", "9": "1000 or more",
+PERFORMANCE_TYPE: dict[str, str] = {
+    "FT": "Full-time",
+    "PT": "Part-time",
+    "PTV": "Part-time with income guarantee",
 }
-SELF_EMPLOYED_CATEGORY: dict[str, str] = {"main": "Main occupation", "secondary": "Secondary occupation", "pension": "After pension"}
+EMPLOYER_SIZE_CLASS: dict[str, str] = {  # RSZ dimension code (werkgeversklasse)
+    "0": "No employees at year end",
+    "1": "1-4",
+    "2": "5-9",
+    "3": "10-19",
+    "4": "20-49",
+    "5": "50-99",
+    "6": "100-199",
+    "7": "200-499",
+    "8": "500-999",
+    "9": "1000 or more",
+}
+SELF_EMPLOYED_CATEGORY: dict[str, str] = {
+    "main": "Main occupation",
+    "secondary": "Secondary occupation",
+    "pension": "After pension",
+}
 
 # --- benefits (benefit_quarter.benefit)
 BENEFITS: dict[str, str] = {
@@ -272,9 +416,18 @@ BENEFITS: dict[str, str] = {
     "career_break": "Career break / time credit",
     "child_benefit": "Child benefit (paid to the recipient, one row per child)",
 }
-DISABILITY_ALLOWANCE_TYPE = {"IVT": "Income replacement", "IT": "Integration allowance", "THAB": "Assistance to the elderly"}
+DISABILITY_ALLOWANCE_TYPE = {
+    "IVT": "Income replacement",
+    "IT": "Integration allowance",
+    "THAB": "Assistance to the elderly",
+}
 MEDICAL_CODE_TYPE = {"ICD10": "ICD-10 chapter", "ICPC2": "ICPC-2 chapter"}
-INCAPACITY_DAYS_TYPE = {"1": "Primary incapacity", "2": "Invalidity", "3": "Maternity protection", "4": "Partial resumption of work"}
+INCAPACITY_DAYS_TYPE = {
+    "1": "Primary incapacity",
+    "2": "Invalidity",
+    "3": "Maternity protection",
+    "4": "Partial resumption of work",
+}
 
 # --- job seekers (domain-facts 5.1)
 JOBSEEKER_CATEGORY: dict[str, str] = {
@@ -286,33 +439,75 @@ JOBSEEKER_CATEGORY: dict[str, str] = {
     "07": "Voluntary part-time worker",
     "14": "Excluded from benefits",
 }
-PES: dict[str, str] = {"VDAB": "Flanders", "FOREM": "Wallonia", "ACTIRIS": "Brussels", "ADG": "German-speaking community"}
+PES: dict[str, str] = {
+    "VDAB": "Flanders",
+    "FOREM": "Wallonia",
+    "ACTIRIS": "Brussels",
+    "ADG": "German-speaking community",
+}
 
 # --- education
 EDUCATION_LEVEL: dict[str, str] = {  # ISCED 2011 levels grouped as the DWH publishes them
-    "1": "Primary", "2": "Lower secondary", "3": "Upper secondary", "4": "Post-secondary non-tertiary",
-    "5": "Short-cycle tertiary", "6": "Bachelor", "7": "Master", "8": "Doctorate",
+    "1": "Primary",
+    "2": "Lower secondary",
+    "3": "Upper secondary",
+    "4": "Post-secondary non-tertiary",
+    "5": "Short-cycle tertiary",
+    "6": "Bachelor",
+    "7": "Master",
+    "8": "Doctorate",
 }
 EDUCATION_DOMAIN: dict[str, str] = {  # ISCED-F 2013 broad fields
-    "00": "Generic", "01": "Education", "02": "Arts and humanities", "03": "Social sciences",
-    "04": "Business, administration and law", "05": "Natural sciences", "06": "ICT",
-    "07": "Engineering, manufacturing and construction", "08": "Agriculture", "09": "Health and welfare",
+    "00": "Generic",
+    "01": "Education",
+    "02": "Arts and humanities",
+    "03": "Social sciences",
+    "04": "Business, administration and law",
+    "05": "Natural sciences",
+    "06": "ICT",
+    "07": "Engineering, manufacturing and construction",
+    "08": "Agriculture",
+    "09": "Health and welfare",
     "10": "Services",
 }
 ISSUER_TYPE: dict[str, str] = {
-    "SEC": "Secondary school", "HO": "University college / university", "VWO": "Adult education",
-    "VDAB": "VDAB / public employment service", "SYN": "Syntra (entrepreneurship training)", "BUI": "Foreign, recognised",
+    "SEC": "Secondary school",
+    "HO": "University college / university",
+    "VWO": "Adult education",
+    "VDAB": "VDAB / public employment service",
+    "SYN": "Syntra (entrepreneurship training)",
+    "BUI": "Foreign, recognised",
 }
 
 # --- VDAB (domain-facts 5.2-5.4)
 WORKPLACE_LEARNING_TYPE: dict[str, str] = {
-    "IBO": "Individuele beroepsopleiding", "BIS": "Beroepsinlevingsstage", "OOS": "Opleiding en opleidingsstage",
-    "BVS": "Beroepsverkennende stage", "ACT": "Activeringsstage", "WES": "Werkervaringsstage",
+    "IBO": "Individuele beroepsopleiding",
+    "BIS": "Beroepsinlevingsstage",
+    "OOS": "Opleiding en opleidingsstage",
+    "BVS": "Beroepsverkennende stage",
+    "ACT": "Activeringsstage",
+    "WES": "Werkervaringsstage",
 }
-TRAJECTORY_PROVIDER: dict[str, str] = {"VDAB": "VDAB", "TIBB": "Tender intensive guidance", "TIW": "Tender work-place learning", "WIJ": "Work-immersion (<25)", "OCMW": "OCMW / TWE"}
-SERVICE_NEED: dict[str, str] = {"1": "Self-reliant", "2": "Light guidance", "3": "Intensive guidance", "4": "Not deployable long-term"}
+TRAJECTORY_PROVIDER: dict[str, str] = {
+    "VDAB": "VDAB",
+    "TIBB": "Tender intensive guidance",
+    "TIW": "Tender work-place learning",
+    "WIJ": "Work-immersion (<25)",
+    "OCMW": "OCMW / TWE",
+}
+SERVICE_NEED: dict[str, str] = {
+    "1": "Self-reliant",
+    "2": "Light guidance",
+    "3": "Intensive guidance",
+    "4": "Not deployable long-term",
+}
 
 # --- agency input lists
-FLEMISH_STAFF_LEVEL = {"A": "Level A (master)", "B": "Level B (bachelor)", "C": "Level C (secondary)", "D": "Level D"}
+FLEMISH_STAFF_LEVEL = {
+    "A": "Level A (master)",
+    "B": "Level B (bachelor)",
+    "C": "Level C (secondary)",
+    "D": "Level D",
+}
 FLEMISH_STAFF_POSITION = {"S": "Statutory", "C": "Contractual"}
 WORK_REGIME = {"FT": "Full-time", "PT": "Part-time"}

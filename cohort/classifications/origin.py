@@ -64,7 +64,9 @@ def allochtone_sql(own: str, parents: str, grandparents: str, bloc: Iterable[str
 
 def flemish_foreign_origin_sql(own_current: str, own_first: str, father_first: str, mother_first: str) -> str:
     """True when the Flemish definition gives a foreign origin (unknown parents count as Belgian)."""
-    return " OR ".join(f"coalesce({c}, 'BE') <> 'BE'" for c in (own_current, own_first, father_first, mother_first))
+    return " OR ".join(
+        f"coalesce({c}, 'BE') <> 'BE'" for c in (own_current, own_first, father_first, mother_first)
+    )
 
 
 def flemish_origin_country_sql(own_current: str, own_first: str, father_first: str, mother_first: str) -> str:

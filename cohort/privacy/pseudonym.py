@@ -94,12 +94,17 @@ def load_key(project: str, keys_dir: Path | None = None, allow_demo: bool | None
     """The key of ``project``; in demo mode a missing key is made under ``keys_dir``."""
     env_name = "COHORT_KEY_" + project.upper().replace("-", "_")
     if os.environ.get(env_name):
-        return ProjectKey(project, _from_hex(os.environ[env_name], project, env_name), f"environment variable {env_name}")
+        return ProjectKey(
+            project, _from_hex(os.environ[env_name], project, env_name), f"environment variable {env_name}"
+        )
     key_dir = os.environ.get("COHORT_KEY_DIR")
     if key_dir and (Path(key_dir) / f"{project}.key").exists():
         path = Path(key_dir) / f"{project}.key"
-        return ProjectKey(project, _from_hex(path.read_text().strip(), project, path.name),
-                          f"key file in COHORT_KEY_DIR ({path.name})")
+        return ProjectKey(
+            project,
+            _from_hex(path.read_text().strip(), project, path.name),
+            f"key file in COHORT_KEY_DIR ({path.name})",
+        )
     allow_demo = demo_mode() if allow_demo is None else allow_demo
     if not allow_demo or keys_dir is None:
         raise MissingKeyError(
@@ -112,7 +117,9 @@ def load_key(project: str, keys_dir: Path | None = None, allow_demo: bool | None
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
-    return ProjectKey(project, bytes.fromhex(path.read_text().strip()), "demo key made locally under data/keys")
+    return ProjectKey(
+        project, bytes.fromhex(path.read_text().strip()), "demo key made locally under data/keys"
+    )
 
 
 def install_hmac(con: duckdb.DuckDBPyConnection, key: ProjectKey) -> None:
@@ -130,7 +137,9 @@ def mapping_file(secure_project_dir: Path, kind: str) -> Path:
     return storage.partition_file(secure_project_dir / MAPPING_DIR, kind)
 
 
-def extend_mapping(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, kind: str, ids_sql: str) -> dict[str, int]:
+def extend_mapping(
+    con: duckdb.DuckDBPyConnection, secure_project_dir: Path, kind: str, ids_sql: str
+) -> dict[str, int]:
     """Give every identifier returned by ``ids_sql`` (one column) a sequence number in the
     ``kind`` mapping ("person", "employer"), keeping the numbers already given.
 
@@ -170,7 +179,9 @@ def attach_mapping(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, kin
     """
     path = mapping_file(secure_project_dir, kind)
     if not path.exists():
-        raise FileNotFoundError(f"no {kind} mapping for this project yet: build the mapping asset first ({path})")
+        raise FileNotFoundError(
+            f"no {kind} mapping for this project yet: build the mapping asset first ({path})"
+        )
     view = f"{kind}_map"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT hash, seq FROM read_parquet('{path}')")
     return view

@@ -69,7 +69,9 @@ def _date_tag(d: str) -> str:
     return d.replace("-", "")
 
 
-def plan_tables(spec: ProjectSpec, names: list[str] | None = None, period: str | None = None) -> list[PlannedTable]:
+def plan_tables(
+    spec: ProjectSpec, names: list[str] | None = None, period: str | None = None
+) -> list[PlannedTable]:
     """Expand the spec's tables (reference dates, linked criteria) into the released tables.
 
     ``period``: the partition of a yearly release. It becomes part of each table's population, so
@@ -96,24 +98,39 @@ def plan_tables(spec: ProjectSpec, names: list[str] | None = None, period: str |
         for d in dates:
             for name, dims in groups:
                 full = name if d is None else f"{name}_{_date_tag(d)}"
-                pop = f"{spec.id}/{population}" + (f" in {period}" if period else "") + (f" at {d}" if d else "")
+                pop = (
+                    f"{spec.id}/{population}"
+                    + (f" in {period}" if period else "")
+                    + (f" at {d}" if d else "")
+                )
                 # a percentage of a margin only makes sense when the margin's dimensions are in the table
                 pct = tuple(p for p in percentage_of if p in dims)
                 stat = statistic if pct or statistic == "count" else "count"
-                out.append(PlannedTable(
-                    spec=dc.TableSpec(name=full, dimensions=tuple(dims), statistic=stat,
-                                      percentage_of=pct if stat == "percentage" else (), population=pop),
-                    population=population,
-                    reference_date=d,
-                    complete=bool(x.get("complete", True)),
-                ))
+                out.append(
+                    PlannedTable(
+                        spec=dc.TableSpec(
+                            name=full,
+                            dimensions=tuple(dims),
+                            statistic=stat,
+                            percentage_of=pct if stat == "percentage" else (),
+                            population=pop,
+                        ),
+                        population=population,
+                        reference_date=d,
+                        complete=bool(x.get("complete", True)),
+                    )
+                )
         for c in [*keys, *criteria]:
             if c not in t.columns:
-                raise ValueError(f"project {spec.id}, table {t.name}: dimension {c} is not among its authorised columns")
+                raise ValueError(
+                    f"project {spec.id}, table {t.name}: dimension {c} is not among its authorised columns"
+                )
     return out
 
 
-def spec_dimensions(spec: ProjectSpec, runtime: dict[str, dc.Dimension] | None = None) -> dict[str, dc.Dimension]:
+def spec_dimensions(
+    spec: ProjectSpec, runtime: dict[str, dc.Dimension] | None = None
+) -> dict[str, dc.Dimension]:
     """The engine dimensions declared in the spec's ``dimensions:`` section (hierarchies, codes,
     total labels), overridden by ``runtime`` ones (hierarchies only known from the data)."""
     dims: dict[str, dc.Dimension] = {}
@@ -147,8 +164,9 @@ class ReleaseTables:
     restricted: dict[str, "ReleaseTables"] = field(default_factory=dict)
 
 
-def tabulate_plan(frames: dict[str, pl.DataFrame], plan: list[PlannedTable],
-                  dimensions: dict[str, dc.Dimension]) -> tuple[dict[str, pl.DataFrame], dict[str, dc.TableSpec]]:
+def tabulate_plan(
+    frames: dict[str, pl.DataFrame], plan: list[PlannedTable], dimensions: dict[str, dc.Dimension]
+) -> tuple[dict[str, pl.DataFrame], dict[str, dc.TableSpec]]:
     """Tabulate every planned table from its population frame (filtered on its reference date)."""
     tables, specs = {}, {}
     for p in plan:
@@ -163,8 +181,14 @@ def tabulate_plan(frames: dict[str, pl.DataFrame], plan: list[PlannedTable],
 def protect_release(rt: ReleaseTables) -> ReleaseTables:
     """Protect a release and its restricted sub-releases (each with its own rules)."""
     protected = dc.protect(rt.tables, rt.specs, rt.rules, rt.dimensions, forced=rt.forced or None)
-    return ReleaseTables(protected, rt.specs, rt.dimensions, rt.rules, rt.forced,
-                         {k: protect_release(v) for k, v in rt.restricted.items()})
+    return ReleaseTables(
+        protected,
+        rt.specs,
+        rt.dimensions,
+        rt.rules,
+        rt.forced,
+        {k: protect_release(v) for k, v in rt.restricted.items()},
+    )
 
 
 def content_hash(protected: dict[str, pl.DataFrame], specs: dict[str, dc.TableSpec]) -> str:
@@ -174,7 +198,9 @@ def content_hash(protected: dict[str, pl.DataFrame], specs: dict[str, dc.TableSp
 
 def release_hash(rt: ReleaseTables) -> str:
     """One hash over the public release and every restricted sub-release."""
-    parts = [content_hash(rt.tables, rt.specs)] + [f"{k}:{release_hash(v)}" for k, v in sorted(rt.restricted.items())]
+    parts = [content_hash(rt.tables, rt.specs)] + [
+        f"{k}:{release_hash(v)}" for k, v in sorted(rt.restricted.items())
+    ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest() if rt.restricted else parts[0]
 
 
@@ -195,10 +221,23 @@ def save_release(rt: ReleaseTables, folder: Path) -> list[Path]:
     for name, frame in sorted(rt.tables.items()):
         written.append(storage.write_frame(frame, folder / f"{name}.parquet"))
     meta = {
-        "specs": {n: {"dimensions": list(s.dimensions), "statistic": s.statistic,
-                      "percentage_of": list(s.percentage_of), "population": s.population} for n, s in rt.specs.items()},
-        "dimensions": {n: {"hierarchy": d.hierarchy, "total_label": d.total_label,
-                           "codes": list(d.codes) if d.codes else None} for n, d in rt.dimensions.items()},
+        "specs": {
+            n: {
+                "dimensions": list(s.dimensions),
+                "statistic": s.statistic,
+                "percentage_of": list(s.percentage_of),
+                "population": s.population,
+            }
+            for n, s in rt.specs.items()
+        },
+        "dimensions": {
+            n: {
+                "hierarchy": d.hierarchy,
+                "total_label": d.total_label,
+                "codes": list(d.codes) if d.codes else None,
+            }
+            for n, d in rt.dimensions.items()
+        },
         "rules": {k: v for k, v in rt.rules.__dict__.items()},
         "forced": {k: sorted(v) for k, v in rt.forced.items()},
         "restricted": {k: slug(k) for k in sorted(rt.restricted)},
@@ -213,15 +252,35 @@ def save_release(rt: ReleaseTables, folder: Path) -> list[Path]:
 def load_release(folder: Path) -> ReleaseTables:
     """Read back what :func:`save_release` wrote."""
     meta = json.loads((folder / "_release.json").read_text())
-    specs = {n: dc.TableSpec(name=n, dimensions=tuple(s["dimensions"]), statistic=s["statistic"],
-                             percentage_of=tuple(s["percentage_of"]), population=s["population"])
-             for n, s in meta["specs"].items()}
-    dims = {n: dc.Dimension(name=n, hierarchy=d["hierarchy"], total_label=d["total_label"],
-                            codes=tuple(d["codes"]) if d["codes"] else None) for n, d in meta["dimensions"].items()}
+    specs = {
+        n: dc.TableSpec(
+            name=n,
+            dimensions=tuple(s["dimensions"]),
+            statistic=s["statistic"],
+            percentage_of=tuple(s["percentage_of"]),
+            population=s["population"],
+        )
+        for n, s in meta["specs"].items()
+    }
+    dims = {
+        n: dc.Dimension(
+            name=n,
+            hierarchy=d["hierarchy"],
+            total_label=d["total_label"],
+            codes=tuple(d["codes"]) if d["codes"] else None,
+        )
+        for n, d in meta["dimensions"].items()
+    }
     tables = {n: pl.read_parquet(folder / f"{n}.parquet") for n in specs}
     restricted = {code: load_release(folder / "restricted" / s) for code, s in meta["restricted"].items()}
-    return ReleaseTables(tables, specs, dims, dc.DisclosureRules(**meta["rules"]),
-                         {k: set(v) for k, v in meta["forced"].items()}, restricted)
+    return ReleaseTables(
+        tables,
+        specs,
+        dims,
+        dc.DisclosureRules(**meta["rules"]),
+        {k: set(v) for k, v in meta["forced"].items()},
+        restricted,
+    )
 
 
 # ----------------------------------------------------------------------------- audit
@@ -253,15 +312,22 @@ def load_verdict(folder: Path) -> Verdict | None:
 
 def audit_release(rt: ReleaseTables, earlier: list[dict[str, pl.DataFrame]] | None = None) -> Verdict:
     report = dc.audit(rt.tables, rt.specs, rt.rules, earlier=earlier, dimensions=rt.dimensions)
-    return Verdict(report, {k: dc.audit(v.tables, v.specs, v.rules, dimensions=v.dimensions)
-                            for k, v in rt.restricted.items()})
+    return Verdict(
+        report,
+        {k: dc.audit(v.tables, v.specs, v.rules, dimensions=v.dimensions) for k, v in rt.restricted.items()},
+    )
 
 
 def _report_json(v: Verdict, redacted: bool) -> dict:
     out = v.report.to_json(redacted=redacted)
     if v.restricted:
-        out = {"public": out, "restricted": {k: {"passed": bool(r.passed), "findings": list(r.findings)}
-                                             for k, r in sorted(v.restricted.items())}}
+        out = {
+            "public": out,
+            "restricted": {
+                k: {"passed": bool(r.passed), "findings": list(r.findings)}
+                for k, r in sorted(v.restricted.items())
+            },
+        }
     return out
 
 
@@ -273,7 +339,9 @@ def _report_markdown(v: Verdict, redacted: bool) -> str:
     return md
 
 
-def write_reports(v: Verdict, lake: LakeResource, project: str, release_id: str, digest: str) -> dict[str, Path]:
+def write_reports(
+    v: Verdict, lake: LakeResource, project: str, release_id: str, digest: str
+) -> dict[str, Path]:
     """Full report (with true values) in the secure area; the redacted one under ``reports/``."""
     paths = lake.paths()
     full = tables_dir(paths.secure / project, release_id) / "_scra_full.json"
@@ -282,10 +350,14 @@ def write_reports(v: Verdict, lake: LakeResource, project: str, release_id: str,
     full.parent.mkdir(parents=True, exist_ok=True)
     full.write_text(json.dumps({"content_hash": digest, **_report_json(v, False)}, indent=1, default=str))
     (red_dir / f"{CHECK_NAME}.json").write_text(
-        json.dumps({"content_hash": digest, "passed": v.passed, **_report_json(v, True)}, indent=1, default=str))
+        json.dumps(
+            {"content_hash": digest, "passed": v.passed, **_report_json(v, True)}, indent=1, default=str
+        )
+    )
     (red_dir / f"{CHECK_NAME}.md").write_text(
         f"# Small-cell risk analysis: {project} / {release_id}\n\n- passed: **{v.passed}**\n"
-        f"- content hash to sign: `{digest}`\n\n" + _report_markdown(v, True))
+        f"- content hash to sign: `{digest}`\n\n" + _report_markdown(v, True)
+    )
     return {"full": full, "json": red_dir / f"{CHECK_NAME}.json", "markdown": red_dir / f"{CHECK_NAME}.md"}
 
 
@@ -299,9 +371,11 @@ class ReleaseConfig(dg.Config):
 
 def signoff_help(project: str) -> str:
     op = f"{project}__release"
-    return (f"no sign-off: read the small_cell_risk_analysis report of {project} (check metadata, or "
-            f"<lake>/reports/{project}/<release>/), then launch the release with run config "
-            f"ops: {{{op}: {{config: {{signed_off_by: '<your name>', content_hash: '<hash shown by the check>'}}}}}}")
+    return (
+        f"no sign-off: read the small_cell_risk_analysis report of {project} (check metadata, or "
+        f"<lake>/reports/{project}/<release>/), then launch the release with run config "
+        f"ops: {{{op}: {{config: {{signed_off_by: '<your name>', content_hash: '<hash shown by the check>'}}}}}}"
+    )
 
 
 def already_released(lake_root: Path, project: str, release_id: str, rt: ReleaseTables) -> bool:
@@ -313,9 +387,17 @@ def already_released(lake_root: Path, project: str, release_id: str, rt: Release
     return json.loads(manifest.read_text()).get("content_hash") == content_hash(rt.tables, rt.specs)
 
 
-def publish(rt: ReleaseTables, lake_root: Path, project: str, release_id: str, who: str,
-            expected_hash: str = "", earlier: list[dict[str, pl.DataFrame]] | None = None,
-            run_id: str | None = None, verdict: Verdict | None = None) -> list[Path]:
+def publish(
+    rt: ReleaseTables,
+    lake_root: Path,
+    project: str,
+    release_id: str,
+    who: str,
+    expected_hash: str = "",
+    earlier: list[dict[str, pl.DataFrame]] | None = None,
+    run_id: str | None = None,
+    verdict: Verdict | None = None,
+) -> list[Path]:
     """Record the sign-off for the content hash about to be written and release through the engine's
     gate; restricted sub-releases go to ``<release_id>/restricted/<entity>/`` through the same gate with
     their own rules. ``verdict``: the stored audit of exactly these tables (the gate refuses a report
@@ -326,7 +408,8 @@ def publish(rt: ReleaseTables, lake_root: Path, project: str, release_id: str, w
     if expected_hash and expected_hash != digest:
         raise dc.ReleaseRefused(
             f"{project}/{release_id}: the sign-off is for content {expected_hash[:12]}..., "
-            f"but the tables to release hash to {digest[:12]}...; check the new report and sign again")
+            f"but the tables to release hash to {digest[:12]}...; check the new report and sign again"
+        )
     if verdict is None or set(verdict.restricted) != set(rt.restricted):
         verdict = audit_release(rt, earlier)
     written: list[Path] = []
@@ -334,11 +417,20 @@ def publish(rt: ReleaseTables, lake_root: Path, project: str, release_id: str, w
         sub_id = f"{release_id}/restricted/{slug(code)}"
         sub_hash = content_hash(sub.tables, sub.specs)
         signoff = dc.record_signoff(lake_root, project, sub_id, who, sub_hash)
-        written += dc.release(sub.tables, verdict.restricted[code], project, sub_id, lake_root, signoff,
-                              specs=sub.specs, run_id=run_id)
+        written += dc.release(
+            sub.tables,
+            verdict.restricted[code],
+            project,
+            sub_id,
+            lake_root,
+            signoff,
+            specs=sub.specs,
+            run_id=run_id,
+        )
     signoff = dc.record_signoff(lake_root, project, release_id, who, content_hash(rt.tables, rt.specs))
-    written += dc.release(rt.tables, verdict.report, project, release_id, lake_root, signoff,
-                          specs=rt.specs, run_id=run_id)
+    written += dc.release(
+        rt.tables, verdict.report, project, release_id, lake_root, signoff, specs=rt.specs, run_id=run_id
+    )
     return written
 
 
@@ -364,9 +456,15 @@ def release_assets(
         group_name=f"{project}_releases",
         deps=deps,
         partitions_def=partitions_def,
-        check_specs=[dg.AssetCheckSpec(CHECK_NAME, asset=dg.AssetKey([project, tables_name]), blocking=True,
-                                       description="Small-cell risk analysis (kleine-celrisicoanalyse): the "
-                                       "outsider's LP attack on everything the release would publish. Blocking.")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                CHECK_NAME,
+                asset=dg.AssetKey([project, tables_name]),
+                blocking=True,
+                description="Small-cell risk analysis (kleine-celrisicoanalyse): the "
+                "outsider's LP attack on everything the release would publish. Blocking.",
+            )
+        ],
         description=f"Protected tables of {spec.title}: one file per released table, one row per cell including "
         "every margin, with the true count (so it stays in the secure area) and what would be shown.",
     )
@@ -384,19 +482,27 @@ def release_assets(
         n_cells = sum(t.height for t in rt.tables.values())
         hidden = sum(t.filter(pl.col("status") != "published").height for t in rt.tables.values())
         return dg.MaterializeResult(
-            metadata={"release_id": rid, "tables": len(rt.tables), "cells": n_cells, "protected_cells": hidden,
-                      "restricted_releases": len(rt.restricted), "content_hash": digest},
-            check_results=[dg.AssetCheckResult(
-                check_name=CHECK_NAME,
-                passed=verdict.passed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={
-                    "content_hash": digest,
-                    "report": dg.MetadataValue.md(paths["markdown"].read_text()),
-                    "report_json": dg.MetadataValue.json(json.loads(paths["json"].read_text())),
-                    "report_path": str(paths["json"].relative_to(lake.paths().root)),
-                },
-            )],
+            metadata={
+                "release_id": rid,
+                "tables": len(rt.tables),
+                "cells": n_cells,
+                "protected_cells": hidden,
+                "restricted_releases": len(rt.restricted),
+                "content_hash": digest,
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=CHECK_NAME,
+                    passed=verdict.passed,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={
+                        "content_hash": digest,
+                        "report": dg.MetadataValue.md(paths["markdown"].read_text()),
+                        "report_json": dg.MetadataValue.json(json.loads(paths["json"].read_text())),
+                        "report_path": str(paths["json"].relative_to(lake.paths().root)),
+                    },
+                )
+            ],
         )
 
     @dg.asset(
@@ -409,7 +515,9 @@ def release_assets(
         "by the gate only when the small-cell risk analysis passed and a sign-off (run config signed_off_by) is "
         "recorded for exactly this content.",
     )
-    def _release(context: dg.AssetExecutionContext, config: ReleaseConfig, lake: LakeResource) -> dg.MaterializeResult:
+    def _release(
+        context: dg.AssetExecutionContext, config: ReleaseConfig, lake: LakeResource
+    ) -> dg.MaterializeResult:
         assert_within_retention(project, spec.retention_date)
         key = context.partition_key if partitions_def is not None else None
         rid = release_id(key)
@@ -422,22 +530,42 @@ def release_assets(
             context.log.info(f"{project}/{rid} was already released with this content: nothing to do")
             written: list[Path] = []
         else:
-            written = publish(rt, root, project, rid, config.signed_off_by, config.content_hash,
-                              dc.earlier_releases(root, project, exclude=rid), run_id=context.run.run_id,
-                              verdict=load_verdict(folder))
-        return dg.MaterializeResult(metadata={
-            "release_id": rid, "files": len(written), "signed_off_by": config.signed_off_by,
-            "content_hash": release_hash(rt), "folder": str((root / "releases" / project / rid).relative_to(root)),
-        })
+            written = publish(
+                rt,
+                root,
+                project,
+                rid,
+                config.signed_off_by,
+                config.content_hash,
+                dc.earlier_releases(root, project, exclude=rid),
+                run_id=context.run.run_id,
+                verdict=load_verdict(folder),
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "release_id": rid,
+                "files": len(written),
+                "signed_off_by": config.signed_off_by,
+                "content_hash": release_hash(rt),
+                "folder": str((root / "releases" / project / rid).relative_to(root)),
+            }
+        )
 
     return [_tables, _release]
 
 
-
 # ----------------------------------------------------------------------------- shared classifications
 #: Socio-economic position in classes (the DWH nomenclature grouped; seeds 000, 001 and 004).
-SEP_CLASSES = ("employee", "self-employed", "employee and self-employed", "job seeker with benefit",
-               "job seeker without benefit", "social assistance", "other inactive", "unknown")
+SEP_CLASSES = (
+    "employee",
+    "self-employed",
+    "employee and self-employed",
+    "job seeker with benefit",
+    "job seeker without benefit",
+    "social assistance",
+    "other inactive",
+    "unknown",
+)
 
 
 def sep_class_sql(code: str) -> str:

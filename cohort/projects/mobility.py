@@ -100,7 +100,14 @@ from cohort.resources import LakeResource
 Direction = Literal["next", "prev"]
 
 ABSENCE_REASONS: tuple[str, ...] = ("died", "abroad", "above_age", "below_age", "excluded")
-NEXT_MARKERS: tuple[str, ...] = ("observed", "not_yet_observed", "not_in_population", "died", "emigrated", "aged_out")
+NEXT_MARKERS: tuple[str, ...] = (
+    "observed",
+    "not_yet_observed",
+    "not_in_population",
+    "died",
+    "emigrated",
+    "aged_out",
+)
 PREV_MARKERS: tuple[str, ...] = ("observed", "not_yet_observed", "not_in_population", "immigrated", "aged_in")
 # absence reason -> marker, per direction; reasons not listed become not_in_population
 _REASON_MARKER: dict[str, dict[str, str]] = {
@@ -136,7 +143,9 @@ class MobilitySpec:
             markers = NEXT_MARKERS if direction == "next" else PREV_MARKERS
             bad = {k: v for k, v in flags.items() if v not in markers}
             if bad:
-                raise MobilityError(f"project {self.project}: flags_{direction} {bad} use markers outside {markers}")
+                raise MobilityError(
+                    f"project {self.project}: flags_{direction} {bad} use markers outside {markers}"
+                )
 
     @classmethod
     def from_project(cls, spec: ProjectSpec) -> "MobilitySpec":
@@ -144,8 +153,16 @@ class MobilitySpec:
         raw = spec.extra.get("mobility")
         if not raw:
             raise MobilityError(f"project {spec.id}: the spec has no 'mobility:' section")
-        known = {"situation_table", "key", "carried", "reasons_table", "next_table", "prev_table",
-                 "flags_next", "flags_prev"}
+        known = {
+            "situation_table",
+            "key",
+            "carried",
+            "reasons_table",
+            "next_table",
+            "prev_table",
+            "flags_next",
+            "flags_prev",
+        }
         unknown = set(raw) - known
         if unknown:
             raise MobilityError(f"project {spec.id}: unknown keys in 'mobility:': {sorted(unknown)}")
@@ -190,7 +207,9 @@ def _lit(text: str) -> str:
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
-    rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(str(path))}, hive_partitioning = false)").fetchall()
+    rows = con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet({_lit(str(path))}, hive_partitioning = false)"
+    ).fetchall()
     return {r[0]: r[1] for r in rows}
 
 
@@ -228,7 +247,9 @@ def mobility_sql(
         reason_join = ""
         reason_case = ""
         rfile = (
-            storage.partition_file(secure_project_dir, mspec.reasons_table, nyear) if mspec.reasons_table else None
+            storage.partition_file(secure_project_dir, mspec.reasons_table, nyear)
+            if mspec.reasons_table
+            else None
         )
         if rfile is not None and rfile.exists():
             reasons_cte = (
@@ -418,8 +439,17 @@ def mobility_assets(
     if reasons_asset is not None:
         deps.append(dg.AssetDep(_key_of(reasons_asset), partition_mapping=mapping))
     return [
-        _direction_asset(mspec, direction, deps, partitions_def, project_spec, group_name, validate,
-                         neighbour_expected, before_build)
+        _direction_asset(
+            mspec,
+            direction,
+            deps,
+            partitions_def,
+            project_spec,
+            group_name,
+            validate,
+            neighbour_expected,
+            before_build,
+        )
         for direction in ("next", "prev")
     ]
 
@@ -455,8 +485,14 @@ def _direction_asset(
         group_name=group_name,
         description=description,
         kinds={"duckdb", "parquet"},
-        check_specs=[dg.AssetCheckSpec(check_name, asset=key, blocking=True,
-                                       description=f"Generic mobility rules, spec authorisation and the table's schema for {table}.")],
+        check_specs=[
+            dg.AssetCheckSpec(
+                check_name,
+                asset=key,
+                blocking=True,
+                description=f"Generic mobility rules, spec authorisation and the table's schema for {table}.",
+            )
+        ],
     )
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         if before_build is not None:
@@ -473,7 +509,9 @@ def _direction_asset(
                 f"project {mspec.project}: the warehouse has {nyear} but its {mspec.situation_table} is not built; "
                 f"materialise {mspec.situation_table} for {nyear} before {table} {year}"
             )
-        authorised = (lambda cols: project_spec.check_columns(table, cols)) if project_spec is not None else None
+        authorised = (
+            (lambda cols: project_spec.check_columns(table, cols)) if project_spec is not None else None
+        )
         con = lake.connect(warehouse=False)
         try:
             info = build_mobility(con, mspec, secure, year, direction, authorised=authorised)
@@ -486,7 +524,9 @@ def _direction_asset(
             ok, extra = validate(info["path"], year, direction)
             passed = passed and ok
             meta.update(extra)
-        context.log.info(f"{table} {year}: {info['rows']} rows, neighbour {nyear} found={info['neighbour_found']}")
+        context.log.info(
+            f"{table} {year}: {info['rows']} rows, neighbour {nyear} found={info['neighbour_found']}"
+        )
         return dg.MaterializeResult(
             metadata={
                 "rows": info["rows"],

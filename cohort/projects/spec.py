@@ -100,7 +100,9 @@ class ProjectSpec:
         try:
             return self.tables[name]
         except KeyError:
-            raise UnauthorisedColumnError(f"project {self.id}: table {name!r} is not declared in the spec") from None
+            raise UnauthorisedColumnError(
+                f"project {self.id}: table {name!r} is not declared in the spec"
+            ) from None
 
     def check_columns(self, table: str, columns: list[str] | tuple[str, ...]) -> None:
         """Refuse a column that is not authorised for ``table``, naming every such column."""
@@ -118,7 +120,11 @@ class ProjectSpec:
 
     def column_classes(self, table: str) -> dict[str, tuple[str, ...]]:
         """Declared classes of the class columns of ``table``."""
-        return {c: self.variables[c].classes for c in self.table(table).columns if self.variables[c].kind == "class"}
+        return {
+            c: self.variables[c].classes
+            for c in self.table(table).columns
+            if self.variables[c].kind == "class"
+        }
 
 
 def _variable(raw: dict[str, Any]) -> Variable:
@@ -154,10 +160,24 @@ def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
         )
         undeclared = [c for c in table.columns if c not in variables]
         if undeclared:
-            raise SpecError(f"spec {raw.get('id')}, table {table.name}: columns without a variable: {undeclared}")
+            raise SpecError(
+                f"spec {raw.get('id')}, table {table.name}: columns without a variable: {undeclared}"
+            )
         tables[table.name] = table
-    known_top = {"id", "version", "deliberation", "recipient", "kind", "years", "retention_date", "population",
-                 "variables", "tables", "sample", "disclosure"}
+    known_top = {
+        "id",
+        "version",
+        "deliberation",
+        "recipient",
+        "kind",
+        "years",
+        "retention_date",
+        "population",
+        "variables",
+        "tables",
+        "sample",
+        "disclosure",
+    }
     retention = raw["retention_date"]
     return ProjectSpec(
         id=raw["id"],
@@ -214,18 +234,34 @@ def data_dictionary(spec: ProjectSpec) -> tuple[str, dict[str, Any]]:
         "",
     ]
     for table in spec.tables.values():
-        lines += [f"## {table.name}", "", table.description, "",
-                  "| variable | kind | description | classes / coarsening | source | authorised by |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            f"## {table.name}",
+            "",
+            table.description,
+            "",
+            "| variable | kind | description | classes / coarsening | source | authorised by |",
+            "|---|---|---|---|---|---|",
+        ]
         cols = []
         for name in table.columns:
             v = spec.variables[name]
             classes = ", ".join(v.classes) if v.classes else v.coarsening
             desc = v.description + (f" (*{v.dutch}*)" if v.dutch else "")
             lines.append(f"| `{v.name}` | {v.kind} | {desc} | {classes} | {v.source} | {v.paragraph} |")
-            cols.append({"name": v.name, "kind": v.kind, "description": v.description, "dutch": v.dutch,
-                         "classes": list(v.classes), "coarsening": v.coarsening, "source": v.source,
-                         "paragraph": v.paragraph})
+            cols.append(
+                {
+                    "name": v.name,
+                    "kind": v.kind,
+                    "description": v.description,
+                    "dutch": v.dutch,
+                    "classes": list(v.classes),
+                    "coarsening": v.coarsening,
+                    "source": v.source,
+                    "paragraph": v.paragraph,
+                }
+            )
         lines.append("")
-        doc["tables"].append({"name": table.name, "description": table.description, "area": table.area, "columns": cols})
+        doc["tables"].append(
+            {"name": table.name, "description": table.description, "area": table.area, "columns": cols}
+        )
     return "\n".join(lines), doc

@@ -27,44 +27,88 @@ if TYPE_CHECKING:
 # Policy domains and their entities (beleidsdomeinen / entiteiten), with a relative size.
 _DOMAINS: dict[str, list[tuple[str, float]]] = {
     "Kanselarij, Bestuur, Buitenlandse Zaken en Justitie": [
-        ("Departement Kanselarij en Buitenlandse Zaken", 450), ("Agentschap Binnenlands Bestuur", 230),
-        ("Digitaal Vlaanderen", 700), ("Agentschap Facilitair Bedrijf", 1500), ("Agentschap Justitie en Handhaving", 620),
-        ("Vlaams Agentschap voor Internationaal Ondernemen", 34)],
+        ("Departement Kanselarij en Buitenlandse Zaken", 450),
+        ("Agentschap Binnenlands Bestuur", 230),
+        ("Digitaal Vlaanderen", 700),
+        ("Agentschap Facilitair Bedrijf", 1500),
+        ("Agentschap Justitie en Handhaving", 620),
+        ("Vlaams Agentschap voor Internationaal Ondernemen", 34),
+    ],
     "Financien en Begroting": [
-        ("Departement Financien en Begroting", 380), ("Vlaamse Belastingdienst", 1100), ("Vlaams Energiebedrijf", 42),
-        ("Agentschap Overheidspersoneel", 250)],
+        ("Departement Financien en Begroting", 380),
+        ("Vlaamse Belastingdienst", 1100),
+        ("Vlaams Energiebedrijf", 42),
+        ("Agentschap Overheidspersoneel", 250),
+    ],
     "Economie, Wetenschap en Innovatie": [
-        ("Departement Economie, Wetenschap en Innovatie", 310), ("Agentschap Innoveren en Ondernemen", 330),
-        ("Fonds Wetenschappelijk Onderzoek", 120), ("Herculesstichting", 12)],
+        ("Departement Economie, Wetenschap en Innovatie", 310),
+        ("Agentschap Innoveren en Ondernemen", 330),
+        ("Fonds Wetenschappelijk Onderzoek", 120),
+        ("Herculesstichting", 12),
+    ],
     "Onderwijs en Vorming": [
-        ("Departement Onderwijs en Vorming", 900), ("AHOVOKS", 560), ("Agentschap voor Onderwijsdiensten", 1300),
-        ("Onderwijsinspectie", 280), ("Vlaamse Onderwijsraad", 45)],
+        ("Departement Onderwijs en Vorming", 900),
+        ("AHOVOKS", 560),
+        ("Agentschap voor Onderwijsdiensten", 1300),
+        ("Onderwijsinspectie", 280),
+        ("Vlaamse Onderwijsraad", 45),
+    ],
     "Welzijn, Volksgezondheid en Gezin": [
-        ("Departement Zorg", 950), ("Opgroeien", 2300), ("Vlaams Agentschap voor Personen met een Handicap", 560),
-        ("Agentschap Justitie en Welzijn", 300), ("Kind en Gezin Regio's", 1400)],
+        ("Departement Zorg", 950),
+        ("Opgroeien", 2300),
+        ("Vlaams Agentschap voor Personen met een Handicap", 560),
+        ("Agentschap Justitie en Welzijn", 300),
+        ("Kind en Gezin Regio's", 1400),
+    ],
     "Cultuur, Jeugd en Media": [
-        ("Departement Cultuur, Jeugd en Media", 330), ("Sport Vlaanderen", 780), ("Kunsthuis Vlaanderen", 38),
-        ("Vlaamse Regulator voor de Media", 25)],
+        ("Departement Cultuur, Jeugd en Media", 330),
+        ("Sport Vlaanderen", 780),
+        ("Kunsthuis Vlaanderen", 38),
+        ("Vlaamse Regulator voor de Media", 25),
+    ],
     "Werk en Sociale Economie": [
-        ("Departement Werk en Sociale Economie", 480), ("VDAB", 5100), ("Syntra Vlaanderen", 190),
-        ("Agentschap Uitzendarbeid Vlaanderen", 30)],
+        ("Departement Werk en Sociale Economie", 480),
+        ("VDAB", 5100),
+        ("Syntra Vlaanderen", 190),
+        ("Agentschap Uitzendarbeid Vlaanderen", 30),
+    ],
     "Landbouw en Visserij": [
-        ("Departement Landbouw en Visserij", 650), ("Instituut voor Landbouw-, Visserij- en Voedingsonderzoek", 720),
-        ("Agentschap Landbouw en Zeevisserij", 140)],
+        ("Departement Landbouw en Visserij", 650),
+        ("Instituut voor Landbouw-, Visserij- en Voedingsonderzoek", 720),
+        ("Agentschap Landbouw en Zeevisserij", 140),
+    ],
     "Omgeving": [
-        ("Departement Omgeving", 1000), ("Vlaamse Milieumaatschappij", 1000), ("Agentschap Natuur en Bos", 1250),
-        ("Agentschap Onroerend Erfgoed", 420), ("OVAM", 430), ("Vlaamse Landmaatschappij", 460),
-        ("Instituut voor Natuur- en Bosonderzoek", 280), ("Wonen in Vlaanderen", 600)],
+        ("Departement Omgeving", 1000),
+        ("Vlaamse Milieumaatschappij", 1000),
+        ("Agentschap Natuur en Bos", 1250),
+        ("Agentschap Onroerend Erfgoed", 420),
+        ("OVAM", 430),
+        ("Vlaamse Landmaatschappij", 460),
+        ("Instituut voor Natuur- en Bosonderzoek", 280),
+        ("Wonen in Vlaanderen", 600),
+    ],
     "Mobiliteit en Openbare Werken": [
-        ("Departement Mobiliteit en Openbare Werken", 1400), ("Agentschap Wegen en Verkeer", 3100),
-        ("Agentschap Maritieme Dienstverlening en Kust", 1200), ("De Vlaamse Waterweg", 1300),
-        ("Maritiem Loodswezen", 44)],
+        ("Departement Mobiliteit en Openbare Werken", 1400),
+        ("Agentschap Wegen en Verkeer", 3100),
+        ("Agentschap Maritieme Dienstverlening en Kust", 1200),
+        ("De Vlaamse Waterweg", 1300),
+        ("Maritiem Loodswezen", 44),
+    ],
     "Internationaal Vlaanderen": [
-        ("Toerisme Vlaanderen", 480), ("Flanders Investment and Trade", 520), ("Vlaamse Vertegenwoordigingen", 48)],
+        ("Toerisme Vlaanderen", 480),
+        ("Flanders Investment and Trade", 520),
+        ("Vlaamse Vertegenwoordigingen", 48),
+    ],
     "Toezicht en Controle": [
-        ("Audit Vlaanderen", 90), ("Vlaamse Toezichtscommissie", 14), ("Vlaamse Ombudsdienst", 40),
-        ("Rekenhof Vlaamse cel", 22), ("Agentschap Zorginspectie", 150), ("Handhaving Omgeving", 210),
-        ("Vlaams Instituut voor de Zee", 110), ("Vlaamse Adviesraad Welzijn", 18)],
+        ("Audit Vlaanderen", 90),
+        ("Vlaamse Toezichtscommissie", 14),
+        ("Vlaamse Ombudsdienst", 40),
+        ("Rekenhof Vlaamse cel", 22),
+        ("Agentschap Zorginspectie", 150),
+        ("Handhaving Omgeving", 210),
+        ("Vlaams Instituut voor de Zee", 110),
+        ("Vlaamse Adviesraad Welzijn", 18),
+    ],
 }
 TOTAL_STAFF = 40_000
 
@@ -95,8 +139,11 @@ def choose_regularised(demo: "Demography", sim: "LabourSimulation") -> pl.DataFr
     marked = np.zeros(pp.n, bool)
     marked_dates = np.zeros(pp.n, np.int32)
     if rh.height and "residence_reason" in rh.columns:
-        r3 = rh.filter((pl.col("residence_reason") == "3") & pl.col("decision_date").is_not_null()
-                       & (pl.col("decision_date").dt.year().is_between(2009, 2013)))
+        r3 = rh.filter(
+            (pl.col("residence_reason") == "3")
+            & pl.col("decision_date").is_not_null()
+            & (pl.col("decision_date").dt.year().is_between(2009, 2013))
+        )
         if r3.height:
             from cohort.warehouse.labour import _person_index
 
@@ -115,20 +162,37 @@ def choose_regularised(demo: "Demography", sim: "LabourSimulation") -> pl.DataFr
     u = rng.beta(1.3, 2.2, pp.n)
     dates = (lo + u * (hi - lo)).astype(np.int32)
     dates = np.where(marked, marked_dates, dates)[chosen]
-    return pl.DataFrame({
-        "insz": pp.insz.gather(pl.Series(chosen.astype(np.uint32))),
-        "measure": pl.Series(["durable_local_anchoring"] * chosen.size, dtype=pl.String),
-        "decision_date": pl.Series(dates).cast(pl.Date),
-    })
+    return pl.DataFrame(
+        {
+            "insz": pp.insz.gather(pl.Series(chosen.astype(np.uint32))),
+            "measure": pl.Series(["durable_local_anchoring"] * chosen.size, dtype=pl.String),
+            "decision_date": pl.Series(dates).cast(pl.Date),
+        }
+    )
 
 
 # ---------------------------------------------------------------- seed 001
-_JS_MEASURES = (("werkervaring", "WEP+", .22, 365), ("opleiding", "IBO", .22, 150), ("opleiding", "beroepsopleiding", .30, 120),
-                ("activering", "TAZ", .10, 365), ("sociale_economie", "LDE", .08, 730), ("activering", "GTB", .08, 240))
+_JS_MEASURES = (
+    ("werkervaring", "WEP+", 0.22, 365),
+    ("opleiding", "IBO", 0.22, 150),
+    ("opleiding", "beroepsopleiding", 0.30, 120),
+    ("activering", "TAZ", 0.10, 365),
+    ("sociale_economie", "LDE", 0.08, 730),
+    ("activering", "GTB", 0.08, 240),
+)
 
 
-def collect_measure_candidates(sim: "LabourSimulation", present: np.ndarray, region: np.ndarray, age: np.ndarray,
-                               rng: np.random.Generator, year: int, quarter: int, q0: int, ndays: int) -> None:
+def collect_measure_candidates(
+    sim: "LabourSimulation",
+    present: np.ndarray,
+    region: np.ndarray,
+    age: np.ndarray,
+    rng: np.random.Generator,
+    year: int,
+    quarter: int,
+    q0: int,
+    ndays: int,
+) -> None:
     st, pp = sim.st, sim.people
     t = (year - sim.demo.first_year) * 4 + quarter - 1
     if not (2014, 3) <= (year, quarter) <= (2016, 2):
@@ -138,11 +202,22 @@ def collect_measure_candidates(sim: "LabourSimulation", present: np.ndarray, reg
     if (2014, 3) <= (year, quarter) <= (2016, 2):
         # job seekers for at least a quarter flow into a measure during this quarter
         js = np.flatnonzero(fl & (st.macro == P.UNEMP) & (st.since < t) & (rng.random(pp.n) < 0.035))
-        kind = np.minimum(np.searchsorted(np.cumsum([m[2] for m in _JS_MEASURES]), rng.random(js.size)), len(_JS_MEASURES) - 1)
+        kind = np.minimum(
+            np.searchsorted(np.cumsum([m[2] for m in _JS_MEASURES]), rng.random(js.size)),
+            len(_JS_MEASURES) - 1,
+        )
         inflow = q0 + (rng.random(js.size) * ndays).astype(np.int32)
-        dur = (np.array([m[3] for m in _JS_MEASURES])[kind] * (0.3 + 0.7 * rng.random(js.size))).astype(np.int32)
-        rows = {"idx": js, "kind": kind.astype(np.int8), "inflow": inflow, "outflow": inflow + dur,
-                "workers": np.zeros(js.size, bool), "disab": st.js_cat[js] == 4}
+        dur = (np.array([m[3] for m in _JS_MEASURES])[kind] * (0.3 + 0.7 * rng.random(js.size))).astype(
+            np.int32
+        )
+        rows = {
+            "idx": js,
+            "kind": kind.astype(np.int8),
+            "inflow": inflow,
+            "outflow": inflow + dur,
+            "workers": np.zeros(js.size, bool),
+            "disab": st.js_cat[js] == 4,
+        }
         sim.measure_rows.append(rows)
     if year == 2015 and quarter == 2:
         emp_codes = np.array([P.C[c] for c in P.EMPLOYEE_CODES], np.int8)
@@ -156,15 +231,30 @@ def collect_measure_candidates(sim: "LabourSimulation", present: np.ndarray, reg
             start_q = np.maximum(st.job_since[ix], t - 12).astype(np.int64)
             from cohort.warehouse.labour import quarter_start_days
 
-            inflow = quarter_start_days(sim.demo.first_year, start_q) + (rng.random(ix.size) * 89).astype(np.int32)
-            outflow = np.where(rng.random(ix.size) < 0.25, inflow + (365 + rng.random(ix.size) * 700).astype(np.int32), -1)
-            sim.measure_rows.append({"idx": ix, "kind": np.full(ix.size, len(_JS_MEASURES) + k, np.int8), "inflow": inflow,
-                                     "outflow": outflow.astype(np.int32), "workers": np.ones(ix.size, bool),
-                                     "disab": np.full(ix.size, k >= 2)})
+            inflow = quarter_start_days(sim.demo.first_year, start_q) + (rng.random(ix.size) * 89).astype(
+                np.int32
+            )
+            outflow = np.where(
+                rng.random(ix.size) < 0.25, inflow + (365 + rng.random(ix.size) * 700).astype(np.int32), -1
+            )
+            sim.measure_rows.append(
+                {
+                    "idx": ix,
+                    "kind": np.full(ix.size, len(_JS_MEASURES) + k, np.int8),
+                    "inflow": inflow,
+                    "outflow": outflow.astype(np.int32),
+                    "workers": np.ones(ix.size, bool),
+                    "disab": np.full(ix.size, k >= 2),
+                }
+            )
 
 
-_WORKER_MEASURES = (("doelgroepvermindering", "oudere_werknemers"), ("doelgroepvermindering", "jongere_werknemers"),
-                    ("VOP", "VOP"), ("sociale_economie", "maatwerk"))
+_WORKER_MEASURES = (
+    ("doelgroepvermindering", "oudere_werknemers"),
+    ("doelgroepvermindering", "jongere_werknemers"),
+    ("VOP", "VOP"),
+    ("sociale_economie", "maatwerk"),
+)
 
 
 def measure_frame(sim: "LabourSimulation") -> pl.DataFrame:
@@ -180,17 +270,25 @@ def measure_frame(sim: "LabourSimulation") -> pl.DataFrame:
     names = [(m[0], m[1]) for m in _JS_MEASURES] + list(_WORKER_MEASURES)
     rng = np.random.default_rng([sim.seed, 7401])
     disab = r["disab"] | (rng.random(r["idx"].size) < 0.03)
-    df = pl.DataFrame({
-        "insz": pp.insz.gather(pl.Series(r["idx"].astype(np.uint32))),
-        "measure_type": pl.Series([n[0] for n in names]).gather(pl.Series(r["kind"].astype(np.uint32))),
-        "measure_subtype": pl.Series([n[1] for n in names]).gather(pl.Series(r["kind"].astype(np.uint32))),
-        "targets_workers": pl.Series(r["workers"], dtype=pl.Boolean),
-        "education_level": pl.Series(["low", "medium", "high"]).gather(pl.Series(pp.edu[r["idx"]].astype(np.uint32))),
-        "work_disability": pl.Series(disab, dtype=pl.Boolean),
-        "inflow_date": pl.Series(r["inflow"].astype(np.int32)).cast(pl.Date),
-        "outflow_date": pl.Series(outflow.astype(np.int32)).cast(pl.Date),
-    })
-    df = df.with_columns(pl.when(pl.Series(outflow >= 0)).then(pl.col("outflow_date")).otherwise(None).alias("outflow_date"))
+    df = pl.DataFrame(
+        {
+            "insz": pp.insz.gather(pl.Series(r["idx"].astype(np.uint32))),
+            "measure_type": pl.Series([n[0] for n in names]).gather(pl.Series(r["kind"].astype(np.uint32))),
+            "measure_subtype": pl.Series([n[1] for n in names]).gather(
+                pl.Series(r["kind"].astype(np.uint32))
+            ),
+            "targets_workers": pl.Series(r["workers"], dtype=pl.Boolean),
+            "education_level": pl.Series(["low", "medium", "high"]).gather(
+                pl.Series(pp.edu[r["idx"]].astype(np.uint32))
+            ),
+            "work_disability": pl.Series(disab, dtype=pl.Boolean),
+            "inflow_date": pl.Series(r["inflow"].astype(np.int32)).cast(pl.Date),
+            "outflow_date": pl.Series(outflow.astype(np.int32)).cast(pl.Date),
+        }
+    )
+    df = df.with_columns(
+        pl.when(pl.Series(outflow >= 0)).then(pl.col("outflow_date")).otherwise(None).alias("outflow_date")
+    )
     return df.unique(subset=["insz", "measure_type", "inflow_date"], keep="first", maintain_order=True)
 
 
@@ -216,12 +314,14 @@ def flemish_staff_frame(sim: "LabourSimulation", year: int, q4: dict) -> pl.Data
     down = (rng.random(ix.size) < 0.15) & (level < 3)
     level = np.where(down, level + 1, level)
     ents = sim.entities
-    return pl.DataFrame({
-        "year": pl.Series(np.full(ix.size, year, np.int16), dtype=pl.Int16),
-        "insz": pp.insz.gather(pl.Series(ix.astype(np.uint32))),
-        "policy_domain": ents["policy_domain"].gather(pl.Series(ent.astype(np.uint32))),
-        "entity": ents["entity"].gather(pl.Series(ent.astype(np.uint32))),
-        "level": pl.Series(["A", "B", "C", "D"]).gather(pl.Series(level.astype(np.uint32))),
-        "position": pl.Series(["C", "S"]).gather(pl.Series(st.statute[ix].astype(np.uint32))),
-        "regime": pl.Series(["PT", "FT"]).gather(pl.Series((st.pct[ix] == 100).astype(np.uint32))),
-    })
+    return pl.DataFrame(
+        {
+            "year": pl.Series(np.full(ix.size, year, np.int16), dtype=pl.Int16),
+            "insz": pp.insz.gather(pl.Series(ix.astype(np.uint32))),
+            "policy_domain": ents["policy_domain"].gather(pl.Series(ent.astype(np.uint32))),
+            "entity": ents["entity"].gather(pl.Series(ent.astype(np.uint32))),
+            "level": pl.Series(["A", "B", "C", "D"]).gather(pl.Series(level.astype(np.uint32))),
+            "position": pl.Series(["C", "S"]).gather(pl.Series(st.statute[ix].astype(np.uint32))),
+            "regime": pl.Series(["PT", "FT"]).gather(pl.Series((st.pct[ix] == 100).astype(np.uint32))),
+        }
+    )

@@ -34,7 +34,9 @@ def _conform(table: str, df: pl.DataFrame) -> pl.DataFrame:
     missing = set(cols) - set(df.columns)
     extra = set(df.columns) - set(cols)
     if missing or extra:
-        raise ValueError(f"{table}: frame does not follow the contract (missing {sorted(missing)}, extra {sorted(extra)})")
+        raise ValueError(
+            f"{table}: frame does not follow the contract (missing {sorted(missing)}, extra {sorted(extra)})"
+        )
     return df.select(cols)
 
 
@@ -50,8 +52,15 @@ def _labour_frames(demo) -> Iterator[tuple[str, int | None, pl.DataFrame]]:
     return simulate_labour(demo)
 
 
-def build_warehouse(out_dir: str | Path, scale: float, seed: int, first_year: int = 2005, last_year: int = 2026,
-                    progress: Progress | None = None, with_labour: bool = True) -> dict:
+def build_warehouse(
+    out_dir: str | Path,
+    scale: float,
+    seed: int,
+    first_year: int = 2005,
+    last_year: int = 2026,
+    progress: Progress | None = None,
+    with_labour: bool = True,
+) -> dict:
     """Simulate and write the warehouse into ``out_dir``; returns the manifest. ``with_labour=False``
     writes the National Register tables only (quick structural checks of the demography)."""
     out = Path(out_dir)
@@ -84,11 +93,13 @@ def build_warehouse(out_dir: str | Path, scale: float, seed: int, first_year: in
         frames = pending.pop(key)
         write(key[0], key[1], pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0])
 
-    for table, year, df in (_labour_frames(demo) if with_labour else ()):
+    for table, year, df in _labour_frames(demo) if with_labour else ():
         if table not in TABLES:
             raise ValueError(f"labour model yielded unknown table {table!r}")
         if TABLES[table].by_year != (year is not None):
-            raise ValueError(f"{table}: year {year!r} does not match the contract (by_year={TABLES[table].by_year})")
+            raise ValueError(
+                f"{table}: year {year!r} does not match the contract (by_year={TABLES[table].by_year})"
+            )
         if year is not None:
             prev = last_year_of.get(table)
             if prev is not None and prev != year and (table, prev) in pending:

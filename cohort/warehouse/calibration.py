@@ -56,7 +56,9 @@ def read_targets(path: str | Path) -> list[dict]:
         return [row for row in reader if row.get("metric")]
 
 
-def calibrate(warehouse: str | Path, targets: str | Path = DEFAULT_TARGETS, scale: float | None = None) -> list[CalibrationRow]:
+def calibrate(
+    warehouse: str | Path, targets: str | Path = DEFAULT_TARGETS, scale: float | None = None
+) -> list[CalibrationRow]:
     """Measure every target row on the warehouse in ``warehouse``."""
     if scale is None:
         scale = float(read_manifest(warehouse).get("scale", 1.0))
@@ -68,26 +70,66 @@ def calibrate(warehouse: str | Path, targets: str | Path = DEFAULT_TARGETS, scal
         try:
             year, value, tol = int(t["year"]), float(t["value"]), float(t["tolerance"])
         except ValueError as exc:
-            rows.append(CalibrationRow(name, scope, 0, math.nan, None, math.nan, False, math.nan, t.get("unit", ""),
-                                       f"unreadable row: {exc}"))
+            rows.append(
+                CalibrationRow(
+                    name,
+                    scope,
+                    0,
+                    math.nan,
+                    None,
+                    math.nan,
+                    False,
+                    math.nan,
+                    t.get("unit", ""),
+                    f"unreadable row: {exc}",
+                )
+            )
             continue
         unit = t.get("unit", "") or ""
         m = METRICS.get(name)
         target = value * scale if (m is not None and m.scaled) else value
         abs_tol = tol * abs(target) if "relative" in unit.lower() else tol
         if m is None:
-            rows.append(CalibrationRow(name, scope, year, target, None, abs_tol, False, value, unit, "metric not registered"))
+            rows.append(
+                CalibrationRow(
+                    name, scope, year, target, None, abs_tol, False, value, unit, "metric not registered"
+                )
+            )
             continue
         try:
             got = float(m.fn(con, scope, year))
         except Exception as exc:  # a broken metric or unknown scope is a failed row, not a crash
             first_line = (str(exc).strip().splitlines() or [""])[0]
-            rows.append(CalibrationRow(name, scope, year, target, None, abs_tol, False, value, unit,
-                                       f"{type(exc).__name__}: {first_line}"))
+            rows.append(
+                CalibrationRow(
+                    name,
+                    scope,
+                    year,
+                    target,
+                    None,
+                    abs_tol,
+                    False,
+                    value,
+                    unit,
+                    f"{type(exc).__name__}: {first_line}",
+                )
+            )
             continue
         ok = not math.isnan(got) and abs(got - target) <= abs_tol
-        rows.append(CalibrationRow(name, scope, year, target, got, abs_tol, ok, value, unit,
-                                   "" if ok else ("not measurable" if math.isnan(got) else "outside tolerance")))
+        rows.append(
+            CalibrationRow(
+                name,
+                scope,
+                year,
+                target,
+                got,
+                abs_tol,
+                ok,
+                value,
+                unit,
+                "" if ok else ("not measurable" if math.isnan(got) else "outside tolerance"),
+            )
+        )
     con.close()
     return rows
 
@@ -112,8 +154,13 @@ def _fmt(v: float | None) -> str:
 
 def markdown_table(rows: list[CalibrationRow]) -> str:
     """The report as a Markdown table (Dagster metadata, README)."""
-    lines = ["| metric | scope | year | target | generated | tolerance | ok |", "|---|---|---|---:|---:|---:|---|"]
+    lines = [
+        "| metric | scope | year | target | generated | tolerance | ok |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
     for r in rows:
         mark = "yes" if r.ok else f"**no** ({r.reason})"
-        lines.append(f"| {r.metric} | {r.scope} | {r.year} | {_fmt(r.target)} | {_fmt(r.generated)} | {_fmt(r.tolerance)} | {mark} |")
+        lines.append(
+            f"| {r.metric} | {r.scope} | {r.year} | {_fmt(r.target)} | {_fmt(r.generated)} | {_fmt(r.tolerance)} | {mark} |"
+        )
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """``cohort warehouse``: build the synthetic warehouse and check it against published figures.
 
-    cohort warehouse build --scale 0.01 --seed 20260101 --out data/warehouse [--years 2020-2026]
-    cohort warehouse calibrate --warehouse data/warehouse --targets targets.csv [--json report.json]
+cohort warehouse build --scale 0.01 --seed 20260101 --out data/warehouse [--years 2020-2026]
+cohort warehouse calibrate --warehouse data/warehouse --targets targets.csv [--json report.json]
 """
 
 import json
@@ -26,9 +26,13 @@ def parse_years(text: str | None) -> tuple[int, int]:
         else:
             raise ValueError
     except ValueError:
-        raise click.BadParameter(f"{text!r}: expected YEAR or FIRST-LAST, e.g. 2020-2026", param_hint="--years") from None
+        raise click.BadParameter(
+            f"{text!r}: expected YEAR or FIRST-LAST, e.g. 2020-2026", param_hint="--years"
+        ) from None
     if a > b or a < 1950 or b > 2099:
-        raise click.BadParameter(f"{text!r}: first year must not exceed the last (1950-2099)", param_hint="--years")
+        raise click.BadParameter(
+            f"{text!r}: first year must not exceed the last (1950-2099)", param_hint="--years"
+        )
     return a, b
 
 
@@ -40,8 +44,18 @@ def warehouse() -> None:
 @warehouse.command()
 @click.option("--scale", type=float, default=0.01, show_default=True, help="1.0 = the real population size.")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Warehouse folder to write.")
-@click.option("--years", default=None, help="FIRST-LAST (default 2005-2026); the base population is drawn for 1 January of FIRST.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Warehouse folder to write.",
+)
+@click.option(
+    "--years",
+    default=None,
+    help="FIRST-LAST (default 2005-2026); the base population is drawn for 1 January of FIRST.",
+)
 @click.option("--demography-only", is_flag=True, help="Write the National Register tables only.")
 def build(scale: float, seed: int, out: Path, years: str | None, demography_only: bool) -> None:
     """Simulate the warehouse and write it as Parquet (same scale, seed and years: same bytes)."""
@@ -61,19 +75,40 @@ def build(scale: float, seed: int, out: Path, years: str | None, demography_only
                 done[0] += step
             bar.label = f"warehouse: {label}"
 
-        manifest = build_warehouse(out, scale, seed, first, last, progress=progress, with_labour=not demography_only)
-    click.echo(f"Built {out} in {time.perf_counter() - start:.1f} s (generator {manifest['generator_version']}):")
+        manifest = build_warehouse(
+            out, scale, seed, first, last, progress=progress, with_labour=not demography_only
+        )
+    click.echo(
+        f"Built {out} in {time.perf_counter() - start:.1f} s (generator {manifest['generator_version']}):"
+    )
     width = max(len(t) for t in manifest["tables"])
     for table, n in manifest["tables"].items():
         click.echo(f"  {table:<{width}}  {n:>12,d} rows")
 
 
 @warehouse.command()
-@click.option("--warehouse", "wh", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
-@click.option("--targets", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Targets CSV (metric,scope,year,value,tolerance,unit,...); default: the shipped copy.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the rows as JSON.")
-@click.option("--scale", type=float, default=None, help="Override the scale of the manifest (counts are compared with value x scale).")
+@click.option(
+    "--warehouse", "wh", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True
+)
+@click.option(
+    "--targets",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Targets CSV (metric,scope,year,value,tolerance,unit,...); default: the shipped copy.",
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the rows as JSON.",
+)
+@click.option(
+    "--scale",
+    type=float,
+    default=None,
+    help="Override the scale of the manifest (counts are compared with value x scale).",
+)
 def calibrate(wh: Path, targets: Path | None, json_out: Path | None, scale: float | None) -> None:
     """Measure the warehouse against published figures; exit code 1 if any row fails."""
     from cohort.warehouse import calibration
@@ -84,9 +119,11 @@ def calibrate(wh: Path, targets: Path | None, json_out: Path | None, scale: floa
     click.echo(header)
     click.echo("-" * len(header))
     for r in rows:
-        click.echo(f"{r.metric:<48} {r.scope:<16} {r.year:>4} {calibration._fmt(r.target):>12} "
-                   f"{calibration._fmt(r.generated):>12} {calibration._fmt(r.tolerance):>9}  "
-                   f"{'yes' if r.ok else 'NO ' + r.reason}")
+        click.echo(
+            f"{r.metric:<48} {r.scope:<16} {r.year:>4} {calibration._fmt(r.target):>12} "
+            f"{calibration._fmt(r.generated):>12} {calibration._fmt(r.tolerance):>9}  "
+            f"{'yes' if r.ok else 'NO ' + r.reason}"
+        )
     failed = sum(not r.ok for r in rows)
     click.echo(f"{len(rows) - failed} of {len(rows)} rows within tolerance")
     if json_out:

@@ -30,7 +30,9 @@ class WarehouseConfig(dg.Config):
 
 
 @dg.asset(group_name="warehouse", kinds={"polars", "parquet"})
-def synthetic_warehouse(context: dg.AssetExecutionContext, config: WarehouseConfig, lake: LakeResource) -> dg.MaterializeResult:
+def synthetic_warehouse(
+    context: dg.AssetExecutionContext, config: WarehouseConfig, lake: LakeResource
+) -> dg.MaterializeResult:
     """The synthetic social-security data warehouse: a seeded microsimulation of the Belgian
     population 2005-2026 (National Register, households on 1 January, quarterly socio-economic
     positions, jobs, benefits, VDAB files) written in the tables of the warehouse contract.
@@ -41,18 +43,29 @@ def synthetic_warehouse(context: dg.AssetExecutionContext, config: WarehouseConf
     def progress(label: str, fraction: float) -> None:
         context.log.debug(f"warehouse {fraction:.0%}: {label}")
 
-    manifest = build_warehouse(out, config.scale, config.seed, config.first_year, config.last_year, progress=progress,
-                               with_labour=config.with_labour)
+    manifest = build_warehouse(
+        out,
+        config.scale,
+        config.seed,
+        config.first_year,
+        config.last_year,
+        progress=progress,
+        with_labour=config.with_labour,
+    )
     rows = manifest["tables"]
-    return dg.MaterializeResult(metadata={
-        "scale": config.scale,
-        "seed": config.seed,
-        "years": f"{config.first_year}-{config.last_year}",
-        "generator_version": manifest["generator_version"],
-        "total_rows": dg.MetadataValue.int(sum(rows.values())),
-        "rows_per_table": dg.MetadataValue.md("| table | rows |\n|---|---:|\n" + "\n".join(f"| {t} | {n:,} |" for t, n in rows.items())),
-        **{f"rows/{t}": dg.MetadataValue.int(n) for t, n in rows.items()},
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "scale": config.scale,
+            "seed": config.seed,
+            "years": f"{config.first_year}-{config.last_year}",
+            "generator_version": manifest["generator_version"],
+            "total_rows": dg.MetadataValue.int(sum(rows.values())),
+            "rows_per_table": dg.MetadataValue.md(
+                "| table | rows |\n|---|---:|\n" + "\n".join(f"| {t} | {n:,} |" for t, n in rows.items())
+            ),
+            **{f"rows/{t}": dg.MetadataValue.int(n) for t, n in rows.items()},
+        }
+    )
 
 
 @dg.asset(
@@ -78,12 +91,14 @@ def warehouse_calibration(lake: LakeResource) -> dg.MaterializeResult:
             "within_tolerance": len(rows) - len(failed),
             "report_file": dg.MetadataValue.path(str(report)),
         },
-        check_results=[dg.AssetCheckResult(
-            check_name="calibration_within_tolerance",
-            passed=not failed,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"failed": dg.MetadataValue.text(", ".join(failed) or "none")},
-        )],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="calibration_within_tolerance",
+                passed=not failed,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"failed": dg.MetadataValue.text(", ".join(failed) or "none")},
+            )
+        ],
     )
 
 
@@ -106,8 +121,10 @@ def validate_warehouse(folder: Path, sample_rows: int = CONTRACT_SAMPLE_ROWS) ->
                 table.schema.validate(df, lazy=True)
             except pa_errors.SchemaErrors as exc:
                 failures = exc.failure_cases
-                info["errors"].append(f"{f.relative_to(folder)}: {failures.height} failure case(s), "
-                                      f"e.g. {failures.head(3).to_dicts()}")
+                info["errors"].append(
+                    f"{f.relative_to(folder)}: {failures.height} failure case(s), "
+                    f"e.g. {failures.head(3).to_dicts()}"
+                )
         out[name] = info
     return out
 
@@ -118,15 +135,22 @@ def source_contract(lake: LakeResource) -> dg.AssetCheckResult:
     dtypes, codes, INSZ shape. Files above 500,000 rows are checked on a seeded sample."""
     result = validate_warehouse(lake.paths().warehouse)
     bad = {t: i["errors"] for t, i in result.items() if i["errors"]}
-    missing = [t for t in ("person", "residence_history", "register_history", "nationality_history", "household_jan1")
-               if t not in result]
+    missing = [
+        t
+        for t in ("person", "residence_history", "register_history", "nationality_history", "household_jan1")
+        if t not in result
+    ]
     table = "| table | files | rows | checked | valid |\n|---|---:|---:|---:|---|\n" + "\n".join(
-        f"| {t} | {i['files']} | {i['rows']:,} | {i['checked']:,} | {'yes' if not i['errors'] else 'NO'} |" for t, i in result.items())
+        f"| {t} | {i['files']} | {i['rows']:,} | {i['checked']:,} | {'yes' if not i['errors'] else 'NO'} |"
+        for t, i in result.items()
+    )
     return dg.AssetCheckResult(
         passed=not bad and not missing,
         metadata={
             "tables": dg.MetadataValue.md(table),
-            "errors": dg.MetadataValue.text("\n".join(f"{t}: {e}" for t, es in bad.items() for e in es) or "none"),
+            "errors": dg.MetadataValue.text(
+                "\n".join(f"{t}: {e}" for t, es in bad.items() for e in es) or "none"
+            ),
             "missing_tables": dg.MetadataValue.text(", ".join(missing) or "none"),
         },
     )

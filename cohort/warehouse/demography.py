@@ -77,57 +77,97 @@ def _d(y: int, m: int = 1, d: int = 1) -> int:
 # (NIS code, name, population in 2005 in thousands, diversity index, origin profile)
 MUNICIPALITIES: list[tuple[str, str, float, float, str]] = [
     # Antwerpen
-    ("11002", "Antwerpen", 457, 2.5, "ANT"), ("11040", "Schoten (rest of arr. Antwerpen)", 480, 0.8, "FL"),
-    ("12025", "Mechelen", 78, 1.6, "ANT"), ("12021", "Lier (rest of arr. Mechelen)", 232, 0.6, "FL"),
-    ("13040", "Turnhout", 39, 1.1, "FL_NL"), ("13008", "Geel (rest of arr. Turnhout)", 385, 0.8, "FL_NL"),
+    ("11002", "Antwerpen", 457, 2.5, "ANT"),
+    ("11040", "Schoten (rest of arr. Antwerpen)", 480, 0.8, "FL"),
+    ("12025", "Mechelen", 78, 1.6, "ANT"),
+    ("12021", "Lier (rest of arr. Mechelen)", 232, 0.6, "FL"),
+    ("13040", "Turnhout", 39, 1.1, "FL_NL"),
+    ("13008", "Geel (rest of arr. Turnhout)", 385, 0.8, "FL_NL"),
     # Vlaams-Brabant
-    ("23088", "Vilvoorde", 37, 1.6, "FL"), ("23027", "Halle (rest of arr. Halle-Vilvoorde)", 533, 0.9, "FL"),
-    ("24062", "Leuven", 90, 1.4, "FL"), ("24001", "Aarschot (rest of arr. Leuven)", 370, 0.55, "FL"),
+    ("23088", "Vilvoorde", 37, 1.6, "FL"),
+    ("23027", "Halle (rest of arr. Halle-Vilvoorde)", 533, 0.9, "FL"),
+    ("24062", "Leuven", 90, 1.4, "FL"),
+    ("24001", "Aarschot (rest of arr. Leuven)", 370, 0.55, "FL"),
     # West-Vlaanderen
-    ("31005", "Brugge", 117, 0.6, "FL"), ("31003", "Beernem (rest of arr. Brugge)", 157, 0.4, "FL"),
-    ("32003", "Diksmuide", 49, 0.3, "FL"), ("33011", "Ieper", 105, 0.4, "FL_FR"),
-    ("34022", "Kortrijk", 74, 0.8, "FL_FR"), ("34027", "Menen (rest of arr. Kortrijk)", 205, 0.6, "FL_FR"),
-    ("35013", "Oostende", 69, 1.0, "FL"), ("35029", "Bredene (rest of arr. Oostende)", 77, 0.5, "FL"),
-    ("36015", "Roeselare", 56, 0.5, "FL"), ("36008", "Izegem (rest of arr. Roeselare)", 86, 0.35, "FL"),
-    ("37015", "Tielt", 89, 0.35, "FL"), ("38025", "Veurne", 58, 0.5, "FL_FR"),
+    ("31005", "Brugge", 117, 0.6, "FL"),
+    ("31003", "Beernem (rest of arr. Brugge)", 157, 0.4, "FL"),
+    ("32003", "Diksmuide", 49, 0.3, "FL"),
+    ("33011", "Ieper", 105, 0.4, "FL_FR"),
+    ("34022", "Kortrijk", 74, 0.8, "FL_FR"),
+    ("34027", "Menen (rest of arr. Kortrijk)", 205, 0.6, "FL_FR"),
+    ("35013", "Oostende", 69, 1.0, "FL"),
+    ("35029", "Bredene (rest of arr. Oostende)", 77, 0.5, "FL"),
+    ("36015", "Roeselare", 56, 0.5, "FL"),
+    ("36008", "Izegem (rest of arr. Roeselare)", 86, 0.35, "FL"),
+    ("37015", "Tielt", 89, 0.35, "FL"),
+    ("38025", "Veurne", 58, 0.5, "FL_FR"),
     # Oost-Vlaanderen
-    ("41002", "Aalst", 77, 0.8, "FL"), ("41081", "Zottegem (rest of arr. Aalst)", 190, 0.4, "FL"),
-    ("42006", "Dendermonde", 43, 0.6, "FL"), ("42025", "Wetteren (rest of arr. Dendermonde)", 147, 0.5, "FL"),
-    ("43005", "Eeklo", 79, 0.5, "FL_NL"), ("44021", "Gent", 233, 1.9, "GENT"),
-    ("44019", "Evergem (rest of arr. Gent)", 270, 0.6, "FL"), ("45035", "Oudenaarde", 117, 0.4, "FL"),
-    ("46021", "Sint-Niklaas", 70, 1.2, "FL"), ("46003", "Beveren (rest of arr. Sint-Niklaas)", 154, 0.6, "FL_NL"),
+    ("41002", "Aalst", 77, 0.8, "FL"),
+    ("41081", "Zottegem (rest of arr. Aalst)", 190, 0.4, "FL"),
+    ("42006", "Dendermonde", 43, 0.6, "FL"),
+    ("42025", "Wetteren (rest of arr. Dendermonde)", 147, 0.5, "FL"),
+    ("43005", "Eeklo", 79, 0.5, "FL_NL"),
+    ("44021", "Gent", 233, 1.9, "GENT"),
+    ("44019", "Evergem (rest of arr. Gent)", 270, 0.6, "FL"),
+    ("45035", "Oudenaarde", 117, 0.4, "FL"),
+    ("46021", "Sint-Niklaas", 70, 1.2, "FL"),
+    ("46003", "Beveren (rest of arr. Sint-Niklaas)", 154, 0.6, "FL_NL"),
     # Limburg
-    ("71022", "Hasselt", 70, 0.9, "LIM"), ("71016", "Genk", 63, 3.4, "LIM"),
-    ("71004", "Beringen (rest of arr. Hasselt)", 265, 1.3, "LIM"), ("72021", "Maaseik (arr. Maaseik)", 219, 1.3, "LIM"),
-    ("73083", "Tongeren", 29, 0.9, "LIM"), ("73107", "Maasmechelen", 36, 3.0, "LIM"),
+    ("71022", "Hasselt", 70, 0.9, "LIM"),
+    ("71016", "Genk", 63, 3.4, "LIM"),
+    ("71004", "Beringen (rest of arr. Hasselt)", 265, 1.3, "LIM"),
+    ("72021", "Maaseik (arr. Maaseik)", 219, 1.3, "LIM"),
+    ("73083", "Tongeren", 29, 0.9, "LIM"),
+    ("73107", "Maasmechelen", 36, 3.0, "LIM"),
     ("73006", "Bilzen (rest of arr. Tongeren)", 123, 0.9, "LIM"),
     # Brussels-Capital
-    ("21004", "Brussel", 140, 1.1, "BXL"), ("21015", "Schaerbeek", 112, 1.2, "BXL_MA"),
-    ("21001", "Anderlecht", 98, 1.1, "BXL_MA"), ("21012", "Sint-Jans-Molenbeek", 79, 1.25, "BXL_MA"),
-    ("21009", "Elsene / Ixelles", 77, 1.15, "BXL_EU"), ("21016", "Ukkel / Uccle", 76, 0.85, "BXL_EU"),
+    ("21004", "Brussel", 140, 1.1, "BXL"),
+    ("21015", "Schaerbeek", 112, 1.2, "BXL_MA"),
+    ("21001", "Anderlecht", 98, 1.1, "BXL_MA"),
+    ("21012", "Sint-Jans-Molenbeek", 79, 1.25, "BXL_MA"),
+    ("21009", "Elsene / Ixelles", 77, 1.15, "BXL_EU"),
+    ("21016", "Ukkel / Uccle", 76, 0.85, "BXL_EU"),
     ("21002", "Oudergem (rest of Brussels)", 425, 0.9, "BXL"),
     # Wallonia
-    ("25072", "Nivelles", 25, 0.8, "WAL"), ("25112", "Wavre", 32, 0.8, "WAL"),
+    ("25072", "Nivelles", 25, 0.8, "WAL"),
+    ("25112", "Wavre", 32, 0.8, "WAL"),
     ("25121", "Ottignies (rest of arr. Nivelles)", 303, 0.8, "WAL"),
-    ("51004", "Ath", 80, 0.6, "WAL"), ("52011", "Charleroi", 201, 1.5, "WAL_IT"),
-    ("52012", "Châtelet (rest of arr. Charleroi)", 220, 1.1, "WAL_IT"), ("53053", "Mons", 91, 1.1, "WAL_IT"),
-    ("53020", "Dour (rest of arr. Mons)", 159, 1.0, "WAL_IT"), ("55022", "La Louvière", 77, 1.5, "WAL_IT"),
-    ("55040", "Soignies (rest of arr. Soignies)", 106, 1.0, "WAL"), ("56078", "Thuin", 147, 0.8, "WAL"),
-    ("57081", "Tournai", 67, 0.8, "WAL"), ("57018", "Estaimpuis (rest of arr. Tournai, with Mouscron)", 152, 0.8, "WAL"),
-    ("61031", "Huy", 102, 0.7, "WAL"), ("62063", "Liège", 186, 1.6, "WAL_IT"), ("62096", "Seraing", 61, 1.8, "WAL_IT"),
-    ("62093", "Saint-Nicolas (rest of arr. Liège)", 345, 1.0, "WAL_IT"), ("63079", "Verviers", 53, 1.3, "WAL"),
-    ("63023", "Eupen", 18, 1.2, "EAST"), ("63040", "Herve (rest of arr. Verviers)", 203, 0.9, "EAST"),
-    ("64074", "Waremme", 71, 0.6, "WAL"), ("81001", "Arlon", 56, 1.0, "LUX"), ("82003", "Bastogne", 43, 0.5, "LUX"),
-    ("83034", "Marche-en-Famenne", 53, 0.6, "WAL"), ("84043", "Neufchâteau", 58, 0.4, "LUX"),
-    ("85045", "Virton", 51, 0.6, "LUX"), ("91034", "Dinant", 101, 0.5, "WAL"), ("92094", "Namur", 107, 0.9, "WAL"),
-    ("92142", "Gembloux (rest of arr. Namur)", 180, 0.6, "WAL"), ("93056", "Philippeville", 63, 0.5, "WAL"),
+    ("51004", "Ath", 80, 0.6, "WAL"),
+    ("52011", "Charleroi", 201, 1.5, "WAL_IT"),
+    ("52012", "Châtelet (rest of arr. Charleroi)", 220, 1.1, "WAL_IT"),
+    ("53053", "Mons", 91, 1.1, "WAL_IT"),
+    ("53020", "Dour (rest of arr. Mons)", 159, 1.0, "WAL_IT"),
+    ("55022", "La Louvière", 77, 1.5, "WAL_IT"),
+    ("55040", "Soignies (rest of arr. Soignies)", 106, 1.0, "WAL"),
+    ("56078", "Thuin", 147, 0.8, "WAL"),
+    ("57081", "Tournai", 67, 0.8, "WAL"),
+    ("57018", "Estaimpuis (rest of arr. Tournai, with Mouscron)", 152, 0.8, "WAL"),
+    ("61031", "Huy", 102, 0.7, "WAL"),
+    ("62063", "Liège", 186, 1.6, "WAL_IT"),
+    ("62096", "Seraing", 61, 1.8, "WAL_IT"),
+    ("62093", "Saint-Nicolas (rest of arr. Liège)", 345, 1.0, "WAL_IT"),
+    ("63079", "Verviers", 53, 1.3, "WAL"),
+    ("63023", "Eupen", 18, 1.2, "EAST"),
+    ("63040", "Herve (rest of arr. Verviers)", 203, 0.9, "EAST"),
+    ("64074", "Waremme", 71, 0.6, "WAL"),
+    ("81001", "Arlon", 56, 1.0, "LUX"),
+    ("82003", "Bastogne", 43, 0.5, "LUX"),
+    ("83034", "Marche-en-Famenne", 53, 0.6, "WAL"),
+    ("84043", "Neufchâteau", 58, 0.4, "LUX"),
+    ("85045", "Virton", 51, 0.6, "LUX"),
+    ("91034", "Dinant", 101, 0.5, "WAL"),
+    ("92094", "Namur", 107, 0.9, "WAL"),
+    ("92142", "Gembloux (rest of arr. Namur)", 180, 0.6, "WAL"),
+    ("93056", "Philippeville", 63, 0.5, "WAL"),
 ]
 REGION_CODES = ("02000", "04000", "03000")  # index 0 Flanders, 1 Brussels, 2 Wallonia
 FL, BXL, WAL = 0, 1, 2
 
 MUNI_NIS = np.array([m[0] for m in MUNICIPALITIES])
 MUNI_REGION = np.array([REGION_CODES.index(codes.region_of_nis(m[0])) for m in MUNICIPALITIES], dtype=np.int8)
-MUNI_PROVINCE = np.array([list(codes.PROVINCES).index(codes.province_of_nis(m[0])) for m in MUNICIPALITIES], dtype=np.int8)
+MUNI_PROVINCE = np.array(
+    [list(codes.PROVINCES).index(codes.province_of_nis(m[0])) for m in MUNICIPALITIES], dtype=np.int8
+)
 MUNI_WEIGHT = np.array([m[2] for m in MUNICIPALITIES], dtype=float)
 MUNI_DIVERSITY = np.array([m[3] for m in MUNICIPALITIES], dtype=float)
 N_MUNI = len(MUNICIPALITIES)
@@ -135,12 +175,36 @@ N_MUNI = len(MUNICIPALITIES)
 # Legal population on 1 January (population + foreigners register), domain-facts 3.1; the years
 # in between are interpolated, 2026-2027 extrapolated from the 2024-2025 growth.
 _POP_ANCHORS = {
-    FL: {2005: 6_043_161, 2008: 6_161_600, 2015: 6_444_127, 2016: 6_477_804, 2019: 6_589_069,
-         2020: 6_629_143, 2023: 6_774_807, 2024: 6_821_770, 2025: 6_864_766, 2028: 6_993_000},
-    BXL: {2005: 1_006_749, 2008: 1_048_491, 2015: 1_175_173, 2016: 1_187_890, 2020: 1_218_255,
-          2025: 1_255_795, 2028: 1_268_000},
-    WAL: {2005: 3_395_942, 2008: 3_456_775, 2015: 3_589_744, 2016: 3_602_216, 2020: 3_645_243,
-          2025: 3_704_990, 2028: 3_730_000},
+    FL: {
+        2005: 6_043_161,
+        2008: 6_161_600,
+        2015: 6_444_127,
+        2016: 6_477_804,
+        2019: 6_589_069,
+        2020: 6_629_143,
+        2023: 6_774_807,
+        2024: 6_821_770,
+        2025: 6_864_766,
+        2028: 6_993_000,
+    },
+    BXL: {
+        2005: 1_006_749,
+        2008: 1_048_491,
+        2015: 1_175_173,
+        2016: 1_187_890,
+        2020: 1_218_255,
+        2025: 1_255_795,
+        2028: 1_268_000,
+    },
+    WAL: {
+        2005: 3_395_942,
+        2008: 3_456_775,
+        2015: 3_589_744,
+        2016: 3_602_216,
+        2020: 3_645_243,
+        2025: 3_704_990,
+        2028: 3_730_000,
+    },
 }
 
 
@@ -162,28 +226,139 @@ _IS_NEIGHBOUR = np.array([c in codes.NEIGHBOURS or c == "GB" for c in COUNTRIES]
 _ASYLUM = ("SY", "AF", "IQ", "ER", "SO", "PS", "GN", "IR", "CD", "RU", "AL", "XK", "UA")
 
 # Foreign-origin stock of 2005 by origin profile (relative weights). The tail is shared.
-_TAIL = {"RU": 1.5, "CD": 1.5, "DZ": 1.0, "TN": 0.5, "RS": 1.0, "AL": 0.4, "XK": 0.5, "IN": 0.6, "CN": 0.7,
-         "PK": 0.5, "US": 0.7, "BR": 0.6, "PH": 0.5, "TH": 0.6, "AF": 0.4, "IQ": 0.4, "IR": 0.5, "RW": 0.4,
-         "CM": 0.4, "GN": 0.3, "SO": 0.2, "ER": 0.1, "NG": 0.4, "GH": 0.5, "RO": 0.6, "BG": 0.4, "SK": 0.3,
-         "HU": 0.3, "CZ": 0.2, "AT": 0.3, "SE": 0.3, "DK": 0.2, "FI": 0.2, "IE": 0.2, "UA": 0.3, "MK": 0.3,
-         "SY": 0.2, "PS": 0.1, "LT": 0.1, "LV": 0.1, "EE": 0.05, "SI": 0.05, "HR": 0.1, "CY": 0.02, "MT": 0.02,
-         "LU": 0.1, "GB": 1.5, "ES": 1.5, "PT": 1.0, "GR": 0.6, "PL": 2.0, "FR": 3.0, "DE": 2.5, "IT": 4.0,
-         "NL": 4.0, "MA": 9.0, "TR": 7.0}
+_TAIL = {
+    "RU": 1.5,
+    "CD": 1.5,
+    "DZ": 1.0,
+    "TN": 0.5,
+    "RS": 1.0,
+    "AL": 0.4,
+    "XK": 0.5,
+    "IN": 0.6,
+    "CN": 0.7,
+    "PK": 0.5,
+    "US": 0.7,
+    "BR": 0.6,
+    "PH": 0.5,
+    "TH": 0.6,
+    "AF": 0.4,
+    "IQ": 0.4,
+    "IR": 0.5,
+    "RW": 0.4,
+    "CM": 0.4,
+    "GN": 0.3,
+    "SO": 0.2,
+    "ER": 0.1,
+    "NG": 0.4,
+    "GH": 0.5,
+    "RO": 0.6,
+    "BG": 0.4,
+    "SK": 0.3,
+    "HU": 0.3,
+    "CZ": 0.2,
+    "AT": 0.3,
+    "SE": 0.3,
+    "DK": 0.2,
+    "FI": 0.2,
+    "IE": 0.2,
+    "UA": 0.3,
+    "MK": 0.3,
+    "SY": 0.2,
+    "PS": 0.1,
+    "LT": 0.1,
+    "LV": 0.1,
+    "EE": 0.05,
+    "SI": 0.05,
+    "HR": 0.1,
+    "CY": 0.02,
+    "MT": 0.02,
+    "LU": 0.1,
+    "GB": 1.5,
+    "ES": 1.5,
+    "PT": 1.0,
+    "GR": 0.6,
+    "PL": 2.0,
+    "FR": 3.0,
+    "DE": 2.5,
+    "IT": 4.0,
+    "NL": 4.0,
+    "MA": 9.0,
+    "TR": 7.0,
+}
 _PROFILES: dict[str, dict[str, float]] = {
-    "FL": {"NL": 16, "MA": 12, "TR": 9, "IT": 4, "FR": 4, "DE": 2, "PL": 2, "RU": 4, "CD": 3, "AF": 2,
-           "IQ": 1.5, "IN": 1.5, "CN": 1, "SY": 1, "RS": 1, "XK": 1, "AL": 1, "PH": 1, "TH": 1},
+    "FL": {
+        "NL": 16,
+        "MA": 12,
+        "TR": 9,
+        "IT": 4,
+        "FR": 4,
+        "DE": 2,
+        "PL": 2,
+        "RU": 4,
+        "CD": 3,
+        "AF": 2,
+        "IQ": 1.5,
+        "IN": 1.5,
+        "CN": 1,
+        "SY": 1,
+        "RS": 1,
+        "XK": 1,
+        "AL": 1,
+        "PH": 1,
+        "TH": 1,
+    },
     "FL_NL": {"NL": 30, "MA": 8, "TR": 7, "DE": 3},
     "FL_FR": {"FR": 30, "NL": 10, "MA": 6, "TR": 4},
-    "ANT": {"MA": 28, "TR": 8, "NL": 18, "PL": 5, "RU": 3, "CN": 1.5, "IN": 2.5, "AF": 1.5, "IQ": 1, "GH": 1,
-            "NG": 1, "PK": 1},
+    "ANT": {
+        "MA": 28,
+        "TR": 8,
+        "NL": 18,
+        "PL": 5,
+        "RU": 3,
+        "CN": 1.5,
+        "IN": 2.5,
+        "AF": 1.5,
+        "IQ": 1,
+        "GH": 1,
+        "NG": 1,
+        "PK": 1,
+    },
     "GENT": {"TR": 26, "MA": 9, "NL": 10, "BG": 4, "SK": 2},
     "LIM": {"IT": 26, "TR": 22, "NL": 24, "MA": 7, "GR": 3, "ES": 2, "PL": 4},
-    "BXL": {"MA": 24, "FR": 12, "IT": 8, "ES": 5, "PT": 5, "TR": 6, "PL": 4, "CD": 6, "RO": 2, "GR": 2,
-            "RW": 1.5, "CM": 1.5, "GN": 1.0, "DZ": 2, "TN": 1.2, "BR": 1.5},
+    "BXL": {
+        "MA": 24,
+        "FR": 12,
+        "IT": 8,
+        "ES": 5,
+        "PT": 5,
+        "TR": 6,
+        "PL": 4,
+        "CD": 6,
+        "RO": 2,
+        "GR": 2,
+        "RW": 1.5,
+        "CM": 1.5,
+        "GN": 1.0,
+        "DZ": 2,
+        "TN": 1.2,
+        "BR": 1.5,
+    },
     "BXL_MA": {"MA": 48, "TR": 10, "CD": 4, "PL": 4, "RO": 3},
     "BXL_EU": {"FR": 24, "IT": 10, "ES": 9, "PT": 8, "DE": 6, "GB": 6, "PL": 4, "GR": 3, "MA": 8, "US": 2},
-    "WAL": {"IT": 28, "FR": 22, "MA": 10, "ES": 5, "TR": 4, "DE": 4, "NL": 3, "PT": 2, "GR": 2, "PL": 2,
-            "CD": 3, "DZ": 3},
+    "WAL": {
+        "IT": 28,
+        "FR": 22,
+        "MA": 10,
+        "ES": 5,
+        "TR": 4,
+        "DE": 4,
+        "NL": 3,
+        "PT": 2,
+        "GR": 2,
+        "PL": 2,
+        "CD": 3,
+        "DZ": 3,
+    },
     "WAL_IT": {"IT": 50, "FR": 12, "MA": 10, "TR": 8, "ES": 5, "GR": 4, "PL": 3, "DZ": 3},
     "EAST": {"DE": 70, "NL": 8, "IT": 6, "FR": 4},
     "LUX": {"FR": 30, "PT": 25, "LU": 12, "IT": 8, "NL": 6},
@@ -221,13 +396,65 @@ def _foreign_share(region: int, year: int) -> float:
 
 # Immigration mix by period (relative weights by country), for foreigners arriving.
 def _immigration_mix(year: int) -> np.ndarray:
-    w = {"NL": 8, "FR": 5, "MA": 11, "TR": 7, "PL": 4, "RO": 3, "BG": 1.5, "IT": 4, "ES": 3, "PT": 3,
-         "DE": 4, "GB": 2.5, "IN": 7, "CN": 3, "US": 1.5, "BR": 2, "CD": 3, "CM": 2, "RU": 2,
-         "SY": 2, "AF": 2.5, "IQ": 2, "ER": 1, "SO": 0.5, "GN": 1, "PS": 1, "UA": 0.5, "AL": 0.5,
-         "XK": 0.5, "RS": 0.5, "GR": 1, "HU": 0.8, "SK": 0.8, "CZ": 0.5, "LT": 0.5, "LV": 0.3, "EE": 0.1,
-         "HR": 0.3, "SI": 0.1, "AT": 0.4, "SE": 0.5, "DK": 0.4, "FI": 0.3, "IE": 0.4, "LU": 0.5, "PK": 0.8,
-         "DZ": 1.2, "TN": 1, "IR": 0.5, "PH": 0.6, "TH": 0.5, "NG": 0.6, "GH": 0.4, "RW": 0.4, "MK": 0.4,
-         "CY": 0.05, "MT": 0.05}
+    w = {
+        "NL": 8,
+        "FR": 5,
+        "MA": 11,
+        "TR": 7,
+        "PL": 4,
+        "RO": 3,
+        "BG": 1.5,
+        "IT": 4,
+        "ES": 3,
+        "PT": 3,
+        "DE": 4,
+        "GB": 2.5,
+        "IN": 7,
+        "CN": 3,
+        "US": 1.5,
+        "BR": 2,
+        "CD": 3,
+        "CM": 2,
+        "RU": 2,
+        "SY": 2,
+        "AF": 2.5,
+        "IQ": 2,
+        "ER": 1,
+        "SO": 0.5,
+        "GN": 1,
+        "PS": 1,
+        "UA": 0.5,
+        "AL": 0.5,
+        "XK": 0.5,
+        "RS": 0.5,
+        "GR": 1,
+        "HU": 0.8,
+        "SK": 0.8,
+        "CZ": 0.5,
+        "LT": 0.5,
+        "LV": 0.3,
+        "EE": 0.1,
+        "HR": 0.3,
+        "SI": 0.1,
+        "AT": 0.4,
+        "SE": 0.5,
+        "DK": 0.4,
+        "FI": 0.3,
+        "IE": 0.4,
+        "LU": 0.5,
+        "PK": 0.8,
+        "DZ": 1.2,
+        "TN": 1,
+        "IR": 0.5,
+        "PH": 0.6,
+        "TH": 0.5,
+        "NG": 0.6,
+        "GH": 0.4,
+        "RW": 0.4,
+        "MK": 0.4,
+        "CY": 0.05,
+        "MT": 0.05,
+    }
     if year >= 2007:
         w["RO"] += 4 + (3 if year >= 2014 else 0)
         w["BG"] += 3 + (2 if year >= 2014 else 0)
@@ -269,10 +496,36 @@ DEST_P = np.stack([_dest_weights(c) for c in range(len(COUNTRIES))])  # (country
 # ---------------------------------------------------------------------------------- mortality
 # Life expectancy at birth, Belgium (Statbel, domain-facts 3.5; 2005-2015 and 2021+ rounded).
 _E0 = {
-    "M": {2000: 75.1, 2005: 76.2, 2010: 77.5, 2015: 78.7, 2016: 78.8, 2018: 79.2, 2019: 79.6, 2020: 78.6,
-          2021: 79.3, 2022: 79.7, 2023: 80.0, 2024: 80.2, 2027: 80.6},
-    "F": {2000: 81.1, 2005: 82.0, 2010: 82.6, 2015: 83.4, 2016: 83.7, 2018: 83.7, 2019: 84.0, 2020: 83.1,
-          2021: 83.9, 2022: 84.0, 2023: 84.3, 2024: 84.4, 2027: 84.8},
+    "M": {
+        2000: 75.1,
+        2005: 76.2,
+        2010: 77.5,
+        2015: 78.7,
+        2016: 78.8,
+        2018: 79.2,
+        2019: 79.6,
+        2020: 78.6,
+        2021: 79.3,
+        2022: 79.7,
+        2023: 80.0,
+        2024: 80.2,
+        2027: 80.6,
+    },
+    "F": {
+        2000: 81.1,
+        2005: 82.0,
+        2010: 82.6,
+        2015: 83.4,
+        2016: 83.7,
+        2018: 83.7,
+        2019: 84.0,
+        2020: 83.1,
+        2021: 83.9,
+        2022: 84.0,
+        2023: 84.3,
+        2024: 84.4,
+        2027: 84.8,
+    },
 }
 # Mortality level of each region relative to Belgium (Flanders ~ +0.9 year, Wallonia ~ -1.5).
 REGION_MORTALITY = np.array([0.905, 0.98, 1.155])
@@ -283,7 +536,7 @@ def _gompertz_m(ages: np.ndarray, level: float, sex: str) -> np.ndarray:
     """Central death rate: infant + child/young adult hump + Gompertz senescence."""
     b = _GOMPERTZ_B[sex]
     infant = np.where(ages < 1, 0.0036 if sex == "M" else 0.0030, 0.0)
-    young = 0.00012 + (0.0004 if sex == "M" else 0.00012) * np.exp(-((ages - 22.0) / 6.0) ** 2)
+    young = 0.00012 + (0.0004 if sex == "M" else 0.00012) * np.exp(-(((ages - 22.0) / 6.0) ** 2))
     return infant + young + level * np.exp(b * (ages - 60.0))
 
 
@@ -343,8 +596,21 @@ def survival(age: np.ndarray, female: np.ndarray, year: int = 1990) -> np.ndarra
 
 
 # ---------------------------------------------------------------------------------- fertility
-_TFR = {2000: 1.67, 2005: 1.76, 2008: 1.86, 2010: 1.84, 2012: 1.79, 2015: 1.70, 2017: 1.65, 2019: 1.60,
-        2021: 1.60, 2022: 1.53, 2023: 1.47, 2025: 1.42, 2027: 1.40}
+_TFR = {
+    2000: 1.67,
+    2005: 1.76,
+    2008: 1.86,
+    2010: 1.84,
+    2012: 1.79,
+    2015: 1.70,
+    2017: 1.65,
+    2019: 1.60,
+    2021: 1.60,
+    2022: 1.53,
+    2023: 1.47,
+    2025: 1.42,
+    2027: 1.40,
+}
 
 
 def _tfr(year: int) -> float:
@@ -363,10 +629,37 @@ FERTILITY_TUNING = 0.80  # multiplicative fine tuning (calibrated against births
 
 # ---------------------------------------------------------------------------------- base age pyramid
 # Sizes of the Belgian birth cohorts (thousands of births per year).
-_COHORT = {1880: 157, 1905: 154, 1913: 154, 1915: 88, 1918: 88, 1920: 132, 1930: 135, 1935: 130,
-           1940: 120, 1944: 120, 1946: 150, 1950: 150, 1955: 155, 1960: 158, 1964: 162, 1967: 145,
-           1972: 130, 1976: 120, 1985: 117, 1992: 124, 1996: 118, 2000: 115, 2004: 116, 2008: 128,
-           2010: 129, 2015: 122, 2019: 117, 2022: 114, 2026: 110}
+_COHORT = {
+    1880: 157,
+    1905: 154,
+    1913: 154,
+    1915: 88,
+    1918: 88,
+    1920: 132,
+    1930: 135,
+    1935: 130,
+    1940: 120,
+    1944: 120,
+    1946: 150,
+    1950: 150,
+    1955: 155,
+    1960: 158,
+    1964: 162,
+    1967: 145,
+    1972: 130,
+    1976: 120,
+    1985: 117,
+    1992: 124,
+    1996: 118,
+    2000: 115,
+    2004: 116,
+    2008: 128,
+    2010: 129,
+    2015: 122,
+    2019: 117,
+    2022: 114,
+    2026: 110,
+}
 
 
 def _cohort_size(birth_year: np.ndarray) -> np.ndarray:
@@ -377,12 +670,21 @@ def _cohort_size(birth_year: np.ndarray) -> np.ndarray:
 def _age_weights(region: int, year: int) -> np.ndarray:
     """Relative number of residents by single age 0..105 on 1 January ``year``."""
     ages = np.arange(0, 106, dtype=float)
-    surv = 0.5 * (survival(ages, np.zeros(len(ages), bool), year - 40) + survival(ages, np.ones(len(ages), bool), year - 40))
+    surv = 0.5 * (
+        survival(ages, np.zeros(len(ages), bool), year - 40)
+        + survival(ages, np.ones(len(ages), bool), year - 40)
+    )
     # migration surplus accumulated by age (more immigrants at young working ages)
-    mig = 1 + (0.10 + 0.004 * (year - 2005)) * np.clip((ages - 18) / 15, 0, 1) * np.exp(-np.clip(ages - 45, 0, None) / 40)
+    mig = 1 + (0.10 + 0.004 * (year - 2005)) * np.clip((ages - 18) / 15, 0, 1) * np.exp(
+        -np.clip(ages - 45, 0, None) / 40
+    )
     w = _cohort_size(year - ages) * surv * mig
     if region == BXL:
-        w *= np.where(ages < 10, 1.2, 1.0) * np.where((ages >= 22) & (ages < 45), 1.35, 1.0) * np.where(ages >= 65, 0.78, 1.0)
+        w *= (
+            np.where(ages < 10, 1.2, 1.0)
+            * np.where((ages >= 22) & (ages < 45), 1.35, 1.0)
+            * np.where(ages >= 65, 0.78, 1.0)
+        )
     elif region == WAL:
         w *= np.where(ages < 18, 1.05, 1.0) * np.where(ages >= 65, 0.97, 1.0)
     else:
@@ -391,8 +693,11 @@ def _age_weights(region: int, year: int) -> np.ndarray:
 
 
 def _foreign_age_profile(ages: np.ndarray) -> np.ndarray:
-    return np.interp(ages, [0, 5, 12, 18, 30, 45, 55, 65, 75, 85, 100],
-                     [1.75, 1.65, 1.45, 1.35, 1.4, 1.1, 0.8, 0.5, 0.32, 0.25, 0.2])
+    return np.interp(
+        ages,
+        [0, 5, 12, 18, 30, 45, 55, 65, 75, 85, 100],
+        [1.75, 1.65, 1.45, 1.35, 1.4, 1.1, 0.8, 0.5, 0.32, 0.25, 0.2],
+    )
 
 
 # ---------------------------------------------------------------------------------- small helpers
@@ -407,7 +712,9 @@ def _uniform_dates(rng: np.random.Generator, lo, hi, n: int) -> np.ndarray:
     return (lo + np.floor(rng.random(n) * span).astype(np.int64)).astype(np.int32)
 
 
-def _select_expected(rng: np.random.Generator, ids: np.ndarray, p: np.ndarray, group: np.ndarray) -> np.ndarray:
+def _select_expected(
+    rng: np.random.Generator, ids: np.ndarray, p: np.ndarray, group: np.ndarray
+) -> np.ndarray:
     """Draw events with probabilities ``p`` but with the count of each group fixed to its expected
     value (randomly rounded): weighted sampling without replacement (Efraimidis-Spirakis keys).
     Keeps the Poisson noise of small synthetic populations out of calibrated totals (births)."""
@@ -424,24 +731,40 @@ def _select_expected(rng: np.random.Generator, ids: np.ndarray, p: np.ndarray, g
     return np.sort(np.concatenate(out)) if out else np.empty(0, np.int64)
 
 
-def _pair(rng: np.random.Generator, a_id: np.ndarray, a_key: np.ndarray, a_grp: np.ndarray,
-          b_id: np.ndarray, b_key: np.ndarray, b_grp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pair(
+    rng: np.random.Generator,
+    a_id: np.ndarray,
+    a_key: np.ndarray,
+    a_grp: np.ndarray,
+    b_id: np.ndarray,
+    b_key: np.ndarray,
+    b_grp: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Pair members of side a with side b within groups: the larger side is thinned at random to
     the size of the smaller, then both are paired in the order of their key (age)."""
     if len(a_id) == 0 or len(b_id) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
 
     def side(ids, key, grp):
-        return pl.DataFrame({"id": ids.astype(np.int64), "key": key.astype(np.float64),
-                             "g": grp.astype(np.int64), "prio": rng.random(len(ids))})
+        return pl.DataFrame(
+            {
+                "id": ids.astype(np.int64),
+                "key": key.astype(np.float64),
+                "g": grp.astype(np.int64),
+                "prio": rng.random(len(ids)),
+            }
+        )
 
     a, b = side(a_id, a_key, a_grp), side(b_id, b_key, b_grp)
-    n = a.group_by("g").len("na").join(b.group_by("g").len("nb"), on="g").with_columns(
-        k=pl.min_horizontal("na", "nb"))
+    n = (
+        a.group_by("g")
+        .len("na")
+        .join(b.group_by("g").len("nb"), on="g")
+        .with_columns(k=pl.min_horizontal("na", "nb"))
+    )
 
     def thin(df):
-        df = df.join(n.select("g", "k"), on="g").with_columns(
-            pr=pl.col("prio").rank("ordinal").over("g"))
+        df = df.join(n.select("g", "k"), on="g").with_columns(pr=pl.col("prio").rank("ordinal").over("g"))
         df = df.filter(pl.col("pr") <= pl.col("k"))
         return df.with_columns(r=pl.col("key").rank("ordinal").over("g")).select("id", "g", "r")
 
@@ -449,15 +772,26 @@ def _pair(rng: np.random.Generator, a_id: np.ndarray, a_key: np.ndarray, a_grp: 
     return m["id"].to_numpy(), m["id_b"].to_numpy()
 
 
-def _asof(child: np.ndarray, target: np.ndarray, cgrp: np.ndarray,
-          cand: np.ndarray, ckey: np.ndarray, kgrp: np.ndarray, tol: float) -> np.ndarray:
+def _asof(
+    child: np.ndarray,
+    target: np.ndarray,
+    cgrp: np.ndarray,
+    cand: np.ndarray,
+    ckey: np.ndarray,
+    kgrp: np.ndarray,
+    tol: float,
+) -> np.ndarray:
     """For each child, the candidate of the same group whose key is nearest ``target`` (within
     ``tol``), or -1. Candidates may be chosen by several children (siblings)."""
     out = np.full(len(child), -1, np.int64)
     if len(child) == 0 or len(cand) == 0:
         return out
-    left = pl.DataFrame({"row": np.arange(len(child)), "t": target.astype(np.float64), "g": cgrp.astype(np.int64)}).sort("t")
-    right = pl.DataFrame({"cand": cand.astype(np.int64), "t": ckey.astype(np.float64), "g": kgrp.astype(np.int64)}).sort("t")
+    left = pl.DataFrame(
+        {"row": np.arange(len(child)), "t": target.astype(np.float64), "g": cgrp.astype(np.int64)}
+    ).sort("t")
+    right = pl.DataFrame(
+        {"cand": cand.astype(np.int64), "t": ckey.astype(np.float64), "g": kgrp.astype(np.int64)}
+    ).sort("t")
     j = left.join_asof(right, on="t", by="g", strategy="nearest", tolerance=tol, check_sortedness=False)
     j = j.filter(pl.col("cand").is_not_null())
     out[j["row"].to_numpy()] = j["cand"].to_numpy()
@@ -469,11 +803,29 @@ class _Pop:
     """Column arrays over every person ever created (index = internal id)."""
 
     FIELDS = {
-        "birth": np.int32, "female": np.bool_, "birth_country": np.int16, "first_nat": np.int16,
-        "nat": np.int16, "oc": np.int16, "gen": np.int8, "mother": np.int64, "father": np.int64,
-        "death": np.int32, "is_bis": np.bool_, "muni": np.int16, "abroad": np.int16, "reg": np.int8,
-        "reason": np.int8, "union": np.int64, "leave_age": np.float32, "coll_from": np.int32,
-        "arrival": np.int32, "emig": np.int32, "kind": np.int8, "civ": np.int8, "civ_date": np.int32,
+        "birth": np.int32,
+        "female": np.bool_,
+        "birth_country": np.int16,
+        "first_nat": np.int16,
+        "nat": np.int16,
+        "oc": np.int16,
+        "gen": np.int8,
+        "mother": np.int64,
+        "father": np.int64,
+        "death": np.int32,
+        "is_bis": np.bool_,
+        "muni": np.int16,
+        "abroad": np.int16,
+        "reg": np.int8,
+        "reason": np.int8,
+        "union": np.int64,
+        "leave_age": np.float32,
+        "coll_from": np.int32,
+        "arrival": np.int32,
+        "emig": np.int32,
+        "kind": np.int8,
+        "civ": np.int8,
+        "civ_date": np.int32,
         "reg_since": np.int32,
     }
     # kind: 0 base resident, 1 ancestor, 2 born, 3 immigrant, 4 BIS
@@ -501,17 +853,32 @@ class _Pop:
 
     def add(self, **cols) -> np.ndarray:
         k = len(cols["birth"])
-        defaults = {"mother": -1, "father": -1, "death": NO_DATE, "is_bis": False, "muni": -1, "abroad": -1,
-                    "reg": -1, "reason": -1, "union": -1, "leave_age": 25.0, "coll_from": NO_DATE,
-                    "arrival": NO_DATE, "emig": NO_DATE, "civ": 1, "civ_date": NO_DATE, "gen": 0,
-                    "reg_since": NO_DATE}
+        defaults = {
+            "mother": -1,
+            "father": -1,
+            "death": NO_DATE,
+            "is_bis": False,
+            "muni": -1,
+            "abroad": -1,
+            "reg": -1,
+            "reason": -1,
+            "union": -1,
+            "leave_age": 25.0,
+            "coll_from": NO_DATE,
+            "arrival": NO_DATE,
+            "emig": NO_DATE,
+            "civ": 1,
+            "civ_date": NO_DATE,
+            "gen": 0,
+            "reg_since": NO_DATE,
+        }
         start = self.n
         self._grow(start + k)
         for f in self.FIELDS:
             v = cols.get(f, defaults.get(f))
             if v is None:
                 raise KeyError(f)
-            self._store[f][start: start + k] = np.broadcast_to(np.asarray(v), (k,))
+            self._store[f][start : start + k] = np.broadcast_to(np.asarray(v), (k,))
         self.n = start + k
         self._views()
         return np.arange(start, start + k)
@@ -542,10 +909,10 @@ class _Events:
     """Append-only event logs; concatenated once at the end."""
 
     def __init__(self) -> None:
-        self.res: list[tuple] = []   # (pid, date, muni or -1, country)
-        self.reg: list[tuple] = []   # (pid, date, register or -1 for leaving, reason or -1, decision date)
-        self.nat: list[tuple] = []   # (pid, date, nationality)
-        self.civ: list[tuple] = []   # (pid, date, civil status)
+        self.res: list[tuple] = []  # (pid, date, muni or -1, country)
+        self.reg: list[tuple] = []  # (pid, date, register or -1 for leaving, reason or -1, decision date)
+        self.nat: list[tuple] = []  # (pid, date, nationality)
+        self.civ: list[tuple] = []  # (pid, date, civil status)
 
     def add(self, log: str, *cols) -> None:
         n = len(cols[0])
@@ -569,8 +936,15 @@ def _region_of(muni: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- households
-def _anchors(priv: np.ndarray, muni: np.ndarray, partner: np.ndarray, mother: np.ndarray,
-             father: np.ndarray, age: np.ndarray, leave_age: np.ndarray):
+def _anchors(
+    priv: np.ndarray,
+    muni: np.ndarray,
+    partner: np.ndarray,
+    mother: np.ndarray,
+    father: np.ndarray,
+    age: np.ndarray,
+    leave_age: np.ndarray,
+):
     """Household anchor of every person (its own id, the lower id of a couple, or the anchor of
     the parent a child lives with). Only meaningful where ``priv`` (private household resident)."""
     n = len(priv)
@@ -589,10 +963,23 @@ def _anchors(priv: np.ndarray, muni: np.ndarray, partner: np.ndarray, mother: np
     return anchor, couple, parent
 
 
-def build_households(year: int, res: np.ndarray, coll: np.ndarray, muni: np.ndarray, female: np.ndarray,
-                     birth: np.ndarray, partner: np.ndarray, married: np.ndarray, legal_start: np.ndarray,
-                     mother: np.ndarray, father: np.ndarray, leave_age: np.ndarray, civ: np.ndarray,
-                     civ_date: np.ndarray, insz: np.ndarray) -> pl.DataFrame:
+def build_households(
+    year: int,
+    res: np.ndarray,
+    coll: np.ndarray,
+    muni: np.ndarray,
+    female: np.ndarray,
+    birth: np.ndarray,
+    partner: np.ndarray,
+    married: np.ndarray,
+    legal_start: np.ndarray,
+    mother: np.ndarray,
+    father: np.ndarray,
+    leave_age: np.ndarray,
+    civ: np.ndarray,
+    civ_date: np.ndarray,
+    insz: np.ndarray,
+) -> pl.DataFrame:
     """The ``household_jan1`` rows of one year from the person arrays on 1 January."""
     at = _d(year)
     age = _age(birth, at)
@@ -643,54 +1030,72 @@ def build_households(year: int, res: np.ndarray, coll: np.ndarray, muni: np.ndar
     # collective households: one home per municipality and 60 residents
     csel = np.flatnonzero(res & coll)
     cdf = pl.DataFrame({"pid": csel, "muni": muni[csel].astype(np.int64)}).with_columns(
-        k=(pl.col("pid").rank("ordinal").over("muni") - 1) // 60)
+        k=(pl.col("pid").rank("ordinal").over("muni") - 1) // 60
+    )
     cdf = cdf.with_columns(size=pl.len().over(["muni", "k"]), first=pl.col("pid").min().over(["muni", "k"]))
-    private = pl.DataFrame({
-        "pid": sel,
-        "anchor": anchor[sel],
-        "ref": ref[sel],
-        "relation": relation[sel].astype(str),
-        "size": size_by_anchor[anchor[sel]],
-        "lipro": lipro[sel].astype(str),
-        "partner": np.where(couple[sel], partner[sel], -1),
-    })
-    collective = pl.DataFrame({
-        "pid": cdf["pid"].to_numpy(),
-        "anchor": cdf["first"].to_numpy(),
-        "ref": cdf["first"].to_numpy(),
-        "relation": np.full(len(cdf), "20"),
-        "size": cdf["size"].to_numpy().astype(np.int64),
-        "lipro": np.full(len(cdf), "COLL"),
-        "partner": np.full(len(cdf), -1, np.int64),
-    })
+    private = pl.DataFrame(
+        {
+            "pid": sel,
+            "anchor": anchor[sel],
+            "ref": ref[sel],
+            "relation": relation[sel].astype(str),
+            "size": size_by_anchor[anchor[sel]],
+            "lipro": lipro[sel].astype(str),
+            "partner": np.where(couple[sel], partner[sel], -1),
+        }
+    )
+    collective = pl.DataFrame(
+        {
+            "pid": cdf["pid"].to_numpy(),
+            "anchor": cdf["first"].to_numpy(),
+            "ref": cdf["first"].to_numpy(),
+            "relation": np.full(len(cdf), "20"),
+            "size": cdf["size"].to_numpy().astype(np.int64),
+            "lipro": np.full(len(cdf), "COLL"),
+            "partner": np.full(len(cdf), -1, np.int64),
+        }
+    )
     hh = pl.concat([private.with_columns(c=pl.lit(0)), collective.with_columns(c=pl.lit(1))])
-    hh = hh.with_columns(household_id=(pl.col("c").cast(pl.Int64) * 10**12 + pl.col("anchor")).rank("dense").cast(pl.Int64))
+    hh = hh.with_columns(
+        household_id=(pl.col("c").cast(pl.Int64) * 10**12 + pl.col("anchor")).rank("dense").cast(pl.Int64)
+    )
     pid = hh["pid"].to_numpy()
     legal = (legal_start[pid] <= at) & ~married[pid] & (hh["partner"].to_numpy() >= 0)
     partner_ins = _take(insz, hh["partner"].to_numpy())
-    out = pl.DataFrame({
-        "year": pl.Series(np.full(len(hh), year), dtype=pl.Int16),
-        "insz": insz.gather(pid),
-        "household_id": hh["household_id"],
-        "reference_insz": insz.gather(hh["ref"].to_numpy()),
-        "relation": hh["relation"],
-        "household_size": hh["size"].cast(pl.Int16),
-        "lipro": hh["lipro"],
-        "civil_status": pl.Series(civ[pid].astype(str), dtype=pl.String),
-        # a union date drawn before the person's birth (a child of an immigrant couple takes their
-        # status) becomes the 18th birthday, at the latest the day before this 1 January
-        "civil_status_date": _dates(np.where(
-            civ_date[pid] < birth[pid], np.minimum(birth[pid] + int(18 * YEAR_DAYS), at - 1), civ_date[pid])),
-        "legal_cohabitation": pl.Series(legal, dtype=pl.Boolean),
-        "legal_cohabitation_start": _dates(np.where(legal, legal_start[pid], NO_DATE)),
-        "partner_insz": partner_ins,
-    })
+    out = pl.DataFrame(
+        {
+            "year": pl.Series(np.full(len(hh), year), dtype=pl.Int16),
+            "insz": insz.gather(pid),
+            "household_id": hh["household_id"],
+            "reference_insz": insz.gather(hh["ref"].to_numpy()),
+            "relation": hh["relation"],
+            "household_size": hh["size"].cast(pl.Int16),
+            "lipro": hh["lipro"],
+            "civil_status": pl.Series(civ[pid].astype(str), dtype=pl.String),
+            # a union date drawn before the person's birth (a child of an immigrant couple takes their
+            # status) becomes the 18th birthday, at the latest the day before this 1 January
+            "civil_status_date": _dates(
+                np.where(
+                    civ_date[pid] < birth[pid],
+                    np.minimum(birth[pid] + int(18 * YEAR_DAYS), at - 1),
+                    civ_date[pid],
+                )
+            ),
+            "legal_cohabitation": pl.Series(legal, dtype=pl.Boolean),
+            "legal_cohabitation_start": _dates(np.where(legal, legal_start[pid], NO_DATE)),
+            "partner_insz": partner_ins,
+        }
+    )
     return out.sort("insz")
 
 
 def _strs(values, valid: np.ndarray) -> pl.Series:
     """Text column with nulls where ``valid`` is false."""
-    s = values if isinstance(values, pl.Series) else pl.Series("s", np.asarray(values).astype(str), dtype=pl.String)
+    s = (
+        values
+        if isinstance(values, pl.Series)
+        else pl.Series("s", np.asarray(values).astype(str), dtype=pl.String)
+    )
     return pl.select(pl.when(pl.Series(np.asarray(valid, bool))).then(s).otherwise(None)).to_series()
 
 
@@ -702,7 +1107,9 @@ def _take(ins: pl.Series, idx: np.ndarray) -> pl.Series:
 
 def _dates(days: np.ndarray) -> pl.Series:
     s = pl.Series("d", np.asarray(days).astype(np.int64))
-    return pl.select(pl.when(s == int(NO_DATE)).then(None).otherwise(s).cast(pl.Int32).cast(pl.Date)).to_series()
+    return pl.select(
+        pl.when(s == int(NO_DATE)).then(None).otherwise(s).cast(pl.Int32).cast(pl.Date)
+    ).to_series()
 
 
 # ---------------------------------------------------------------------------------- INSZ numbers
@@ -720,7 +1127,9 @@ def make_insz_array(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -
     df = df.with_columns(k=(pl.col("id").rank("ordinal").over(["b", "f"]) - 1).cast(pl.Int64)).sort("id")
     k = df["k"].to_numpy()
     if n and k.max() >= 499:
-        raise ValueError(f"person: more than 498 persons of one sex born on one day (max {k.max()}); INSZ sequence exhausted")
+        raise ValueError(
+            f"person: more than 498 persons of one sex born on one day (max {k.max()}); INSZ sequence exhausted"
+        )
     seq = np.where(female, 2 + 2 * k, 1 + 2 * k)
     body = (y % 100) * 10**7 + m * 10**5 + d * 10**3 + seq
     base = body + np.where(y >= 2000, 2 * 10**9, 0)
@@ -820,8 +1229,19 @@ class _Sim:
         # a fifth stays registered at the parental address well into adulthood
         leave = np.where(rng.random(n) < 0.2, rng.normal(38, 8, n), leave)
         leave = np.clip(leave, 18.2, 60).astype(np.float32)
-        ids = P.add(birth=birth, female=female, birth_country=np.where(gen == 1, oc, BE), first_nat=BE, nat=BE,
-                    oc=oc, gen=gen, muni=muni, kind=0, arrival=arrival, leave_age=leave)
+        ids = P.add(
+            birth=birth,
+            female=female,
+            birth_country=np.where(gen == 1, oc, BE),
+            first_nat=BE,
+            nat=BE,
+            oc=oc,
+            gen=gen,
+            muni=muni,
+            kind=0,
+            arrival=arrival,
+            leave_age=leave,
+        )
         self._base_couples(ids, age, female, muni, oc, D0)
         self._base_parents(ids, age, D0)
         self._base_nationality(ids, D0)
@@ -835,21 +1255,38 @@ class _Sim:
 
     def _base_couples(self, ids, age, female, muni, oc, D0) -> None:
         rng, P = self.rng, self.P
-        pw = np.interp(age, [18, 22, 27, 32, 40, 55, 65, 75, 85, 95], [0.0, 0.34, 0.74, 0.84, 0.85, 0.85, 0.82, 0.64, 0.24, 0.06])
-        pm = np.interp(age, [18, 24, 29, 34, 42, 55, 65, 75, 85, 95], [0.0, 0.26, 0.66, 0.84, 0.87, 0.89, 0.9, 0.88, 0.7, 0.3])
+        pw = np.interp(
+            age,
+            [18, 22, 27, 32, 40, 55, 65, 75, 85, 95],
+            [0.0, 0.34, 0.74, 0.84, 0.85, 0.85, 0.82, 0.64, 0.24, 0.06],
+        )
+        pm = np.interp(
+            age,
+            [18, 24, 29, 34, 42, 55, 65, 75, 85, 95],
+            [0.0, 0.26, 0.66, 0.84, 0.87, 0.89, 0.9, 0.88, 0.7, 0.3],
+        )
         want = rng.random(len(ids)) < np.where(female, pw, pm)
         grp = muni.astype(np.int64) * 1000 + self._mkey(oc)
         w = want & female
         m = want & ~female
-        wi, mi = _pair(rng, ids[w], age[w] + rng.normal(0, 1.5, w.sum()), grp[w],
-                       ids[m], age[m] - 2.5 + rng.normal(0, 1.5, m.sum()), grp[m])
+        wi, mi = _pair(
+            rng,
+            ids[w],
+            age[w] + rng.normal(0, 1.5, w.sum()),
+            grp[w],
+            ids[m],
+            age[m] - 2.5 + rng.normal(0, 1.5, m.sum()),
+            grp[m],
+        )
         if len(wi) == 0:
             return
         a_w = age[wi - ids[0]]
         k = len(wi)
         union_age = np.clip(rng.normal(24.0, 3.5, k), 18, a_w)
         start = (P.birth[wi] + (union_age * YEAR_DAYS).astype(np.int64)).clip(None, D0 - 1)
-        p_mar = np.interp(a_w, [20, 30, 45, 65, 80], [0.3, 0.55, 0.78, 0.92, 0.97]) * (1 - 0.012 * (self.first_year - 2005))
+        p_mar = np.interp(a_w, [20, 30, 45, 65, 80], [0.3, 0.55, 0.78, 0.92, 0.97]) * (
+            1 - 0.012 * (self.first_year - 2005)
+        )
         p_mar = np.where(P.oc[wi] != BE, np.where(_IS_EU28[P.oc[wi]], p_mar, 0.95), p_mar)
         mar = rng.random(k) < p_mar
         mdate = np.minimum(start + (rng.random(k) * 3 * YEAR_DAYS).astype(np.int64), D0 - 1)
@@ -878,7 +1315,8 @@ class _Sim:
         gap = np.clip(rng.normal(29.0, 5.0, n), 17, 44)
         mother_age = age + gap
         alive = rng.random(n) < survival(mother_age, np.ones(n, bool), self.first_year - 60) / np.maximum(
-            survival(gap, np.ones(n, bool), self.first_year - 60), 1e-9)
+            survival(gap, np.ones(n, bool), self.first_year - 60), 1e-9
+        )
         at_home = age < P.leave_age[ids]
         abroad = (P.gen[ids] == 1) & (rng.random(n) < 0.85)  # the parents of migrants mostly stayed abroad
         seek = (at_home | alive) & ~(abroad & ~at_home)
@@ -886,17 +1324,32 @@ class _Sim:
         mother = np.full(n, -1, np.int64)
         # progressively coarser groups: municipality, province, region, anywhere
         muni = P.muni[ids].astype(np.int64)
-        keys_child = [muni * 100 + P.oc[ids], MUNI_PROVINCE[muni] * 100 + P.oc[ids], P.oc[ids].astype(np.int64),
-                      np.zeros(n, np.int64)]
+        keys_child = [
+            muni * 100 + P.oc[ids],
+            MUNI_PROVINCE[muni] * 100 + P.oc[ids],
+            P.oc[ids].astype(np.int64),
+            np.zeros(n, np.int64),
+        ]
         wm = P.muni[women].astype(np.int64)
-        keys_women = [wm * 100 + P.oc[women], MUNI_PROVINCE[wm] * 100 + P.oc[women], P.oc[women].astype(np.int64),
-                      np.zeros(len(women), np.int64)]
+        keys_women = [
+            wm * 100 + P.oc[women],
+            MUNI_PROVINCE[wm] * 100 + P.oc[women],
+            P.oc[women].astype(np.int64),
+            np.zeros(len(women), np.int64),
+        ]
         wage = age[women - ids[0]]
         # most children at home live with a couple: a first pass looks among women with a partner
         prefer = at_home & (rng.random(n) < 0.78)
         pw_mask = P.union[women] >= 0
-        got = _asof(np.flatnonzero(prefer), mother_age[prefer], keys_child[0][prefer], women[pw_mask], wage[pw_mask],
-                    keys_women[0][pw_mask], 2.5)
+        got = _asof(
+            np.flatnonzero(prefer),
+            mother_age[prefer],
+            keys_child[0][prefer],
+            women[pw_mask],
+            wage[pw_mask],
+            keys_women[0][pw_mask],
+            2.5,
+        )
         ok = got >= 0
         sel = np.flatnonzero(prefer)[ok]
         ga = age[got[ok] - ids[0]] - age[sel]
@@ -928,7 +1381,11 @@ class _Sim:
         mom = np.clip(mother, 0, None)
         pa = np.where(mother >= 0, partner[mom], -1)
         ustart = np.where(P.union[mom] >= 0, self.U.start[np.clip(P.union[mom], 0, None)], NO_DATE)
-        fa_ok = (pa >= 0) & (ustart <= P.birth[ids] + 200) & (_age(P.birth[np.clip(pa, 0, None)], P.birth[ids]) >= 16)
+        fa_ok = (
+            (pa >= 0)
+            & (ustart <= P.birth[ids] + 200)
+            & (_age(P.birth[np.clip(pa, 0, None)], P.birth[ids]) >= 16)
+        )
         P.father[ids] = np.where(fa_ok, pa, -1)
         # derive origin attributes of children from their mother (oldest generations first)
         order = np.argsort(P.birth[ids])
@@ -968,7 +1425,11 @@ class _Sim:
         P.gen[c] = newgen
         P.birth_country[c] = np.where(newgen == 1, P.oc[c], BE)
         arr = np.where(born_abroad, np.maximum(P.arrival[mo], P.birth[c] + 1), NO_DATE)
-        P.arrival[c] = np.where(newgen == 1, np.minimum(np.where(born_abroad, arr, P.arrival[c]), _d(self.first_year) - 30), NO_DATE)
+        P.arrival[c] = np.where(
+            newgen == 1,
+            np.minimum(np.where(born_abroad, arr, P.arrival[c]), _d(self.first_year) - 30),
+            NO_DATE,
+        )
 
     def _ancestors(self, child: np.ndarray, female: bool, gap_years: np.ndarray) -> np.ndarray:
         """Create the (non-resident) parent of each child: dead before the window, or, for
@@ -978,7 +1439,9 @@ class _Sim:
         if k == 0:
             return np.empty(0, np.int64)
         D0 = _d(self.first_year)
-        birth = (P.birth[child] - (gap_years * YEAR_DAYS).astype(np.int64) - rng.integers(0, 365, k)).astype(np.int32)
+        birth = (P.birth[child] - (gap_years * YEAR_DAYS).astype(np.int64) - rng.integers(0, 365, k)).astype(
+            np.int32
+        )
         cgen = P.gen[child]
         oc = P.oc[child].copy()
         # fathers of second-generation children are sometimes Belgian (mixed couples)
@@ -998,15 +1461,29 @@ class _Sim:
         death = _uniform_dates(rng, lo, hi, k)
         death = np.minimum(death, D0 - 1)
         # alive abroad: death drawn from the mortality after the window start
-        span = rng.exponential(1.0, k) / np.maximum(death_rate(age_now, np.full(k, female), np.zeros(k, np.int64), 2010), 1e-4)
+        span = rng.exponential(1.0, k) / np.maximum(
+            death_rate(age_now, np.full(k, female), np.zeros(k, np.int64), 2010), 1e-4
+        )
         death = np.where(alive, D0 + (span * YEAR_DAYS).astype(np.int64), death).astype(np.int64)
         death = np.where(death > _d(self.last_year + 1) - 1, NO_DATE, death).astype(np.int32)
         nat = np.where((first != BE) & (gen == 2), BE, first)
-        ids = P.add(birth=birth, female=np.full(k, female), birth_country=bc, first_nat=first, nat=nat, oc=oc,
-                    gen=gen, death=death, kind=1, abroad=np.where(alive, oc, -1))
+        ids = P.add(
+            birth=birth,
+            female=np.full(k, female),
+            birth_country=bc,
+            first_nat=first,
+            nat=nat,
+            oc=oc,
+            gen=gen,
+            death=death,
+            kind=1,
+            abroad=np.where(alive, oc, -1),
+        )
         # nationality spells; naturalised ancestors (second generation) changed in between
         self.E.add("nat", ids, birth, first)
-        natd = _uniform_dates(rng, birth.astype(np.int64) + int(18 * YEAR_DAYS), np.minimum(death.astype(np.int64), D0 - 1), k)
+        natd = _uniform_dates(
+            rng, birth.astype(np.int64) + int(18 * YEAR_DAYS), np.minimum(death.astype(np.int64), D0 - 1), k
+        )
         chg = (nat != first) & (natd < death) & (natd > birth)
         self.E.add("nat", ids[chg], natd[chg], nat[chg])
         # residence abroad for the living
@@ -1053,7 +1530,7 @@ class _Sim:
         # residence: an earlier spell in another municipality, then the current one
         cur_from = np.maximum(entry + 1, D0 - (rng.exponential(9.0, n) * YEAR_DAYS).astype(np.int64))
         cur_from = np.minimum(cur_from, D0 - 1)
-        prev = (cur_from > entry + 1)
+        prev = cur_from > entry + 1
         other = rng.integers(0, N_MUNI, n)
         other = np.where(other == P.muni[ids], (other + 1) % N_MUNI, other)
         E.add("res", ids[prev], entry[prev], other[prev], BE)
@@ -1066,10 +1543,17 @@ class _Sim:
         settled = arrival + int(5 * YEAR_DAYS)
         # Belgians: population register from birth/arrival; naturalised: foreigners then population
         natd = self._natdate
-        was_foreign = (P.first_nat[ids] != BE)
+        was_foreign = P.first_nat[ids] != BE
         E.add("reg", ids[~was_foreign], entry[~was_foreign], REG_POP, -1, NO_DATE)
         wf = was_foreign
-        E.add("reg", ids[wf], entry[wf], REG_FOREIGN, reason[wf], np.maximum(entry[wf] - rng.integers(0, 90, wf.sum()), P.birth[ids[wf]]))
+        E.add(
+            "reg",
+            ids[wf],
+            entry[wf],
+            REG_FOREIGN,
+            reason[wf],
+            np.maximum(entry[wf] - rng.integers(0, 90, wf.sum()), P.birth[ids[wf]]),
+        )
         st = wf & foreign_now & (settled < D0) & (gen == 1)
         E.add("reg", ids[st], settled[st], REG_POP, 7, settled[st] - rng.integers(0, 60, st.sum()))
         nz = wf & ~foreign_now
@@ -1103,14 +1587,31 @@ class _Sim:
         if k <= 0:
             return
         rng, P = self.rng, self.P
-        country = rng.choice(np.array([CI["FR"], CI["NL"], CI["DE"], CI["LU"], CI["PL"], CI["RO"], CI["PT"]]), size=k,
-                             p=[0.5, 0.2, 0.08, 0.04, 0.08, 0.06, 0.04])
+        country = rng.choice(
+            np.array([CI["FR"], CI["NL"], CI["DE"], CI["LU"], CI["PL"], CI["RO"], CI["PT"]]),
+            size=k,
+            p=[0.5, 0.2, 0.08, 0.04, 0.08, 0.06, 0.04],
+        )
         age = np.clip(rng.normal(38, 11, k), 17, 70)
         birth = (lo - (age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
         female = rng.random(k) < 0.35
-        ids = P.add(birth=birth, female=female, birth_country=country, first_nat=country, nat=country, oc=country,
-                    gen=1, kind=4, is_bis=True, abroad=country)
-        since = (lo - (rng.exponential(4, k) * YEAR_DAYS).astype(np.int64)) if base else lo + rng.integers(0, 365, k)
+        ids = P.add(
+            birth=birth,
+            female=female,
+            birth_country=country,
+            first_nat=country,
+            nat=country,
+            oc=country,
+            gen=1,
+            kind=4,
+            is_bis=True,
+            abroad=country,
+        )
+        since = (
+            (lo - (rng.exponential(4, k) * YEAR_DAYS).astype(np.int64))
+            if base
+            else lo + rng.integers(0, 365, k)
+        )
         since = np.maximum(since, birth.astype(np.int64) + int(16 * YEAR_DAYS))
         self.E.add("res", ids, since.astype(np.int32), -1, country)
         self.E.add("nat", ids, birth, country)
@@ -1138,9 +1639,23 @@ class _Sim:
         birth = (date_in - (age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
         female = rng.random(k) < 0.3
         m = self._settle(oc)
-        ids = P.add(birth=birth, female=female, birth_country=oc, first_nat=oc, nat=oc, oc=oc, gen=1, kind=3,
-                    muni=m, arrival=date_in, reg=REG_WAITING, reason=2, coll_from=date_in, reg_since=date_in,
-                    leave_age=18.0)
+        ids = P.add(
+            birth=birth,
+            female=female,
+            birth_country=oc,
+            first_nat=oc,
+            nat=oc,
+            oc=oc,
+            gen=1,
+            kind=3,
+            muni=m,
+            arrival=date_in,
+            reg=REG_WAITING,
+            reason=2,
+            coll_from=date_in,
+            reg_since=date_in,
+            leave_age=18.0,
+        )
         self.E.add("nat", ids, birth, oc)
         self.E.add("res", ids, date_in, m, BE)
         self.E.add("reg", ids, date_in, REG_WAITING, 2, date_in)
@@ -1183,7 +1698,9 @@ class _Sim:
 
         # emigration of households ---------------------------------------------
         refs = np.flatnonzero(R & ~coll & (anchor == np.arange(P.n)))
-        yrs_here = np.where(P.arrival[refs] < NO_DATE, (D0 - P.arrival[refs].astype(np.int64)) / YEAR_DAYS, 99)
+        yrs_here = np.where(
+            P.arrival[refs] < NO_DATE, (D0 - P.arrival[refs].astype(np.int64)) / YEAR_DAYS, 99
+        )
         foreign = P.nat[refs] != BE
         h = np.where(foreign, np.where(yrs_here < 5, 0.11, 0.03), np.where(P.gen[refs] == 1, 0.012, 0.0035))
         h = h * np.where((age[refs] > 20) & (age[refs] < 40), 1.4, np.where(age[refs] > 65, 0.4, 1.0))
@@ -1200,8 +1717,13 @@ class _Sim:
         rej = wait[rng.random(len(wait)) < 0.18]
         members = np.concatenate([members, rej])
         ed = np.concatenate([ed, _uniform_dates(rng, D0, D1, len(rej))])
-        dest = np.where(P.oc[members] != BE, P.oc[members],
-                        rng.choice(np.array([CI["NL"], CI["FR"], CI["ES"], CI["DE"], CI["LU"], CI["US"], CI["GB"]]), len(members)))
+        dest = np.where(
+            P.oc[members] != BE,
+            P.oc[members],
+            rng.choice(
+                np.array([CI["NL"], CI["FR"], CI["ES"], CI["DE"], CI["LU"], CI["US"], CI["GB"]]), len(members)
+            ),
+        )
         dest = np.where(dest == BE, CI["FR"], dest)
         E.add("res", members, ed, -1, dest)
         E.add("reg", members, ed, -1, -1, NO_DATE)
@@ -1253,15 +1775,25 @@ class _Sim:
         cand = np.flatnonzero(R & ~coll & ~busy & (P.union < 0) & (age >= 18) & (age < 80))
         a = age[cand]
         fem = P.female[cand]
-        hz = np.where(fem, np.interp(a, [18, 22, 27, 32, 40, 50, 65, 80], [0.04, 0.18, 0.3, 0.26, 0.16, 0.09, 0.03, 0.0]),
-                      np.interp(a, [18, 24, 29, 34, 42, 52, 67, 80], [0.015, 0.15, 0.28, 0.26, 0.17, 0.1, 0.04, 0.0]))
+        hz = np.where(
+            fem,
+            np.interp(a, [18, 22, 27, 32, 40, 50, 65, 80], [0.04, 0.18, 0.3, 0.26, 0.16, 0.09, 0.03, 0.0]),
+            np.interp(a, [18, 24, 29, 34, 42, 52, 67, 80], [0.015, 0.15, 0.28, 0.26, 0.17, 0.1, 0.04, 0.0]),
+        )
         # adults still at the parental address are the ones who partner late
         hz = hz * np.where((parent[cand] >= 0) & (a >= 24), 0.35, np.where(a >= 30, 1.7, 1.0))
         go = cand[rng.random(len(cand)) < hz]
         grp = MUNI_PROVINCE[P.muni[go]].astype(np.int64) * 1000 + self._mkey(P.oc[go])
         fw = P.female[go]
-        wi, mi = _pair(rng, go[fw], age[go[fw]] + rng.normal(0, 2, fw.sum()), grp[fw],
-                       go[~fw], age[go[~fw]] - 2.5 + rng.normal(0, 2, (~fw).sum()), grp[~fw])
+        wi, mi = _pair(
+            rng,
+            go[fw],
+            age[go[fw]] + rng.normal(0, 2, fw.sum()),
+            grp[fw],
+            go[~fw],
+            age[go[~fw]] - 2.5 + rng.normal(0, 2, (~fw).sum()),
+            grp[~fw],
+        )
         if len(wi):
             k = len(wi)
             udate = _uniform_dates(rng, D0, D1, k)
@@ -1327,7 +1859,9 @@ class _Sim:
 
         # naturalisation -------------------------------------------------------------
         fn = np.flatnonzero(R & ~busy & (P.nat != BE) & (P.reg != REG_WAITING))
-        yrs_here = np.where(P.arrival[fn] < NO_DATE, (D0 - P.arrival[fn].astype(np.int64)) / YEAR_DAYS, age[fn])
+        yrs_here = np.where(
+            P.arrival[fn] < NO_DATE, (D0 - P.arrival[fn].astype(np.int64)) / YEAR_DAYS, age[fn]
+        )
         eu = _IS_EU28[P.oc[fn]]
         hz = np.where(yrs_here >= 5, np.where(eu, 0.05, 0.2), np.where(eu, 0.0, 0.02))
         hz = hz * np.where(y >= 2013, 0.8, 1.0)  # stricter nationality code from 2013
@@ -1405,7 +1939,9 @@ class _Sim:
         out = np.where(same, cand, out)
         # Brussels residents moving out go to Halle-Vilvoorde or Walloon Brabant
         bx = (MUNI_REGION[np.clip(muni, 0, None)] == BXL) & (rng.random(k) < 0.55)
-        per = np.array([np.flatnonzero(MUNI_NIS == c)[0] for c in ("23027", "23088", "25121", "25112", "24001")])  # noqa: SIM300
+        per = np.array(
+            [np.flatnonzero(c == MUNI_NIS)[0] for c in ("23027", "23088", "25121", "25112", "24001")]
+        )  # noqa: SIM300
         out = np.where(bx, per[rng.integers(0, len(per), k)], out)
         # never "move" within the same municipality
         out = np.where(out == muni, (out + 1 + rng.integers(0, N_MUNI - 1, k)) % N_MUNI, out)
@@ -1437,8 +1973,15 @@ class _Sim:
 
     def _births(self, y, D0, D1, R, age, region, partner, muni0, busy, n_before) -> None:
         rng, P, E = self.rng, self.P, self.E
-        moms = np.flatnonzero(R & P.female & (age >= 14.5) & (age < 50) & (P.death == NO_DATE) & (P.muni >= 0)
-                              & (P.reg != REG_WAITING))
+        moms = np.flatnonzero(
+            R
+            & P.female
+            & (age >= 14.5)
+            & (age < 50)
+            & (P.death == NO_DATE)
+            & (P.muni >= 0)
+            & (P.reg != REG_WAITING)
+        )
         a = np.floor(age[moms]).astype(np.int64)
         f = _FERT_SHAPE[np.clip(a, 0, 59)] * _tfr(y) * FERTILITY_TUNING
         f = f * np.where((P.gen[moms] == 1) & ~_IS_EU28[P.oc[moms]] & (P.oc[moms] != BE), 1.45, 1.0)
@@ -1455,13 +1998,21 @@ class _Sim:
         ev = self._year_events(D0, "res")
         ev = ev.filter(pl.col("pid").is_in(mo))
         mdf = pl.DataFrame({"pid": mo.astype(np.int64), "b": bdate.astype(np.int32), "row": np.arange(k)})
-        before = mdf.join(ev, on="pid", maintain_order="left").filter(pl.col("date") <= pl.col("b")).sort(["row", "date"], maintain_order=True).group_by("row", maintain_order=True).last()
+        before = (
+            mdf.join(ev, on="pid", maintain_order="left")
+            .filter(pl.col("date") <= pl.col("b"))
+            .sort(["row", "date"], maintain_order=True)
+            .group_by("row", maintain_order=True)
+            .last()
+        )
         bmuni = muni0[mo].astype(np.int64)
         bmuni[before["row"].to_numpy()] = before["muni"].to_numpy()
         babroad = np.full(k, -1, np.int64)
-        babroad[before["row"].to_numpy()] = np.where(before["muni"].to_numpy() < 0, before["country"].to_numpy(), -1)
+        babroad[before["row"].to_numpy()] = np.where(
+            before["muni"].to_numpy() < 0, before["country"].to_numpy(), -1
+        )
         fa = partner[mo]
-        fok = (fa >= 0)
+        fok = fa >= 0
         fa = np.where(fok, fa, -1)
         fat = np.clip(fa, 0, None)
         be_parent = (P.nat[mo] == BE) | (fok & (P.nat[fat] == BE)) | (P.gen[mo] == 2)
@@ -1476,20 +2027,54 @@ class _Sim:
         leave = np.where(female, rng.normal(27.0, 3.5, k), rng.normal(29.0, 4.0, k))
         leave = np.clip(np.where(rng.random(k) < 0.2, rng.normal(38, 8, k), leave), 18.2, 60)
         in_be = bmuni >= 0
-        reg = np.where(in_be, np.where(nat == BE, REG_POP, np.where(P.reg[mo] == REG_WAITING, REG_WAITING, REG_FOREIGN)), -1)
-        ids = P.add(birth=bdate, female=female, birth_country=np.where(in_be, BE, np.where(babroad >= 0, babroad, BE)),
-                    first_nat=nat, nat=nat, oc=oc, gen=gen, mother=mo, father=fa, kind=2,
-                    muni=np.where(in_be, bmuni, -1), abroad=np.where(in_be, -1, babroad), reg=reg,
-                    reason=np.where(nat == BE, -1, 1), leave_age=leave, reg_since=bdate)
+        reg = np.where(
+            in_be,
+            np.where(nat == BE, REG_POP, np.where(P.reg[mo] == REG_WAITING, REG_WAITING, REG_FOREIGN)),
+            -1,
+        )
+        ids = P.add(
+            birth=bdate,
+            female=female,
+            birth_country=np.where(in_be, BE, np.where(babroad >= 0, babroad, BE)),
+            first_nat=nat,
+            nat=nat,
+            oc=oc,
+            gen=gen,
+            mother=mo,
+            father=fa,
+            kind=2,
+            muni=np.where(in_be, bmuni, -1),
+            abroad=np.where(in_be, -1, babroad),
+            reg=reg,
+            reason=np.where(nat == BE, -1, 1),
+            leave_age=leave,
+            reg_since=bdate,
+        )
         E.add("nat", ids, bdate, nat)
         E.add("res", ids[in_be], bdate[in_be], bmuni[in_be], BE)
-        E.add("reg", ids[in_be], bdate[in_be], reg[in_be], np.where(nat[in_be] == BE, -1, 1),
-              np.where(nat[in_be] == BE, NO_DATE, bdate[in_be]))
+        E.add(
+            "reg",
+            ids[in_be],
+            bdate[in_be],
+            reg[in_be],
+            np.where(nat[in_be] == BE, -1, 1),
+            np.where(nat[in_be] == BE, NO_DATE, bdate[in_be]),
+        )
         # later events of the mother in the year: the baby goes along
-        after = mdf.join(ev, on="pid", maintain_order="left").filter(pl.col("date") > pl.col("b")).sort(["row", "date"], maintain_order=True)
+        after = (
+            mdf.join(ev, on="pid", maintain_order="left")
+            .filter(pl.col("date") > pl.col("b"))
+            .sort(["row", "date"], maintain_order=True)
+        )
         if len(after):
             rows = after["row"].to_numpy()
-            E.add("res", ids[rows], after["date"].to_numpy().astype(np.int32), after["muni"].to_numpy(), after["country"].to_numpy())
+            E.add(
+                "res",
+                ids[rows],
+                after["date"].to_numpy().astype(np.int32),
+                after["muni"].to_numpy(),
+                after["country"].to_numpy(),
+            )
             last = after.group_by("row", maintain_order=True).last()
             lr = last["row"].to_numpy()
             P.muni[ids[lr]] = P.muni[mo[lr]]
@@ -1506,7 +2091,10 @@ class _Sim:
         """Events of the running year in one log (the year's batches, appended since ``step`` began)."""
         start = self._batch_start[log]
         parts = getattr(self.E, log)[start:]
-        names = {"res": ["pid", "date", "muni", "country"], "reg": ["pid", "date", "register", "reason", "decision"]}[log]
+        names = {
+            "res": ["pid", "date", "muni", "country"],
+            "reg": ["pid", "date", "register", "reason", "decision"],
+        }[log]
         if not parts:
             return pl.DataFrame({c: pl.Series(c, [], dtype=pl.Int64) for c in names})
         cols = [np.concatenate([p[i] for p in parts]).astype(np.int64) for i in range(len(names))]
@@ -1515,7 +2103,9 @@ class _Sim:
 
     def _immigration(self, y: int, D0: int, D1: int) -> None:
         P = self.P
-        alive_next = (P.death == NO_DATE) & (P.muni >= 0) & ((P.reg == REG_POP) | (P.reg == REG_FOREIGN)) & ~P.is_bis
+        alive_next = (
+            (P.death == NO_DATE) & (P.muni >= 0) & ((P.reg == REG_POP) | (P.reg == REG_FOREIGN)) & ~P.is_bis
+        )
         region = _region_of(P.muni)
         mix = _immigration_mix(y)
         for r in (FL, BXL, WAL):
@@ -1537,8 +2127,12 @@ class _Sim:
         w = DEST_P[oc][:, MUNI_REGION == r]  # noqa: SIM300
         w = w / w.sum(axis=1, keepdims=True)
         mu_r = np.flatnonzero(MUNI_REGION == r)  # noqa: SIM300
-        muni = mu_r[np.minimum((rng.random(n_units)[:, None] > np.cumsum(w, axis=1)).sum(axis=1), len(mu_r) - 1)]
-        kind = rng.choice(4, size=n_units, p=[0.38, 0.25, 0.3, 0.07])  # single, couple, couple+kids, parent+kids
+        muni = mu_r[
+            np.minimum((rng.random(n_units)[:, None] > np.cumsum(w, axis=1)).sum(axis=1), len(mu_r) - 1)
+        ]
+        kind = rng.choice(
+            4, size=n_units, p=[0.38, 0.25, 0.3, 0.07]
+        )  # single, couple, couple+kids, parent+kids
         arr = _uniform_dates(rng, D0, D1, n_units)
         ref_age = np.clip(rng.normal(30, 8, n_units), 18, 75)
         ref_female = np.where(kind == 3, rng.random(n_units) < 0.85, rng.random(n_units) < 0.45)
@@ -1550,8 +2144,11 @@ class _Sim:
         a1_birth = (arr - (ref_age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
         a2_age = np.clip(ref_age + np.where(ref_female, 2.5, -2.5) + rng.normal(0, 3, n_units), 18, 80)
         a2_birth = (arr - (a2_age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
-        reason = np.where(_IS_EU28[oc], np.where(rng.random(n_units) < 0.6, 4, 5),
-                          rng.choice(np.array([1, 6, 4, 5]), size=n_units, p=[0.55, 0.15, 0.12, 0.18]))
+        reason = np.where(
+            _IS_EU28[oc],
+            np.where(rng.random(n_units) < 0.6, 4, 5),
+            rng.choice(np.array([1, 6, 4, 5]), size=n_units, p=[0.55, 0.15, 0.12, 0.18]),
+        )
         reg_u = np.where(nat_u == BE, REG_POP, REG_FOREIGN)
         leave1 = np.clip(rng.normal(24, 3, n_units), 18.2, 36)
 
@@ -1560,14 +2157,34 @@ class _Sim:
             mother = full if mother is None else mother
             father = full if father is None else father
             leave = np.full(n_units, 25.0) if leave is None else leave
-            ids = P.add(birth=birth[m], female=female[m], birth_country=np.where(belg[m] & (rng.random(m.sum()) < 0.3), BE, oc[m]),
-                        first_nat=nat_u[m], nat=nat_u[m], oc=np.where(belg[m], BE, oc[m]), gen=np.where(belg[m], 0, 1),
-                        muni=muni[m], arrival=arr[m], kind=3, reg=reg_u[m], reason=np.where(reg_u[m] == REG_POP, -1, reason[m]),
-                        mother=mother[m], father=father[m], leave_age=leave[m], reg_since=arr[m])
+            ids = P.add(
+                birth=birth[m],
+                female=female[m],
+                birth_country=np.where(belg[m] & (rng.random(m.sum()) < 0.3), BE, oc[m]),
+                first_nat=nat_u[m],
+                nat=nat_u[m],
+                oc=np.where(belg[m], BE, oc[m]),
+                gen=np.where(belg[m], 0, 1),
+                muni=muni[m],
+                arrival=arr[m],
+                kind=3,
+                reg=reg_u[m],
+                reason=np.where(reg_u[m] == REG_POP, -1, reason[m]),
+                mother=mother[m],
+                father=father[m],
+                leave_age=leave[m],
+                reg_since=arr[m],
+            )
             E.add("nat", ids, birth[m], nat_u[m])
             E.add("res", ids, arr[m], muni[m], BE)
-            E.add("reg", ids, arr[m], reg_u[m], np.where(reg_u[m] == REG_POP, -1, reason[m]),
-                  np.where(reg_u[m] == REG_POP, NO_DATE, arr[m] - rng.integers(0, 90, m.sum())))
+            E.add(
+                "reg",
+                ids,
+                arr[m],
+                reg_u[m],
+                np.where(reg_u[m] == REG_POP, -1, reason[m]),
+                np.where(reg_u[m] == REG_POP, NO_DATE, arr[m] - rng.integers(0, 90, m.sum())),
+            )
             return ids
 
         allu = np.ones(n_units, bool)
@@ -1578,11 +2195,15 @@ class _Sim:
         woman = np.where(ref_female[has_partner], a1[has_partner], a2)
         kk = len(man)
         start = (arr[has_partner] - (rng.exponential(5, kk) * YEAR_DAYS).astype(np.int64)).astype(np.int64)
-        start = np.maximum(start, np.maximum(P.birth[man], P.birth[woman]).astype(np.int64) + int(18 * YEAR_DAYS))
+        start = np.maximum(
+            start, np.maximum(P.birth[man], P.birth[woman]).astype(np.int64) + int(18 * YEAR_DAYS)
+        )
         start = np.minimum(start, arr[has_partner].astype(np.int64))
         mar = rng.random(kk) < 0.8
         married = np.where(mar, start, NO_DATE)
-        uid = U.add(man, woman, start.astype(np.int32), married.astype(np.int32), np.full(kk, NO_DATE, np.int32))
+        uid = U.add(
+            man, woman, start.astype(np.int32), married.astype(np.int32), np.full(kk, NO_DATE, np.int32)
+        )
         P.union[man] = uid
         P.union[woman] = uid
         for who in (man[mar], woman[mar]):
@@ -1612,7 +2233,14 @@ class _Sim:
             kbirth = (arr - (kage * YEAR_DAYS).astype(np.int64)).astype(np.int32)
             kf = rng.random(n_units) < 0.49
             ok = with_kid & (max_age > 0.2)
-            person(kbirth, kf, ok, mother=mom_u, father=dad_u, leave=np.clip(rng.normal(26, 3.5, n_units), 18.2, 36))
+            person(
+                kbirth,
+                kf,
+                ok,
+                mother=mom_u,
+                father=dad_u,
+                leave=np.clip(rng.normal(26, 3.5, n_units), 18.2, 36),
+            )
         _ = j
 
     def run(self) -> None:
@@ -1623,14 +2251,32 @@ class _Sim:
 
 
 def _asylum_count(y: int) -> float:
-    a = {2004: 15000, 2005: 12500, 2008: 12000, 2010: 19000, 2011: 26000, 2013: 15000, 2015: 39000, 2016: 15000,
-         2018: 19000, 2019: 23000, 2020: 13000, 2021: 20000, 2022: 32000, 2023: 30000, 2025: 26000, 2027: 24000}
+    a = {
+        2004: 15000,
+        2005: 12500,
+        2008: 12000,
+        2010: 19000,
+        2011: 26000,
+        2013: 15000,
+        2015: 39000,
+        2016: 15000,
+        2018: 19000,
+        2019: 23000,
+        2020: 13000,
+        2021: 20000,
+        2022: 32000,
+        2023: 30000,
+        2025: 26000,
+        2027: 24000,
+    }
     ys = sorted(a)
     return float(np.interp(y, ys, [a[k] for k in ys]))
 
 
 # ---------------------------------------------------------------------------------- tables
-def _spells(ev: pl.DataFrame, value_cols: list[str], death: np.ndarray, end_col: str | None = None) -> pl.DataFrame:
+def _spells(
+    ev: pl.DataFrame, value_cols: list[str], death: np.ndarray, end_col: str | None = None
+) -> pl.DataFrame:
     """Events (pid, date, seq, values...) -> spells with ``valid_from``/``valid_to``: the last event
     of a day wins, consecutive equal values merge, an ``end_col`` < 0 closes a spell without a new
     one, and the last spell ends at death."""
@@ -1639,14 +2285,23 @@ def _spells(ev: pl.DataFrame, value_cols: list[str], death: np.ndarray, end_col:
     ev = ev.filter(pl.col("date") < pl.col("dth"))
     ev = ev.sort(["pid", "date", "seq"])
     # the last event of a day wins
-    ev = ev.filter(~((pl.col("pid") == pl.col("pid").shift(-1)) & (pl.col("date") == pl.col("date").shift(-1))).fill_null(False))
+    ev = ev.filter(
+        ~(
+            (pl.col("pid") == pl.col("pid").shift(-1)) & (pl.col("date") == pl.col("date").shift(-1))
+        ).fill_null(False)
+    )
     prev_same = pl.col("pid") == pl.col("pid").shift(1)
     for c in value_cols:
         prev_same = prev_same & (pl.col(c) == pl.col(c).shift(1))
     ev = ev.filter(~prev_same.fill_null(False))
-    ev = ev.with_columns(valid_to=pl.when(pl.col("pid") == pl.col("pid").shift(-1)).then(pl.col("date").shift(-1)))
-    ev = ev.with_columns(valid_to=pl.when(pl.col("valid_to").is_null() & (pl.col("dth") < int(NO_DATE)))
-                         .then(pl.col("dth")).otherwise(pl.col("valid_to")))
+    ev = ev.with_columns(
+        valid_to=pl.when(pl.col("pid") == pl.col("pid").shift(-1)).then(pl.col("date").shift(-1))
+    )
+    ev = ev.with_columns(
+        valid_to=pl.when(pl.col("valid_to").is_null() & (pl.col("dth") < int(NO_DATE)))
+        .then(pl.col("dth"))
+        .otherwise(pl.col("valid_to"))
+    )
     if end_col is not None:
         ev = ev.filter(pl.col(end_col) >= 0)
     return ev.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") > pl.col("date")))
@@ -1674,9 +2329,15 @@ def _education(rng: np.random.Generator, P: _Pop) -> tuple[np.ndarray, np.ndarra
     u = rng.random(n)
     grp = np.where(u < low, 0, np.where(u < low + (1 - low - high), 1, 2))
     v = rng.random(n)
-    level = np.where(grp == 0, np.where(v < np.interp(by, [1920, 1960, 1990], [0.6, 0.25, 0.1]), "1", "2"),
-                     np.where(grp == 1, np.where(v < 0.88, "3", "4"),
-                              np.where(v < 0.06, "5", np.where(v < 0.55, "6", np.where(v < 0.96, "7", "8")))))
+    level = np.where(
+        grp == 0,
+        np.where(v < np.interp(by, [1920, 1960, 1990], [0.6, 0.25, 0.1]), "1", "2"),
+        np.where(
+            grp == 1,
+            np.where(v < 0.88, "3", "4"),
+            np.where(v < 0.06, "5", np.where(v < 0.55, "6", np.where(v < 0.96, "7", "8"))),
+        ),
+    )
     age_at = {"1": 12, "2": 16, "3": 18, "4": 19, "5": 20, "6": 21, "7": 23, "8": 28}
     yr = by + np.vectorize(age_at.get)(level) + np.floor(rng.exponential(0.8, n))
     doms = np.array(list(codes.EDUCATION_DOMAIN))[1:]
@@ -1698,17 +2359,19 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
     insz = make_insz_array(P.birth, P.female, P.is_bis)
     n = P.n
 
-    person = pl.DataFrame({
-        "insz": insz,
-        "birth_date": _dates(P.birth),
-        "sex": pl.Series(np.where(P.female, "F", "M"), dtype=pl.String),
-        "birth_country": pl.Series(np.array(COUNTRIES)[P.birth_country], dtype=pl.String),
-        "first_nationality": pl.Series(np.array(COUNTRIES)[P.first_nat], dtype=pl.String),
-        "father_insz": _take(insz, P.father),
-        "mother_insz": _take(insz, P.mother),
-        "death_date": _dates(death),
-        "is_bis": pl.Series(P.is_bis, dtype=pl.Boolean),
-    }).sort("insz")
+    person = pl.DataFrame(
+        {
+            "insz": insz,
+            "birth_date": _dates(P.birth),
+            "sex": pl.Series(np.where(P.female, "F", "M"), dtype=pl.String),
+            "birth_country": pl.Series(np.array(COUNTRIES)[P.birth_country], dtype=pl.String),
+            "first_nationality": pl.Series(np.array(COUNTRIES)[P.first_nat], dtype=pl.String),
+            "father_insz": _take(insz, P.father),
+            "mother_insz": _take(insz, P.mother),
+            "death_date": _dates(death),
+            "is_bis": pl.Series(P.is_bis, dtype=pl.Boolean),
+        }
+    ).sort("insz")
 
     ins = insz
     ctry = np.array(COUNTRIES)
@@ -1718,30 +2381,65 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
 
     nat = _spells(E.frame("nat", ["pid", "date", "nat"], [np.int32] * 3), ["nat"], death)
     E.nat = []
-    nationality_history = with_insz(nat).select(
-        "insz", nationality=pl.Series(ctry[nat["nat"].to_numpy()], dtype=pl.String),
-        valid_from=_date_col("date"), valid_to=_date_col("valid_to")).sort(["insz", "valid_from"])
+    nationality_history = (
+        with_insz(nat)
+        .select(
+            "insz",
+            nationality=pl.Series(ctry[nat["nat"].to_numpy()], dtype=pl.String),
+            valid_from=_date_col("date"),
+            valid_to=_date_col("valid_to"),
+        )
+        .sort(["insz", "valid_from"])
+    )
 
-    res = _spells(E.frame("res", ["pid", "date", "muni", "country"], [np.int32] * 4), ["muni", "country"], death)
+    res = _spells(
+        E.frame("res", ["pid", "date", "muni", "country"], [np.int32] * 4), ["muni", "country"], death
+    )
     E.res = []
-    residence_history = with_insz(res).select(
-        "insz",
-        nis_code=_strs(MUNI_NIS[np.clip(res["muni"].to_numpy(), 0, None)], res["muni"].to_numpy() >= 0),
-        country=pl.Series(np.where(res["muni"].to_numpy() >= 0, "BE", ctry[np.clip(res["country"].to_numpy(), 0, None)]), dtype=pl.String),
-        valid_from=_date_col("date"), valid_to=_date_col("valid_to")).sort(["insz", "valid_from"])
+    residence_history = (
+        with_insz(res)
+        .select(
+            "insz",
+            nis_code=_strs(MUNI_NIS[np.clip(res["muni"].to_numpy(), 0, None)], res["muni"].to_numpy() >= 0),
+            country=pl.Series(
+                np.where(
+                    res["muni"].to_numpy() >= 0, "BE", ctry[np.clip(res["country"].to_numpy(), 0, None)]
+                ),
+                dtype=pl.String,
+            ),
+            valid_from=_date_col("date"),
+            valid_to=_date_col("valid_to"),
+        )
+        .sort(["insz", "valid_from"])
+    )
 
-    reg = _spells(E.frame("reg", ["pid", "date", "register", "reason", "decision"], [np.int32] * 5),
-                  ["register", "reason"], death, end_col="register")
+    reg = _spells(
+        E.frame("reg", ["pid", "date", "register", "reason", "decision"], [np.int32] * 5),
+        ["register", "reason"],
+        death,
+        end_col="register",
+    )
     E.reg = []
     reason = reg["reason"].to_numpy()
-    register_history = with_insz(reg).select(
-        "insz",
-        register=pl.Series(np.array(REGISTER_NAMES)[reg["register"].to_numpy()], dtype=pl.String),
-        valid_from=_date_col("date"), valid_to=_date_col("valid_to"),
-        residence_reason=_strs(reason, reason >= 0),
-        # a newborn's residence decision is not taken before the birth (the contract's before_birth rule)
-        decision_date=_dates(np.where(reason >= 0, np.maximum(reg["decision"].to_numpy(), P.birth[reg["pid"].to_numpy()]), NO_DATE)),
-    ).sort(["insz", "valid_from"])
+    register_history = (
+        with_insz(reg)
+        .select(
+            "insz",
+            register=pl.Series(np.array(REGISTER_NAMES)[reg["register"].to_numpy()], dtype=pl.String),
+            valid_from=_date_col("date"),
+            valid_to=_date_col("valid_to"),
+            residence_reason=_strs(reason, reason >= 0),
+            # a newborn's residence decision is not taken before the birth (the contract's before_birth rule)
+            decision_date=_dates(
+                np.where(
+                    reason >= 0,
+                    np.maximum(reg["decision"].to_numpy(), P.birth[reg["pid"].to_numpy()]),
+                    NO_DATE,
+                )
+            ),
+        )
+        .sort(["insz", "valid_from"])
+    )
 
     # ---- persons_extra
     rng = np.random.default_rng(np.random.SeedSequence([seed, first_year, last_year, 99]))
@@ -1749,25 +2447,35 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
     fm = np.where(P.mother >= 0, P.first_nat[np.clip(P.mother, 0, None)], BE)
     ff = np.where(P.father >= 0, P.first_nat[np.clip(P.father, 0, None)], BE)
     origin = np.where(ff != BE, ff, np.where(fm != BE, fm, np.where(P.first_nat != BE, P.first_nat, P.nat)))
-    group = np.where(origin == BE, "BE", np.where(_IS_SOUTH[origin], "EU_SOUTH", np.where(_IS_EU28[origin], "EU_OTHER", "NON_EU")))
+    group = np.where(
+        origin == BE,
+        "BE",
+        np.where(_IS_SOUTH[origin], "EU_SOUTH", np.where(_IS_EU28[origin], "EU_OTHER", "NON_EU")),
+    )
     score = np.select([np.isin(level, ["1", "2"]), np.isin(level, ["3", "4"])], [-0.45, 0.0], 0.4)
     work = rng.normal(0, 0.9, n) + score
     ever = np.zeros(n, bool)
     in_window = res.filter(pl.col("muni") >= 0)
-    ever[in_window.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") > _d(first_year)))["pid"].to_numpy()] = True
-    persons_extra = pl.DataFrame({
-        "insz": insz,
-        "origin_group": pl.Series(group, dtype=pl.String),
-        "origin_country": pl.Series(ctry[origin], dtype=pl.String),
-        "generation": pl.Series(P.gen, dtype=pl.Int8),
-        "education_level": pl.Series(level, dtype=pl.String),
-        "education_domain": pl.Series(dom, dtype=pl.String),
-        "education_year": pl.Series(eyr, dtype=pl.Int16),
-        "work_propensity": pl.Series(work, dtype=pl.Float64),
-        "health_risk": pl.Series(rng.normal(0, 1, n), dtype=pl.Float64),
-        "arrival_date": _dates(np.where(P.gen == 1, P.arrival, NO_DATE)),
-        "ever_resident": pl.Series(ever, dtype=pl.Boolean),
-    }).sort("insz")
+    ever[
+        in_window.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") > _d(first_year)))[
+            "pid"
+        ].to_numpy()
+    ] = True
+    persons_extra = pl.DataFrame(
+        {
+            "insz": insz,
+            "origin_group": pl.Series(group, dtype=pl.String),
+            "origin_country": pl.Series(ctry[origin], dtype=pl.String),
+            "generation": pl.Series(P.gen, dtype=pl.Int8),
+            "education_level": pl.Series(level, dtype=pl.String),
+            "education_domain": pl.Series(dom, dtype=pl.String),
+            "education_year": pl.Series(eyr, dtype=pl.Int16),
+            "work_propensity": pl.Series(work, dtype=pl.Float64),
+            "health_risk": pl.Series(rng.normal(0, 1, n), dtype=pl.Float64),
+            "arrival_date": _dates(np.where(P.gen == 1, P.arrival, NO_DATE)),
+            "ever_resident": pl.Series(ever, dtype=pl.Boolean),
+        }
+    ).sort("insz")
 
     # ---- households, year by year, from the event logs (memory: one year at a time)
     res_ev = res.select("pid", "date", "valid_to", "muni").filter(pl.col("muni") >= 0)
@@ -1781,13 +2489,17 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
     def household_years() -> Iterator[tuple[int, pl.DataFrame]]:
         for y in range(first_year, last_year + 1):
             at = _d(y)
-            cur = res_ev.filter((pl.col("date") <= at) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > at)))
+            cur = res_ev.filter(
+                (pl.col("date") <= at) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > at))
+            )
             resident = np.zeros(n, bool)
             muni = np.full(n, -1, np.int64)
             pids = cur["pid"].to_numpy()
             resident[pids] = True
             muni[pids] = cur["muni"].to_numpy()
-            w = reg_w.filter((pl.col("date") <= at) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > at)))
+            w = reg_w.filter(
+                (pl.col("date") <= at) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > at))
+            )
             coll = coll_from <= at
             coll[w["pid"].to_numpy()] = True
             active = (us <= at) & (ue > at)
@@ -1806,11 +2518,36 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
             last = civ_ev.filter(pl.col("date") <= at).group_by("pid", maintain_order=True).last()
             civ[last["pid"].to_numpy()] = last["civ"].to_numpy()
             civ_date[last["pid"].to_numpy()] = last["date"].to_numpy()
-            yield y, build_households(y, resident, coll, muni, female, birth, partner, married, legal, mother, father,
-                                      leave, civ, civ_date, insz)
+            yield (
+                y,
+                build_households(
+                    y,
+                    resident,
+                    coll,
+                    muni,
+                    female,
+                    birth,
+                    partner,
+                    married,
+                    legal,
+                    mother,
+                    father,
+                    leave,
+                    civ,
+                    civ_date,
+                    insz,
+                ),
+            )
 
     return Demography(
-        scale=scale, seed=seed, first_year=first_year, last_year=last_year,
-        person=person, nationality_history=nationality_history, residence_history=residence_history,
-        register_history=register_history, persons_extra=persons_extra, household_years=household_years,
+        scale=scale,
+        seed=seed,
+        first_year=first_year,
+        last_year=last_year,
+        person=person,
+        nationality_history=nationality_history,
+        residence_history=residence_history,
+        register_history=register_history,
+        persons_extra=persons_extra,
+        household_years=household_years,
     )

@@ -35,11 +35,53 @@ from cohort.warehouse.model import Demography
 
 INT32_MAX = np.iinfo(np.int32).max
 REGION_BY_PREFIX: dict[str, int] = {}
-for _arr in ("11", "12", "13", "23", "24", "31", "32", "33", "34", "35", "36", "37", "38",
-             "41", "42", "43", "44", "45", "46", "71", "72", "73"):
+for _arr in (
+    "11",
+    "12",
+    "13",
+    "23",
+    "24",
+    "31",
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "38",
+    "41",
+    "42",
+    "43",
+    "44",
+    "45",
+    "46",
+    "71",
+    "72",
+    "73",
+):
     REGION_BY_PREFIX[_arr] = 1
-for _arr in ("25", "51", "52", "53", "55", "56", "57", "58", "61", "62", "63", "64",
-             "81", "82", "83", "84", "85", "91", "92", "93"):
+for _arr in (
+    "25",
+    "51",
+    "52",
+    "53",
+    "55",
+    "56",
+    "57",
+    "58",
+    "61",
+    "62",
+    "63",
+    "64",
+    "81",
+    "82",
+    "83",
+    "84",
+    "85",
+    "91",
+    "92",
+    "93",
+):
     REGION_BY_PREFIX[_arr] = 2
 REGION_BY_PREFIX["21"] = 3
 # German-speaking municipalities (ADG is their employment service).
@@ -85,7 +127,11 @@ def _origin_code(values: pl.Series) -> np.ndarray:
     if values.dtype.is_integer():
         return np.clip(values.fill_null(0).to_numpy(), 0, 2).astype(np.int8)
     s = values.cast(pl.String).fill_null("").str.to_lowercase()
-    non_eu = s.str.contains("non") | s.str.contains("other_world") | s.is_in(["maghreb", "turkey", "africa", "asia"])
+    non_eu = (
+        s.str.contains("non")
+        | s.str.contains("other_world")
+        | s.is_in(["maghreb", "turkey", "africa", "asia"])
+    )
     belgian = s.str.starts_with("bel") | s.is_in(["be", "belgium", "native", ""])
     return np.where(non_eu.to_numpy(), 2, np.where(belgian.to_numpy(), 0, 1)).astype(np.int8)
 
@@ -127,12 +173,20 @@ def load_people(demo: Demography) -> People:
     # first row per number (a real extract may carry duplicates; the index must not multiply rows)
     idx = p.select("insz").with_row_index("i").unique("insz", keep="first", maintain_order=True)
     par = p.select("insz", "mother_insz", "father_insz")
-    mother = par.join(idx.rename({"insz": "mother_insz", "i": "m"}), on="mother_insz", how="left", maintain_order="left")["m"]
-    father = par.join(idx.rename({"insz": "father_insz", "i": "f"}), on="father_insz", how="left", maintain_order="left")["f"]
+    mother = par.join(
+        idx.rename({"insz": "mother_insz", "i": "m"}), on="mother_insz", how="left", maintain_order="left"
+    )["m"]
+    father = par.join(
+        idx.rename({"insz": "father_insz", "i": "f"}), on="father_insz", how="left", maintain_order="left"
+    )["f"]
     extra = demo.persons_extra
     if extra is not None and extra.height:
-        ex = p.select("insz").join(extra.unique("insz", keep="first", maintain_order=True), on="insz", how="left",
-                                   maintain_order="left")
+        ex = p.select("insz").join(
+            extra.unique("insz", keep="first", maintain_order=True),
+            on="insz",
+            how="left",
+            maintain_order="left",
+        )
     else:
         ex = p.select("insz")
     if "origin_group" in ex.columns:
@@ -146,7 +200,9 @@ def load_people(demo: Demography) -> People:
         isced = _isced_from(ex[edu_col], rng)
     else:
         u = rng.random(n)
-        isced = np.select([u < .08, u < .27, u < .60, u < .64, u < .66, u < .84, u < .99], [1, 2, 3, 4, 5, 6, 7], 8).astype(np.int8)
+        isced = np.select(
+            [u < 0.08, u < 0.27, u < 0.60, u < 0.64, u < 0.66, u < 0.84, u < 0.99], [1, 2, 3, 4, 5, 6, 7], 8
+        ).astype(np.int8)
     edu = np.where(isced <= 2, 0, np.where(isced <= 4, 1, 2)).astype(np.int8)
 
     def col(name: str, fill: float, dtype: type) -> np.ndarray | None:
@@ -158,18 +214,58 @@ def load_people(demo: Demography) -> People:
     work = col("work_propensity", 0.0, np.float32)
     health = col("health_risk", 0.0, np.float32)
     return People(
-        n=n, insz=p["insz"], birth=birth.astype(np.int32), by=by, bm=bm, bd=bd, death=death.astype(np.int32),
-        female=(p["sex"] == "F").to_numpy(), origin=origin, edu=edu, isced=isced,
-        foreign_born=(p["birth_country"] != "BE").to_numpy(), is_bis=p["is_bis"].to_numpy(),
-        mother=mother.fill_null(-1).cast(pl.Int32).to_numpy(), father=father.fill_null(-1).cast(pl.Int32).to_numpy(),
+        n=n,
+        insz=p["insz"],
+        birth=birth.astype(np.int32),
+        by=by,
+        bm=bm,
+        bd=bd,
+        death=death.astype(np.int32),
+        female=(p["sex"] == "F").to_numpy(),
+        origin=origin,
+        edu=edu,
+        isced=isced,
+        foreign_born=(p["birth_country"] != "BE").to_numpy(),
+        is_bis=p["is_bis"].to_numpy(),
+        mother=mother.fill_null(-1).cast(pl.Int32).to_numpy(),
+        father=father.fill_null(-1).cast(pl.Int32).to_numpy(),
         edu_year=edu_year if edu_year is not None else np.full(n, -1, np.int16),
         work_propensity=work if work is not None else rng.standard_normal(n).astype(np.float32),
         health_risk=health if health is not None else rng.standard_normal(n).astype(np.float32),
     )
 
 
-P_EU = frozenset(("AT", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
-                  "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "GB"))
+P_EU = frozenset(
+    (
+        "AT",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+        "GB",
+    )
+)
 
 
 @dataclass
@@ -190,7 +286,13 @@ class Spells:
 
 def _person_index(frame: pl.DataFrame, people: People) -> np.ndarray:
     idx = people.insz.to_frame().with_row_index("i").unique("insz", keep="first", maintain_order=True)
-    return frame.select("insz").join(idx, on="insz", how="left", maintain_order="left")["i"].fill_null(-1).cast(pl.Int32).to_numpy()
+    return (
+        frame.select("insz")
+        .join(idx, on="insz", how="left", maintain_order="left")["i"]
+        .fill_null(-1)
+        .cast(pl.Int32)
+        .to_numpy()
+    )
 
 
 def load_residence(demo: Demography, people: People) -> Spells:
@@ -204,7 +306,8 @@ def load_residence(demo: Demography, people: People) -> Spells:
     adg = nis.is_in(sorted(ADG_NIS)).to_numpy()
     ok = who >= 0
     return Spells(
-        who=who[ok], start=r["valid_from"].cast(pl.Int32).to_numpy()[ok],
+        who=who[ok],
+        start=r["valid_from"].cast(pl.Int32).to_numpy()[ok],
         end=r["valid_to"].cast(pl.Int32).fill_null(INT32_MAX).to_numpy()[ok],
         values={"region": region[ok], "arr": arr[ok], "adg": adg[ok].astype(np.int8)},
     )
@@ -215,7 +318,8 @@ def load_register(demo: Demography, people: People) -> Spells:
     who = _person_index(r, people)
     ok = who >= 0
     return Spells(
-        who=who[ok], start=r["valid_from"].cast(pl.Int32).to_numpy()[ok],
+        who=who[ok],
+        start=r["valid_from"].cast(pl.Int32).to_numpy()[ok],
         end=r["valid_to"].cast(pl.Int32).fill_null(INT32_MAX).to_numpy()[ok],
         values={"waiting": (r["register"] == "waiting").to_numpy()[ok].astype(np.int8)},
     )
@@ -279,9 +383,16 @@ def build_employers(scale: float, seed: int, entity_sizes: np.ndarray) -> Employ
         m = sec_sorted == s
         cum[m] = np.cumsum(w[m]) / max(tot[s], 1)
     entity = np.full(sector.size, -1, np.int16)
-    entity[sector.size - n_ent:] = np.arange(n_ent, dtype=np.int16)
-    return Employers(ids=ids, sector=sector, size_class=size_class_of(size), nace=nace,
-                     cum_key=sec_sorted + cum, order=order, entity=entity)
+    entity[sector.size - n_ent :] = np.arange(n_ent, dtype=np.int16)
+    return Employers(
+        ids=ids,
+        sector=sector,
+        size_class=size_class_of(size),
+        nace=nace,
+        cum_key=sec_sorted + cum,
+        order=order,
+        entity=entity,
+    )
 
 
 def pick_employer(emp: Employers, sector: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -319,7 +430,9 @@ class State:
     job_since: np.ndarray = field(init=False)
     activation: np.ndarray = field(init=False)
     pcb: np.ndarray = field(init=False)  # partial career break: 0 none, 1 a fifth, 2 half
-    wflag: np.ndarray = field(init=False)  # bit 0 invalidity partial, 1 disability allowance, 2 social assistance
+    wflag: np.ndarray = field(
+        init=False
+    )  # bit 0 invalidity partial, 1 disability allowance, 2 social assistance
     # self-employment
     se_nace: np.ndarray = field(init=False)
     se_since_day: np.ndarray = field(init=False)
@@ -345,8 +458,20 @@ class State:
         self.present_prev = np.zeros(n, bool)
         for name in ("emp1", "emp2"):
             setattr(self, name, np.full(n, -1, np.int32))
-        for name in ("sector", "wclass", "statute", "contract", "perf", "pcb", "wflag", "js_cat",
-                     "medtype", "medcode", "exempt_reason", "soc_cat"):
+        for name in (
+            "sector",
+            "wclass",
+            "statute",
+            "contract",
+            "perf",
+            "pcb",
+            "wflag",
+            "js_cat",
+            "medtype",
+            "medcode",
+            "exempt_reason",
+            "soc_cat",
+        ):
             setattr(self, name, np.zeros(n, np.int8))
         self.pct = np.full(n, 100, np.int8)
         self.pct2 = np.full(n, 30, np.int8)
@@ -388,20 +513,74 @@ def init_person_draws(st: State, people: People, seed: int) -> None:
 
 
 # ---------------------------------------------------------------- lookup lists for output
-BENEFITS = ("unemployment", "integration_income", "social_aid", "incapacity", "invalidity", "maternity",
-            "occupational_disease", "occupational_accident", "disability_allowance", "pension",
-            "early_retirement", "career_break", "child_benefit")
+BENEFITS = (
+    "unemployment",
+    "integration_income",
+    "social_aid",
+    "incapacity",
+    "invalidity",
+    "maternity",
+    "occupational_disease",
+    "occupational_accident",
+    "disability_allowance",
+    "pension",
+    "early_retirement",
+    "career_break",
+    "child_benefit",
+)
 B = {b: i for i, b in enumerate(BENEFITS)}
-BEN_CATEGORIES = ("after_full_time_work", "after_voluntary_part_time", "waiting_allowance", "integration_allowance",
-                  "income_guarantee", "exempted", "single", "cohabitant", "family", "financial_aid", "primary",
-                  "invalidity", "partial_resumption", "maternity", "temporary", "IVT", "IT", "THAB", "retirement",
-                  "brugpensioen", "SWT", "availability", "full", "partial_1/5", "partial_1/2", "1", "2", "3+")
+BEN_CATEGORIES = (
+    "after_full_time_work",
+    "after_voluntary_part_time",
+    "waiting_allowance",
+    "integration_allowance",
+    "income_guarantee",
+    "exempted",
+    "single",
+    "cohabitant",
+    "family",
+    "financial_aid",
+    "primary",
+    "invalidity",
+    "partial_resumption",
+    "maternity",
+    "temporary",
+    "IVT",
+    "IT",
+    "THAB",
+    "retirement",
+    "brugpensioen",
+    "SWT",
+    "availability",
+    "full",
+    "partial_1/5",
+    "partial_1/2",
+    "1",
+    "2",
+    "3+",
+)
 BC = {c: i for i, c in enumerate(BEN_CATEGORIES)}
 MED_ICD10 = ("F", "M", "C", "I", "G", "J", "S", "K")
 MED_ICPC2 = ("P", "L", "A", "K", "N", "R", "L", "D")
-MED_P = np.array([.36, .31, .08, .06, .06, .04, .05, .04])
-JOINT_COMMITTEES = ("100", "118", "124", "140", "200", "218", "220", "302", "318", "322", "330", "331",
-                    "335", "336", "337", "999")
+MED_P = np.array([0.36, 0.31, 0.08, 0.06, 0.06, 0.04, 0.05, 0.04])
+JOINT_COMMITTEES = (
+    "100",
+    "118",
+    "124",
+    "140",
+    "200",
+    "218",
+    "220",
+    "302",
+    "318",
+    "322",
+    "330",
+    "331",
+    "335",
+    "336",
+    "337",
+    "999",
+)
 JC = {c: i for i, c in enumerate(JOINT_COMMITTEES)}
 JS_CATEGORIES = ("00", "02", "03", "05", "06", "07", "14")
 JSC = {c: i for i, c in enumerate(JS_CATEGORIES)}
@@ -446,7 +625,9 @@ class LabourSimulation:
             ri = _person_index(self.regularised, self.people)
             self.reg_decision[ri] = self.regularised["decision_date"].cast(pl.Int32).to_numpy()
         # sector choice table [female, edu, sector] without the Flemish government
-        w = P.SECTOR_BASE[None, None, :] * np.where(np.arange(2)[:, None, None] == 1, P.SECTOR_FEMALE[None, None, :], 1.0)
+        w = P.SECTOR_BASE[None, None, :] * np.where(
+            np.arange(2)[:, None, None] == 1, P.SECTOR_FEMALE[None, None, :], 1.0
+        )
         w = w * P.SECTOR_EDU.T[None, :, :]
         w[..., P.FLEMISH_GOV] = 0
         self.sector_cum = np.cumsum(w / w.sum(axis=2, keepdims=True), axis=2)
@@ -458,7 +639,9 @@ class LabourSimulation:
         self.measure_rows: list[dict[str, np.ndarray]] = []
 
     # -------------------------------------------------------- target distribution
-    def logits(self, idx: np.ndarray, age: np.ndarray, region: np.ndarray, waiting: np.ndarray, year: int, day: int) -> np.ndarray:
+    def logits(
+        self, idx: np.ndarray, age: np.ndarray, region: np.ndarray, waiting: np.ndarray, year: int, day: int
+    ) -> np.ndarray:
         pp = self.people
         band = np.clip(np.searchsorted(P.AGE_BANDS, age, side="right") - 1, 0, P.AGE_BANDS.size - 1)
         lg = P.BASE_LOGIT[band].copy()
@@ -485,8 +668,13 @@ class LabourSimulation:
     def stay_matrix(self, idx: np.ndarray, age: np.ndarray) -> np.ndarray:
         pp, st = self.people, self.st
         s = np.broadcast_to(P.STAY, (idx.size, P.N_ACTIVE)).copy()
-        su = (P.UNEMP_STAY_BASE + P.UNEMP_STAY_AGE50 * (age >= 50) + P.UNEMP_STAY_EDU[pp.edu[idx]]
-              + P.UNEMP_STAY_ORIGIN[pp.origin[idx]] + P.UNEMP_STAY_STUCK * st.stuck[idx])
+        su = (
+            P.UNEMP_STAY_BASE
+            + P.UNEMP_STAY_AGE50 * (age >= 50)
+            + P.UNEMP_STAY_EDU[pp.edu[idx]]
+            + P.UNEMP_STAY_ORIGIN[pp.origin[idx]]
+            + P.UNEMP_STAY_STUCK * st.stuck[idx]
+        )
         s[:, P.UNEMP] = np.minimum(su, P.UNEMP_STAY_MAX)
         return s
 
@@ -496,7 +684,9 @@ class LabourSimulation:
         rng = np.random.default_rng([self.seed, 7100, year, quarter])
         n = pp.n
         q0 = int(quarter_start_days(self.demo.first_year, np.array([t]))[0])
-        qend_m, qend_d = (3, 31) if quarter == 1 else (6, 30) if quarter == 2 else (9, 30) if quarter == 3 else (12, 31)
+        qend_m, qend_d = (
+            (3, 31) if quarter == 1 else (6, 30) if quarter == 2 else (9, 30) if quarter == 3 else (12, 31)
+        )
         d = day_number(year, qend_m, qend_d)
         ndays = d - q0 + 1
         region = self.res.at(n, d, "region")
@@ -524,7 +714,9 @@ class LabourSimulation:
         ci = np.flatnonzero(cont)
         s_all = self.stay_matrix(ci, age[ci])
         s_own = s_all[np.arange(ci.size), prev_macro[ci]]
-        forced = waiting[ci] & np.isin(prev_macro[ci], [P.SELF, P.UNEMP, P.SICK, P.DIS, P.CB, P.EXEMPT, P.EARLY])
+        forced = waiting[ci] & np.isin(
+            prev_macro[ci], [P.SELF, P.UNEMP, P.SICK, P.DIS, P.CB, P.EXEMPT, P.EARLY]
+        )
         forced |= (age[ci] < 50) & (prev_macro[ci] == P.EARLY)
         leave = (rng.random(ci.size) >= s_own) | forced
         new_macro[ci[~leave]] = prev_macro[ci[~leave]]
@@ -570,7 +762,9 @@ class LabourSimulation:
         frontier = st.frontier & alive & ~present & (age >= 18) & (age < 65)
         from cohort.warehouse import labour_frames as F
 
-        return F.quarter_rows(self, t, year, quarter, q0, d, present, frontier, region, adg, waiting, age, rng)
+        return F.quarter_rows(
+            self, t, year, quarter, q0, d, present, frontier, region, adg, waiting, age, rng
+        )
 
     @staticmethod
     def _draw(w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -578,8 +772,15 @@ class LabourSimulation:
         u = rng.random(w.shape[0]) * cum[:, -1]
         return np.minimum((u[:, None] > cum).sum(axis=1), w.shape[1] - 1).astype(np.int8)
 
-    def _assign_fine(self, ch: np.ndarray, prev_macro: np.ndarray, age: np.ndarray, waiting: np.ndarray,
-                     rng: np.random.Generator, t: int) -> None:
+    def _assign_fine(
+        self,
+        ch: np.ndarray,
+        prev_macro: np.ndarray,
+        age: np.ndarray,
+        waiting: np.ndarray,
+        rng: np.random.Generator,
+        t: int,
+    ) -> None:
         pp, st = self.people, self.st
         m = st.macro[ch]
         fem = pp.female[ch]
@@ -590,8 +791,11 @@ class LabourSimulation:
         pm = np.where(fem, P.P_MULTI_JOB[1], P.P_MULTI_JOB[0])
         ps = np.where(fem, P.P_EMP_PLUS_SELF[1], P.P_EMP_PLUS_SELF[0])
         e = m == P.EMP
-        fine[e] = np.select([u[e] < pm[e], u[e] < pm[e] + ps[e], u[e] < pm[e] + ps[e] + P.P_EMP_PLUS_HELPER],
-                            [P.C["112"], P.C["141"], P.C["143"]], P.C["111"])
+        fine[e] = np.select(
+            [u[e] < pm[e], u[e] < pm[e] + ps[e], u[e] < pm[e] + ps[e] + P.P_EMP_PLUS_HELPER],
+            [P.C["112"], P.C["141"], P.C["143"]],
+            P.C["111"],
+        )
         # self-employed
         s = m == P.SELF
         names = list(P.SELF_SPLIT)
@@ -615,8 +819,11 @@ class LabourSimulation:
         st.js_cat[ch[is214]] = CAT214_IDX[_cat_draw(rng, P.CAT214_P, int(is214.sum()))]
         # inactive states
         sk = m == P.SICK
-        fine[sk] = np.select([u[sk] < P.SICK_SPLIT["371"], u[sk] < P.SICK_SPLIT["371"] + P.SICK_SPLIT["372"]],
-                             [P.C["371"], P.C["372"]], P.C["373"])
+        fine[sk] = np.select(
+            [u[sk] < P.SICK_SPLIT["371"], u[sk] < P.SICK_SPLIT["371"] + P.SICK_SPLIT["372"]],
+            [P.C["371"], P.C["372"]],
+            P.C["373"],
+        )
         st.medcode[ch[sk]] = _cat_draw(rng, MED_P, int(sk.sum())).astype(np.int8)
         fine[m == P.DIS] = P.C["38"]
         so = m == P.SOC
@@ -633,13 +840,29 @@ class LabourSimulation:
         fine[m == P.STUDENT] = P.C["36"]
         pe = m == P.PENSION
         was_self = np.isin(st.fine[ch], [P.C[c] for c in ("121", "122", "131", "132", "142")])
-        fine[pe] = np.select([was_self[pe] & (u[pe] < 0.3), u[pe] < P.PENSION_SPLIT["123"] * 0.3,
-                              u[pe] < P.PENSION_SPLIT["123"] * 0.3 + P.PENSION_SPLIT["133"] * 0.3],
-                             [np.where(fem[pe], P.C["133"], P.C["123"]), P.C["123"], P.C["133"]], P.C["34"])
+        fine[pe] = np.select(
+            [
+                was_self[pe] & (u[pe] < 0.3),
+                u[pe] < P.PENSION_SPLIT["123"] * 0.3,
+                u[pe] < P.PENSION_SPLIT["123"] * 0.3 + P.PENSION_SPLIT["133"] * 0.3,
+            ],
+            [np.where(fem[pe], P.C["133"], P.C["123"]), P.C["123"], P.C["133"]],
+            P.C["34"],
+        )
         st.fine[ch] = fine
 
-    def _jobs(self, present: np.ndarray, prev_macro: np.ndarray, was: np.ndarray, changed: np.ndarray,
-              age: np.ndarray, region: np.ndarray, rng: np.random.Generator, t: int, d: int) -> None:
+    def _jobs(
+        self,
+        present: np.ndarray,
+        prev_macro: np.ndarray,
+        was: np.ndarray,
+        changed: np.ndarray,
+        age: np.ndarray,
+        region: np.ndarray,
+        rng: np.random.Generator,
+        t: int,
+        d: int,
+    ) -> None:
         pp, st = self.people, self.st
         fine = st.fine
         emp_codes = np.array([P.C[c] for c in P.EMPLOYEE_CODES], np.int8)
@@ -667,16 +890,29 @@ class LabourSimulation:
             sec = np.minimum(np.searchsorted(self.self_sector_cum, rng.random(ns.size)), P.N_SECTORS - 2)
             codes = np.array([NACE_INDEX[P.SECTORS[s][1][0]] for s in range(P.N_SECTORS)], np.int16)
             st.se_nace[ns] = codes[sec]
-            st.se_since_day[ns] = np.maximum(st.since_day[ns] - (rng.random(ns.size) * 40 * (fine[ns] >= P.C["123"])).astype(np.int32), pp.birth[ns] + 15 * 365)
-            st.se_lincome[ns] = (np.log(np.array([22000, 30000, 42000])[pp.edu[ns]]) + 0.6 * rng.standard_normal(ns.size)).astype(np.float32)
+            st.se_since_day[ns] = np.maximum(
+                st.since_day[ns] - (rng.random(ns.size) * 40 * (fine[ns] >= P.C["123"])).astype(np.int32),
+                pp.birth[ns] + 15 * 365,
+            )
+            st.se_lincome[ns] = (
+                np.log(np.array([22000, 30000, 42000])[pp.edu[ns]]) + 0.6 * rng.standard_normal(ns.size)
+            ).astype(np.float32)
 
     def _draw_sector(self, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         pp = self.people
         cum = self.sector_cum[pp.female[idx].astype(np.int8), pp.edu[idx]]
         return np.minimum((rng.random(idx.size)[:, None] > cum).sum(axis=1), P.N_SECTORS - 2).astype(np.int8)
 
-    def _new_job(self, idx: np.ndarray, prev_macro: np.ndarray, age: np.ndarray, region: np.ndarray,
-                 rng: np.random.Generator, t: int, d: int) -> None:
+    def _new_job(
+        self,
+        idx: np.ndarray,
+        prev_macro: np.ndarray,
+        age: np.ndarray,
+        region: np.ndarray,
+        rng: np.random.Generator,
+        t: int,
+        d: int,
+    ) -> None:
         pp, st = self.people, self.st
         k = idx.size
         sec = self._draw_sector(idx, rng)
@@ -720,7 +956,9 @@ class LabourSimulation:
         wf = np.zeros(k, np.int8)
         wf |= (rng.random(k) < P.P_WORK_INVALIDITY_PARTIAL * (a >= 30)).astype(np.int8)
         wf |= (rng.random(k) < P.P_WORK_DISABILITY_ALLOWANCE).astype(np.int8) << 1
-        wf |= ((rng.random(k) < P.P_WORK_SOCIAL_ASSISTANCE * (1 + (pp.edu[idx] == 0))) & (pct < 100)).astype(np.int8) << 2
+        wf |= ((rng.random(k) < P.P_WORK_SOCIAL_ASSISTANCE * (1 + (pp.edu[idx] == 0))) & (pct < 100)).astype(
+            np.int8
+        ) << 2
         st.wflag[idx] = wf
 
     def _unemployment(self, ch: np.ndarray, rng: np.random.Generator, d: int) -> None:
@@ -731,8 +969,17 @@ class LabourSimulation:
         offs = (rng.random(un.size) * 60).astype(np.int32)
         st.regday[un] = np.where(late, np.minimum(st.ustart[un] + offs, d), st.ustart[un])
 
-    def _vdab(self, present: np.ndarray, region: np.ndarray, arr: np.ndarray, rng: np.random.Generator,
-              t: int, q0: int, ndays: int, d: int) -> None:
+    def _vdab(
+        self,
+        present: np.ndarray,
+        region: np.ndarray,
+        arr: np.ndarray,
+        rng: np.random.Generator,
+        t: int,
+        q0: int,
+        ndays: int,
+        d: int,
+    ) -> None:
         st, pp = self.st, self.people
         in_vdab = present & (st.macro == P.UNEMP) & (region == 1)
         close = np.flatnonzero((st.vdab_spell >= 0) & ~in_vdab)
@@ -752,11 +999,29 @@ class LabourSimulation:
             ids = np.arange(self.n_spells, self.n_spells + opn.size, dtype=np.int32)
             self.n_spells += opn.size
             st.vdab_spell[opn] = ids
-            self.spell_rows.append((ids, opn.astype(np.int32), start.astype(np.int32), st.ustart[opn].copy(),
-                                    arr[opn].copy(), st.js_cat[opn].copy(), st.fine[opn].copy()))
+            self.spell_rows.append(
+                (
+                    ids,
+                    opn.astype(np.int32),
+                    start.astype(np.int32),
+                    st.ustart[opn].copy(),
+                    arr[opn].copy(),
+                    st.js_cat[opn].copy(),
+                    st.fine[opn].copy(),
+                )
+            )
 
-    def _measures(self, present: np.ndarray, region: np.ndarray, age: np.ndarray, rng: np.random.Generator,
-                  year: int, quarter: int, q0: int, ndays: int) -> None:
+    def _measures(
+        self,
+        present: np.ndarray,
+        region: np.ndarray,
+        age: np.ndarray,
+        rng: np.random.Generator,
+        year: int,
+        quarter: int,
+        q0: int,
+        ndays: int,
+    ) -> None:
         if not (2014 <= year <= 2016):
             return
         self.agency.collect_measure_candidates(self, present, region, age, rng, year, quarter, q0, ndays)

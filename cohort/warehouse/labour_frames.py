@@ -68,9 +68,21 @@ def _growth(year: int) -> float:
     return float((1 + P.WAGE_GROWTH) ** (year - 2019))
 
 
-def quarter_rows(sim: "LabourSimulation", t: int, year: int, quarter: int, q0: int, d: int, present: np.ndarray,
-                 frontier: np.ndarray, region: np.ndarray, adg: np.ndarray, waiting: np.ndarray, age: np.ndarray,
-                 rng: np.random.Generator) -> dict[str, Rows]:
+def quarter_rows(
+    sim: "LabourSimulation",
+    t: int,
+    year: int,
+    quarter: int,
+    q0: int,
+    d: int,
+    present: np.ndarray,
+    frontier: np.ndarray,
+    region: np.ndarray,
+    adg: np.ndarray,
+    waiting: np.ndarray,
+    age: np.ndarray,
+    rng: np.random.Generator,
+) -> dict[str, Rows]:
     pp, st, emp = sim.people, sim.st, sim.emp
     n = pp.n
     ndays = d - q0 + 1
@@ -101,12 +113,20 @@ def quarter_rows(sim: "LabourSimulation", t: int, year: int, quarter: int, q0: i
     a = age[ji]
     agef = 0.72 + 0.28 * np.clip((a - 18) / 17.0, 0, 1) + 0.12 * np.clip((a - 35) / 15.0, 0, 1)
     wc = st.wclass[ji]
-    daily = (np.exp(st.lw_person[ji]) * P.WAGE_BASE_2019[pp.edu[ji]] * agef * np.where(pp.female[ji], P.WAGE_FEMALE, 1.0)
-             * P.SECTOR_WAGE[sec] * np.where(wc == 0, 0.88, 1.0) * np.where(wc == 3, 0.55, 1.0) * g)
+    daily = (
+        np.exp(st.lw_person[ji])
+        * P.WAGE_BASE_2019[pp.edu[ji]]
+        * agef
+        * np.where(pp.female[ji], P.WAGE_FEMALE, 1.0)
+        * P.SECTOR_WAGE[sec]
+        * np.where(wc == 0, 0.88, 1.0)
+        * np.where(wc == 3, 0.55, 1.0)
+        * g
+    )
     pct = st.pct[ji].astype(np.float64)
     frac = np.where(st.job_since[ji] == t, 0.2 + 0.8 * rng.random(k), 1.0)
     days = np.round(P.FT_DAYS * pct / 100.0 * frac)
-    maternity = (pp.female[ji] & (a >= 20) & (a <= 42) & ~cross & (rng.random(k) < P.P_MATERNITY_Q))
+    maternity = pp.female[ji] & (a >= 20) & (a <= 42) & ~cross & (rng.random(k) < P.P_MATERNITY_Q)
     incap = ~cross & ~maternity & (rng.random(k) < P.P_WORK_INCAPACITY_Q)
     incap_days = np.minimum(np.round(5 + 40 * rng.random(k)), days)
     days = np.where(maternity, np.round(days * 0.35), np.where(incap, days - incap_days, days))
@@ -118,10 +138,25 @@ def quarter_rows(sim: "LabourSimulation", t: int, year: int, quarter: int, q0: i
         jc = np.where(jc == JC["200"], JC["218"], jc)
     vouchers = (sec == P.CLEANING) & (employer % 2 == 0)
     job1 = {
-        "idx": ji, "employer": employer, "rank": np.ones(k, np.int8), "nace": emp.nace[employer], "jc": jc.astype(np.int8),
-        "wclass": wc, "statute": st.statute[ji], "contract": st.contract[ji], "perf": st.perf[ji], "pct": pct,
-        "fte": fte, "days": days.astype(np.int16), "gross": gross, "daily": daily, "size": emp.size_class[employer],
-        "vouchers": vouchers, "maternity": maternity, "cross": cross, "posted": cross & (ji % 23 == 0),
+        "idx": ji,
+        "employer": employer,
+        "rank": np.ones(k, np.int8),
+        "nace": emp.nace[employer],
+        "jc": jc.astype(np.int8),
+        "wclass": wc,
+        "statute": st.statute[ji],
+        "contract": st.contract[ji],
+        "perf": st.perf[ji],
+        "pct": pct,
+        "fte": fte,
+        "days": days.astype(np.int16),
+        "gross": gross,
+        "daily": daily,
+        "size": emp.size_class[employer],
+        "vouchers": vouchers,
+        "maternity": maternity,
+        "cross": cross,
+        "posted": cross & (ji % 23 == 0),
     }
     m2 = np.flatnonzero(present & (fine == P.C["112"]))
     k2 = m2.size
@@ -138,30 +173,63 @@ def quarter_rows(sim: "LabourSimulation", t: int, year: int, quarter: int, q0: i
     if year < 2015 or (year == 2015 and quarter == 1):
         jc2 = np.where(jc2 == JC["200"], JC["218"], jc2)
     job2 = {
-        "idx": m2, "employer": e2, "rank": np.full(k2, 2, np.int8), "nace": emp.nace[e2], "jc": jc2.astype(np.int8),
-        "wclass": np.ones(k2, np.int8), "statute": np.zeros(k2, np.int8), "contract": np.zeros(k2, np.int8),
-        "perf": np.ones(k2, np.int8), "pct": pct2, "fte": np.minimum(days2 / P.FT_DAYS, 1.5), "days": days2.astype(np.int16),
-        "gross": daily2 * days2, "daily": daily2, "size": emp.size_class[e2], "vouchers": (sec2 == P.CLEANING) & (e2 % 2 == 0),
-        "maternity": np.zeros(k2, bool), "cross": np.zeros(k2, bool), "posted": np.zeros(k2, bool),
+        "idx": m2,
+        "employer": e2,
+        "rank": np.full(k2, 2, np.int8),
+        "nace": emp.nace[e2],
+        "jc": jc2.astype(np.int8),
+        "wclass": np.ones(k2, np.int8),
+        "statute": np.zeros(k2, np.int8),
+        "contract": np.zeros(k2, np.int8),
+        "perf": np.ones(k2, np.int8),
+        "pct": pct2,
+        "fte": np.minimum(days2 / P.FT_DAYS, 1.5),
+        "days": days2.astype(np.int16),
+        "gross": daily2 * days2,
+        "daily": daily2,
+        "size": emp.size_class[e2],
+        "vouchers": (sec2 == P.CLEANING) & (e2 % 2 == 0),
+        "maternity": np.zeros(k2, bool),
+        "cross": np.zeros(k2, bool),
+        "posted": np.zeros(k2, bool),
     }
 
     # ------------------------------------------------ self-employment
     si = np.flatnonzero(present & np.isin(fine, SELF_CODES))
     sf = fine[si]
-    se_cat = np.where(np.isin(sf, [P.C["122"], P.C["132"], P.C["141"]]), 1,
-                      np.where(np.isin(sf, [P.C["123"], P.C["133"]]), 2, 0)).astype(np.int8)
+    se_cat = np.where(
+        np.isin(sf, [P.C["122"], P.C["132"], P.C["141"]]),
+        1,
+        np.where(np.isin(sf, [P.C["123"], P.C["133"]]), 2, 0),
+    ).astype(np.int8)
     quality = np.isin(sf, [P.C["131"], P.C["132"], P.C["133"], P.C["143"]]).astype(np.int8)
     income = np.exp(st.se_lincome[si]) * np.array([1.0, 0.35, 0.4])[se_cat] * g
-    selfemp = {"idx": si, "cat": se_cat, "quality": quality, "nace": st.se_nace[si], "start": st.se_since_day[si],
-               "income": income}
+    selfemp = {
+        "idx": si,
+        "cat": se_cat,
+        "quality": quality,
+        "nace": st.se_nace[si],
+        "start": st.se_since_day[si],
+        "income": income,
+    }
 
     # ------------------------------------------------ benefits
     ben: list[Rows] = []
 
-    def add(idx: np.ndarray, benefit: str, category: np.ndarray | int, amount: np.ndarray, bdays: np.ndarray,
-            start: np.ndarray, fraction: np.ndarray | float, end: np.ndarray | None = None,
-            days_type: np.ndarray | int = -1, medtype: np.ndarray | int = -1, medcode: np.ndarray | int = -1,
-            related: np.ndarray | None = None) -> None:
+    def add(
+        idx: np.ndarray,
+        benefit: str,
+        category: np.ndarray | int,
+        amount: np.ndarray,
+        bdays: np.ndarray,
+        start: np.ndarray,
+        fraction: np.ndarray | float,
+        end: np.ndarray | None = None,
+        days_type: np.ndarray | int = -1,
+        medtype: np.ndarray | int = -1,
+        medcode: np.ndarray | int = -1,
+        related: np.ndarray | None = None,
+    ) -> None:
         m = idx.size
         if not m:
             return
@@ -169,13 +237,22 @@ def quarter_rows(sim: "LabourSimulation", t: int, year: int, quarter: int, q0: i
         def full(v, dt):  # noqa: ANN001, ANN202
             return np.broadcast_to(np.asarray(v, dtype=dt), (m,)).copy()
 
-        ben.append({
-            "idx": idx.astype(np.int32), "benefit": full(B[benefit], np.int8), "category": full(category, np.int16),
-            "amount": np.round(np.asarray(amount, np.float64), 2) * np.ones(m), "days": np.clip(full(bdays, np.int16), 0, 92),
-            "start": full(start, np.int32), "end": full(-1 if end is None else end, np.int32),
-            "fraction": full(fraction, np.float64), "days_type": full(days_type, np.int8), "medtype": full(medtype, np.int8),
-            "medcode": full(medcode, np.int8), "related": full(-1 if related is None else related, np.int32),
-        })
+        ben.append(
+            {
+                "idx": idx.astype(np.int32),
+                "benefit": full(B[benefit], np.int8),
+                "category": full(category, np.int16),
+                "amount": np.round(np.asarray(amount, np.float64), 2) * np.ones(m),
+                "days": np.clip(full(bdays, np.int16), 0, 92),
+                "start": full(start, np.int32),
+                "end": full(-1 if end is None else end, np.int32),
+                "fraction": full(fraction, np.float64),
+                "days_type": full(days_type, np.int8),
+                "medtype": full(medtype, np.int8),
+                "medcode": full(medcode, np.int8),
+                "related": full(-1 if related is None else related, np.int32),
+            }
+        )
 
     def bdays_since(start: np.ndarray, full_days: int = P.BENEFIT_DAYS) -> np.ndarray:
         share = np.clip((d - np.maximum(start, q0) + 1) / ndays, 0, 1)
@@ -188,41 +265,85 @@ def quarter_rows(sim: "LabourSimulation", t: int, year: int, quarter: int, q0: i
 
     since_day = st.since_day
     # unemployment benefits of job seekers and exempted
-    for code, cat, level, frac in (("211", "after_full_time_work", 1.0, 1.0), ("212", "after_voluntary_part_time", 0.5, 0.5),
-                                   ("213", "waiting_allowance" if year < 2012 else "integration_allowance", 0.62, 1.0),
-                                   ("32", "exempted", 0.9, 1.0)):
+    for code, cat, level, frac in (
+        ("211", "after_full_time_work", 1.0, 1.0),
+        ("212", "after_voluntary_part_time", 0.5, 0.5),
+        ("213", "waiting_allowance" if year < 2012 else "integration_allowance", 0.62, 1.0),
+        ("32", "exempted", 0.9, 1.0),
+    ):
         idx = np.flatnonzero(present & (fine == P.C[code]))
         start = st.ustart[idx] if code != "32" else since_day[idx]
         bd = bdays_since(start)
-        rate = (P.UNEMP_DAILY[0] + (P.UNEMP_DAILY[1] - P.UNEMP_DAILY[0]) * ((idx * 7919) % 100) / 100.0) * level * g
+        rate = (
+            (P.UNEMP_DAILY[0] + (P.UNEMP_DAILY[1] - P.UNEMP_DAILY[0]) * ((idx * 7919) % 100) / 100.0)
+            * level
+            * g
+        )
         add(idx, "unemployment", BC[cat], rate * bd, bd, start, frac)
     wi = np.flatnonzero(working)
     igu = wi[st.perf[wi] == 2]
-    add(igu, "unemployment", BC["income_guarantee"], 22.0 * g * P.BENEFIT_DAYS, P.BENEFIT_DAYS,
-        np.maximum(st.since_day[igu], 0), 0.3)
+    add(
+        igu,
+        "unemployment",
+        BC["income_guarantee"],
+        22.0 * g * P.BENEFIT_DAYS,
+        P.BENEFIT_DAYS,
+        np.maximum(st.since_day[igu], 0),
+        0.3,
+    )
     # social assistance (positions and the workers / job seekers who also receive it)
     soc_amount = np.array([2500.0, 3750.0, 5000.0])
     for code, benefit in (("331", "integration_income"), ("332", "social_aid")):
         idx = np.flatnonzero(present & (fine == P.C[code]))
         bd = bdays_since(since_day[idx], ndays)
-        cat = (np.full(idx.size, BC["financial_aid"]) if benefit == "social_aid"
-               else np.array([BC["cohabitant"], BC["single"], BC["family"]])[st.soc_cat[idx]])
+        cat = (
+            np.full(idx.size, BC["financial_aid"])
+            if benefit == "social_aid"
+            else np.array([BC["cohabitant"], BC["single"], BC["family"]])[st.soc_cat[idx]]
+        )
         amt = soc_amount[st.soc_cat[idx]] * (0.4 if benefit == "social_aid" else 1.0) * g * bd / ndays
         add(idx, benefit, cat, amt, bd, since_day[idx], 1.0)
     ws = wi[(st.wflag[wi] & 4) > 0]
     add(ws, "integration_income", BC["cohabitant"], 900.0 * g, ndays, st.since_day[ws], 0.3)
     js05 = np.flatnonzero(present & (fine == P.C["214"]) & (st.js_cat == JSC["05"]))
-    add(js05, "integration_income", BC["single"], 3750.0 * g * bdays_since(st.ustart[js05], ndays) / ndays,
-        bdays_since(st.ustart[js05], ndays), st.ustart[js05], 1.0)
+    add(
+        js05,
+        "integration_income",
+        BC["single"],
+        3750.0 * g * bdays_since(st.ustart[js05], ndays) / ndays,
+        bdays_since(st.ustart[js05], ndays),
+        st.ustart[js05],
+        1.0,
+    )
     # incapacity and invalidity
     sick = np.flatnonzero(present & (fine == P.C["371"]))
     inval = (t - st.since[sick]) >= 4
     mt, mc = med(sick)
     bd = bdays_since(since_day[sick])
-    add(sick[~inval], "incapacity", BC["primary"], 55.0 * g * bd[~inval], bd[~inval], since_day[sick[~inval]], 1.0,
-        days_type=0, medtype=mt[~inval], medcode=mc[~inval])
-    add(sick[inval], "invalidity", BC["invalidity"], 50.0 * g * bd[inval], bd[inval], since_day[sick[inval]], 1.0,
-        days_type=1, medtype=mt[inval], medcode=mc[inval])
+    add(
+        sick[~inval],
+        "incapacity",
+        BC["primary"],
+        55.0 * g * bd[~inval],
+        bd[~inval],
+        since_day[sick[~inval]],
+        1.0,
+        days_type=0,
+        medtype=mt[~inval],
+        medcode=mc[~inval],
+    )
+    add(
+        sick[inval],
+        "invalidity",
+        BC["invalidity"],
+        50.0 * g * bd[inval],
+        bd[inval],
+        since_day[sick[inval]],
+        1.0,
+        days_type=1,
+        medtype=mt[inval],
+        medcode=mc[inval],
+    )
     for code, benefit in (("372", "occupational_accident"), ("373", "occupational_disease")):
         idx = np.flatnonzero(present & (fine == P.C[code]))
         bd = bdays_since(since_day[idx])
@@ -232,19 +353,47 @@ def quarter_rows(sim: "LabourSimulation", t: int, year: int, quarter: int, q0: i
     start = q0 + (rng.random(winc.size) * max(ndays - 50, 1)).astype(np.int32)
     idays = incap_days[incap]
     mt, mc = med(winc)
-    add(winc, "incapacity", BC["primary"], 55.0 * g * idays, idays, start, 1.0, end=start + idays.astype(np.int32),
-        days_type=0, medtype=mt, medcode=mc)
+    add(
+        winc,
+        "incapacity",
+        BC["primary"],
+        55.0 * g * idays,
+        idays,
+        start,
+        1.0,
+        end=start + idays.astype(np.int32),
+        days_type=0,
+        medtype=mt,
+        medcode=mc,
+    )
     wpr = wi[(st.wflag[wi] & 1) > 0]
     mt, mc = med(wpr)
-    add(wpr, "invalidity", BC["partial_resumption"], 25.0 * g * P.BENEFIT_DAYS, P.BENEFIT_DAYS, st.since_day[wpr], 0.5,
-        days_type=3, medtype=mt, medcode=mc)
+    add(
+        wpr,
+        "invalidity",
+        BC["partial_resumption"],
+        25.0 * g * P.BENEFIT_DAYS,
+        P.BENEFIT_DAYS,
+        st.since_day[wpr],
+        0.5,
+        days_type=3,
+        medtype=mt,
+        medcode=mc,
+    )
     wm = ji[maternity]
     mstart = q0 + (rng.random(wm.size) * 30).astype(np.int32)
     add(wm, "maternity", BC["maternity"], 75.0 * g * 50, 50, mstart, 1.0, end=mstart + 105, days_type=2)
     # disability allowances: IVT position, workers with an integration allowance, social assistance, elderly
     dis = np.flatnonzero(present & (fine == P.C["38"]))
-    add(dis, "disability_allowance", BC["IVT"], 3300.0 * g * bdays_since(since_day[dis], ndays) / ndays,
-        bdays_since(since_day[dis], ndays), since_day[dis], 1.0)
+    add(
+        dis,
+        "disability_allowance",
+        BC["IVT"],
+        3300.0 * g * bdays_since(since_day[dis], ndays) / ndays,
+        bdays_since(since_day[dis], ndays),
+        since_day[dis],
+        1.0,
+    )
     wd = wi[(st.wflag[wi] & 2) > 0]
     add(wd, "disability_allowance", BC["IT"], 450.0 * g, ndays, st.since_day[wd], 1.0)
     sd = np.flatnonzero(present & np.isin(fine, [P.C["331"], P.C["332"]]) & st.soc_disab)
@@ -256,18 +405,40 @@ def quarter_rows(sim: "LabourSimulation", t: int, year: int, quarter: int, q0: i
     pamt = np.array([3600.0, 4300.0, 5600.0])[pp.edu[pen]] * np.where(pp.female[pen], 0.8, 1.0) * g
     add(pen, "pension", BC["retirement"], pamt, ndays, pstart, 1.0)
     thab = pen[(pen * 2654435761 % 1000) < 60]
-    add(thab, "disability_allowance", BC["THAB"], 600.0 * g, ndays, pstart[(pen * 2654435761 % 1000) < 60], 1.0)
+    add(
+        thab,
+        "disability_allowance",
+        BC["THAB"],
+        600.0 * g,
+        ndays,
+        pstart[(pen * 2654435761 % 1000) < 60],
+        1.0,
+    )
     early = np.flatnonzero(present & (fine == P.C["35"]))
     ecat = np.where((early % 10) == 0, BC["availability"], BC["brugpensioen"] if year < 2012 else BC["SWT"])
-    add(early, "early_retirement", ecat, 4800.0 * g * bdays_since(since_day[early], ndays) / ndays,
-        bdays_since(since_day[early]), since_day[early], 1.0)
+    add(
+        early,
+        "early_retirement",
+        ecat,
+        4800.0 * g * bdays_since(since_day[early], ndays) / ndays,
+        bdays_since(since_day[early]),
+        since_day[early],
+        1.0,
+    )
     # career breaks: full (position 31) and partial (working)
     cb = np.flatnonzero(present & (fine == P.C["31"]))
     add(cb, "career_break", BC["full"], 1500.0 * g, bdays_since(since_day[cb]), since_day[cb], 1.0)
     pcb = wi[(st.pcb[wi] > 0) & np.isin(fine[wi], EMP_CODES)]
     half = st.pcb[pcb] == 2
-    add(pcb, "career_break", np.where(half, BC["partial_1/2"], BC["partial_1/5"]), np.where(half, 900.0, 450.0) * g,
-        P.BENEFIT_DAYS, st.since_day[pcb], np.where(half, 0.5, 0.2))
+    add(
+        pcb,
+        "career_break",
+        np.where(half, BC["partial_1/2"], BC["partial_1/5"]),
+        np.where(half, 900.0, 450.0) * g,
+        P.BENEFIT_DAYS,
+        st.since_day[pcb],
+        np.where(half, 0.5, 0.2),
+    )
     # child benefit, paid to a parent living in Belgium, one row per child
     kids = np.flatnonzero(present & (fine == P.C["36"]) & (age < 25))
     mom = pp.mother[kids]
@@ -293,10 +464,18 @@ def quarter_rows(sim: "LabourSimulation", t: int, year: int, quarter: int, q0: i
     # ------------------------------------------------ job seekers
     ui = np.flatnonzero(present & (st.macro == P.UNEMP))
     uf = fine[ui]
-    jcat = np.where(np.isin(uf, [P.C["211"], P.C["212"]]), JSC["00"], np.where(uf == P.C["213"], JSC["02"], st.js_cat[ui]))
+    jcat = np.where(
+        np.isin(uf, [P.C["211"], P.C["212"]]), JSC["00"], np.where(uf == P.C["213"], JSC["02"], st.js_cat[ui])
+    )
     pes = np.where(adg[ui], 3, np.array([0, 0, 1, 2])[region[ui]]).astype(np.int8)
-    jobseeker = {"idx": ui, "cat": jcat.astype(np.int8), "pes": pes, "reg": st.regday[ui], "ustart": st.ustart[ui],
-                 "sanctioned": np.isin(uf, [P.C["211"], P.C["213"]]) & (rng.random(ui.size) < 0.01)}
+    jobseeker = {
+        "idx": ui,
+        "cat": jcat.astype(np.int8),
+        "pes": pes,
+        "reg": st.regday[ui],
+        "ustart": st.ustart[ui],
+        "sanctioned": np.isin(uf, [P.C["211"], P.C["213"]]) & (rng.random(ui.size) < 0.01),
+    }
 
     # ------------------------------------------------ positions and status flags
     pi = np.concatenate([np.flatnonzero(present), fi])
@@ -315,15 +494,29 @@ def quarter_rows(sim: "LabourSimulation", t: int, year: int, quarter: int, q0: i
     flags[soc & st.soc_disab] |= _bit("social_assistance_with_disability_allowance")
     flags[soc & cb_recipient] |= _bit("social_assistance_with_child_benefit")
     ex = present & (fine == P.C["32"])
-    for r, name in enumerate(("older_job_seeker", "exempted_for_training", "exempted_family_social", "exempted_other")):
+    for r, name in enumerate(
+        ("older_job_seeker", "exempted_for_training", "exempted_family_social", "exempted_other")
+    ):
         flags[ex & (st.exempt_reason == r)] |= _bit(name)
     flags[ui] |= _bit("registered_at_regional_pes")
     rva = present & np.isin(fine, [P.C[c] for c in ("211", "212", "213", "31", "32", "35")])
-    rva |= (flags & (_bit("working_with_income_guarantee") | _bit("working_with_partial_career_break") | _bit("activation_rva"))) > 0
+    rva |= (
+        flags
+        & (
+            _bit("working_with_income_guarantee")
+            | _bit("working_with_partial_career_break")
+            | _bit("activation_rva")
+        )
+    ) > 0
     flags[rva] |= _bit("known_at_rva")
     sep = {"idx": pi, "fine": pfine, "flags": np.concatenate([flags[present], np.zeros(fi.size, np.int64)])}
-    return {"sep_quarter": sep, "job_quarter": _cat(job1, job2), "self_employed_quarter": selfemp,
-            "benefit_quarter": benefit, "jobseeker_quarter": jobseeker}
+    return {
+        "sep_quarter": sep,
+        "job_quarter": _cat(job1, job2),
+        "self_employed_quarter": selfemp,
+        "benefit_quarter": benefit,
+        "jobseeker_quarter": jobseeker,
+    }
 
 
 # ---------------------------------------------------------------- yearly frames
@@ -353,9 +546,20 @@ def _merge(parts: list[Rows]) -> Rows:
     return {k: np.concatenate([p[k] for p in parts if p]) for k in keys} if keys else {}
 
 
-def year_frames(sim: "LabourSimulation", year: int, per_quarter: list[dict[str, Rows]]) -> Iterator[tuple[str, int, pl.DataFrame]]:
+def year_frames(
+    sim: "LabourSimulation", year: int, per_quarter: list[dict[str, Rows]]
+) -> Iterator[tuple[str, int, pl.DataFrame]]:
     insz = sim.people.insz
-    empty = {name: _empty(name) for name in ("sep_quarter", "job_quarter", "self_employed_quarter", "benefit_quarter", "jobseeker_quarter")}
+    empty = {
+        name: _empty(name)
+        for name in (
+            "sep_quarter",
+            "job_quarter",
+            "self_employed_quarter",
+            "benefit_quarter",
+            "jobseeker_quarter",
+        )
+    }
 
     def base(name: str) -> tuple[list[Rows], Rows, pl.Series, pl.Series, pl.Series] | None:
         parts = [pq[name] for pq in per_quarter]
@@ -368,35 +572,74 @@ def year_frames(sim: "LabourSimulation", year: int, per_quarter: list[dict[str, 
     b = base("sep_quarter")
     if b:
         _, r, y, q, ins = b
-        yield "sep_quarter", year, pl.DataFrame([y, q, ins.alias("insz"), _lookup(P.CODES, r["fine"]).alias("nomenclature"),
-                                                 pl.Series("status_flags", r["flags"], dtype=pl.Int64)])
+        yield (
+            "sep_quarter",
+            year,
+            pl.DataFrame(
+                [
+                    y,
+                    q,
+                    ins.alias("insz"),
+                    _lookup(P.CODES, r["fine"]).alias("nomenclature"),
+                    pl.Series("status_flags", r["flags"], dtype=pl.Int64),
+                ]
+            ),
+        )
     else:
         yield "sep_quarter", year, empty["sep_quarter"]
     b = base("job_quarter")
     if b:
         _, r, y, q, ins = b
-        yield "job_quarter", year, pl.DataFrame([
-            y, q, ins.alias("insz"), sim.emp.ids.gather(pl.Series(r["employer"].astype(np.uint32))).alias("employer_id"),
-            pl.Series("job_rank", r["rank"], dtype=pl.Int8), _lookup(NACE_LIST, r["nace"]).alias("nace"),
-            _lookup(JOINT_COMMITTEES, r["jc"]).alias("joint_committee"), _lookup(WORKER_CLASS, r["wclass"]).alias("worker_class"),
-            _lookup(STATUTE, r["statute"]).alias("statute"), _lookup(CONTRACT, r["contract"]).alias("contract_type"),
-            _lookup(PERF, r["perf"]).alias("performance_type"), pl.Series("part_time_pct", r["pct"], dtype=pl.Float64),
-            pl.Series("fte", np.round(r["fte"], 4), dtype=pl.Float64), pl.Series("days", r["days"], dtype=pl.Int16),
-            pl.Series("gross_wage", np.round(r["gross"], 2), dtype=pl.Float64), pl.Series("daily_wage", np.round(r["daily"], 2), dtype=pl.Float64),
-            _lookup(SIZE_CLASS, r["size"]).alias("employer_size_class"), pl.Series("service_vouchers", r["vouchers"], dtype=pl.Boolean),
-            pl.Series("maternity_leave", r["maternity"], dtype=pl.Boolean), pl.Series("cross_border", r["cross"], dtype=pl.Boolean),
-            pl.Series("posted", r["posted"], dtype=pl.Boolean),
-        ])
+        yield (
+            "job_quarter",
+            year,
+            pl.DataFrame(
+                [
+                    y,
+                    q,
+                    ins.alias("insz"),
+                    sim.emp.ids.gather(pl.Series(r["employer"].astype(np.uint32))).alias("employer_id"),
+                    pl.Series("job_rank", r["rank"], dtype=pl.Int8),
+                    _lookup(NACE_LIST, r["nace"]).alias("nace"),
+                    _lookup(JOINT_COMMITTEES, r["jc"]).alias("joint_committee"),
+                    _lookup(WORKER_CLASS, r["wclass"]).alias("worker_class"),
+                    _lookup(STATUTE, r["statute"]).alias("statute"),
+                    _lookup(CONTRACT, r["contract"]).alias("contract_type"),
+                    _lookup(PERF, r["perf"]).alias("performance_type"),
+                    pl.Series("part_time_pct", r["pct"], dtype=pl.Float64),
+                    pl.Series("fte", np.round(r["fte"], 4), dtype=pl.Float64),
+                    pl.Series("days", r["days"], dtype=pl.Int16),
+                    pl.Series("gross_wage", np.round(r["gross"], 2), dtype=pl.Float64),
+                    pl.Series("daily_wage", np.round(r["daily"], 2), dtype=pl.Float64),
+                    _lookup(SIZE_CLASS, r["size"]).alias("employer_size_class"),
+                    pl.Series("service_vouchers", r["vouchers"], dtype=pl.Boolean),
+                    pl.Series("maternity_leave", r["maternity"], dtype=pl.Boolean),
+                    pl.Series("cross_border", r["cross"], dtype=pl.Boolean),
+                    pl.Series("posted", r["posted"], dtype=pl.Boolean),
+                ]
+            ),
+        )
     else:
         yield "job_quarter", year, empty["job_quarter"]
     b = base("self_employed_quarter")
     if b:
         _, r, y, q, ins = b
-        yield "self_employed_quarter", year, pl.DataFrame([
-            y, q, ins.alias("insz"), _lookup(SE_CATEGORY, r["cat"]).alias("category"), _lookup(("S", "H"), r["quality"]).alias("quality"),
-            _lookup(NACE_LIST, r["nace"]).alias("nace"), _dates(r["start"]).alias("affiliation_start"),
-            pl.Series("annual_income", np.round(r["income"], 2), dtype=pl.Float64),
-        ])
+        yield (
+            "self_employed_quarter",
+            year,
+            pl.DataFrame(
+                [
+                    y,
+                    q,
+                    ins.alias("insz"),
+                    _lookup(SE_CATEGORY, r["cat"]).alias("category"),
+                    _lookup(("S", "H"), r["quality"]).alias("quality"),
+                    _lookup(NACE_LIST, r["nace"]).alias("nace"),
+                    _dates(r["start"]).alias("affiliation_start"),
+                    pl.Series("annual_income", np.round(r["income"], 2), dtype=pl.Float64),
+                ]
+            ),
+        )
     else:
         yield "self_employed_quarter", year, empty["self_employed_quarter"]
     b = base("benefit_quarter")
@@ -405,27 +648,49 @@ def year_frames(sim: "LabourSimulation", year: int, per_quarter: list[dict[str, 
         rel = r["related"]
         related = insz.gather(pl.Series(np.maximum(rel, 0).astype(np.uint32)))
         related = pl.select(pl.when(pl.Series(rel >= 0)).then(related).otherwise(None)).to_series()
-        yield "benefit_quarter", year, pl.DataFrame([
-            y, q, ins.alias("insz"), _lookup(BENEFITS, r["benefit"]).alias("benefit"),
-            _lookup(BEN_CATEGORIES, r["category"], nullable=True).alias("category"),
-            pl.Series("amount", r["amount"], dtype=pl.Float64), pl.Series("days", r["days"], dtype=pl.Int16),
-            _dates(r["start"]).alias("spell_start"), _dates(r["end"], nullable=True).alias("spell_end"),
-            pl.Series("fraction", r["fraction"], dtype=pl.Float64),
-            _lookup(DAYS_TYPE, r["days_type"], nullable=True).alias("days_type"),
-            _lookup(MED_TYPE, r["medtype"], nullable=True).alias("medical_code_type"),
-            _lookup(MED_CODES, r["medcode"], nullable=True).alias("medical_code"),
-            related.alias("related_insz"),
-        ])
+        yield (
+            "benefit_quarter",
+            year,
+            pl.DataFrame(
+                [
+                    y,
+                    q,
+                    ins.alias("insz"),
+                    _lookup(BENEFITS, r["benefit"]).alias("benefit"),
+                    _lookup(BEN_CATEGORIES, r["category"], nullable=True).alias("category"),
+                    pl.Series("amount", r["amount"], dtype=pl.Float64),
+                    pl.Series("days", r["days"], dtype=pl.Int16),
+                    _dates(r["start"]).alias("spell_start"),
+                    _dates(r["end"], nullable=True).alias("spell_end"),
+                    pl.Series("fraction", r["fraction"], dtype=pl.Float64),
+                    _lookup(DAYS_TYPE, r["days_type"], nullable=True).alias("days_type"),
+                    _lookup(MED_TYPE, r["medtype"], nullable=True).alias("medical_code_type"),
+                    _lookup(MED_CODES, r["medcode"], nullable=True).alias("medical_code"),
+                    related.alias("related_insz"),
+                ]
+            ),
+        )
     else:
         yield "benefit_quarter", year, empty["benefit_quarter"]
     b = base("jobseeker_quarter")
     if b:
         _, r, y, q, ins = b
-        yield "jobseeker_quarter", year, pl.DataFrame([
-            y, q, ins.alias("insz"), _lookup(JS_CATEGORIES, r["cat"]).alias("category"), _lookup(PES, r["pes"]).alias("pes"),
-            _dates(r["reg"]).alias("registration_date"), _dates(r["ustart"]).alias("unemployment_start"),
-            pl.Series("sanctioned", r["sanctioned"], dtype=pl.Boolean),
-        ])
+        yield (
+            "jobseeker_quarter",
+            year,
+            pl.DataFrame(
+                [
+                    y,
+                    q,
+                    ins.alias("insz"),
+                    _lookup(JS_CATEGORIES, r["cat"]).alias("category"),
+                    _lookup(PES, r["pes"]).alias("pes"),
+                    _dates(r["reg"]).alias("registration_date"),
+                    _dates(r["ustart"]).alias("unemployment_start"),
+                    pl.Series("sanctioned", r["sanctioned"], dtype=pl.Boolean),
+                ]
+            ),
+        )
     else:
         yield "jobseeker_quarter", year, empty["jobseeker_quarter"]
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 DOMAINS_GENERAL = np.array(["00", "02", "03", "04", "05", "07", "09", "10"])
 DOMAINS_HIGH = np.array(["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"])
-DOMAINS_HIGH_P = np.array([.10, .08, .12, .22, .05, .07, .14, .02, .15, .05])
+DOMAINS_HIGH_P = np.array([0.10, 0.08, 0.12, 0.22, 0.05, 0.07, 0.14, 0.02, 0.15, 0.05])
 OCC_CLUSTERS = np.array([f"{i:02d}" for i in range(1, 26)])
 
 
@@ -38,7 +38,11 @@ def _date(days: np.ndarray, valid: np.ndarray | None = None) -> pl.Series:
 
 def _june30(year: np.ndarray) -> np.ndarray:
     y = np.asarray(year, np.int64)
-    return (np.array(y - 1970, dtype="datetime64[Y]").astype("datetime64[D]") + 180).astype(np.int64).astype(np.int32)
+    return (
+        (np.array(y - 1970, dtype="datetime64[Y]").astype("datetime64[D]") + 180)
+        .astype(np.int64)
+        .astype(np.int32)
+    )
 
 
 def education_frame(sim: "LabourSimulation") -> pl.DataFrame:
@@ -74,20 +78,29 @@ def education_frame(sim: "LabourSimulation") -> pl.DataFrame:
     k = who.size
     foreign = pp.foreign_born[who] & (date < first_in[who])
     u = rng.random(k)
-    issuer = np.where(level >= 5, 1, np.where((level >= 3) & (u < 0.12), 2, np.where((level == 4) & (u < 0.3), 4, 0)))
+    issuer = np.where(
+        level >= 5, 1, np.where((level >= 3) & (u < 0.12), 2, np.where((level == 4) & (u < 0.3), 4, 0))
+    )
     issuer = np.where(foreign, 5, issuer)
     high = level >= 5
-    dom_idx = np.where(high, np.minimum(np.searchsorted(np.cumsum(DOMAINS_HIGH_P), rng.random(k)), 9),
-                       (rng.random(k) * DOMAINS_GENERAL.size).astype(np.int64))
-    domain = np.where(high, DOMAINS_HIGH[dom_idx], DOMAINS_GENERAL[np.minimum(dom_idx, DOMAINS_GENERAL.size - 1)])
+    dom_idx = np.where(
+        high,
+        np.minimum(np.searchsorted(np.cumsum(DOMAINS_HIGH_P), rng.random(k)), 9),
+        (rng.random(k) * DOMAINS_GENERAL.size).astype(np.int64),
+    )
+    domain = np.where(
+        high, DOMAINS_HIGH[dom_idx], DOMAINS_GENERAL[np.minimum(dom_idx, DOMAINS_GENERAL.size - 1)]
+    )
     domain = np.where(level <= 2, "00", domain)
-    return pl.DataFrame({
-        "insz": pp.insz.gather(pl.Series(who.astype(np.uint32))),
-        "qualification_date": _date(date),
-        "level": pl.Series(level.astype(str)),
-        "domain": pl.Series(domain),
-        "issuer_type": _gather(("SEC", "HO", "VWO", "VDAB", "SYN", "BUI"), issuer),
-    })
+    return pl.DataFrame(
+        {
+            "insz": pp.insz.gather(pl.Series(who.astype(np.uint32))),
+            "qualification_date": _date(date),
+            "level": pl.Series(level.astype(str)),
+            "domain": pl.Series(domain),
+            "issuer_type": _gather(("SEC", "HO", "VWO", "VDAB", "SYN", "BUI"), issuer),
+        }
+    )
 
 
 def _spells(sim: "LabourSimulation") -> dict[str, np.ndarray] | None:
@@ -131,25 +144,35 @@ def vdab_frames(sim: "LabourSimulation") -> Iterator[tuple[str, None, pl.DataFra
 
     # ------------------------------------------------ profile
     u = rng.random(n)
-    dutch = np.where(origin == 0, 3, np.where(origin == 1, np.where(u < 0.5, 2, 1), np.minimum((u * 4).astype(np.int8), 3)))
+    dutch = np.where(
+        origin == 0, 3, np.where(origin == 1, np.where(u < 0.5, 2, 1), np.minimum((u * 4).astype(np.int8), 3))
+    )
     study = np.array(["low", "medium", "high"])[edu]
     young = (sp["start"] - pp.birth[idx]) < 23 * 365
     at_inflow = np.where(young & (edu == 2) & (rng.random(n) < 0.3), "medium", study)
     disab = (sp["js_cat"] == 4) | (rng.random(n) < 0.07)
-    profile = pl.DataFrame({
-        "insz": insz,
-        "registration_date": _date(start),
-        "unemployment_months": pl.Series(np.clip((start - sp["ustart"]) // 30, 0, 600).astype(np.int16)),
-        "dutch_level": pl.Series(dutch.astype(str)),
-        "other_languages": pl.Series(np.minimum(edu + (rng.random(n) < 0.4), 4).astype(np.int8)),
-        "desired_occupation_cluster": pl.Series(OCC_CLUSTERS[(rng.random(n) * OCC_CLUSTERS.size).astype(int)]),
-        "desired_regime": pl.Series(np.where(pp.female[idx] & (rng.random(n) < 0.35), "PT", "FT")),
-        "driving_licence": _gather(("none", "B", "C", "D"), np.minimum(np.searchsorted([.22, .92, .98], rng.random(n)), 3)),
-        "study_level": pl.Series(study),
-        "study_level_at_inflow": pl.Series(at_inflow),
-        "foreign_diploma_recognised": pl.Series(pp.foreign_born[idx] & (edu == 2) & (rng.random(n) < 0.3)),
-        "work_disability": pl.Series(disab),
-    }).unique(subset=["insz", "registration_date"], keep="first", maintain_order=True)
+    profile = pl.DataFrame(
+        {
+            "insz": insz,
+            "registration_date": _date(start),
+            "unemployment_months": pl.Series(np.clip((start - sp["ustart"]) // 30, 0, 600).astype(np.int16)),
+            "dutch_level": pl.Series(dutch.astype(str)),
+            "other_languages": pl.Series(np.minimum(edu + (rng.random(n) < 0.4), 4).astype(np.int8)),
+            "desired_occupation_cluster": pl.Series(
+                OCC_CLUSTERS[(rng.random(n) * OCC_CLUSTERS.size).astype(int)]
+            ),
+            "desired_regime": pl.Series(np.where(pp.female[idx] & (rng.random(n) < 0.35), "PT", "FT")),
+            "driving_licence": _gather(
+                ("none", "B", "C", "D"), np.minimum(np.searchsorted([0.22, 0.92, 0.98], rng.random(n)), 3)
+            ),
+            "study_level": pl.Series(study),
+            "study_level_at_inflow": pl.Series(at_inflow),
+            "foreign_diploma_recognised": pl.Series(
+                pp.foreign_born[idx] & (edu == 2) & (rng.random(n) < 0.3)
+            ),
+            "work_disability": pl.Series(disab),
+        }
+    ).unique(subset=["insz", "registration_date"], keep="first", maintain_order=True)
     yield "vdab_profile", None, profile
 
     # ------------------------------------------------ trajectories
@@ -162,25 +185,31 @@ def vdab_frames(sim: "LabourSimulation") -> Iterator[tuple[str, None, pl.DataFra
     ti = np.flatnonzero(ok)
     k = ti.size
     year = np.array(tstart[ti], dtype="datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-    a = ((tstart[ti] - pp.birth[idx[ti]]) / 365.25)
-    prov = np.searchsorted([.72, .82, .87, .95], rng.random(k))  # VDAB TIBB TIW WIJ OCMW
+    a = (tstart[ti] - pp.birth[idx[ti]]) / 365.25
+    prov = np.searchsorted([0.72, 0.82, 0.87, 0.95], rng.random(k))  # VDAB TIBB TIW WIJ OCMW
     prov = np.where((prov == 3) & ((a >= 25) | (year < 2015)), 0, prov)
     prov = np.where(sp["js_cat"][ti] == 3, 4, prov)
-    need = np.minimum(np.searchsorted([.30, .65, .90], rng.random(k)) + (edu[ti] == 0) * (rng.random(k) < 0.3), 3)
+    need = np.minimum(
+        np.searchsorted([0.30, 0.65, 0.90], rng.random(k)) + (edu[ti] == 0) * (rng.random(k) < 0.3), 3
+    )
     transmit = rng.random(k) < 0.03
     tr_date = tstart[ti] + ((tend[ti] - tstart[ti]) * rng.random(k)).astype(np.int32)
-    trajectory = pl.DataFrame({
-        "insz": insz.gather(pl.Series(ti.astype(np.uint32))),
-        "trajectory_id": pl.Series(np.arange(1, k + 1, dtype=np.int64)),
-        "start_date": _date(tstart[ti]),
-        "end_date": _date(tend[ti], ~running[ti]),
-        "provider": _gather(("VDAB", "TIBB", "TIW", "WIJ", "OCMW"), prov),
-        "service_need": pl.Series((need + 1).astype(str)),
-        "transmission_date": _date(tr_date, transmit),
-        "communications_per_month": pl.Series(np.round(rng.gamma(2.0, 1.2, k), 2)),
-        "applications_per_month": pl.Series(np.round(rng.gamma(1.5, 1.0, k), 2)),
-        "office": pl.Series([f"{x:02d}000" for x in range(100)]).gather(pl.Series(sp["arr"][ti].astype(np.uint32))),
-    })
+    trajectory = pl.DataFrame(
+        {
+            "insz": insz.gather(pl.Series(ti.astype(np.uint32))),
+            "trajectory_id": pl.Series(np.arange(1, k + 1, dtype=np.int64)),
+            "start_date": _date(tstart[ti]),
+            "end_date": _date(tend[ti], ~running[ti]),
+            "provider": _gather(("VDAB", "TIBB", "TIW", "WIJ", "OCMW"), prov),
+            "service_need": pl.Series((need + 1).astype(str)),
+            "transmission_date": _date(tr_date, transmit),
+            "communications_per_month": pl.Series(np.round(rng.gamma(2.0, 1.2, k), 2)),
+            "applications_per_month": pl.Series(np.round(rng.gamma(1.5, 1.0, k), 2)),
+            "office": pl.Series([f"{x:02d}000" for x in range(100)]).gather(
+                pl.Series(sp["arr"][ti].astype(np.uint32))
+            ),
+        }
+    )
     yield "vdab_trajectory", None, trajectory
 
     # ------------------------------------------------ training modules
@@ -202,21 +231,28 @@ def vdab_frames(sim: "LabourSimulation") -> Iterator[tuple[str, None, pl.DataFra
     lang = (pp.origin[idx[rep]] == 2) & (rng.random(m) < 0.5)
     sec = np.where(lang, 7, sec)
     module = np.array([f"M{i:04d}" for i in range(400)])[(sec * 50 + (rng.random(m) * 50).astype(int))]
-    training = pl.DataFrame({
-        "insz": insz.gather(pl.Series(rep.astype(np.uint32))),
-        "start_date": _date(mstart),
-        "end_date": _date(mend, ~running),
-        "method": _gather(("classroom", "online", "blended", "workplace"), np.searchsorted([.6, .8, .93], rng.random(m))),
-        "trainee_status": pl.Series(["jobseeker"] * m, dtype=pl.String),
-        "section": pl.Series(sections[sec]),
-        "sector": pl.Series(np.array(["industrie", "zorg", "diensten", "logistiek", "bouw", "horeca", "ict", "taal"])[sec]),
-        "cluster": pl.Series([f"C{s:02d}" for s in sec]),
-        "module": pl.Series(module),
-        "days": pl.Series(mdays, dtype=pl.Int16),
-        "state": _gather(("running", "finished", "stopped"), state),
-        "result": _gather(("passed", "failed", "none"), result),
-        "converted_to_guidance": pl.Series(rng.random(m) < 0.05),
-    }).unique(subset=["insz", "start_date", "module"], keep="first", maintain_order=True)
+    training = pl.DataFrame(
+        {
+            "insz": insz.gather(pl.Series(rep.astype(np.uint32))),
+            "start_date": _date(mstart),
+            "end_date": _date(mend, ~running),
+            "method": _gather(
+                ("classroom", "online", "blended", "workplace"),
+                np.searchsorted([0.6, 0.8, 0.93], rng.random(m)),
+            ),
+            "trainee_status": pl.Series(["jobseeker"] * m, dtype=pl.String),
+            "section": pl.Series(sections[sec]),
+            "sector": pl.Series(
+                np.array(["industrie", "zorg", "diensten", "logistiek", "bouw", "horeca", "ict", "taal"])[sec]
+            ),
+            "cluster": pl.Series([f"C{s:02d}" for s in sec]),
+            "module": pl.Series(module),
+            "days": pl.Series(mdays, dtype=pl.Int16),
+            "state": _gather(("running", "finished", "stopped"), state),
+            "result": _gather(("passed", "failed", "none"), result),
+            "converted_to_guidance": pl.Series(rng.random(m) < 0.05),
+        }
+    ).unique(subset=["insz", "start_date", "module"], keep="first", maintain_order=True)
     yield "vdab_training", None, training
 
     # ------------------------------------------------ work-place learning
@@ -228,7 +264,7 @@ def vdab_frames(sim: "LabourSimulation") -> Iterator[tuple[str, None, pl.DataFra
     # place the action at the end of the registration (the IBO hiring obligation)
     wi = np.flatnonzero(has)
     k = wi.size
-    typ = np.minimum(np.searchsorted([.40, .50, .70, .85, .92], rng.random(k)), 5)
+    typ = np.minimum(np.searchsorted([0.40, 0.50, 0.70, 0.85, 0.92], rng.random(k)), 5)
     weeks = np.maximum((weeks_max[typ] * (0.3 + 0.7 * rng.random(k))).astype(np.int16), 1)
     wend = end_or_last[wi] - (rng.random(k) * 20).astype(np.int32)
     wstart = np.maximum(wend - weeks * 7, start[wi] + 14)
@@ -242,17 +278,23 @@ def vdab_frames(sim: "LabourSimulation") -> Iterator[tuple[str, None, pl.DataFra
     stopped = ~running & ~hired & (rng.random(k) < 0.2)
     state = np.where(running, 0, np.where(stopped, 2, 1))
     situation = np.where(running, 2, np.where(hired, 0, 1))
-    wpl = pl.DataFrame({
-        "insz": insz.gather(pl.Series(wi.astype(np.uint32))),
-        "internship_type": _gather(types, typ),
-        "start_date": _date(wstart),
-        "end_date": _date(wend, ~running),
-        "state": _gather(("running", "finished", "stopped"), state),
-        "situation": _gather(("hired", "not_hired", "unknown"), situation),
-        "training_weeks": pl.Series(weeks.astype(np.int16)),
-        "occupation_cluster": pl.Series(OCC_CLUSTERS[(rng.random(k) * OCC_CLUSTERS.size).astype(int)]),
-        "language_support": pl.Series((origin[wi] == 2) & (rng.random(k) < 0.4)),
-        "company_size_class": pl.Series(np.searchsorted([.3, .5, .65, .8, .88, .93, .97, .99], rng.random(k)).astype(str)).replace("0", "1").cast(pl.String),
-        "nace": pl.Series(np.array(NACE_LIST)[(rng.random(k) * len(NACE_LIST)).astype(int)]),
-    }).unique(subset=["insz", "start_date", "internship_type"], keep="first", maintain_order=True)
+    wpl = pl.DataFrame(
+        {
+            "insz": insz.gather(pl.Series(wi.astype(np.uint32))),
+            "internship_type": _gather(types, typ),
+            "start_date": _date(wstart),
+            "end_date": _date(wend, ~running),
+            "state": _gather(("running", "finished", "stopped"), state),
+            "situation": _gather(("hired", "not_hired", "unknown"), situation),
+            "training_weeks": pl.Series(weeks.astype(np.int16)),
+            "occupation_cluster": pl.Series(OCC_CLUSTERS[(rng.random(k) * OCC_CLUSTERS.size).astype(int)]),
+            "language_support": pl.Series((origin[wi] == 2) & (rng.random(k) < 0.4)),
+            "company_size_class": pl.Series(
+                np.searchsorted([0.3, 0.5, 0.65, 0.8, 0.88, 0.93, 0.97, 0.99], rng.random(k)).astype(str)
+            )
+            .replace("0", "1")
+            .cast(pl.String),
+            "nace": pl.Series(np.array(NACE_LIST)[(rng.random(k) * len(NACE_LIST)).astype(int)]),
+        }
+    ).unique(subset=["insz", "start_date", "internship_type"], keep="first", maintain_order=True)
     yield "vdab_workplace_learning", None, wpl

@@ -18,8 +18,10 @@ from cohort.warehouse.metrics import metric, scope_predicate
 
 
 def _age(birth: str, day: str) -> str:
-    return (f"(year({day}) - year({birth}) - CASE WHEN strftime({birth}, '%m%d') > strftime({day}, '%m%d') "
-            "THEN 1 ELSE 0 END)")
+    return (
+        f"(year({day}) - year({birth}) - CASE WHEN strftime({birth}, '%m%d') > strftime({day}, '%m%d') "
+        "THEN 1 ELSE 0 END)"
+    )
 
 
 def _covers(alias: str, day: str) -> str:
@@ -30,8 +32,8 @@ def legal_population(scope: str, day: str) -> str:
     """SQL: one row (insz, nis_code) per legal resident of ``scope`` on ``day`` (a SQL date)."""
     return f"""
         SELECT r.insz, r.nis_code FROM residence_history r
-        JOIN register_history g ON g.insz = r.insz AND {_covers('g', day)} AND g.register IN ('population', 'foreigners')
-        WHERE {_covers('r', day)} AND r.nis_code IS NOT NULL AND {scope_predicate(scope, 'r.nis_code')}"""
+        JOIN register_history g ON g.insz = r.insz AND {_covers("g", day)} AND g.register IN ('population', 'foreigners')
+        WHERE {_covers("r", day)} AND r.nis_code IS NOT NULL AND {scope_predicate(scope, "r.nis_code")}"""
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> float:
@@ -53,16 +55,22 @@ def population_jan1(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> fl
 def population_18_64_jan1(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
     """Legal population aged 18-64 on 1 January."""
     d = _jan1(year)
-    return _scalar(con, f"""SELECT count(*) FROM ({legal_population(scope, d)}) l JOIN person p USING (insz)
-                           WHERE {_age('p.birth_date', d)} BETWEEN 18 AND 64""")
+    return _scalar(
+        con,
+        f"""SELECT count(*) FROM ({legal_population(scope, d)}) l JOIN person p USING (insz)
+                           WHERE {_age("p.birth_date", d)} BETWEEN 18 AND 64""",
+    )
 
 
 @metric("share_15_64")
 def share_15_64(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
     """Share of the legal population aged 15-64 on 1 January."""
     d = _jan1(year)
-    return _scalar(con, f"""SELECT avg(CASE WHEN {_age('p.birth_date', d)} BETWEEN 15 AND 64 THEN 1.0 ELSE 0.0 END)
-                           FROM ({legal_population(scope, d)}) l JOIN person p USING (insz)""")
+    return _scalar(
+        con,
+        f"""SELECT avg(CASE WHEN {_age("p.birth_date", d)} BETWEEN 15 AND 64 THEN 1.0 ELSE 0.0 END)
+                           FROM ({legal_population(scope, d)}) l JOIN person p USING (insz)""",
+    )
 
 
 def _origin(scope: str, year: int) -> str:
@@ -73,7 +81,7 @@ def _origin(scope: str, year: int) -> str:
                coalesce(f.first_nationality, 'BE') AS fat, coalesce(m.first_nationality, 'BE') AS mot
         FROM ({legal_population(scope, d)}) l
         JOIN person p USING (insz)
-        LEFT JOIN nationality_history n ON n.insz = l.insz AND {_covers('n', d)}
+        LEFT JOIN nationality_history n ON n.insz = l.insz AND {_covers("n", d)}
         LEFT JOIN person f ON f.insz = p.father_insz
         LEFT JOIN person m ON m.insz = p.mother_insz"""
 
@@ -85,7 +93,9 @@ FLEMISH_FOREIGN = "(coalesce(cur, 'BE') <> 'BE' OR own <> 'BE' OR fat <> 'BE' OR
 def share_foreign_origin_flemish(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
     """Share of foreign origin in the Flemish definition (Statistiek Vlaanderen): current nationality,
     own, father's or mother's nationality at birth not Belgian (domain-facts 3.4)."""
-    return _scalar(con, f"SELECT avg(CASE WHEN {FLEMISH_FOREIGN} THEN 1.0 ELSE 0.0 END) FROM ({_origin(scope, year)})")
+    return _scalar(
+        con, f"SELECT avg(CASE WHEN {FLEMISH_FOREIGN} THEN 1.0 ELSE 0.0 END) FROM ({_origin(scope, year)})"
+    )
 
 
 @metric("share_non_eu_among_foreign_origin")
@@ -94,17 +104,22 @@ def share_non_eu_among_foreign_origin(con: duckdb.DuckDBPyConnection, scope: str
     first nationality if not Belgian, else mother's, else own first, else current) is outside the EU
     of 1 January of the year."""
     eu = ", ".join(f"'{c}'" for c in sorted(codes.eu_members(date(year, 1, 1))))
-    return _scalar(con, f"""
+    return _scalar(
+        con,
+        f"""
         SELECT avg(CASE WHEN origin IN ({eu}) THEN 0.0 ELSE 1.0 END) FROM (
           SELECT CASE WHEN fat <> 'BE' THEN fat WHEN mot <> 'BE' THEN mot WHEN own <> 'BE' THEN own ELSE cur END AS origin
-          FROM ({_origin(scope, year)}) WHERE {FLEMISH_FOREIGN})""")
+          FROM ({_origin(scope, year)}) WHERE {FLEMISH_FOREIGN})""",
+    )
 
 
 def _statbel(con: duckdb.DuckDBPyConnection, scope: str, year: int, group: str) -> float:
     cls = """CASE WHEN coalesce(cur, 'BE') <> 'BE' THEN 'non_belgian'
                   WHEN own <> 'BE' OR fat <> 'BE' OR mot <> 'BE' THEN 'belgian_foreign_background'
                   ELSE 'belgian_origin' END"""
-    return _scalar(con, f"SELECT avg(CASE WHEN {cls} = '{group}' THEN 1.0 ELSE 0.0 END) FROM ({_origin(scope, year)})")
+    return _scalar(
+        con, f"SELECT avg(CASE WHEN {cls} = '{group}' THEN 1.0 ELSE 0.0 END) FROM ({_origin(scope, year)})"
+    )
 
 
 @metric("share_belgian_origin_statbel")
@@ -114,7 +129,9 @@ def share_belgian_origin_statbel(con: duckdb.DuckDBPyConnection, scope: str, yea
 
 
 @metric("share_belgian_with_foreign_background_statbel")
-def share_belgian_with_foreign_background_statbel(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
+def share_belgian_with_foreign_background_statbel(
+    con: duckdb.DuckDBPyConnection, scope: str, year: int
+) -> float:
     """Statbel origin: Belgian now, but a foreign first nationality of the person or of a parent."""
     return _statbel(con, scope, year, "belgian_foreign_background")
 
@@ -137,8 +154,8 @@ def _private_households(con: duckdb.DuckDBPyConnection, scope: str, year: int) -
     return f"""
         SELECT h.household_id, any_value(h.household_size) AS size
         FROM household_jan1 h
-        JOIN residence_history r ON r.insz = h.reference_insz AND {_covers('r', d)}
-        WHERE h.year = {y} AND h.lipro <> 'COLL' AND r.nis_code IS NOT NULL AND {scope_predicate(scope, 'r.nis_code')}
+        JOIN residence_history r ON r.insz = h.reference_insz AND {_covers("r", d)}
+        WHERE h.year = {y} AND h.lipro <> 'COLL' AND r.nis_code IS NOT NULL AND {scope_predicate(scope, "r.nis_code")}
         GROUP BY h.household_id"""
 
 
@@ -151,24 +168,27 @@ def mean_private_household_size(con: duckdb.DuckDBPyConnection, scope: str, year
 @metric("share_one_person_households")
 def share_one_person_households(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
     """Share of one-person households among private households on 1 January."""
-    return _scalar(con, f"SELECT avg(CASE WHEN size = 1 THEN 1.0 ELSE 0.0 END) FROM ({_private_households(con, scope, year)})")
+    return _scalar(
+        con,
+        f"SELECT avg(CASE WHEN size = 1 THEN 1.0 ELSE 0.0 END) FROM ({_private_households(con, scope, year)})",
+    )
 
 
 # ------------------------------------------------------------------------------------ mortality
 def _deaths(scope: str, year: int) -> str:
     """Deaths in ``year`` of legal residents of the scope, with sex and completed age at death."""
     return f"""
-        SELECT p.sex, {_age('p.birth_date', 'p.death_date')} AS age
+        SELECT p.sex, {_age("p.birth_date", "p.death_date")} AS age
         FROM person p
         JOIN residence_history r ON r.insz = p.insz AND r.valid_to = p.death_date AND r.nis_code IS NOT NULL
         JOIN register_history g ON g.insz = p.insz AND g.valid_to = p.death_date AND g.register IN ('population', 'foreigners')
-        WHERE year(p.death_date) = {year} AND {scope_predicate(scope, 'r.nis_code')}"""
+        WHERE year(p.death_date) = {year} AND {scope_predicate(scope, "r.nis_code")}"""
 
 
 def _exposure(scope: str, year: int) -> str:
     """Person-years lived in ``year``, approximated by the legal population on 1 July by sex and age."""
     d = f"DATE '{year}-07-01'"
-    return f"""SELECT p.sex, {_age('p.birth_date', d)} AS age FROM ({legal_population(scope, d)}) l JOIN person p USING (insz)"""
+    return f"""SELECT p.sex, {_age("p.birth_date", d)} AS age FROM ({legal_population(scope, d)}) l JOIN person p USING (insz)"""
 
 
 def _counts(con: duckdb.DuckDBPyConnection, sql: str, sex: str | None) -> np.ndarray:
@@ -251,13 +271,18 @@ def life_expectancy_at_birth_women(con: duckdb.DuckDBPyConnection, scope: str, y
 def crude_death_rate(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
     """Deaths of legal residents in the year per person of the legal population on 1 July."""
     deaths = _scalar(con, f"SELECT count(*) FROM ({_deaths(scope, year)})")
-    pop = _scalar(con, f"SELECT count(*) FROM ({legal_population(scope, f'DATE {chr(39)}{year}-07-01{chr(39)}')})")
+    pop = _scalar(
+        con, f"SELECT count(*) FROM ({legal_population(scope, f'DATE {chr(39)}{year}-07-01{chr(39)}')})"
+    )
     return deaths / pop if pop else float("nan")
 
 
 @metric("births", scaled=True)
 def births(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
     """Live births in the year whose first residence (from the day of birth) is in the scope."""
-    return _scalar(con, f"""
+    return _scalar(
+        con,
+        f"""
         SELECT count(*) FROM person p JOIN residence_history r ON r.insz = p.insz AND r.valid_from = p.birth_date
-        WHERE year(p.birth_date) = {year} AND r.nis_code IS NOT NULL AND {scope_predicate(scope, 'r.nis_code')}""")
+        WHERE year(p.birth_date) = {year} AND r.nis_code IS NOT NULL AND {scope_predicate(scope, "r.nis_code")}""",
+    )

@@ -24,8 +24,10 @@ def quarter_ends(year: int) -> list[tuple[int, str]]:
 
 def age_sql(birth: str, day: str) -> str:
     """Completed years on ``day`` (a SQL date expression) of a person born on ``birth``."""
-    return (f"(year({day}) - year({birth}) - CASE WHEN strftime({birth}, '%m%d') > strftime({day}, '%m%d') "
-            "THEN 1 ELSE 0 END)")
+    return (
+        f"(year({day}) - year({birth}) - CASE WHEN strftime({birth}, '%m%d') > strftime({day}, '%m%d') "
+        "THEN 1 ELSE 0 END)"
+    )
 
 
 def _residents(scope: str, day: str, lo: int, hi: int) -> str:
@@ -35,8 +37,8 @@ def _residents(scope: str, day: str, lo: int, hi: int) -> str:
         SELECT r.insz FROM residence_history r JOIN person p USING (insz)
         WHERE r.valid_from <= {d} AND (r.valid_to IS NULL OR r.valid_to > {d})
           AND (p.death_date IS NULL OR p.death_date > {d})
-          AND {scope_predicate(scope, 'r.nis_code')}
-          AND {age_sql('p.birth_date', d)} BETWEEN {lo} AND {hi}"""
+          AND {scope_predicate(scope, "r.nis_code")}
+          AND {age_sql("p.birth_date", d)} BETWEEN {lo} AND {hi}"""
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> float:
@@ -65,18 +67,20 @@ def _jobseekers(scope: str, year: int) -> str:
         d = f"DATE '{day}'"
         parts.append(f"""
             SELECT {q} AS quarter, j.insz, j.category, ({d} - j.unemployment_start) AS duration_days,
-                   {age_sql('p.birth_date', d)} AS age
+                   {age_sql("p.birth_date", d)} AS age
             FROM jobseeker_quarter j
             JOIN sep_quarter s ON s.insz = j.insz AND s.year = j.year AND s.quarter = j.quarter
             JOIN person p ON p.insz = j.insz
             JOIN residence_history r ON r.insz = j.insz AND r.valid_from <= {d} AND (r.valid_to IS NULL OR r.valid_to > {d})
             WHERE j.year = {year} AND j.quarter = {q} AND s.nomenclature LIKE '2%'
-              AND {scope_predicate(scope, 'r.nis_code')}""")
+              AND {scope_predicate(scope, "r.nis_code")}""")
     return " UNION ALL ".join(parts)
 
 
 @metric("registered_job_seekers_without_work_annual_avg", scaled=True)
-def registered_job_seekers_without_work_annual_avg(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
+def registered_job_seekers_without_work_annual_avg(
+    con: duckdb.DuckDBPyConnection, scope: str, year: int
+) -> float:
     """Non-working registered job seekers (jobseeker_quarter rows of persons in position 2xx)
     living in the scope, averaged over the last days of the four quarters."""
     return _scalar(con, f"SELECT count(*) / 4.0 FROM ({_jobseekers(scope, year)})")
@@ -86,7 +90,10 @@ def registered_job_seekers_without_work_annual_avg(con: duckdb.DuckDBPyConnectio
 def share_job_seekers_unemployed_over_2_years(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
     """Share of the non-working job seekers (pooled over the quarters) whose current
     unemployment duration (since ``unemployment_start``) exceeds two years."""
-    return _scalar(con, f"SELECT avg(CASE WHEN duration_days > 730 THEN 1.0 ELSE 0.0 END) FROM ({_jobseekers(scope, year)})")
+    return _scalar(
+        con,
+        f"SELECT avg(CASE WHEN duration_days > 730 THEN 1.0 ELSE 0.0 END) FROM ({_jobseekers(scope, year)})",
+    )
 
 
 @metric("ilo_unemployment_rate_15_64")
@@ -102,9 +109,12 @@ def ilo_unemployment_rate_15_64(con: duckdb.DuckDBPyConnection, scope: str, year
             JOIN sep_quarter s ON s.insz = res.insz AND s.year = {year} AND s.quarter = {q} AND s.nomenclature LIKE '1%'""")
     unemployed = f"""SELECT count(*) FROM ({_jobseekers(scope, year)})
                      WHERE age BETWEEN 15 AND 64 AND category IN ('00', '02', '03') AND duration_days <= 730"""
-    return _scalar(con, f"""
-        WITH w AS (SELECT sum(n) AS n FROM ({' UNION ALL '.join(working)})), u AS ({unemployed})
-        SELECT (SELECT * FROM u) / ((SELECT n FROM w) + (SELECT * FROM u))""")
+    return _scalar(
+        con,
+        f"""
+        WITH w AS (SELECT sum(n) AS n FROM ({" UNION ALL ".join(working)})), u AS ({unemployed})
+        SELECT (SELECT * FROM u) / ((SELECT n FROM w) + (SELECT * FROM u))""",
+    )
 
 
 @metric("share_very_low_work_intensity_households")
@@ -117,12 +127,14 @@ def share_very_low_work_intensity_households(con: duckdb.DuckDBPyConnection, sco
     for employees."""
     prev = year - 1
     jan1 = f"DATE '{year}-01-01'"
-    return _scalar(con, f"""
+    return _scalar(
+        con,
+        f"""
         WITH hh AS (
-            SELECT h.household_id, h.insz, {age_sql('p.birth_date', jan1)} AS age
+            SELECT h.household_id, h.insz, {age_sql("p.birth_date", jan1)} AS age
             FROM household_jan1 h JOIN person p USING (insz)
             JOIN residence_history r ON r.insz = h.insz AND r.valid_from <= {jan1} AND (r.valid_to IS NULL OR r.valid_to > {jan1})
-            WHERE h.year = {year} AND h.lipro <> 'COLL' AND {scope_predicate(scope, 'r.nis_code')}
+            WHERE h.year = {year} AND h.lipro <> 'COLL' AND {scope_predicate(scope, "r.nis_code")}
         ),
         fte AS (SELECT insz, quarter, least(sum(fte), 1.0) AS fte FROM job_quarter WHERE year = {prev} GROUP BY ALL),
         work AS (
@@ -145,4 +157,5 @@ def share_very_low_work_intensity_households(con: duckdb.DuckDBPyConnection, sco
                    count(*) FILTER (WHERE age <= 64) AS n064
             FROM members GROUP BY household_id HAVING sum(CASE WHEN eligible THEN 1 ELSE 0 END) > 0
         )
-        SELECT sum(CASE WHEN wi <= 0.2 THEN n064 ELSE 0 END) / sum(n064) FROM households""")
+        SELECT sum(CASE WHEN wi <= 0.2 THEN n064 ELSE 0 END) / sum(n064) FROM households""",
+    )

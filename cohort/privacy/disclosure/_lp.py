@@ -41,7 +41,9 @@ class Intervals:
     inconsistent_rows: np.ndarray  # equations with no hidden cell whose published values do not add up
     infeasible_components: list[int]
     labels: np.ndarray  # component id per cell (-1 for published cells)
-    exact: np.ndarray | None = None  # per target: bounds are the LP optimum (else inner bounds that already suffice)
+    exact: np.ndarray | None = (
+        None  # per target: bounds are the LP optimum (else inner bounds that already suffice)
+    )
 
 
 class _ComponentSolver:
@@ -94,7 +96,12 @@ class _ComponentSolver:
         self.upper_now = upper
         if self.backend == "highs":
             idx = np.arange(n, dtype=np.int32)
-            self.h.changeColsBounds(n, idx, np.asarray(self.lb, float), np.where(np.isinf(upper), _hc.kHighsInf, upper).astype(float))
+            self.h.changeColsBounds(
+                n,
+                idx,
+                np.asarray(self.lb, float),
+                np.where(np.isinf(upper), _hc.kHighsInf, upper).astype(float),
+            )
 
     def witness(self, cost: np.ndarray) -> np.ndarray | None:
         """A feasible point maximising ``cost @ x`` (under the current caps)."""
@@ -227,8 +234,12 @@ def feasibility_intervals(
     infeasible: list[int] = []
     AUr_csc = None
     for comp in np.unique(t_label):
-        cols = col_order[np.searchsorted(col_sorted, comp, "left") : np.searchsorted(col_sorted, comp, "right")]
-        crow = row_order[np.searchsorted(row_sorted, comp, "left") : np.searchsorted(row_sorted, comp, "right")]
+        cols = col_order[
+            np.searchsorted(col_sorted, comp, "left") : np.searchsorted(col_sorted, comp, "right")
+        ]
+        crow = row_order[
+            np.searchsorted(row_sorted, comp, "left") : np.searchsorted(row_sorted, comp, "right")
+        ]
         which = np.flatnonzero(t_label == comp)
         comp_targets = np.unique(targets[which])
         key = (tuple(hidden[cols].tolist()), tuple(comp_targets.tolist()))
@@ -242,7 +253,10 @@ def feasibility_intervals(
             bad = False
             if len(crow) == 0:  # isolated hidden cell: only its own bounds
                 for c in cols:
-                    cell_lo[int(hidden[c])], cell_hi[int(hidden[c])] = float(lb[hidden[c]]), float(ub[hidden[c]])
+                    cell_lo[int(hidden[c])], cell_hi[int(hidden[c])] = (
+                        float(lb[hidden[c]]),
+                        float(ub[hidden[c]]),
+                    )
             else:
                 if AUr_csc is None:
                     AUr_csc = AUr.tocsc()
@@ -252,7 +266,16 @@ def feasibility_intervals(
                 todo = comp_targets
                 if certify is not None and start is not None and len(comp_targets) > 2:
                     todo = _certify_component(
-                        solver, hidden[cols], comp_targets, local, start, certify, cell_lo, cell_hi, inexact, rng
+                        solver,
+                        hidden[cols],
+                        comp_targets,
+                        local,
+                        start,
+                        certify,
+                        cell_lo,
+                        cell_hi,
+                        inexact,
+                        rng,
                     )
                 for t in todo:
                     res = solver.bounds(local[int(t)])
@@ -313,7 +336,16 @@ def _certify_component(
         newly = ok & open_
         was_open = int(open_.sum())
         if _DEBUG:
-            print("witness round", r, "open before", was_open, "newly", int(newly.sum()), "size", len(comp_cells))
+            print(
+                "witness round",
+                r,
+                "open before",
+                was_open,
+                "newly",
+                int(newly.sum()),
+                "size",
+                len(comp_cells),
+            )
         open_ &= ~ok
         # A witness LP costs tens of single-cell LPs: stop once it certifies little.
         if r >= len(signs) - 1 and (int(newly.sum()) < 0.1 * was_open or int(open_.sum()) < 40):

@@ -39,9 +39,7 @@ class ReleaseModel:
         return self.cells.height
 
 
-def _parent_map(
-    table: str, frame: pl.DataFrame, dim: str, dimension: Dimension
-) -> dict[str, str | None]:
+def _parent_map(table: str, frame: pl.DataFrame, dim: str, dimension: Dimension) -> dict[str, str | None]:
     col = dim + PARENT_SUFFIX
     total = dimension.total_label
     if col in frame.columns:
@@ -74,7 +72,9 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
         population = frame.get_column("population")[0] or population
     measure = f"sum:{spec.value}" if spec.is_magnitude else "n"
     dmap = {d: dimensions.get(d, Dimension(d)) for d in dims}
-    f = frame.select([pl.col(d).cast(pl.String) for d in dims] + [c for c in frame.columns if c.endswith(PARENT_SUFFIX)])
+    f = frame.select(
+        [pl.col(d).cast(pl.String) for d in dims] + [c for c in frame.columns if c.endswith(PARENT_SUFFIX)]
+    )
     f = f.with_row_index("__row")
     tokens = []
     level_terms = []
@@ -87,9 +87,11 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
         shared = dim.shared_codes or {}
         tok = pl.lit(d + "=") + pl.col(d)
         if shared:
-            tok = pl.when(pl.col(d).is_in(list(shared))).then(
-                pl.lit("~") + pl.col(d).replace_strict(shared, default=None, return_dtype=pl.String)
-            ).otherwise(tok)
+            tok = (
+                pl.when(pl.col(d).is_in(list(shared)))
+                .then(pl.lit("~") + pl.col(d).replace_strict(shared, default=None, return_dtype=pl.String))
+                .otherwise(tok)
+            )
         tokens.append(pl.when(pl.col(d) == dim.total_label).then(None).otherwise(tok))
         level_terms.append(pl.col(d).is_in(list(has_children)).cast(pl.Int64))
     prefix = f"{population}|{measure}|"
@@ -127,7 +129,11 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
         eqs = pl.concat(entries)
     else:
         eqs = pl.DataFrame(schema={"eq": pl.String, "row": pl.UInt32, "coef": pl.Int8})
-    return keyed.select(row="__row", key="__key", level="__level"), eqs.with_columns(table=pl.lit(name)), population
+    return (
+        keyed.select(row="__row", key="__key", level="__level"),
+        eqs.with_columns(table=pl.lit(name)),
+        population,
+    )
 
 
 def build_model(
@@ -145,18 +151,24 @@ def build_model(
         keyed, eqs, _ = _table_frame(name, frame, spec, dimensions)
         keyed_parts.append(keyed.with_columns(table=pl.lit(name)))
         eq_parts.append(eqs)
-    rows = pl.concat(keyed_parts) if keyed_parts else pl.DataFrame(
-        schema={"row": pl.UInt32, "key": pl.String, "level": pl.Int64, "table": pl.String}
+    rows = (
+        pl.concat(keyed_parts)
+        if keyed_parts
+        else pl.DataFrame(schema={"row": pl.UInt32, "key": pl.String, "level": pl.Int64, "table": pl.String})
     )
     cells = (
         rows.group_by("key", maintain_order=True)
         .agg(level=pl.col("level").first(), table=pl.col("table").first(), row=pl.col("row").first())
         .with_row_index("cell")
-        .with_columns(pl.col("cell").cast(pl.Int64), magnitude=pl.col("key").str.contains("|sum:", literal=True))
+        .with_columns(
+            pl.col("cell").cast(pl.Int64), magnitude=pl.col("key").str.contains("|sum:", literal=True)
+        )
     )
     rows = rows.join(cells.select("key", "cell"), on="key", how="left").select("table", "row", "cell", "key")
-    eqs = pl.concat(eq_parts) if eq_parts else pl.DataFrame(
-        schema={"eq": pl.String, "row": pl.UInt32, "coef": pl.Int8, "table": pl.String}
+    eqs = (
+        pl.concat(eq_parts)
+        if eq_parts
+        else pl.DataFrame(schema={"eq": pl.String, "row": pl.UInt32, "coef": pl.Int8, "table": pl.String})
     )
     eqs = eqs.join(rows.select("table", "row", "cell"), on=["table", "row"], how="left")
     # One equation per distinct set of terms (linked tables repeat the same relations).
@@ -187,13 +199,17 @@ def cell_values(model: ReleaseModel, frames: dict[str, pl.DataFrame], column: st
     for name, frame in frames.items():
         if column in frame.columns:
             parts.append(
-                frame.select(pl.col(column).cast(pl.Float64).alias("v")).with_row_index("row").with_columns(table=pl.lit(name))
+                frame.select(pl.col(column).cast(pl.Float64).alias("v"))
+                .with_row_index("row")
+                .with_columns(table=pl.lit(name))
             )
     out = np.full(model.n_cells, np.nan)
     if not parts:
         return out
     vals = pl.concat(parts).join(model.rows, on=["table", "row"], how="inner")
-    per = vals.group_by("cell").agg(lo=pl.col("v").min(), hi=pl.col("v").max(), tables=pl.col("table").unique())
+    per = vals.group_by("cell").agg(
+        lo=pl.col("v").min(), hi=pl.col("v").max(), tables=pl.col("table").unique()
+    )
     bad = per.filter((pl.col("hi") - pl.col("lo")).abs() > 1e-9)
     if bad.height:
         r = bad.row(0, named=True)

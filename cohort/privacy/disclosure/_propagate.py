@@ -54,7 +54,9 @@ def propagate_bounds(
             new_lo, new_hi = lo.copy(), hi.copy()
             np.maximum.at(new_lo, cols, x_lo)
             np.minimum.at(new_hi, cols, x_hi)
-            changed = (new_lo > lo + tol * np.maximum(1.0, np.abs(lo))) | (new_hi < hi - tol * np.maximum(1.0, np.abs(hi)))
+            changed = (new_lo > lo + tol * np.maximum(1.0, np.abs(lo))) | (
+                new_hi < hi - tol * np.maximum(1.0, np.abs(hi))
+            )
             lo, hi = new_lo, new_hi
             if not changed.any():
                 break

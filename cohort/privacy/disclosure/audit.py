@@ -73,7 +73,10 @@ class AuditReport:
             summary["rules"] = rules
             return {"passed": self.passed, "summary": summary, "findings_count": len(self.findings)}
         cells = self.cells.with_columns(
-            [pl.col(c).cast(pl.Float64) for c in ("true_value", "lower", "upper", "required_lower", "required_upper")]
+            [
+                pl.col(c).cast(pl.Float64)
+                for c in ("true_value", "lower", "upper", "required_lower", "required_upper")
+            ]
         )
         rows = cells.to_dicts()
         for r in rows:
@@ -130,7 +133,13 @@ class AuditReport:
         lines += [f"- {f}" for f in self.findings] or ["- none"]
         bad = self.cells.filter(~pl.col("ok"))
         if bad.height:
-            lines += ["", "## Failing cells (first 50)", "", "| table | cell | shown | true | lower | upper | required |", "|---|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                "## Failing cells (first 50)",
+                "",
+                "| table | cell | shown | true | lower | upper | required |",
+                "|---|---|---|---|---|---|---|",
+            ]
             for r in bad.head(50).iter_rows(named=True):
                 lines.append(
                     f"| {r['table']} | {r['cell']} | {r['shown']} | {r['true_value']:g} | {r['lower']:g} | {r['upper']:g} "
@@ -181,12 +190,16 @@ def _knowledge(
         if "shown" not in frame.columns:
             raise ValueError(f"audit: table {name} has no 'shown' column (run protect first)")
         parts.append(
-            pl.DataFrame({"shown": frame.get_column("shown").cast(pl.String)}).with_row_index("row").with_columns(table=pl.lit(name))
+            pl.DataFrame({"shown": frame.get_column("shown").cast(pl.String)})
+            .with_row_index("row")
+            .with_columns(table=pl.lit(name))
         )
     df = pl.concat(parts).join(model.rows.select("table", "row", "cell"), on=["table", "row"], how="inner")
     label = rules.label or ""
     df = df.with_columns(
-        num=pl.when((pl.col("shown") != "x") & (pl.col("shown") != label)).then(pl.col("shown").cast(pl.Float64, strict=False))
+        num=pl.when((pl.col("shown") != "x") & (pl.col("shown") != label)).then(
+            pl.col("shown").cast(pl.Float64, strict=False)
+        )
     )
     unreadable = df.filter(pl.col("num").is_null() & (pl.col("shown") != "x") & (pl.col("shown") != label))
     findings = []
@@ -198,11 +211,19 @@ def _knowledge(
     n = model.n_cells
     kind = np.full(n, HIDDEN, dtype=np.int8)
     value = np.zeros(n)
-    is_label = df.filter(pl.col("shown") == label).get_column("cell").to_numpy() if label else np.array([], dtype=np.int64)
+    is_label = (
+        df.filter(pl.col("shown") == label).get_column("cell").to_numpy()
+        if label
+        else np.array([], dtype=np.int64)
+    )
     kind[is_label] = LABEL
     pub = df.filter(pl.col("num").is_not_null())
-    agg = pub.group_by("cell").agg(lo=pl.col("num").min(), hi=pl.col("num").max(), tables=pl.col("table").unique())
-    conflict = agg.filter((pl.col("hi") - pl.col("lo")).abs() > 1e-6 * pl.max_horizontal(pl.lit(1.0), pl.col("hi").abs()))
+    agg = pub.group_by("cell").agg(
+        lo=pl.col("num").min(), hi=pl.col("num").max(), tables=pl.col("table").unique()
+    )
+    conflict = agg.filter(
+        (pl.col("hi") - pl.col("lo")).abs() > 1e-6 * pl.max_horizontal(pl.lit(1.0), pl.col("hi").abs())
+    )
     for r in conflict.head(_MAX_FINDINGS_PER_KIND).iter_rows(named=True):
         findings.append(
             f"cell {_cell_label(model.cells.get_column('key')[r['cell']])} is published with different values "
@@ -265,7 +286,9 @@ def audit(
             key = f"earlier[{i}]/{name}"
             frames[key] = frame
             spec = specs.get(name)
-            all_specs[key] = spec if spec is not None and "population" not in frame.columns else _infer_spec(name, frame)
+            all_specs[key] = (
+                spec if spec is not None and "population" not in frame.columns else _infer_spec(name, frame)
+            )
     model = build_model(frames, all_specs, dimensions)
     mag = model.cells.get_column("magnitude").to_numpy()
     keys_list = model.cells.get_column("key").to_list()
@@ -296,9 +319,13 @@ def audit(
 
     # Integrity: a published number must be the true value.
     pub_cur = (kind == PUBLISHED) & in_current & ~np.isnan(true)
-    wrong = np.flatnonzero(pub_cur & (np.abs(value - np.nan_to_num(true)) > 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(true)))))
+    wrong = np.flatnonzero(
+        pub_cur & (np.abs(value - np.nan_to_num(true)) > 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(true))))
+    )
     for c in wrong[:_MAX_FINDINGS_PER_KIND]:
-        findings.append(f"cell {_cell_label(keys_list[int(c)])} is shown as {value[c]:g} but its true value is {true[c]:g}")
+        findings.append(
+            f"cell {_cell_label(keys_list[int(c)])} is shown as {value[c]:g} but its true value is {true[c]:g}"
+        )
 
     targets = np.flatnonzero(protected_cells)
     lower = np.full(model.n_cells, np.nan)
@@ -306,7 +333,9 @@ def audit(
     shown_exact = targets[kind[targets] == PUBLISHED]
     lower[shown_exact] = upper[shown_exact] = value[shown_exact]
     for c in shown_exact[:_MAX_FINDINGS_PER_KIND]:
-        findings.append(f"protected cell {_cell_label(keys_list[int(c)])} is published exactly ({value[c]:g})")
+        findings.append(
+            f"protected cell {_cell_label(keys_list[int(c)])} is published exactly ({value[c]:g})"
+        )
     hidden_t = targets[kind[targets] != PUBLISHED]
     known = kind == PUBLISHED
     use_exact = exact if exact is not None else len(hidden_t) <= exact_limit
@@ -356,7 +385,9 @@ def audit(
     status_rows = []
     for name, frame in frames.items():
         status_rows.append(
-            frame.select(shown=pl.col("shown").cast(pl.String)).with_row_index("row").with_columns(table=pl.lit(name))
+            frame.select(shown=pl.col("shown").cast(pl.String))
+            .with_row_index("row")
+            .with_columns(table=pl.lit(name))
         )
     rows = pl.concat(status_rows).join(model.rows.select("table", "row", "cell"), on=["table", "row"])
     label = rules.label or ""
@@ -382,12 +413,20 @@ def audit(
             continue
         findings += _percentage_findings(name, frame, spec, dimensions or {}, rules)
 
-    ok_t = judge(lower[targets], upper[targets], true[targets], req_lo[targets], req_hi[targets], mag[targets], sliding=rules.sliding_protection)
-    keys = model.cells.get_column("key").to_numpy()
-    first_table = (
-        cur_rows.group_by("cell").agg(pl.col("table").first()).sort("cell")
+    ok_t = judge(
+        lower[targets],
+        upper[targets],
+        true[targets],
+        req_lo[targets],
+        req_hi[targets],
+        mag[targets],
+        sliding=rules.sliding_protection,
     )
-    table_of = dict(zip(first_table.get_column("cell").to_list(), first_table.get_column("table").to_list(), strict=True))
+    keys = model.cells.get_column("key").to_numpy()
+    first_table = cur_rows.group_by("cell").agg(pl.col("table").first()).sort("cell")
+    table_of = dict(
+        zip(first_table.get_column("cell").to_list(), first_table.get_column("table").to_list(), strict=True)
+    )
     shown_kind = np.array(["number", "label", "x"])
     cells_df = pl.DataFrame(
         {
@@ -417,7 +456,9 @@ def audit(
     )
     n_fail = int((~ok_t).sum())
     if n_fail:
-        findings.append(f"{n_fail} of {len(targets)} protected cells can be recomputed or narrowed below their protection interval")
+        findings.append(
+            f"{n_fail} of {len(targets)} protected cells can be recomputed or narrowed below their protection interval"
+        )
     summary = {
         "content_hash": content_hash(protected, specs),
         "specs": {
@@ -469,7 +510,11 @@ def _percentage_findings(
         [pl.lit(totals[d]).alias(f"__k_{d}") if d in totals else pl.col(d).alias(f"__k_{d}") for d in dims]
     ).with_columns(__num=is_num)
     j = keyf.join(den, on=[f"__k_{d}" for d in dims], how="left")
-    bad = j.filter((pl.col("shown_percentage") != "x") & ~(pl.col("__num") & pl.col("__den_num").fill_null(False)))
+    bad = j.filter(
+        (pl.col("shown_percentage") != "x") & ~(pl.col("__num") & pl.col("__den_num").fill_null(False))
+    )
     if bad.height:
-        return [f"table {name}: {bad.height} percentages are shown although their count or denominator is hidden"]
+        return [
+            f"table {name}: {bad.height} percentages are shown although their count or denominator is hidden"
+        ]
     return []

@@ -61,12 +61,16 @@ def split_by_entity_size(
         raise ValueError(f"entity-size rule: {nulls} rows have no {entity}")
     size_expr = pl.col(unit).n_unique() if unit else pl.len()
     sizes_df = micro.group_by(pl.col(entity).cast(pl.String)).agg(size=size_expr.cast(pl.Int64))
-    sizes = dict(zip(sizes_df.get_column(entity).to_list(), sizes_df.get_column("size").to_list(), strict=True))
+    sizes = dict(
+        zip(sizes_df.get_column(entity).to_list(), sizes_df.get_column("size").to_list(), strict=True)
+    )
     small = sorted(e for e, s in sizes.items() if s < min_size) if min_size > 0 else []
     if hierarchy is not None:
         unknown = sorted(set(sizes) - set(hierarchy))
         if unknown:
-            raise ValueError(f"entity-size rule: entities {unknown[:10]} ({len(unknown)}) have no parent in the hierarchy")
+            raise ValueError(
+                f"entity-size rule: entities {unknown[:10]} ({len(unknown)}) have no parent in the hierarchy"
+            )
     recode: dict[str, str] = {}
     pools: dict[str, list[str]] = {}
     for e in small:

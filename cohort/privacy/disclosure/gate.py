@@ -75,16 +75,22 @@ def _ops_audit(lake_root: Path, action: str, project: str, files, run_id, detail
     ops_audit.record(make_lake(lake_root), action, project, files=files, run_id=run_id, detail=detail)
 
 
-def _refuse(lake_root: Path, project: str, release_id: str, run_id: str | None, reason: str) -> ReleaseRefused:
+def _refuse(
+    lake_root: Path, project: str, release_id: str, run_id: str | None, reason: str
+) -> ReleaseRefused:
     with contextlib.suppress(Exception):  # a broken log must not hide the refusal itself
-        _ops_audit(lake_root, "refusal", project, [], run_id, {"release_id": release_id, "reason": reason[:500]})
+        _ops_audit(
+            lake_root, "refusal", project, [], run_id, {"release_id": release_id, "reason": reason[:500]}
+        )
     return ReleaseRefused(f"release {project}/{release_id} refused: {reason}")
 
 
 def _check_signoff(signoff, project: str, release_id: str, digest: str) -> dict:
     paths = signoff if isinstance(signoff, list | tuple) else [signoff]
     if not paths or any(p is None for p in paths):
-        raise ValueError("no sign-off: a checker must read the report and record_signoff() for its content hash")
+        raise ValueError(
+            "no sign-off: a checker must read the report and record_signoff() for its content hash"
+        )
     bodies = []
     for p in paths:
         p = Path(p)
@@ -139,7 +145,9 @@ def release(
     digest = content_hash(protected, specs)
     if not report.passed:
         reasons = "; ".join(report.findings[:5]) or "audit failed"
-        raise _refuse(lake_root, project, release_id, run_id, f"the small-cell risk analysis failed: {reasons}")
+        raise _refuse(
+            lake_root, project, release_id, run_id, f"the small-cell risk analysis failed: {reasons}"
+        )
     reported = report.summary.get("content_hash")
     if reported and reported != digest:
         raise _refuse(lake_root, project, release_id, run_id, "the audit report was made for other content")
@@ -149,7 +157,9 @@ def release(
         raise _refuse(lake_root, project, release_id, run_id, str(exc)) from None
     folder = lake_root / "releases" / project / release_id
     if (folder / RELEASE_MANIFEST).exists():
-        raise _refuse(lake_root, project, release_id, run_id, "this release id was already released (never overwritten)")
+        raise _refuse(
+            lake_root, project, release_id, run_id, "this release id was already released (never overwritten)"
+        )
     tmp = folder.parent / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
@@ -162,7 +172,9 @@ def release(
             if "parquet" in formats:
                 pub.write_parquet(tmp / f"{name}.parquet")
                 names.append(f"{name}.parquet")
-        (tmp / "report.json").write_text(json.dumps(report.to_json(redacted=True), indent=2, sort_keys=True, default=str))
+        (tmp / "report.json").write_text(
+            json.dumps(report.to_json(redacted=True), indent=2, sort_keys=True, default=str)
+        )
         (tmp / "report.md").write_text(report.to_markdown(redacted=True))
         names += ["report.json", "report.md"]
         manifest = {
@@ -188,7 +200,9 @@ def release(
         shutil.rmtree(tmp, ignore_errors=True)
     secure = lake_root / "reports" / "disclosure" / project / release_id
     report.write(secure, redacted=False)
-    ReleaseLedger(lake_root, project).append(release_id, protected, specs, digest, run_id, audience or audience_of(release_id))
+    ReleaseLedger(lake_root, project).append(
+        release_id, protected, specs, digest, run_id, audience or audience_of(release_id)
+    )
     _ops_audit(
         lake_root,
         "release",

@@ -45,7 +45,21 @@ def public_columns(frame: pl.DataFrame, spec: TableSpec | None = None) -> list[s
 
 
 _INTERNAL = frozenset(
-    {"table", "n", "value", "top1", "top2", "status", "shown", "percentage", "shown_percentage", "population", "lb", "magnitude_of", "forced"}
+    {
+        "table",
+        "n",
+        "value",
+        "top1",
+        "top2",
+        "status",
+        "shown",
+        "percentage",
+        "shown_percentage",
+        "population",
+        "lb",
+        "magnitude_of",
+        "forced",
+    }
 )
 
 
@@ -115,7 +129,13 @@ class ReleaseLedger:
             pub = frame.select(cols)
             tables[name] = {
                 "population": spec.population if spec else "",
-                "dimensions": list(spec.dimensions) if spec else [c for c in cols if c not in ("shown", "shown_percentage") and not c.endswith(PARENT_SUFFIX)],
+                "dimensions": list(spec.dimensions)
+                if spec
+                else [
+                    c
+                    for c in cols
+                    if c not in ("shown", "shown_percentage") and not c.endswith(PARENT_SUFFIX)
+                ],
                 "statistic": spec.statistic if spec else "count",
                 "magnitude_of": spec.value if spec else None,
                 "columns": cols,

@@ -73,7 +73,9 @@ class DisclosureRules:
         if self.p_percent is not None and not 0.0 <= self.p_percent <= 1.0:
             raise ValueError(f"disclosure rules: p_percent must be in [0, 1], got {self.p_percent}")
         if self.protection_interval < 0:
-            raise ValueError(f"disclosure rules: protection_interval must be >= 0, got {self.protection_interval}")
+            raise ValueError(
+                f"disclosure rules: protection_interval must be >= 0, got {self.protection_interval}"
+            )
 
     @property
     def uses_label(self) -> bool:

@@ -50,7 +50,11 @@ def _forced_cells(
     if not forced:
         return out
     for name, frame in tables.items():
-        conds = [pl.col(d).cast(pl.String).is_in(sorted(codes)) for d, codes in forced.items() if d in frame.columns]
+        conds = [
+            pl.col(d).cast(pl.String).is_in(sorted(codes))
+            for d, codes in forced.items()
+            if d in frame.columns
+        ]
         if not conds:
             continue
         mask = frame.select(pl.any_horizontal(conds)).to_series().to_numpy()
@@ -234,7 +238,9 @@ def protect(
         pinned = targets[~certify(targets, plo[targets], phi[targets])]
         if len(pinned):
             comp = hidden_components(model.A, ~hidden)
-            new, upgrades = _partners_for_failing(absA, hidden, shown_label, pinned, eligible, level, cost, comp)
+            new, upgrades = _partners_for_failing(
+                absA, hidden, shown_label, pinned, eligible, level, cost, comp
+            )
             if len(new) or len(upgrades):
                 hidden[new] = True
                 if len(upgrades):
@@ -245,13 +251,25 @@ def protect(
         res = feasibility_intervals(
             model.A, ~hidden, start, lb, ub, targets, cache=cache, certify=certify, start=start
         )
-        ok = judge(res.lower, res.upper, true[targets], req_lo[targets], req_hi[targets], mag[targets], sliding=rules.sliding_protection)
+        ok = judge(
+            res.lower,
+            res.upper,
+            true[targets],
+            req_lo[targets],
+            req_hi[targets],
+            mag[targets],
+            sliding=rules.sliding_protection,
+        )
         failing = targets[~ok]
         if len(failing) == 0:
             break
-        new, upgrades = _partners_for_failing(absA, hidden, shown_label, failing, eligible, level, cost, res.labels)
+        new, upgrades = _partners_for_failing(
+            absA, hidden, shown_label, failing, eligible, level, cost, res.labels
+        )
         if len(new) == 0 and len(upgrades) == 0:
-            log.warning("protect: %d protected cells cannot be protected further; the audit will refuse", len(failing))
+            log.warning(
+                "protect: %d protected cells cannot be protected further; the audit will refuse", len(failing)
+            )
             break
         hidden[new] = True
         if len(upgrades):
@@ -259,7 +277,9 @@ def protect(
             lb[upgrades], ub[upgrades] = x_lower(rules), np.inf
             cache.clear()  # bounds changed: earlier component results no longer hold
     status_cell = np.where(primary, 1, np.where(hidden, 2, 0))
-    return _frames_out(model, tables, specs, dimensions or {}, rules, status_cell, shown_label, mag, true, forced_c)
+    return _frames_out(
+        model, tables, specs, dimensions or {}, rules, status_cell, shown_label, mag, true, forced_c
+    )
 
 
 def _frames_out(
@@ -307,11 +327,18 @@ def _with_percentages(
         [pl.lit(totals[d]).alias(d) if d in totals else pl.col(d) for d in dims]
         + [pl.col("n").alias("__den_n"), pl.col("status").alias("__den_status")]
     ).unique(dims)
-    keyf = f.with_columns([pl.lit(totals[d]).alias(f"__k_{d}") if d in totals else pl.col(d).alias(f"__k_{d}") for d in dims])
-    joined = keyf.join(
-        den.rename({d: f"__k_{d}" for d in dims}), on=[f"__k_{d}" for d in dims], how="left", maintain_order="left"
+    keyf = f.with_columns(
+        [pl.lit(totals[d]).alias(f"__k_{d}") if d in totals else pl.col(d).alias(f"__k_{d}") for d in dims]
     )
-    shown_ok = (pl.col("status") == "published") & (pl.col("__den_status") == "published") & (pl.col("__den_n") > 0)
+    joined = keyf.join(
+        den.rename({d: f"__k_{d}" for d in dims}),
+        on=[f"__k_{d}" for d in dims],
+        how="left",
+        maintain_order="left",
+    )
+    shown_ok = (
+        (pl.col("status") == "published") & (pl.col("__den_status") == "published") & (pl.col("__den_n") > 0)
+    )
     pct = pl.when(shown_ok).then((100.0 * pl.col("n") / pl.col("__den_n")).round(rules.percentage_decimals))
     joined = joined.with_columns(percentage=pct.cast(pl.Float64))
     joined = joined.with_columns(
@@ -319,4 +346,6 @@ def _with_percentages(
         .then(pl.col("percentage").round(rules.percentage_decimals).cast(pl.String))
         .otherwise(pl.lit("x"))
     )
-    return joined.drop([c for c in joined.columns if c.startswith("__k_") or c in ("__den_n", "__den_status")])
+    return joined.drop(
+        [c for c in joined.columns if c.startswith("__k_") or c in ("__den_n", "__den_status")]
+    )

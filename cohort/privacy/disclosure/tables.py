@@ -22,7 +22,19 @@ import polars as pl
 PARENT_SUFFIX = "__parent"
 #: Columns of a tabulated or protected frame that are not dimensions.
 RESERVED_COLUMNS = frozenset(
-    {"table", "n", "value", "top1", "top2", "status", "forced", "shown", "percentage", "shown_percentage", "population"}
+    {
+        "table",
+        "n",
+        "value",
+        "top1",
+        "top2",
+        "status",
+        "forced",
+        "shown",
+        "percentage",
+        "shown_percentage",
+        "population",
+    }
 )
 
 
@@ -128,7 +140,9 @@ class TableSpec:
 
     def __post_init__(self) -> None:
         if self.statistic not in ("count", "percentage"):
-            raise ValueError(f"table {self.name}: statistic must be 'count' or 'percentage', got {self.statistic!r}")
+            raise ValueError(
+                f"table {self.name}: statistic must be 'count' or 'percentage', got {self.statistic!r}"
+            )
         if len(set(self.dimensions)) != len(self.dimensions):
             raise ValueError(f"table {self.name}: repeated dimension in {self.dimensions}")
         bad = [d for d in self.percentage_of if d not in self.dimensions]
@@ -237,7 +251,12 @@ def tabulate(
     if spec.is_magnitude:
         aggs += [
             pl.col("value").sum(),
-            pl.concat_list("top1", "top2").explode().drop_nulls().top_k(2).sort(descending=True).alias("tops"),
+            pl.concat_list("top1", "top2")
+            .explode()
+            .drop_nulls()
+            .top_k(2)
+            .sort(descending=True)
+            .alias("tops"),
         ]
     for d in dims:
         pm = parent_maps[d.name]
@@ -267,7 +286,9 @@ def tabulate(
         if d.hierarchy:
             pm = {k: v for k, v in parent_maps[d.name].items()}
             out_cols.append(
-                pl.col(d.name).replace_strict(pm, default=None, return_dtype=pl.String).alias(d.name + PARENT_SUFFIX)
+                pl.col(d.name)
+                .replace_strict(pm, default=None, return_dtype=pl.String)
+                .alias(d.name + PARENT_SUFFIX)
             )
     out_cols.append(pl.col("n").cast(pl.Int64))
     if spec.is_magnitude:

@@ -70,11 +70,17 @@ def organisation_hierarchy(frame: pl.DataFrame) -> dict[str, str]:
         raise ValueError(f"{PROJECT}: codes used both as entity and as policy domain: {sorted(clash)[:5]}")
     many = pairs.group_by("entity").len().filter(pl.col("len") > 1)
     if many.height:
-        raise ValueError(f"{PROJECT}: {many.height} entities belong to several policy domains, e.g. {many.row(0)[0]}")
-    return dict(zip(pairs.get_column("entity").to_list(), pairs.get_column("policy_domain").to_list(), strict=True))
+        raise ValueError(
+            f"{PROJECT}: {many.height} entities belong to several policy domains, e.g. {many.row(0)[0]}"
+        )
+    return dict(
+        zip(pairs.get_column("entity").to_list(), pairs.get_column("policy_domain").to_list(), strict=True)
+    )
 
 
-def build_release(frame: pl.DataFrame, only: list[str] | None = None, year: int | None = None) -> anonymous.ReleaseTables:
+def build_release(
+    frame: pl.DataFrame, only: list[str] | None = None, year: int | None = None
+) -> anonymous.ReleaseTables:
     """Tabulate one year's frame: the public release (small entities pooled) and one restricted
     release per entity under the size limit (its own tables without the organisation dimension).
     ``only``: spec tables to build (all by default)."""
@@ -83,22 +89,30 @@ def build_release(frame: pl.DataFrame, only: list[str] | None = None, year: int 
     micro = frame.with_columns(pl.col("entity").alias(ORG))
     split = dc.split_by_entity_size(micro, ORG, rules.min_entity_size, hierarchy)
     plan = anonymous.plan_tables(SPEC, only, period=str(year) if year is not None else None)
-    dims = anonymous.spec_dimensions(SPEC, {ORG: dc.Dimension(ORG, hierarchy=split.hierarchy,
-                                                              total_label="Flemish government")})
+    dims = anonymous.spec_dimensions(
+        SPEC, {ORG: dc.Dimension(ORG, hierarchy=split.hierarchy, total_label="Flemish government")}
+    )
     tables, specs = anonymous.tabulate_plan({"staff": split.public}, plan, dims)
     restricted = {}
     sub_plan = [
         anonymous.PlannedTable(
-            dc.TableSpec(p.spec.name, tuple(d for d in p.spec.dimensions if d != ORG), p.spec.statistic,
-                         p.spec.percentage_of, population=f"{p.spec.population} of one entity"),
-            p.population)
+            dc.TableSpec(
+                p.spec.name,
+                tuple(d for d in p.spec.dimensions if d != ORG),
+                p.spec.statistic,
+                p.spec.percentage_of,
+                population=f"{p.spec.population} of one entity",
+            ),
+            p.population,
+        )
         for p in plan
     ]
     for entity, sub in split.restricted.items():
         t, s = anonymous.tabulate_plan({"staff": sub}, sub_plan, dims)
         restricted[entity] = anonymous.ReleaseTables(t, s, dims, anonymous.RESTRICTED_RULES)
-    return anonymous.ReleaseTables(tables, specs, dims, rules, {ORG: set(split.forced)} if split.forced else {},
-                                   restricted)
+    return anonymous.ReleaseTables(
+        tables, specs, dims, rules, {ORG: set(split.forced)} if split.forced else {}, restricted
+    )
 
 
 def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
@@ -107,5 +121,9 @@ def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTa
 
 
 release_tables, release = anonymous.release_assets(
-    SPEC, _build, deps=[staff], release_id=lambda key: str(key), partitions_def=partitions,
+    SPEC,
+    _build,
+    deps=[staff],
+    release_id=lambda key: str(key),
+    partitions_def=partitions,
 )

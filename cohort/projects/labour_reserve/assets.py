@@ -71,8 +71,14 @@ def person_mapping(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.
     partitions_def=situation_partitions,
     group_name=GROUP_POPULATION,
     kinds={"duckdb", "parquet"},
-    check_specs=[dg.AssetCheckSpec("situation_valid", asset=[PROJECT, "situation"], blocking=True,
-                                   description="Spec authorisation, SQL value rules on every row, Pandera schema on a sample.")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "situation_valid",
+            asset=[PROJECT, "situation"],
+            blocking=True,
+            description="Spec authorisation, SQL value rules on every row, Pandera schema on a sample.",
+        )
+    ],
 )
 def situation(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """One row per person of the population of year T (aged 15-64, living in Belgium on 31 December,
@@ -98,7 +104,9 @@ def situation(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     partitions_def=situation_partitions,
     group_name=GROUP_POPULATION,
     kinds={"duckdb", "parquet"},
-    check_specs=[dg.AssetCheckSpec("population_absence_valid", asset=[PROJECT, "population_absence"], blocking=True)],
+    check_specs=[
+        dg.AssetCheckSpec("population_absence_valid", asset=[PROJECT, "population_absence"], blocking=True)
+    ],
 )
 def population_absence(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     """One row per person of the neighbouring years' populations who is missing from year T's, with the
@@ -117,8 +125,13 @@ def population_absence(context: dg.AssetExecutionContext, lake: LakeResource) ->
         con.close()
     return dg.MaterializeResult(
         metadata={"rows": info["rows"], "reasons": dg.MetadataValue.json(info["reasons"])},
-        check_results=[dg.AssetCheckResult(check_name="population_absence_valid", passed=not any(bad),
-                                           metadata={"unknown_reasons": int(bad[0]), "duplicates": int(bad[1])})],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="population_absence_valid",
+                passed=not any(bad),
+                metadata={"unknown_reasons": int(bad[0]), "duplicates": int(bad[1])},
+            )
+        ],
     )
 
 
@@ -159,7 +172,9 @@ def phase1_panel(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
         info = build.build_panel(con, lake.paths().secure / PROJECT, SPEC.years)
     finally:
         con.close()
-    return dg.MaterializeResult(metadata={"years": dg.MetadataValue.json({str(k): v for k, v in info["years"].items()})})
+    return dg.MaterializeResult(
+        metadata={"years": dg.MetadataValue.json({str(k): v for k, v in info["years"].items()})}
+    )
 
 
 def _phase1_asset(direction: str) -> dg.AssetsDefinition:
@@ -186,15 +201,25 @@ def _phase1_asset(direction: str) -> dg.AssetsDefinition:
             sql = build.phase1_sql(secure, direction, year)
             SPEC.check_columns(table, [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()])
             record = write_export(
-                con, out, table, SPEC.column_kinds(table), paths, context.run.run_id, sql=sql,
-                classes=SPEC.column_classes(table), retention_date=SPEC.retention_date,
+                con,
+                out,
+                table,
+                SPEC.column_kinds(table),
+                paths,
+                context.run.run_id,
+                sql=sql,
+                classes=SPEC.column_classes(table),
+                retention_date=SPEC.retention_date,
             )
         finally:
             con.close()
         passed, meta = schemas.validate_partition(SPEC, table, out)
         return dg.MaterializeResult(
-            metadata={"rows": record.rows, "sha256": record.sha256,
-                      "path": dg.MetadataValue.path(str(out.relative_to(paths.root)))},
+            metadata={
+                "rows": record.rows,
+                "sha256": record.sha256,
+                "path": dg.MetadataValue.path(str(out.relative_to(paths.root))),
+            },
             check_results=[dg.AssetCheckResult(check_name=f"{table}_valid", passed=passed, metadata=meta)],
         )
 
@@ -206,7 +231,9 @@ phase1_prev = _phase1_asset("prev")
 
 
 @dg.asset(key=[PROJECT, "data_dictionary"], group_name=GROUP_EXPORTS, kinds={"markdown", "json"})
-def labour_reserve_data_dictionary(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+def labour_reserve_data_dictionary(
+    context: dg.AssetExecutionContext, lake: LakeResource
+) -> dg.MaterializeResult:
     """The data dictionary of the delivery (every table and variable, its classes, its source and the
     paragraph of deliberation 26/104 that authorises it), as exports/labour_reserve/data_dictionary.md/.json."""
     _guard(lake, context.run.run_id, "export data_dictionary")
@@ -220,5 +247,14 @@ def labour_reserve_data_dictionary(context: dg.AssetExecutionContext, lake: Lake
     return dg.MaterializeResult(metadata={"tables": len(doc["tables"]), "variables": len(SPEC.variables)})
 
 
-ASSETS = [person_mapping, situation, population_absence, mobility_next, mobility_prev, phase1_panel,
-          phase1_next, phase1_prev, labour_reserve_data_dictionary]
+ASSETS = [
+    person_mapping,
+    situation,
+    population_absence,
+    mobility_next,
+    mobility_prev,
+    phase1_panel,
+    phase1_next,
+    phase1_prev,
+    labour_reserve_data_dictionary,
+]

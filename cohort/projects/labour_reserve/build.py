@@ -99,8 +99,12 @@ def population_sql(year: int) -> str:
 def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
     """Country classes, arrondissement -> province, LIPRO -> household type (temp tables)."""
     classes.install_lookups(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE province_of_arrondissement (arrondissement VARCHAR, province VARCHAR)")
-    con.executemany("INSERT INTO province_of_arrondissement VALUES (?, ?)", list(codes.ARRONDISSEMENTS.items()))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE province_of_arrondissement (arrondissement VARCHAR, province VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO province_of_arrondissement VALUES (?, ?)", list(codes.ARRONDISSEMENTS.items())
+    )
     con.execute("CREATE OR REPLACE TEMP TABLE lipro_household_type (lipro VARCHAR, household_type VARCHAR)")
     con.executemany("INSERT INTO lipro_household_type VALUES (?, ?)", list(LIPRO_HOUSEHOLD_TYPE.items()))
 
@@ -123,7 +127,8 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
     bloc = sorted(codes.eu_members(ref))
     bloc_list = "[" + ", ".join(f"'{c}'" for c in bloc) + "]"
     flags = ",\n        ".join(
-        f"(coalesce(j.status_flags, 0) >> {i}) & 1 = 1 AS status_{name}" for i, name in enumerate(codes.STATUS_FLAGS)
+        f"(coalesce(j.status_flags, 0) >> {i}) & 1 = 1 AS status_{name}"
+        for i, name in enumerate(codes.STATUS_FLAGS)
     )
     months = [0, 3, 6, 12, 24]
     return sql_text("situation").format(
@@ -134,7 +139,9 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
         jan1_int=date(year, 1, 1).strftime("%Y%m%d"),
         population=population_sql(year),
         foreign_origin=origin.flemish_foreign_origin_sql("own[1]", "own[2]", "father_first", "mother_first"),
-        foreign_origin_country=origin.flemish_origin_country_sql("own[1]", "own[2]", "father_first", "mother_first"),
+        foreign_origin_country=origin.flemish_origin_country_sql(
+            "own[1]", "own[2]", "father_first", "mother_first"
+        ),
         allochtone=origin.allochtone_sql("own", "parents", "grandparents", bloc),
         outside_bloc_list=origin.outside_sql("g", bloc),
         outside_bloc_item=f"x IS NOT NULL AND NOT list_contains({bloc_list}, x)",
@@ -142,10 +149,14 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
         children_class=_class_sql(s, "children_class", "j.children", [0, 1, 2, 3]),
         status_flag_columns=flags,
         registration_months_class=_class_sql(
-            s, "registration_months_class", f"date_diff('month', j.registration_date, date '{ref}')", months),
+            s, "registration_months_class", f"date_diff('month', j.registration_date, date '{ref}')", months
+        ),
         unemployment_months_class=_class_sql(
-            s, "unemployment_months_class", f"date_diff('month', j.unemployment_start, date '{ref}')", months),
-        daily_wage_class=_class_sql(s, "daily_wage_class", "j.daily_wage", [0, 50, 75, 100, 125, 150, 200, 250]),
+            s, "unemployment_months_class", f"date_diff('month', j.unemployment_start, date '{ref}')", months
+        ),
+        daily_wage_class=_class_sql(
+            s, "daily_wage_class", "j.daily_wage", [0, 50, 75, 100, 125, 150, 200, 250]
+        ),
         wi_2020_class=work_intensity_class_sql("j.wi_2020"),
         wi_2030_class=work_intensity_class_sql("j.wi_2030"),
     )
@@ -153,7 +164,9 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
 
 def _age_sql(birth: str, day: str) -> str:
     """Completed years on ``day`` (ISO text), by integer arithmetic on yyyymmdd (much cheaper than strftime)."""
-    return f"(({day.replace('-', '')} - (year({birth}) * 10000 + month({birth}) * 100 + day({birth}))) // 10000)"
+    return (
+        f"(({day.replace('-', '')} - (year({birth}) * 10000 + month({birth}) * 100 + day({birth}))) // 10000)"
+    )
 
 
 def membership_sql(years: list[int]) -> str:
@@ -167,16 +180,21 @@ def membership_sql(years: list[int]) -> str:
 
     residence = ",\n        ".join(f"bool_or({covers(d)}) AS be_{y}" for y, d in refs.items())
     register = ",\n        ".join(
-        f"arg_max(register, valid_from) FILTER (WHERE {covers(d)}) AS reg_{y}" for y, d in refs.items())
+        f"arg_max(register, valid_from) FILTER (WHERE {covers(d)}) AS reg_{y}" for y, d in refs.items()
+    )
     members = ",\n        ".join(
         f"coalesce(r.be_{y}, false) AS be_{y},\n        "
         f"coalesce(r.be_{y} AND g.reg_{y} IN ('population', 'foreigners') "
         f"AND (p.death_date IS NULL OR p.death_date > date '{d}') "
         f"AND {_age_sql('p.birth_date', d)} BETWEEN 15 AND 64, false) AS in_{y}"
-        for y, d in refs.items())
+        for y, d in refs.items()
+    )
     return sql_text("population_membership").format(
-        residence_flags=residence, register_columns=register, membership_columns=members,
-        first_ref=refs[years[0]], last_ref=refs[years[-1]],
+        residence_flags=residence,
+        register_columns=register,
+        membership_columns=members,
+        first_ref=refs[years[0]],
+        last_ref=refs[years[-1]],
     )
 
 
@@ -197,9 +215,19 @@ def prepare_pseudonyms(con: duckdb.DuckDBPyConnection, keys_dir: Path) -> None:
     pseudonym.install_hmac(con, pseudonym.load_key(PROJECT, keys_dir=keys_dir))
 
 
-SOURCE_TABLES = ("person", "nationality_history", "residence_history", "register_history", "household_jan1",
-                 "sep_quarter", "job_quarter", "self_employed_quarter", "benefit_quarter", "jobseeker_quarter",
-                 "education")
+SOURCE_TABLES = (
+    "person",
+    "nationality_history",
+    "residence_history",
+    "register_history",
+    "household_jan1",
+    "sep_quarter",
+    "job_quarter",
+    "self_employed_quarter",
+    "benefit_quarter",
+    "jobseeker_quarter",
+    "education",
+)
 
 
 def use_checked_sources(con: duckdb.DuckDBPyConnection, paths: Lake) -> list[str]:
@@ -234,7 +262,9 @@ def connect(paths: Lake, mapping: bool = True) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def build_person_mapping(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years: list[int]) -> dict[str, int]:
+def build_person_mapping(
+    con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years: list[int]
+) -> dict[str, int]:
     """Extend the project's person mapping with everyone in the population of any of ``years``."""
     if not years:
         raise BuildError("labour_reserve person_mapping: the warehouse has none of the situation years")
@@ -250,7 +280,9 @@ def _require_year(warehouse: Path, year: int, table: str) -> None:
         )
 
 
-def build_situation(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, warehouse: Path, year: int) -> dict[str, Any]:
+def build_situation(
+    con: duckdb.DuckDBPyConnection, secure_project_dir: Path, warehouse: Path, year: int
+) -> dict[str, Any]:
     """Write ``secure/labour_reserve/situation/year=YYYY``; refuse persons without a pseudonym."""
     _require_year(warehouse, year, "situation")
     s = spec()
@@ -271,14 +303,24 @@ def build_situation(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, wa
     return {"path": path, "rows": int(rows), "columns": cols}
 
 
-def build_absence(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, warehouse: Path, year: int) -> dict[str, Any]:
+def build_absence(
+    con: duckdb.DuckDBPyConnection, secure_project_dir: Path, warehouse: Path, year: int
+) -> dict[str, Any]:
     """Write ``secure/labour_reserve/population_absence/year=YYYY``: why persons of the neighbouring
     years' populations are missing from this year's (died, abroad, above_age, below_age, excluded)."""
     _require_year(warehouse, year, "population_absence")
     path = storage.partition_file(secure_project_dir, "population_absence", year)
     storage.write_query(con, absence_sql(year), path)
-    counts = dict(con.execute(f"SELECT reason, count(*) FROM read_parquet('{path}', hive_partitioning = false) GROUP BY ALL").fetchall())
-    return {"path": path, "rows": int(sum(counts.values())), "reasons": {k: int(v) for k, v in counts.items()}}
+    counts = dict(
+        con.execute(
+            f"SELECT reason, count(*) FROM read_parquet('{path}', hive_partitioning = false) GROUP BY ALL"
+        ).fetchall()
+    )
+    return {
+        "path": path,
+        "rows": int(sum(counts.values())),
+        "reasons": {k: int(v) for k, v in counts.items()},
+    }
 
 
 # ------------------------------------------------------------------------------------- phase 1

@@ -47,20 +47,31 @@ def build_secure_tables(
             rows[f"situation {y}"] = info["rows"]
             step(f"population_absence {y}", lambda y=y: build.build_absence(con, secure, paths.warehouse, y))
             if validate:
-                ok, meta = step(f"validate situation {y}",
-                                lambda info=info: schemas.validate_partition(s, "situation", info["path"]))
+                ok, meta = step(
+                    f"validate situation {y}",
+                    lambda info=info: schemas.validate_partition(s, "situation", info["path"]),
+                )
                 if not ok:
                     raise RuntimeError(f"situation {y} failed validation: {meta}")
         for y in project_years:
             for direction in ("next", "prev"):
                 table = mspec.table(direction)
-                info = step(f"{table} {y}", lambda y=y, d=direction, t=table: mobility.build_mobility(
-                    con, mspec, secure, y, d, authorised=lambda cols, t=t: s.check_columns(t, cols)))
+                info = step(
+                    f"{table} {y}",
+                    lambda y=y, d=direction, t=table: mobility.build_mobility(
+                        con, mspec, secure, y, d, authorised=lambda cols, t=t: s.check_columns(t, cols)
+                    ),
+                )
                 rows[f"{table} {y}"] = info["rows"]
                 if validate:
-                    v = step(f"check {table} {y}", lambda y=y, d=direction: mobility.check_mobility(con, mspec, secure, y, d))
-                    ok, meta = step(f"validate {table} {y}",
-                                    lambda info=info, t=table: schemas.validate_partition(s, t, info["path"]))
+                    v = step(
+                        f"check {table} {y}",
+                        lambda y=y, d=direction: mobility.check_mobility(con, mspec, secure, y, d),
+                    )
+                    ok, meta = step(
+                        f"validate {table} {y}",
+                        lambda info=info, t=table: schemas.validate_partition(s, t, info["path"]),
+                    )
                     if not ok or any(v.values()):
                         raise RuntimeError(f"{table} {y} failed validation: {v} {meta}")
     finally:

@@ -29,8 +29,17 @@ from cohort.projects.spec import ProjectSpec, UnauthorisedColumnError
 
 SAMPLE_ROWS = 100_000
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-REQUIRED = {"person_id", "year", "age_class", "sex", "nationality_class", "birth_country_class", "newcomer",
-            "next_status", "prev_status"}
+REQUIRED = {
+    "person_id",
+    "year",
+    "age_class",
+    "sex",
+    "nationality_class",
+    "birth_country_class",
+    "newcomer",
+    "next_status",
+    "prev_status",
+}
 CODE_LISTS: dict[str, list[str]] = {
     "sex": ["M", "F"],
     "residence_reason": list(codes.RESIDENCE_REASON),
@@ -80,8 +89,11 @@ def schema_for(spec: ProjectSpec, table: str) -> pa.DataFrameSchema:
         if var.kind == "pseudonym":
             checks.append(pa.Check.ge(1))
         columns[name] = pa.Column(
-            DTYPES.get(var.kind, pl.String), checks=checks or None, nullable=name not in REQUIRED,
-            unique=var.kind == "pseudonym", description=var.description,
+            DTYPES.get(var.kind, pl.String),
+            checks=checks or None,
+            nullable=name not in REQUIRED,
+            unique=var.kind == "pseudonym",
+            description=var.description,
         )
     return pa.DataFrameSchema(columns, name=f"{spec.id}.{table}", strict=True, coerce=False)
 
@@ -90,7 +102,9 @@ def _q(name: str) -> str:
     return '"' + name + '"'
 
 
-def sql_violations(con: duckdb.DuckDBPyConnection, spec: ProjectSpec, table: str, path: Path) -> dict[str, int]:
+def sql_violations(
+    con: duckdb.DuckDBPyConnection, spec: ProjectSpec, table: str, path: Path
+) -> dict[str, int]:
     """Rule -> number of offending rows over the whole file (only rules with offences are returned)."""
     rules: list[tuple[str, str]] = []
     for name in spec.table(table).columns:
@@ -102,7 +116,12 @@ def sql_violations(con: duckdb.DuckDBPyConnection, spec: ProjectSpec, table: str
         if name in REQUIRED:
             rules.append((f"{name}/null", f"{_q(name)} IS NULL"))
         if var.kind == "month":
-            rules.append((f"{name}/not_a_month", f"{_q(name)} IS NOT NULL AND NOT regexp_full_match({_q(name)}, '{MONTH[1:-1]}')"))
+            rules.append(
+                (
+                    f"{name}/not_a_month",
+                    f"{_q(name)} IS NOT NULL AND NOT regexp_full_match({_q(name)}, '{MONTH[1:-1]}')",
+                )
+            )
         if var.kind == "number":
             rules.append((f"{name}/negative", f"{_q(name)} < 0"))
     select = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in rules)
@@ -127,8 +146,17 @@ def validate_partition(spec: ProjectSpec, table: str, path: Path) -> tuple[bool,
     meta: dict[str, Any] = {}
     con = duckdb.connect()
     try:
-        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}', hive_partitioning = false)").fetchall()]
-        rows = int(con.execute(f"SELECT count(*) FROM read_parquet('{path}', hive_partitioning = false)").fetchall()[0][0])
+        columns = [
+            r[0]
+            for r in con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet('{path}', hive_partitioning = false)"
+            ).fetchall()
+        ]
+        rows = int(
+            con.execute(f"SELECT count(*) FROM read_parquet('{path}', hive_partitioning = false)").fetchall()[
+                0
+            ][0]
+        )
         try:
             spec.check_columns(table, columns)
             missing = [c for c in spec.table(table).columns if c not in columns]
@@ -137,7 +165,9 @@ def validate_partition(spec: ProjectSpec, table: str, path: Path) -> tuple[bool,
         except UnauthorisedColumnError as exc:
             meta["spec/unauthorised"] = str(exc)
             missing = []
-        violations = sql_violations(con, spec, table, path) if not isinstance(meta["spec/unauthorised"], str) else {}
+        violations = (
+            sql_violations(con, spec, table, path) if not isinstance(meta["spec/unauthorised"], str) else {}
+        )
     finally:
         con.close()
     meta.update({f"sql/{k}": v for k, v in violations.items()})
@@ -151,5 +181,7 @@ def validate_partition(spec: ProjectSpec, table: str, path: Path) -> tuple[bool,
         meta["pandera/failures"] = int(cases.height) if isinstance(cases, pl.DataFrame) else 1
         meta["pandera/report"] = str(exc)[:2000]
     meta["rows"] = rows
-    passed = (meta["spec/unauthorised"] == 0 and not missing and not violations and meta["pandera/failures"] == 0)
+    passed = (
+        meta["spec/unauthorised"] == 0 and not missing and not violations and meta["pandera/failures"] == 0
+    )
     return passed, meta

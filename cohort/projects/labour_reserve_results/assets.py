@@ -33,7 +33,9 @@ def analysis_names() -> list[str]:
 
 def age_group_sql(col: str) -> str:
     groups = SPEC.extra["age_groups"]
-    whens = " ".join(f"when {col} in ({', '.join(repr(c) for c in classes)}) then '{g}'" for g, classes in groups.items())
+    whens = " ".join(
+        f"when {col} in ({', '.join(repr(c) for c in classes)}) then '{g}'" for g, classes in groups.items()
+    )
     return f"case {whens} else 'unknown' end"
 
 
@@ -53,8 +55,10 @@ def connect_secure(lake: LakeResource) -> duckdb.DuckDBPyConnection:
     con = lake.connect(warehouse=False)
     found = storage.register_tables(con, lake.paths().secure / SOURCE, MOBILITY_TABLES)
     if "mobility_next" not in found:
-        raise FileNotFoundError(f"{PROJECT}: no secure {SOURCE}/mobility_next under the lake: materialise "
-                                f"{SOURCE}/mobility_next first")
+        raise FileNotFoundError(
+            f"{PROJECT}: no secure {SOURCE}/mobility_next under the lake: materialise "
+            f"{SOURCE}/mobility_next first"
+        )
     return con
 
 
@@ -66,7 +70,9 @@ def run_analyses(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pl.Data
         allowed = {c for t in SPEC.tables.values() if t.extra.get("population") == name for c in t.columns}
         extra = [c for c in df.columns if c not in allowed]
         if extra:
-            raise ValueError(f"{PROJECT}: analysis {name} returns columns {extra} that no table of the spec declares")
+            raise ValueError(
+                f"{PROJECT}: analysis {name} returns columns {extra} that no table of the spec declares"
+            )
         frames[name] = df
     return frames
 
@@ -84,6 +90,9 @@ def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTa
 
 
 release_tables, release = anonymous.release_assets(
-    SPEC, _build, deps=[dg.AssetKey([SOURCE, t]) for t in MOBILITY_TABLES], release_id=lambda key: str(key),
+    SPEC,
+    _build,
+    deps=[dg.AssetKey([SOURCE, t]) for t in MOBILITY_TABLES],
+    release_id=lambda key: str(key),
     partitions_def=partitions,
 )

@@ -100,12 +100,19 @@ def build_mapping(lake: Lake, spec: ProjectSpec) -> dict[str, dict[str, int]]:
     try:
         pseudonym.install_hmac(con, key)
         sample = _require(sample_file(lake, spec), "the sample (sample_person)")
-        con.execute("CREATE TEMP TABLE mapped_persons AS "
-                    + population.mapped_persons_sql(sample, spec.first_year, spec.last_year))
-        persons = pseudonym.extend_mapping(con, secure_dir(lake, spec), "person", "SELECT insz FROM mapped_persons")
+        con.execute(
+            "CREATE TEMP TABLE mapped_persons AS "
+            + population.mapped_persons_sql(sample, spec.first_year, spec.last_year)
+        )
+        persons = pseudonym.extend_mapping(
+            con, secure_dir(lake, spec), "person", "SELECT insz FROM mapped_persons"
+        )
         employers = pseudonym.extend_mapping(
-            con, secure_dir(lake, spec), "employer",
-            population.mapped_employers_sql("mapped_persons", spec.first_year, spec.last_year))
+            con,
+            secure_dir(lake, spec),
+            "employer",
+            population.mapped_employers_sql("mapped_persons", spec.first_year, spec.last_year),
+        )
     finally:
         con.close()
     return {"person": persons, "employer": employers}
@@ -118,7 +125,9 @@ def build_observed(lake: Lake, spec: ProjectSpec, year: int) -> dict[str, Any]:
     try:
         population.install_rules(con, spec)
         sample = _require(sample_file(lake, spec), "the sample (sample_person)")
-        path = storage.write_query(con, population.observed_sql(year, sample), observed_file(lake, spec, year))
+        path = storage.write_query(
+            con, population.observed_sql(year, sample), observed_file(lake, spec, year)
+        )
         counts = con.execute(
             f"""
             with o as (select * from read_parquet('{path}', hive_partitioning = false)),
@@ -139,14 +148,20 @@ def build_observed(lake: Lake, spec: ProjectSpec, year: int) -> dict[str, Any]:
         ).fetchall()[0]
     finally:
         con.close()
-    return {"path": path, "sample_persons": int(counts[0]), "household_members_only": int(counts[1]),
-            "persons": int(counts[2]), "members_per_sample_person": float(counts[3] or 0.0),
-            "max_members": int(counts[4] or 0)}
+    return {
+        "path": path,
+        "sample_persons": int(counts[0]),
+        "household_members_only": int(counts[1]),
+        "persons": int(counts[2]),
+        "members_per_sample_person": float(counts[3] or 0.0),
+        "max_members": int(counts[4] or 0),
+    }
 
 
 # --------------------------------------------------------------------------- exports
-def prepare_year(con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpec, year: int,
-                 key: pseudonym.ProjectKey) -> None:
+def prepare_year(
+    con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpec, year: int, key: pseudonym.ProjectKey
+) -> None:
     """Rules, pseudonym mappings and the year's observation set (``observed_ids``, ``observed_quarters``)."""
     population.install_rules(con, spec)
     pseudonym.install_hmac(con, key)
@@ -155,7 +170,9 @@ def prepare_year(con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpec, 
     pseudonym.attach_mapping(con, sdir, "employer")
     sample = _require(sample_file(lake, spec), "the sample (sample_person)")
     observed = _require(observed_file(lake, spec, year), f"the observation set of {year} (observed_person)")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW sample_person AS SELECT * FROM read_parquet('{sample}', hive_partitioning = false)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW sample_person AS SELECT * FROM read_parquet('{sample}', hive_partitioning = false)"
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE observed_ids AS SELECT o.*, m.seq AS person_id "
         f"FROM read_parquet('{observed}', hive_partitioning = false) o LEFT JOIN person_map m ON m.hash = keyed_hash(o.insz)"
@@ -163,7 +180,8 @@ def prepare_year(con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpec, 
     unmapped = con.execute("SELECT count(*) FROM observed_ids WHERE person_id IS NULL").fetchall()[0][0]
     if unmapped:
         raise CohortBuildError(
-            f"{unmapped} persons observed in {year} have no sequence number: rebuild person_pseudonym_map")
+            f"{unmapped} persons observed in {year} have no sequence number: rebuild person_pseudonym_map"
+        )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE observed_quarters AS
@@ -186,13 +204,18 @@ def trajectory_tables(spec: ProjectSpec) -> dict[str, str]:
     return {t.name: t.extra["source_table"] for t in spec.tables.values() if t.extra.get("source_table")}
 
 
-def table_sql(spec: ProjectSpec, table: str, year: int, scale: float, sql_text: str | None = None,
-              **paths: Path) -> str:
+def table_sql(
+    spec: ProjectSpec, table: str, year: int, scale: float, sql_text: str | None = None, **paths: Path
+) -> str:
     """The query of one table for one year (``sql/<table>.sql`` with the safe parameters filled in:
     the year, the warehouse scale and file paths)."""
     spec.table(table)  # an undeclared table is refused by name
     text = sql_text if sql_text is not None else (SQL_DIR / f"{table}.sql").read_text()
-    return text.format(year=int(year), scale=float(scale), **{k: str(v) for k, v in paths.items()}).strip().rstrip(";")
+    return (
+        text.format(year=int(year), scale=float(scale), **{k: str(v) for k, v in paths.items()})
+        .strip()
+        .rstrip(";")
+    )
 
 
 def query_columns(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
@@ -207,19 +230,35 @@ def authorise(spec: ProjectSpec, table: str, columns: list[str]) -> None:
         missing = [c for c in declared if c not in columns]
         raise UnauthorisedColumnError(
             f"project {spec.id}, table {table}: columns differ from the spec "
-            + (f"(missing: {', '.join(missing)})" if missing else "(order)"))
+            + (f"(missing: {', '.join(missing)})" if missing else "(order)")
+        )
 
 
-def build_table(con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpec, table: str, year: int,
-                scale: float, run_id: str | None = None, sql_text: str | None = None) -> TableResult:
+def build_table(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    spec: ProjectSpec,
+    table: str,
+    year: int,
+    scale: float,
+    run_id: str | None = None,
+    sql_text: str | None = None,
+) -> TableResult:
     """Authorise, write (scanned, atomic, audited) and validate one export table of one year."""
     start = time.perf_counter()
     sql = table_sql(spec, table, year, scale, sql_text)
     authorise(spec, table, query_columns(con, sql))
     path = export_file(lake, spec, table, year)
     record = scan.write_export(
-        con, path, table, spec.column_kinds(table), lake, run_id, sql=sql,
-        classes=spec.column_classes(table), retention_date=spec.retention_date,
+        con,
+        path,
+        table,
+        spec.column_kinds(table),
+        lake,
+        run_id,
+        sql=sql,
+        classes=spec.column_classes(table),
+        retention_date=spec.retention_date,
     )
     errors = check_export(spec, table, year, path)
     return TableResult(table, year, path, record.rows, errors, time.perf_counter() - start)
@@ -237,8 +276,14 @@ def check_export(spec: ProjectSpec, table: str, year: int, path: Path) -> list[s
     return schemas.validate(spec, table, df, year)
 
 
-def build_exports(lake: Lake, spec: ProjectSpec, year: int, run_id: str | None = None,
-                  tables: list[str] | None = None, sql_overrides: dict[str, str] | None = None) -> list[TableResult]:
+def build_exports(
+    lake: Lake,
+    spec: ProjectSpec,
+    year: int,
+    run_id: str | None = None,
+    tables: list[str] | None = None,
+    sql_overrides: dict[str, str] | None = None,
+) -> list[TableResult]:
     """Every export table of ``year`` (or the listed ``tables``), in one DuckDB session."""
     assert_within_retention(spec.id, spec.retention_date)
     key = pseudonym.load_key(spec.id, keys_dir=lake.keys)
@@ -246,8 +291,10 @@ def build_exports(lake: Lake, spec: ProjectSpec, year: int, run_id: str | None =
     con = _connect(lake)
     try:
         prepare_year(con, lake, spec, year, key)
-        results = [build_table(con, lake, spec, t, year, scale, run_id, (sql_overrides or {}).get(t))
-                   for t in (tables or yearly_tables(spec))]
+        results = [
+            build_table(con, lake, spec, t, year, scale, run_id, (sql_overrides or {}).get(t))
+            for t in (tables or yearly_tables(spec))
+        ]
         if tables is None:
             results.append(build_situation(con, lake, spec, year))
         return results
@@ -258,35 +305,68 @@ def build_exports(lake: Lake, spec: ProjectSpec, year: int, run_id: str | None =
 def build_situation(con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpec, year: int) -> TableResult:
     """The secure yearly situation of the trajectory tables, from the year's person and position exports."""
     start = time.perf_counter()
-    sql = table_sql(spec, "situation", year, 1.0, person_file=_require(export_file(lake, spec, "person", year), "person"),
-                    position_file=_require(export_file(lake, spec, "position", year), "position"))
+    sql = table_sql(
+        spec,
+        "situation",
+        year,
+        1.0,
+        person_file=_require(export_file(lake, spec, "person", year), "person"),
+        position_file=_require(export_file(lake, spec, "position", year), "position"),
+    )
     authorise(spec, "situation", query_columns(con, sql))
     path = storage.write_query(con, sql, storage.partition_file(secure_dir(lake, spec), "situation", year))
-    rows = int(con.execute(f"SELECT count(*) FROM read_parquet('{path}', hive_partitioning = false)").fetchall()[0][0])
-    return TableResult("situation", year, path, rows, check_export(spec, "situation", year, path),
-                       time.perf_counter() - start)
+    rows = int(
+        con.execute(f"SELECT count(*) FROM read_parquet('{path}', hive_partitioning = false)").fetchall()[0][
+            0
+        ]
+    )
+    return TableResult(
+        "situation",
+        year,
+        path,
+        rows,
+        check_export(spec, "situation", year, path),
+        time.perf_counter() - start,
+    )
 
 
-def export_trajectory(lake: Lake, spec: ProjectSpec, table: str, year: int, run_id: str | None = None) -> TableResult:
+def export_trajectory(
+    lake: Lake, spec: ProjectSpec, table: str, year: int, run_id: str | None = None
+) -> TableResult:
     """Copy one year of a secure trajectory table (``situation_next`` / ``situation_prev``) to the exports,
     through the scan."""
     assert_within_retention(spec.id, spec.retention_date)
     start = time.perf_counter()
-    source = _require(storage.partition_file(secure_dir(lake, spec), trajectory_tables(spec)[table], year),
-                      f"{trajectory_tables(spec)[table]} {year}")
+    source = _require(
+        storage.partition_file(secure_dir(lake, spec), trajectory_tables(spec)[table], year),
+        f"{trajectory_tables(spec)[table]} {year}",
+    )
     con = storage.connect()
     try:
         sql = f"SELECT * FROM read_parquet('{source}', hive_partitioning = false) ORDER BY person_id"
         authorise(spec, table, query_columns(con, sql))
         path = export_file(lake, spec, table, year)
-        record = scan.write_export(con, path, table, spec.column_kinds(table), lake, run_id, sql=sql,
-                                   classes=spec.column_classes(table), retention_date=spec.retention_date)
+        record = scan.write_export(
+            con,
+            path,
+            table,
+            spec.column_kinds(table),
+            lake,
+            run_id,
+            sql=sql,
+            classes=spec.column_classes(table),
+            retention_date=spec.retention_date,
+        )
     finally:
         con.close()
-    return TableResult(table, year, path, record.rows, check_export(spec, table, year, path), time.perf_counter() - start)
+    return TableResult(
+        table, year, path, record.rows, check_export(spec, table, year, path), time.perf_counter() - start
+    )
 
 
-def build_trajectories(lake: Lake, spec: ProjectSpec, year: int, run_id: str | None = None) -> list[TableResult]:
+def build_trajectories(
+    lake: Lake, spec: ProjectSpec, year: int, run_id: str | None = None
+) -> list[TableResult]:
     """Both trajectory tables of ``year`` without Dagster: the secure mobility step
     (:func:`cohort.projects.mobility.build_mobility`) then the scanned export. The neighbouring years'
     situations must be built first (a missing one is marked ``not_yet_observed``)."""
@@ -303,7 +383,9 @@ def build_trajectories(lake: Lake, spec: ProjectSpec, year: int, run_id: str | N
 
         con = storage.connect()
         try:
-            mobility.build_mobility(con, mspec, secure_dir(lake, spec), year, direction, authorised=authorised)
+            mobility.build_mobility(
+                con, mspec, secure_dir(lake, spec), year, direction, authorised=authorised
+            )
         finally:
             con.close()
         out.append(export_trajectory(lake, spec, table, year, run_id))
@@ -327,7 +409,13 @@ def write_data_dictionary(lake: Lake, spec: ProjectSpec) -> tuple[Path, Path]:
     extra_md += ["", "## Follow-up", ""] + [f"- **{k}**: {v}" for k, v in spec.extra["follow_up"].items()]
     extra_md += ["", "## Coarsening rules (class = [lower, upper) of the breaks)", ""]
     extra_md += [f"- `{k}`: breaks {r['breaks']}" for k, r in spec.extra["coarsening_rules"].items()]
-    extra_md += ["", "## Variables of the deliberation not supplied", "", "| variable | reason |", "|---|---|"]
+    extra_md += [
+        "",
+        "## Variables of the deliberation not supplied",
+        "",
+        "| variable | reason |",
+        "|---|---|",
+    ]
     extra_md += [f"| {n['variable']} | {n['not_supplied_reason']} |" for n in spec.extra["not_supplied"]]
     doc["sample"] = {k: spec.sample[k] for k in ("frame", "origin_rule", "weights", "allocation", "seed")}
     doc["follow_up"] = spec.extra["follow_up"]

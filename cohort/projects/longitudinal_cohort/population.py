@@ -47,8 +47,10 @@ def origin_group_sql(country: str) -> str:
     """The origin group of an origin country (seed 002 §2 and the spec's ``sample.origin_rule``)."""
     south = ", ".join(_lit(c) for c in sorted(codes.SOUTH_EU15))
     european = ", ".join(_lit(c) for c in sorted(classes.EUROPEAN))
-    return (f"CASE WHEN {country} = 'BE' THEN 'belgian' WHEN {country} IN ({south}) THEN 'south_eu' "
-            f"WHEN {country} IN ({european}) THEN 'other_european' ELSE 'non_european' END")
+    return (
+        f"CASE WHEN {country} = 'BE' THEN 'belgian' WHEN {country} IN ({south}) THEN 'south_eu' "
+        f"WHEN {country} IN ({european}) THEN 'other_european' ELSE 'non_european' END"
+    )
 
 
 def country_class_case(col: str) -> str:
@@ -75,8 +77,10 @@ def install_rules(con: duckdb.DuckDBPyConnection, spec: ProjectSpec) -> None:
     con.execute(f"CREATE OR REPLACE TEMP MACRO yq(d) AS {classes.quarter_sql('d')}")
     con.execute(f"CREATE OR REPLACE TEMP MACRO ym(d) AS {classes.month_sql('d')}")
     con.execute(f"CREATE OR REPLACE TEMP MACRO country_cls(c) AS {country_class_case('c')}")
-    con.execute("CREATE OR REPLACE TEMP MACRO origin_country(cur, fst, fa, mo) AS "
-                + origin.flemish_origin_country_sql("cur", "fst", "fa", "mo"))
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO origin_country(cur, fst, fa, mo) AS "
+        + origin.flemish_origin_country_sql("cur", "fst", "fa", "mo")
+    )
     con.execute(f"CREATE OR REPLACE TEMP MACRO origin_group(c) AS {origin_group_sql('c')}")
     for bit, flag in enumerate(codes.STATUS_FLAGS):
         con.execute(f"CREATE OR REPLACE TEMP MACRO flag_{flag}(f) AS ((f >> {bit}) & 1) = 1")
@@ -125,8 +129,10 @@ def allocation(spec: ProjectSpec) -> list[tuple[int, str, int]]:
 
 
 def age_group_sql(age: str, spec: ProjectSpec) -> str:
-    parts = " ".join(f"WHEN {age} BETWEEN {lo} AND {hi} THEN {_lit(name)}"
-                     for name, (lo, hi) in spec.sample["age_groups"].items())
+    parts = " ".join(
+        f"WHEN {age} BETWEEN {lo} AND {hi} THEN {_lit(name)}"
+        for name, (lo, hi) in spec.sample["age_groups"].items()
+    )
     return f"CASE {parts} END"
 
 
@@ -185,8 +191,8 @@ def frame_sql(spec: ProjectSpec) -> str:
     ),
     final as (
         select entry_year, insz, age, origin_country, origin_group(origin_country) as origin_group,
-               {age_group_sql('age', spec)} as age_group,
-               origin_group(origin_country) || '_' || {age_group_sql('age', spec)} as stratum
+               {age_group_sql("age", spec)} as age_group,
+               origin_group(origin_country) || '_' || {age_group_sql("age", spec)} as stratum
         from with_origin
         where origin_group(origin_country) in ({groups})
     )

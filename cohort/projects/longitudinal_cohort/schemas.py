@@ -55,7 +55,11 @@ def table_schema(spec: ProjectSpec, table: str, year: int | None = None) -> pa.D
     required = set(t.extra.get("not_null", ()))
     columns = {c: column_schema(spec, c, nullable=c not in required, year=year) for c in t.columns}
     return pa.DataFrameSchema(
-        columns, name=f"{spec.id}.{table}", description=t.description, strict=True, ordered=True,
+        columns,
+        name=f"{spec.id}.{table}",
+        description=t.description,
+        strict=True,
+        ordered=True,
         unique=list(t.extra["key"]) if t.extra.get("key") else None,
     )
 

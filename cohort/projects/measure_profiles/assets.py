@@ -34,15 +34,20 @@ def frame_sql(name: str) -> str:
     x = SPEC.extra
     situation = _sql("_situation").split("\n\n", 1)[1].strip().rstrip(",")  # drop the header comment
     situation = situation.format(
-        origin_country=origin.flemish_origin_country_sql("n.nationality", "p.first_nationality",
-                                                         "fa.first_nationality", "mo.first_nationality"),
+        origin_country=origin.flemish_origin_country_sql(
+            "n.nationality", "p.first_nationality", "fa.first_nationality", "mo.first_nationality"
+        ),
         age_class=classes_sql("age", x["age_classes"]["breaks"], x["age_classes"]["labels"]),
         origin_class=country_class_sql("origin_country"),
         nationality_class=country_class_sql("nationality"),
         birth_country_class=country_class_sql("birth_country"),
-        daily_wage_class=classes_sql("daily_wage", x["daily_wage_classes"]["breaks"], x["daily_wage_classes"]["labels"]),
+        daily_wage_class=classes_sql(
+            "daily_wage", x["daily_wage_classes"]["breaks"], x["daily_wage_classes"]["labels"]
+        ),
         nace_section=anonymous.nace_section_sql("nace"),
-        part_time_class=classes_sql("part_time_pct", x["part_time_classes"]["breaks"], x["part_time_classes"]["labels"]),
+        part_time_class=classes_sql(
+            "part_time_pct", x["part_time_classes"]["breaks"], x["part_time_classes"]["labels"]
+        ),
     )
     dates = "[" + ", ".join(f"date '{d}'" for d in x["reference_dates"]) + "]"
     return _sql(name).format(
@@ -69,21 +74,34 @@ def _frame_asset(name: str, doc: str) -> dg.AssetsDefinition:
     return _asset
 
 
-profile = _frame_asset("profile", "Profile frame (secure area, never released): one row per beneficiary and measure "
-                       "in the measure on 30 June or 31 December 2015, with every criterion of §4 classified. No identifier.")
-inflow = _frame_asset("inflow", "Inflow frame (secure area): one row per inflow in 2015 into a measure not targeting "
-                      "workers, with the positions in the two quarters before the inflow quarter (§5). No identifier.")
-outflow = _frame_asset("outflow", "Outflow frame (secure area): one row per outflow in 2015 from a measure not targeting "
-                       "workers, with the positions in the two quarters after the outflow quarter (§6). No identifier.")
+profile = _frame_asset(
+    "profile",
+    "Profile frame (secure area, never released): one row per beneficiary and measure "
+    "in the measure on 30 June or 31 December 2015, with every criterion of §4 classified. No identifier.",
+)
+inflow = _frame_asset(
+    "inflow",
+    "Inflow frame (secure area): one row per inflow in 2015 into a measure not targeting "
+    "workers, with the positions in the two quarters before the inflow quarter (§5). No identifier.",
+)
+outflow = _frame_asset(
+    "outflow",
+    "Outflow frame (secure area): one row per outflow in 2015 from a measure not targeting "
+    "workers, with the positions in the two quarters after the outflow quarter (§6). No identifier.",
+)
 
 
 def measure_hierarchy(frames: dict[str, pl.DataFrame]) -> dict[str, str]:
     pairs = pl.concat([f.select("measure", "measure_type") for f in frames.values()]).unique()
-    return dict(zip(pairs.get_column("measure").to_list(), pairs.get_column("measure_type").to_list(), strict=True))
+    return dict(
+        zip(pairs.get_column("measure").to_list(), pairs.get_column("measure_type").to_list(), strict=True)
+    )
 
 
 def build_release(frames: dict[str, pl.DataFrame]) -> anonymous.ReleaseTables:
-    dims = anonymous.spec_dimensions(SPEC, {"measure": dc.Dimension("measure", hierarchy=measure_hierarchy(frames))})
+    dims = anonymous.spec_dimensions(
+        SPEC, {"measure": dc.Dimension("measure", hierarchy=measure_hierarchy(frames))}
+    )
     tables, specs = anonymous.tabulate_plan(frames, anonymous.plan_tables(SPEC), dims)
     return anonymous.ReleaseTables(tables, specs, dims, anonymous.spec_rules(SPEC))
 
@@ -93,7 +111,8 @@ def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTa
 
 
 release_tables, release = anonymous.release_assets(
-    SPEC, _build, deps=[profile, inflow, outflow], release_id=lambda _: RELEASE_ID)
+    SPEC, _build, deps=[profile, inflow, outflow], release_id=lambda _: RELEASE_ID
+)
 
 
 def extract_frame(frame: pl.DataFrame, table: str, records: int, seed: int) -> pl.DataFrame:
@@ -101,8 +120,10 @@ def extract_frame(frame: pl.DataFrame, table: str, records: int, seed: int) -> p
     cols = list(SPEC.table(table).columns)
     if "reference_quarter" in cols:
         frame = frame.with_columns(
-            reference_quarter=pl.col("reference_date").str.slice(0, 4) + "Q"
-            + ((pl.col("reference_date").str.slice(5, 2).cast(pl.Int32) + 2) // 3).cast(pl.String))
+            reference_quarter=pl.col("reference_date").str.slice(0, 4)
+            + "Q"
+            + ((pl.col("reference_date").str.slice(5, 2).cast(pl.Int32) + 2) // 3).cast(pl.String)
+        )
     sample = frame.sample(n=min(records, frame.height), seed=seed, shuffle=True)
     sample = sample.with_columns(record_number=pl.int_range(1, sample.height + 1, dtype=pl.Int64))
     SPEC.check_columns(table, cols)
@@ -124,8 +145,18 @@ def extract(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
     rows = {}
     for i, f in enumerate(FRAMES):
         table = f"extract_{f}"
-        df = extract_frame(pl.read_parquet(lake.secure_file(PROJECT, f)), table, int(x["records"]), int(x["seed"]) + i)
-        write_export(df, lake.export_file(PROJECT, table), table, SPEC.column_kinds(table), lake.paths(),
-                     context.run_id, classes=SPEC.column_classes(table), retention_date=SPEC.retention_date)
+        df = extract_frame(
+            pl.read_parquet(lake.secure_file(PROJECT, f)), table, int(x["records"]), int(x["seed"]) + i
+        )
+        write_export(
+            df,
+            lake.export_file(PROJECT, table),
+            table,
+            SPEC.column_kinds(table),
+            lake.paths(),
+            context.run_id,
+            classes=SPEC.column_classes(table),
+            retention_date=SPEC.retention_date,
+        )
         rows[table] = df.height
     return dg.MaterializeResult(metadata={"rows": rows})

@@ -52,9 +52,11 @@ def regularised(lake: LakeResource) -> dg.MaterializeResult:
     install_lookups(con)
     path = storage.write_query(con, regularised_sql(), lake.secure_file(PROJECT, "regularised"))
     per_date = con.execute(
-        f"select reference_date, count(*) from read_parquet('{path}') group by all order by all").fetchall()
-    return dg.MaterializeResult(metadata={"rows": sum(n for _, n in per_date),
-                                          "persons_per_date": {d: n for d, n in per_date}})
+        f"select reference_date, count(*) from read_parquet('{path}') group by all order by all"
+    ).fetchall()
+    return dg.MaterializeResult(
+        metadata={"rows": sum(n for _, n in per_date), "persons_per_date": {d: n for d, n in per_date}}
+    )
 
 
 def build_release(frame: pl.DataFrame) -> anonymous.ReleaseTables:
@@ -67,4 +69,6 @@ def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTa
     return build_release(pl.read_parquet(lake.secure_file(PROJECT, "regularised")))
 
 
-release_tables, release = anonymous.release_assets(SPEC, _build, deps=[regularised], release_id=lambda _: RELEASE_ID)
+release_tables, release = anonymous.release_assets(
+    SPEC, _build, deps=[regularised], release_id=lambda _: RELEASE_ID
+)
