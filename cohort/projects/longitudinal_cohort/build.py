@@ -247,6 +247,21 @@ def build_table(
     """Authorise, write (scanned, atomic, audited) and validate one export table of one year."""
     start = time.perf_counter()
     sql = table_sql(spec, table, year, scale, sql_text)
+    path, rows = _write_authorised(con, lake, spec, table, year, sql, run_id)
+    errors = check_export(spec, table, year, path)
+    return TableResult(table, year, path, rows, errors, time.perf_counter() - start)
+
+
+def _write_authorised(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    spec: ProjectSpec,
+    table: str,
+    year: int,
+    sql: str,
+    run_id: str | None,
+) -> tuple[Path, int]:
+    """Refuse a column the spec does not authorise, then write through the export scan; (path, rows)."""
     authorise(spec, table, query_columns(con, sql))
     path = export_file(lake, spec, table, year)
     record = scan.write_export(
@@ -260,8 +275,7 @@ def build_table(
         classes=spec.column_classes(table),
         retention_date=spec.retention_date,
     )
-    errors = check_export(spec, table, year, path)
-    return TableResult(table, year, path, record.rows, errors, time.perf_counter() - start)
+    return path, record.rows
 
 
 def check_export(spec: ProjectSpec, table: str, year: int, path: Path) -> list[str]:
@@ -344,23 +358,11 @@ def export_trajectory(
     con = storage.connect()
     try:
         sql = f"SELECT * FROM read_parquet('{source}', hive_partitioning = false) ORDER BY person_id"
-        authorise(spec, table, query_columns(con, sql))
-        path = export_file(lake, spec, table, year)
-        record = scan.write_export(
-            con,
-            path,
-            table,
-            spec.column_kinds(table),
-            lake,
-            run_id,
-            sql=sql,
-            classes=spec.column_classes(table),
-            retention_date=spec.retention_date,
-        )
+        path, rows = _write_authorised(con, lake, spec, table, year, sql, run_id)
     finally:
         con.close()
     return TableResult(
-        table, year, path, record.rows, check_export(spec, table, year, path), time.perf_counter() - start
+        table, year, path, rows, check_export(spec, table, year, path), time.perf_counter() - start
     )
 
 
