@@ -8,11 +8,11 @@ Scenario "big": one three-way table (100 municipalities in 10 provinces x 40 act
 10 classes; 50,061 cells with every margin and subtotal) of synthetic counts whose means
 are log-normal, so that about a fifth of the inner cells are small counts (1-4).
 
-Scenario "seed003": the origin tables of Flemish government staff (deliberation 003):
-2 origin classifications (EU-15 / EU cascade, each with "unknown" split in two) x
-7 breakdowns (none, sex, age class, level, position, regime, and their combination) =
-14 table families, each at 3 levels (administration, 12 policy domains, 60 entities) in
-one table per family, all linked (same population) and protected together.
+Scenario "seed003": the release of deliberation 003 at scale 1.0 (40,200 staff, the scale-1.0
+size of the synthetic warehouse's Flemish government), built by the project's own code
+(`build_release`: 14 table families at 3 levels, 12 policy domains, 60 entities of very unequal
+size, entities under 50 pooled with their own restricted releases) from a synthetic staff frame,
+then protected and audited as the `release_tables` asset does.
 """
 
 import sys
@@ -49,25 +49,25 @@ def big_table(seed: int = 1) -> tuple[dict, dict, dict]:
     return {"big": micro}, {"big": spec}, dims
 
 
-def seed003_release(seed: int = 3, staff: int = 30_000) -> tuple[dict, dict, dict]:
+def seed003_staff(seed: int = 3, staff: int = 40_200) -> pl.DataFrame:
+    """A staff frame of scale-1.0 size in the columns of the project's `staff` asset."""
     rng = np.random.default_rng(seed)
     domains = [f"BD{i:02d}" for i in range(12)]
-    # 60 entities of very unequal size spread over the 12 domains.
+    # 60 entities of very unequal size spread over the 12 domains (a few under 50 staff).
     entities = [f"ENT{i:02d}" for i in range(60)]
-    hierarchy = {e: domains[i % 12] for i, e in enumerate(entities)}
     size = rng.lognormal(0, 1.2, size=60)
     ent = rng.choice(entities, staff, p=size / size.sum())
-    o15 = rng.choice(
-        ["EU-15", "non-EU-15", "unknown: parents", "unknown: grandparents"], staff, p=[0.88, 0.07, 0.03, 0.02]
-    )
+    codes = ["EU-15", "non-EU-15", "unknown: parents unknown", "unknown: grandparents unknown"]
+    o15 = rng.choice(codes, staff, p=[0.88, 0.07, 0.03, 0.02])
     # The EU cascade: EU-15 members are EU; part of non-EU-15 is EU (the 2004+ members).
     eu = np.where(
         o15 == "EU-15",
         "EU",
         np.where(o15 == "non-EU-15", np.where(rng.random(staff) < 0.3, "EU", "non-EU"), o15),
     )
-    micro = pl.DataFrame(
+    return pl.DataFrame(
         {
+            "policy_domain": [domains[int(e[3:]) % 12] for e in ent],
             "entity": ent,
             "origin_eu15": o15,
             "origin_eu": eu,
@@ -76,46 +76,38 @@ def seed003_release(seed: int = 3, staff: int = 30_000) -> tuple[dict, dict, dic
                 ["18-24", "25-34", "35-44", "45-54", "55-65"], staff, p=[0.05, 0.25, 0.27, 0.25, 0.18]
             ),
             "level": rng.choice(["A", "B", "C", "D"], staff, p=[0.4, 0.25, 0.25, 0.1]),
-            "position": rng.choice(["statutory", "contractual"], staff, p=[0.7, 0.3]),
-            "regime": rng.choice(["full-time", "part-time"], staff, p=[0.75, 0.25]),
+            "position": rng.choice(["S", "C"], staff, p=[0.7, 0.3]),
+            "regime": rng.choice(["FT", "PT"], staff, p=[0.75, 0.25]),
         }
     )
-    unknown = {"unknown: parents": "unknown", "unknown: grandparents": "unknown"}
-    shared = {
-        "unknown: parents": "origin unknown: parents",
-        "unknown: grandparents": "origin unknown: grandparents",
-        "unknown": "origin unknown",
-    }
-    dims = {
-        "entity": Dimension("entity", hierarchy),
-        "origin_eu15": Dimension(
-            "origin_eu15", {"EU-15": "Total", "non-EU-15": "Total", **unknown}, shared_codes=shared
-        ),
-        "origin_eu": Dimension(
-            "origin_eu", {"EU": "Total", "non-EU": "Total", **unknown}, shared_codes=shared
-        ),
-    }
-    breakdowns = {
-        "all": (),
-        "sex": ("sex",),
-        "age": ("age_class",),
-        "level": ("level",),
-        "position": ("position",),
-        "regime": ("regime",),
-        "combination": ("sex", "age_class", "level", "position", "regime"),
-    }
-    specs = {}
-    for origin in ("origin_eu15", "origin_eu"):
-        for name, extra in breakdowns.items():
-            t = f"{origin}_by_{name}"
-            specs[t] = TableSpec(
-                t,
-                ("entity", origin, *extra),
-                statistic="percentage",
-                percentage_of=(origin,),
-                population="staff 18-65 at 31/12",
-            )
-    return {k: micro for k in specs}, specs, dims
+
+
+def run_seed003(staff: int) -> None:
+    """The project's own path: tabulate (pooling, restricted releases), protect, audit."""
+    from cohort.projects import anonymous
+    from cohort.projects.flemish_staff_origin.assets import build_release
+
+    frame = seed003_staff(staff=staff)
+    t0 = time.perf_counter()
+    rt = build_release(frame, year=2024)
+    t1 = time.perf_counter()
+    prot = anonymous.protect_release(rt)
+    t2 = time.perf_counter()
+    verdict = anonymous.audit_release(prot)
+    t3 = time.perf_counter()
+    s = verdict.report.summary
+    rows = sum(t.height for t in rt.tables.values())
+    print(
+        f"== seed-003 release of {staff:,} staff (the project's build_release, protect_release, audit_release)"
+    )
+    print(
+        f"public release: {len(rt.tables)} tables, {rows:,} rows ({s['cells']:,} distinct cells), "
+        f"{s['protected_cells']:,} protected, {s['suppressed']:,} shown x; {len(rt.restricted)} restricted releases"
+    )
+    print(f"tabulate {t1 - t0:.2f} s | protect {t2 - t1:.2f} s | audit {t3 - t2:.2f} s")
+    print(
+        f"audit: passed={verdict.passed}, failing {s['failing_cells']}, exact bounds for {s['exact_cells']} cells"
+    )
 
 
 def run(name: str, micros: dict, specs: dict, dims: dict, rules: DisclosureRules) -> None:
@@ -153,7 +145,7 @@ def main(argv: list[str]) -> None:
     if "big" in which:
         run("one table of ~50,000 cells", *big_table(), rules)
     if "seed003" in which:
-        run("release shaped like seed 003", *seed003_release(), rules)
+        run_seed003(40_200)
 
 
 if __name__ == "__main__":

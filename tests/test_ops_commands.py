@@ -135,14 +135,3 @@ def test_a_project_that_reads_another_is_built_after_it_in_the_same_worker():
         "labour_reserve_results"
     )
     assert sum(len(c) for c in chains) == len(runs)
-
-
-def test_the_demo_defers_only_the_declared_assets():
-    runs, _ = _plans("flemish_staff_origin", "regularised_foreigners")
-    kept, deferred = commands.defer_for_demo(runs)
-    assert set(deferred) == {"flemish_staff_origin"}
-    staff_keys = {k.path[-1] for r in kept if r.project == "flemish_staff_origin" for k in r.keys}
-    assert staff_keys == {"staff"}
-    assert [r for r in kept if r.project == "regularised_foreigners"] == [
-        r for r in runs if r.project == "regularised_foreigners"
-    ]

@@ -4,7 +4,6 @@ What users do outside the UI. Builds run in process but are recorded in the Dags
 (``DAGSTER_HOME``, by default ``<lake>/dagster``), so ``make dev`` shows them afterwards.
 """
 
-import dataclasses
 import importlib
 import json
 import os
@@ -293,31 +292,6 @@ def _warehouse_runs(materialiser, lake: settings.Lake, built: bool) -> list:
     return [PlannedRun("warehouse", (calibration,), None, 0)] if calibration in keys else []
 
 
-# Assets the demo leaves out unless their project is asked for by name (`--project`), and why.
-DEMO_DEFERRED: dict[str, tuple[tuple[str, ...], str]] = {
-    # 384 staff over 58,000 cells at demo scale: almost every cell is small, and the secondary
-    # suppression of one year runs more than fifteen minutes (issue 5). Its population frames are built.
-    "flemish_staff_origin": (
-        ("release_tables", "release", "report"),
-        "more than fifteen minutes per year at demo scale; one year: "
-        "`cohort project build flemish_staff_origin --years 2024 --signed-off-by NAME`",
-    ),
-}
-
-
-def defer_for_demo(runs: list) -> tuple[list, dict[str, str]]:
-    """The runs without the assets of :data:`DEMO_DEFERRED`, and what was left out."""
-    kept, deferred = [], {}
-    for run in runs:
-        names, why = DEMO_DEFERRED.get(run.project, ((), ""))
-        keys = tuple(k for k in run.keys if k.path[-1] not in names)
-        if len(keys) < len(run.keys):
-            deferred[run.project] = why
-        if keys:
-            kept.append(dataclasses.replace(run, keys=keys))
-    return kept, deferred
-
-
 @click.command("demo")
 @click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
 @click.option(
@@ -356,8 +330,6 @@ def demo(
     runs = _warehouse_runs(materialiser, lake, built)
     chosen = [p for p in materialiser.projects() if not projects or p.id in projects]
     runs += [r for p in chosen for r in materialiser.plan(p)]
-    if not projects:
-        runs, deferred = defer_for_demo(runs)
     click.echo(f"2/3 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
     chains = project_chains(runs, materialiser.graph)
     if workers > 1 and len(chains) > 1:
@@ -374,9 +346,6 @@ def demo(
         if index.exists():
             click.echo(f"    report    {index}")
     click.echo(f"    runs      {home} (see them with `make dev`, http://127.0.0.1:3000)")
-    if not projects:
-        for project, why in deferred.items():
-            click.echo(f"Not built by the demo: {project} releases ({why}).")
     click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
     if summary.failed or summary.crashed:
         raise SystemExit(1)

@@ -88,6 +88,7 @@ def plan_tables(
         layout = x.get("layout", "linked" if criteria else "cross")
         statistic = x.get("statistic", "count")
         percentage_of = tuple(x.get("percentage_of", ()))
+        without_margins = tuple(x.get("without_margins", ()))
         if layout == "linked" and criteria:
             groups = [(f"{t.name}_by_{c}", [*keys, c]) for c in criteria]
             if x.get("include_keys_table"):
@@ -114,13 +115,14 @@ def plan_tables(
                             statistic=stat,
                             percentage_of=pct if stat == "percentage" else (),
                             population=pop,
+                            without_margins=tuple(w for w in without_margins if w in dims),
                         ),
                         population=population,
                         reference_date=d,
                         complete=bool(x.get("complete", True)),
                     )
                 )
-        for c in [*keys, *criteria]:
+        for c in [*keys, *criteria, *without_margins]:
             if c not in t.columns:
                 raise ValueError(
                     f"project {spec.id}, table {t.name}: dimension {c} is not among its authorised columns"
@@ -227,6 +229,7 @@ def save_release(rt: ReleaseTables, folder: Path) -> list[Path]:
                 "statistic": s.statistic,
                 "percentage_of": list(s.percentage_of),
                 "population": s.population,
+                "without_margins": list(s.without_margins),
             }
             for n, s in rt.specs.items()
         },
@@ -259,6 +262,7 @@ def load_release(folder: Path) -> ReleaseTables:
             statistic=s["statistic"],
             percentage_of=tuple(s["percentage_of"]),
             population=s["population"],
+            without_margins=tuple(s.get("without_margins", ())),
         )
         for n, s in meta["specs"].items()
     }

@@ -130,3 +130,13 @@ def judge(
     wide = (upper - lower) > eps
     ok = covers & np.where(magnitude, wide, two_ints)
     return ok & ~np.isnan(lower) & ~np.isnan(upper)
+
+
+def witness_gain(
+    req_lo: np.ndarray, req_hi: np.ndarray, true: np.ndarray, magnitude: np.ndarray
+) -> np.ndarray:
+    """How far a witness table must move each protected cell to prove its protection: the
+    required interval width, and at least one unit for a count (two integer values)."""
+    width = np.maximum(req_hi - req_lo, 0.0)
+    tiny = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(true, nan=0.0)))
+    return np.where(magnitude, np.maximum(width, tiny), np.maximum(width, 1.0))

@@ -54,7 +54,6 @@ class _ComponentSolver:
         self.backend = backend
         self.prev: int | None = None
         self.fresh = True
-        self.upper_now = ub
         if backend == "highs":
             A_c = sp.csc_matrix(A, dtype=float)
             m, n = A_c.shape
@@ -88,37 +87,6 @@ class _ComponentSolver:
             h.setOptionValue("simplex_strategy", 4)
             self.fresh = False
         return h.modelStatusToString(h.getModelStatus())
-
-    def set_caps(self, cap: np.ndarray | None) -> None:
-        """Cap every column (witness mode keeps the LPs bounded) or restore the true bounds."""
-        n = self.A.shape[1]
-        upper = self.ub if cap is None else np.minimum(self.ub, cap)
-        self.upper_now = upper
-        if self.backend == "highs":
-            idx = np.arange(n, dtype=np.int32)
-            self.h.changeColsBounds(
-                n,
-                idx,
-                np.asarray(self.lb, float),
-                np.where(np.isinf(upper), _hc.kHighsInf, upper).astype(float),
-            )
-
-    def witness(self, cost: np.ndarray) -> np.ndarray | None:
-        """A feasible point maximising ``cost @ x`` (under the current caps)."""
-        n = self.A.shape[1]
-        if self.backend == "highs":
-            h = self.h
-            idx = np.arange(n, dtype=np.int32)
-            h.changeColsCost(n, idx, np.asarray(cost, float))
-            h.changeObjectiveSense(_hc.ObjSense.kMaximize)
-            status = self._run()
-            x = np.asarray(h.getSolution().col_value, float) if status == "Optimal" else None
-            h.changeColsCost(n, idx, np.zeros(n))
-            self.prev = None
-            return x
-        bounds = list(zip(self.lb, [None if np.isinf(u) else u for u in self.upper_now], strict=True))
-        r = linprog(-np.asarray(cost, float), A_eq=self.A, b_eq=self.b, bounds=bounds, method="highs")
-        return np.asarray(r.x, float) if r.status == 0 else None
 
     def bounds(self, j: int) -> tuple[float, float] | None:
         """(min, max) of column j; ``None`` when the system is infeasible."""
@@ -175,7 +143,7 @@ def feasibility_intervals(
     tol: float = 1e-6,
     certify=None,
     start: np.ndarray | None = None,
-    seed: int = 0,
+    gain: np.ndarray | None = None,
 ) -> Intervals:
     """LP bounds of every target cell given all equations ``A x = 0``.
 
@@ -186,12 +154,13 @@ def feasibility_intervals(
 
     Certification mode (``certify`` and ``start`` given): ``start`` is a feasible value per
     cell (the true table) and ``certify(target_positions, lower, upper)`` says which targets
-    already have a wide enough interval. A few LPs per component with aggregate objectives
-    (maximise / minimise the sum of the targets, random signs) give feasible points far from
-    the truth; every target whose interval spanned by those points already satisfies
-    ``certify`` needs no LP of its own (the requirement is monotone: the exact interval is
-    wider). Only the remaining targets get their own min/max LPs. ``exact`` says which
-    targets carry exact LP bounds.
+    already have a wide enough interval. A few LPs per component push as many targets as
+    they can away from the truth, up then down, each by at most ``gain`` (per cell: the
+    interval width its requirement asks for; 1 when not given, two integer values for a
+    count). Those LPs give feasible points; every target whose interval spanned by them
+    already satisfies ``certify`` needs no LP of its own (the requirement is monotone: the
+    exact interval is wider). Only the remaining targets get their own min/max LPs.
+    ``exact`` says which targets carry exact LP bounds.
     """
     backend = backend or ("highs" if _HAVE_HIGHS else "linprog")
     A = sp.csr_matrix(A)
@@ -201,7 +170,6 @@ def feasibility_intervals(
     lower = np.full(len(targets), np.nan)
     upper = np.full(len(targets), np.nan)
     exact = np.ones(len(targets), dtype=bool)
-    rng = np.random.default_rng(seed)
     comp_of_target = np.full(len(targets), -1, dtype=np.int64)
     known_idx = np.flatnonzero(known)
     rhs = -(A[:, known_idx] @ values[known_idx]) if len(known_idx) else np.zeros(A.shape[0])
@@ -275,7 +243,7 @@ def feasibility_intervals(
                         cell_lo,
                         cell_hi,
                         inexact,
-                        rng,
+                        gain,
                     )
                 for t in todo:
                     res = solver.bounds(local[int(t)])
@@ -296,6 +264,59 @@ def feasibility_intervals(
     return Intervals(lower, upper, comp_of_target, inconsistent, infeasible, cell_labels, exact)
 
 
+def _gain_witness(
+    solver: _ComponentSolver, pos: np.ndarray, v: np.ndarray, gain: np.ndarray, sign: np.ndarray
+) -> np.ndarray | None:
+    """A feasible point that moves as many of the cells ``pos`` as it can, each by ``gain`` in
+    the direction ``sign`` (+1 up, -1 down).
+
+    ``max sum(t)`` s.t. the component's equations and ``t_c <= sign_c (x_c - v_c)``,
+    ``t_c <= gain_c`` (``t_c`` free below, so a move against a cell's direction costs).
+    Capping each cell's gain spreads the movement over many cells (an objective
+    ``max sign @ x`` would pile it onto a few), so one LP certifies most cells that have room
+    in their direction. Returns x or ``None``.
+    """
+    A = sp.csr_matrix(solver.A)
+    m, n = A.shape
+    k = len(pos)
+    sel = sp.csr_matrix((np.asarray(sign, float), (np.arange(k), pos)), shape=(k, n))
+    M = sp.bmat([[A, None], [sel, -sp.identity(k, format="csr")]], format="csc")
+    lo = np.concatenate([solver.lb, np.full(k, -np.inf)]).astype(float)
+    hi = np.concatenate([solver.ub, gain]).astype(float)
+    r_lo = np.concatenate([solver.b, sign * v]).astype(float)
+    r_hi = np.concatenate([solver.b, np.full(k, np.inf)]).astype(float)
+    cost = np.concatenate([np.zeros(n), np.ones(k)])
+    if solver.backend == "highs":
+        inf = _hc.kHighsInf
+        h = _hc._Highs()
+        h.setOptionValue("output_flag", False)
+        lp = _hc.HighsLp()
+        lp.num_col_, lp.num_row_ = n + k, m + k
+        lp.col_cost_ = -cost  # HiGHS minimises (the model's sense_ field is not honoured by passModel)
+        lp.col_lower_ = np.where(np.isinf(lo), -inf, lo)
+        lp.col_upper_ = np.where(np.isinf(hi), inf, hi)
+        lp.row_lower_ = np.where(np.isinf(r_lo), -inf, r_lo)
+        lp.row_upper_ = np.where(np.isinf(r_hi), inf, r_hi)
+        lp.a_matrix_.format_ = _hc.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = M.indptr
+        lp.a_matrix_.index_ = M.indices
+        lp.a_matrix_.value_ = M.data
+        lp.a_matrix_.num_col_ = n + k
+        lp.a_matrix_.num_row_ = m + k
+        h.passModel(lp)
+        h.run()
+        if h.modelStatusToString(h.getModelStatus()) != "Optimal":
+            return None
+        return np.asarray(h.getSolution().col_value, float)[:n]
+    bounds = list(
+        zip([None if np.isinf(x) else x for x in lo], [None if np.isinf(u) else u for u in hi], strict=True)
+    )
+    r = linprog(
+        -cost, A_ub=-M[m:], b_ub=-(sign * v), A_eq=M[:m], b_eq=solver.b, bounds=bounds, method="highs"
+    )
+    return np.asarray(r.x, float)[:n] if r.status == 0 else None
+
+
 def _certify_component(
     solver: _ComponentSolver,
     comp_cells: np.ndarray,
@@ -306,35 +327,42 @@ def _certify_component(
     cell_lo: dict[int, float],
     cell_hi: dict[int, float],
     inexact: set[int],
-    rng: np.random.Generator,
-    max_rounds: int = 8,
+    gain: np.ndarray | None = None,
+    max_rounds: int = 10,
+    seed: int = 0,
 ) -> np.ndarray:
-    """Witness points for a component; returns the targets still needing exact LPs."""
+    """Witness points for a component; returns the targets still needing exact LPs.
+
+    "Push" LPs (:func:`_gain_witness`) over the targets not yet certified: all up, all down,
+    then random directions. Every witness is a feasible table, so the span of the witnesses is an inner
+    bound of each target's exact interval: a target it already certifies is certified for
+    sure (the requirement is monotone), the others get exact min/max LPs.
+    """
     pos = np.array([local[int(t)] for t in comp_targets], dtype=np.int64)
-    lo = start[comp_targets].astype(float).copy()
-    hi = lo.copy()
-    base = np.nan_to_num(start[comp_cells].astype(float), nan=0.0)
-    cap = np.maximum(4.0 * np.abs(base), 4.0 * float(np.max(np.abs(base), initial=1.0)) + 10.0)
+    v = start[comp_targets].astype(float)
+    lo = v.copy()
+    hi = v.copy()
+    need = np.ones(len(comp_targets)) if gain is None else np.maximum(gain[comp_targets], 1e-6)
     open_ = np.ones(len(comp_targets), dtype=bool)
-    signs = [1.0, -1.0]
-    solver.set_caps(cap)
+    rng = np.random.default_rng(seed)
+    recent: list[int] = []  # cells certified by the last rounds
     for r in range(max_rounds):
         if not open_.any():
             break
-        if r < len(signs):
-            w = np.full(open_.sum(), signs[r])
-        else:
-            w = rng.choice([-1.0, 1.0], size=int(open_.sum()))
-        cost = np.zeros(len(comp_cells))
-        cost[pos[open_]] = w
-        x = solver.witness(cost)
+        was_open = int(open_.sum())
+        # First everything up, then everything down, then random directions (cells that can
+        # only move against each other in one equation get opposite directions half the time).
+        k = int(open_.sum())
+        sign = np.full(k, 1.0) if r == 0 else np.full(k, -1.0) if r == 1 else rng.choice([-1.0, 1.0], k)
+        x = _gain_witness(solver, pos[open_], v[open_], need[open_], sign)
         if x is None:
             break
         lo = np.minimum(lo, x[pos])
         hi = np.maximum(hi, x[pos])
         ok = np.asarray(certify(comp_targets, lo, hi), dtype=bool)
-        newly = ok & open_
-        was_open = int(open_.sum())
+        newly = int((ok & open_).sum())
+        open_ &= ~ok
+        recent = [*recent[-1:], newly]
         if _DEBUG:
             print(
                 "witness round",
@@ -342,15 +370,14 @@ def _certify_component(
                 "open before",
                 was_open,
                 "newly",
-                int(newly.sum()),
+                newly,
                 "size",
                 len(comp_cells),
-            )
-        open_ &= ~ok
-        # A witness LP costs tens of single-cell LPs: stop once it certifies little.
-        if r >= len(signs) - 1 and (int(newly.sum()) < 0.1 * was_open or int(open_.sum()) < 40):
+                flush=True,
+            )  # noqa: T201
+        # Stop once a push up and a push down together certify little: exact LPs are cheaper then.
+        if r >= 1 and sum(recent) < 0.05 * (was_open + recent[0]):
             break
-    solver.set_caps(None)
     for i in np.flatnonzero(~open_):
         t = int(comp_targets[i])
         cell_lo[t], cell_hi[t] = float(lo[i]), float(hi[i])

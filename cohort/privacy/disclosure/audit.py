@@ -26,6 +26,7 @@ from cohort.privacy.disclosure._checks import (
     judge,
     primary_flags,
     requirements,
+    witness_gain,
     x_lower,
 )
 from cohort.privacy.disclosure._lp import feasibility_intervals
@@ -164,13 +165,20 @@ def _infer_spec(name: str, frame: pl.DataFrame) -> TableSpec:
     dims = tuple(
         c
         for c in frame.columns
-        if c not in RESERVED_COLUMNS and not c.endswith(PARENT_SUFFIX) and c not in ("lb", "magnitude_of")
+        if c not in RESERVED_COLUMNS
+        and not c.endswith(PARENT_SUFFIX)
+        and c not in ("lb", "magnitude_of", "without_margins")
     )
     population = frame.get_column("population")[0] if "population" in frame.columns and frame.height else ""
     value = None
     if "magnitude_of" in frame.columns and frame.height:
         value = frame.get_column("magnitude_of")[0]
-    return TableSpec(name=name, dimensions=dims, population=population or "", value=value)
+    without: tuple[str, ...] = ()
+    if "without_margins" in frame.columns and frame.height:
+        without = tuple(d for d in (frame.get_column("without_margins")[0] or "").split(",") if d)
+    return TableSpec(
+        name=name, dimensions=dims, population=population or "", value=value, without_margins=without
+    )
 
 
 def _cell_label(key: str) -> str:
@@ -345,7 +353,15 @@ def audit(
         return judge(lo, hi, true[t], req_lo[t], req_hi[t], mag[t], sliding=rules.sliding_protection)
 
     res = feasibility_intervals(
-        model.A, known, value, lb, ub, hidden_t, certify=None if use_exact else certify, start=start
+        model.A,
+        known,
+        value,
+        lb,
+        ub,
+        hidden_t,
+        certify=None if use_exact else certify,
+        start=start,
+        gain=witness_gain(req_lo, req_hi, true, mag),
     )
     lower[hidden_t], upper[hidden_t] = res.lower, res.upper
     is_exact = np.ones(model.n_cells, dtype=bool)
@@ -468,6 +484,7 @@ def audit(
                 "percentage_of": list(s.percentage_of),
                 "value": s.value,
                 "population": s.population,
+                "without_margins": list(s.without_margins),
             }
             for k, s in specs.items()
             if k in protected

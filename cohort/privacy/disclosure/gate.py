@@ -224,5 +224,6 @@ def _specs_from_report(report: AuditReport) -> dict[str, TableSpec]:
             percentage_of=tuple(s.get("percentage_of", ())),
             value=s.get("value"),
             population=s.get("population", ""),
+            without_margins=tuple(s.get("without_margins", ())),
         )
     return out

@@ -58,6 +58,7 @@ _INTERNAL = frozenset(
         "population",
         "lb",
         "magnitude_of",
+        "without_margins",
         "forced",
     }
 )
@@ -138,6 +139,7 @@ class ReleaseLedger:
                 ],
                 "statistic": spec.statistic if spec else "count",
                 "magnitude_of": spec.value if spec else None,
+                "without_margins": list(spec.without_margins) if spec else [],
                 "columns": cols,
                 "rows": [list(r) for r in pub.iter_rows()],
             }
@@ -170,6 +172,7 @@ def _frames_of(entry: dict) -> dict[str, pl.DataFrame]:
         frame = frame.with_columns(
             population=pl.lit(t.get("population") or "", dtype=pl.String),
             magnitude_of=pl.lit(t.get("magnitude_of"), dtype=pl.String),
+            without_margins=pl.lit(",".join(t.get("without_margins") or []), dtype=pl.String),
         )
         out[name] = frame
     return out

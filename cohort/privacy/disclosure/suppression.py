@@ -20,6 +20,7 @@ result keeps failing cells and the gate's audit refuses it.
 """
 
 import logging
+import time
 
 import numpy as np
 import polars as pl
@@ -32,6 +33,7 @@ from cohort.privacy.disclosure._checks import (
     judge,
     primary_flags,
     requirements,
+    witness_gain,
     x_lower,
 )
 from cohort.privacy.disclosure._lp import feasibility_intervals
@@ -103,6 +105,14 @@ def _best(cols: np.ndarray, level: np.ndarray, cost: np.ndarray, prefer_margins:
     return int(cols[np.lexsort((cols, cost[cols], lv))[0]])
 
 
+def _expand(absA: sp.csr_matrix, eqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``eqs``, cell) for every cell of every equation in ``eqs``."""
+    sizes = np.diff(absA.indptr)[eqs]
+    rep = np.repeat(np.arange(len(eqs)), sizes)
+    offs = np.arange(len(rep)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return rep, absA.indices[np.repeat(absA.indptr[eqs], sizes) + offs]
+
+
 def _partners_for_failing(
     absA: sp.csr_matrix,
     hidden: np.ndarray,
@@ -115,36 +125,83 @@ def _partners_for_failing(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One more protection step per failing cell: (cells to hide, labels to turn into "x").
 
-    First a published partner in the failing cell's tightest equation, else around its
-    component. When nothing published is left in reach, a label that gives the others away
-    (typically a "1-5" margin whose "1-5" children are each >= 1) is hidden completely.
+    First a published partner in the failing cell's tightest equation (fewest hidden cells;
+    inner cells before margins, then the smallest). When its equations hold nothing published,
+    a label there that gives the others away (typically a "1-5" margin whose "1-5" children are
+    each >= 1) is hidden completely; failing that, the best published cell around its component.
+
+    Set-wise (one sort over all (failing cell, equation, candidate) triples), not per cell:
+    a release with tens of thousands of failing cells is one pass.
     """
+    failing = np.unique(np.asarray(failing, dtype=np.int64))
+    if len(failing) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     absC = absA.tocsc()
     hid_cnt = absA @ hidden.astype(np.float64)
-    picks: list[int] = []
+    open_ = ~hidden & eligible
+    # (failing cell, equation) pairs, then every open cell of each such equation.
+    fe = absC[:, failing].tocoo()
+    f_of, e_of = failing[fe.col], fe.row
+    rep, c_of = _expand(absA, e_of)
+    keep = open_[c_of]
+    picks = np.zeros(0, np.int64)
+    found = np.zeros(0, np.int64)
+    if keep.any():
+        tri = pl.DataFrame(
+            {
+                "f": f_of[rep[keep]],
+                "hid": hid_cnt[e_of[rep[keep]]],
+                "e": e_of[rep[keep]],
+                "level": level[c_of[keep]],
+                "cost": cost[c_of[keep]],
+                "c": c_of[keep],
+            }
+        )
+        first = tri.sort(["f", "hid", "e", "level", "cost", "c"]).group_by("f", maintain_order=True).first()
+        picks = first.get_column("c").to_numpy()
+        found = first.get_column("f").to_numpy()
+    # Two steps away: a published cell in an equation of one of its hidden neighbours (the
+    # margin that bounds a group of cells all sitting at their lower bounds, typically).
+    rest = np.setdiff1d(failing, found)
+    if len(rest):
+        fe = absC[:, rest].tocoo()
+        rep1, c1 = _expand(absA, fe.row)
+        f1 = rest[fe.col][rep1]
+        hid1 = hidden[c1] & (c1 != f1)
+        f1, c1 = f1[hid1], c1[hid1]
+        ce = absC[:, np.unique(c1)].tocoo() if len(c1) else None
+        if ce is not None and ce.nnz:
+            pairs = pl.DataFrame({"f": f1, "c1": c1}).unique()
+            nb = pl.DataFrame({"c1": np.unique(c1)[ce.col], "e2": ce.row})
+            fe2 = pairs.join(nb, on="c1").select("f", "e2").unique()
+            e2 = fe2.get_column("e2").to_numpy()
+            rep2, c2 = _expand(absA, e2)
+            ok2 = open_[c2]
+            if ok2.any():
+                two = (
+                    pl.DataFrame(
+                        {
+                            "f": fe2.get_column("f").to_numpy()[rep2[ok2]],
+                            "level": level[c2[ok2]],
+                            "cost": cost[c2[ok2]],
+                            "c": c2[ok2],
+                        }
+                    )
+                    .sort(["f", "level", "cost", "c"])
+                    .group_by("f", maintain_order=True)
+                    .first()
+                )
+                picks = np.concatenate([picks, two.get_column("c").to_numpy()])
+                found = np.concatenate([found, two.get_column("f").to_numpy()])
+    rest = np.setdiff1d(failing, found)
+    # Nothing published left in its equations: the labels there give each other away (a "1-5"
+    # margin whose "1-5" children are each >= 1, say). Hide one of them completely, margins first,
+    # the cell itself last.
     upgrades: list[int] = []
-    for f in failing:
+    far: list[int] = []
+    for f in rest:
         eqs = absC.indices[absC.indptr[f] : absC.indptr[f + 1]]
         eqs = eqs[np.argsort(hid_cnt[eqs], kind="stable")]
-        best = None
-        for e in eqs:
-            cols = absA.indices[absA.indptr[e] : absA.indptr[e + 1]]
-            cols = cols[~hidden[cols] & eligible[cols]]
-            if len(cols):
-                best = _best(cols, level, cost)
-                break
-        around = None
-        if best is None and labels[f] >= 0:
-            members = np.flatnonzero(labels == labels[f])
-            around = np.unique(absC[:, members].tocoo().row)
-            cols = np.unique(absA[around].indices)
-            cols = cols[~hidden[cols] & eligible[cols]]
-            if len(cols):
-                best = _best(cols, level, cost)
-        if best is not None:
-            picks.append(best)
-            continue
-        # Nothing published left in reach: hide a label completely, margins first, the cell itself last.
         for e in eqs:
             cols = absA.indices[absA.indptr[e] : absA.indptr[e + 1]]
             cols = cols[labelled[cols] & (cols != f)]
@@ -152,9 +209,32 @@ def _partners_for_failing(
                 upgrades.append(_best(cols, level, -cost, prefer_margins=True))
                 break
         else:
-            if labelled[f]:
-                upgrades.append(int(f))
-    return np.unique(np.asarray(picks, dtype=np.int64)), np.unique(np.asarray(upgrades, dtype=np.int64))
+            far.append(int(f))
+    # No label either: the best published cell around its component (one per component).
+    far_arr = np.asarray(far, dtype=np.int64)
+    comps = np.unique(labels[far_arr][labels[far_arr] >= 0]) if len(far_arr) else np.zeros(0, np.int64)
+    around_done = np.zeros(0, np.int64)
+    if len(comps):
+        members = np.flatnonzero(np.isin(labels, comps))
+        me = absC[:, members].tocoo()
+        ce = pl.DataFrame({"comp": labels[members[me.col]], "e": me.row}).unique()
+        rep, cols = _expand(absA, ce.get_column("e").to_numpy())
+        keep = open_[cols]
+        if keep.any():
+            comp_of = ce.get_column("comp").to_numpy()[rep[keep]]
+            best = (
+                pl.DataFrame(
+                    {"comp": comp_of, "level": level[cols[keep]], "cost": cost[cols[keep]], "c": cols[keep]}
+                )
+                .sort(["comp", "level", "cost", "c"])
+                .group_by("comp", maintain_order=True)
+                .first()
+            )
+            picks = np.concatenate([picks, best.get_column("c").to_numpy()])
+            around_done = far_arr[np.isin(labels[far_arr], best.get_column("comp").to_numpy())]
+    # Last resort: the cell's own label.
+    upgrades += [int(f) for f in np.setdiff1d(far_arr, around_done) if labelled[f]]
+    return np.unique(picks.astype(np.int64)), np.unique(np.asarray(upgrades, dtype=np.int64))
 
 
 def _fmt_number(v: float, magnitude: bool) -> str:
@@ -193,6 +273,15 @@ def protect(
     missing = [t for t in tables if t not in specs]
     if missing:
         raise ValueError(f"protect: no TableSpec for tables {missing}")
+    countable = all(specs[k].is_magnitude or "n" in f.columns for k, f in tables.items())
+    if (
+        countable
+        and not forced
+        and not any(_sensitive_rows(f, specs[k], rules).any() for k, f in tables.items())
+    ):
+        # Nothing is sensitive under these rules (an entity's own exact tables, say): every cell is
+        # published as counted, and there is no linear system to build or solve.
+        return {k: _published_as_counted(f, specs[k], dimensions or {}, rules) for k, f in tables.items()}
     model = build_model(tables, specs, dimensions)
     mag = model.cells.get_column("magnitude").to_numpy()
     n = cell_values(model, tables, "n")
@@ -224,12 +313,22 @@ def protect(
     shown_label = labelled.copy()  # labels the engine may still have to hide completely
     cache: dict = {}
     start = np.nan_to_num(true)
+    t0 = time.perf_counter()
+    gain = witness_gain(req_lo, req_hi, true, mag)
 
     def certify(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         return judge(lo, hi, true[t], req_lo[t], req_hi[t], mag[t], sliding=rules.sliding_protection)
 
-    for _ in range(max_rounds):
+    for round_no in range(max_rounds):
         hidden, _stuck = _singleton_fixpoint(absA, hidden, eligible, level, cost)
+        log.info(
+            "protect round %d: %d cells, %d protected, %d hidden, %.1f s",
+            round_no,
+            model.n_cells,
+            len(targets),
+            int(hidden.sum()),
+            time.perf_counter() - t0,
+        )
         if len(targets) == 0:
             break
         # Cheap pass first: a cell pinned by the equations one at a time (interval propagation)
@@ -241,6 +340,12 @@ def protect(
             new, upgrades = _partners_for_failing(
                 absA, hidden, shown_label, pinned, eligible, level, cost, comp
             )
+            log.debug(
+                "protect: %d pinned by propagation; %d partners, %d labels hidden",
+                len(pinned),
+                len(new),
+                len(upgrades),
+            )
             if len(new) or len(upgrades):
                 hidden[new] = True
                 if len(upgrades):
@@ -249,7 +354,7 @@ def protect(
                     cache.clear()
                 continue
         res = feasibility_intervals(
-            model.A, ~hidden, start, lb, ub, targets, cache=cache, certify=certify, start=start
+            model.A, ~hidden, start, lb, ub, targets, cache=cache, certify=certify, start=start, gain=gain
         )
         ok = judge(
             res.lower,
@@ -276,10 +381,41 @@ def protect(
             shown_label[upgrades] = False
             lb[upgrades], ub[upgrades] = x_lower(rules), np.inf
             cache.clear()  # bounds changed: earlier component results no longer hold
+    else:
+        log.warning(
+            "protect: stopped after %d rounds; the audit decides whether the release is safe", max_rounds
+        )
     status_cell = np.where(primary, 1, np.where(hidden, 2, 0))
     return _frames_out(
         model, tables, specs, dimensions or {}, rules, status_cell, shown_label, mag, true, forced_c
     )
+
+
+def _sensitive_rows(frame: pl.DataFrame, spec: TableSpec, rules: DisclosureRules) -> np.ndarray:
+    """Primary flags of the rows of one frame (the cell-level rule of :func:`primary_flags`)."""
+
+    def col(c: str) -> np.ndarray:
+        if c not in frame.columns:
+            return np.full(frame.height, np.nan)
+        return frame.get_column(c).cast(pl.Float64).to_numpy()
+
+    mag = np.full(frame.height, spec.is_magnitude)
+    primary, _, _ = primary_flags(
+        col("n"), col("value"), col("top1"), col("top2"), mag, np.zeros(frame.height, dtype=bool), rules
+    )
+    return primary
+
+
+def _published_as_counted(
+    frame: pl.DataFrame, spec: TableSpec, dimensions: dict[str, Dimension], rules: DisclosureRules
+) -> pl.DataFrame:
+    values = frame.get_column("value" if spec.is_magnitude else "n").to_list()
+    f = frame.with_columns(
+        status=pl.lit("published", dtype=pl.String),
+        shown=pl.Series([_fmt_number(v, spec.is_magnitude) for v in values], dtype=pl.String),
+        forced=pl.lit(False, dtype=pl.Boolean),
+    )
+    return _with_percentages(f, spec, dimensions, rules) if spec.statistic == "percentage" else f
 
 
 def _frames_out(

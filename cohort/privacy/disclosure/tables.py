@@ -129,6 +129,10 @@ class TableSpec:
         population: a description of the units counted, including the reference date.
             Tables with the same population are LINKED: a cell with the same coordinates
             (dimensions at their total dropped) is the same number in each of them.
+        without_margins: dimensions this table shows at their leaf codes only, with no total
+            or subtotal over them (a "combination" table whose margins are other tables of the
+            release). The disclosure model still knows that every linked cell aggregating over
+            them is the sum of this table's cells.
     """
 
     name: str
@@ -137,6 +141,7 @@ class TableSpec:
     percentage_of: tuple[str, ...] = ()
     value: str | None = None
     population: str = ""
+    without_margins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.statistic not in ("count", "percentage"):
@@ -148,6 +153,11 @@ class TableSpec:
         bad = [d for d in self.percentage_of if d not in self.dimensions]
         if bad:
             raise ValueError(f"table {self.name}: percentage_of names unknown dimensions {bad}")
+        bad = [d for d in self.without_margins if d not in self.dimensions or d in self.percentage_of]
+        if bad:
+            raise ValueError(
+                f"table {self.name}: without_margins names {bad}: not a dimension of the table, or the base of its percentages"
+            )
         if self.statistic == "percentage" and not self.percentage_of:
             raise ValueError(f"table {self.name}: a percentage table needs percentage_of")
         clash = [d for d in self.dimensions if d in RESERVED_COLUMNS or d.endswith(PARENT_SUFFIX)]
@@ -180,6 +190,8 @@ def tabulate(
     of units) and, for magnitude tables, ``value`` (Float64 sum) with ``top1``/``top2`` (the
     two largest contributions; each microdata row is one contributor, so aggregate the
     microdata to contributors first when a contributor has several rows per cell).
+
+    Dimensions in ``spec.without_margins`` keep their leaf codes only (no roll-up over them).
 
     ``complete`` (default) adds zero cells for every combination of leaf codes, because an
     outsider reads an absent combination as a zero anyway; ``max_cells`` guards against a
@@ -259,6 +271,8 @@ def tabulate(
             .alias("tops"),
         ]
     for d in dims:
+        if d.name in spec.without_margins:
+            continue
         pm = parent_maps[d.name]
         # leaf -> every strict ancestor (including the total): one join rolls a leaf up to all levels.
         pairs: list[tuple[str, str]] = []
@@ -283,7 +297,7 @@ def tabulate(
     out_cols = [pl.lit(spec.name).alias("table")]
     for d in dims:
         out_cols.append(pl.col(d.name))
-        if d.hierarchy:
+        if d.hierarchy and d.name not in spec.without_margins:
             pm = {k: v for k, v in parent_maps[d.name].items()}
             out_cols.append(
                 pl.col(d.name)

@@ -102,6 +102,7 @@ def build_release(
                 p.spec.statistic,
                 p.spec.percentage_of,
                 population=f"{p.spec.population} of one entity",
+                without_margins=p.spec.without_margins,
             ),
             p.population,
         )
