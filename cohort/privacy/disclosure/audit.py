@@ -289,14 +289,28 @@ def audit(
     missing = [k for k in protected if k not in specs]
     if missing:
         raise ValueError(f"audit: no TableSpec for tables {missing}")
+
+    def population_of(frame: pl.DataFrame, spec: TableSpec) -> str:
+        if "population" in frame.columns and frame.height:
+            return frame.get_column("population")[0] or spec.population
+        return spec.population
+
+    current_populations = {population_of(protected[k], all_specs[k]) for k in protected}
+    unlinked = 0
     for i, rel in enumerate(earlier):
         for name, frame in rel.items():
-            key = f"earlier[{i}]/{name}"
-            frames[key] = frame
             spec = specs.get(name)
-            all_specs[key] = (
+            spec = (
                 spec if spec is not None and "population" not in frame.columns else _infer_spec(name, frame)
             )
+            if population_of(frame, spec) not in current_populations:
+                # Another population (last year's staff, say): no cell in common with this
+                # release, so its equations are a separate system that cannot narrow any cell here.
+                unlinked += 1
+                continue
+            key = f"earlier[{i}]/{name}"
+            frames[key] = frame
+            all_specs[key] = spec
     model = build_model(frames, all_specs, dimensions)
     mag = model.cells.get_column("magnitude").to_numpy()
     keys_list = model.cells.get_column("key").to_list()
@@ -499,6 +513,7 @@ def audit(
         "protected_cells": len(targets),
         "failing_cells": n_fail,
         "earlier_releases": len(earlier),
+        "earlier_tables_of_other_populations": unlinked,
         "equations": int(model.A.shape[0]),
         "components": int(len(np.unique(res.component))) if len(hidden_t) else 0,
         "exact_cells": int(is_exact[targets].sum()),
