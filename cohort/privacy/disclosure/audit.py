@@ -31,9 +31,9 @@ from cohort.privacy.disclosure._checks import (
 )
 from cohort.privacy.disclosure._lp import feasibility_intervals
 from cohort.privacy.disclosure._model import ReleaseModel, build_model, cell_values
-from cohort.privacy.disclosure.ledger import content_hash
+from cohort.privacy.disclosure.ledger import LEDGER_COLUMNS, content_hash
 from cohort.privacy.disclosure.rules import DisclosureRules
-from cohort.privacy.disclosure.tables import PARENT_SUFFIX, RESERVED_COLUMNS, Dimension, TableSpec
+from cohort.privacy.disclosure.tables import PARENT_SUFFIX, Dimension, TableSpec
 
 _MAX_FINDINGS_PER_KIND = 50
 
@@ -162,13 +162,7 @@ class AuditReport:
 
 def _infer_spec(name: str, frame: pl.DataFrame) -> TableSpec:
     """Spec of a table known only by its frame (earlier releases read from the ledger)."""
-    dims = tuple(
-        c
-        for c in frame.columns
-        if c not in RESERVED_COLUMNS
-        and not c.endswith(PARENT_SUFFIX)
-        and c not in ("lb", "magnitude_of", "without_margins")
-    )
+    dims = tuple(c for c in frame.columns if c not in LEDGER_COLUMNS and not c.endswith(PARENT_SUFFIX))
     population = frame.get_column("population")[0] if "population" in frame.columns and frame.height else ""
     value = None
     if "magnitude_of" in frame.columns and frame.height:

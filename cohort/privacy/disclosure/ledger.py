@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from cohort.privacy.disclosure.tables import PARENT_SUFFIX, TableSpec
+from cohort.privacy.disclosure.tables import PARENT_SUFFIX, RESERVED_COLUMNS, TableSpec
 
 LEDGER_FILE = "_ledger.jsonl"
 
@@ -32,7 +32,7 @@ def public_columns(frame: pl.DataFrame, spec: TableSpec | None = None) -> list[s
     if spec is not None:
         dims = list(spec.dimensions)
     else:
-        dims = [c for c in frame.columns if c not in _INTERNAL and not c.endswith(PARENT_SUFFIX)]
+        dims = [c for c in frame.columns if c not in LEDGER_COLUMNS and not c.endswith(PARENT_SUFFIX)]
     cols = []
     for d in dims:
         cols.append(d)
@@ -44,24 +44,8 @@ def public_columns(frame: pl.DataFrame, spec: TableSpec | None = None) -> list[s
     return cols
 
 
-_INTERNAL = frozenset(
-    {
-        "table",
-        "n",
-        "value",
-        "top1",
-        "top2",
-        "status",
-        "shown",
-        "percentage",
-        "shown_percentage",
-        "population",
-        "lb",
-        "magnitude_of",
-        "without_margins",
-        "forced",
-    }
-)
+#: Columns of a frame read back from the ledger that are not dimensions.
+LEDGER_COLUMNS = RESERVED_COLUMNS | {"lb", "magnitude_of", "without_margins"}
 
 
 def public_frame(frame: pl.DataFrame, spec: TableSpec | None = None) -> pl.DataFrame:
