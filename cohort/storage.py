@@ -69,6 +69,69 @@ def write_frame(df: pl.DataFrame, path: Path) -> Path:
         tmp.unlink(missing_ok=True)
 
 
+def _code_columns(df: pl.DataFrame, sample: int = 100_000, most: int = 1_000) -> list[str]:
+    """Text columns that look like codes (few distinct values in the first rows): only these get
+    a Parquet dictionary. Trying one on identifiers (an INSZ per row) costs a fifth of the write
+    time and saves nothing."""
+    head = df.head(sample)
+    text = (pl.String, pl.Categorical, pl.Enum)
+    return [c for c, t in head.schema.items() if isinstance(t, text) and head[c].n_unique() <= most]
+
+
+class FrameAppender:
+    """One Parquet file written in parts: frames are appended as row groups and the file appears
+    at ``path`` (atomically, like ``write_frame``) only on ``close``. Every part must have the
+    schema of the first non-empty one. For tables produced in pieces too large to hold at once (a year of
+    ``sep_quarter`` is written quarter by quarter)."""
+
+    ROW_GROUP_SIZE = 122_880
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self._tmp = _tmp_beside(path)
+        self._writer = None
+        self._schema = None
+        self._first_empty: pl.DataFrame | None = None
+
+    def append(self, df: pl.DataFrame) -> None:
+        # an empty part adds nothing (and its text columns may not say what the full parts hold);
+        # it only gives the schema of a file that would otherwise have no part at all
+        if df.height == 0:
+            if self._writer is None:
+                self._first_empty = df
+            return
+        import pyarrow.parquet as pq
+
+        table = df.to_arrow()
+        if self._writer is None:
+            self._schema = table.schema
+            self._writer = pq.ParquetWriter(
+                self._tmp, table.schema, compression="zstd", use_dictionary=_code_columns(df)
+            )
+        elif table.schema != self._schema:
+            self.abort()
+            raise ValueError(f"{self.path}: a part with schema {table.schema} does not match {self._schema}")
+        self._writer.write_table(table, row_group_size=self.ROW_GROUP_SIZE)
+        self.rows += df.height
+
+    def close(self) -> Path:
+        if self._writer is None:
+            if self._first_empty is None:
+                raise ValueError(f"{self.path}: nothing was appended")
+            return write_frame(self._first_empty, self.path)
+        self._writer.close()
+        try:
+            return _finish(self._tmp, self.path)
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._tmp.unlink(missing_ok=True)
+
+
 def connect(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection, sized from ``COHORT_DUCKDB_THREADS`` / ``COHORT_DUCKDB_MEMORY``."""
     con = duckdb.connect(":memory:")

@@ -5,14 +5,17 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from cohort import storage
 from cohort.classifications.insz import insz_valid_expr, is_valid_insz
 from cohort.sources.contract import TABLES
-from cohort.warehouse.build import build_warehouse, read_manifest
+from cohort.warehouse import demography
+from cohort.warehouse.build import _LakeWriter, build_warehouse, read_manifest, sort_for_write
 from cohort.warehouse.defs import validate_warehouse
 from cohort.warehouse.demography import make_insz_array, population_target, simulate_demography
+from cohort.warehouse.labour import in_window
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +41,11 @@ def test_simulated_frames_follow_the_contract():
         years.append(year)
     assert years == [2005, 2006, 2007]
     extra = demo.persons_extra
-    assert extra.height == demo.person.height
+    # one row for each person the labour model can see, none for the ancestors
+    assert extra["insz"].is_unique().all()
+    assert in_window(demo).join(extra, on="insz", how="anti").height == 0
+    assert extra.join(demo.person, on="insz", how="anti").height == 0
+    assert extra.height < demo.person.height
     assert set(extra["origin_group"].unique()) <= {"BE", "EU_SOUTH", "EU_OTHER", "NON_EU"}
     assert {"insz", "education_level", "education_domain", "work_propensity"} <= set(extra.columns)
 
@@ -72,6 +79,86 @@ def test_same_arguments_same_bytes(tmp_path: Path):
     c = build_warehouse(tmp_path / "c", 0.0005, 6, 2005, 2007, with_labour=False)
     assert digest(tmp_path / "c")["person/data.parquet"] != da["person/data.parquet"]
     assert c["seed"] == 6
+
+
+def test_write_order_is_the_key_then_every_other_column():
+    # a unique key needs no other column; a shared key is ordered by the rest, nulls last
+    unique = pl.DataFrame(
+        {"year": [2021, 2020, 2020], "quarter": [1, 2, 1], "insz": ["b", "a", "a"], "x": [1, 2, 3]}
+    )
+    out = sort_for_write("sep_quarter", unique.rename({"x": "status_flags"}))
+    assert out["quarter"].to_list() == [1, 2, 1] and out["year"].to_list() == [2020, 2020, 2021]
+    shared = pl.DataFrame(
+        {
+            "insz": ["b", "a", "a", "a"],
+            "valid_from": [1, 1, 1, 1],
+            "nationality": ["FR", None, "NL", "BE"],
+        }
+    ).with_columns(pl.col("valid_from").cast(pl.Date))
+    out = sort_for_write("nationality_history", shared)
+    assert out["insz"].to_list() == ["a", "a", "a", "b"]
+    assert out["nationality"].to_list() == ["BE", "NL", None, "FR"]
+
+
+def test_tables_written_in_parts_hold_the_rows_of_the_whole(tmp_path: Path, monkeypatch):
+    # at scale 1.0 person and the spell tables leave the generator in parts; small parts must give
+    # the rows, the order and the counts of one part per table
+    args = (0.002, 5, 2005, 2006)
+    whole = build_warehouse(tmp_path / "whole", *args, with_labour=False)
+    monkeypatch.setattr(demography, "PART_ROWS", 997)
+    parts = build_warehouse(tmp_path / "parts", *args, with_labour=False)
+    assert parts == whole
+    for table in ("person", "nationality_history", "residence_history", "register_history"):
+        a, b = (storage.partition_file(tmp_path / w, table) for w in ("whole", "parts"))
+        assert pq.ParquetFile(b).metadata.num_row_groups > pq.ParquetFile(a).metadata.num_row_groups
+        assert pl.read_parquet(b).equals(pl.read_parquet(a)), table
+
+
+def test_parts_out_of_key_order_are_refused_and_leave_no_file(tmp_path: Path):
+    src = _small_demo_lake(tmp_path)
+    person = pl.read_parquet(storage.partition_file(src, "person"))
+    nationality = pl.read_parquet(storage.partition_file(src, "nationality_history"))
+    first, second = person.slice(0, 10), person.slice(10, 10)
+    lake = _LakeWriter(tmp_path / "lake")
+    lake.put("person", None, second)
+    lake.put("person", None, first)
+    with pytest.raises(ValueError, match="person None out of key order"):
+        lake.flush()
+    lake.shutdown()
+    assert list((tmp_path / "lake").rglob("*.parquet*")) == []
+    lake = _LakeWriter(tmp_path / "again")
+    lake.put("person", None, first)
+    lake.put("nationality_history", None, nationality)
+    with pytest.raises(ValueError, match="person None again after it was written"):
+        lake.put("person", None, second)
+    lake.flush()
+    lake.shutdown()
+    assert pl.read_parquet(storage.partition_file(tmp_path / "again", "person")).equals(first)
+
+
+def test_frame_appender_skips_empty_parts_and_refuses_another_schema(tmp_path: Path):
+    rows = pl.DataFrame({"insz": ["00010100133", "00010100234"], "days": [3, 4]})
+    path = tmp_path / "t" / "data.parquet"
+    appender = storage.FrameAppender(path)
+    appender.append(rows.clear())  # an empty quarter first
+    appender.append(rows)
+    appender.append(rows.clear())
+    assert not path.exists()  # nothing is visible before close
+    appender.close()
+    assert pl.read_parquet(path).equals(rows)
+    only_empty = storage.FrameAppender(tmp_path / "e" / "data.parquet")
+    only_empty.append(rows.clear())
+    assert pl.read_parquet(only_empty.close()).schema == rows.schema
+    bad = storage.FrameAppender(tmp_path / "b" / "data.parquet")
+    bad.append(rows)
+    with pytest.raises(ValueError, match="does not match"):
+        bad.append(rows.with_columns(pl.col("days").cast(pl.Float64)))
+    assert list((tmp_path / "b").iterdir()) == []
+
+
+def _small_demo_lake(tmp_path: Path) -> Path:
+    build_warehouse(tmp_path / "src", 0.001, 3, 2005, 2005, with_labour=False)
+    return tmp_path / "src"
 
 
 def test_base_population_for_a_later_first_year():

@@ -293,7 +293,7 @@ def measure_frame(sim: "LabourSimulation") -> pl.DataFrame:
 
 
 # ---------------------------------------------------------------- seed 003
-def flemish_staff_frame(sim: "LabourSimulation", year: int, q4: dict) -> pl.DataFrame:
+def flemish_staff_frame(sim: "LabourSimulation", year: int) -> pl.DataFrame:
     """Staff at the end of ``year``: Flemish residents aged 18-65 whose main job (Q4) is with an entity."""
     from cohort.warehouse.labour_frames import _empty
 

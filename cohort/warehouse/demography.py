@@ -29,31 +29,32 @@ What is modelled (all with NumPy arrays over persons and Polars joins; no per-pe
 * **BIS persons**: frontier workers and other non-residents known to social security (residence
   abroad, ``is_bis``, month + 40 in the number), never in a household.
 
-``persons_extra`` (one row per ``person`` row, internal to the generator, handed to the labour
-simulation):
+``persons_extra`` (internal to the generator, handed to the labour simulation: one row per
+person the labour model can see, i.e. with a Belgian residence inside the window or a BIS number;
+the ancestors, two thirds of ``person``, have none):
 
 ================== ========== =================================================================
 column             dtype      meaning
 ================== ========== =================================================================
 insz               String     the person
-origin_group       String     BE, EU_SOUTH (IT ES PT GR), EU_OTHER (other EU-28 incl. GB), NON_EU:
+origin_group       Enum       BE, EU_SOUTH (IT ES PT GR), EU_OTHER (other EU-28 incl. GB), NON_EU:
                               the Flemish-definition origin country (father's first nationality if
                               not Belgian, else mother's, else own first / current) grouped
-origin_country     String     that origin country (ISO alpha-2; BE for Belgian origin)
+origin_country     Enum       that origin country (ISO alpha-2; BE for Belgian origin)
 generation         Int8       0 Belgian origin, 1 born abroad (migrant), 2 born in Belgium to a
                               migrant parent, 3 grandchild of a migrant (Belgian by both cascades)
-education_level    String     final attained ISCED level (codes.EDUCATION_LEVEL), drawn by birth
+education_level    Enum       final attained ISCED level (codes.EDUCATION_LEVEL), drawn by birth
                               cohort, sex and origin; children get the level they will attain
-education_domain   String     ISCED-F broad field (codes.EDUCATION_DOMAIN), "00" for levels 1-2
+education_domain   Enum       ISCED-F broad field (codes.EDUCATION_DOMAIN), "00" for levels 1-2
 education_year     Int16      calendar year the final level is (or will be) attained
-work_propensity    Float64    latent attachment to paid work, about N(0, 1), higher with education
-health_risk        Float64    latent risk of incapacity / invalidity, about N(0, 1)
+work_propensity    Float32    latent attachment to paid work, about N(0, 1), higher with education
+health_risk        Float32    latent risk of incapacity / invalidity, about N(0, 1)
 arrival_date       Date       date of the (last) immigration; null for persons born in Belgium
 ever_resident      Boolean    has a Belgian residence spell inside the simulated window
 ================== ========== =================================================================
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 
 import numpy as np
@@ -62,10 +63,12 @@ import polars as pl
 from cohort.classifications import codes
 from cohort.warehouse.model import Demography
 
-GENERATOR_VERSION = "demography-1"
+# 2: the labour model sees only the persons in the window, so its draws (and tables) differ from 1
+GENERATOR_VERSION = "demography-2"
 
 EPOCH = date(1970, 1, 1).toordinal()
 NO_DATE = np.int32(2**31 - 1)  # "never" (alive, no union end, ...)
+PART_ROWS = 2_000_000  # rows per part handed to the sink (memory at scale 1.0, see simulate_demography)
 YEAR_DAYS = 365.2425
 
 
@@ -851,6 +854,13 @@ class _Pop:
             self._store[f] = new
         self._cap = cap
 
+    def compact(self) -> None:
+        """Give back the over-allocated tail (a third of the storage after the last growth)."""
+        for f in self.FIELDS:  # one field at a time: the old storage goes as soon as its view does
+            self._store[f] = self._store[f][: self.n].copy()
+            object.__setattr__(self, f, self._store[f])
+        self._cap = self.n
+
     def add(self, **cols) -> np.ndarray:
         k = len(cols["birth"])
         defaults = {
@@ -963,6 +973,10 @@ def _anchors(
     return anchor, couple, parent
 
 
+RELATIONS = ("01", "02", "03", "05", "11", "13", "20", "21")
+LIPRO = ("MAR+", "MAR0", "UNM+", "UNM0", "H1PA", "SING", "CMAR", "CUNM", "C1PA", "OTHR", "COLL")
+
+
 def build_households(
     year: int,
     res: np.ndarray,
@@ -991,20 +1005,21 @@ def build_households(
     ref = np.where(priv, ref_of_anchor[anchor], -1)
     rc = np.clip(ref, 0, None)
     ref_partner = np.where(couple[rc], partner[rc], -2)
-    relation = np.full(len(res), "11", dtype=object)
+    # relation and LIPRO position as small codes into RELATIONS / LIPRO (text only for the rows written)
+    relation = np.full(len(res), RELATIONS.index("11"), dtype=np.int8)
     is_ref = ids == ref
-    relation[is_ref] = "01"
+    relation[is_ref] = RELATIONS.index("01")
     part_of_ref = priv & couple & (partner == ref) & ~is_ref
-    relation[part_of_ref & married] = "02"
-    relation[part_of_ref & ~married] = "21"
+    relation[part_of_ref & married] = RELATIONS.index("02")
+    relation[part_of_ref & ~married] = RELATIONS.index("21")
     is_child = priv & (parent >= 0)
     own = is_child & ((mother == ref) | (father == ref))
     step = is_child & ~own & ((mother == ref_partner) | (father == ref_partner))
     pc = np.clip(parent, 0, None)
     grand = is_child & ~own & ~step & (parent[pc] >= 0)
-    relation[own] = "03"
-    relation[step] = "13"
-    relation[grand] = "05"
+    relation[own] = RELATIONS.index("03")
+    relation[step] = RELATIONS.index("13")
+    relation[grand] = RELATIONS.index("05")
     # LIPRO
     sel = np.flatnonzero(priv)
     df = pl.DataFrame({"pid": sel, "anchor": anchor[sel], "child": is_child[sel]})
@@ -1016,17 +1031,18 @@ def build_households(
     kids = kids_by_anchor[anchor]
     hh_couple = couple[rc]
     hh_married = hh_couple & married[rc]
-    lipro = np.full(len(res), "OTHR", dtype=object)
+    L = LIPRO.index
+    lipro = np.full(len(res), L("OTHR"), dtype=np.int8)
     nucleus = priv & (is_ref | part_of_ref)
-    lipro[nucleus & hh_married & (kids > 0)] = "MAR+"
-    lipro[nucleus & hh_married & (kids == 0)] = "MAR0"
-    lipro[nucleus & hh_couple & ~hh_married & (kids > 0)] = "UNM+"
-    lipro[nucleus & hh_couple & ~hh_married & (kids == 0)] = "UNM0"
-    lipro[nucleus & ~hh_couple & (kids > 0)] = "H1PA"
-    lipro[nucleus & ~hh_couple & (kids == 0)] = "SING"
-    lipro[(own | step) & hh_married] = "CMAR"
-    lipro[(own | step) & hh_couple & ~hh_married] = "CUNM"
-    lipro[(own | step) & ~hh_couple] = "C1PA"
+    lipro[nucleus & hh_married & (kids > 0)] = L("MAR+")
+    lipro[nucleus & hh_married & (kids == 0)] = L("MAR0")
+    lipro[nucleus & hh_couple & ~hh_married & (kids > 0)] = L("UNM+")
+    lipro[nucleus & hh_couple & ~hh_married & (kids == 0)] = L("UNM0")
+    lipro[nucleus & ~hh_couple & (kids > 0)] = L("H1PA")
+    lipro[nucleus & ~hh_couple & (kids == 0)] = L("SING")
+    lipro[(own | step) & hh_married] = L("CMAR")
+    lipro[(own | step) & hh_couple & ~hh_married] = L("CUNM")
+    lipro[(own | step) & ~hh_couple] = L("C1PA")
     # collective households: one home per municipality and 60 residents
     csel = np.flatnonzero(res & coll)
     cdf = pl.DataFrame({"pid": csel, "muni": muni[csel].astype(np.int64)}).with_columns(
@@ -1038,9 +1054,9 @@ def build_households(
             "pid": sel,
             "anchor": anchor[sel],
             "ref": ref[sel],
-            "relation": relation[sel].astype(str),
+            "relation": relation[sel],
             "size": size_by_anchor[anchor[sel]],
-            "lipro": lipro[sel].astype(str),
+            "lipro": lipro[sel],
             "partner": np.where(couple[sel], partner[sel], -1),
         }
     )
@@ -1049,9 +1065,9 @@ def build_households(
             "pid": cdf["pid"].to_numpy(),
             "anchor": cdf["first"].to_numpy(),
             "ref": cdf["first"].to_numpy(),
-            "relation": np.full(len(cdf), "20"),
+            "relation": np.full(len(cdf), RELATIONS.index("20"), np.int8),
             "size": cdf["size"].to_numpy().astype(np.int64),
-            "lipro": np.full(len(cdf), "COLL"),
+            "lipro": np.full(len(cdf), LIPRO.index("COLL"), np.int8),
             "partner": np.full(len(cdf), -1, np.int64),
         }
     )
@@ -1068,10 +1084,10 @@ def build_households(
             "insz": insz.gather(pid),
             "household_id": hh["household_id"],
             "reference_insz": insz.gather(hh["ref"].to_numpy()),
-            "relation": hh["relation"],
+            "relation": _labels(RELATIONS, hh["relation"].to_numpy()),
             "household_size": hh["size"].cast(pl.Int16),
-            "lipro": hh["lipro"],
-            "civil_status": pl.Series(civ[pid].astype(str), dtype=pl.String),
+            "lipro": _labels(LIPRO, hh["lipro"].to_numpy()),
+            "civil_status": _labels([str(c) for c in range(10)], civ[pid]),
             # a union date drawn before the person's birth (a child of an immigrant couple takes their
             # status) becomes the 18th birthday, at the latest the day before this 1 January
             "civil_status_date": _dates(
@@ -1116,6 +1132,17 @@ def _dates(days: np.ndarray) -> pl.Series:
 def make_insz_array(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> pl.Series:
     """Valid, unique INSZ numbers: sequence numbers counted per birth date, sex and kind (odd for
     men, even for women); BIS numbers add 40 to the month. Vectorised checksum (domain-facts 6)."""
+    return insz_text(insz_numbers(birth, female, is_bis))
+
+
+def insz_text(numbers: np.ndarray) -> pl.Series:
+    """INSZ numbers as the 11-digit text of the register. The text sorts as the number does (same
+    width, leading zeros), so the tables are ordered on the int64 and never on the text."""
+    return pl.Series("insz", numbers).cast(pl.String).str.zfill(11)
+
+
+def insz_numbers(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> np.ndarray:
+    """The INSZ numbers of ``make_insz_array`` as int64."""
     n = len(birth)
     dates = pl.Series(birth.astype(np.int32)).cast(pl.Date)
     y = dates.dt.year().to_numpy().astype(np.int64)
@@ -1134,8 +1161,7 @@ def make_insz_array(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -
     body = (y % 100) * 10**7 + m * 10**5 + d * 10**3 + seq
     base = body + np.where(y >= 2000, 2 * 10**9, 0)
     cc = 97 - base % 97
-    num = body * 100 + cc
-    return pl.Series("insz", num).cast(pl.String).str.zfill(11)
+    return body * 100 + cc
 
 
 # ---------------------------------------------------------------------------------- simulation
@@ -2312,6 +2338,8 @@ def _date_col(expr_name: str) -> pl.Expr:
 
 
 def _education(rng: np.random.Generator, P: _Pop) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Final ISCED level (1..8), index of the ISCED-F domain in ``codes.EDUCATION_DOMAIN`` and the
+    year it is attained, for every person."""
     n = P.n
     by = pl.Series(P.birth).cast(pl.Date).dt.year().to_numpy().astype(float)
     low = np.interp(by, [1920, 1940, 1955, 1970, 1985, 2000], [0.7, 0.55, 0.4, 0.25, 0.17, 0.14])
@@ -2331,101 +2359,150 @@ def _education(rng: np.random.Generator, P: _Pop) -> tuple[np.ndarray, np.ndarra
     v = rng.random(n)
     level = np.where(
         grp == 0,
-        np.where(v < np.interp(by, [1920, 1960, 1990], [0.6, 0.25, 0.1]), "1", "2"),
+        np.where(v < np.interp(by, [1920, 1960, 1990], [0.6, 0.25, 0.1]), 1, 2),
         np.where(
             grp == 1,
-            np.where(v < 0.88, "3", "4"),
-            np.where(v < 0.06, "5", np.where(v < 0.55, "6", np.where(v < 0.96, "7", "8"))),
+            np.where(v < 0.88, 3, 4),
+            np.where(v < 0.06, 5, np.where(v < 0.55, 6, np.where(v < 0.96, 7, 8))),
         ),
-    )
-    age_at = {"1": 12, "2": 16, "3": 18, "4": 19, "5": 20, "6": 21, "7": 23, "8": 28}
-    yr = by + np.vectorize(age_at.get)(level) + np.floor(rng.exponential(0.8, n))
-    doms = np.array(list(codes.EDUCATION_DOMAIN))[1:]
+    ).astype(np.int8)
+    age_at = np.array([0, 12, 16, 18, 19, 20, 21, 23, 28])  # by level 1..8
+    yr = by + age_at[level] + np.floor(rng.exponential(0.8, n))
+    # index into codes.EDUCATION_DOMAIN, whose first code ("00") is the one of levels 1-2
     wf = np.array([6, 10, 8, 18, 4, 4, 10, 2, 22, 16], float)
     wm = np.array([3, 6, 6, 17, 5, 10, 30, 3, 8, 12], float)
-    dom = np.where(fem, rng.choice(doms, n, p=wf / wf.sum()), rng.choice(doms, n, p=wm / wm.sum()))
-    dom = np.where(np.isin(level, ["1", "2"]), "00", dom)
-    return level.astype(object), dom.astype(object), yr.astype(np.int16)
+    dom = 1 + np.where(fem, rng.choice(len(wf), n, p=wf / wf.sum()), rng.choice(len(wm), n, p=wm / wm.sum()))
+    dom = np.where(level <= 2, 0, dom).astype(np.int8)
+    return level, dom, yr.astype(np.int16)
 
 
-def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_year: int = 2026) -> Demography:
+def _labels(values, idx: np.ndarray) -> pl.Series:
+    """Text column ``values[idx]``, gathered from a small Series (no per-row Python strings)."""
+    return pl.Series(list(values), dtype=pl.String).gather(pl.Series(np.asarray(idx), dtype=pl.UInt32))
+
+
+Sink = Callable[[str, pl.DataFrame], None]
+
+
+def simulate_demography(
+    scale: float, seed: int, first_year: int = 2005, last_year: int = 2026, sink: Sink | None = None
+) -> Demography:
     """Run the demographic microsimulation and return the National Register tables (see the
-    module docstring). Same ``scale``, ``seed`` and years give the same frames."""
+    module docstring). Same ``scale``, ``seed`` and years give the same frames.
+
+    With ``sink``, each whole-period table (``person``, ``nationality_history``,
+    ``residence_history``, ``register_history``) is handed to ``sink(table, part)`` in parts of
+    about ``PART_ROWS`` rows, in key order (one person's rows never split), and left out of the
+    result (an empty frame in its place): the warehouse build appends them straight to disk, so
+    that at scale 1.0 no whole table is in memory together with the simulation's arrays."""
     sim = _Sim(scale, seed, first_year, last_year)
     sim.run()
     P, U, E = sim.P, sim.U, sim.E
+    P.compact()
     end_day = _d(last_year + 1)
     death = np.where(P.death < end_day, P.death, NO_DATE).astype(np.int32)
-    insz = make_insz_array(P.birth, P.female, P.is_bis)
+    insz_num = insz_numbers(P.birth, P.female, P.is_bis)
+    insz = insz_text(insz_num)
     n = P.n
+    # every table is ordered on the INSZ: sorting the text of 40 million numbers (several times)
+    # costs minutes at scale 1.0, so rows are put in order by the number's rank instead
+    by_insz = np.argsort(insz_num)
+    rank = np.empty(n, np.int64)
+    rank[by_insz] = np.arange(n)
+    order = {"by_insz": by_insz, "rank": rank}  # cleared once every table is in order
+    del insz_num, by_insz, rank
 
-    person = pl.DataFrame(
-        {
-            "insz": insz,
-            "birth_date": _dates(P.birth),
-            "sex": pl.Series(np.where(P.female, "F", "M"), dtype=pl.String),
-            "birth_country": pl.Series(np.array(COUNTRIES)[P.birth_country], dtype=pl.String),
-            "first_nationality": pl.Series(np.array(COUNTRIES)[P.first_nat], dtype=pl.String),
-            "father_insz": _take(insz, P.father),
-            "mother_insz": _take(insz, P.mother),
-            "death_date": _dates(death),
-            "is_bis": pl.Series(P.is_bis, dtype=pl.Boolean),
-        }
-    ).sort("insz")
+    def spells_in_order(df: pl.DataFrame) -> pl.DataFrame:
+        # the rank of the person's INSZ, then the spell's start: the order of (insz, valid_from)
+        rank = pl.Series("_rank", order["rank"][df["pid"].to_numpy()])
+        return df.with_columns(rank).sort(["_rank", "date"])
 
-    ins = insz
-    ctry = np.array(COUNTRIES)
+    kept: dict[str, list[pl.DataFrame]] = {}
 
-    def with_insz(df: pl.DataFrame) -> pl.DataFrame:
-        return df.with_columns(insz=ins.gather(df["pid"]))
+    def emit(table: str, parts: Iterator[pl.DataFrame]) -> None:
+        # a table leaves in parts of about PART_ROWS rows, in key order, so that its text columns
+        # (at scale 1.0, gigabytes for ``person``) are never all in memory at once
+        for df in parts:
+            if sink is None:
+                kept.setdefault(table, []).append(df)
+            else:
+                sink(table, df)
+                kept[table] = [df.clear()]
 
-    nat = _spells(E.frame("nat", ["pid", "date", "nat"], [np.int32] * 3), ["nat"], death)
+    def person_parts() -> Iterator[pl.DataFrame]:
+        by = order["by_insz"]
+        for lo in range(0, max(n, 1), PART_ROWS):
+            ix = by[lo : lo + PART_ROWS]
+            yield pl.DataFrame(
+                {
+                    "insz": insz.gather(pl.Series(ix)).set_sorted(),
+                    "birth_date": _dates(P.birth[ix]),
+                    "sex": _labels(("M", "F"), P.female[ix].astype(np.uint8)),
+                    "birth_country": _labels(COUNTRIES, P.birth_country[ix]),
+                    "first_nationality": _labels(COUNTRIES, P.first_nat[ix]),
+                    "father_insz": _take(insz, P.father[ix]),
+                    "mother_insz": _take(insz, P.mother[ix]),
+                    "death_date": _dates(death[ix]),
+                    "is_bis": pl.Series(P.is_bis[ix], dtype=pl.Boolean),
+                }
+            )
+
+    def spell_parts(
+        spells: pl.DataFrame, make: Callable[[pl.DataFrame], pl.DataFrame]
+    ) -> Iterator[pl.DataFrame]:
+        # a part ends where a person's spells end, so that no key is split between two parts
+        rank = spells["_rank"].to_numpy()
+        lo = 0
+        while lo < max(len(rank), 1):
+            hi = min(lo + PART_ROWS, len(rank))
+            if hi < len(rank):
+                hi = int(np.searchsorted(rank, rank[hi - 1], side="right"))
+            sub = spells.slice(lo, hi - lo)
+            yield make(sub.with_columns(insz=insz.gather(sub["pid"])))
+            lo = hi
+
+    emit("person", person_parts())
+
+    nat = spells_in_order(_spells(E.frame("nat", ["pid", "date", "nat"], [np.int32] * 3), ["nat"], death))
     E.nat = []
-    nationality_history = (
-        with_insz(nat)
-        .select(
+    emit(
+        "nationality_history",
+        spell_parts(
+            nat,
+            lambda sub: sub.select(
+                "insz",
+                nationality=_labels(COUNTRIES, sub["nat"].to_numpy()),
+                valid_from=_date_col("date"),
+                valid_to=_date_col("valid_to"),
+            ),
+        ),
+    )
+    del nat
+
+    def residence(sub: pl.DataFrame) -> pl.DataFrame:
+        muni_idx = sub["muni"].to_numpy()
+        in_be = muni_idx >= 0
+        return sub.select(
             "insz",
-            nationality=pl.Series(ctry[nat["nat"].to_numpy()], dtype=pl.String),
+            nis_code=_strs(_labels(MUNI_NIS, np.clip(muni_idx, 0, None)), in_be),
+            country=_labels(COUNTRIES, np.where(in_be, BE, np.clip(sub["country"].to_numpy(), 0, None))),
             valid_from=_date_col("date"),
             valid_to=_date_col("valid_to"),
         )
-        .sort(["insz", "valid_from"])
-    )
 
-    res = _spells(
-        E.frame("res", ["pid", "date", "muni", "country"], [np.int32] * 4), ["muni", "country"], death
+    res = spells_in_order(
+        _spells(
+            E.frame("res", ["pid", "date", "muni", "country"], [np.int32] * 4), ["muni", "country"], death
+        )
     )
     E.res = []
-    residence_history = (
-        with_insz(res)
-        .select(
-            "insz",
-            nis_code=_strs(MUNI_NIS[np.clip(res["muni"].to_numpy(), 0, None)], res["muni"].to_numpy() >= 0),
-            country=pl.Series(
-                np.where(
-                    res["muni"].to_numpy() >= 0, "BE", ctry[np.clip(res["country"].to_numpy(), 0, None)]
-                ),
-                dtype=pl.String,
-            ),
-            valid_from=_date_col("date"),
-            valid_to=_date_col("valid_to"),
-        )
-        .sort(["insz", "valid_from"])
-    )
+    emit("residence_history", spell_parts(res, residence))
 
-    reg = _spells(
-        E.frame("reg", ["pid", "date", "register", "reason", "decision"], [np.int32] * 5),
-        ["register", "reason"],
-        death,
-        end_col="register",
-    )
-    E.reg = []
-    reason = reg["reason"].to_numpy()
-    register_history = (
-        with_insz(reg)
-        .select(
+    def register(sub: pl.DataFrame) -> pl.DataFrame:
+        reason = sub["reason"].to_numpy()
+        return sub.select(
             "insz",
-            register=pl.Series(np.array(REGISTER_NAMES)[reg["register"].to_numpy()], dtype=pl.String),
+            register=_labels(REGISTER_NAMES, sub["register"].to_numpy()),
             valid_from=_date_col("date"),
             valid_to=_date_col("valid_to"),
             residence_reason=_strs(reason, reason >= 0),
@@ -2433,26 +2510,37 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
             decision_date=_dates(
                 np.where(
                     reason >= 0,
-                    np.maximum(reg["decision"].to_numpy(), P.birth[reg["pid"].to_numpy()]),
+                    np.maximum(sub["decision"].to_numpy(), P.birth[sub["pid"].to_numpy()]),
                     NO_DATE,
                 )
             ),
         )
-        .sort(["insz", "valid_from"])
-    )
 
-    # ---- persons_extra
+    reg = spells_in_order(
+        _spells(
+            E.frame("reg", ["pid", "date", "register", "reason", "decision"], [np.int32] * 5),
+            ["register", "reason"],
+            death,
+            end_col="register",
+        )
+    )
+    E.reg = []
+    emit("register_history", spell_parts(reg, register))
+    frames = {t: pl.concat(parts) if len(parts) > 1 else parts[0] for t, parts in kept.items()}
+    kept.clear()
+
+    # ---- persons_extra (categorical text as Enum and latent draws as Float32: it stays in memory
+    # until the labour model starts). The draws are made for every person, so that leaving the
+    # ancestors out changes no one's values.
     rng = np.random.default_rng(np.random.SeedSequence([seed, first_year, last_year, 99]))
     level, dom, eyr = _education(rng, P)
     fm = np.where(P.mother >= 0, P.first_nat[np.clip(P.mother, 0, None)], BE)
     ff = np.where(P.father >= 0, P.first_nat[np.clip(P.father, 0, None)], BE)
     origin = np.where(ff != BE, ff, np.where(fm != BE, fm, np.where(P.first_nat != BE, P.first_nat, P.nat)))
-    group = np.where(
-        origin == BE,
-        "BE",
-        np.where(_IS_SOUTH[origin], "EU_SOUTH", np.where(_IS_EU28[origin], "EU_OTHER", "NON_EU")),
-    )
-    score = np.select([np.isin(level, ["1", "2"]), np.isin(level, ["3", "4"])], [-0.45, 0.0], 0.4)
+    del fm, ff
+    groups = ("BE", "EU_SOUTH", "EU_OTHER", "NON_EU")
+    group = np.where(origin == BE, 0, np.where(_IS_SOUTH[origin], 1, np.where(_IS_EU28[origin], 2, 3)))
+    score = np.select([level <= 2, level <= 4], [-0.45, 0.0], 0.4)
     work = rng.normal(0, 0.9, n) + score
     ever = np.zeros(n, bool)
     in_window = res.filter(pl.col("muni") >= 0)
@@ -2461,30 +2549,57 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
             "pid"
         ].to_numpy()
     ] = True
+    del in_window
+
+    def enum(values, idx: np.ndarray) -> pl.Series:
+        return _labels(values, idx).cast(pl.Enum(list(dict.fromkeys(values))))
+
+    # rows in INSZ order, for the persons the labour model can see (see the module docstring)
+    rows = order["by_insz"][(ever | P.is_bis)[order["by_insz"]]]
     persons_extra = pl.DataFrame(
         {
-            "insz": insz,
-            "origin_group": pl.Series(group, dtype=pl.String),
-            "origin_country": pl.Series(ctry[origin], dtype=pl.String),
-            "generation": pl.Series(P.gen, dtype=pl.Int8),
-            "education_level": pl.Series(level, dtype=pl.String),
-            "education_domain": pl.Series(dom, dtype=pl.String),
-            "education_year": pl.Series(eyr, dtype=pl.Int16),
-            "work_propensity": pl.Series(work, dtype=pl.Float64),
-            "health_risk": pl.Series(rng.normal(0, 1, n), dtype=pl.Float64),
-            "arrival_date": _dates(np.where(P.gen == 1, P.arrival, NO_DATE)),
-            "ever_resident": pl.Series(ever, dtype=pl.Boolean),
+            "insz": insz.gather(pl.Series(rows)).set_sorted(),
+            "origin_group": enum(groups, group[rows]),
+            "origin_country": enum(COUNTRIES, origin[rows]),
+            "generation": pl.Series(P.gen[rows], dtype=pl.Int8),
+            "education_level": enum(list(codes.EDUCATION_LEVEL), level[rows] - 1),
+            "education_domain": enum(list(codes.EDUCATION_DOMAIN), dom[rows]),
+            "education_year": pl.Series(eyr[rows], dtype=pl.Int16),
+            "work_propensity": pl.Series(work[rows], dtype=pl.Float32),
+            "health_risk": pl.Series(rng.normal(0, 1, n)[rows], dtype=pl.Float32),
+            "arrival_date": _dates(np.where(P.gen == 1, P.arrival, NO_DATE)[rows]),
+            "ever_resident": pl.Series(ever[rows], dtype=pl.Boolean),
         }
-    ).sort("insz")
+    )
+    del level, dom, eyr, origin, group, work, rows
+    order.clear()
 
-    # ---- households, year by year, from the event logs (memory: one year at a time)
-    res_ev = res.select("pid", "date", "valid_to", "muni").filter(pl.col("muni") >= 0)
-    reg_w = reg.filter(pl.col("register") == REG_WAITING).select("pid", "date", "valid_to")
-    civ_ev = E.frame("civ", ["pid", "date", "civ"], [np.int64] * 3).sort(["pid", "date"])
-    female, birth, mother, father, leave = P.female, P.birth, P.mother, P.father, P.leave_age.astype(float)
-    coll_from = P.coll_from
-    base_civ, base_civ_date = np.ones(n, np.int8), np.full(n, NO_DATE, np.int32)
-    um, uw, us, ue, umar, uleg = U.man, U.woman, U.start, U.end, U.married, U.legal
+    # ---- households, year by year, from the event logs (memory: one year at a time). Only the
+    # persons with a Belgian residence inside the window can be in a household: the arrays are
+    # renumbered over them (at scale 1.0 the ancestors are two thirds of ``person``).
+    hh_pid = np.flatnonzero(ever)  # a Belgian residence inside the window (see persons_extra)
+    n_hh = len(hh_pid)
+    renum = np.full(n + 1, -1, np.int64)  # index -1 (unknown) stays -1
+    renum[hh_pid] = np.arange(n_hh)
+    del ever
+
+    def local(df: pl.DataFrame) -> pl.DataFrame:
+        return df.with_columns(pid=pl.Series(renum[df["pid"].to_numpy()])).filter(pl.col("pid") >= 0)
+
+    res_ev = local(res.select("pid", "date", "valid_to", "muni").filter(pl.col("muni") >= 0))
+    reg_w = local(reg.filter(pl.col("register") == REG_WAITING).select("pid", "date", "valid_to"))
+    civ_ev = local(E.frame("civ", ["pid", "date", "civ"], [np.int64] * 3)).sort(
+        ["pid", "date"], maintain_order=True
+    )
+    del res, reg
+    female, birth, leave = P.female[hh_pid], P.birth[hh_pid], P.leave_age[hh_pid].astype(float)
+    mother, father = renum[P.mother[hh_pid]], renum[P.father[hh_pid]]
+    coll_from = P.coll_from[hh_pid]
+    hh_insz = insz.gather(pl.Series(hh_pid))
+    base_civ, base_civ_date = np.ones(n_hh, np.int8), np.full(n_hh, NO_DATE, np.int32)
+    both = (renum[U.man] >= 0) & (renum[U.woman] >= 0)  # a union with an absent partner is no couple
+    um, uw = renum[U.man[both]], renum[U.woman[both]]
+    us, ue, umar, uleg = U.start[both], U.end[both], U.married[both], U.legal[both]
 
     def household_years() -> Iterator[tuple[int, pl.DataFrame]]:
         for y in range(first_year, last_year + 1):
@@ -2492,8 +2607,8 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
             cur = res_ev.filter(
                 (pl.col("date") <= at) & (pl.col("valid_to").is_null() | (pl.col("valid_to") > at))
             )
-            resident = np.zeros(n, bool)
-            muni = np.full(n, -1, np.int64)
+            resident = np.zeros(n_hh, bool)
+            muni = np.full(n_hh, -1, np.int64)
             pids = cur["pid"].to_numpy()
             resident[pids] = True
             muni[pids] = cur["muni"].to_numpy()
@@ -2503,9 +2618,9 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
             coll = coll_from <= at
             coll[w["pid"].to_numpy()] = True
             active = (us <= at) & (ue > at)
-            partner = np.full(n, -1, np.int64)
-            married = np.zeros(n, bool)
-            legal = np.full(n, NO_DATE, np.int64)
+            partner = np.full(n_hh, -1, np.int64)
+            married = np.zeros(n_hh, bool)
+            legal = np.full(n_hh, NO_DATE, np.int64)
             partner[um[active]] = uw[active]
             partner[uw[active]] = um[active]
             mnow = umar[active] <= at
@@ -2535,7 +2650,7 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
                     leave,
                     civ,
                     civ_date,
-                    insz,
+                    hh_insz,
                 ),
             )
 
@@ -2544,10 +2659,10 @@ def simulate_demography(scale: float, seed: int, first_year: int = 2005, last_ye
         seed=seed,
         first_year=first_year,
         last_year=last_year,
-        person=person,
-        nationality_history=nationality_history,
-        residence_history=residence_history,
-        register_history=register_history,
+        person=frames["person"],
+        nationality_history=frames["nationality_history"],
+        residence_history=frames["residence_history"],
+        register_history=frames["register_history"],
         persons_extra=persons_extra,
         household_years=household_years,
     )

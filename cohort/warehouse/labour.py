@@ -25,6 +25,7 @@ The model (details and numbers in :mod:`cohort.warehouse.labour_params`):
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -161,9 +162,43 @@ def _isced_from(values: pl.Series, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def window_persons(
+    person: pl.LazyFrame, residence: pl.LazyFrame, first_year: int, last_year: int
+) -> pl.LazyFrame:
+    """The ``person`` rows the labour market can see: alive at some day of the simulated years
+    and either resident in Belgium during them or a BIS number (frontier workers). The others
+    (ancestors who died before the window, parents living abroad) never hold a position, so the
+    quarterly engine does not carry them: at scale 1.0 they are two thirds of ``person``."""
+    first, last = date(first_year, 1, 1), date(last_year, 12, 31)
+    resident = (
+        residence.filter(
+            (pl.col("country") == "BE")
+            & (pl.col("valid_from") <= last)
+            & (pl.col("valid_to").is_null() | (pl.col("valid_to") > first))
+        )
+        .select("insz")
+        .unique()
+        .with_columns(_resident=pl.lit(True))
+    )
+    return (
+        person.filter(pl.col("death_date").is_null() | (pl.col("death_date") >= first))
+        .join(resident, on="insz", how="left", maintain_order="left")
+        .filter(pl.col("is_bis").fill_null(False) | pl.col("_resident").fill_null(False))
+        .drop("_resident")
+    )
+
+
+def in_window(demo: Demography) -> pl.DataFrame:
+    """``demo.person`` restricted to :func:`window_persons`."""
+    return window_persons(
+        demo.person.lazy(), demo.residence_history.lazy(), demo.first_year, demo.last_year
+    ).collect()
+
+
 def load_people(demo: Demography) -> People:
     rng = np.random.default_rng([demo.seed, 7001])
-    p = demo.person
+    # parents outside the window become unknown (-1): they cannot receive child benefit anyway
+    p = in_window(demo)
     n = p.height
     birth = p["birth_date"].cast(pl.Int32).to_numpy()
     death = p["death_date"].cast(pl.Int32).fill_null(INT32_MAX).to_numpy()
@@ -620,6 +655,9 @@ class LabourSimulation:
         self.st = State(self.people.n)
         init_person_draws(self.st, self.people, self.seed)
         self.regularised = agency.choose_regularised(demo, self)
+        # everything needed from the frames is now in arrays: keep only the header, so that the
+        # caller's frames can be freed while the quarters run
+        self.demo = demo.header()
         self.reg_decision = np.full(self.people.n, INT32_MAX, np.int32)
         if self.regularised.height:
             ri = _person_index(self.regularised, self.people)
@@ -1030,23 +1068,23 @@ class LabourSimulation:
 def simulate_labour(demo: Demography) -> Iterator[tuple[str, int | None, pl.DataFrame]]:
     """Simulate the labour-market tables for ``demo``; see the module docstring.
 
-    Yields the quarterly tables per year (``sep_quarter``, ``job_quarter``,
-    ``self_employed_quarter``, ``benefit_quarter``, ``jobseeker_quarter``) and ``flemish_staff``
-    per year, then ``education``, ``vdab_profile``, ``vdab_trajectory``, ``vdab_training``,
-    ``vdab_workplace_learning``, ``regularised_person`` and ``measure_beneficiary`` once.
+    Yields the quarterly tables one quarter at a time, in time order (``sep_quarter``,
+    ``job_quarter``, ``self_employed_quarter``, ``benefit_quarter``, ``jobseeker_quarter``; each
+    frame belongs to its year's partition) and ``flemish_staff`` per year, then ``education``,
+    ``vdab_profile``, ``vdab_trajectory``, ``vdab_training``, ``vdab_workplace_learning``,
+    ``regularised_person`` and ``measure_beneficiary`` once.
     """
     from cohort.warehouse import labour_frames as F
     from cohort.warehouse import labour_vdab as V
 
     sim = LabourSimulation(demo)
+    del demo  # the simulation keeps what it needs (see LabourSimulation.__init__)
     t = 0
-    for year in range(demo.first_year, demo.last_year + 1):
-        per_quarter = []
+    for year in range(sim.demo.first_year, sim.demo.last_year + 1):
         for quarter in (1, 2, 3, 4):
-            per_quarter.append(sim.step(t, year, quarter))
+            yield from F.quarter_frames(sim, year, quarter, sim.step(t, year, quarter))
             t += 1
-        yield from F.year_frames(sim, year, per_quarter)
-        yield "flemish_staff", year, sim.agency.flemish_staff_frame(sim, year, per_quarter[-1])
+        yield "flemish_staff", year, sim.agency.flemish_staff_frame(sim, year)
     yield "education", None, V.education_frame(sim)
     yield from V.vdab_frames(sim)
     yield "regularised_person", None, sim.regularised

@@ -536,19 +536,15 @@ def _dates(days: np.ndarray, nullable: bool = False) -> pl.Series:
     return s.cast(pl.Date)
 
 
-def _yq(year: int, parts: list[Rows]) -> tuple[pl.Series, pl.Series]:
-    q = np.concatenate([np.full(p["idx"].size if p else 0, i + 1, np.int8) for i, p in enumerate(parts)])
-    return pl.Series("year", np.full(q.size, year, np.int16)), pl.Series("quarter", q)
+def _yq(year: int, quarter: int, n: int) -> tuple[pl.Series, pl.Series]:
+    return pl.Series("year", np.full(n, year, np.int16)), pl.Series("quarter", np.full(n, quarter, np.int8))
 
 
-def _merge(parts: list[Rows]) -> Rows:
-    keys = next((list(p) for p in parts if p), [])
-    return {k: np.concatenate([p[k] for p in parts if p]) for k in keys} if keys else {}
-
-
-def year_frames(
-    sim: "LabourSimulation", year: int, per_quarter: list[dict[str, Rows]]
+def quarter_frames(
+    sim: "LabourSimulation", year: int, quarter: int, rows: dict[str, Rows]
 ) -> Iterator[tuple[str, int, pl.DataFrame]]:
+    """The quarterly tables of one quarter, as frames of their year's partition (the writer
+    appends the four quarters of a year in order, so a year of rows is never held at once)."""
     insz = sim.people.insz
     empty = {
         name: _empty(name)
@@ -561,17 +557,17 @@ def year_frames(
         )
     }
 
-    def base(name: str) -> tuple[list[Rows], Rows, pl.Series, pl.Series, pl.Series] | None:
-        parts = [pq[name] for pq in per_quarter]
-        r = _merge(parts)
-        if not r:
+    def base(name: str) -> tuple[Rows, pl.Series, pl.Series, pl.Series] | None:
+        # the table's rows leave ``rows`` here, so they are freed once its frame is written
+        r = rows.pop(name)
+        if not r or r["idx"].size == 0:
             return None
-        y, q = _yq(year, parts)
-        return parts, r, y, q, insz.gather(pl.Series(r["idx"].astype(np.uint32)))
+        y, q = _yq(year, quarter, r["idx"].size)
+        return r, y, q, insz.gather(pl.Series(r["idx"].astype(np.uint32)))
 
     b = base("sep_quarter")
     if b:
-        _, r, y, q, ins = b
+        r, y, q, ins = b
         yield (
             "sep_quarter",
             year,
@@ -589,7 +585,7 @@ def year_frames(
         yield "sep_quarter", year, empty["sep_quarter"]
     b = base("job_quarter")
     if b:
-        _, r, y, q, ins = b
+        r, y, q, ins = b
         yield (
             "job_quarter",
             year,
@@ -623,7 +619,7 @@ def year_frames(
         yield "job_quarter", year, empty["job_quarter"]
     b = base("self_employed_quarter")
     if b:
-        _, r, y, q, ins = b
+        r, y, q, ins = b
         yield (
             "self_employed_quarter",
             year,
@@ -644,7 +640,7 @@ def year_frames(
         yield "self_employed_quarter", year, empty["self_employed_quarter"]
     b = base("benefit_quarter")
     if b:
-        _, r, y, q, ins = b
+        r, y, q, ins = b
         rel = r["related"]
         related = insz.gather(pl.Series(np.maximum(rel, 0).astype(np.uint32)))
         related = pl.select(pl.when(pl.Series(rel >= 0)).then(related).otherwise(None)).to_series()
@@ -674,7 +670,7 @@ def year_frames(
         yield "benefit_quarter", year, empty["benefit_quarter"]
     b = base("jobseeker_quarter")
     if b:
-        _, r, y, q, ins = b
+        r, y, q, ins = b
         yield (
             "jobseeker_quarter",
             year,
