@@ -81,14 +81,13 @@ def _code_columns(df: pl.DataFrame, sample: int = 100_000, most: int = 1_000) ->
 class FrameAppender:
     """One Parquet file written in parts: frames are appended as row groups and the file appears
     at ``path`` (atomically, like ``write_frame``) only on ``close``. Every part must have the
-    schema of the first non-empty one. For tables produced in pieces too large to hold at once (a year of
-    ``sep_quarter`` is written quarter by quarter)."""
+    schema of the first non-empty one. For tables produced in pieces too large to hold at once
+    (a year of ``sep_quarter`` is written quarter by quarter)."""
 
     ROW_GROUP_SIZE = 122_880
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.rows = 0
         self._tmp = _tmp_beside(path)
         self._writer = None
         self._schema = None
@@ -113,7 +112,6 @@ class FrameAppender:
             self.abort()
             raise ValueError(f"{self.path}: a part with schema {table.schema} does not match {self._schema}")
         self._writer.write_table(table, row_group_size=self.ROW_GROUP_SIZE)
-        self.rows += df.height
 
     def close(self) -> Path:
         if self._writer is None:

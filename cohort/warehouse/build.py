@@ -114,7 +114,7 @@ class _LakeWriter:
     The parts are written on one thread in the order they came, while the simulation goes on:
     sorting and Parquet encoding release the GIL, so on two cores they overlap the NumPy work.
     At most ``depth`` writes wait (each holds its part), which bounds the memory; an error in a
-    write is raised by the next ``put`` or by ``flush``. ``appenders`` and ``last_key`` are only
+    write is raised by the next ``put`` or by ``flush``. ``_appenders`` and ``_last_key`` are only
     touched on the writer thread; ``_open`` and ``_closed`` only on the caller's.
     """
 

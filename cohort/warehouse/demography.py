@@ -1084,10 +1084,10 @@ def build_households(
             "insz": insz.gather(pid),
             "household_id": hh["household_id"],
             "reference_insz": insz.gather(hh["ref"].to_numpy()),
-            "relation": _labels(RELATIONS, hh["relation"].to_numpy()),
+            "relation": code_labels(RELATIONS, hh["relation"].to_numpy()),
             "household_size": hh["size"].cast(pl.Int16),
-            "lipro": _labels(LIPRO, hh["lipro"].to_numpy()),
-            "civil_status": _labels([str(c) for c in range(10)], civ[pid]),
+            "lipro": code_labels(LIPRO, hh["lipro"].to_numpy()),
+            "civil_status": code_labels([str(c) for c in range(10)], civ[pid]),
             # a union date drawn before the person's birth (a child of an immigrant couple takes their
             # status) becomes the 18th birthday, at the latest the day before this 1 January
             "civil_status_date": _dates(
@@ -2376,9 +2376,14 @@ def _education(rng: np.random.Generator, P: _Pop) -> tuple[np.ndarray, np.ndarra
     return level, dom, yr.astype(np.int16)
 
 
-def _labels(values, idx: np.ndarray) -> pl.Series:
-    """Text column ``values[idx]``, gathered from a small Series (no per-row Python strings)."""
-    return pl.Series(list(values), dtype=pl.String).gather(pl.Series(np.asarray(idx), dtype=pl.UInt32))
+def code_labels(values, idx: np.ndarray, nullable: bool = False) -> pl.Series:
+    """Text column ``values[idx]``, gathered from a small Series (no per-row Python strings);
+    with ``nullable``, a negative index gives null."""
+    ix = np.asarray(idx, dtype=np.int64)
+    if nullable:
+        ix = np.where(ix < 0, len(values), ix)
+    vals = list(values) + ([None] if nullable else [])
+    return pl.Series(vals, dtype=pl.String).gather(pl.Series(ix.astype(np.uint32)))
 
 
 Sink = Callable[[str, pl.DataFrame], None]
@@ -2437,9 +2442,9 @@ def simulate_demography(
                 {
                     "insz": insz.gather(pl.Series(ix)).set_sorted(),
                     "birth_date": _dates(P.birth[ix]),
-                    "sex": _labels(("M", "F"), P.female[ix].astype(np.uint8)),
-                    "birth_country": _labels(COUNTRIES, P.birth_country[ix]),
-                    "first_nationality": _labels(COUNTRIES, P.first_nat[ix]),
+                    "sex": code_labels(("M", "F"), P.female[ix].astype(np.uint8)),
+                    "birth_country": code_labels(COUNTRIES, P.birth_country[ix]),
+                    "first_nationality": code_labels(COUNTRIES, P.first_nat[ix]),
                     "father_insz": _take(insz, P.father[ix]),
                     "mother_insz": _take(insz, P.mother[ix]),
                     "death_date": _dates(death[ix]),
@@ -2471,7 +2476,7 @@ def simulate_demography(
             nat,
             lambda sub: sub.select(
                 "insz",
-                nationality=_labels(COUNTRIES, sub["nat"].to_numpy()),
+                nationality=code_labels(COUNTRIES, sub["nat"].to_numpy()),
                 valid_from=_date_col("date"),
                 valid_to=_date_col("valid_to"),
             ),
@@ -2484,8 +2489,8 @@ def simulate_demography(
         in_be = muni_idx >= 0
         return sub.select(
             "insz",
-            nis_code=_strs(_labels(MUNI_NIS, np.clip(muni_idx, 0, None)), in_be),
-            country=_labels(COUNTRIES, np.where(in_be, BE, np.clip(sub["country"].to_numpy(), 0, None))),
+            nis_code=_strs(code_labels(MUNI_NIS, np.clip(muni_idx, 0, None)), in_be),
+            country=code_labels(COUNTRIES, np.where(in_be, BE, np.clip(sub["country"].to_numpy(), 0, None))),
             valid_from=_date_col("date"),
             valid_to=_date_col("valid_to"),
         )
@@ -2502,7 +2507,7 @@ def simulate_demography(
         reason = sub["reason"].to_numpy()
         return sub.select(
             "insz",
-            register=_labels(REGISTER_NAMES, sub["register"].to_numpy()),
+            register=code_labels(REGISTER_NAMES, sub["register"].to_numpy()),
             valid_from=_date_col("date"),
             valid_to=_date_col("valid_to"),
             residence_reason=_strs(reason, reason >= 0),
@@ -2552,7 +2557,7 @@ def simulate_demography(
     del in_window
 
     def enum(values, idx: np.ndarray) -> pl.Series:
-        return _labels(values, idx).cast(pl.Enum(list(dict.fromkeys(values))))
+        return code_labels(values, idx).cast(pl.Enum(list(dict.fromkeys(values))))
 
     # rows in INSZ order, for the persons the labour model can see (see the module docstring)
     rows = order["by_insz"][(ever | P.is_bis)[order["by_insz"]]]

@@ -13,6 +13,7 @@ import polars as pl
 
 from cohort.classifications import codes
 from cohort.warehouse import labour_params as P
+from cohort.warehouse.demography import code_labels
 from cohort.warehouse.labour import (
     BC,
     BEN_CATEGORIES,
@@ -520,15 +521,6 @@ def quarter_rows(
 
 
 # ---------------------------------------------------------------- yearly frames
-def _lookup(values: tuple, idx: np.ndarray, nullable: bool = False) -> pl.Series:
-    vals = list(values) + ([None] if nullable else [])
-    s = pl.Series(vals, dtype=pl.String)
-    ix = np.asarray(idx, dtype=np.int64)
-    if nullable:
-        ix = np.where(ix < 0, len(values), ix)
-    return s.gather(pl.Series(ix.astype(np.uint32)))
-
-
 def _dates(days: np.ndarray, nullable: bool = False) -> pl.Series:
     s = pl.Series(np.asarray(days, np.int32))
     if nullable:
@@ -576,7 +568,7 @@ def quarter_frames(
                     y,
                     q,
                     ins.alias("insz"),
-                    _lookup(P.CODES, r["fine"]).alias("nomenclature"),
+                    code_labels(P.CODES, r["fine"]).alias("nomenclature"),
                     pl.Series("status_flags", r["flags"], dtype=pl.Int64),
                 ]
             ),
@@ -596,18 +588,18 @@ def quarter_frames(
                     ins.alias("insz"),
                     sim.emp.ids.gather(pl.Series(r["employer"].astype(np.uint32))).alias("employer_id"),
                     pl.Series("job_rank", r["rank"], dtype=pl.Int8),
-                    _lookup(NACE_LIST, r["nace"]).alias("nace"),
-                    _lookup(JOINT_COMMITTEES, r["jc"]).alias("joint_committee"),
-                    _lookup(WORKER_CLASS, r["wclass"]).alias("worker_class"),
-                    _lookup(STATUTE, r["statute"]).alias("statute"),
-                    _lookup(CONTRACT, r["contract"]).alias("contract_type"),
-                    _lookup(PERF, r["perf"]).alias("performance_type"),
+                    code_labels(NACE_LIST, r["nace"]).alias("nace"),
+                    code_labels(JOINT_COMMITTEES, r["jc"]).alias("joint_committee"),
+                    code_labels(WORKER_CLASS, r["wclass"]).alias("worker_class"),
+                    code_labels(STATUTE, r["statute"]).alias("statute"),
+                    code_labels(CONTRACT, r["contract"]).alias("contract_type"),
+                    code_labels(PERF, r["perf"]).alias("performance_type"),
                     pl.Series("part_time_pct", r["pct"], dtype=pl.Float64),
                     pl.Series("fte", np.round(r["fte"], 4), dtype=pl.Float64),
                     pl.Series("days", r["days"], dtype=pl.Int16),
                     pl.Series("gross_wage", np.round(r["gross"], 2), dtype=pl.Float64),
                     pl.Series("daily_wage", np.round(r["daily"], 2), dtype=pl.Float64),
-                    _lookup(SIZE_CLASS, r["size"]).alias("employer_size_class"),
+                    code_labels(SIZE_CLASS, r["size"]).alias("employer_size_class"),
                     pl.Series("service_vouchers", r["vouchers"], dtype=pl.Boolean),
                     pl.Series("maternity_leave", r["maternity"], dtype=pl.Boolean),
                     pl.Series("cross_border", r["cross"], dtype=pl.Boolean),
@@ -628,9 +620,9 @@ def quarter_frames(
                     y,
                     q,
                     ins.alias("insz"),
-                    _lookup(SE_CATEGORY, r["cat"]).alias("category"),
-                    _lookup(("S", "H"), r["quality"]).alias("quality"),
-                    _lookup(NACE_LIST, r["nace"]).alias("nace"),
+                    code_labels(SE_CATEGORY, r["cat"]).alias("category"),
+                    code_labels(("S", "H"), r["quality"]).alias("quality"),
+                    code_labels(NACE_LIST, r["nace"]).alias("nace"),
                     _dates(r["start"]).alias("affiliation_start"),
                     pl.Series("annual_income", np.round(r["income"], 2), dtype=pl.Float64),
                 ]
@@ -652,16 +644,16 @@ def quarter_frames(
                     y,
                     q,
                     ins.alias("insz"),
-                    _lookup(BENEFITS, r["benefit"]).alias("benefit"),
-                    _lookup(BEN_CATEGORIES, r["category"], nullable=True).alias("category"),
+                    code_labels(BENEFITS, r["benefit"]).alias("benefit"),
+                    code_labels(BEN_CATEGORIES, r["category"], nullable=True).alias("category"),
                     pl.Series("amount", r["amount"], dtype=pl.Float64),
                     pl.Series("days", r["days"], dtype=pl.Int16),
                     _dates(r["start"]).alias("spell_start"),
                     _dates(r["end"], nullable=True).alias("spell_end"),
                     pl.Series("fraction", r["fraction"], dtype=pl.Float64),
-                    _lookup(DAYS_TYPE, r["days_type"], nullable=True).alias("days_type"),
-                    _lookup(MED_TYPE, r["medtype"], nullable=True).alias("medical_code_type"),
-                    _lookup(MED_CODES, r["medcode"], nullable=True).alias("medical_code"),
+                    code_labels(DAYS_TYPE, r["days_type"], nullable=True).alias("days_type"),
+                    code_labels(MED_TYPE, r["medtype"], nullable=True).alias("medical_code_type"),
+                    code_labels(MED_CODES, r["medcode"], nullable=True).alias("medical_code"),
                     related.alias("related_insz"),
                 ]
             ),
@@ -679,8 +671,8 @@ def quarter_frames(
                     y,
                     q,
                     ins.alias("insz"),
-                    _lookup(JS_CATEGORIES, r["cat"]).alias("category"),
-                    _lookup(PES, r["pes"]).alias("pes"),
+                    code_labels(JS_CATEGORIES, r["cat"]).alias("category"),
+                    code_labels(PES, r["pes"]).alias("pes"),
                     _dates(r["reg"]).alias("registration_date"),
                     _dates(r["ustart"]).alias("unemployment_start"),
                     pl.Series("sanctioned", r["sanctioned"], dtype=pl.Boolean),
