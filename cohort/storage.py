@@ -86,8 +86,10 @@ class FrameAppender:
 
     ROW_GROUP_SIZE = 122_880
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, statistics: list[str] | bool = True) -> None:
+        # ``statistics``: the columns whose min/max go into each row group (True: all of them)
         self.path = path
+        self._statistics = statistics
         self._tmp = _tmp_beside(path)
         self._writer = None
         self._schema = None
@@ -106,7 +108,11 @@ class FrameAppender:
         if self._writer is None:
             self._schema = table.schema
             self._writer = pq.ParquetWriter(
-                self._tmp, table.schema, compression="zstd", use_dictionary=_code_columns(df)
+                self._tmp,
+                table.schema,
+                compression="zstd",
+                use_dictionary=_code_columns(df),
+                write_statistics=self._statistics,
             )
         elif table.schema != self._schema:
             self.abort()

@@ -1,6 +1,7 @@
 """The demography of the synthetic warehouse: contract, determinism and internal consistency."""
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -100,6 +101,49 @@ def test_write_order_is_the_key_then_every_other_column():
     assert out["nationality"].to_list() == ["BE", "NL", None, "FR"]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_write_order_skips_no_sort_it_needs(seed: int):
+    # benefit_quarter's key ends in a nullable column: parts in order, out of order, with ties
+    # and with nulls all come out as the whole sort on key then rest, nulls last
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    df = pl.DataFrame(
+        {
+            "year": rng.choice([2020, 2021], n),
+            "quarter": rng.choice([1, 2], n),
+            "insz": rng.choice(["a", "b", "c"], n),
+            "benefit": rng.choice(["U", "P"], n),
+            "related_insz": pl.Series(rng.choice(["x", "y", ""], n)).replace("", None),
+            "amount": rng.integers(0, 3, n),
+        }
+    )
+    whole = df.sort(df.columns, nulls_last=True)
+    key = ["year", "quarter", "insz", "benefit", "related_insz"]
+    for part in (
+        df,
+        whole,
+        df.sort(key, nulls_last=True),
+        whole.unique(key, keep="first", maintain_order=True),
+    ):
+        expected = part.sort(part.columns, nulls_last=True)
+        assert sort_for_write("benefit_quarter", part).equals(expected)
+    # out of order only by a null before a value of the last key column
+    null_first = (
+        whole.unique(key, keep="first", maintain_order=True)
+        .head(2)
+        .with_columns(
+            year=pl.lit(2020),
+            quarter=pl.lit(1),
+            insz=pl.lit("a"),
+            benefit=pl.lit("U"),
+            related_insz=pl.Series([None, "x"]),
+        )
+    )
+    assert sort_for_write("benefit_quarter", null_first)["related_insz"].to_list() == ["x", None]
+
+
 def test_tables_written_in_parts_hold_the_rows_of_the_whole(tmp_path: Path, monkeypatch):
     # at scale 1.0 person and the spell tables leave the generator in parts; small parts must give
     # the rows, the order and the counts of one part per table
@@ -134,6 +178,15 @@ def test_parts_out_of_key_order_are_refused_and_leave_no_file(tmp_path: Path):
     lake.flush()
     lake.shutdown()
     assert pl.read_parquet(storage.partition_file(tmp_path / "again", "person")).equals(first)
+
+
+def test_row_group_statistics_only_on_the_key(small_warehouse: Path):
+    # min/max where they prune (the key the rows are ordered by); elsewhere they cost encoding time
+    f = next((small_warehouse / "job_quarter").rglob("*.parquet"))
+    rg = pq.ParquetFile(f).metadata.row_group(0)
+    stats = {rg.column(i).path_in_schema: rg.column(i).is_stats_set for i in range(rg.num_columns)}
+    assert all(stats[c] for c in TABLES["job_quarter"].key)
+    assert not any(v for c, v in stats.items() if c not in TABLES["job_quarter"].key)
 
 
 def test_frame_appender_skips_empty_parts_and_refuses_another_schema(tmp_path: Path):
@@ -193,6 +246,95 @@ def test_insz_sequences_per_day_and_century():
     assert [int(x[6:9]) % 2 for x in ins] == [1, 1, 0, 1, 1, 0]  # odd for men, even for women
     assert ins[0][:6] == ins[3][:6] and ins[3][6:9] == "005", "1870 and 1970 share the YYMMDD counter"
     assert ins[4][6:9] == "001", "2000 has its own counter (other checksum rule)"
+
+
+def test_full_insz_days_move_ancestors_and_refuse_the_others():
+    import numpy as np
+
+    day_1994 = (date(1994, 8, 25) - date(1970, 1, 1)).days
+    day_1894 = (date(1894, 8, 25) - date(1970, 1, 1)).days
+    # 300 men born 1994-08-25 and 300 born 1894-08-25 count on one sequence of 499 numbers
+    birth = np.r_[np.full(300, day_1994), np.full(300, day_1894)].astype(np.int32)
+    female, is_bis = np.zeros(600, bool), np.zeros(600, bool)
+    ancestor = np.arange(600) >= 300
+    with pytest.raises(ValueError, match=r"person: more than 498 persons .* INSZ sequence exhausted"):
+        make_insz_array(birth, female, is_bis)
+    with pytest.raises(ValueError, match=r"person: more than 498 persons .* INSZ sequence exhausted"):
+        demography.insz_birth_dates(birth, female, is_bis, movable=np.zeros(600, bool))
+    born = demography.insz_birth_dates(birth, female, is_bis, movable=ancestor)
+    assert (born[~ancestor] == day_1994).all(), "residents keep their birth date"
+    assert (born[ancestor] == day_1894 - 1).sum() == 600 - 499, "only the ancestors beyond the 499th move"
+    assert (born[ancestor] >= day_1894 - 1).all()
+    ins = make_insz_array(born, female, is_bis)
+    assert ins.n_unique() == 600 and all(is_valid_insz(x) for x in ins.to_list())
+    # women have a sequence of their own: the same 600 dates fit when half are women
+    assert make_insz_array(birth, np.arange(600) % 2 == 0, is_bis).n_unique() == 600
+
+
+def test_sibships_share_origin_and_parent_cohort_and_are_spaced():
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 20_000
+    key = rng.integers(0, 3, n)
+    parent_birth = rng.integers(-20_000, 0, n)
+    birth = parent_birth + rng.integers(16 * 365, 45 * 365, n)
+    group = demography.sibships(rng, key, parent_birth, birth)
+    assert sorted(set(group.tolist())) == list(range(group.max() + 1))
+    per = (
+        pl.DataFrame(
+            {"g": group, "key": key, "span": parent_birth // demography.SIBSHIP_SPAN_DAYS, "b": birth}
+        )
+        .sort("g", "b")
+        .group_by("g")
+        .agg(
+            pl.len(),
+            pl.col("key").n_unique().alias("keys"),
+            pl.col("span").n_unique().alias("spans"),
+            pl.col("b").diff().drop_nulls().alias("gaps"),
+        )
+    )
+    assert per["keys"].max() == 1 and per["spans"].max() == 1, "one origin, one parent cohort"
+    assert per["len"].max() <= demography.SIBSHIP_SIZES.max()
+    assert 1.6 < per["len"].mean() < 2.4, "sibships, neither singletons nor whole cohorts"
+    gaps = per.explode("gaps")["gaps"].drop_nulls()
+    assert ((gaps == 0) | (gaps >= 300)).all(), "twins, or at least ten months apart"
+
+
+def test_brothers_and_sisters_share_their_ancestor_parents(con):
+    # ancestors are person rows never resident in the window: each stands for a sibship
+    kids = con.sql("""SELECT c.mother_insz, c.father_insz FROM person c JOIN person m ON m.insz = c.mother_insz
+                      WHERE NOT EXISTS (SELECT 1 FROM residence_history r
+                                        WHERE r.insz = m.insz AND r.nis_code IS NOT NULL)""").pl()
+    assert kids.height > 1000
+    assert kids.height / kids["mother_insz"].n_unique() > 1.4
+    fathers = kids.drop_nulls().group_by("mother_insz").agg(pl.col("father_insz").n_unique())
+    assert fathers["father_insz"].max() == 1, "the children of an ancestor mother have one father"
+
+
+def test_ancestors_die_of_mortality_within_their_span():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 50_000
+    birth = np.full(n, (date(1895, 6, 1) - date(1970, 1, 1)).days, np.int64)
+    lo = birth + int(35 * 365.25)  # after the youngest child's birth
+    hi = np.full(n, (date(2020, 1, 1) - date(1970, 1, 1)).days - 1, np.int64)
+    death = demography.ancestor_deaths(rng, birth, lo, hi, female=False)
+    assert (death >= lo).all() and (death < hi).all()
+    age = (death - birth) / 365.25
+    # evenly between 35 and 124 half would die after 80 and a quarter after 100
+    assert 60 < np.median(age) < 80
+    assert (age > 100).mean() < 0.01
+
+
+def test_the_dead_before_the_national_register_hold_bis_numbers(con):
+    dead_before = con.sql("""SELECT is_bis, count(*) AS n FROM person
+                             WHERE death_date < DATE '1968-01-01' GROUP BY is_bis""").pl()
+    assert dead_before.filter(pl.col("is_bis"))["n"].sum() > 1000
+    assert dead_before.filter(~pl.col("is_bis"))["n"].sum() == 0
+    # the others of their generation kept their register numbers
+    assert _one(con, "SELECT count(*) FROM person WHERE year(birth_date) < 1910 AND NOT is_bis") > 0
 
 
 # ---------------------------------------------------------------------------- consistency

@@ -99,7 +99,8 @@ PERSON = _add(
             "death_date": _c(pl.Date, "Date of death; null while alive", nullable=True),
             "is_bis": _c(
                 pl.Boolean,
-                "True for a BIS number (not in the National Register: frontier workers, non-residents)",
+                "True for a BIS number (not in the National Register: frontier workers, non-residents, "
+                "parents and grandparents who died before the register began in 1968)",
             ),
         },
         key=("insz",),

@@ -37,11 +37,28 @@ def sort_for_write(table: str, df: pl.DataFrame) -> pl.DataFrame:
     rest = [c for c in df.columns if c not in key]
     if not key or df.height < 2:
         return df.sort(key + rest, nulls_last=True, maintain_order=True) if key + rest else df
-    df = df.sort(key, nulls_last=True, maintain_order=True)
-    tie = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(1)) for c in key])
-    if df.select(tie.fill_null(False).any()).item():
+    # the generators mostly hand over parts already in key order: checking costs a tenth of a sort
+    before, tie = _order_on(key)
+    out_of_order, has_tie = df.select(before.any().alias("before"), tie.any().alias("tie")).row(0)
+    if out_of_order:
+        df = df.sort(key, nulls_last=True, maintain_order=True)
+        has_tie = df.select(tie.any()).item()
+    if has_tie:
         df = df.sort(key + rest, nulls_last=True, maintain_order=True)
     return df
+
+
+def _order_on(key: list[str]) -> tuple[pl.Expr, pl.Expr]:
+    """Per row: does it come before the previous row on ``key`` (nulls last), and does it have the
+    previous row's key. The first row is neither."""
+    before, same = pl.lit(False), pl.lit(True)
+    for c in key:
+        col, prev = pl.col(c), pl.col(c).shift(1)
+        less = (col.is_not_null() & prev.is_null()) | (col < prev).fill_null(False)
+        before = before | (same & less)
+        same = same & col.eq_missing(prev)
+    first = pl.int_range(pl.len()) == 0
+    return before & ~first, same & ~first
 
 
 def _key_bounds(table: str, df: pl.DataFrame) -> tuple[tuple, tuple]:
@@ -83,7 +100,7 @@ def _labour_view(out: Path, demo: Demography) -> Demography:
     """What the labour model reads, taken back from the tables just written: the persons it can
     see (``labour.in_window``: alive during the years and resident or BIS) with their residence and
     register spells and their ``persons_extra`` row. Read lazily with the filter pushed into the
-    scan, so the ancestors (two thirds of ``person``) never come back into memory."""
+    scan, so the ancestors (45 % of ``person`` at scale 1.0) never come back into memory."""
     from cohort.warehouse.labour import window_persons
 
     def scan(table: str) -> pl.LazyFrame:
@@ -198,7 +215,11 @@ class _LakeWriter:
                 raise ValueError(f"generator yielded the parts of {table} {key[1]} out of key order")
             self._last_key[key] = last
         if key not in self._appenders:
-            self._appenders[key] = storage.FrameAppender(storage.partition_file(self.out, table, key[1]))
+            # min/max only where they prune: on the key the rows are ordered by (an eighth of the
+            # encoding time saved on the quarterly tables)
+            self._appenders[key] = storage.FrameAppender(
+                storage.partition_file(self.out, table, key[1]), statistics=list(TABLES[table].key)
+            )
         self._appenders[key].append(df)
         self.counts[table] = self.counts.get(table, 0) + df.height
 

@@ -13,7 +13,10 @@ What is modelled (all with NumPy arrays over persons and Polars joins; no per-pe
   the east cantons ...). Couples are paired within municipality and origin by age; children
   are matched to a resident mother of plausible age (at least 16 years older); parents who are
   not resident (dead before the window, or abroad) and the grandparents of everyone born after
-  1950 exist as ``person`` rows. Part of the immigrants have unknown parents (null).
+  1950 exist as ``person`` rows, one per sibship (``sibships``: brothers and sisters share their
+  parents, cousins their grandparents); they die of mid-20th-century mortality, and those who
+  died before the National Register began (1968) hold a BIS number. Part of the immigrants have
+  unknown parents (null).
 * **Each year**: deaths (Gompertz-Makeham rates by sex, calibrated each year to the published
   life expectancy, with regional differences), births to resident mothers (age-specific
   fertility; the father is the mother's partner), unions, marriages, separations, children
@@ -28,10 +31,13 @@ What is modelled (all with NumPy arrays over persons and Polars joins; no per-pe
   year by year by :meth:`Demography.household_years` so that scale 1.0 fits in memory.
 * **BIS persons**: frontier workers and other non-residents known to social security (residence
   abroad, ``is_bis``, month + 40 in the number), never in a household.
+* **INSZ numbers**: at most 499 per birth date and sex, and 1895 shares its counter with 1995.
+  Where a day is full, ancestors (whose exact day carries nothing) move a day earlier
+  (``insz_birth_dates``); a day full without them stops the build with the count.
 
 ``persons_extra`` (internal to the generator, handed to the labour simulation: one row per
 person the labour model can see, i.e. with a Belgian residence inside the window or a BIS number;
-the ancestors, two thirds of ``person``, have none):
+the ancestors, 45 % of ``person`` at scale 1.0, have none):
 
 ================== ========== =================================================================
 column             dtype      meaning
@@ -64,7 +70,8 @@ from cohort.classifications import codes
 from cohort.warehouse.model import Demography
 
 # 2: the labour model sees only the persons in the window, so its draws (and tables) differ from 1
-GENERATOR_VERSION = "demography-2"
+# 3: brothers and sisters share their ancestor parents and grandparents (fewer, other draws)
+GENERATOR_VERSION = "demography-3"
 
 EPOCH = date(1970, 1, 1).toordinal()
 NO_DATE = np.int32(2**31 - 1)  # "never" (alive, no union end, ...)
@@ -75,6 +82,8 @@ YEAR_DAYS = 365.2425
 def _d(y: int, m: int = 1, d: int = 1) -> int:
     return date(y, m, d).toordinal() - EPOCH
 
+
+NATIONAL_REGISTER_START = _d(1968)  # Rijksregister: the persons alive on or after this date
 
 # ---------------------------------------------------------------------------------- geography
 # (NIS code, name, population in 2005 in thousands, diversity index, origin profile)
@@ -562,6 +571,32 @@ def _solve_level(target: float, sex: str) -> float:
     return float(np.sqrt(lo * hi))
 
 
+# the mortality the ancestors died of: adult mortality of Belgium around 1950, as the model's
+# life expectancy at birth (men 66, women 71; the model's infant mortality is that of today)
+_ANCESTOR_E0 = {"M": 66.0, "F": 71.0}
+_ANCESTOR_LEVEL: dict[str, float] = {}
+
+
+def ancestor_deaths(
+    rng: np.random.Generator, birth: np.ndarray, lo: np.ndarray, hi: np.ndarray, female: bool
+) -> np.ndarray:
+    """Death dates in ``[lo, hi)``, drawn from mid-20th-century mortality truncated to that span
+    (not evenly: an ancestor born in 1895 dies at about 70, not at any age up to 125)."""
+    sex = "F" if female else "M"
+    if sex not in _ANCESTOR_LEVEL:
+        _ANCESTOR_LEVEL[sex] = _solve_level(_ANCESTOR_E0[sex], sex)
+    grid = np.arange(0, 132, dtype=float)
+    # survival to each whole age, made strictly decreasing so that it can be inverted
+    s = np.concatenate([[1.0], np.exp(-np.cumsum(_gompertz_m(grid[:-1], _ANCESTOR_LEVEL[sex], sex)))])
+    s = s - grid * 1e-12
+    b = birth.astype(np.int64)
+    s_lo = np.interp((lo - b) / YEAR_DAYS, grid, s)
+    s_hi = np.interp((hi - b) / YEAR_DAYS, grid, s)
+    at = s_lo - rng.random(len(b)) * (s_lo - s_hi)
+    age = np.interp(-at, -s, grid)
+    return np.clip(b + (age * YEAR_DAYS).astype(np.int64), lo, np.maximum(lo, hi - 1))
+
+
 def _e0_target(sex: str, year: int) -> float:
     a = _E0[sex]
     ys = sorted(a)
@@ -801,6 +836,49 @@ def _asof(
     return out
 
 
+# brothers and sisters alive and resident at the window start, per sibship whose parent is no
+# longer in the register (completed fertility of the 1920-1970 cohorts about 2.2, less the
+# siblings who died or left; a sibship of one is the only child, or the only one still here)
+SIBSHIP_SIZES = np.array([1, 2, 3, 4, 5])
+SIBSHIP_P = np.array([0.30, 0.35, 0.20, 0.10, 0.05])
+SIBSHIP_SPAN_DAYS = int(2 * YEAR_DAYS)
+
+
+def sibships(
+    rng: np.random.Generator, key: np.ndarray, parent_birth: np.ndarray, birth: np.ndarray
+) -> np.ndarray:
+    """Group persons into sibships (broers en zussen): persons of one ``key`` whose parent's
+    birth date, drawn for each of them, falls in the same two-year span are cut, in that order,
+    into groups of ``SIBSHIP_SIZES``; a group is split where two of its members (``birth``) would
+    be born between a day and ten months apart. Returns each person's group number (0, 1, ...)."""
+    n = len(key)
+    if n == 0:
+        return np.empty(0, np.int64)
+    span = parent_birth.astype(np.int64) // SIBSHIP_SPAN_DAYS
+    order = np.lexsort((parent_birth, span, key))
+    cut = np.cumsum(rng.choice(SIBSHIP_SIZES, size=n, p=SIBSHIP_P))
+    drawn = np.searchsorted(cut, np.arange(n), side="right")
+    k, s = key[order], span[order]
+    new = np.r_[True, (k[1:] != k[:-1]) | (s[1:] != s[:-1]) | (drawn[1:] != drawn[:-1])]
+    group = np.empty(n, np.int64)
+    group[order] = np.cumsum(new) - 1
+    # within a group, in birth order: twins (same day) stay, births too close to be siblings split
+    order = np.lexsort((birth, group))
+    g, b = group[order], birth[order].astype(np.int64)
+    gap = np.diff(b)
+    new = np.r_[True, (g[1:] != g[:-1]) | ((gap > 0) & (gap < 300))]
+    group[order] = np.cumsum(new) - 1
+    return group
+
+
+def _group_mean(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` per group number (int64, rounded down)."""
+    if len(group) == 0:
+        return np.empty(0, np.int64)
+    total = np.bincount(group, weights=values.astype(np.float64))
+    return np.floor(total / np.bincount(group)).astype(np.int64)
+
+
 # ---------------------------------------------------------------------------------- the population
 class _Pop:
     """Column arrays over every person ever created (index = internal id)."""
@@ -928,6 +1006,16 @@ class _Events:
         n = len(cols[0])
         if n:
             getattr(self, log).append(tuple(np.broadcast_to(np.asarray(c), (n,)).copy() for c in cols))
+
+    def move_births(self, ids: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
+        """Events dated at the old birth date of the (sorted) ``ids`` follow it to the new one."""
+        if not len(ids):
+            return
+        for log in ("res", "reg", "nat", "civ"):
+            for pid, day, *_ in getattr(self, log):
+                i = np.minimum(np.searchsorted(ids, pid), len(ids) - 1)
+                hit = (ids[i] == pid) & (day == old[i])
+                day[hit] = new[i[hit]]
 
     def frame(self, log: str, names: list[str], dtypes: list) -> pl.DataFrame:
         parts = getattr(self, log)
@@ -1141,21 +1229,63 @@ def insz_text(numbers: np.ndarray) -> pl.Series:
     return pl.Series("insz", numbers).cast(pl.String).str.zfill(11)
 
 
-def insz_numbers(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> np.ndarray:
-    """The INSZ numbers of ``make_insz_array`` as int64."""
-    n = len(birth)
+# sequence numbers per birth date and sex: 001-997 (odd) for men, 002-998 (even) for women
+INSZ_PER_DAY = 499
+
+
+def _insz_day(birth: np.ndarray, is_bis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month (plus 40 for a BIS number), day, and the key of the sequence counter they
+    share: the number shows the year modulo 100, so 1895 and 1995 count on one sequence (same
+    checksum rule); 2095 has its own through the checksum of births from 2000 on."""
     dates = pl.Series(birth.astype(np.int32)).cast(pl.Date)
     y = dates.dt.year().to_numpy().astype(np.int64)
     m = dates.dt.month().to_numpy().astype(np.int64) + np.where(is_bis, 40, 0)
     d = dates.dt.day().to_numpy().astype(np.int64)
-    # the number shows the year modulo 100: 1862 and 1962 share the counter (same checksum rule)
-    day_key = (y % 100) * 10_000 + m * 100 + d + np.where(y >= 2000, 10**6, 0)
+    return y, m, d, (y % 100) * 10_000 + m * 100 + d + np.where(y >= 2000, 10**6, 0)
+
+
+def insz_birth_dates(
+    birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray, movable: np.ndarray
+) -> np.ndarray:
+    """Birth dates that leave every person an INSZ sequence number: where more than
+    ``INSZ_PER_DAY`` persons of one sex share a counter, ``movable`` persons (ancestors, whose
+    exact day carries no information) are moved a day earlier until each counter has room.
+    Raises, naming the count, when the others alone exhaust a day."""
+    birth = birth.astype(np.int32, copy=True)
+    cell = _insz_day(birth, is_bis)[3] * 2 + female
+    for _ in range(366):
+        counts = np.bincount(cell)
+        full = counts > INSZ_PER_DAY
+        if not full.any():
+            return birth
+        fixed = np.bincount(cell[~movable], minlength=len(counts))
+        if (fixed > INSZ_PER_DAY).any():
+            raise ValueError(
+                f"person: more than {INSZ_PER_DAY - 1} persons of one sex born on one day "
+                f"(max {int(fixed.max()) - 1}); INSZ sequence exhausted"
+            )
+        # in each full counter, the movable persons beyond its capacity move one day earlier
+        cand = np.flatnonzero(movable & full[cell])
+        cand = cand[np.argsort(cell[cand], kind="stable")]
+        c = cell[cand]
+        pos = np.arange(len(cand)) - np.searchsorted(c, c, side="left")
+        move = cand[pos < counts[c] - INSZ_PER_DAY]
+        birth[move] -= 1
+        cell[move] = _insz_day(birth[move], is_bis[move])[3] * 2 + female[move]
+    raise ValueError("person: no free INSZ sequence numbers within a year of the ancestors' birth dates")
+
+
+def insz_numbers(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> np.ndarray:
+    """The INSZ numbers of ``make_insz_array`` as int64."""
+    n = len(birth)
+    y, m, d, day_key = _insz_day(birth, is_bis)
     df = pl.DataFrame({"id": np.arange(n), "b": day_key, "f": female})
     df = df.with_columns(k=(pl.col("id").rank("ordinal").over(["b", "f"]) - 1).cast(pl.Int64)).sort("id")
     k = df["k"].to_numpy()
-    if n and k.max() >= 499:
+    if n and k.max() >= INSZ_PER_DAY:
         raise ValueError(
-            f"person: more than 498 persons of one sex born on one day (max {k.max()}); INSZ sequence exhausted"
+            f"person: more than {INSZ_PER_DAY - 1} persons of one sex born on one day (max {k.max()}); "
+            "INSZ sequence exhausted"
         )
     seq = np.where(female, 2 + 2 * k, 1 + 2 * k)
     body = (y % 100) * 10**7 + m * 10**5 + d * 10**3 + seq
@@ -1418,24 +1548,54 @@ class _Sim:
         for _ in range(4):
             self._inherit(ids[order])
         # missing parents become ancestor rows (dead, or living abroad); migrants' parents are
-        # partly unknown
+        # partly unknown. Brothers and sisters share them: one ancestor per sibship, not per person
+        # (per person, the grandparents' cohorts of the 1890s outnumbered the 1990s births, and
+        # used up the INSZ sequence numbers they share with them at scale 1.0).
         unknown = (P.gen[ids] == 1) & (rng.random(n) < 0.55)
         need_m = (P.mother[ids] < 0) & ~unknown
-        need_f = (P.father[ids] < 0) & ~unknown & (rng.random(n) < np.where(P.mother[ids] >= 0, 0.9, 1.0))
-        anc1 = self._ancestors(ids[need_m], True, gap[need_m])
-        P.mother[ids[need_m]] = anc1
-        fgap = np.clip(gap + rng.normal(3, 3, n), 18, 60)
-        anc2 = self._ancestors(ids[need_f], False, fgap[need_f])
-        P.father[ids[need_f]] = anc2
-        # grandparents of the younger generations (born after 1950)
-        young_anc = np.concatenate([anc1, anc2])
-        young_anc = young_anc[P.birth[np.concatenate([ids[need_m], ids[need_f]])] >= _d(1950)]
-        k = len(young_anc)
-        if k:
-            g1 = self._ancestors(young_anc, True, np.clip(rng.normal(28, 5, k), 17, 44))
-            g2 = self._ancestors(young_anc, False, np.clip(rng.normal(31, 6, k), 18, 60))
-            P.mother[young_anc] = g1
-            P.father[young_anc] = g2
+        # mothers: siblings are persons of one origin whose mother's birth would fall together
+        target = P.birth[ids].astype(np.int64) - (gap * YEAR_DAYS).astype(np.int64) - rng.integers(0, 365, n)
+        m_kids = ids[need_m]
+        m_group = sibships(rng, self._sib_key(m_kids), target[need_m], P.birth[m_kids])
+        anc1 = self._ancestors(m_kids, m_group, True, _group_mean(target[need_m], m_group))
+        P.mother[m_kids] = anc1[m_group]
+        # fathers: of the same sibship, or of the children of one resident mother (90 % known)
+        has_m = (P.mother[ids] >= 0) & ~need_m & (P.father[ids] < 0) & ~unknown
+        f_kids = np.concatenate([m_kids, ids[has_m]])
+        _, f_group = np.unique(
+            np.concatenate([m_group, len(anc1) + P.mother[ids[has_m]]]), return_inverse=True
+        )
+        n_f = int(f_group.max()) + 1 if len(f_group) else 0
+        known = rng.random(n_f) < 0.9
+        known[np.unique(f_group[: len(m_kids)])] = True
+        mother_birth = P.birth[P.mother[f_kids]].astype(np.int64)
+        f_birth = _group_mean(mother_birth, f_group) - (rng.normal(3, 3, n_f) * YEAR_DAYS).astype(np.int64)
+        keep = known[f_group]
+        f_kids, f_group = f_kids[keep], np.unique(f_group[keep], return_inverse=True)[1]
+        f_birth = f_birth[known]
+        anc2 = self._ancestors(f_kids, f_group, False, f_birth)
+        P.father[f_kids] = anc2[f_group]
+        # grandparents of the younger generations (ancestors with a child born after 1950), again
+        # shared between brothers and sisters; a couple's two sides never fall in one sibship
+        for kids, side in ((m_kids, "mother"), (f_kids, "father")):
+            parent = getattr(P, side)[kids]
+            young = np.unique(parent[P.birth[kids] >= _d(1950)])
+            k = len(young)
+            if not k:
+                continue
+            g_target = P.birth[young].astype(np.int64) - (
+                np.clip(rng.normal(28, 5, k), 17, 44) * YEAR_DAYS
+            ).astype(np.int64)
+            g_group = sibships(rng, self._sib_key(young), g_target, P.birth[young])
+            g1 = self._ancestors(young, g_group, True, _group_mean(g_target, g_group))
+            g_fbirth = P.birth[g1].astype(np.int64) - (rng.normal(3, 3, len(g1)) * YEAR_DAYS).astype(np.int64)
+            g2 = self._ancestors(young, g_group, False, g_fbirth)
+            P.mother[young] = g1[g_group]
+            P.father[young] = g2[g_group]
+
+    def _sib_key(self, ids: np.ndarray) -> np.ndarray:
+        """Brothers and sisters share origin and generation (both derive from the parents)."""
+        return self.P.oc[ids].astype(np.int64) * 10 + self.P.gen[ids]
 
     def _inherit(self, ids: np.ndarray) -> None:
         """Origin of a child from its mother: oc, generation, birth country, arrival."""
@@ -1457,17 +1617,27 @@ class _Sim:
             NO_DATE,
         )
 
-    def _ancestors(self, child: np.ndarray, female: bool, gap_years: np.ndarray) -> np.ndarray:
-        """Create the (non-resident) parent of each child: dead before the window, or, for
-        migrants, possibly alive abroad."""
+    def _ancestors(self, kids: np.ndarray, group: np.ndarray, female: bool, birth: np.ndarray) -> np.ndarray:
+        """Create one (non-resident) parent per sibship: ``kids[i]`` is a child of ancestor
+        ``group[i]``, born near ``birth[group]``. The parent died before the window, after the
+        youngest child's birth, or, for migrants, may be alive abroad. Returns the new ids."""
         rng, P = self.rng, self.P
-        k = len(child)
+        k = len(birth)
         if k == 0:
             return np.empty(0, np.int64)
         D0 = _d(self.first_year)
-        birth = (P.birth[child] - (gap_years * YEAR_DAYS).astype(np.int64) - rng.integers(0, 365, k)).astype(
-            np.int32
-        )
+        # the youngest child stands for the sibship (origin, generation, the earliest death)
+        by_age = np.lexsort((P.birth[kids], group))
+        last = np.r_[group[by_age][1:] != group[by_age][:-1], True]
+        child = kids[by_age[last]]
+        eldest = np.full(k, np.iinfo(np.int64).max)
+        np.minimum.at(eldest, group, P.birth[kids].astype(np.int64))
+        # a parent is at least 15 (mother) or 16 (father) at the eldest's birth, at most 50 or 70
+        # at the youngest's
+        lo_age, hi_age = (15, 50) if female else (16, 70)
+        birth = np.clip(
+            birth, P.birth[child].astype(np.int64) - int(hi_age * YEAR_DAYS), eldest - int(lo_age * YEAR_DAYS)
+        ).astype(np.int32)
         cgen = P.gen[child]
         oc = P.oc[child].copy()
         # fathers of second-generation children are sometimes Belgian (mixed couples)
@@ -1484,8 +1654,7 @@ class _Sim:
         # dead: between the child's birth and the window start
         lo = np.maximum(P.birth[child].astype(np.int64) + 1, birth.astype(np.int64) + int(30 * YEAR_DAYS))
         hi = np.maximum(lo + 1, D0 - 1)
-        death = _uniform_dates(rng, lo, hi, k)
-        death = np.minimum(death, D0 - 1)
+        death = np.minimum(ancestor_deaths(rng, birth, lo, hi, female), D0 - 1)
         # alive abroad: death drawn from the mortality after the window start
         span = rng.exponential(1.0, k) / np.maximum(
             death_rate(age_now, np.full(k, female), np.zeros(k, np.int64), 2010), 1e-4
@@ -1504,6 +1673,10 @@ class _Sim:
             death=death,
             kind=1,
             abroad=np.where(alive, oc, -1),
+            # the National Register (1968) never held those who died before it: the warehouse
+            # knows them by a BIS number (which also keeps the register's sequence numbers of the
+            # 1890s, shared with the 1990s, for the persons who have them)
+            is_bis=death < NATIONAL_REGISTER_START,
         )
         # nationality spells; naturalised ancestors (second generation) changed in between
         self.E.add("nat", ids, birth, first)
@@ -1618,7 +1791,10 @@ class _Sim:
             size=k,
             p=[0.5, 0.2, 0.08, 0.04, 0.08, 0.06, 0.04],
         )
-        age = np.clip(rng.normal(38, 11, k), 17, 70)
+        age = rng.normal(38, 11, k)
+        # out of range: drawn again evenly (clipping would put them all on one birth date)
+        out = (age < 17) | (age > 70)
+        age[out] = rng.uniform(17, 70, out.sum())
         birth = (lo - (age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
         female = rng.random(k) < 0.35
         ids = P.add(
@@ -2406,6 +2582,11 @@ def simulate_demography(
     P.compact()
     end_day = _d(last_year + 1)
     death = np.where(P.death < end_day, P.death, NO_DATE).astype(np.int32)
+    born = insz_birth_dates(P.birth, P.female, P.is_bis, movable=P.kind == 1)
+    moved = np.flatnonzero(born != P.birth)
+    E.move_births(moved, P.birth[moved], born[moved])
+    P.birth[moved] = born[moved]
+    del born
     insz_num = insz_numbers(P.birth, P.female, P.is_bis)
     insz = insz_text(insz_num)
     n = P.n
@@ -2581,7 +2762,7 @@ def simulate_demography(
 
     # ---- households, year by year, from the event logs (memory: one year at a time). Only the
     # persons with a Belgian residence inside the window can be in a household: the arrays are
-    # renumbered over them (at scale 1.0 the ancestors are two thirds of ``person``).
+    # renumbered over them (at scale 1.0 the ancestors are 45 % of ``person``).
     hh_pid = np.flatnonzero(ever)  # a Belgian residence inside the window (see persons_extra)
     n_hh = len(hh_pid)
     renum = np.full(n + 1, -1, np.int64)  # index -1 (unknown) stays -1

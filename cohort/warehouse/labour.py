@@ -168,7 +168,7 @@ def window_persons(
     """The ``person`` rows the labour market can see: alive at some day of the simulated years
     and either resident in Belgium during them or a BIS number (frontier workers). The others
     (ancestors who died before the window, parents living abroad) never hold a position, so the
-    quarterly engine does not carry them: at scale 1.0 they are two thirds of ``person``."""
+    quarterly engine does not carry them: at scale 1.0 they are 45 % of ``person``."""
     first, last = date(first_year, 1, 1), date(last_year, 12, 31)
     resident = (
         residence.filter(
