@@ -1261,8 +1261,8 @@ def insz_birth_dates(
         fixed = np.bincount(cell[~movable], minlength=len(counts))
         if (fixed > INSZ_PER_DAY).any():
             raise ValueError(
-                f"person: more than {INSZ_PER_DAY - 1} persons of one sex born on one day "
-                f"(max {int(fixed.max()) - 1}); INSZ sequence exhausted"
+                f"person: more than {INSZ_PER_DAY} persons of one sex born on one day "
+                f"({int(fixed.max())}); INSZ sequence exhausted"
             )
         # in each full counter, the movable persons beyond its capacity move one day earlier
         cand = np.flatnonzero(movable & full[cell])
@@ -1284,7 +1284,7 @@ def insz_numbers(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> n
     k = df["k"].to_numpy()
     if n and k.max() >= INSZ_PER_DAY:
         raise ValueError(
-            f"person: more than {INSZ_PER_DAY - 1} persons of one sex born on one day (max {k.max()}); "
+            f"person: more than {INSZ_PER_DAY} persons of one sex born on one day ({k.max() + 1}); "
             "INSZ sequence exhausted"
         )
     seq = np.where(female, 2 + 2 * k, 1 + 2 * k)
