@@ -119,7 +119,7 @@ def _labour_view(out: Path, demo: Demography) -> Demography:
 
 
 class _LakeWriter:
-    """Writes the generated tables as they come, on one background thread.
+    """Writes the generated tables as they come, on background threads.
 
     A table partition may come in parts, in key order (``person`` in slices of persons, a year of
     ``sep_quarter`` a quarter at a time): each part is sorted (``sort_for_write``) and appended to
@@ -128,23 +128,31 @@ class _LakeWriter:
     never held whole in memory, and its rows are in the order of the whole partition sorted at
     once (parts never split a key).
 
-    The parts are written on one thread in the order they came, while the simulation goes on:
-    sorting and Parquet encoding release the GIL, so on two cores they overlap the NumPy work.
-    At most ``depth`` writes wait (each holds its part), which bounds the memory; an error in a
-    write is raised by the next ``put`` or by ``flush``. ``_appenders`` and ``_last_key`` are only
-    touched on the writer thread; ``_open`` and ``_closed`` only on the caller's.
+    The parts are written while the simulation goes on: sorting and Parquet encoding release the
+    GIL. Each partition is given, when its first part comes, to the writer thread with the fewest
+    writes waiting, and all its parts and its closing go to that thread in the order they came:
+    so a file's bytes do not depend on the threads, and two files (a quarter's ``job_quarter`` and
+    ``benefit_quarter``) are encoded at once where one writer would keep the simulation waiting.
+    At most ``depth`` writes wait in all (each holds its part), which bounds the memory; an error
+    in a write is raised by the next ``put`` or by ``flush``, and no write queued after it runs.
+    ``_appenders`` and ``_last_key`` hold one entry per partition, touched only by its thread;
+    ``_open``, ``_closed``, ``_thread_of`` and ``counts`` only on the caller's.
     """
 
-    def __init__(self, out: Path, depth: int = 2) -> None:
+    def __init__(self, out: Path, depth: int = 2, writers: int = 2) -> None:
         self.out = out
         self.counts: dict[str, int] = {}
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse-writer")
-        self._pending: deque[Future] = deque()
+        self._pools = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"warehouse-writer-{i}")
+            for i in range(writers)
+        ]
+        self._pending: deque[tuple[int, Future]] = deque()
         self._depth = depth
         self._appenders: dict[tuple[str, int | None], storage.FrameAppender] = {}
         self._last_key: dict[tuple[str, int | None], tuple] = {}
         self._open: list[tuple[str, int | None]] = []
         self._closed: set[tuple[str, int | None]] = set()
+        self._thread_of: dict[tuple[str, int | None], int] = {}
         self._failed = False
 
     def put(self, table: str, year: int | None, df: pl.DataFrame) -> list[tuple[str, int | None]]:
@@ -161,39 +169,49 @@ class _LakeWriter:
             raise ValueError(f"generator yielded {table} {year} again after it was written")
         done = [k for k in self._open if k[1] != year or (year is None and k != key)]
         for k in done:
-            self._submit(self._close, k)
+            self._submit(k, self._close, k)
             self._open.remove(k)
             self._closed.add(k)
         if key not in self._open:
             self._open.append(key)
-        self._submit(self._append, key, df)
+            self._thread_of[key] = self._least_busy()
+        self._submit(key, self._append, key, df)
+        self.counts[table] = self.counts.get(table, 0) + df.height
         return done
 
     def flush(self) -> list[tuple[str, int | None]]:
         """Close every open partition and wait for all writes; returns the partitions closed."""
         done = list(self._open)
         for k in done:
-            self._submit(self._close, k)
+            self._submit(k, self._close, k)
             self._closed.add(k)
         self._open.clear()
         while self._pending:
-            self._pending.popleft().result()
+            self._pending.popleft()[1].result()
         return done
 
     def shutdown(self) -> None:
-        """Stop the thread; after an error, the files of unfinished partitions are removed."""
-        for f in self._pending:
+        """Stop the threads; after an error, the files of unfinished partitions are removed."""
+        for _, f in self._pending:
             f.cancel()
-        self._pool.shutdown(wait=True)
+        for pool in self._pools:
+            pool.shutdown(wait=True)
         self._pending.clear()
         for appender in self._appenders.values():
             appender.abort()
         self._appenders.clear()
 
-    def _submit(self, fn: Callable, *args: object) -> None:
+    def _least_busy(self) -> int:
+        waiting = [0] * len(self._pools)
+        for i, f in self._pending:
+            waiting[i] += not f.done()
+        return waiting.index(min(waiting))
+
+    def _submit(self, key: tuple[str, int | None], fn: Callable, *args: object) -> None:
         while len(self._pending) >= self._depth:
-            self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._run, fn, *args))
+            self._pending.popleft()[1].result()
+        i = self._thread_of[key]
+        self._pending.append((i, self._pools[i].submit(self._run, fn, *args)))
 
     def _run(self, fn: Callable, *args: object) -> None:
         # once a write has failed, nothing queued after it runs: a partition that lost a part
@@ -221,7 +239,6 @@ class _LakeWriter:
                 storage.partition_file(self.out, table, key[1]), statistics=list(TABLES[table].key)
             )
         self._appenders[key].append(df)
-        self.counts[table] = self.counts.get(table, 0) + df.height
 
     def _close(self, key: tuple[str, int | None]) -> None:
         self._appenders.pop(key).close()

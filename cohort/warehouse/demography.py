@@ -1055,9 +1055,17 @@ def _anchors(
     has_f = child_ok & ~has_m & (father >= 0) & priv[f] & (muni[f] == muni)
     parent = np.where(has_m, mother, np.where(has_f, father, -1))
     anchor = np.where(couple, np.minimum(ids, partner), ids)
-    pc = np.clip(parent, 0, None)
-    for _ in range(4):  # children of children living at home (teen parents)
-        anchor = np.where(parent >= 0, anchor[pc], anchor)
+    # children at home take their parent's anchor, up to four generations (teen parents). Only
+    # they are touched: gathering over everyone ever simulated (ancestors and the dead included)
+    # took 4 s a call at scale 1.0. The gather reads the anchors of the previous round, as a
+    # whole-array update would, and a round that changes nothing ends the loop (a fixed point).
+    kids = np.flatnonzero(parent >= 0)
+    of_kid = parent[kids]
+    for _ in range(4):
+        new = anchor[of_kid]
+        if np.array_equal(new, anchor[kids]):
+            break
+        anchor[kids] = new
     return anchor, couple, parent
 
 
@@ -2552,6 +2560,17 @@ def _education(rng: np.random.Generator, P: _Pop) -> tuple[np.ndarray, np.ndarra
     return level, dom, yr.astype(np.int16)
 
 
+def arg_sort(*keys: np.ndarray) -> np.ndarray:
+    """The stable order of rows sorted on ``keys`` (first key first): ``np.lexsort(keys[::-1])``,
+    computed by Polars on both cores (a tenth of the time of ``np.lexsort`` on 12 million rows,
+    a fifth of ``np.argsort`` on 40 million numbers)."""
+    if not keys or len(keys[0]) == 0:
+        return np.empty(0, np.int64)
+    frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(keys)})
+    order = frame.select(pl.arg_sort_by(frame.columns, maintain_order=True)).to_series()
+    return order.to_numpy().astype(np.int64)
+
+
 def code_labels(values, idx: np.ndarray, nullable: bool = False) -> pl.Series:
     """Text column ``values[idx]``, gathered from a small Series (no per-row Python strings);
     with ``nullable``, a negative index gives null."""
@@ -2592,7 +2611,7 @@ def simulate_demography(
     n = P.n
     # every table is ordered on the INSZ: sorting the text of 40 million numbers (several times)
     # costs minutes at scale 1.0, so rows are put in order by the number's rank instead
-    by_insz = np.argsort(insz_num)
+    by_insz = arg_sort(insz_num)
     rank = np.empty(n, np.int64)
     rank[by_insz] = np.arange(n)
     order = {"by_insz": by_insz, "rank": rank}  # cleared once every table is in order
@@ -2788,6 +2807,8 @@ def simulate_demography(
     us, ue, umar, uleg = U.start[both], U.end[both], U.married[both], U.legal[both]
 
     def household_years() -> Iterator[tuple[int, pl.DataFrame]]:
+        # one year at a time: two years side by side on two threads took 4 GiB more at scale 1.0
+        # (13.7 GiB peak) for little wall time
         for y in range(first_year, last_year + 1):
             at = _d(y)
             cur = res_ev.filter(

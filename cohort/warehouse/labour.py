@@ -311,11 +311,18 @@ class Spells:
     start: np.ndarray
     end: np.ndarray
     values: dict[str, np.ndarray] = field(default_factory=dict)
+    _open_day: int | None = field(default=None, init=False, repr=False)
+    _open: np.ndarray | None = field(default=None, init=False, repr=False)
+    _open_who: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def at(self, n: int, day: int, name: str, fill: int = 0) -> np.ndarray:
-        m = (self.start <= day) & (self.end > day)
+        # a quarter asks for several values on one day: the spells open that day are found once
+        if self._open_day != day:
+            self._open = np.flatnonzero((self.start <= day) & (self.end > day))
+            self._open_who = self.who[self._open]
+            self._open_day = day
         out = np.full(n, fill, dtype=self.values[name].dtype)
-        out[self.who[m]] = self.values[name][m]
+        out[self._open_who] = self.values[name][self._open]
         return out
 
 

@@ -13,7 +13,7 @@ import polars as pl
 
 from cohort.classifications import codes
 from cohort.warehouse import labour_params as P
-from cohort.warehouse.demography import code_labels
+from cohort.warehouse.demography import arg_sort, code_labels
 from cohort.warehouse.labour import (
     BC,
     BEN_CATEGORIES,
@@ -569,7 +569,7 @@ def quarter_frames(
         if not r or r["idx"].size == 0:
             return None
         keys = [r["idx"], *minor_keys.get(name, lambda r: [])(r)]
-        order = np.lexsort(keys[::-1]) if len(keys) > 1 else np.argsort(keys[0], kind="stable")
+        order = arg_sort(*keys) if len(keys) > 1 else np.argsort(keys[0], kind="stable")
         if (np.diff(order) != 1).any():
             r = {k: v[order] for k, v in r.items()}
         y, q = _yq(year, quarter, r["idx"].size)
@@ -651,9 +651,9 @@ def quarter_frames(
     b = base("benefit_quarter")
     if b:
         r, y, q, ins = b
-        rel = r["related"]
-        related = insz.gather(pl.Series(np.maximum(rel, 0).astype(np.uint32)))
-        related = pl.select(pl.when(pl.Series(rel >= 0)).then(related).otherwise(None)).to_series()
+        # a null index gathers a null: no INSZ text is copied for the rows without a related person
+        rel = pl.Series(r["related"])
+        related = insz.gather(pl.select(pl.when(rel >= 0).then(rel).cast(pl.UInt32)).to_series())
         yield (
             "benefit_quarter",
             year,
