@@ -855,7 +855,7 @@ def sibships(
     if n == 0:
         return np.empty(0, np.int64)
     span = parent_birth.astype(np.int64) // SIBSHIP_SPAN_DAYS
-    order = np.lexsort((parent_birth, span, key))
+    order = arg_sort(key, span, parent_birth)
     cut = np.cumsum(rng.choice(SIBSHIP_SIZES, size=n, p=SIBSHIP_P))
     drawn = np.searchsorted(cut, np.arange(n), side="right")
     k, s = key[order], span[order]
@@ -863,7 +863,7 @@ def sibships(
     group = np.empty(n, np.int64)
     group[order] = np.cumsum(new) - 1
     # within a group, in birth order: twins (same day) stay, births too close to be siblings split
-    order = np.lexsort((birth, group))
+    order = arg_sort(group, birth)
     g, b = group[order], birth[order].astype(np.int64)
     gap = np.diff(b)
     new = np.r_[True, (g[1:] != g[:-1]) | ((gap > 0) & (gap < 300))]
@@ -1635,7 +1635,7 @@ class _Sim:
             return np.empty(0, np.int64)
         D0 = _d(self.first_year)
         # the youngest child stands for the sibship (origin, generation, the earliest death)
-        by_age = np.lexsort((P.birth[kids], group))
+        by_age = arg_sort(group, P.birth[kids])
         last = np.r_[group[by_age][1:] != group[by_age][:-1], True]
         child = kids[by_age[last]]
         eldest = np.full(k, np.iinfo(np.int64).max)

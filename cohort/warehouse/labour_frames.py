@@ -451,7 +451,7 @@ def quarter_rows(
     kids, recip = kids[keep], recip[keep]
     cb_recipient = np.zeros(n, bool)
     if kids.size:
-        order = np.lexsort((pp.birth[kids], recip))
+        order = arg_sort(recip, pp.birth[kids])
         kids, recip = kids[order], recip[order]
         first = np.r_[True, recip[1:] != recip[:-1]]
         grp_start = np.maximum.accumulate(np.where(first, np.arange(kids.size), 0))
