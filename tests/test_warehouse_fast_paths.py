@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cohort.warehouse.demography import _anchors, arg_sort
-from cohort.warehouse.labour import Spells
+from cohort.warehouse.labour import Spells, in_codes
 
 
 @pytest.mark.parametrize("n_keys", [1, 2, 3])
@@ -78,3 +78,10 @@ def test_spells_at_gives_the_open_spells_value_on_each_day():
             got = spells.at(n, day, name, fill=-1)
             assert got.dtype == want.dtype
             assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("among", [[0], [3, 7, 11], [-1, 5], list(range(-128, 128, 3)), []])
+def test_in_codes_is_isin(among: list[int]):
+    # every int8 value, the negative ones (``pos`` marks the absent -1) included
+    codes = np.random.default_rng(len(among)).integers(-128, 128, 20_000).astype(np.int8)
+    assert np.array_equal(in_codes(codes, among), np.isin(codes, among))

@@ -6,10 +6,8 @@ Same arguments, same bytes: every frame is sorted on its key (then on its other 
 it is written, and the manifest holds no timestamp.
 """
 
-import ctypes
 import importlib.util
 import json
-import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +19,7 @@ import polars as pl
 from cohort import storage
 from cohort.sources.contract import TABLES
 from cohort.warehouse.demography import GENERATOR_VERSION, simulate_demography
+from cohort.warehouse.malloc import return_freed_memory
 from cohort.warehouse.model import Demography
 
 Progress = Callable[[str, float], None]
@@ -244,27 +243,6 @@ class _LakeWriter:
         self._appenders.pop(key).close()
 
 
-def _return_freed_memory() -> None:
-    """Make glibc give freed mid-sized blocks back to the system at once.
-
-    glibc serves blocks below its mmap threshold from the heap, and that threshold grows with
-    every large block freed (up to 32 MiB): the simulation allocates and frees thousands of such
-    NumPy temporaries, and the heap keeps the freed pages, so the resident size ends far above
-    what is in use (at scale 0.3, 3.9 against 3.5 GiB for the demography alone). A fixed 8 MiB
-    threshold maps those blocks on their own and unmaps them when freed. Process-wide; a no-op
-    where the C library is not glibc."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
-    mallopt(m_mmap_threshold, 8 << 20)
-    mallopt(m_trim_threshold, 8 << 20)
-
-
 def build_warehouse(
     out_dir: str | Path,
     scale: float,
@@ -278,7 +256,7 @@ def build_warehouse(
     writes the National Register tables only (quick structural checks of the demography)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _return_freed_memory()
+    return_freed_memory()
     say = progress or (lambda label, frac: None)
     n_years = last_year - first_year + 1
     lake = _LakeWriter(out)

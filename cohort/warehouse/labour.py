@@ -32,6 +32,7 @@ import polars as pl
 
 from cohort.classifications.insz import make_enterprise_number
 from cohort.warehouse import labour_params as P
+from cohort.warehouse.malloc import reusing_freed_memory
 from cohort.warehouse.model import Demography
 
 INT32_MAX = np.iinfo(np.int32).max
@@ -640,6 +641,14 @@ WHITE_RESIDUAL = np.array([s[3] == "W" for s in P.SECTORS])
 BLUE_RESIDUAL = np.array([s[2] == "W" for s in P.SECTORS])
 
 
+def in_codes(codes: np.ndarray, among) -> np.ndarray:
+    """``np.isin(codes, among)`` for an int8 array of position codes, as one lookup in a table
+    of the 256 values (``np.isin`` builds its table, or sorts, on every call)."""
+    table = np.zeros(256, bool)
+    table[np.asarray(among, np.int8).view(np.uint8)] = True
+    return table[codes.view(np.uint8)]
+
+
 def _cat_draw(rng: np.random.Generator, probs: np.ndarray, n: int) -> np.ndarray:
     return np.minimum(np.searchsorted(np.cumsum(probs) / probs.sum(), rng.random(n)), probs.size - 1)
 
@@ -912,8 +921,8 @@ class LabourSimulation:
         fine = st.fine
         emp_codes = np.array([P.C[c] for c in P.EMPLOYEE_CODES], np.int8)
         self_codes = np.array([P.C[c] for c in P.SELF_CODES], np.int8)
-        needs_job = present & np.isin(fine, emp_codes)
-        needs_se = present & np.isin(fine, self_codes)
+        needs_job = present & in_codes(fine, emp_codes)
+        needs_se = present & in_codes(fine, self_codes)
         # a job ends with the position (the next job is a new one); a few change employer in place
         lose = ~needs_job & (st.emp1 >= 0) & present
         st.emp1[lose] = -1
@@ -1086,13 +1095,16 @@ def simulate_labour(demo: Demography) -> Iterator[tuple[str, int | None, pl.Data
 
     sim = LabourSimulation(demo)
     del demo  # the simulation keeps what it needs (see LabourSimulation.__init__)
-    t = 0
-    for year in range(sim.demo.first_year, sim.demo.last_year + 1):
-        for quarter in (1, 2, 3, 4):
-            yield from F.quarter_frames(sim, year, quarter, sim.step(t, year, quarter))
-            t += 1
-        yield "flemish_staff", year, sim.agency.flemish_staff_frame(sim, year)
-    yield "education", None, V.education_frame(sim)
-    yield from V.vdab_frames(sim)
-    yield "regularised_person", None, sim.regularised
-    yield "measure_beneficiary", None, sim.agency.measure_frame(sim)
+    # the quarters free and allocate the same large arrays over and over, well below the build's
+    # peak (which its start, above, still reaches): their pages are kept and reused
+    with reusing_freed_memory():
+        t = 0
+        for year in range(sim.demo.first_year, sim.demo.last_year + 1):
+            for quarter in (1, 2, 3, 4):
+                yield from F.quarter_frames(sim, year, quarter, sim.step(t, year, quarter))
+                t += 1
+            yield "flemish_staff", year, sim.agency.flemish_staff_frame(sim, year)
+        yield "education", None, V.education_frame(sim)
+        yield from V.vdab_frames(sim)
+        yield "regularised_person", None, sim.regularised
+        yield "measure_beneficiary", None, sim.agency.measure_frame(sim)

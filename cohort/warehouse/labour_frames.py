@@ -28,6 +28,7 @@ from cohort.warehouse.labour import (
     MED_ICPC2,
     NACE_LIST,
     B,
+    in_codes,
     pick_employer,
 )
 
@@ -89,7 +90,10 @@ def quarter_rows(
     ndays = d - q0 + 1
     g = _growth(year)
     fine = st.fine
-    working = present & np.isin(fine, WORKING)
+    # the position of each person present, -1 for the others (no code is negative): one array
+    # to compare instead of ``present & (fine == code)``, two passes and a temporary, each time
+    pos = np.where(present, fine, np.int8(-1))
+    working = in_codes(pos, WORKING)
     # frontier workers (BIS numbers living abroad) keep one cross-border job
     fi = np.flatnonzero(frontier)
     if fi.size:
@@ -105,7 +109,7 @@ def quarter_rows(
     frontier_fine = np.full(fi.size, P.C["111"], np.int8)
 
     # ------------------------------------------------ jobs
-    has_job = present & np.isin(fine, EMP_CODES)
+    has_job = in_codes(pos, EMP_CODES)
     ji = np.concatenate([np.flatnonzero(has_job), fi])
     cross = np.concatenate([np.zeros(ji.size - fi.size, bool), np.ones(fi.size, bool)])
     k = ji.size
@@ -159,7 +163,7 @@ def quarter_rows(
         "cross": cross,
         "posted": cross & (ji % 23 == 0),
     }
-    m2 = np.flatnonzero(present & (fine == P.C["112"]))
+    m2 = np.flatnonzero(pos == P.C["112"])
     k2 = m2.size
     # a second job is with another employer: one (person, employer, quarter) is one row of the contract
     e2 = st.emp2[m2]
@@ -196,7 +200,7 @@ def quarter_rows(
     }
 
     # ------------------------------------------------ self-employment
-    si = np.flatnonzero(present & np.isin(fine, SELF_CODES))
+    si = np.flatnonzero(in_codes(pos, SELF_CODES))
     sf = fine[si]
     se_cat = np.where(
         np.isin(sf, [P.C["122"], P.C["132"], P.C["141"]]),
@@ -272,7 +276,7 @@ def quarter_rows(
         ("213", "waiting_allowance" if year < 2012 else "integration_allowance", 0.62, 1.0),
         ("32", "exempted", 0.9, 1.0),
     ):
-        idx = np.flatnonzero(present & (fine == P.C[code]))
+        idx = np.flatnonzero(pos == P.C[code])
         start = st.ustart[idx] if code != "32" else since_day[idx]
         bd = bdays_since(start)
         rate = (
@@ -295,7 +299,7 @@ def quarter_rows(
     # social assistance (positions and the workers / job seekers who also receive it)
     soc_amount = np.array([2500.0, 3750.0, 5000.0])
     for code, benefit in (("331", "integration_income"), ("332", "social_aid")):
-        idx = np.flatnonzero(present & (fine == P.C[code]))
+        idx = np.flatnonzero(pos == P.C[code])
         bd = bdays_since(since_day[idx], ndays)
         cat = (
             np.full(idx.size, BC["financial_aid"])
@@ -306,7 +310,7 @@ def quarter_rows(
         add(idx, benefit, cat, amt, bd, since_day[idx], 1.0)
     ws = wi[(st.wflag[wi] & 4) > 0]
     add(ws, "integration_income", BC["cohabitant"], 900.0 * g, ndays, st.since_day[ws], 0.3)
-    js05 = np.flatnonzero(present & (fine == P.C["214"]) & (st.js_cat == JSC["05"]))
+    js05 = np.flatnonzero((pos == P.C["214"]) & (st.js_cat == JSC["05"]))
     add(
         js05,
         "integration_income",
@@ -317,7 +321,7 @@ def quarter_rows(
         1.0,
     )
     # incapacity and invalidity
-    sick = np.flatnonzero(present & (fine == P.C["371"]))
+    sick = np.flatnonzero(pos == P.C["371"])
     inval = (t - st.since[sick]) >= 4
     mt, mc = med(sick)
     bd = bdays_since(since_day[sick])
@@ -346,7 +350,7 @@ def quarter_rows(
         medcode=mc[inval],
     )
     for code, benefit in (("372", "occupational_accident"), ("373", "occupational_disease")):
-        idx = np.flatnonzero(present & (fine == P.C[code]))
+        idx = np.flatnonzero(pos == P.C[code])
         bd = bdays_since(since_day[idx])
         add(idx, benefit, BC["temporary"], 60.0 * g * bd, bd, since_day[idx], 1.0)
     # workers: incapacity spell in the quarter, partial resumption under invalidity, maternity
@@ -385,7 +389,7 @@ def quarter_rows(
     mstart = q0 + (rng.random(wm.size) * 30).astype(np.int32)
     add(wm, "maternity", BC["maternity"], 75.0 * g * 50, 50, mstart, 1.0, end=mstart + 105, days_type=2)
     # disability allowances: IVT position, workers with an integration allowance, social assistance, elderly
-    dis = np.flatnonzero(present & (fine == P.C["38"]))
+    dis = np.flatnonzero(pos == P.C["38"])
     add(
         dis,
         "disability_allowance",
@@ -397,10 +401,10 @@ def quarter_rows(
     )
     wd = wi[(st.wflag[wi] & 2) > 0]
     add(wd, "disability_allowance", BC["IT"], 450.0 * g, ndays, st.since_day[wd], 1.0)
-    sd = np.flatnonzero(present & np.isin(fine, [P.C["331"], P.C["332"]]) & st.soc_disab)
+    sd = np.flatnonzero(in_codes(pos, [P.C["331"], P.C["332"]]) & st.soc_disab)
     add(sd, "disability_allowance", BC["IT"], 900.0 * g, ndays, since_day[sd], 1.0)
     # pensions (also working pensioners 123/133) and early retirement
-    pen = np.flatnonzero(present & np.isin(fine, [P.C["34"], P.C["123"], P.C["133"]]))
+    pen = np.flatnonzero(in_codes(pos, [P.C["34"], P.C["123"], P.C["133"]]))
     pstart = pp.birth[pen] + np.round(st.retire_age[pen].astype(np.float64) * 365.25).astype(np.int32)
     pstart = np.where(pstart > d, since_day[pen], pstart)
     pamt = np.array([3600.0, 4300.0, 5600.0])[pp.edu[pen]] * np.where(pp.female[pen], 0.8, 1.0) * g
@@ -415,7 +419,7 @@ def quarter_rows(
         pstart[(pen * 2654435761 % 1000) < 60],
         1.0,
     )
-    early = np.flatnonzero(present & (fine == P.C["35"]))
+    early = np.flatnonzero(pos == P.C["35"])
     ecat = np.where((early % 10) == 0, BC["availability"], BC["brugpensioen"] if year < 2012 else BC["SWT"])
     add(
         early,
@@ -427,9 +431,9 @@ def quarter_rows(
         1.0,
     )
     # career breaks: full (position 31) and partial (working)
-    cb = np.flatnonzero(present & (fine == P.C["31"]))
+    cb = np.flatnonzero(pos == P.C["31"])
     add(cb, "career_break", BC["full"], 1500.0 * g, bdays_since(since_day[cb]), since_day[cb], 1.0)
-    pcb = wi[(st.pcb[wi] > 0) & np.isin(fine[wi], EMP_CODES)]
+    pcb = wi[(st.pcb[wi] > 0) & has_job[wi]]
     half = st.pcb[pcb] == 2
     add(
         pcb,
@@ -441,7 +445,7 @@ def quarter_rows(
         np.where(half, 0.5, 0.2),
     )
     # child benefit, paid to a parent living in Belgium, one row per child
-    kids = np.flatnonzero(present & (fine == P.C["36"]) & (age < 25))
+    kids = np.flatnonzero((pos == P.C["36"]) & (age < 25))
     mom = pp.mother[kids]
     dad = pp.father[kids]
     mom_ok = (mom >= 0) & present[np.maximum(mom, 0)]
@@ -482,25 +486,30 @@ def quarter_rows(
     pi = np.concatenate([np.flatnonzero(present), fi])
     pfine = np.concatenate([fine[present], frontier_fine])
     flags = np.zeros(n, np.int64)
-    w = working
-    flags[w & st.activation & (t - st.job_since < P.ACTIVATION_QUARTERS)] |= _bit("activation_rva")
-    flags[w & (st.perf == 2) & np.isin(fine, EMP_CODES)] |= _bit("working_with_income_guarantee")
-    flags[w & ((st.wflag & 4) > 0) & np.isin(fine, EMP_CODES)] |= _bit("working_with_social_assistance")
-    flags[w & (st.pcb > 0) & np.isin(fine, EMP_CODES)] |= _bit("working_with_partial_career_break")
-    flags[present & np.isin(fine, [P.C["123"], P.C["133"]])] |= _bit("working_with_pension")
-    flags[w & ((st.wflag & 2) > 0) & np.isin(fine, EMP_CODES)] |= _bit("working_with_disability_allowance")
-    flags[w & ((st.wflag & 1) > 0) & np.isin(fine, EMP_CODES)] |= _bit("working_with_invalidity")
+
+    def flag(where: np.ndarray, name: str) -> None:
+        # one pass over ``flags``; ``flags[where] |= bit`` finds, gathers and scatters
+        np.bitwise_or(flags, _bit(name), out=flags, where=where)
+
+    # employees among the working: ``has_job`` (every employee code is a working code)
+    flag(working & st.activation & (t - st.job_since < P.ACTIVATION_QUARTERS), "activation_rva")
+    flag(has_job & (st.perf == 2), "working_with_income_guarantee")
+    flag(has_job & ((st.wflag & 4) > 0), "working_with_social_assistance")
+    flag(has_job & (st.pcb > 0), "working_with_partial_career_break")
+    flag(in_codes(pos, [P.C["123"], P.C["133"]]), "working_with_pension")
+    flag(has_job & ((st.wflag & 2) > 0), "working_with_disability_allowance")
+    flag(has_job & ((st.wflag & 1) > 0), "working_with_invalidity")
     flags[winc] |= _bit("working_with_health_fund_incapacity")
-    soc = present & np.isin(fine, [P.C["331"], P.C["332"]])
-    flags[soc & st.soc_disab] |= _bit("social_assistance_with_disability_allowance")
-    flags[soc & cb_recipient] |= _bit("social_assistance_with_child_benefit")
-    ex = present & (fine == P.C["32"])
+    soc = in_codes(pos, [P.C["331"], P.C["332"]])
+    flag(soc & st.soc_disab, "social_assistance_with_disability_allowance")
+    flag(soc & cb_recipient, "social_assistance_with_child_benefit")
+    ex = pos == P.C["32"]
     for r, name in enumerate(
         ("older_job_seeker", "exempted_for_training", "exempted_family_social", "exempted_other")
     ):
-        flags[ex & (st.exempt_reason == r)] |= _bit(name)
+        flag(ex & (st.exempt_reason == r), name)
     flags[ui] |= _bit("registered_at_regional_pes")
-    rva = present & np.isin(fine, [P.C[c] for c in ("211", "212", "213", "31", "32", "35")])
+    rva = in_codes(pos, [P.C[c] for c in ("211", "212", "213", "31", "32", "35")])
     rva |= (
         flags
         & (
@@ -509,7 +518,7 @@ def quarter_rows(
             | _bit("activation_rva")
         )
     ) > 0
-    flags[rva] |= _bit("known_at_rva")
+    flag(rva, "known_at_rva")
     sep = {"idx": pi, "fine": pfine, "flags": np.concatenate([flags[present], np.zeros(fi.size, np.int64)])}
     return {
         "sep_quarter": sep,

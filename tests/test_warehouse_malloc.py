@@ -1,0 +1,72 @@
+"""The two malloc policies of the build (cohort.warehouse.malloc), seen through glibc's own
+accounting: where a large NumPy array comes from, and what stays after it is freed."""
+
+import ctypes
+import sys
+
+import numpy as np
+import pytest
+
+from cohort.warehouse.malloc import return_freed_memory, reusing_freed_memory
+
+FIELDS = (
+    "arena",
+    "ordblks",
+    "smblks",
+    "hblks",
+    "hblkhd",
+    "usmblks",
+    "fsmblks",
+    "uordblks",
+    "fordblks",
+    "keepcost",
+)
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in FIELDS]
+
+
+def _mallinfo():
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc only")
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        fn = libc.mallinfo2  # glibc 2.33 and later
+    except (OSError, AttributeError):
+        pytest.skip("no glibc mallinfo2 here")
+    fn.restype = _Mallinfo2
+    return fn
+
+
+SIZE = 64 << 20  # a large temporary: above every mmap threshold glibc allows
+
+
+def test_by_default_a_large_array_is_mapped_and_unmapped():
+    info = _mallinfo()
+    return_freed_memory()
+    before = info().hblkhd
+    a = np.ones(SIZE // 8)
+    assert info().hblkhd - before >= SIZE  # a mapping of its own
+    del a
+    assert info().hblkhd == before  # and gone when freed
+
+
+def test_reusing_freed_memory_serves_and_keeps_large_arrays_in_the_heap():
+    info = _mallinfo()
+    with reusing_freed_memory():
+        mapped = info().hblkhd
+        a = np.ones(SIZE // 8)
+        assert info().hblkhd == mapped  # not mapped on its own: from the heap
+        assert info().uordblks >= SIZE
+        del a
+        kept = info().fordblks
+        assert kept >= SIZE  # freed, but kept for the next array
+        b = np.ones(SIZE // 8)
+        assert info().fordblks <= kept - SIZE  # which takes the kept pages
+        del b
+    # on leaving, the default again: a large array is mapped, and the heap's top went back
+    assert info().fordblks < SIZE
+    c = np.ones(SIZE // 8)
+    assert info().hblkhd - mapped >= SIZE
+    del c
