@@ -85,3 +85,8 @@ def test_in_codes_is_isin(among: list[int]):
     # every int8 value, the negative ones (``pos`` marks the absent -1) included
     codes = np.random.default_rng(len(among)).integers(-128, 128, 20_000).astype(np.int8)
     assert np.array_equal(in_codes(codes, among), np.isin(codes, among))
+
+
+def test_in_codes_refuses_other_types():
+    with pytest.raises(TypeError, match="int8"):
+        in_codes(np.arange(5, dtype=np.int16), [1])

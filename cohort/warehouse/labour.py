@@ -644,6 +644,8 @@ BLUE_RESIDUAL = np.array([s[2] == "W" for s in P.SECTORS])
 def in_codes(codes: np.ndarray, among) -> np.ndarray:
     """``np.isin(codes, among)`` for an int8 array of position codes, as one lookup in a table
     of the 256 values (``np.isin`` builds its table, or sorts, on every call)."""
+    if codes.dtype != np.int8:  # the lookup reads the bytes: any other type would be misread
+        raise TypeError(f"in_codes: position codes must be int8, not {codes.dtype}")
     table = np.zeros(256, bool)
     table[np.asarray(among, np.int8).view(np.uint8)] = True
     return table[codes.view(np.uint8)]
