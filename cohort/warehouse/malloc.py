@@ -10,8 +10,8 @@ glibc (Polars and Arrow bring their own allocators and are not concerned):
 - ``reusing_freed_memory`` (the labour quarters): freed blocks stay in the heap and serve the
   next quarter's arrays. Every block mapped afresh must be zeroed page by page by the kernel, and
   on the virtual machine this was measured on that is slow: at scale 1.0 the quarters spent 208 s
-  of system time (of 693 s CPU) under the default, 89-95 s under this policy, and the labour
-  phase took 379-393 s instead of 463 s. The quarters hold 6 to 8 GiB under it (4 to 7 before),
+  of system time (of 693 s CPU) under the default, 77-95 s under this policy, and the labour
+  phase took 327-393 s instead of 463 s. The quarters hold 6 to 8 GiB under it (4 to 7 before),
   below the build's peak of 9.6 GiB in the households, so the memory kept is affordable there.
 """
 
