@@ -266,6 +266,7 @@ def build_warehouse(
             if year is not None and table != "household_jan1":
                 say(f"{table} {year}", 0.5 + 0.45 * (year - first_year + 1) / n_years)
 
+    labour: Iterator[tuple[str, int | None, pl.DataFrame]] = iter(())
     try:
         say("demography", 0.0)
         # the whole-period tables go to disk as they are built (see simulate_demography)
@@ -291,6 +292,11 @@ def build_warehouse(
             del df
         year_done(lake.flush())
     finally:
+        # a labour model stopped by an error ends here, not whenever its frame is collected: it
+        # holds the quarters' arrays and the process-wide malloc policy of its quarters
+        close = getattr(labour, "close", None)
+        if close is not None:
+            close()
         lake.shutdown()
 
     manifest = {

@@ -25,7 +25,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
 _MMAP_MAX_DEFAULT = 65536
 
 
-def _mallopt():
+def _glibc():
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -43,7 +43,7 @@ def return_freed_memory() -> None:
     NumPy temporaries, and the heap keeps the freed pages, so the resident size ends far above
     what is in use (at scale 0.3, 3.9 against 3.5 GiB for the demography alone). A fixed 8 MiB
     threshold maps those blocks on their own and unmaps them when freed."""
-    calls = _mallopt()
+    calls = _glibc()
     if calls is None:
         return
     mallopt, _ = calls
@@ -58,7 +58,7 @@ def reusing_freed_memory(keep_top: int = 1 << 30) -> Iterator[None]:
     ``keep_top`` bytes free at the heap's top stay there, so a freed array's pages serve the next
     array without the kernel zeroing them again. On exit, ``return_freed_memory`` again, and
     what the heap holds free goes back to the system."""
-    calls = _mallopt()
+    calls = _glibc()
     if calls is None:
         yield
         return
