@@ -8,6 +8,8 @@ import importlib
 
 import click
 
+from cohort import clock
+
 COMMAND_MODULES = [
     "cohort.warehouse.cli",
     "cohort.ops.cli",
@@ -19,6 +21,10 @@ COMMAND_MODULES = [
 @click.version_option(package_name="cohort")
 def main() -> None:
     """Build the research deliveries of the data warehouse: warehouse, projects, exports, releases."""
+    try:  # every retention decision reads the clock: a bad setting stops here, in one line
+        clock.today()
+    except clock.InvalidClockSetting as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 for _name in COMMAND_MODULES:

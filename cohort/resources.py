@@ -1,11 +1,13 @@
 """The resource every asset reads and writes through: the Parquet lake plus a DuckDB engine."""
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
 from cohort import settings, storage
+from cohort.sources import checks
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -21,11 +23,23 @@ class LakeResource(dg.ConfigurableResource):
     def paths(self) -> settings.Lake:
         return settings.lake(self.data_dir, self.warehouse_dir)
 
-    def connect(self, warehouse: bool = True) -> duckdb.DuckDBPyConnection:
-        """A fresh connection; with ``warehouse=True`` every source table is a view of its name."""
+    def connect(
+        self,
+        reads: checks.WarehouseReads | None = None,
+        years: Iterable[int] = (),
+        run_id: str | None = None,
+    ) -> duckdb.DuckDBPyConnection:
+        """A fresh connection. With ``reads`` (a project spec's ``warehouse``), each table the
+        project reads is a view of its name over the rows that passed the warehouse contract
+        (checked now if its files changed since the last check; see
+        :func:`cohort.sources.checks.open_warehouse`), and a yearly table must hold ``years``."""
         con = storage.connect()
-        if warehouse:
-            storage.register_tables(con, self.paths().warehouse)
+        if reads is not None:
+            try:
+                checks.open_warehouse(con, self.paths(), reads, years, run_id)
+            except BaseException:
+                con.close()
+                raise
         return con
 
     def secure_file(self, project: str, table: str, year: int | None = None) -> Path:

@@ -5,11 +5,18 @@ must pass on it). ``small_warehouse``: scale 0.002, seed 3, 2005-2026 (fast stru
 Both are built into a session temporary folder, never into the repository's ``data/``.
 """
 
+import os
 from pathlib import Path
 
 import pytest
 
 from cohort.warehouse.build import build_warehouse
+
+# Tests never depend on the real date: "today" (cohort.clock) is fixed inside every project's
+# retention, and tests of what happens after a retention date set their own. Subprocesses (the
+# command line, dagster dev) inherit it.
+SUITE_TODAY = "2026-06-30"
+os.environ["COHORT_TODAY"] = SUITE_TODAY
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ def big_panel(
 ) -> dg.MaterializeResult:
     """One yearly partition of deterministic rows (same config, same bytes)."""
     year = int(context.partition_key)
-    con = lake.connect(warehouse=False)
+    con = lake.connect()
     path = lake.secure_file(TOY_PROJECT, "big_panel", year)
     storage.write_query(
         con,

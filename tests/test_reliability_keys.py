@@ -25,7 +25,7 @@ def toy_panel(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     paths = lake.paths()
     key = pseudonym.load_key(PROJECT, paths.keys)
     context.log.info(f"using {key!r} (fingerprint {key.fingerprint}) from {key.source}")
-    con = lake.connect(warehouse=False)
+    con = lake.connect()
     pseudonym.install_hmac(con, key)
     con.register("src_frame", pl.DataFrame({"insz": IDS}))
     secure = paths.secure / PROJECT
@@ -54,7 +54,7 @@ def toy_panel(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
 def toy_failing(context: dg.AssetExecutionContext, lake: LakeResource) -> None:
     """Fails after loading the key, with the key object in the error message."""
     key = pseudonym.load_key(PROJECT, lake.paths().keys)
-    con = lake.connect(warehouse=False)
+    con = lake.connect()
     pseudonym.install_hmac(con, key)
     raise RuntimeError(f"deliberate failure with {key} and {vars(type(key)).keys()}")
 

@@ -25,10 +25,10 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cohort import clock
 from cohort.settings import Lake
 
 AUDIT_FILE = "audit_log.jsonl"
@@ -122,7 +122,7 @@ def record(
     file_hashes = {_relative(f, root): sha256_file(Path(f)) for f in files}
     file_hashes.update(hashes or {})
     entry: dict[str, Any] = {
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "action": action,
         "project": project,
         "what": sorted(file_hashes),

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from cohort import settings
+from cohort import clock, settings
+from cohort.ops import retention
 
 DEMO_SCALE = 0.01
 DEMO_SIGNER = "demo sign-off (COHORT_DEMO=1, not a real reviewer)"
@@ -231,7 +232,8 @@ def _warehouse_ready(lake: settings.Lake, scale: float, seed: int | None) -> dic
     manifest = json.loads(path.read_text())
     same_scale = abs(float(manifest.get("scale", -1)) - scale) < 1e-12
     same_seed = seed is None or int(manifest.get("seed", -1)) == seed
-    return manifest if same_scale and same_seed else None
+    # a warehouse of an older demo, built before it carried its delivery errors, is built again
+    return manifest if same_scale and same_seed and "defects" in manifest else None
 
 
 def default_seed() -> int:
@@ -261,13 +263,14 @@ def build_demo_warehouse(lake: settings.Lake, scale: float, seed: int | None) ->
             bar.current_item = label
             bar.update(max(0, int(fraction * 1000) - bar.pos))
 
-        build.build_warehouse(lake.warehouse, scale=scale, seed=seed, progress=progress)
+        build.build_warehouse(lake.warehouse, scale=scale, seed=seed, progress=progress, defects=True)
     return True, time.perf_counter() - started
 
 
 def _warehouse_runs(materialiser, lake: settings.Lake, built: bool) -> list:
     """Record the warehouse built outside Dagster as a materialisation of ``synthetic_warehouse``
-    (so the UI shows it), and plan its calibration report when the code location has one."""
+    (so the UI shows it), and plan the contract check of its tables and its calibration report
+    when the code location has them."""
     import dagster as dg
 
     from cohort.ops.runner import PlannedRun
@@ -288,8 +291,11 @@ def _warehouse_runs(materialiser, lake: settings.Lake, built: bool) -> list:
                 },
             )
         )
+    # the contract check of every source table, so the UI shows the quarantine before any project
+    planned = tuple(sorted(k for k in keys if len(k.path) == 2 and k.path[0] == "warehouse"))
     calibration = dg.AssetKey("warehouse_calibration")
-    return [PlannedRun("warehouse", (calibration,), None, 0)] if calibration in keys else []
+    planned += (calibration,) if calibration in keys else ()
+    return [PlannedRun("warehouse", planned, None, 0)] if planned else []
 
 
 @click.command("demo")
@@ -331,6 +337,10 @@ def demo(
     chosen = [p for p in materialiser.projects() if not projects or p.id in projects]
     runs += [r for p in chosen for r in materialiser.plan(p)]
     click.echo(f"2/3 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
+    for p in chosen:
+        note = retention.expired_note(p.id, p.spec.retention_date)
+        if note:
+            click.echo(f"    {note}")
     chains = project_chains(runs, materialiser.graph)
     if workers > 1 and len(chains) > 1:
         summary = _run_in_workers(chains, DEMO_SIGNER, home, workers, "    building")
@@ -401,13 +411,17 @@ def project_list(data_dir: str | None) -> None:
     built = {
         (p, t): years for p, t, years, _, _ in _table_folders(lake.secure) + _table_folders(lake.exports)
     }
-    click.echo(f"{'project':<28} {'kind':<14} {'years':<11} {'assets':>6}  built years  deliberation")
+    click.echo(
+        f"{'project':<28} {'kind':<14} {'years':<11} {'assets':>6}  built years  "
+        f"{'retention':<10} {'days left':>9}  deliberation"
+    )
     for p in projects_of(defs):
         years = sorted({y for (proj, _), ys in built.items() if proj == p.id for y in ys})
         spec_years = f"{p.spec.first_year}-{p.spec.last_year}"
+        left = clock.days_left(p.spec.retention_date)
         click.echo(
             f"{p.id:<28} {p.spec.kind:<14} {spec_years:<11} {len(p.keys):>6}  {_years_text(years):<11}  "
-            f"{p.spec.title}"
+            f"{p.spec.retention_date.isoformat():<10} {left if left >= 0 else 'expired':>9}  {p.spec.title}"
         )
 
 
@@ -439,6 +453,11 @@ def project_build(
                 f"{project_id}: year(s) {', '.join(map(str, outside))} are not partitions of the project "
                 f"({_years_text(p.years)})"
             )
+    try:  # before any run starts, so that nothing is written and the user reads one line
+        retention.refuse_if_expired(lake, p.id, p.spec.retention_date, what="build")
+    except retention.RetentionExpired as exc:
+        click.echo(f"Refused: {exc}", err=True)
+        raise SystemExit(1) from None
     runs = materialiser.plan(p, wanted)
     click.echo(
         f"{project_id}: {len(runs)} runs for {_years_text(wanted or p.years)} (runs recorded in {home})"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from cohort import clock
 from cohort.ops import audit
 from cohort.settings import Lake
 
@@ -37,17 +38,42 @@ def check_project_id(project_id: str) -> str:
 
 
 def assert_within_retention(project_id: str, retention_date: date, today: date | None = None) -> None:
-    """Raise :class:`RetentionExpired` when ``today`` (default: the current date) is after ``retention_date``.
-
-    The retention date itself is the last day on which the project may be built or exported.
-    """
-    today = today or date.today()
+    """Raise :class:`RetentionExpired` when ``today`` (default: :func:`cohort.clock.today`) is after
+    ``retention_date``. The retention date itself is the last day on which the project may be built
+    or exported."""
+    today = today or clock.today()
     if today > retention_date:
         raise RetentionExpired(
             f"project {project_id}: retention date {retention_date.isoformat()} has passed "
             f"(today {today.isoformat()}); building and exporting are refused. "
             f"Purge its pseudonymised data with `cohort purge {project_id}`."
         )
+
+
+def synthetic_demo(lake: Lake) -> bool:
+    """True in demo mode on a warehouse this package generated (its manifest names the generator).
+
+    The deliberation's retention date binds real personal data. The demo's data are synthetic,
+    so the demo still builds a project after its date (and says so) instead of losing the
+    product's showcase on the first of January; a real extract has no generator manifest and is
+    refused, demo mode or not.
+    """
+    from cohort.privacy.pseudonym import demo_mode
+    from cohort.warehouse.build import read_manifest
+
+    return demo_mode() and bool(read_manifest(lake.warehouse).get("generator_version"))
+
+
+def expired_note(project_id: str, retention_date: date, today: date | None = None) -> str | None:
+    """The demo's one line about a project past its retention date, or None while it runs."""
+    left = clock.days_left(retention_date, today)
+    if left >= 0:
+        return None
+    return (
+        f"{project_id}: retention date {retention_date.isoformat()} passed {-left} day(s) ago; built "
+        "anyway because the demo's warehouse is synthetic. On real data every build of it is refused "
+        f"and `cohort purge {project_id}` destroys its pseudonymised data."
+    )
 
 
 def refuse_if_expired(
@@ -58,10 +84,16 @@ def refuse_if_expired(
     today: date | None = None,
     what: str = "build",
 ) -> None:
-    """:func:`assert_within_retention`, logging a ``refusal`` entry in the audit log when it refuses."""
+    """The retention guard every build and export step calls first.
+
+    After the retention date it logs a ``refusal`` in the audit log and raises
+    :class:`RetentionExpired`, except on the demo's synthetic warehouse (:func:`synthetic_demo`).
+    """
     try:
         assert_within_retention(project_id, retention_date, today)
-    except RetentionExpired as exc:
+    except RetentionExpired:
+        if synthetic_demo(lake):
+            return
         audit.record(
             lake,
             "refusal",
@@ -73,7 +105,7 @@ def refuse_if_expired(
                 "retention_date": retention_date.isoformat(),
             },
         )
-        raise exc
+        raise
 
 
 @dataclass(frozen=True)
@@ -102,7 +134,7 @@ def purge_project(
     Purging twice is harmless: the second purge logs that nothing was left.
     """
     check_project_id(project_id)
-    today = today or date.today()
+    today = today or clock.today()
     if today <= retention_date and not force:
         audit.record(
             lake,

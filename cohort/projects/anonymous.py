@@ -43,7 +43,7 @@ import dagster as dg
 import polars as pl
 
 from cohort import storage
-from cohort.ops.retention import assert_within_retention
+from cohort.ops.retention import refuse_if_expired
 from cohort.privacy import disclosure as dc
 from cohort.projects.spec import ProjectSpec
 from cohort.resources import LakeResource
@@ -473,7 +473,7 @@ def release_assets(
         "every margin, with the true count (so it stays in the secure area) and what would be shown.",
     )
     def _tables(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-        assert_within_retention(project, spec.retention_date)
+        refuse_if_expired(lake.paths(), project, spec.retention_date, context.run.run_id)
         key = context.partition_key if partitions_def is not None else None
         rid = release_id(key)
         rt = protect_release(build(lake, key))
@@ -522,7 +522,7 @@ def release_assets(
     def _release(
         context: dg.AssetExecutionContext, config: ReleaseConfig, lake: LakeResource
     ) -> dg.MaterializeResult:
-        assert_within_retention(project, spec.retention_date)
+        refuse_if_expired(lake.paths(), project, spec.retention_date, context.run.run_id)
         key = context.partition_key if partitions_def is not None else None
         rid = release_id(key)
         if not config.signed_off_by.strip():

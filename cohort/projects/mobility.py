@@ -512,7 +512,7 @@ def _direction_asset(
         authorised = (
             (lambda cols: project_spec.check_columns(table, cols)) if project_spec is not None else None
         )
-        con = lake.connect(warehouse=False)
+        con = lake.connect()
         try:
             info = build_mobility(con, mspec, secure, year, direction, authorised=authorised)
             violations = check_mobility(con, mspec, secure, year, direction, info["path"])

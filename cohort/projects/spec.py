@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from cohort.sources.checks import DEFAULT_MAX_REJECT_SHARE, WarehouseReads
+
 KINDS = frozenset(
     {"pseudonym", "year", "quarter", "month", "class", "code", "flag", "count", "number", "weight", "marker"}
 )
@@ -85,6 +87,8 @@ class ProjectSpec:
     tables: dict[str, OutputTable]
     sample: dict[str, Any] = field(default_factory=dict)
     disclosure: dict[str, Any] = field(default_factory=dict)
+    # the warehouse tables the project reads, and the share of bad rows it tolerates in each
+    warehouse: WarehouseReads = field(default_factory=WarehouseReads)
     extra: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -143,6 +147,21 @@ def _variable(raw: dict[str, Any]) -> Variable:
         raise SpecError(f"variable {raw.get('name', '?')}: missing field {missing}") from None
 
 
+def _warehouse_reads(raw: dict[str, Any], project: str | None) -> WarehouseReads:
+    """The ``warehouse:`` block: ``tables`` (the contract tables the project reads) and
+    ``max_reject_share`` (default :data:`DEFAULT_MAX_REJECT_SHARE` when the spec is silent)."""
+    unknown = set(raw) - {"tables", "max_reject_share"}
+    if unknown:
+        raise SpecError(f"spec {project}, warehouse: unknown key(s) {sorted(unknown)}")
+    try:
+        return WarehouseReads(
+            tables=tuple(raw.get("tables", ())),
+            max_reject_share=float(raw.get("max_reject_share", DEFAULT_MAX_REJECT_SHARE)),
+        )
+    except ValueError as exc:
+        raise SpecError(f"spec {project}, warehouse: {exc}") from None
+
+
 def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
     """Build a :class:`ProjectSpec` from parsed YAML, checking that every table column is a variable."""
     variables = {v.name: v for v in map(_variable, raw.get("variables", []))}
@@ -177,6 +196,7 @@ def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
         "tables",
         "sample",
         "disclosure",
+        "warehouse",
     }
     retention = raw["retention_date"]
     return ProjectSpec(
@@ -193,6 +213,7 @@ def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
         tables=tables,
         sample=dict(raw.get("sample", {}) or {}),
         disclosure=dict(raw.get("disclosure", {}) or {}),
+        warehouse=_warehouse_reads(raw.get("warehouse") or {}, raw.get("id")),
         extra={k: v for k, v in raw.items() if k not in known_top},
         path=path,
     )

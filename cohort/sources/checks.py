@@ -58,10 +58,13 @@ changed since they were checked. The quarantine holds identified rows: it is as 
 the warehouse itself.
 """
 
+import fcntl
 import json
 import os
 import time
 import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -69,12 +72,13 @@ from typing import Any
 
 import duckdb
 
-from cohort import storage
+from cohort import clock, storage
+from cohort.settings import Lake
 from cohort.sources.contract import ENTERPRISE, INSZ, TABLES, SourceTable
 
 QUARANTINE_FILE = "data.parquet"
 # Bump when a rule changes: checks recorded under another version are redone by ensure_checked.
-RULES_VERSION = 1
+RULES_VERSION = 2  # 2: plausible bounds of amounts, status-flag range
 MANIFEST_FILE = "_check.json"
 
 # Polars dtype names of the contract -> DuckDB type names as DESCRIBE shows them.
@@ -357,6 +361,12 @@ def _semantic_rules(t: SourceTable, as_of: date, with_births: bool) -> list[tupl
     return rules
 
 
+def default_as_of() -> date:
+    """The day after which a date is in the future: 31 December of the clock's year (a warehouse
+    extract holds the whole running year's registrations, some of them dated ahead)."""
+    return date(clock.today().year, 12, 31)
+
+
 def _manifest_path(quarantine_dir: Path, table: str) -> Path:
     return Path(quarantine_dir) / table / MANIFEST_FILE
 
@@ -395,7 +405,7 @@ def load_source(
     t = TABLES[table]
     warehouse_dir = Path(warehouse_dir).resolve()
     quarantine_dir = Path(quarantine_dir)
-    as_of = as_of or date(date.today().year, 12, 31)
+    as_of = as_of or default_as_of()
     own = con is None
     work = storage.connect() if own else con
     files = source_files(warehouse_dir, t)
@@ -683,7 +693,7 @@ def ensure_checked(
     warehouse views.
     """
     out: dict[str, dict[str, Any]] = {}
-    as_of = kwargs.get("as_of") or date(date.today().year, 12, 31)
+    as_of = kwargs.get("as_of") or default_as_of()
     for table in tables:
         manifest = _manifest_path(quarantine_dir, table)
         reuse = False
@@ -712,4 +722,97 @@ def ensure_checked(
             out[table] = load_source(
                 con, warehouse_dir, table, max_reject_share, quarantine_dir, run_id, **kwargs
             ).metadata()
+    return out
+
+
+# --------------------------------------------------------------------------- what a project reads
+# Share of a table's rows that may be quarantined before a build stops, when a spec is silent: a
+# real extract has a few delivery errors; more than one row in a thousand means a broken delivery.
+DEFAULT_MAX_REJECT_SHARE = 0.001
+
+
+@dataclass(frozen=True)
+class WarehouseReads:
+    """The warehouse tables a project reads and how many bad rows it tolerates: the ``warehouse:``
+    block of its spec. A step's connection holds views of exactly these tables, of their
+    accepted rows only; a table not listed does not exist for the project."""
+
+    tables: tuple[str, ...] = ()
+    max_reject_share: float = DEFAULT_MAX_REJECT_SHARE
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.tables if t not in TABLES]
+        if unknown:
+            raise ValueError(f"warehouse tables not in the contract: {', '.join(unknown)}")
+        if not 0 <= self.max_reject_share <= 1:
+            raise ValueError(f"max_reject_share {self.max_reject_share} is not a share between 0 and 1")
+
+
+def require_years(warehouse_dir: Path, table: str, years: Iterable[int]) -> None:
+    """Refuse (rule ``missing_year``) a yearly table without a file for a year the step reads.
+
+    Without this, a year missing from the extract reads as no rows: nobody has a job that year
+    and the delivery says so. (A file of zero rows is refused by the check itself: ``empty_file``.)
+    """
+    if not TABLES[table].by_year:
+        return
+    missing = sorted(
+        y for y in set(years) if not storage.partition_file(Path(warehouse_dir), table, y).exists()
+    )
+    if missing:
+        raise SourceContractError(
+            table,
+            "missing_year",
+            len(missing),
+            f"source table {table}: rule missing_year: {len(missing)} year(s) the build reads are not in "
+            f"the warehouse ({', '.join(map(str, missing))}; expected {table}/year=YYYY/data.parquet); "
+            "a partial extract is refused",
+        )
+
+
+@contextmanager
+def checking(quarantine_dir: Path) -> Iterator[None]:
+    """One check at a time per lake: two runs that start together check a table once, not twice
+    (the second finds the first's manifest and reuses it)."""
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    with open(quarantine_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def open_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    reads: WarehouseReads,
+    years: Iterable[int] = (),
+    run_id: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Views of the accepted rows of every table in ``reads``, checked against the contract when
+    their files changed since the last check, and refused for a year in ``years`` that a yearly
+    table lacks. The one way a project step reads the warehouse. Returns each table's check
+    metadata (rows, accepted, rejected by rule)."""
+    years = list(years)
+    for table in reads.tables:
+        require_years(lake.warehouse, table, years)
+    with checking(lake.quarantine):
+        return ensure_checked(
+            con, lake.warehouse, list(reads.tables), reads.max_reject_share, lake.quarantine, run_id
+        )
+
+
+def quarantine_summary(
+    quarantine_dir: Path, tables: Iterable[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The last check of each table (default: every table checked so far) as recorded in its
+    manifest: rows, rejected, and rejected rows per rule. For the command line and the UI."""
+    out: dict[str, dict[str, Any]] = {}
+    names = list(tables) if tables is not None else sorted(TABLES)
+    for table in names:
+        manifest = _manifest_path(Path(quarantine_dir), table)
+        if manifest.exists():
+            recorded = json.loads(manifest.read_text())
+            out[table] = {k: recorded[k] for k in ("rows", "rejected", "counts", "checked_at")}
     return out

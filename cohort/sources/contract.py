@@ -45,6 +45,16 @@ def country(doc: str, nullable: bool = False) -> pa.Column:
     return _c(pl.String, doc + " (ISO 3166 alpha-2)", nullable=nullable, checks=[pa.Check.str_matches(ISO2)])
 
 
+# Plausible bounds of amounts and counts: a value outside is a delivery error (a wage in cents, a
+# sign flipped, a field shifted), not a rare person. Wide enough for the real top of each
+# distribution; the synthetic warehouse stays far inside (its maxima at scale 0.01: quarterly
+# gross wage 42 k, daily wage 647, self-employed income 358 k, benefit 6.5 k a quarter).
+MAX_QUARTER_WAGE = 1_000_000.0  # euro of ordinary gross pay in one quarter, one job
+MAX_DAILY_WAGE = 20_000.0
+MAX_SELF_EMPLOYED_INCOME = 25_000_000.0  # euro a year
+MAX_QUARTER_BENEFIT = 100_000.0
+MAX_HOUSEHOLD_SIZE = 1_000  # collective households (care homes, convents) included
+
 YEAR = _c(pl.Int16, "Calendar year of the observation", checks=[pa.Check.in_range(1900, 2100)])
 QUARTER = _c(
     pl.Int8, "Quarter of the year (situation on its last day, or the quarter total)", isin=[1, 2, 3, 4]
@@ -172,7 +182,9 @@ HOUSEHOLD_JAN1 = _add(
             "household_id": _c(pl.Int64, "Household identifier, stable only within a year"),
             "reference_insz": insz("INSZ of the household's reference person"),
             "relation": _c(pl.String, "Relation to the reference person", isin=codes.RELATION_TO_REFERENCE),
-            "household_size": _c(pl.Int16, "Number of household members", checks=[pa.Check.ge(1)]),
+            "household_size": _c(
+                pl.Int16, "Number of household members", checks=[pa.Check.in_range(1, MAX_HOUSEHOLD_SIZE)]
+            ),
             "lipro": _c(pl.String, "LIPRO household position", isin=codes.LIPRO),
             "civil_status": _c(pl.String, "Civil status", isin=codes.CIVIL_STATUS),
             "civil_status_date": _c(
@@ -202,7 +214,7 @@ SEP_QUARTER = _add(
             "status_flags": _c(
                 pl.Int64,
                 "Derived status flags as bits, in the order of codes.STATUS_FLAGS (seed 004, footnote 1)",
-                checks=[pa.Check.ge(0)],
+                checks=[pa.Check.in_range(0, 2 ** len(codes.STATUS_FLAGS) - 1)],
             ),
         },
         key=("year", "quarter", "insz"),
@@ -255,11 +267,15 @@ JOB_QUARTER = _add(
                 checks=[pa.Check.in_range(0, 1.5)],
             ),
             "days": _c(pl.Int16, "Paid days in the quarter", checks=[pa.Check.in_range(0, 92)]),
-            "gross_wage": _c(pl.Float64, "Ordinary gross pay in the quarter, euro", checks=[pa.Check.ge(0)]),
+            "gross_wage": _c(
+                pl.Float64,
+                "Ordinary gross pay in the quarter, euro",
+                checks=[pa.Check.in_range(0, MAX_QUARTER_WAGE)],
+            ),
             "daily_wage": _c(
                 pl.Float64,
                 "Average gross daily wage (full-time day equivalent), euro",
-                checks=[pa.Check.ge(0)],
+                checks=[pa.Check.in_range(0, MAX_DAILY_WAGE)],
             ),
             "employer_size_class": _c(
                 pl.String, "Employer size class (RSZ dimension code)", isin=codes.EMPLOYER_SIZE_CLASS
@@ -297,7 +313,7 @@ SELF_EMPLOYED_QUARTER = _add(
             "annual_income": _c(
                 pl.Float64,
                 "Taxable annual income as self-employed, euro (of the calendar year)",
-                checks=[pa.Check.ge(0)],
+                checks=[pa.Check.in_range(0, MAX_SELF_EMPLOYED_INCOME)],
             ),
         },
         key=("year", "quarter", "insz"),
@@ -319,7 +335,11 @@ BENEFIT_QUARTER = _add(
                 "Benefit category or type within the benefit (e.g. unemployment allowance class, disability allowance type, career-break kind, child-benefit rank)",
                 nullable=True,
             ),
-            "amount": _c(pl.Float64, "Amount paid in the quarter, euro", checks=[pa.Check.ge(0)]),
+            "amount": _c(
+                pl.Float64,
+                "Amount paid in the quarter, euro",
+                checks=[pa.Check.in_range(0, MAX_QUARTER_BENEFIT)],
+            ),
             "days": _c(pl.Int16, "Benefit days in the quarter", checks=[pa.Check.in_range(0, 92)]),
             "spell_start": _c(pl.Date, "Start of the benefit spell"),
             "spell_end": _c(pl.Date, "End of the spell (exclusive); null while open", nullable=True),
@@ -392,10 +412,12 @@ VDAB_PROFILE = _add(
             "insz": insz(),
             "registration_date": _c(pl.Date, "Date of registration"),
             "unemployment_months": _c(
-                pl.Int16, "Unemployment duration at registration, months", checks=[pa.Check.ge(0)]
+                pl.Int16, "Unemployment duration at registration, months", checks=[pa.Check.in_range(0, 720)]
             ),
             "dutch_level": _c(pl.String, "Knowledge of Dutch: 0 none .. 3 good", isin=["0", "1", "2", "3"]),
-            "other_languages": _c(pl.Int8, "Number of other languages known", checks=[pa.Check.ge(0)]),
+            "other_languages": _c(
+                pl.Int8, "Number of other languages known", checks=[pa.Check.in_range(0, 30)]
+            ),
             "desired_occupation_cluster": _c(
                 pl.String, "Desired occupation cluster (competent code, 2 digits)"
             ),
@@ -424,9 +446,11 @@ VDAB_TRAJECTORY = _add(
             "transmission_date": _c(
                 pl.Date, "Date of transmission to the RVA for non-cooperation", nullable=True
             ),
-            "communications_per_month": _c(pl.Float64, "Communications per month", checks=[pa.Check.ge(0)]),
+            "communications_per_month": _c(
+                pl.Float64, "Communications per month", checks=[pa.Check.in_range(0, 500)]
+            ),
             "applications_per_month": _c(
-                pl.Float64, "Application assignments per month", checks=[pa.Check.ge(0)]
+                pl.Float64, "Application assignments per month", checks=[pa.Check.in_range(0, 500)]
             ),
             "office": _c(
                 pl.String,
@@ -460,7 +484,7 @@ VDAB_TRAINING = _add(
             "sector": _c(pl.String, "Training sector"),
             "cluster": _c(pl.String, "Training cluster"),
             "module": _c(pl.String, "Module code"),
-            "days": _c(pl.Int16, "Number of training days", checks=[pa.Check.ge(0)]),
+            "days": _c(pl.Int16, "Number of training days", checks=[pa.Check.in_range(0, 3660)]),
             "state": _c(
                 pl.String, "State: running, finished, stopped", isin=["running", "finished", "stopped"]
             ),
@@ -488,7 +512,9 @@ VDAB_WORKPLACE_LEARNING = _add(
                 "Situation after the action: hired, not_hired, unknown",
                 isin=["hired", "not_hired", "unknown"],
             ),
-            "training_weeks": _c(pl.Int16, "Planned training duration, weeks", checks=[pa.Check.ge(0)]),
+            "training_weeks": _c(
+                pl.Int16, "Planned training duration, weeks", checks=[pa.Check.in_range(0, 520)]
+            ),
             "occupation_cluster": _c(pl.String, "Occupation cluster of the action"),
             "language_support": _c(pl.Boolean, "With language support"),
             "company_size_class": _c(pl.String, "Size class of the company", isin=codes.EMPLOYER_SIZE_CLASS),

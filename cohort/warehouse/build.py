@@ -18,6 +18,7 @@ import polars as pl
 
 from cohort import storage
 from cohort.sources.contract import TABLES
+from cohort.warehouse.defects import inject_defects
 from cohort.warehouse.demography import GENERATOR_VERSION, simulate_demography
 from cohort.warehouse.malloc import return_freed_memory
 from cohort.warehouse.model import Demography
@@ -251,9 +252,12 @@ def build_warehouse(
     last_year: int = 2026,
     progress: Progress | None = None,
     with_labour: bool = True,
+    defects: bool = False,
 ) -> dict:
     """Simulate and write the warehouse into ``out_dir``; returns the manifest. ``with_labour=False``
-    writes the National Register tables only (quick structural checks of the demography)."""
+    writes the National Register tables only (quick structural checks of the demography);
+    ``defects`` adds a few documented delivery errors (:mod:`cohort.warehouse.defects`), listed
+    in the manifest under ``defects``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return_freed_memory()
@@ -299,6 +303,10 @@ def build_warehouse(
             close()
         lake.shutdown()
 
+    injected = inject_defects(out, seed, first_year, last_year) if defects else {}
+    counts = dict(lake.counts)
+    for table, rules in injected.items():  # a row delivered twice adds one row per pair
+        counts[table] += rules.get("duplicate_key", 0) // 2
     manifest = {
         "generator_version": GENERATOR_VERSION,
         "scale": scale,
@@ -307,7 +315,8 @@ def build_warehouse(
         "last_year": last_year,
         "years": list(range(first_year, last_year + 1)),
         "labour_model": with_labour and labour_available(),
-        "tables": dict(sorted(lake.counts.items())),
+        "tables": dict(sorted(counts.items())),
+        "defects": injected,
     }
     tmp = out / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

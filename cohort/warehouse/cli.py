@@ -57,7 +57,15 @@ def warehouse() -> None:
     help="FIRST-LAST (default 2005-2026); the base population is drawn for 1 January of FIRST.",
 )
 @click.option("--demography-only", is_flag=True, help="Write the National Register tables only.")
-def build(scale: float, seed: int, out: Path, years: str | None, demography_only: bool) -> None:
+@click.option(
+    "--defects/--no-defects",
+    default=True,
+    show_default=True,
+    help="Add a few documented delivery errors (about 1 row in 20,000 of four tables) for the quarantine.",
+)
+def build(
+    scale: float, seed: int, out: Path, years: str | None, demography_only: bool, defects: bool
+) -> None:
     """Simulate the warehouse and write it as Parquet (same scale, seed and years: same bytes)."""
     from cohort.warehouse.build import build_warehouse
 
@@ -76,7 +84,7 @@ def build(scale: float, seed: int, out: Path, years: str | None, demography_only
             bar.label = f"warehouse: {label}"
 
         manifest = build_warehouse(
-            out, scale, seed, first, last, progress=progress, with_labour=not demography_only
+            out, scale, seed, first, last, progress=progress, with_labour=not demography_only, defects=defects
         )
     click.echo(
         f"Built {out} in {time.perf_counter() - start:.1f} s (generator {manifest['generator_version']}):"
@@ -84,6 +92,8 @@ def build(scale: float, seed: int, out: Path, years: str | None, demography_only
     width = max(len(t) for t in manifest["tables"])
     for table, n in manifest["tables"].items():
         click.echo(f"  {table:<{width}}  {n:>12,d} rows")
+    for table, rules in manifest["defects"].items():
+        click.echo(f"  defects in {table}: " + ", ".join(f"{rule} {n}" for rule, n in rules.items()))
 
 
 @warehouse.command()

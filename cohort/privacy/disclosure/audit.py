@@ -14,11 +14,11 @@ only serve to judge whether that interval is wide enough.
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
 
+from cohort import clock
 from cohort.privacy.disclosure._checks import (
     HIDDEN,
     LABEL,
@@ -497,7 +497,7 @@ def audit(
             for k, s in specs.items()
             if k in protected
         },
-        "audited_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "audited_at": clock.now().isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - t0, 3),
         "tables": len(protected),
         "cells": int(in_current.sum()),

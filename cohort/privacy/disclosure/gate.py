@@ -15,11 +15,11 @@ import os
 import re
 import shutil
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
+from cohort import clock
 from cohort.privacy.disclosure.audit import AuditReport
 from cohort.privacy.disclosure.ledger import ReleaseLedger, audience_of, content_hash, public_frame
 from cohort.privacy.disclosure.tables import TableSpec
@@ -49,7 +49,7 @@ def record_signoff(lake_root: Path, project: str, release_id: str, who: str, con
         raise ValueError("sign-off: 'who' must name the person who checked the report")
     if not re.fullmatch(r"[0-9a-f]{64}", content_hash or ""):
         raise ValueError("sign-off: content_hash must be a SHA-256 hex digest (see content_hash())")
-    when = datetime.now(UTC)
+    when = clock.now()
     folder = _signoff_dir(lake_root, project)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{_slug(release_id)}--{when.strftime('%Y%m%dT%H%M%S%fZ')}--{uuid.uuid4().hex[:8]}.json"
@@ -183,7 +183,7 @@ def release(
             "content_hash": digest,
             "signed_off_by": signed["who"],
             "signed_off_at": signed["when"],
-            "released_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "released_at": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "run_id": run_id,
             "files": sorted(names),
         }

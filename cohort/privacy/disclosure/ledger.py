@@ -12,11 +12,11 @@ import fcntl
 import hashlib
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
+from cohort import clock
 from cohort.privacy.disclosure.tables import PARENT_SUFFIX, RESERVED_COLUMNS, TableSpec
 
 LEDGER_FILE = "_ledger.jsonl"
@@ -129,7 +129,7 @@ class ReleaseLedger:
             }
         entry = {
             "release_id": release_id,
-            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "run_id": run_id,
             "audience": audience or audience_of(release_id),
             "content_hash": content_hash,

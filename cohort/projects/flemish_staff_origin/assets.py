@@ -16,7 +16,7 @@ import polars as pl
 from cohort import storage
 from cohort.classifications import codes, origin
 from cohort.classifications.classes import classes_sql
-from cohort.ops.retention import assert_within_retention
+from cohort.ops.retention import refuse_if_expired
 from cohort.partitions import yearly_partitions
 from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
@@ -47,6 +47,7 @@ def staff_sql(year: int) -> str:
 @dg.asset(
     key_prefix=[PROJECT],
     group_name=f"{PROJECT}_population",
+    kinds={"duckdb", "parquet"},
     partitions_def=partitions,
     description="Population frame (secure area, never released): one row per member of the Flemish government "
     "staff at the end of the year aged 18-65, with policy domain, entity, sex, age class, level, position, regime "
@@ -54,9 +55,9 @@ def staff_sql(year: int) -> str:
     "No identifier.",
 )
 def staff(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    assert_within_retention(PROJECT, SPEC.retention_date)
+    refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date, context.run.run_id)
     year = int(context.partition_key)
-    con = lake.connect()
+    con = lake.connect(SPEC.warehouse, years=[year], run_id=context.run.run_id)
     path = storage.write_query(con, staff_sql(year), lake.secure_file(PROJECT, "staff", year))
     counts = con.execute(f"select count(*), count(distinct entity) from read_parquet('{path}')").fetchall()[0]
     return dg.MaterializeResult(metadata={"year": year, "rows": counts[0], "entities": counts[1]})

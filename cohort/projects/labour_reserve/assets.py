@@ -42,8 +42,8 @@ def _guard(lake: LakeResource, run_id: str | None, what: str) -> None:
     retention.refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date, run_id, what=what)
 
 
-def _connect(lake: LakeResource, mapping: bool = True):
-    return build.connect(lake.paths(), mapping=mapping)
+def _connect(lake: LakeResource, years: list[int], run_id: str, mapping: bool = True):
+    return build.connect(lake.paths(), mapping=mapping, years=years, run_id=run_id)
 
 
 @dg.asset(
@@ -57,7 +57,7 @@ def person_mapping(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.
     earlier never change, so phase 1 and phase 2 share them. Kept in secure/labour_reserve/_mapping."""
     _guard(lake, context.run.run_id, "build person_mapping")
     years = [y for y in build.warehouse_years(lake.paths().warehouse) if y in build.situation_years(SPEC)]
-    con = _connect(lake, mapping=False)
+    con = _connect(lake, years, context.run.run_id, mapping=False)
     try:
         counts = build.build_person_mapping(con, lake.paths().secure / PROJECT, years)
     finally:
@@ -86,7 +86,7 @@ def situation(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     classes; no death column. Built for 2019-2027 so that the project years' neighbours exist."""
     _guard(lake, context.run.run_id, "build situation")
     year = int(context.partition_key)
-    con = _connect(lake)
+    con = _connect(lake, [year], context.run.run_id)
     try:
         info = build.build_situation(con, lake.paths().secure / PROJECT, lake.paths().warehouse, year)
     finally:
@@ -114,7 +114,7 @@ def population_absence(context: dg.AssetExecutionContext, lake: LakeResource) ->
     markers died / emigrated / aged_out (looking forward) and immigrated / aged_in (looking back)."""
     _guard(lake, context.run.run_id, "build population_absence")
     year = int(context.partition_key)
-    con = _connect(lake)
+    con = _connect(lake, [year], context.run.run_id)
     try:
         info = build.build_absence(con, lake.paths().secure / PROJECT, lake.paths().warehouse, year)
         bad = con.execute(
@@ -167,7 +167,7 @@ def phase1_panel(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     scale). Persons stay while in the population; leavers are replaced by new entrants first, in a
     seeded hash order. Same pseudonyms as phase 2 (one project, one mapping)."""
     _guard(lake, context.run.run_id, "build phase1_panel")
-    con = lake.connect(warehouse=False)
+    con = lake.connect()
     try:
         info = build.build_panel(con, lake.paths().secure / PROJECT, SPEC.years)
     finally:
@@ -196,7 +196,7 @@ def _phase1_asset(direction: str) -> dg.AssetsDefinition:
         paths = lake.paths()
         secure = paths.secure / PROJECT
         out = build.phase1_export_path(paths.exports, direction, year)
-        con = lake.connect(warehouse=False)
+        con = lake.connect()
         try:
             sql = build.phase1_sql(secure, direction, year)
             SPEC.check_columns(table, [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()])

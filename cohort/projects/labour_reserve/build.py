@@ -22,6 +22,7 @@ Choices where the deliberation is silent (also in docs/labour_reserve.md):
   full population (ties broken by pseudonym); phase 1 copies the value from phase 2's table.
 """
 
+from collections.abc import Iterable
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -35,6 +36,7 @@ from cohort.classifications import classes, codes, origin
 from cohort.privacy import pseudonym
 from cohort.projects.spec import ProjectSpec, load_spec
 from cohort.settings import Lake
+from cohort.sources import checks
 
 PROJECT = "labour_reserve"
 
@@ -215,46 +217,15 @@ def prepare_pseudonyms(con: duckdb.DuckDBPyConnection, keys_dir: Path) -> None:
     pseudonym.install_hmac(con, pseudonym.load_key(PROJECT, keys_dir=keys_dir))
 
 
-SOURCE_TABLES = (
-    "person",
-    "nationality_history",
-    "residence_history",
-    "register_history",
-    "household_jan1",
-    "sep_quarter",
-    "job_quarter",
-    "self_employed_quarter",
-    "benefit_quarter",
-    "jobseeker_quarter",
-    "education",
-)
-
-
-def use_checked_sources(con: duckdb.DuckDBPyConnection, paths: Lake) -> list[str]:
-    """Replace the view of every source table that has been checked against its contract
-    (``cohort.sources.checks.load_source``, manifest under ``<lake>/quarantine/<table>/``) by the
-    view of its accepted rows; a table whose files changed since its check is refused there.
-    Tables never checked keep the plain view (the check is a warehouse-level step, not ours)."""
-    from cohort.sources import checks
-
-    used = []
-    for table in SOURCE_TABLES:
-        try:
-            checks.clean_view(con, paths.warehouse, table, paths.quarantine)
-        except checks.SourceContractError as exc:
-            if exc.rule == "not_checked":
-                continue
-            raise
-        used.append(table)
-    return used
-
-
-def connect(paths: Lake, mapping: bool = True) -> duckdb.DuckDBPyConnection:
-    """A step's connection: warehouse views, lookups, the keyed hash, and (``mapping``) ``person_map``."""
+def connect(
+    paths: Lake, mapping: bool = True, years: Iterable[int] = (), run_id: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A step's connection: views of the warehouse rows that pass the contract (for the spec's
+    tables; ``years`` must be in the yearly ones), lookups, the keyed hash, and (``mapping``)
+    ``person_map``."""
     con = storage.connect()
     con.execute("SET enable_progress_bar = false")
-    storage.register_tables(con, paths.warehouse)
-    use_checked_sources(con, paths)
+    checks.open_warehouse(con, paths, spec().warehouse, years, run_id)
     install_lookups(con)
     prepare_pseudonyms(con, paths.keys)
     if mapping:

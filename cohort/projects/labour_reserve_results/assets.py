@@ -52,7 +52,7 @@ def analysis_sql(name: str, year: int) -> str:
 
 def connect_secure(lake: LakeResource) -> duckdb.DuckDBPyConnection:
     """A connection whose views are the secure phase-2 tables of the source project (never the exports)."""
-    con = lake.connect(warehouse=False)
+    con = lake.connect()
     found = storage.register_tables(con, lake.paths().secure / SOURCE, MOBILITY_TABLES)
     if "mobility_next" not in found:
         raise FileNotFoundError(

@@ -14,7 +14,7 @@ secure) and their scanned exports ``mobility_next`` / ``mobility_prev``. Plus th
 import dagster as dg
 import polars as pl
 
-from cohort.ops.retention import assert_within_retention
+from cohort.ops.retention import refuse_if_expired
 from cohort.partitions import yearly_partitions
 from cohort.projects import mobility
 from cohort.projects.longitudinal_cohort import PROJECT_ID, build
@@ -199,7 +199,7 @@ def data_dictionary(context: dg.AssetExecutionContext, lake: LakeResource) -> dg
     """The data dictionary of the delivery (Markdown and JSON), generated from the spec: every table,
     every variable with its classes, source, coarsening and the paragraph of the deliberation that
     authorises it, the sample design and the variables that could not be supplied."""
-    assert_within_retention(spec.id, spec.retention_date)
+    refuse_if_expired(lake.paths(), spec.id, spec.retention_date, context.run.run_id)
     md_path, json_path = build.write_data_dictionary(lake.paths(), spec)
     return dg.MaterializeResult(
         metadata={
@@ -232,7 +232,7 @@ situation_next, situation_prev = mobility.mobility_assets(
     group_name=LINKED,
     validate=_validate_trajectory,
     neighbour_expected=_in_project_years,
-    before_build=lambda lake: assert_within_retention(spec.id, spec.retention_date),
+    before_build=lambda lake: refuse_if_expired(lake.paths(), spec.id, spec.retention_date),
 )
 
 

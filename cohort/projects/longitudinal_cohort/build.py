@@ -19,11 +19,12 @@ import duckdb
 import polars as pl
 
 from cohort import storage
-from cohort.ops.retention import assert_within_retention
+from cohort.ops.retention import refuse_if_expired
 from cohort.privacy import pseudonym, scan
 from cohort.projects.longitudinal_cohort import population, schemas
 from cohort.projects.spec import ProjectSpec, UnauthorisedColumnError
 from cohort.settings import Lake
+from cohort.sources import checks
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -58,9 +59,15 @@ def export_file(lake: Lake, spec: ProjectSpec, table: str, year: int) -> Path:
     return storage.partition_file(lake.exports / spec.id, table, year)
 
 
-def _connect(lake: Lake) -> duckdb.DuckDBPyConnection:
+def _connect(lake: Lake, spec: ProjectSpec, years: list[int]) -> duckdb.DuckDBPyConnection:
+    """A connection whose warehouse views hold only the rows that pass the contract, for the
+    tables of the spec's ``warehouse`` block; ``years`` must be in each yearly table."""
     con = storage.connect()
-    storage.register_tables(con, lake.warehouse)
+    try:
+        checks.open_warehouse(con, lake, spec.warehouse, years)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -76,9 +83,9 @@ def build_sample(lake: Lake, spec: ProjectSpec) -> dict[str, Any]:
 
     Returns the strata (entry year, stratum, size at scale 1.0, N_h, n_h) and the scale used.
     """
-    assert_within_retention(spec.id, spec.retention_date)
+    refuse_if_expired(lake, spec.id, spec.retention_date)
     scale = population.warehouse_scale(lake.warehouse)
-    con = _connect(lake)
+    con = _connect(lake, spec, spec.years)
     try:
         population.install_rules(con, spec)
         path = storage.write_query(con, population.sample_sql(spec, scale), sample_file(lake, spec))
@@ -94,9 +101,9 @@ def build_sample(lake: Lake, spec: ProjectSpec) -> dict[str, Any]:
 
 def build_mapping(lake: Lake, spec: ProjectSpec) -> dict[str, dict[str, int]]:
     """Give a sequence number to every person and employer that may appear in the delivery."""
-    assert_within_retention(spec.id, spec.retention_date)
+    refuse_if_expired(lake, spec.id, spec.retention_date)
     key = pseudonym.load_key(spec.id, keys_dir=lake.keys)
-    con = _connect(lake)
+    con = _connect(lake, spec, spec.years)
     try:
         pseudonym.install_hmac(con, key)
         sample = _require(sample_file(lake, spec), "the sample (sample_person)")
@@ -120,8 +127,8 @@ def build_mapping(lake: Lake, spec: ProjectSpec) -> dict[str, dict[str, int]]:
 
 def build_observed(lake: Lake, spec: ProjectSpec, year: int) -> dict[str, Any]:
     """Write who is observed in ``year`` (secure) and return the counts for the asset metadata."""
-    assert_within_retention(spec.id, spec.retention_date)
-    con = _connect(lake)
+    refuse_if_expired(lake, spec.id, spec.retention_date)
+    con = _connect(lake, spec, [year])
     try:
         population.install_rules(con, spec)
         sample = _require(sample_file(lake, spec), "the sample (sample_person)")
@@ -299,10 +306,10 @@ def build_exports(
     sql_overrides: dict[str, str] | None = None,
 ) -> list[TableResult]:
     """Every export table of ``year`` (or the listed ``tables``), in one DuckDB session."""
-    assert_within_retention(spec.id, spec.retention_date)
+    refuse_if_expired(lake, spec.id, spec.retention_date)
     key = pseudonym.load_key(spec.id, keys_dir=lake.keys)
     scale = population.warehouse_scale(lake.warehouse)
-    con = _connect(lake)
+    con = _connect(lake, spec, [year])
     try:
         prepare_year(con, lake, spec, year, key)
         results = [
@@ -349,7 +356,7 @@ def export_trajectory(
 ) -> TableResult:
     """Copy one year of a secure trajectory table (``situation_next`` / ``situation_prev``) to the exports,
     through the scan."""
-    assert_within_retention(spec.id, spec.retention_date)
+    refuse_if_expired(lake, spec.id, spec.retention_date)
     start = time.perf_counter()
     source = _require(
         storage.partition_file(secure_dir(lake, spec), trajectory_tables(spec)[table], year),
@@ -374,7 +381,7 @@ def build_trajectories(
     situations must be built first (a missing one is marked ``not_yet_observed``)."""
     from cohort.projects import mobility
 
-    assert_within_retention(spec.id, spec.retention_date)
+    refuse_if_expired(lake, spec.id, spec.retention_date)
     mspec = mobility.MobilitySpec.from_project(spec)
     out = []
     for direction, table in (("next", "mobility_next"), ("prev", "mobility_prev")):

@@ -13,7 +13,7 @@ import polars as pl
 from cohort import storage
 from cohort.classifications import origin
 from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups, quarter_sql
-from cohort.ops.retention import assert_within_retention
+from cohort.ops.retention import refuse_if_expired
 from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
@@ -62,10 +62,16 @@ def frame_sql(name: str) -> str:
 
 
 def _frame_asset(name: str, doc: str) -> dg.AssetsDefinition:
-    @dg.asset(name=name, key_prefix=[PROJECT], group_name=f"{PROJECT}_population", description=doc)
+    @dg.asset(
+        name=name,
+        key_prefix=[PROJECT],
+        group_name=f"{PROJECT}_population",
+        kinds={"duckdb", "parquet"},
+        description=doc,
+    )
     def _asset(lake: LakeResource) -> dg.MaterializeResult:
-        assert_within_retention(PROJECT, SPEC.retention_date)
-        con = lake.connect()
+        refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date)
+        con = lake.connect(SPEC.warehouse, years=SPEC.years)
         install_lookups(con)
         path = storage.write_query(con, frame_sql(name), lake.secure_file(PROJECT, name))
         rows = con.execute(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
@@ -140,7 +146,7 @@ def extract_frame(frame: pl.DataFrame, table: str, records: int, seed: int) -> p
 def extract(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     from cohort.privacy.scan import write_export
 
-    assert_within_retention(PROJECT, SPEC.retention_date)
+    refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date, context.run.run_id)
     x = SPEC.extra["extract"]
     rows = {}
     for i, f in enumerate(FRAMES):

@@ -13,7 +13,7 @@ import polars as pl
 
 from cohort import storage
 from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups, quarter_sql
-from cohort.ops.retention import assert_within_retention
+from cohort.ops.retention import refuse_if_expired
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
 from cohort.resources import LakeResource
@@ -42,13 +42,14 @@ def regularised_sql() -> str:
 @dg.asset(
     key_prefix=[PROJECT],
     group_name=f"{PROJECT}_population",
+    kinds={"duckdb", "parquet"},
     description="Population frame (secure area, never released): one row per regularised person (durable local "
     "anchoring) and reference date (30/6/2013, 31/12/2013, 30/6/2014, 31/12/2014), with the classified criteria "
     "of the three tables of §4. No identifier.",
 )
 def regularised(lake: LakeResource) -> dg.MaterializeResult:
-    assert_within_retention(PROJECT, SPEC.retention_date)
-    con = lake.connect()
+    refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date)
+    con = lake.connect(SPEC.warehouse, years=SPEC.years)
     install_lookups(con)
     path = storage.write_query(con, regularised_sql(), lake.secure_file(PROJECT, "regularised"))
     per_date = con.execute(
