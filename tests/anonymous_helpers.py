@@ -3,8 +3,10 @@
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
+from cohort import storage
 from cohort.classifications.insz import make_insz
 from cohort.sources import contract
 
@@ -53,3 +55,12 @@ def write(warehouse: Path, table: str, rows: list[dict]) -> None:
 def insz(i: int) -> str:
     """A valid national number, distinct per ``i`` (the birth date in it is not the person's)."""
     return make_insz(date(1940, 1, 1) + timedelta(days=i), 1)
+
+
+def sql_connection(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """Views of a hand-made warehouse's tables as written, to test a project's SQL on its own: these
+    warehouses hold a year or two of a few tables, which a build refuses as a partial extract
+    (the contract on the build's path is tested in test_warehouse_contract.py)."""
+    con = storage.connect()
+    storage.register_tables(con, warehouse)
+    return con

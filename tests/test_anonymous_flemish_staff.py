@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from anonymous_helpers import insz, write
 
-from cohort.projects.flemish_staff_origin.assets import staff_sql
+from cohort.projects.flemish_staff_origin.assets import SPEC, staff_sql
 from cohort.resources import LakeResource
 
 YEAR = 2021
@@ -75,14 +75,14 @@ def origin_warehouse(wh):
         {
             "insz": p["insz"],
             "nationality": p["first_nationality"],
-            "valid_from": date(1950, 1, 1),
+            "valid_from": p["birth_date"],  # a first nationality starts at birth
             "valid_to": None,
         }
         for p in people
         if p["insz"] != insz(2)
     ]
     nat += [
-        {"insz": insz(2), "nationality": "MA", "valid_from": date(1980, 1, 1), "valid_to": date(2010, 1, 1)},
+        {"insz": insz(2), "nationality": "MA", "valid_from": date(1980, 5, 5), "valid_to": date(2010, 1, 1)},
         {"insz": insz(2), "nationality": "BE", "valid_from": date(2010, 1, 1), "valid_to": None},
     ]
     write(wh, "nationality_history", nat)
@@ -108,7 +108,7 @@ def lake(tmp_path):
 
 
 def test_origin_cascade_both_blocs(lake):
-    con = lake.connect()
+    con = lake.connect(SPEC.warehouse, years=[YEAR])
     got = con.sql(staff_sql(YEAR)).pl()
     assert got.height == 9  # the 70-year-old is not counted
     assert "insz" not in got.columns
@@ -142,7 +142,7 @@ def test_origin_cascade_both_blocs(lake):
 
 def test_brexit_depends_on_the_reference_year(lake, tmp_path):
     # before 2020 the British father is inside the EU too
-    con = lake.connect()
+    con = lake.connect(SPEC.warehouse, years=[YEAR])
     sql = staff_sql(YEAR).replace(f"where year = {YEAR}", "where true")
     got = con.sql(sql).pl()
     assert got.filter(pl.col("origin_eu") == "non-EU").height == 4
@@ -172,7 +172,8 @@ def staff_warehouse(wh, seed=3):
                     i, nat=n, born=date(int(rng.choice([1970, 1990])), 3, 3), sex=str(rng.choice(["F", "M"]))
                 )
             )
-            nat.append({"insz": insz(i), "nationality": n, "valid_from": date(1950, 1, 1), "valid_to": None})
+            born = people[-1]["birth_date"]  # a first nationality starts at birth
+            nat.append({"insz": insz(i), "nationality": n, "valid_from": born, "valid_to": None})
             staff.append(
                 {
                     "year": YEAR,
@@ -195,7 +196,9 @@ def test_small_entities_only_in_their_restricted_release(tmp_path):
     from cohort.projects.flemish_staff_origin import assets as A
 
     staff_warehouse(tmp_path / "warehouse")
-    frame = LakeResource(data_dir=str(tmp_path)).connect().sql(staff_sql(YEAR)).pl()
+    frame = (
+        LakeResource(data_dir=str(tmp_path)).connect(SPEC.warehouse, years=[YEAR]).sql(staff_sql(YEAR)).pl()
+    )
     rt = A.build_release(frame, only=["origin_eu15", "origin_eu"])
     keep = {"origin_eu15", "origin_eu"}
     rt.tables = {k: v for k, v in rt.tables.items() if k in keep}

@@ -4,7 +4,7 @@ from datetime import date
 
 import polars as pl
 import pytest
-from anonymous_helpers import insz, write
+from anonymous_helpers import insz, sql_connection, write
 
 from cohort.classifications.classes import install_lookups
 from cohort.projects import anonymous
@@ -166,7 +166,7 @@ def test_regularised_frame_at_each_reference_date(tmp_path):
             }
         ],
     )
-    con = LakeResource(data_dir=str(tmp_path)).connect()
+    con = sql_connection(tmp_path / "warehouse")
     install_lookups(con)
     got = con.sql(regularised_sql()).pl()
     assert "insz" not in got.columns
@@ -338,7 +338,7 @@ def test_measure_frames_positions_before_inflow_and_after_outflow(tmp_path):
     )
     for t in ("benefit_quarter", "jobseeker_quarter"):
         write(wh, t, [])
-    con = LakeResource(data_dir=str(tmp_path)).connect()
+    con = sql_connection(tmp_path / "warehouse")
     install_lookups(con)
     inflow = con.sql(frame_sql("inflow")).pl()
     assert inflow.select(

@@ -17,10 +17,12 @@ Persons (situation on 31 December; spells are dated, the yearly tables follow fr
 - M  born 1985, social aid and a disability allowance; Spanish.
 """
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from cohort import storage
 from cohort.classifications.insz import make_insz
@@ -388,6 +390,33 @@ def _year_tables(wh: Path, y: int) -> None:
         rel = {"A": "01", "J": "21", "F": "03"}[p]
         lipro = {"A": "UNM+", "J": "UNM+", "F": "CUNM"}[p]
         hh.append(_hh(y, 100, p, "A", rel, lipro, len(family)))
+    # K (a BIS number, never in the population) keeps a year's file from being empty, which the
+    # contract refuses as a partial extract
+    filler = {"year": y, "quarter": 4, "insz": INSZ["K"], "affiliation_start": date(2001, 1, 1)}
+    if not seq:
+        seq.append({**filler, "category": "main", "quality": "S", "nace": "10110", "annual_income": 30000.0})
+    if not js:
+        js.append(
+            {
+                **filler,
+                "category": "00",
+                "pes": "VDAB",
+                "registration_date": date(y, 10, 1),
+                "unemployment_start": date(y, 10, 1),
+                "sanctioned": False,
+            }
+        )
+    if not ben:
+        ben.append(
+            {
+                **filler,
+                "benefit": "child_benefit",
+                "amount": 100.0,
+                "days": 92,
+                "spell_start": date(y, 1, 1),
+                "fraction": 1.0,
+            }
+        )
     write_table(wh, "sep_quarter", sep, y)
     write_table(wh, "job_quarter", jobs, y)
     write_table(wh, "self_employed_quarter", seq, y)
@@ -494,7 +523,15 @@ def test_quarantined_source_rows_are_left_out(tmp_path, monkeypatch):
     )
     storage.write_frame(reg, path)
     paths = lake(tmp_path, wh)
-    checks.load_sources(None, wh, ["register_history"], max_reject_share=1.0, quarantine_dir=paths.quarantine)
-    con = build.connect(paths, mapping=False)
+    # one bad row of twelve is far above the spec's threshold: this tiny warehouse tolerates half
+    reads = dataclasses.replace(build.spec().warehouse, max_reject_share=0.5)
+    con = storage.connect()
+    checks.open_warehouse(con, paths, reads, [2020])
     ids = {r[0] for r in con.execute(f"SELECT insz FROM ({build.population_sql(2020)})").fetchall()}
     assert INSZ["A"] in ids and INSZ["B"] not in ids
+    assert pl.read_parquet(paths.quarantine / "register_history" / "data.parquet")["insz"].to_list() == [
+        INSZ["B"]
+    ]
+    # at the spec's own threshold the same warehouse is refused, naming the table and the rule
+    with pytest.raises(checks.SourceContractError, match="register_history: 1 of .* rows rejected"):
+        build.connect(paths, mapping=False, years=[2020])

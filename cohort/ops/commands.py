@@ -178,6 +178,17 @@ def _print_summary(summary, lake: settings.Lake) -> None:
         click.secho(f"FAILED {o.run.label}: {o.error} (run {o.run_id or '-'})", fg="red", err=True)
 
 
+def _print_quarantine(lake: settings.Lake, tables) -> None:
+    """The warehouse rows the build could not use, per table and rule (kept in quarantine/)."""
+    from cohort.sources.checks import quarantine_lines
+
+    lines = quarantine_lines(lake.quarantine, tables)
+    if lines:
+        click.echo("Rows that break the warehouse contract, left out and kept with their reason:")
+        for line in lines:
+            click.echo(f"    {line}")
+
+
 def _table_folders(area: Path) -> list[tuple[str, str, list[int], int, int]]:
     """(project, table, years, rows, bytes) of every table folder under ``area``."""
     import pyarrow.parquet as pq
@@ -347,9 +358,15 @@ def demo(
     else:
         summary = _run_with_progress(materialiser, [r for c in chains for r in c], "    building")
     _print_summary(summary, lake)
+    _print_quarantine(lake, None)
 
     click.echo("3/3 Where things are:")
-    for name, path in (("exports", lake.exports), ("releases", lake.releases), ("reports", lake.reports)):
+    for name, path in (
+        ("exports", lake.exports),
+        ("releases", lake.releases),
+        ("reports", lake.reports),
+        ("quarantine", lake.quarantine),
+    ):
         click.echo(f"    {name:<9} {path}")
     for p in chosen:
         index = lake.reports / p.id / "index.html"
@@ -464,6 +481,7 @@ def project_build(
     )
     summary = _run_with_progress(materialiser, runs, "building")
     _print_summary(summary, lake)
+    _print_quarantine(lake, p.spec.warehouse.tables)
     click.echo(
         f"Exports in {lake.exports / project_id}, reports in {lake.reports / project_id}. "
         f"Done in {time.perf_counter() - started:.1f} s."

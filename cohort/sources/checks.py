@@ -661,17 +661,25 @@ def load_sources(
             )
         except SourceContractError as exc:
             errors.append(exc)
-    if errors:
-        first = errors[0]
-        raise SourceContractError(
-            first.table,
-            first.rule,
-            sum(e.count for e in errors),
-            "; ".join(str(e) for e in errors),
-            first.share,
-            first.threshold,
-        )
+    _raise_all(errors)
     return results
+
+
+def _raise_all(errors: list[SourceContractError]) -> None:
+    """One :class:`SourceContractError` naming every failing table (the first gives table and rule)."""
+    if not errors:
+        return
+    if len(errors) == 1:
+        raise errors[0]
+    first = errors[0]
+    raise SourceContractError(
+        first.table,
+        first.rule,
+        sum(e.count for e in errors),
+        "; ".join(str(e) for e in errors),
+        first.share,
+        first.threshold,
+    )
 
 
 def ensure_checked(
@@ -693,23 +701,43 @@ def ensure_checked(
     warehouse views.
     """
     out: dict[str, dict[str, Any]] = {}
+    errors: list[SourceContractError] = []
     as_of = kwargs.get("as_of") or default_as_of()
     for table in tables:
-        manifest = _manifest_path(quarantine_dir, table)
-        reuse = False
-        if manifest.exists():
-            recorded = json.loads(manifest.read_text())
-            files = source_files(Path(warehouse_dir).resolve(), TABLES[table])
-            share = recorded["rejected"] / recorded["rows"] if recorded["rows"] else 0.0
-            reuse = (
-                recorded.get("rules_version") == RULES_VERSION
-                and recorded.get("as_of") == as_of.isoformat()
-                and _fingerprint(files, Path(warehouse_dir).resolve()) == recorded["files"]
-                and share <= max_reject_share
+        try:
+            out[table] = _ensure_checked(
+                con, warehouse_dir, table, max_reject_share, quarantine_dir, run_id, as_of, kwargs
             )
-        if reuse:
+        except SourceContractError as exc:  # check every table, then name them all
+            errors.append(exc)
+    _raise_all(errors)
+    return out
+
+
+def _ensure_checked(
+    con: duckdb.DuckDBPyConnection,
+    warehouse_dir: Path,
+    table: str,
+    max_reject_share: float,
+    quarantine_dir: Path,
+    run_id: str | None,
+    as_of: date,
+    kwargs: dict[str, Any],
+) -> dict[str, Any]:
+    """:func:`ensure_checked` of one table."""
+    manifest = _manifest_path(quarantine_dir, table)
+    if manifest.exists():
+        recorded = json.loads(manifest.read_text())
+        files = source_files(Path(warehouse_dir).resolve(), TABLES[table])
+        share = recorded["rejected"] / recorded["rows"] if recorded["rows"] else 0.0
+        if (
+            recorded.get("rules_version") == RULES_VERSION
+            and recorded.get("as_of") == as_of.isoformat()
+            and _fingerprint(files, Path(warehouse_dir).resolve()) == recorded["files"]
+            and share <= max_reject_share
+        ):
             clean_view(con, warehouse_dir, table, quarantine_dir)
-            out[table] = {
+            return {
                 "source_rows": recorded["rows"],
                 "accepted_rows": recorded["rows"] - recorded["rejected"],
                 "rejected_rows": recorded["rejected"],
@@ -718,11 +746,9 @@ def ensure_checked(
                 "reused_check": True,
                 **{f"rejected/{rule}": n for rule, n in sorted(recorded["counts"].items())},
             }
-        else:
-            out[table] = load_source(
-                con, warehouse_dir, table, max_reject_share, quarantine_dir, run_id, **kwargs
-            ).metadata()
-    return out
+    return load_source(
+        con, warehouse_dir, table, max_reject_share, quarantine_dir, run_id, **kwargs
+    ).metadata()
 
 
 # --------------------------------------------------------------------------- what a project reads
@@ -795,8 +821,13 @@ def open_warehouse(
     table lacks. The one way a project step reads the warehouse. Returns each table's check
     metadata (rows, accepted, rejected by rule)."""
     years = list(years)
+    missing: list[SourceContractError] = []
     for table in reads.tables:
-        require_years(lake.warehouse, table, years)
+        try:
+            require_years(lake.warehouse, table, years)
+        except SourceContractError as exc:
+            missing.append(exc)
+    _raise_all(missing)
     with checking(lake.quarantine):
         return ensure_checked(
             con, lake.warehouse, list(reads.tables), reads.max_reject_share, lake.quarantine, run_id
@@ -816,3 +847,15 @@ def quarantine_summary(
             recorded = json.loads(manifest.read_text())
             out[table] = {k: recorded[k] for k in ("rows", "rejected", "counts", "checked_at")}
     return out
+
+
+def quarantine_lines(quarantine_dir: Path, tables: Iterable[str] | None = None) -> list[str]:
+    """One line per table with rejected rows (rows, rules), for the command line."""
+    lines = []
+    for table, rec in quarantine_summary(quarantine_dir, tables).items():
+        if rec["rejected"]:
+            rules = ", ".join(f"{rule} {n:,}" for rule, n in sorted(rec["counts"].items()))
+            lines.append(
+                f"{table}: {rec['rejected']:,} of {rec['rows']:,} rows in quarantine/{table}/ ({rules})"
+            )
+    return lines

@@ -97,6 +97,30 @@ def build(
 
 
 @warehouse.command()
+@click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
+@click.option("--table", "tables", multiple=True, help="Only these tables (default: every table present).")
+def check(data_dir: str | None, tables: tuple[str, ...]) -> None:
+    """Check the warehouse (COHORT_WAREHOUSE_DIR, else <lake>/warehouse) against its contract: each
+    table's rows that break a rule go to <lake>/quarantine/<table>/ with their reason. Prints rows,
+    rejected rows and rules per table; exit code 1 if a table cannot be read at all."""
+    from cohort import settings
+    from cohort.sources import checks
+
+    lake = settings.lake(data_dir)
+    try:
+        with checks.checking(lake.quarantine):
+            results = checks.load_sources(None, lake.warehouse, list(tables) or None, 1.0, lake.quarantine)
+    except checks.SourceContractError as exc:
+        click.echo(f"Refused: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{'table':<26} {'rows':>13} {'rejected':>9}  rules")
+    for table, r in results.items():
+        rules = ", ".join(f"{rule} {n:,}" for rule, n in sorted(r.counts.items())) or "-"
+        click.echo(f"{table:<26} {r.rows:>13,} {r.rejected:>9,}  {rules}")
+    click.echo(f"Rejected rows and their reasons: {lake.quarantine}/<table>/data.parquet")
+
+
+@warehouse.command()
 @click.option(
     "--warehouse", "wh", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True
 )
