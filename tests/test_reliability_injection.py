@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 
 from cohort import storage
+from cohort.privacy import pseudonym
 
 # Each would run its own SQL, or break the statement, if it were pasted into SQL text.
 PWN = "zz AS SELECT 1; COPY (SELECT 42 AS pwned) TO 'pwned.csv'; --"
@@ -101,6 +102,26 @@ def test_only_contract_tables_of_the_warehouse_become_views(tmp_path, small_ware
     assert storage.register_warehouse(con, wh) == ["person"]
     rows = con.execute("SELECT count(*) FROM person").fetchall()[0][0]
     assert rows == pl.scan_parquet(small_warehouse / "person").select(pl.len()).collect().item() > 0
+    _no_pwned_file(tmp_path)
+
+
+def test_pseudonym_mappings_live_under_a_path_named_like_sql(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    secure = _nasty_root(tmp_path) / "secure" / "proj"
+    con = storage.connect()
+    pseudonym.install_hmac(con, pseudonym.ProjectKey("proj", bytes(range(32)), "test"))
+    con.register("ids", pl.DataFrame({"insz": ["1", "2", "3"]}))
+    assert pseudonym.extend_mapping(con, secure, "person", "SELECT insz FROM ids") == {
+        "existing": 0,
+        "added": 3,
+    }
+    con.register("more", pl.DataFrame({"insz": ["3", "4"]}))
+    assert pseudonym.extend_mapping(con, secure, "person", "SELECT insz FROM more") == {
+        "existing": 3,
+        "added": 1,
+    }
+    view = pseudonym.attach_mapping(con, secure, "person")
+    assert con.execute(f"SELECT count(*), max(seq) FROM {view}").fetchall() == [(4, 4)]
     _no_pwned_file(tmp_path)
 
 
