@@ -54,14 +54,14 @@ def floor(paths, years, mspec) -> float:
             if nfile.exists():
                 carried = ", ".join(f"n.{c} AS {c}_{direction}" for c in mspec.carried)
                 sql = (
-                    f"SELECT t.*, {carried} FROM read_parquet('{base}', hive_partitioning = false) t "
-                    f"LEFT JOIN read_parquet('{nfile}', hive_partitioning = false) n USING (person_id) "
+                    f"SELECT t.*, {carried} FROM read_parquet({storage.sql_string(base)}, hive_partitioning = false) t "
+                    f"LEFT JOIN read_parquet({storage.sql_string(nfile)}, hive_partitioning = false) n USING (person_id) "
                     "ORDER BY person_id"
                 )
             else:
                 carried = ", ".join(f"NULL AS {c}_{direction}" for c in mspec.carried)
-                sql = f"SELECT t.*, {carried} FROM read_parquet('{base}', hive_partitioning = false) t ORDER BY person_id"
-            con.execute(f"COPY ({sql}) TO '{target}' ({storage.PARQUET_OPTIONS})")
+                sql = f"SELECT t.*, {carried} FROM read_parquet({storage.sql_string(base)}, hive_partitioning = false) t ORDER BY person_id"
+            con.execute(f"COPY ({sql}) TO {storage.sql_string(target)} ({storage.PARQUET_OPTIONS})")
     elapsed = time.perf_counter() - t
     con.close()
     return elapsed

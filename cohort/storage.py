@@ -5,9 +5,16 @@ A table lives in ``<area>/<table>/`` as one ``data.parquet`` or as hive partitio
 renamed into place (``os.replace`` is atomic on POSIX), so a crashed step never leaves half a
 year and several years can be written by parallel processes without a database lock
 (DESIGN.md decision 2). Queries run in an in-process DuckDB connection per step.
+
+No SQL text is built from a name or a path as it comes: a path or a text goes in through
+:func:`sql_string` (or as a prepared parameter), a table or column name through
+:func:`sql_identifier`. DuckDB allows no parameters in a view body, a ``COPY ... TO`` target or a
+``SET``, so quoting is the one way that works everywhere.
 """
 
+import numbers
 import os
+import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +23,42 @@ import duckdb
 import polars as pl
 
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
+
+# What DuckDB's memory_limit accepts and nothing more: a number and a byte unit.
+MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def _no_nul(text: str, what: str) -> str:
+    # DuckDB ends a string at a NUL byte: the quoted text would no longer be the whole text.
+    if "\0" in text:
+        raise ValueError(f"a {what} with a NUL character cannot be used in SQL")
+    return text
+
+
+def sql_identifier(name: str) -> str:
+    """``name`` as a quoted SQL identifier (double quotes, inner ones doubled): a folder or column
+    name is read as a name whatever it holds (quotes, semicolons, SQL)."""
+    return '"' + _no_nul(str(name), "name").replace('"', '""') + '"'
+
+
+def sql_string(text: str | os.PathLike[str]) -> str:
+    """``text`` (a text or a path) as a SQL string literal (single quotes, inner ones doubled).
+    DuckDB's plain literals give a backslash no meaning, so nothing else needs escaping."""
+    return "'" + _no_nul(os.fspath(text), "text or path").replace("'", "''") + "'"
+
+
+def sql_literal(value: str | os.PathLike[str] | bool | int | float) -> str:
+    """A constant as SQL: a text or a path through :func:`sql_string`, a truth value or a finite
+    number as itself. Anything else is refused rather than written as its Python repr."""
+    if isinstance(value, (str, os.PathLike)):
+        return sql_string(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real) and float(value) == float(value) and abs(float(value)) != float("inf"):
+        return repr(float(value))
+    raise TypeError(f"no SQL literal for a value of type {type(value).__name__}")
 
 
 def table_dir(area: Path, table: str) -> Path:
@@ -36,6 +79,15 @@ def table_glob(area: Path, table: str) -> str:
     return str(base / "*.parquet")
 
 
+def table_files(area: Path, table: str) -> list[Path]:
+    """The files of every partition of a table (those ``table_glob`` matches), in a stable order.
+    The folder is taken literally here: DuckDB would read ``[``, ``*`` or ``?`` in a lake path as
+    glob patterns, so views are made over this list rather than over the glob."""
+    base = table_dir(area, table)
+    pattern = "year=*/*.parquet" if any(base.glob("year=*")) else "*.parquet"
+    return sorted(p for p in base.glob(pattern) if not p.name.startswith("."))
+
+
 def _tmp_beside(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
@@ -53,7 +105,7 @@ def write_query(con: duckdb.DuckDBPyConnection, sql: str, path: Path, params: li
     """Write the result of ``sql`` to ``path`` atomically. Order rows in ``sql`` for stable bytes."""
     tmp = _tmp_beside(path)
     try:
-        con.execute(f"COPY ({sql}) TO '{tmp}' ({PARQUET_OPTIONS})", params or [])
+        con.execute(f"COPY ({sql}) TO {sql_string(tmp)} ({PARQUET_OPTIONS})", params or [])
         return _finish(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -136,25 +188,62 @@ class FrameAppender:
         self._tmp.unlink(missing_ok=True)
 
 
+def duckdb_threads(threads: int | str | None = None) -> int | None:
+    """The thread count: ``threads`` if given, else ``COHORT_DUCKDB_THREADS``; None (DuckDB's default,
+    every core) when neither is set. Anything but a positive whole number is refused by name."""
+    # 0 or None: not given here (the callers' old convention), so the variable decides
+    where = "threads" if threads else "COHORT_DUCKDB_THREADS"
+    text = str(threads if threads else os.environ.get("COHORT_DUCKDB_THREADS", "")).strip()
+    if not text:
+        return None
+    if not text.isdecimal() or int(text) < 1:
+        raise ValueError(f"{where} must be a positive whole number of threads, e.g. 4; got {text!r}")
+    return int(text)
+
+
+def duckdb_memory_limit(memory_limit: str | None = None) -> str | None:
+    """The memory limit: ``memory_limit`` if given, else ``COHORT_DUCKDB_MEMORY``; None (DuckDB's
+    default, 80 % of RAM) when neither is set. Only a number and a byte unit (``6GB``, ``512 MiB``)
+    is accepted: the value goes into SQL text, and a typo should fail here, by name."""
+    where = "memory_limit" if memory_limit else "COHORT_DUCKDB_MEMORY"
+    text = (memory_limit if memory_limit else os.environ.get("COHORT_DUCKDB_MEMORY", "")).strip()
+    if not text:
+        return None
+    if not MEMORY_LIMIT.match(text):
+        raise ValueError(
+            f"{where} must be a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 6GB; got {text!r}"
+        )
+    return text
+
+
 def connect(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection, sized from ``COHORT_DUCKDB_THREADS`` / ``COHORT_DUCKDB_MEMORY``."""
+    # both are read before the connection is made, so a bad value leaves nothing open
+    threads = duckdb_threads(threads)
+    memory_limit = duckdb_memory_limit(memory_limit)
     con = duckdb.connect(":memory:")
-    threads = threads or int(os.environ.get("COHORT_DUCKDB_THREADS", "0") or 0)
     if threads:
-        con.execute(f"SET threads = {threads}")
-    memory_limit = memory_limit or os.environ.get("COHORT_DUCKDB_MEMORY")
+        con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # a step's log is not a terminal
     return con
 
 
+# A folder becomes a view only under a plain name; any other folder is not a table of the lake.
+PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def register_tables(
     con: duckdb.DuckDBPyConnection, area: Path, tables: Iterable[str] | None = None
 ) -> list[str]:
-    """Create one view per table folder found under ``area``. Partitioned files carry their own
-    ``year`` column, so a file read on its own says what it holds; the folder name is not parsed."""
+    """Create one view per table folder found under ``area``: the folders named in ``tables``
+    (for the warehouse, pass ``cohort.sources.contract.TABLES``), by default every folder with a
+    plain name (letters, digits, ``_``). Partitioned files carry their own ``year`` column, so a
+    file read on its own says what it holds; the folder name is not parsed. A view reads the files
+    there when it is made. The view's name and the files' paths are quoted, never pasted: a folder
+    or a lake path named like SQL stays a name."""
     names = []
     if not area.exists():
         return names
@@ -162,12 +251,24 @@ def register_tables(
     for sub in sorted(p for p in area.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         if wanted is not None and sub.name not in wanted:
             continue
-        if not any(sub.rglob("*.parquet")):
+        if wanted is None and not PLAIN_NAME.match(sub.name):
             continue
-        glob = table_glob(area, sub.name)
+        files = table_files(area, sub.name)
+        if not files:
+            continue
+        listed = ", ".join(sql_string(f) for f in files)
         con.execute(
-            f"CREATE OR REPLACE VIEW {sub.name} AS SELECT * FROM read_parquet('{glob}', "
+            f"CREATE OR REPLACE VIEW {sql_identifier(sub.name)} AS SELECT * FROM read_parquet([{listed}], "
             "hive_partitioning = false, union_by_name = true)"
         )
         names.append(sub.name)
     return names
+
+
+def register_warehouse(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
+    """One view per table of the warehouse contract found in ``warehouse``; a folder that is not a
+    contract table (``cohort.sources.contract.TABLES``) is not a source and becomes no view."""
+    # imported here: the contract loads Pandera, which most users of this module never need
+    from cohort.sources.contract import TABLES
+
+    return register_tables(con, warehouse, TABLES)

@@ -1,9 +1,13 @@
 """Keys and pseudonyms: no key, no run; the key never shows; two projects cannot be linked."""
 
 import base64
+import os
 import pickle
 import secrets
+import subprocess
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -127,7 +131,7 @@ def test_outside_the_demo_a_run_without_a_key_refuses_to_start(tmp_path, monkeyp
     monkeypatch.setenv("COHORT_KEY_TOYPROJ", "zz-not-hex-" + "ab" * 30)
     with pytest.raises(pseudonym.InvalidKeyError) as err:
         pseudonym.load_key(PROJECT)
-    assert "ab" * 30 not in str(err.value) and err.value.__cause__ is None and err.value.__suppress_context__
+    assert "ab" * 30 not in str(err.value) and err.value.__cause__ is None and err.value.__context__ is None
     # the demo makes a local key, readable only by its owner
     monkeypatch.setenv("COHORT_DEMO", "1")
     monkeypatch.delenv("COHORT_KEY_TOYPROJ")
@@ -173,3 +177,108 @@ def test_two_projects_pseudonyms_cannot_be_linked(tmp_path):
     again = _mapping(tmp_path / "rerun", "proj_a2", bytes(32 * [7]), ids)
     same = _mapping(tmp_path / "rerun2", "proj_a2", bytes(32 * [7]), ids)
     assert again.equals(same)
+
+
+# --------------------------------------------------------------------------- demo mode and key format
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", "Yes", " yes\n"])
+def test_demo_mode_is_on_only_for_an_explicit_true_value(value, monkeypatch):
+    monkeypatch.setenv("COHORT_DEMO", value)
+    assert pseudonym.demo_mode() is True
+
+
+@pytest.mark.parametrize("value", [None, "", " ", "0", "false", "False", "no", "NO", "off", "OFF"])
+def test_demo_mode_is_off_when_unset_or_explicitly_false(value, monkeypatch, tmp_path):
+    if value is None:
+        monkeypatch.delenv("COHORT_DEMO", raising=False)
+    else:
+        monkeypatch.setenv("COHORT_DEMO", value)
+    for var in ("COHORT_KEY_TOYPROJ", "COHORT_KEY_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    assert pseudonym.demo_mode() is False
+    # and so no key is made: no key, no run
+    with pytest.raises(pseudonym.MissingKeyError, match="no pseudonymisation key for project toyproj"):
+        pseudonym.load_key(PROJECT, tmp_path / "keys")
+    assert not (tmp_path / "keys").exists()
+
+
+@pytest.mark.parametrize("value", ["on", "2", "y", "enabled", "demo", "true please"])
+def test_an_unknown_demo_value_is_refused_by_name(value, monkeypatch, tmp_path):
+    monkeypatch.setenv("COHORT_DEMO", value)
+    for var in ("COHORT_KEY_TOYPROJ", "COHORT_KEY_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(pseudonym.DemoModeError, match="COHORT_DEMO must be 1, true or yes"):
+        pseudonym.demo_mode()
+    with pytest.raises(pseudonym.DemoModeError):
+        pseudonym.load_key(PROJECT, tmp_path / "keys")
+    assert not (tmp_path / "keys").exists()
+
+
+BAD_KEYS = {
+    "63 hex": secrets.token_hex(32)[:63],
+    "65 hex": secrets.token_hex(33)[:65],
+    "16 bytes": secrets.token_hex(16),
+    "64 bytes": secrets.token_hex(64),
+    "not hex": "g" + secrets.token_hex(32)[1:],
+    "space inside": secrets.token_hex(16) + " " + secrets.token_hex(16)[1:],
+    "base64": base64.b64encode(secrets.token_bytes(32)).decode(),
+    "0x prefix": "0x" + secrets.token_hex(32)[2:],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_KEYS))
+def test_a_key_that_is_not_64_hex_characters_is_refused_without_showing_it(kind, monkeypatch, tmp_path):
+    bad = BAD_KEYS[kind]
+    monkeypatch.delenv("COHORT_DEMO", raising=False)
+    monkeypatch.delenv("COHORT_KEY_DIR", raising=False)
+    monkeypatch.setenv("COHORT_KEY_TOYPROJ", bad)
+    with pytest.raises(pseudonym.InvalidKeyError, match="not 64 hexadecimal characters") as from_env:
+        pseudonym.load_key(PROJECT)
+    monkeypatch.delenv("COHORT_KEY_TOYPROJ")
+    (tmp_path / "toyproj.key").write_text(bad + "\n")
+    monkeypatch.setenv("COHORT_KEY_DIR", str(tmp_path))
+    with pytest.raises(pseudonym.InvalidKeyError, match="not 64 hexadecimal characters") as from_file:
+        pseudonym.load_key(PROJECT)
+    for err, where in ((from_env, "COHORT_KEY_TOYPROJ"), (from_file, "toyproj.key in COHORT_KEY_DIR")):
+        message = str(err.value)
+        assert where in message
+        # neither the value nor a piece of it long enough to help a guess
+        assert not any(bad[i : i + 8] in message for i in range(len(bad) - 7)), message
+        assert err.value.__cause__ is None and err.value.__context__ is None
+
+
+def test_a_key_of_64_hex_characters_is_accepted_in_any_case(monkeypatch, tmp_path):
+    secret = secrets.token_bytes(32)
+    monkeypatch.delenv("COHORT_KEY_DIR", raising=False)
+    monkeypatch.setenv("COHORT_KEY_TOYPROJ", secret.hex().upper())
+    from_env = pseudonym.load_key(PROJECT)
+    monkeypatch.delenv("COHORT_KEY_TOYPROJ")
+    (tmp_path / "toyproj.key").write_text(secret.hex() + "\n")
+    monkeypatch.setenv("COHORT_KEY_DIR", str(tmp_path))
+    from_file = pseudonym.load_key(PROJECT)
+    assert (
+        from_env.fingerprint
+        == from_file.fingerprint
+        == pseudonym.ProjectKey(PROJECT, secret, "t").fingerprint
+    )
+
+
+def test_a_build_with_demo_off_and_no_key_refuses(tmp_path, small_warehouse):
+    """``COHORT_DEMO=no`` once switched demo mode on, which made a local key: now the real command
+    line refuses to pseudonymise, and nothing is made (no key, no mapping, no export)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COHORT_", "DAGSTER_"))}
+    env.update(COHORT_DEMO="no", COHORT_WAREHOUSE_DIR=str(small_warehouse))
+    data = tmp_path / "data"
+    cohort = str(Path(sys.executable).parent / "cohort")
+    result = subprocess.run(
+        [cohort, "project", "build", "labour_reserve", "--years", "2021", "--data-dir", str(data)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no pseudonymisation key for project labour_reserve" in result.stdout + result.stderr
+    assert not (data / "keys").exists()
+    assert not (data / "secure" / "labour_reserve").exists()
+    assert not list((data / "exports").rglob("*.parquet"))

@@ -7,17 +7,20 @@ mapping table stays in ``secure/<project>/_mapping/`` apart from them. Numbers a
 over all years of a project (the mapping is only ever extended) and unlinkable across
 projects (each project has its own key).
 
-The key is loaded from ``COHORT_KEY_<PROJECT>`` (hex) or ``$COHORT_KEY_DIR/<project>.key``.
-Only in demo mode (``COHORT_DEMO=1``) is a missing key made and kept under ``data/keys/``.
+The key is loaded from ``COHORT_KEY_<PROJECT>`` or ``$COHORT_KEY_DIR/<project>.key``: exactly 64
+hexadecimal characters (32 bytes), anything else is refused. Only in demo mode (``COHORT_DEMO`` set
+to ``1``, ``true`` or ``yes``; see :func:`demo_mode`) is a missing key made and kept under
+``data/keys/``.
 The key's bytes live only inside :class:`ProjectKey` and the DuckDB session variables
 that the HMAC macro reads; they are never written to SQL text, logs, metadata or outputs.
 A key cannot be pickled (so it never travels in a Dagster event or to another process);
 ``key.fingerprint`` identifies it safely; ``uninstall_hmac`` forgets it in a connection.
-A malformed configured key raises :class:`InvalidKeyError` without repeating the value.
+A malformed key raises :class:`InvalidKeyError` without repeating the value.
 ``tests/test_reliability_keys.py`` checks all of this on a real materialisation.
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -26,6 +29,10 @@ import duckdb
 from cohort import storage
 
 MAPPING_DIR = "_mapping"
+KEY_HEX = re.compile(r"[0-9a-fA-F]{64}")
+# COHORT_DEMO: the only values read as on and as off; any other value is refused, never guessed
+DEMO_ON = ("1", "true", "yes")
+DEMO_OFF = ("", "0", "false", "no", "off")
 
 
 class MissingKeyError(RuntimeError):
@@ -67,20 +74,39 @@ class ProjectKey:
         return bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k)
 
 
+class DemoModeError(ValueError):
+    """``COHORT_DEMO`` holds a value that is neither an explicit on nor an explicit off."""
+
+
 def demo_mode() -> bool:
-    return os.environ.get("COHORT_DEMO", "") not in ("", "0", "false", "False")
+    """Whether demo mode is on: the one reading of ``COHORT_DEMO``. On only for ``1``, ``true`` or
+    ``yes`` (any case, spaces ignored); off when unset, empty, ``0``, ``false``, ``no`` or ``off``.
+    Any other value is refused: demo mode makes a local key, so a typo must not switch it on."""
+    value = os.environ.get("COHORT_DEMO", "").strip().lower()
+    if value in DEMO_ON:
+        return True
+    if value in DEMO_OFF:
+        return False
+    raise DemoModeError(
+        "COHORT_DEMO must be 1, true or yes (demo mode on) or unset, empty, 0, false, no or off "
+        f"(demo mode off); {value!r} is neither"
+    )
 
 
 class InvalidKeyError(MissingKeyError):
-    """A configured key is not valid hex; the message never repeats the configured value."""
+    """A key is not 64 hexadecimal characters; the message never repeats the value."""
 
 
 def _from_hex(text: str, project: str, where: str) -> bytes:
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        # `from None`: the ValueError would otherwise travel along in tracebacks and logs.
-        raise InvalidKeyError(f"the key of project {project} in {where} is not hexadecimal") from None
+    # Exactly 32 bytes as hex: a shorter key is weaker, a longer or odd one is more likely a
+    # pasted wrong value (a fingerprint, a password) than a key. Surrounding whitespace (the
+    # newline of a key file) is not part of it.
+    if not KEY_HEX.fullmatch(text.strip()):
+        raise InvalidKeyError(
+            f"the key of project {project} in {where} is not 64 hexadecimal characters (32 bytes); "
+            "make one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return bytes.fromhex(text.strip())
 
 
 def uninstall_hmac(con: duckdb.DuckDBPyConnection) -> None:
@@ -102,7 +128,7 @@ def load_key(project: str, keys_dir: Path | None = None, allow_demo: bool | None
         path = Path(key_dir) / f"{project}.key"
         return ProjectKey(
             project,
-            _from_hex(path.read_text().strip(), project, path.name),
+            _from_hex(path.read_text(), project, f"{path.name} in COHORT_KEY_DIR"),
             f"key file in COHORT_KEY_DIR ({path.name})",
         )
     allow_demo = demo_mode() if allow_demo is None else allow_demo
@@ -118,7 +144,9 @@ def load_key(project: str, keys_dir: Path | None = None, allow_demo: bool | None
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
     return ProjectKey(
-        project, bytes.fromhex(path.read_text().strip()), "demo key made locally under data/keys"
+        project,
+        _from_hex(path.read_text(), project, f"demo key file {path.name}"),
+        "demo key made locally under data/keys",
     )
 
 
@@ -150,7 +178,9 @@ def extend_mapping(
     """
     path = mapping_file(secure_project_dir, kind)
     if path.exists():
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _old_map AS SELECT * FROM read_parquet('{path}')")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _old_map AS SELECT * FROM read_parquet({storage.sql_string(path)})"
+        )
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE _old_map (hash VARCHAR, seq BIGINT)")
     con.execute(
@@ -183,5 +213,8 @@ def attach_mapping(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, kin
             f"no {kind} mapping for this project yet: build the mapping asset first ({path})"
         )
     view = f"{kind}_map"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT hash, seq FROM read_parquet('{path}')")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {storage.sql_identifier(view)} AS "
+        f"SELECT hash, seq FROM read_parquet({storage.sql_string(path)})"
+    )
     return view

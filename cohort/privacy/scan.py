@@ -157,12 +157,8 @@ _INT_TYPES = (
 _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
+_q = storage.sql_identifier
+_lit = storage.sql_string
 
 
 # Measures (counts up to the population, sequence numbers, totals) are only suspect from 9 digits

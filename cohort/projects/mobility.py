@@ -198,12 +198,8 @@ def situation_file(secure_project_dir: Path, mspec: MobilitySpec, year: int) -> 
     return storage.partition_file(secure_project_dir, mspec.situation_table, year)
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_q = storage.sql_identifier
+_lit = storage.sql_string
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:

@@ -169,16 +169,10 @@ class SourceLoadResult:
 
 
 # --------------------------------------------------------------------------- helpers
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: Any) -> str:
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    return repr(value)
+# one quoting for the whole project (cohort.storage): names doubled in double quotes, constants
+# in single quotes
+_q = storage.sql_identifier
+_lit = storage.sql_literal
 
 
 def source_files(warehouse_dir: Path, table: SourceTable) -> list[Path]:

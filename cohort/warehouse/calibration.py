@@ -63,7 +63,7 @@ def calibrate(
     if scale is None:
         scale = float(read_manifest(warehouse).get("scale", 1.0))
     con = storage.connect()
-    storage.register_tables(con, Path(warehouse))
+    storage.register_warehouse(con, Path(warehouse))
     rows = []
     for t in read_targets(targets):
         name, scope = t["metric"].strip(), t["scope"].strip()

@@ -59,7 +59,9 @@ def staff(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materiali
     year = int(context.partition_key)
     con = lake.connect(SPEC.warehouse, years=[year], run_id=context.run.run_id)
     path = storage.write_query(con, staff_sql(year), lake.secure_file(PROJECT, "staff", year))
-    counts = con.execute(f"select count(*), count(distinct entity) from read_parquet('{path}')").fetchall()[0]
+    counts = con.execute(
+        f"select count(*), count(distinct entity) from read_parquet({storage.sql_string(path)})"
+    ).fetchall()[0]
     return dg.MaterializeResult(metadata={"year": year, "rows": counts[0], "entities": counts[1]})
 
 

@@ -119,7 +119,7 @@ def population_absence(context: dg.AssetExecutionContext, lake: LakeResource) ->
         info = build.build_absence(con, lake.paths().secure / PROJECT, lake.paths().warehouse, year)
         bad = con.execute(
             f"SELECT count(*) FILTER (WHERE reason NOT IN ({', '.join(repr(r) for r in mobility.ABSENCE_REASONS)})), "
-            f"count(*) - count(DISTINCT person_id) FROM read_parquet('{info['path']}', hive_partitioning = false)"
+            f"count(*) - count(DISTINCT person_id) FROM read_parquet({storage.sql_string(info['path'])}, hive_partitioning = false)"
         ).fetchall()[0]
     finally:
         con.close()

@@ -263,7 +263,7 @@ def build_situation(
     path = storage.partition_file(secure_project_dir, "situation", year)
     storage.write_query(con, sql, path)
     rows, missing = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE person_id IS NULL) FROM read_parquet('{path}', hive_partitioning = false)"
+        f"SELECT count(*), count(*) FILTER (WHERE person_id IS NULL) FROM read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
     ).fetchall()[0]
     if missing:
         path.unlink()
@@ -284,7 +284,7 @@ def build_absence(
     storage.write_query(con, absence_sql(year), path)
     counts = dict(
         con.execute(
-            f"SELECT reason, count(*) FROM read_parquet('{path}', hive_partitioning = false) GROUP BY ALL"
+            f"SELECT reason, count(*) FROM read_parquet({storage.sql_string(path)}, hive_partitioning = false) GROUP BY ALL"
         ).fetchall()
     )
     return {
@@ -316,7 +316,7 @@ def build_panel(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years:
         raise BuildError("labour_reserve phase1_panel: no situation year is built yet")
 
     def sit(y: int) -> str:
-        return f"read_parquet('{storage.partition_file(secure_project_dir, 'situation', y)}', hive_partitioning = false)"
+        return f"read_parquet({storage.sql_string(storage.partition_file(secure_project_dir, 'situation', y))}, hive_partitioning = false)"
 
     order = f"md5('{seed}:' || person_id::VARCHAR)"
     first = years[0]
@@ -364,7 +364,7 @@ def phase1_sql(secure_project_dir: Path, direction: str, year: int) -> str:
     table = storage.partition_file(secure_project_dir, f"mobility_{direction}", year)
     panel = storage.partition_file(secure_project_dir, "phase1_panel")
     return (
-        f"SELECT t.* FROM read_parquet('{table}', hive_partitioning = false) t "
-        f"SEMI JOIN (SELECT person_id FROM read_parquet('{panel}', hive_partitioning = false) WHERE year = {int(year)}) p "
+        f"SELECT t.* FROM read_parquet({storage.sql_string(table)}, hive_partitioning = false) t "
+        f"SEMI JOIN (SELECT person_id FROM read_parquet({storage.sql_string(panel)}, hive_partitioning = false) WHERE year = {int(year)}) p "
         "ON p.person_id = t.person_id ORDER BY t.person_id"
     )

@@ -23,6 +23,7 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
+from cohort import storage
 from cohort.classifications import codes
 from cohort.projects import mobility
 from cohort.projects.spec import ProjectSpec, UnauthorisedColumnError
@@ -98,8 +99,7 @@ def schema_for(spec: ProjectSpec, table: str) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, name=f"{spec.id}.{table}", strict=True, coerce=False)
 
 
-def _q(name: str) -> str:
-    return '"' + name + '"'
+_q = storage.sql_identifier
 
 
 def sql_violations(
@@ -111,7 +111,7 @@ def sql_violations(
         var = spec.variables[name]
         allowed = _allowed(spec, name)
         if allowed is not None:
-            lits = ", ".join("'" + a.replace("'", "''") + "'" for a in allowed)
+            lits = ", ".join(storage.sql_string(a) for a in allowed)
             rules.append((f"{name}/outside_list", f"{_q(name)} IS NOT NULL AND {_q(name)} NOT IN ({lits})"))
         if name in REQUIRED:
             rules.append((f"{name}/null", f"{_q(name)} IS NULL"))
@@ -125,7 +125,7 @@ def sql_violations(
         if var.kind == "number":
             rules.append((f"{name}/negative", f"{_q(name)} < 0"))
     select = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in rules)
-    src = f"read_parquet('{path}', hive_partitioning = false)"
+    src = f"read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
     values = con.execute(f"SELECT {select}, count(*) - count(DISTINCT person_id) FROM {src}").fetchall()[0]
     out = {rule: int(v) for (rule, _), v in zip(rules, values[:-1], strict=True) if v}
     if values[-1]:
@@ -149,13 +149,13 @@ def validate_partition(spec: ProjectSpec, table: str, path: Path) -> tuple[bool,
         columns = [
             r[0]
             for r in con.execute(
-                f"DESCRIBE SELECT * FROM read_parquet('{path}', hive_partitioning = false)"
+                f"DESCRIBE SELECT * FROM read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
             ).fetchall()
         ]
         rows = int(
-            con.execute(f"SELECT count(*) FROM read_parquet('{path}', hive_partitioning = false)").fetchall()[
-                0
-            ][0]
+            con.execute(
+                f"SELECT count(*) FROM read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
+            ).fetchall()[0][0]
         )
         try:
             spec.check_columns(table, columns)

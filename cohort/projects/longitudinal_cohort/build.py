@@ -92,7 +92,7 @@ def build_sample(lake: Lake, spec: ProjectSpec) -> dict[str, Any]:
         strata = con.sql(population.strata_sql(spec, scale)).pl()
         weights = con.sql(
             f"select entry_year, stratum, count(*) as n, sum(design_weight) as weight_sum "
-            f"from read_parquet('{path}', hive_partitioning = false) group by all order by all"
+            f"from read_parquet({storage.sql_string(path)}, hive_partitioning = false) group by all order by all"
         ).pl()
     finally:
         con.close()
@@ -137,7 +137,7 @@ def build_observed(lake: Lake, spec: ProjectSpec, year: int) -> dict[str, Any]:
         )
         counts = con.execute(
             f"""
-            with o as (select * from read_parquet('{path}', hive_partitioning = false)),
+            with o as (select * from read_parquet({storage.sql_string(path)}, hive_partitioning = false)),
             hh as (select * from household_jan1 where year = {int(year)}),
             per_sample as (
                 select s.insz, count(m.insz) filter (where m.insz <> s.insz) as members
@@ -178,11 +178,11 @@ def prepare_year(
     sample = _require(sample_file(lake, spec), "the sample (sample_person)")
     observed = _require(observed_file(lake, spec, year), f"the observation set of {year} (observed_person)")
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW sample_person AS SELECT * FROM read_parquet('{sample}', hive_partitioning = false)"
+        f"CREATE OR REPLACE TEMP VIEW sample_person AS SELECT * FROM read_parquet({storage.sql_string(sample)}, hive_partitioning = false)"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE observed_ids AS SELECT o.*, m.seq AS person_id "
-        f"FROM read_parquet('{observed}', hive_partitioning = false) o LEFT JOIN person_map m ON m.hash = keyed_hash(o.insz)"
+        f"FROM read_parquet({storage.sql_string(observed)}, hive_partitioning = false) o LEFT JOIN person_map m ON m.hash = keyed_hash(o.insz)"
     )
     unmapped = con.execute("SELECT count(*) FROM observed_ids WHERE person_id IS NULL").fetchall()[0][0]
     if unmapped:
@@ -215,11 +215,13 @@ def table_sql(
     spec: ProjectSpec, table: str, year: int, scale: float, sql_text: str | None = None, **paths: Path
 ) -> str:
     """The query of one table for one year (``sql/<table>.sql`` with the safe parameters filled in:
-    the year, the warehouse scale and file paths)."""
+    the year, the warehouse scale and file paths, each path as a quoted SQL string)."""
     spec.table(table)  # an undeclared table is refused by name
     text = sql_text if sql_text is not None else (SQL_DIR / f"{table}.sql").read_text()
     return (
-        text.format(year=int(year), scale=float(scale), **{k: str(v) for k, v in paths.items()})
+        text.format(
+            year=int(year), scale=float(scale), **{k: storage.sql_string(v) for k, v in paths.items()}
+        )
         .strip()
         .rstrip(";")
     )
@@ -337,9 +339,9 @@ def build_situation(con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpe
     authorise(spec, "situation", query_columns(con, sql))
     path = storage.write_query(con, sql, storage.partition_file(secure_dir(lake, spec), "situation", year))
     rows = int(
-        con.execute(f"SELECT count(*) FROM read_parquet('{path}', hive_partitioning = false)").fetchall()[0][
-            0
-        ]
+        con.execute(
+            f"SELECT count(*) FROM read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
+        ).fetchall()[0][0]
     )
     return TableResult(
         "situation",
@@ -364,7 +366,7 @@ def export_trajectory(
     )
     con = storage.connect()
     try:
-        sql = f"SELECT * FROM read_parquet('{source}', hive_partitioning = false) ORDER BY person_id"
+        sql = f"SELECT * FROM read_parquet({storage.sql_string(source)}, hive_partitioning = false) ORDER BY person_id"
         path, rows = _write_authorised(con, lake, spec, table, year, sql, run_id)
     finally:
         con.close()

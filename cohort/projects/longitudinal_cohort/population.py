@@ -31,8 +31,8 @@ ORIGIN_GROUPS = ("belgian", "south_eu", "non_european", "other_european")
 REGION_CLASS = {"02000": "flemish", "03000": "walloon", "04000": "brussels"}
 
 
-def _lit(s: str) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
+def _lit(s: object) -> str:
+    return storage.sql_string(str(s))
 
 
 def warehouse_scale(warehouse_dir: Path) -> float:
@@ -255,7 +255,7 @@ def observed_sql(year: int, sample_file: Path) -> str:
     return f"""
     with sample as (
         select s.insz, s.entry_year, p.birth_date, p.death_date
-        from read_parquet('{sample_file}', hive_partitioning = false) s join person p using (insz)
+        from read_parquet({storage.sql_string(sample_file)}, hive_partitioning = false) s join person p using (insz)
         where s.entry_year <= {y}
     ),
     quarter_ends as (
@@ -314,7 +314,7 @@ def mapped_persons_sql(sample_file: Path, first_year: int, last_year: int) -> st
     leaves): sample persons, everyone in their households in the years they can be observed, the
     reference persons and partners of those households, and the other actors of their benefits."""
     return f"""
-    with sample as (select insz, entry_year from read_parquet('{sample_file}', hive_partitioning = false)),
+    with sample as (select insz, entry_year from read_parquet({storage.sql_string(sample_file)}, hive_partitioning = false)),
     households as (select * from household_jan1 where year between {first_year} and {last_year}),
     sample_households as (
         select distinct h.year, h.household_id

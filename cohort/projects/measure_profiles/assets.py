@@ -74,7 +74,7 @@ def _frame_asset(name: str, doc: str) -> dg.AssetsDefinition:
         con = lake.connect(SPEC.warehouse, years=SPEC.years)
         install_lookups(con)
         path = storage.write_query(con, frame_sql(name), lake.secure_file(PROJECT, name))
-        rows = con.execute(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
+        rows = con.execute(f"select count(*) from read_parquet({storage.sql_string(path)})").fetchall()[0][0]
         return dg.MaterializeResult(metadata={"rows": rows})
 
     return _asset

@@ -53,7 +53,7 @@ def regularised(lake: LakeResource) -> dg.MaterializeResult:
     install_lookups(con)
     path = storage.write_query(con, regularised_sql(), lake.secure_file(PROJECT, "regularised"))
     per_date = con.execute(
-        f"select reference_date, count(*) from read_parquet('{path}') group by all order by all"
+        f"select reference_date, count(*) from read_parquet({storage.sql_string(path)}) group by all order by all"
     ).fetchall()
     return dg.MaterializeResult(
         metadata={"rows": sum(n for _, n in per_date), "persons_per_date": {d: n for d, n in per_date}}

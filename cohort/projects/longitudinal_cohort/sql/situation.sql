@@ -1,11 +1,11 @@
 -- situation (secure): one row per person observed in the year, the yearly situation that the
 -- trajectory tables (mobility_next / mobility_prev) put next to the neighbouring years: the position
 -- in the last observed quarter and the residence. Read from the year's written person and position
--- exports, so it holds nothing the delivery does not already hold. Parameters: {person_file}, {position_file}.
+-- exports, so it holds nothing the delivery does not already hold. Parameters: {person_file}, {position_file} (quoted paths).
 with
 
-persons as (select * from read_parquet('{person_file}', hive_partitioning = false)),
-positions as (select * from read_parquet('{position_file}', hive_partitioning = false)),
+persons as (select * from read_parquet({person_file}, hive_partitioning = false)),
+positions as (select * from read_parquet({position_file}, hive_partitioning = false)),
 
 last_quarter as (select person_id, max(quarter) as quarter from positions group by person_id),
 
