@@ -230,3 +230,35 @@ def test_command_line_shows_the_quarantine_of_a_build(warehouse, tmp_path):
         pl.read_parquet(settings.lake(tmp_path / "lake").quarantine / "person" / "data.parquet").height
         == expected
     )
+
+
+# ---------------------------------------------------------------- checked once per change of a file
+
+
+def test_a_yearly_table_is_checked_again_only_for_the_year_that_changed(warehouse, tmp_path):
+    quarantine = tmp_path / "quarantine"
+
+    def wage(value: float):
+        first_row = pl.int_range(pl.len()) == 0
+        return lambda df: df.with_columns(
+            pl.when(first_row).then(value).otherwise(pl.col("gross_wage")).alias("gross_wage")
+        )
+
+    _damage(warehouse, "job_quarter", 2010, wage(-1.0))
+    first = checks.load_source(None, warehouse, "job_quarter", 1.0, quarantine)
+    assert first.files == 22 and first.counts == {"range:gross_wage": 1}
+    _damage(warehouse, "job_quarter", 2021, wage(5e7))
+    again = checks.load_source(None, warehouse, "job_quarter", 1.0, quarantine)
+    assert again.files == 1  # only year 2021 was read again
+    assert again.counts == {"range:gross_wage": 2} and again.rows == _rows(warehouse, "job_quarter")
+    rows = pl.read_parquet(quarantine / "job_quarter" / "data.parquet")
+    assert rows.select("_file", "gross_wage").sort("_file").rows() == [
+        ("job_quarter/year=2010/data.parquet", -1.0),
+        ("job_quarter/year=2021/data.parquet", 5e7),
+    ]
+    # the same answer as a check of every file from scratch
+    full = checks.load_source(None, warehouse, "job_quarter", 1.0, tmp_path / "full", incremental=False)
+    assert (full.rows, full.counts, full.rule_counts) == (again.rows, again.counts, again.rule_counts)
+    # births decide a rule of every year: a changed person table means every year is checked again
+    _damage(warehouse, "person", None, lambda df: df)
+    assert checks.load_source(None, warehouse, "job_quarter", 1.0, quarantine).files == 22

@@ -78,7 +78,7 @@ from cohort.sources.contract import ENTERPRISE, INSZ, TABLES, SourceTable
 
 QUARANTINE_FILE = "data.parquet"
 # Bump when a rule changes: checks recorded under another version are redone by ensure_checked.
-RULES_VERSION = 2  # 2: plausible bounds of amounts, status-flag range
+RULES_VERSION = 3  # 2: plausible bounds of amounts, status-flag range; 3: per-file counts in the manifest
 MANIFEST_FILE = "_check.json"
 
 # Polars dtype names of the contract -> DuckDB type names as DESCRIBE shows them.
@@ -194,17 +194,26 @@ def _fingerprint(files: list[Path], warehouse_dir: Path) -> list[dict[str, Any]]
     return out
 
 
+def _same_files(current: list[dict[str, Any]], recorded: list[dict[str, Any]]) -> bool:
+    """The files are those that were checked: same names, sizes and modification times (the
+    manifest's entries also carry each file's counts)."""
+    keys = ("file", "size", "mtime_ns")
+    return [tuple(e[k] for k in keys) for e in current] == [tuple(e[k] for k in keys) for e in recorded]
+
+
 def _read_sql(files: list[Path]) -> str:
     lst = "[" + ", ".join(_lit(str(f)) for f in files) + "]"
     return f"read_parquet({lst}, filename = '_file', file_row_number = true, hive_partitioning = false)"
 
 
-def _check_files(con: duckdb.DuckDBPyConnection, t: SourceTable, files: list[Path], allow_empty: bool) -> int:
-    """File-level rules; returns the total row count."""
+def _check_files(
+    con: duckdb.DuckDBPyConnection, t: SourceTable, files: list[Path], allow_empty: bool
+) -> dict[Path, int]:
+    """File-level rules; returns the row count of each file."""
     expected = {
         name: DUCKDB_TYPES.get(str(col.dtype), str(col.dtype)) for name, col in t.schema.columns.items()
     }
-    unreadable, empty, rows = [], [], 0
+    unreadable, empty, rows = [], [], {}
     missing: set[str] = set()
     extra: set[str] = set()
     wrong: set[str] = set()
@@ -219,7 +228,7 @@ def _check_files(con: duckdb.DuckDBPyConnection, t: SourceTable, files: list[Pat
             continue
         if n == 0:
             empty.append(f"{f.parent.name}/{f.name}")
-        rows += int(n)
+        rows[f] = int(n)
         got = {name: typ for name, typ, *_ in described}
         missing |= set(expected) - set(got)
         extra |= set(got) - set(expected)
@@ -361,6 +370,64 @@ def default_as_of() -> date:
     return date(clock.today().year, 12, 31)
 
 
+_NO_REJECTS: dict[str, Any] = {"rejected": 0, "counts": {}, "rule_counts": {}}
+
+
+def _per_file_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Rejected rows of each file just checked (``_bad``): total, per first reason, per rule."""
+    out: dict[str, dict[str, Any]] = {}
+    for f, reason, n in con.execute(
+        "SELECT _f, reasons[1], count(*) FROM _bad GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        entry = out.setdefault(f, {"rejected": 0, "counts": {}, "rule_counts": {}})
+        entry["rejected"] += int(n)
+        entry["counts"][reason] = int(n)
+    for f, rule, n in con.execute(
+        "SELECT _f, r, count(*) FROM (SELECT _f, unnest(reasons) AS r FROM _bad) GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        out[f]["rule_counts"][rule] = int(n)
+    return out
+
+
+def _sum_counts(parts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for part in parts:
+        for rule, n in part.items():
+            total[rule] = total.get(rule, 0) + int(n)
+    return dict(sorted(total.items()))
+
+
+def _still_checked(
+    quarantine_dir: Path,
+    t: SourceTable,
+    files: list[Path],
+    warehouse_dir: Path,
+    as_of: date,
+    births_from: list[dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """The manifest entries of the files of a yearly table whose last check still holds: same
+    file, same rules, same reference day and the same births. Empty for other tables (their rules
+    compare rows across the whole table) and when there is no usable earlier check."""
+    manifest = _manifest_path(Path(quarantine_dir), t.name)
+    qfile = Path(quarantine_dir) / t.name / QUARANTINE_FILE
+    if not t.by_year or not manifest.exists() or not qfile.exists():
+        return {}
+    recorded = json.loads(manifest.read_text())
+    if (
+        recorded.get("rules_version") != RULES_VERSION
+        or recorded.get("as_of") != as_of.isoformat()
+        or not _same_files(births_from, recorded.get("births_from", []))
+    ):
+        return {}
+    before = {e["file"]: e for e in recorded["files"] if "rows" in e}
+    keys = ("file", "size", "mtime_ns")
+    return {
+        e["file"]: before[e["file"]]
+        for e in _fingerprint(files, warehouse_dir)
+        if e["file"] in before and all(before[e["file"]][k] == e[k] for k in keys)
+    }
+
+
 def _manifest_path(quarantine_dir: Path, table: str) -> Path:
     return Path(quarantine_dir) / table / MANIFEST_FILE
 
@@ -383,6 +450,7 @@ def load_source(
     as_of: date | None = None,
     allow_empty: bool = False,
     view_name: str | None = None,
+    incremental: bool = True,
 ) -> SourceLoadResult:
     """Check ``table`` of the warehouse at ``warehouse_dir`` against its contract.
 
@@ -390,6 +458,11 @@ def load_source(
     the accepted rows in ``con`` (pass ``None`` to only check). Raises
     :class:`SourceContractError` for a file-level fault, or when the share of rejected rows is
     above ``max_reject_share`` (the project spec's threshold; 0 refuses any bad row).
+
+    A yearly table is checked file by file: with ``incremental`` (the default), a year whose
+    file is unchanged since the last check under the same rules (and, for the rules that read
+    births, the same ``person`` files) keeps that check's result and its quarantined rows, so a
+    new warehouse year costs the check of that year only.
     """
     started = time.perf_counter()
     if table not in TABLES:
@@ -425,19 +498,24 @@ def load_source(
             f"({', '.join(p.relative_to(warehouse_dir).as_posix() for p in ignored[:5])}); expected "
             + ("year=YYYY/data.parquet" if t.by_year else "data.parquet"),
         )
+    person_files = source_files(warehouse_dir, TABLES["person"]) if table != "person" else []
+    needs_births = table != "person" and (t.date_columns or _period_start_sql(t)) and "insz" in t.columns
+    births_from = _fingerprint(person_files, warehouse_dir) if needs_births else []
+    kept = _still_checked(quarantine_dir, t, files, warehouse_dir, as_of, births_from) if incremental else {}
+    todo = [f for f in files if f.relative_to(warehouse_dir).as_posix() not in kept]
+    if not todo:  # nothing changed, and asked to check: check it all again
+        kept, todo = {}, files
     try:
-        rows = _check_files(work, t, files, allow_empty)
+        rows_of = _check_files(work, t, todo, allow_empty)
         prefix_len = len(str(warehouse_dir)) + 2  # strip "<warehouse>/"
         src = f"_src_{table}"
         work.execute(
             f"CREATE OR REPLACE TEMP VIEW {src} AS SELECT * EXCLUDE (_file, file_row_number), "
-            f"substr(_file, {prefix_len}) AS _f, file_row_number AS _r FROM {_read_sql(files)}"
+            f"substr(_file, {prefix_len}) AS _f, file_row_number AS _r FROM {_read_sql(todo)}"
         )
 
         skipped: list[str] = []
         with_births = False
-        person_files = source_files(warehouse_dir, TABLES["person"]) if table != "person" else []
-        needs_births = table != "person" and (t.date_columns or _period_start_sql(t)) and "insz" in t.columns
         if needs_births:
             if person_files:
                 work.execute(
@@ -510,20 +588,25 @@ def load_source(
         )
         cols = ", ".join(f"s.{_q(c)}" for c in t.columns)
         qfile = Path(quarantine_dir) / table / QUARANTINE_FILE
-        storage.write_query(
-            work,
-            f"""SELECT b.reasons[1] AS reason, array_to_string(b.reasons, ',') AS reasons,
+        new_rows = f"""SELECT b.reasons[1] AS reason, array_to_string(b.reasons, ',') AS reasons,
                        s._f AS _file, s._r AS _row, {cols}
-                FROM {src} s JOIN _bad b USING (_f, _r) ORDER BY s._f, s._r""",
-            qfile,
-        )
-        rejected = int(work.execute("SELECT count(*) FROM _bad").fetchall()[0][0])
-        counts = dict(work.execute("SELECT reasons[1], count(*) FROM _bad GROUP BY 1 ORDER BY 1").fetchall())
-        rule_counts = dict(
-            work.execute(
-                "SELECT r, count(*) FROM (SELECT unnest(reasons) AS r FROM _bad) GROUP BY r ORDER BY r"
-            ).fetchall()
-        )
+                FROM {src} s JOIN _bad b USING (_f, _r)"""
+        if kept:  # the quarantined rows of the years kept, read before the new file replaces them
+            kept_files = ", ".join(_lit(f) for f in kept)
+            new_rows += f" UNION ALL BY NAME SELECT * FROM read_parquet({_lit(str(qfile))}) WHERE _file IN ({kept_files})"
+        storage.write_query(work, f"SELECT * FROM ({new_rows}) ORDER BY _file, _row", qfile)
+        per_file = _per_file_counts(work)
+        entries = []
+        for entry in _fingerprint(files, warehouse_dir):
+            if entry["file"] in kept:
+                entries.append(kept[entry["file"]])
+            else:
+                path = warehouse_dir / entry["file"]
+                entries.append({**entry, "rows": rows_of[path], **per_file.get(entry["file"], _NO_REJECTS)})
+        rows = sum(e["rows"] for e in entries)
+        rejected = sum(e["rejected"] for e in entries)
+        counts = _sum_counts(e["counts"] for e in entries)
+        rule_counts = _sum_counts(e["rule_counts"] for e in entries)
         _write_manifest(
             _manifest_path(quarantine_dir, table),
             {
@@ -534,8 +617,10 @@ def load_source(
                 "rows": rows,
                 "rejected": rejected,
                 "counts": counts,
-                "files": _fingerprint(files, warehouse_dir),
+                "files": entries,
+                "births_from": births_from,
                 "rules_version": RULES_VERSION,
+                "files_checked": len(todo),
             },
         )
         for tmp in ("_flags", "_bad", "_births"):
@@ -548,7 +633,7 @@ def load_source(
             rule_counts={k: int(v) for k, v in rule_counts.items()},
             threshold=max_reject_share,
             quarantine_path=qfile,
-            files=len(files),
+            files=len(todo),
             seconds=round(time.perf_counter() - started, 3),
             skipped_rules=tuple(skipped),
         )
@@ -609,7 +694,7 @@ def clean_view(
         )
     checked = json.loads(manifest.read_text())
     files = source_files(warehouse_dir, t)
-    if _fingerprint(files, warehouse_dir) != checked["files"]:
+    if not _same_files(_fingerprint(files, warehouse_dir), checked["files"]):
         raise SourceContractError(
             table,
             "stale_check",
@@ -727,7 +812,7 @@ def _ensure_checked(
         if (
             recorded.get("rules_version") == RULES_VERSION
             and recorded.get("as_of") == as_of.isoformat()
-            and _fingerprint(files, Path(warehouse_dir).resolve()) == recorded["files"]
+            and _same_files(_fingerprint(files, Path(warehouse_dir).resolve()), recorded["files"])
             and share <= max_reject_share
         ):
             clean_view(con, warehouse_dir, table, quarantine_dir)
