@@ -234,6 +234,20 @@ def authorise(spec: ProjectSpec, table: str, columns: list[str]) -> None:
         )
 
 
+def rejecting(spec: ProjectSpec, table: str, year: int) -> storage.Validate:
+    """A ``validate`` callback for the writers: :func:`check_export` on the temporary file, which is
+    refused (:class:`cohort.storage.PartitionRejected`, nothing renamed into place) when it fails."""
+
+    def validate(tmp: Path) -> None:
+        errors = check_export(spec, table, year, tmp)
+        if errors:
+            raise storage.PartitionRejected(
+                f"{spec.id} {table} {year}", {"schema": len(errors)}, "; ".join(errors[:5])
+            )
+
+    return validate
+
+
 def build_table(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
@@ -244,12 +258,12 @@ def build_table(
     run_id: str | None = None,
     sql_text: str | None = None,
 ) -> TableResult:
-    """Authorise, write (scanned, atomic, audited) and validate one export table of one year."""
+    """Authorise, validate and write (scanned, atomic, audited) one export table of one year: a
+    table breaking its schema is refused before it is published."""
     start = time.perf_counter()
     sql = table_sql(spec, table, year, scale, sql_text)
     path, rows = _write_authorised(con, lake, spec, table, year, sql, run_id)
-    errors = check_export(spec, table, year, path)
-    return TableResult(table, year, path, rows, errors, time.perf_counter() - start)
+    return TableResult(table, year, path, rows, [], time.perf_counter() - start)
 
 
 def _write_authorised(
@@ -261,7 +275,8 @@ def _write_authorised(
     sql: str,
     run_id: str | None,
 ) -> tuple[Path, int]:
-    """Refuse a column the spec does not authorise, then write through the export scan; (path, rows)."""
+    """Refuse a column the spec does not authorise, then write through the export scan and the
+    table's schema (:func:`rejecting`); (path, rows)."""
     authorise(spec, table, query_columns(con, sql))
     path = export_file(lake, spec, table, year)
     record = scan.write_export(
@@ -274,6 +289,7 @@ def _write_authorised(
         sql=sql,
         classes=spec.column_classes(table),
         retention_date=spec.retention_date,
+        validate=rejecting(spec, table, year),
     )
     return path, record.rows
 
@@ -298,19 +314,28 @@ def build_exports(
     tables: list[str] | None = None,
     sql_overrides: dict[str, str] | None = None,
 ) -> list[TableResult]:
-    """Every export table of ``year`` (or the listed ``tables``), in one DuckDB session."""
+    """Every export table of ``year`` (or the listed ``tables``), in one DuckDB session.
+
+    All or nothing: when one table is refused (its scan, its schema) or the step fails, every
+    table of the year is put back as it was before the step, so a failed year leaves none of
+    its new exports and never a mix of two builds."""
     assert_within_retention(spec.id, spec.retention_date)
     key = pseudonym.load_key(spec.id, keys_dir=lake.keys)
     scale = population.warehouse_scale(lake.warehouse)
+    names = tables or yearly_tables(spec)
+    targets = [export_file(lake, spec, t, year) for t in names]
+    if tables is None:
+        targets.append(storage.partition_file(secure_dir(lake, spec), "situation", year))
     con = _connect(lake)
     try:
-        prepare_year(con, lake, spec, year, key)
-        results = [
-            build_table(con, lake, spec, t, year, scale, run_id, (sql_overrides or {}).get(t))
-            for t in (tables or yearly_tables(spec))
-        ]
-        if tables is None:
-            results.append(build_situation(con, lake, spec, year))
+        with storage.all_or_nothing(targets):
+            prepare_year(con, lake, spec, year, key)
+            results = [
+                build_table(con, lake, spec, t, year, scale, run_id, (sql_overrides or {}).get(t))
+                for t in names
+            ]
+            if tables is None:
+                results.append(build_situation(con, lake, spec, year))
         return results
     finally:
         con.close()
@@ -328,20 +353,18 @@ def build_situation(con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpe
         position_file=_require(export_file(lake, spec, "position", year), "position"),
     )
     authorise(spec, "situation", query_columns(con, sql))
-    path = storage.write_query(con, sql, storage.partition_file(secure_dir(lake, spec), "situation", year))
+    path = storage.write_query(
+        con,
+        sql,
+        storage.partition_file(secure_dir(lake, spec), "situation", year),
+        validate=rejecting(spec, "situation", year),
+    )
     rows = int(
         con.execute(f"SELECT count(*) FROM read_parquet('{path}', hive_partitioning = false)").fetchall()[0][
             0
         ]
     )
-    return TableResult(
-        "situation",
-        year,
-        path,
-        rows,
-        check_export(spec, "situation", year, path),
-        time.perf_counter() - start,
-    )
+    return TableResult("situation", year, path, rows, [], time.perf_counter() - start)
 
 
 def export_trajectory(
@@ -361,9 +384,7 @@ def export_trajectory(
         path, rows = _write_authorised(con, lake, spec, table, year, sql, run_id)
     finally:
         con.close()
-    return TableResult(
-        table, year, path, rows, check_export(spec, table, year, path), time.perf_counter() - start
-    )
+    return TableResult(table, year, path, rows, [], time.perf_counter() - start)
 
 
 def build_trajectories(
