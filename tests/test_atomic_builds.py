@@ -17,6 +17,7 @@ from cohort import storage
 from cohort.cli import main
 from cohort.privacy import pseudonym
 from cohort.projects.labour_reserve import assets as lr
+from cohort.projects.labour_reserve import schemas
 from cohort.projects.longitudinal_cohort import build as cohort_build
 from cohort.resources import LakeResource
 
@@ -75,6 +76,16 @@ def test_a_situation_year_with_a_duplicate_key_is_refused_before_it_is_renamed(t
         assert re.search(r"person_id/duplicate: [1-9]", _step_errors(refused))
         assert (valid.read_bytes(), valid.stat().st_ino) == before  # the previous version stays
         assert _leftovers(valid.parent) == []
+
+        # an unknown position code is refused by the same rules, before the rename
+        unknown_code = pl.read_parquet(valid).with_columns(
+            sep_code=pl.when(pl.col("person_id") == ids[0]).then(pl.lit("999")).otherwise(pl.col("sep_code"))
+        )
+        with pytest.raises(storage.PartitionRejected, match="sql/sep_code/outside_list: 1"):
+            storage.write_frame(
+                unknown_code, valid, validate=schemas.rejecting(lr.SPEC, "situation", 2021, {})
+            )
+        assert (valid.read_bytes(), valid.stat().st_ino) == before
 
         first = run([lr.situation.key], "2022")  # a year never built before
         assert not first.success and "person_id/duplicate" in _step_errors(first)
