@@ -447,10 +447,16 @@ def write_data_dictionary(lake: Lake, spec: ProjectSpec) -> tuple[Path, Path]:
     base = lake.exports / spec.id
     base.mkdir(parents=True, exist_ok=True)
     md_path, json_path = base / "data_dictionary.md", base / "data_dictionary.json"
-    tmp = md_path.with_suffix(".md.tmp")
-    tmp.write_text(markdown + "\n".join(extra_md) + "\n")
-    tmp.replace(md_path)
-    tmp = json_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
-    tmp.replace(json_path)
+    texts = {
+        md_path: markdown + "\n".join(extra_md) + "\n",
+        json_path: json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n",
+    }
+    for path, text in texts.items():
+        # the storage's temporary names, so that a killed writer's leftovers are cleaned next time
+        tmp = storage._tmp_beside(path)
+        try:
+            tmp.write_text(text)
+            storage._finish(tmp, path)
+        finally:
+            storage.discard(tmp, path)
     return md_path, json_path
