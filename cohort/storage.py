@@ -117,10 +117,11 @@ def _finish(tmp: Path, path: Path, validate: Validate | None = None) -> Path:
 
 
 def discard(tmp: Path, path: Path) -> None:
-    """Remove the temporary file of a write that did not publish, and the partition's folder when
-    that left it empty (a refused first version leaves no ``year=YYYY`` folder behind)."""
+    """Remove the temporary file of a write that did not publish, and the partition's
+    ``year=YYYY`` folder when that left it empty (a refused first version of a year leaves no
+    folder that looks like a built year; other folders are the caller's)."""
     tmp.unlink(missing_ok=True)
-    if not path.exists():
+    if not path.exists() and path.parent.name.startswith("year="):
         with suppress(OSError):
             path.parent.rmdir()  # only succeeds when empty
 
