@@ -407,7 +407,13 @@ def build_trajectories(
         con = storage.connect()
         try:
             mobility.build_mobility(
-                con, mspec, secure_dir(lake, spec), year, direction, authorised=authorised
+                con,
+                mspec,
+                secure_dir(lake, spec),
+                year,
+                direction,
+                authorised=authorised,
+                validate=rejecting(spec, secure_table, year),
             )
         finally:
             con.close()
