@@ -10,13 +10,22 @@ No SQL text is built from a name or a path as it comes: a path or a text goes in
 :func:`sql_string` (or as a prepared parameter), a table or column name through
 :func:`sql_identifier`. DuckDB allows no parameters in a view body, a ``COPY ... TO`` target or a
 ``SET``, so quoting is the one way that works everywhere.
+
+Nothing invalid is renamed into place: every writer takes an optional ``validate`` callback that
+receives the temporary file and raises (:class:`PartitionRejected`) when the data breaks a rule;
+the temporary file is then removed and the previous version of the partition, if any, stays
+untouched. Temporary files are named ``.<name>.<pid>.<random>.tmp`` beside their target; those
+left by a writer that was killed (its pid no longer alive) are removed on the next write of
+that target.
 """
 
 import numbers
 import os
 import re
+import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -88,12 +97,69 @@ def table_files(area: Path, table: str) -> list[Path]:
     return sorted(p for p in base.glob(pattern) if not p.name.startswith("."))
 
 
+Validate = Callable[[Path], None]
+"""A check of a written temporary file: returns when the data may be renamed into place, raises
+(preferably :class:`PartitionRejected`) when it may not."""
+
+
+class PartitionRejected(ValueError):
+    """A partition broke a rule before it was renamed into place; nothing was written.
+
+    ``violations`` maps each broken rule to its count of offending rows (or to a description)."""
+
+    def __init__(self, target: str, violations: Mapping[str, int | str], detail: str = "") -> None:
+        self.target = target
+        self.violations = dict(violations)
+        broken = "; ".join(f"{rule}: {count}" for rule, count in self.violations.items())
+        super().__init__(
+            f"{target} refused, nothing written (the previous version, if any, is kept): {broken}"
+            + (f" ({detail})" if detail else "")
+        )
+
+
+def _tmp_pattern(path: Path) -> re.Pattern[str]:
+    return re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: existence check only
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_dead_tmps(path: Path) -> list[Path]:
+    """Remove the temporary files of ``path`` left by writers that no longer run (killed, crashed).
+
+    Only names of the pattern ``_tmp_beside`` gives for this very target are considered; a file
+    of a live writer (its pid still running, this process included) is left alone."""
+    pattern = _tmp_pattern(path)
+    removed = []
+    if not path.parent.is_dir():
+        return removed
+    for candidate in path.parent.iterdir():
+        match = pattern.fullmatch(candidate.name)
+        if match and not _pid_alive(int(match.group(1))):
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
+
+
 def _tmp_beside(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_tmps(path)
     return path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
 
 
-def _finish(tmp: Path, path: Path) -> Path:
+def _finish(tmp: Path, path: Path, validate: Validate | None = None) -> Path:
+    # validated before the rename: a refused file never replaces the previous version
+    if validate is not None:
+        validate(tmp)
     # fsync before the rename so that a power loss cannot leave a renamed but empty file.
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
@@ -101,24 +167,76 @@ def _finish(tmp: Path, path: Path) -> Path:
     return path
 
 
-def write_query(con: duckdb.DuckDBPyConnection, sql: str, path: Path, params: list | None = None) -> Path:
-    """Write the result of ``sql`` to ``path`` atomically. Order rows in ``sql`` for stable bytes."""
+def discard(tmp: Path, path: Path) -> None:
+    """Remove the temporary file of a write that did not publish, and the partition's
+    ``year=YYYY`` folder when that left it empty (a refused first version of a year leaves no
+    folder that looks like a built year; other folders are the caller's)."""
+    tmp.unlink(missing_ok=True)
+    if not path.exists() and path.parent.name.startswith("year="):
+        with suppress(OSError):
+            path.parent.rmdir()  # only succeeds when empty
+
+
+def write_query(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    path: Path,
+    params: list | None = None,
+    validate: Validate | None = None,
+) -> Path:
+    """Write the result of ``sql`` to ``path`` atomically. Order rows in ``sql`` for stable bytes.
+    ``validate(tmp)`` runs on the written temporary file before the rename and may refuse it."""
     tmp = _tmp_beside(path)
     try:
         con.execute(f"COPY ({sql}) TO {sql_string(tmp)} ({PARQUET_OPTIONS})", params or [])
-        return _finish(tmp, path)
+        return _finish(tmp, path, validate)
     finally:
-        tmp.unlink(missing_ok=True)
+        discard(tmp, path)
 
 
-def write_frame(df: pl.DataFrame, path: Path) -> Path:
-    """Write a Polars frame to ``path`` atomically."""
+def write_frame(df: pl.DataFrame, path: Path, validate: Validate | None = None) -> Path:
+    """Write a Polars frame to ``path`` atomically (``validate`` as in :func:`write_query`)."""
     tmp = _tmp_beside(path)
     try:
         df.write_parquet(tmp, compression="zstd", statistics=True)
-        return _finish(tmp, path)
+        return _finish(tmp, path, validate)
     finally:
-        tmp.unlink(missing_ok=True)
+        discard(tmp, path)
+
+
+@contextmanager
+def all_or_nothing(paths: Iterable[Path]) -> Iterator[None]:
+    """Several files written as one: when the block raises, every one of ``paths`` is put back as
+    it was before the block (its previous version restored, or removed when it had none), so a
+    step that writes a year's tables one after the other never leaves half a year.
+
+    The previous versions are kept aside as hard links named like temporary files (a killed
+    step's are removed by the next write of the file, see :func:`remove_dead_tmps`)."""
+    saved: dict[Path, Path | None] = {}
+    try:
+        for path in paths:
+            if path.exists():
+                backup = _tmp_beside(path)
+                try:
+                    os.link(path, backup)
+                except OSError:  # a file system without hard links
+                    shutil.copy2(path, backup)
+                saved[path] = backup
+            else:
+                saved[path] = None
+        yield
+    except BaseException:
+        for path, backup in saved.items():
+            if backup is not None:
+                os.replace(backup, path)
+            else:
+                path.unlink(missing_ok=True)
+                discard(path, path)
+        raise
+    finally:
+        for backup in saved.values():
+            if backup is not None:
+                backup.unlink(missing_ok=True)
 
 
 def _code_columns(df: pl.DataFrame, sample: int = 100_000, most: int = 1_000) -> list[str]:
@@ -171,21 +289,22 @@ class FrameAppender:
             raise ValueError(f"{self.path}: a part with schema {table.schema} does not match {self._schema}")
         self._writer.write_table(table, row_group_size=self.ROW_GROUP_SIZE)
 
-    def close(self) -> Path:
+    def close(self, validate: Validate | None = None) -> Path:
+        """Publish the file (``validate`` as in :func:`write_query`)."""
         if self._writer is None:
             if self._first_empty is None:
                 raise ValueError(f"{self.path}: nothing was appended")
-            return write_frame(self._first_empty, self.path)
+            return write_frame(self._first_empty, self.path, validate)
         self._writer.close()
         try:
-            return _finish(self._tmp, self.path)
+            return _finish(self._tmp, self.path, validate)
         finally:
-            self._tmp.unlink(missing_ok=True)
+            discard(self._tmp, self.path)
 
     def abort(self) -> None:
         if self._writer is not None:
             self._writer.close()
-        self._tmp.unlink(missing_ok=True)
+        discard(self._tmp, self.path)
 
 
 def duckdb_threads(threads: int | str | None = None) -> int | None:

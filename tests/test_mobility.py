@@ -263,3 +263,47 @@ def test_neighbour_expected_but_not_built_is_an_error(tmp_path):
     assets = mob.mobility_assets(SPEC, _situation.key, PARTS_MOB, neighbour_expected=lambda lk, y: True)
     res = dg.materialize(assets, partition_key="2020", resources={"lake": lake}, raise_on_error=False)
     assert not res.success
+
+
+def test_a_mobility_year_breaking_a_rule_is_refused_before_it_is_renamed(tmp_path):
+    """The blocking rules run on the temporary file: a year with a duplicate key (a damaged
+    situation) fails its step naming the rule, and the previous version stays; a year refused by
+    the project's own rule on its first build leaves no file and no folder."""
+    secure = _write_lake(tmp_path)
+    lake = LakeResource(data_dir=str(tmp_path))
+
+    def project_rule(path: Path, year: int, direction: str) -> tuple[bool, dict]:
+        return year != 2021, {"schema/failures": int(year == 2021)}
+
+    assets = mob.mobility_assets(SPEC, _situation.key, PARTS_MOB, validate=project_rule)
+    nxt = assets[0]
+    with dg.instance_for_test() as instance:
+
+        def run(year: str) -> dg.ExecuteInProcessResult:
+            return dg.materialize(
+                [nxt],
+                partition_key=year,
+                resources={"lake": lake},
+                instance=instance,
+                raise_on_error=False,
+            )
+
+        assert run("2020").success
+        valid = storage.partition_file(secure, "mobility_next", 2020)
+        before = (valid.stat().st_ino, valid.read_bytes())
+        situation = storage.partition_file(secure, "situation", 2020)
+        damaged = pl.read_parquet(situation)
+        storage.write_frame(pl.concat([damaged, damaged.head(1)]), situation)
+
+        refused = run("2020")
+        assert not refused.success
+        failure = next(e for e in refused.all_events if e.event_type_value == "STEP_FAILURE")
+        cause = failure.event_specific_data.error.cause  # type: ignore[union-attr]
+        assert "mob_test mobility_next 2020 refused" in cause.message
+        assert "duplicate_keys: 1" in cause.message
+        assert (valid.stat().st_ino, valid.read_bytes()) == before
+        assert [p.name for p in valid.parent.iterdir()] == ["data.parquet"]
+
+        first = run("2021")
+        assert not first.success
+        assert not (secure / "mobility_next" / "year=2021").exists()

@@ -143,7 +143,57 @@ def plan_project(
             for pass_keys in (first, second):
                 if pass_keys:
                     runs += [PlannedRun(project.id, pass_keys, y, s) for y in run_years]
-    return runs
+    return with_neighbour_situations(project, graph, runs, wanted)
+
+
+def _situation_key(project: Project) -> dg.AssetKey | None:
+    """The yearly situation asset the project's T+1/T-1 tables read (``mobility:`` in its spec)."""
+    mobility = project.spec.extra.get("mobility")
+    if not isinstance(mobility, dict):
+        return None
+    key = dg.AssetKey([project.id, str(mobility.get("situation_table", "situation"))])
+    return key if key in project.keys else None
+
+
+def with_neighbour_situations(
+    project: Project, graph: Any, runs: list[PlannedRun], wanted: set[int] | None
+) -> list[PlannedRun]:
+    """Add to ``runs`` the situation of every calendar neighbour (T-1, T+1) of the wanted years
+    that the plan does not build yet, so that a build of one year of a project with T+1/T-1 tables
+    finds its neighbours (``--years 2005`` of the cohort builds the 2006 situation first).
+
+    A neighbour run holds only the situation and what it is made from in the same stage (its
+    yearly parents, the whole multi-asset it belongs to), never the neighbour's own T±1 tables;
+    it comes before the stage's other runs. Neighbours outside the situation's partitions are
+    left to the mobility step (``not_yet_observed``)."""
+    situation = _situation_key(project)
+    if wanted is None or situation is None:
+        return runs
+    pd = graph.get(situation).partitions_def
+    if pd is None:
+        return runs
+    needed = {situation}
+    todo = [situation]
+    while todo:  # the situation, its yearly ancestors of the same partitions, their multi-assets
+        node = graph.get(todo.pop())
+        for k in {*node.parent_keys, *node.execution_set_asset_keys}:
+            if k not in needed and k in project.keys and graph.get(k).partitions_def == pd:
+                needed.add(k)
+                todo.append(k)
+    partition_years = {int(y) for y in pd.get_partition_keys()}
+    planned = {r.year for r in runs if situation in r.keys}
+    neighbours = sorted({y + d for y in wanted for d in (-1, 1)} & partition_years - planned)
+    if not neighbours:
+        return runs
+    out: list[PlannedRun] = []
+    added: set[dg.AssetKey] = set()
+    for run in runs:
+        keys = tuple(k for k in run.keys if k in needed and k not in added)
+        if keys and run.year is not None:
+            out += [PlannedRun(project.id, keys, y, run.stage) for y in neighbours]
+            added.update(keys)
+        out.append(run)
+    return out
 
 
 def run_config_for(

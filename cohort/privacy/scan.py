@@ -29,7 +29,8 @@ only punctuation and length kept), so a blocked export's log is itself safe.
 
 Entry points: :func:`scan_export` (returns a :class:`ScanResult`), :func:`assert_exportable`
 (raises :class:`ExportBlocked`), and :func:`write_export`, which H3/H5 call for every file
-that leaves: retention check, write to a temporary file, scan *those bytes*, rename into place,
+that leaves: retention check, write to a temporary file, scan *those bytes*, validate them
+against the table's own rules (optional ``validate``), rename into place,
 and an ``export``/``release`` entry with the file's SHA-256 in the audit log (a block writes a
 ``refusal`` entry and no file).
 """
@@ -353,6 +354,7 @@ def write_export(
     retention_date: date | None = None,
     action: str = "export",
     file_format: str = "parquet",
+    validate: storage.Validate | None = None,
 ) -> ExportRecord:
     """Scan, write atomically and log one file that leaves the secure area.
 
@@ -360,7 +362,9 @@ def write_export(
     rows in ``sql`` for stable bytes). ``path`` must lie under ``<lake>/exports/<project>/`` for
     ``action="export"`` or ``<lake>/releases/<project>/`` for ``action="release"``; the project
     is the first folder. With ``retention_date``, an expired project is refused (and logged).
-    On a hit: no file, a ``refusal`` audit entry, and :class:`ExportBlocked`.
+    On a hit: no file, a ``refusal`` audit entry, and :class:`ExportBlocked`. ``validate(tmp)``
+    (the table's blocking rules, e.g. its Pandera schema) runs on the scanned temporary file; when
+    it raises, nothing is logged or published and the previous version of the file stays.
     """
     if action not in ("export", "release"):
         raise ValueError("action is 'export' or 'release'")
@@ -397,6 +401,8 @@ def write_export(
                 },
             )
             raise ExportBlocked(result)
+        if validate is not None:
+            validate(tmp)
         # Logged before it is published: a file can be in the log and not on disk (a failed
         # rename, visible), never on disk and not in the log.
         digest = audit.sha256_file(tmp)
@@ -411,7 +417,7 @@ def write_export(
         )
         storage._finish(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        storage.discard(tmp, path)
     return ExportRecord(path, digest, result.rows, entry)
 
 

@@ -76,7 +76,8 @@ API
   staleness only (when T+1 arrives, Dagster marks T's ``mobility_next`` stale); the data join
   remains the calendar join. Each asset carries a blocking check ``<table>_valid`` computed in
   the same step (generic SQL checks + spec authorisation + the project's own ``validate`` hook,
-  e.g. a Pandera schema).
+  e.g. a Pandera schema), on the temporary file before it is renamed into place: a year that
+  breaks a rule is never written and fails its step.
 
 Neighbour years outside the project's years (2019 for 2020, 2027 for 2026) are simply files of
 the situation table: a project makes its situation partitions cover them (see the labour
@@ -304,6 +305,7 @@ def build_mobility(
     direction: Direction,
     out_path: Path | None = None,
     authorised: Callable[[list[str]], None] | None = None,
+    validate: storage.Validate | None = None,
 ) -> dict[str, Any]:
     """Write the ``direction`` mobility table of ``year`` (default path
     ``secure/<project>/<table>/year=YYYY/data.parquet``) and return ``rows``, ``neighbour_year``,
@@ -311,13 +313,15 @@ def build_mobility(
 
     ``authorised(columns)`` is called with the output columns before anything is written (pass
     ``lambda cols: spec.check_columns(table, cols)`` to refuse an unauthorised column).
+    ``validate(tmp)`` runs on the written temporary file before it is renamed into place (see
+    :func:`cohort.storage.write_query`): a refused year leaves the previous version untouched.
     """
     sql, found = mobility_sql(con, mspec, secure_project_dir, year, direction)
     columns = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
     if authorised is not None:
         authorised(columns)
     path = out_path or storage.partition_file(secure_project_dir, mspec.table(direction), year)
-    storage.write_query(con, sql, path)
+    storage.write_query(con, sql, path, validate=validate)
     status = f"{direction}_status"
     counts = dict(
         con.execute(
@@ -394,6 +398,15 @@ def check_mobility(
 Validator = Callable[[Path, int, Direction], tuple[bool, dict[str, Any]]]
 
 
+def _summary(metadata: Mapping[str, Any], most: int = 300) -> str:
+    """The non-zero entries of a validator's metadata, short (for a refusal message)."""
+    shown = {
+        k: v for k, v in metadata.items() if v and k != "rows" and not k.endswith(("rows_checked", "report"))
+    }
+    text = ", ".join(f"{k}={v}" for k, v in shown.items())
+    return text[:most]
+
+
 def _key_of(asset: dg.AssetsDefinition | dg.AssetKey) -> dg.AssetKey:
     return asset if isinstance(asset, dg.AssetKey) else asset.key
 
@@ -418,7 +431,9 @@ def mobility_assets(
       ``partitions_def`` (e.g. situation 2019-2027 for mobility 2020-2026).
     - ``project_spec``: when given, every output column must be authorised for the table.
     - ``validate(path, year, direction) -> (passed, metadata)``: the project's own check of the
-      written file (e.g. its Pandera schema); merged into the blocking check ``<table>_valid``.
+      written temporary file (e.g. its Pandera schema), run with the generic rules before the
+      rename: a year that fails is refused (no file, the previous version kept, the step fails
+      naming the rules); the metadata goes to the blocking check ``<table>_valid``.
     - ``neighbour_expected(lake, year)``: True when the neighbour year should exist (the
       warehouse has it); a missing situation file is then an error rather than
       ``not_yet_observed``.
@@ -503,23 +518,36 @@ def _direction_asset(
         ):
             raise MobilityError(
                 f"project {mspec.project}: the warehouse has {nyear} but its {mspec.situation_table} is not built; "
-                f"materialise {mspec.situation_table} for {nyear} before {table} {year}"
+                f"materialise {mspec.situation_table} for {nyear} before {table} {year} "
+                f"(`cohort project build {mspec.project} --years {year}` builds the neighbours it needs)"
             )
         authorised = (
             (lambda cols: project_spec.check_columns(table, cols)) if project_spec is not None else None
         )
+        meta: dict[str, Any] = {}
         con = lake.connect()
         try:
-            info = build_mobility(con, mspec, secure, year, direction, authorised=authorised)
-            violations = check_mobility(con, mspec, secure, year, direction, info["path"])
+
+            def rejecting(tmp: Path) -> None:
+                # the blocking rules, run on the temporary file: a year that breaks one is never
+                # renamed into place, and the step fails naming the rules and their counts
+                violations = check_mobility(con, mspec, secure, year, direction, tmp)
+                meta.update({f"violations/{k}": v for k, v in violations.items()})
+                broken: dict[str, int | str] = {k: v for k, v in violations.items() if v}
+                if validate is not None:
+                    ok, extra = validate(tmp, year, direction)
+                    meta.update(extra)
+                    if not ok:
+                        broken["project_rules"] = _summary(extra)
+                if broken:
+                    raise storage.PartitionRejected(f"{mspec.project} {table} {year}", broken)
+
+            info = build_mobility(
+                con, mspec, secure, year, direction, authorised=authorised, validate=rejecting
+            )
         finally:
             con.close()
-        passed = not any(violations.values())
-        meta: dict[str, Any] = {f"violations/{k}": v for k, v in violations.items()}
-        if validate is not None:
-            ok, extra = validate(info["path"], year, direction)
-            passed = passed and ok
-            meta.update(extra)
+        passed = True  # a partition that broke a rule was refused above
         context.log.info(
             f"{table} {year}: {info['rows']} rows, neighbour {nyear} found={info['neighbour_found']}"
         )

@@ -251,37 +251,71 @@ def _require_year(warehouse: Path, year: int, table: str) -> None:
         )
 
 
+def _parquet(path: Path) -> str:
+    return f"read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
+
+
 def build_situation(
-    con: duckdb.DuckDBPyConnection, secure_project_dir: Path, warehouse: Path, year: int
+    con: duckdb.DuckDBPyConnection,
+    secure_project_dir: Path,
+    warehouse: Path,
+    year: int,
+    validate: storage.Validate | None = None,
 ) -> dict[str, Any]:
-    """Write ``secure/labour_reserve/situation/year=YYYY``; refuse persons without a pseudonym."""
+    """Write ``secure/labour_reserve/situation/year=YYYY``; refuse persons without a pseudonym.
+    ``validate(tmp)`` (the blocking rules, :func:`schemas.rejecting`) runs before the rename: a
+    refused year leaves no new file (the previous version, if any, stays)."""
     _require_year(warehouse, year, "situation")
     s = spec()
     sql = situation_sql(year, s)
     cols = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
     s.check_columns("situation", cols)
     path = storage.partition_file(secure_project_dir, "situation", year)
-    storage.write_query(con, sql, path)
-    rows, missing = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE person_id IS NULL) FROM read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
-    ).fetchall()[0]
-    if missing:
-        path.unlink()
-        raise BuildError(
-            f"labour_reserve situation {year}: {missing} person(s) of the population have no pseudonym; "
-            "materialise person_mapping first (it covers every year the warehouse has)"
-        )
+
+    def checked(tmp: Path) -> None:
+        missing = con.execute(
+            f"SELECT count(*) FILTER (WHERE person_id IS NULL) FROM {_parquet(tmp)}"
+        ).fetchall()
+        if missing[0][0]:
+            raise BuildError(
+                f"labour_reserve situation {year}: {missing[0][0]} person(s) of the population have no pseudonym; "
+                "materialise person_mapping first (it covers every year the warehouse has)"
+            )
+        if validate is not None:
+            validate(tmp)
+
+    storage.write_query(con, sql, path, validate=checked)
+    rows = con.execute(f"SELECT count(*) FROM {_parquet(path)}").fetchall()[0][0]
     return {"path": path, "rows": int(rows), "columns": cols}
+
+
+def absence_violations(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, int]:
+    """The rules of a ``population_absence`` file: reasons outside the mobility vocabulary, persons twice."""
+    from cohort.projects import mobility
+
+    reasons = ", ".join("'" + r + "'" for r in mobility.ABSENCE_REASONS)
+    unknown, duplicates = con.execute(
+        f"SELECT count(*) FILTER (WHERE reason IS NULL OR reason NOT IN ({reasons})), "
+        f"count(*) - count(DISTINCT person_id) FROM {_parquet(path)}"
+    ).fetchall()[0]
+    return {"reason/outside_list": int(unknown), "person_id/duplicate": int(duplicates)}
 
 
 def build_absence(
     con: duckdb.DuckDBPyConnection, secure_project_dir: Path, warehouse: Path, year: int
 ) -> dict[str, Any]:
     """Write ``secure/labour_reserve/population_absence/year=YYYY``: why persons of the neighbouring
-    years' populations are missing from this year's (died, abroad, above_age, below_age, excluded)."""
+    years' populations are missing from this year's (died, abroad, above_age, below_age, excluded).
+    A file breaking :func:`absence_violations` is refused before the rename."""
     _require_year(warehouse, year, "population_absence")
     path = storage.partition_file(secure_project_dir, "population_absence", year)
-    storage.write_query(con, absence_sql(year), path)
+
+    def checked(tmp: Path) -> None:
+        broken = {rule: n for rule, n in absence_violations(con, tmp).items() if n}
+        if broken:
+            raise storage.PartitionRejected(f"labour_reserve population_absence {year}", broken)
+
+    storage.write_query(con, absence_sql(year), path, validate=checked)
     counts = dict(
         con.execute(
             f"SELECT reason, count(*) FROM read_parquet({storage.sql_string(path)}, hive_partitioning = false) GROUP BY ALL"

@@ -185,3 +185,29 @@ def validate_partition(spec: ProjectSpec, table: str, path: Path) -> tuple[bool,
         meta["spec/unauthorised"] == 0 and not missing and not violations and meta["pandera/failures"] == 0
     )
     return passed, meta
+
+
+def failures(meta: dict[str, Any]) -> dict[str, int | str]:
+    """The broken rules of :func:`validate_partition`'s metadata, rule -> count (or message)."""
+    broken: dict[str, int | str] = {
+        k: v for k, v in meta.items() if k.startswith(("spec/", "sql/")) and v not in (0, None)
+    }
+    if meta.get("pandera/failures"):
+        broken["pandera/failures"] = meta["pandera/failures"]
+    return broken
+
+
+def rejecting(spec: ProjectSpec, table: str, year: int | None, meta: dict[str, Any]) -> storage.Validate:
+    """A ``validate`` callback for the storage writers: runs :func:`validate_partition` on the
+    temporary file, keeps its metadata in ``meta`` (for the blocking check's result) and refuses
+    the file with :class:`cohort.storage.PartitionRejected` when a rule is broken, so an invalid
+    partition is never renamed into place."""
+
+    def validate(tmp: Path) -> None:
+        passed, found = validate_partition(spec, table, tmp)
+        meta.update(found)
+        if not passed:
+            where = f"{spec.id} {table}" + (f" {year}" if year is not None else "")
+            raise storage.PartitionRejected(where, failures(found))
+
+    return validate

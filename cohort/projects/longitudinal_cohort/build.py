@@ -243,6 +243,20 @@ def authorise(spec: ProjectSpec, table: str, columns: list[str]) -> None:
         )
 
 
+def rejecting(spec: ProjectSpec, table: str, year: int) -> storage.Validate:
+    """A ``validate`` callback for the writers: :func:`check_export` on the temporary file, which is
+    refused (:class:`cohort.storage.PartitionRejected`, nothing renamed into place) when it fails."""
+
+    def validate(tmp: Path) -> None:
+        errors = check_export(spec, table, year, tmp)
+        if errors:
+            raise storage.PartitionRejected(
+                f"{spec.id} {table} {year}", {"schema": len(errors)}, "; ".join(errors[:5])
+            )
+
+    return validate
+
+
 def build_table(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
@@ -253,12 +267,12 @@ def build_table(
     run_id: str | None = None,
     sql_text: str | None = None,
 ) -> TableResult:
-    """Authorise, write (scanned, atomic, audited) and validate one export table of one year."""
+    """Authorise, validate and write (scanned, atomic, audited) one export table of one year: a
+    table breaking its schema is refused before it is published."""
     start = time.perf_counter()
     sql = table_sql(spec, table, year, scale, sql_text)
     path, rows = _write_authorised(con, lake, spec, table, year, sql, run_id)
-    errors = check_export(spec, table, year, path)
-    return TableResult(table, year, path, rows, errors, time.perf_counter() - start)
+    return TableResult(table, year, path, rows, [], time.perf_counter() - start)
 
 
 def _write_authorised(
@@ -270,7 +284,8 @@ def _write_authorised(
     sql: str,
     run_id: str | None,
 ) -> tuple[Path, int]:
-    """Refuse a column the spec does not authorise, then write through the export scan; (path, rows)."""
+    """Refuse a column the spec does not authorise, then write through the export scan and the
+    table's schema (:func:`rejecting`); (path, rows)."""
     authorise(spec, table, query_columns(con, sql))
     path = export_file(lake, spec, table, year)
     record = scan.write_export(
@@ -283,6 +298,7 @@ def _write_authorised(
         sql=sql,
         classes=spec.column_classes(table),
         retention_date=spec.retention_date,
+        validate=rejecting(spec, table, year),
     )
     return path, record.rows
 
@@ -307,19 +323,28 @@ def build_exports(
     tables: list[str] | None = None,
     sql_overrides: dict[str, str] | None = None,
 ) -> list[TableResult]:
-    """Every export table of ``year`` (or the listed ``tables``), in one DuckDB session."""
+    """Every export table of ``year`` (or the listed ``tables``), in one DuckDB session.
+
+    All or nothing: when one table is refused (its scan, its schema) or the step fails, every
+    table of the year is put back as it was before the step, so a failed year leaves none of
+    its new exports and never a mix of two builds."""
     refuse_if_expired(lake, spec.id, spec.retention_date)
     key = pseudonym.load_key(spec.id, keys_dir=lake.keys)
     scale = population.warehouse_scale(lake.warehouse)
+    names = tables or yearly_tables(spec)
+    targets = [export_file(lake, spec, t, year) for t in names]
+    if tables is None:
+        targets.append(storage.partition_file(secure_dir(lake, spec), "situation", year))
     con = _connect(lake, spec, [year])
     try:
-        prepare_year(con, lake, spec, year, key)
-        results = [
-            build_table(con, lake, spec, t, year, scale, run_id, (sql_overrides or {}).get(t))
-            for t in (tables or yearly_tables(spec))
-        ]
-        if tables is None:
-            results.append(build_situation(con, lake, spec, year))
+        with storage.all_or_nothing(targets):
+            prepare_year(con, lake, spec, year, key)
+            results = [
+                build_table(con, lake, spec, t, year, scale, run_id, (sql_overrides or {}).get(t))
+                for t in names
+            ]
+            if tables is None:
+                results.append(build_situation(con, lake, spec, year))
         return results
     finally:
         con.close()
@@ -337,20 +362,18 @@ def build_situation(con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpe
         position_file=_require(export_file(lake, spec, "position", year), "position"),
     )
     authorise(spec, "situation", query_columns(con, sql))
-    path = storage.write_query(con, sql, storage.partition_file(secure_dir(lake, spec), "situation", year))
+    path = storage.write_query(
+        con,
+        sql,
+        storage.partition_file(secure_dir(lake, spec), "situation", year),
+        validate=rejecting(spec, "situation", year),
+    )
     rows = int(
         con.execute(
             f"SELECT count(*) FROM read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
         ).fetchall()[0][0]
     )
-    return TableResult(
-        "situation",
-        year,
-        path,
-        rows,
-        check_export(spec, "situation", year, path),
-        time.perf_counter() - start,
-    )
+    return TableResult("situation", year, path, rows, [], time.perf_counter() - start)
 
 
 def export_trajectory(
@@ -370,9 +393,7 @@ def export_trajectory(
         path, rows = _write_authorised(con, lake, spec, table, year, sql, run_id)
     finally:
         con.close()
-    return TableResult(
-        table, year, path, rows, check_export(spec, table, year, path), time.perf_counter() - start
-    )
+    return TableResult(table, year, path, rows, [], time.perf_counter() - start)
 
 
 def build_trajectories(
@@ -395,7 +416,13 @@ def build_trajectories(
         con = storage.connect()
         try:
             mobility.build_mobility(
-                con, mspec, secure_dir(lake, spec), year, direction, authorised=authorised
+                con,
+                mspec,
+                secure_dir(lake, spec),
+                year,
+                direction,
+                authorised=authorised,
+                validate=rejecting(spec, secure_table, year),
             )
         finally:
             con.close()
@@ -435,10 +462,16 @@ def write_data_dictionary(lake: Lake, spec: ProjectSpec) -> tuple[Path, Path]:
     base = lake.exports / spec.id
     base.mkdir(parents=True, exist_ok=True)
     md_path, json_path = base / "data_dictionary.md", base / "data_dictionary.json"
-    tmp = md_path.with_suffix(".md.tmp")
-    tmp.write_text(markdown + "\n".join(extra_md) + "\n")
-    tmp.replace(md_path)
-    tmp = json_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
-    tmp.replace(json_path)
+    texts = {
+        md_path: markdown + "\n".join(extra_md) + "\n",
+        json_path: json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n",
+    }
+    for path, text in texts.items():
+        # the storage's temporary names, so that a killed writer's leftovers are cleaned next time
+        tmp = storage._tmp_beside(path)
+        try:
+            tmp.write_text(text)
+            storage._finish(tmp, path)
+        finally:
+            storage.discard(tmp, path)
     return md_path, json_path
