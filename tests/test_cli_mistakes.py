@@ -94,7 +94,9 @@ MISTAKES = [
 
 
 @pytest.mark.parametrize(
-    ("args", "env", "words"), MISTAKES, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+    ("args", "env", "words"),
+    MISTAKES,
+    ids=[" ".join(args) + "".join(f" {k}={v}" for k, v in env.items()) for args, env, _ in MISTAKES],
 )
 def test_a_mistake_exits_2_with_a_message_naming_it(lakes, monkeypatch, args, env, words):
     for name, value in env.items():
