@@ -164,13 +164,26 @@ def panel() -> dg.MaterializeResult:
 def after_panel() -> None: ...
 
 
+@dg.asset(
+    key=["toy", "mobility"],
+    check_specs=[dg.AssetCheckSpec("mobility_valid", asset=["toy", "mobility"], blocking=True)],
+)
+def mobility() -> dg.MaterializeResult:
+    # as the projects' validators report: counts per rule in the metadata, no description
+    metadata = {"spec/missing": 0, "sql/duplicate_key": 3, "pandera/report": "column 'x' failed\n  5 cases"}
+    return dg.MaterializeResult(
+        check_results=[dg.AssetCheckResult(check_name="mobility_valid", passed=False, metadata=metadata)]
+    )
+
+
 def test_a_failed_step_and_a_failed_check_are_reported_in_their_own_words():
-    defs = dg.Definitions(assets=[broken_situation, panel, after_panel])
+    defs = dg.Definitions(assets=[broken_situation, panel, after_panel, mobility])
     with dg.instance_for_test() as instance:
         m = runner.Materialiser(defs, instance)
         step = m.execute(runner.PlannedRun("toy", (broken_situation.key,), None, 0))
         check = m.execute(runner.PlannedRun("toy", (panel.key, after_panel.key), None, 0))
-    assert not step.success and not check.success
+        counts = m.execute(runner.PlannedRun("toy", (mobility.key,), None, 0))
+    assert not step.success and not check.success and not counts.success
     # the asset's own exception, its class without the module path, first
     assert step.error.startswith(
         "toy__situation: ContractBroken: sep_quarter year=2021: rule unique_key: 3 rows"
@@ -181,6 +194,10 @@ def test_a_failed_step_and_a_failed_check_are_reported_in_their_own_words():
         "toy/panel: check panel_valid failed: rule position_code: 17 rows have a code outside the code list"
     )
     assert "blocking asset check" not in check.error
+    # a check without a description: the rules it counted, not the ones that found nothing
+    assert counts.error.splitlines()[0] == (
+        "toy/mobility: check mobility_valid failed: sql/duplicate_key=3, pandera/report=column 'x' failed ..."
+    )
 
 
 def _damaged_copy(warehouse: Path, into: Path, without: str) -> Path:

@@ -269,14 +269,23 @@ def _own_message(error: Any) -> str:
     return "\n".join(lines)
 
 
+def _first_line(value: Any, width: int = 200) -> str:
+    lines = str(value).strip().splitlines() or [""]
+    text = lines[0]
+    return text if len(text) <= width and len(lines) == 1 else text[:width] + " ..."
+
+
 def _check_message(evaluation: Any) -> str:
     """A failed check in its own words: its description, else its metadata."""
     where = evaluation.asset_key.to_user_string()
     if evaluation.partition:
         where += f" {evaluation.partition}"
     said = (evaluation.description or "").strip()
-    if not said:
-        said = ", ".join(f"{k}={getattr(v, 'value', v)}" for k, v in (evaluation.metadata or {}).items())
+    if not said:  # the metadata that says something: counts of zero and empty texts say nothing wrong
+        values = {k: getattr(v, "value", v) for k, v in (evaluation.metadata or {}).items()}
+        said = ", ".join(
+            f"{k}={_first_line(v)}" for k, v in values.items() if v not in (0, 0.0, "", None, [], {})
+        )
     return f"{where}: check {evaluation.check_name} failed" + (f": {said}" if said else "")
 
 
