@@ -66,7 +66,8 @@ class LakeError(ValueError):
 
 
 def require_lake_root(lake: Lake, must_exist: bool = False) -> Lake:
-    """``lake`` when its root is a folder (or, unless ``must_exist``, not there yet: builds make it).
+    """``lake`` when its root is a folder (or, unless ``must_exist``, not there yet: builds make it)
+    and its warehouse is not a file.
 
     A file given as the root, or a root that does not exist when one is read, is a user mistake
     (``--data-dir`` / ``COHORT_DATA_DIR``) that should be named, not met later as an OSError."""
@@ -75,6 +76,10 @@ def require_lake_root(lake: Lake, must_exist: bool = False) -> Lake:
         raise LakeError(f"{root} is a file, not a lake folder (--data-dir / COHORT_DATA_DIR)")
     if must_exist and not root.exists():
         raise LakeError(f"no lake at {root}: the folder does not exist (--data-dir / COHORT_DATA_DIR)")
+    if lake.warehouse.exists() and not lake.warehouse.is_dir():
+        raise LakeError(
+            f"the warehouse {lake.warehouse} is a file, not a folder of tables (COHORT_WAREHOUSE_DIR)"
+        )
     return lake
 
 
@@ -91,8 +96,6 @@ def require_warehouse(lake: Lake, tables: Iterable[str]) -> Lake:
             f"no warehouse at {wh}: the folder does not exist (build one with `cohort demo` or "
             "`cohort warehouse build`, or point COHORT_WAREHOUSE_DIR at an extract)"
         )
-    if not wh.is_dir():
-        raise LakeError(f"the warehouse {wh} is a file, not a folder of tables (COHORT_WAREHOUSE_DIR)")
     names = sorted(tables)
     if not any(any((wh / name).rglob("*.parquet")) for name in names if (wh / name).is_dir()):
         raise LakeError(

@@ -88,6 +88,7 @@ MISTAKES = [
     (["project", "list", "--data-dir", "{file}"], {}, ["{file}", "a file"]),
     (["audit", "verify", "--data-dir", "{missing}"], {}, ["no lake at {missing}"]),
     (["demo", "--data-dir", "{file}"], {}, ["{file}", "a file"]),
+    (["demo", "--data-dir", "{missing}"], {"COHORT_WAREHOUSE_DIR": "{file}"}, ["{file}", "a file"]),
     (["demo", "--project", "nosuch", "--data-dir", "{missing}"], {}, ["unknown project(s) nosuch"]),
     (["demo", "--workers", "0", "--data-dir", "{missing}"], {}, ["--workers"]),
 ]
