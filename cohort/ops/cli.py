@@ -10,10 +10,10 @@ from cohort import settings
 from cohort.ops import audit, retention
 
 
-def _existing_lake(data_dir: str | None) -> settings.Lake:
-    """The lake to read, refused with exit status 2 when it is a file or does not exist."""
+def _existing_lake(data_dir: str | None, must_exist: bool = True) -> settings.Lake:
+    """The lake to read, refused with exit status 2 when it is a file or (``must_exist``) not there."""
     try:
-        return settings.require_lake_root(settings.lake(data_dir), must_exist=True)
+        return settings.require_lake_root(settings.lake(data_dir), must_exist=must_exist)
     except settings.LakeError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -41,7 +41,7 @@ def _retention_date_of(project: str) -> date:
 @click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
 def purge(project: str, force: bool, retention_date, data_dir: str | None) -> None:
     """Remove a project's pseudonymised data (secure/ and exports/) after its retention date, and log it."""
-    lake = _existing_lake(data_dir)
+    lake = _existing_lake(data_dir, must_exist=False)  # a purge of nothing is still logged
     when = retention_date.date() if retention_date else _retention_date_of(project)
     try:
         result = retention.purge_project(lake, project, when, force=force)
