@@ -11,6 +11,7 @@ a CI run or a production deployment can point the same code somewhere else:
 """
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,3 +59,47 @@ def lake(
     root = Path(data_dir or os.environ.get("COHORT_DATA_DIR") or "data").resolve()
     wh = warehouse_dir or os.environ.get("COHORT_WAREHOUSE_DIR") or root / "warehouse"
     return Lake(root=root, warehouse=Path(wh).resolve())
+
+
+class LakeError(ValueError):
+    """A lake root or a warehouse folder that cannot be used: the message names the path and why."""
+
+
+def require_lake_root(lake: Lake, must_exist: bool = False) -> Lake:
+    """``lake`` when its root is a folder (or, unless ``must_exist``, not there yet: builds make it)
+    and its warehouse is not a file.
+
+    A file given as the root, or a root that does not exist when one is read, is a user mistake
+    (``--data-dir`` / ``COHORT_DATA_DIR``) that should be named, not met later as an OSError."""
+    root = lake.root
+    if root.exists() and not root.is_dir():
+        raise LakeError(f"{root} is a file, not a lake folder (--data-dir / COHORT_DATA_DIR)")
+    if must_exist and not root.exists():
+        raise LakeError(f"no lake at {root}: the folder does not exist (--data-dir / COHORT_DATA_DIR)")
+    if lake.warehouse.exists() and not lake.warehouse.is_dir():
+        raise LakeError(
+            f"the warehouse {lake.warehouse} is a file, not a folder of tables (COHORT_WAREHOUSE_DIR)"
+        )
+    return lake
+
+
+def require_warehouse(lake: Lake, tables: Iterable[str]) -> Lake:
+    """``lake`` when its warehouse folder holds at least one of ``tables`` as Parquet files.
+
+    Whether each table follows the contract is the warehouse checks' business; this only stops a
+    build that points at the wrong folder (``COHORT_WAREHOUSE_DIR``, ``--data-dir``) before any
+    run starts, with the folder named."""
+    require_lake_root(lake)
+    wh = lake.warehouse
+    if not wh.exists():
+        raise LakeError(
+            f"no warehouse at {wh}: the folder does not exist (build one with `cohort demo` or "
+            "`cohort warehouse build`, or point COHORT_WAREHOUSE_DIR at an extract)"
+        )
+    names = sorted(tables)
+    if not any(any((wh / name).rglob("*.parquet")) for name in names if (wh / name).is_dir()):
+        raise LakeError(
+            f"no warehouse at {wh}: none of its folders is a source table with Parquet files "
+            f"(expected {', '.join(names[:4])}, ... as in cohort.sources.contract)"
+        )
+    return lake

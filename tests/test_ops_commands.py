@@ -1,6 +1,12 @@
 """``cohort exports list``, ``cohort releases list``, ``cohort project dictionary`` and the build plan."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -43,8 +49,12 @@ def test_exports_and_releases_are_listed(tmp_path):
     assert out.exit_code == 0, out.output
     line = next(row for row in out.output.splitlines() if row.startswith("flemish_staff_origin"))
     assert "2024" in line and "J. Peeters" in line and line.split()[2] == "2"
-    empty = cli.invoke(main, ["exports", "list", "--data-dir", str(tmp_path / "nothing")])
+    (tmp_path / "empty").mkdir()
+    empty = cli.invoke(main, ["exports", "list", "--data-dir", str(tmp_path / "empty")])
     assert empty.exit_code == 0 and "No exports" in empty.output
+    # a lake that is not there is a mistake in --data-dir, not an empty lake
+    missing = cli.invoke(main, ["exports", "list", "--data-dir", str(tmp_path / "nothing")])
+    assert missing.exit_code == 2 and "no lake at" in missing.output
 
 
 def test_project_dictionary_prints_the_spec():
@@ -135,3 +145,80 @@ def test_a_project_that_reads_another_is_built_after_it_in_the_same_worker():
         "labour_reserve_results"
     )
     assert sum(len(c) for c in chains) == len(runs)
+
+
+# a build process that starts a slow run and is then killed (SIGKILL: nothing of it can clean up)
+SLOW_BUILD = """
+import sys, time
+from pathlib import Path
+import dagster as dg
+from cohort.ops import runner
+
+home, marker = Path(sys.argv[1]), Path(sys.argv[2])
+
+@dg.asset(key=["toy", "slow"])
+def slow() -> None:
+    marker.write_text("running")
+    time.sleep(120)
+
+m = runner.Materialiser(dg.Definitions(assets=[slow]), runner.instance_at(home))
+m.execute(runner.PlannedRun("toy", (slow.key,), None, 0))
+"""
+
+
+def _start_slow_build(home, marker) -> subprocess.Popen:
+    with open(marker.with_suffix(".log"), "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-c", SLOW_BUILD, str(home), str(marker)],
+            env={**os.environ, "DAGSTER_HOME": str(home)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _wait_for(paths, processes, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not all(p.exists() for p in paths):
+        ended = [p for p in processes if p.poll() is not None]
+        assert not ended, [Path(p.args[-1]).with_suffix(".log").read_text()[-3000:] for p in ended]
+        assert time.monotonic() < deadline, f"runs not started after {seconds} s"
+        time.sleep(0.2)
+
+
+def test_a_run_whose_process_was_killed_is_marked_failed_at_the_next_start(tmp_path, monkeypatch):
+    home = tmp_path / "dagster"
+    runner.ensure_instance_home(home)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = runner.instance_at(home)  # its storage made here: two processes would race to make it
+    killed_marker, alive_marker = tmp_path / "killed.started", tmp_path / "alive.started"
+    killed = _start_slow_build(home, killed_marker)
+    alive = _start_slow_build(home, alive_marker)
+    try:
+        _wait_for([killed_marker, alive_marker], [killed, alive])
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
+        started = {
+            r.tags[runner.PID_TAG]: r.run_id
+            for r in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+        }
+        # both runs say STARTED: nothing told Dagster that one of them died
+        assert set(started) == {str(killed.pid), str(alive.pid)}
+
+        marked = runner.fail_orphaned_runs(instance)
+
+        assert marked == [started[str(killed.pid)]]
+        dead_run = instance.get_run_by_id(started[str(killed.pid)])
+        assert dead_run.status == dg.DagsterRunStatus.FAILURE
+        failure = instance.get_records_for_run(
+            dead_run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
+        ).records[0]
+        assert f"pid {killed.pid}" in failure.event_log_entry.dagster_event.message
+        # the run of the live process is left alone
+        assert instance.get_run_by_id(started[str(alive.pid)]).status == dg.DagsterRunStatus.STARTED
+        assert runner.fail_orphaned_runs(instance) == []
+    finally:
+        for p in (killed, alive):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=30)

@@ -10,6 +10,14 @@ from cohort import settings
 from cohort.ops import audit, retention
 
 
+def _existing_lake(data_dir: str | None, must_exist: bool = True) -> settings.Lake:
+    """The lake to read, refused with exit status 2 when it is a file or (``must_exist``) not there."""
+    try:
+        return settings.require_lake_root(settings.lake(data_dir), must_exist=must_exist)
+    except settings.LakeError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 def _retention_date_of(project: str) -> date:
     """The retention date in the project's spec (``cohort/projects/<project>/spec.yaml``)."""
     try:
@@ -33,7 +41,7 @@ def _retention_date_of(project: str) -> date:
 @click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
 def purge(project: str, force: bool, retention_date, data_dir: str | None) -> None:
     """Remove a project's pseudonymised data (secure/ and exports/) after its retention date, and log it."""
-    lake = settings.lake(data_dir)
+    lake = _existing_lake(data_dir, must_exist=False)  # a purge of nothing is still logged
     when = retention_date.date() if retention_date else _retention_date_of(project)
     try:
         result = retention.purge_project(lake, project, when, force=force)
@@ -54,7 +62,7 @@ def audit_group() -> None:
 @click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
 def verify(data_dir: str | None) -> None:
     """Check the hash chain of the audit log; print the number of entries and the head hash."""
-    lake = settings.lake(data_dir)
+    lake = _existing_lake(data_dir)
     try:
         report = audit.verify_chain(lake)
     except audit.AuditChainBroken as exc:
@@ -69,7 +77,7 @@ def verify(data_dir: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON entry per line.")
 def show(project: str | None, last: int, data_dir: str | None, as_json: bool) -> None:
     """Print the most recent audit entries."""
-    entries = audit.read_entries(settings.lake(data_dir))
+    entries = audit.read_entries(_existing_lake(data_dir))
     if project:
         entries = [e for e in entries if e.get("project") == project]
     for e in entries[-last:] if last > 0 else entries:

@@ -23,8 +23,18 @@ DEMO_SIGNER = "demo sign-off (COHORT_DEMO=1, not a real reviewer)"
 # ---------------------------------------------------------------- shared helpers
 
 
-def _lake(data_dir: str | None) -> settings.Lake:
+def _lake(data_dir: str | None, must_exist: bool = False, warehouse: bool = False) -> settings.Lake:
+    """The lake of ``--data-dir`` (else the environment), refused with exit status 2 when it is a
+    file, missing although it is to be read (``must_exist``), or holds no warehouse to build from."""
     lake = settings.lake(data_dir)
+    try:
+        settings.require_lake_root(lake, must_exist=must_exist)
+        if warehouse:
+            from cohort.sources.contract import TABLES
+
+            settings.require_warehouse(lake, TABLES)
+    except settings.LakeError as exc:
+        raise click.UsageError(str(exc)) from None
     # assets resolve the lake at run time from the environment: point them at the same place
     os.environ["COHORT_DATA_DIR"] = str(lake.root)
     return lake
@@ -43,23 +53,46 @@ def _materialiser(lake: settings.Lake, signer: str | None):
     from cohort.ops import runner
 
     instance, home = _instance(lake)
+    for run_id in runner.fail_orphaned_runs(instance):
+        click.secho(
+            f"run {run_id} was interrupted (its process is gone): marked failed", fg="yellow", err=True
+        )
     return runner.Materialiser(defs, instance, signer=signer), home
 
 
+YEAR_RANGE = (1900, 2100)  # what can be a year of the warehouse at all; projects narrow it further
+
+
+def _year(text: str, part: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        year = 0
+    if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+        raise click.BadParameter(
+            f"{part!r} is not a year or a range of years (e.g. 2021, 2020-2022 or 2020,2022)",
+            param_hint="'--years'",
+        )
+    return year
+
+
 def _parse_years(text: str | None) -> list[int] | None:
-    """``2020-2022`` or ``2020,2022`` or ``2020``."""
-    if not text:
+    """``2020-2022`` or ``2020,2022`` or ``2020``; ``None``: every year of the project."""
+    if text is None:
         return None
     years: set[int] = set()
     for part in text.split(","):
         part = part.strip()
-        if "-" in part:
-            a, b = part.split("-", 1)
-            if int(b) < int(a):
-                raise click.BadParameter(f"{part}: the last year comes before the first")
-            years.update(range(int(a), int(b) + 1))
-        elif part:
-            years.add(int(part))
+        if not part:
+            continue
+        first, dash, last = part.partition("-")
+        a = _year(first.strip(), part)
+        b = _year(last.strip(), part) if dash else a
+        if b < a:
+            raise click.BadParameter(f"{part}: the last year comes before the first", param_hint="'--years'")
+        years.update(range(a, b + 1))
+    if not years:
+        raise click.BadParameter(f"{text!r} names no year", param_hint="'--years'")
     return sorted(years)
 
 
@@ -158,7 +191,6 @@ def _run_in_workers(chains: list[list], signer: str | None, home: Path, workers:
         for f in futures:
             error = f.exception()
             if error is not None:  # a worker that crashed outside a run: say so, keep the others' results
-                click.secho(f"a build worker failed: {type(error).__name__}: {error}", fg="red", err=True)
                 summary.crashed.append(f"{type(error).__name__}: {error}")
     return summary
 
@@ -174,8 +206,33 @@ def _print_summary(summary, lake: settings.Lake) -> None:
                 f"{project:<28} {years:<11} {r['runs']:>5} {r['materialisations']:>7} {r['failed']:>6} "
                 f"{r['seconds']:>8.1f}"
             )
+
+
+def _print_failures(summary) -> None:
+    """Each failed run's own message first (the table, rule and count of a failed check, the
+    error an asset raised), then which run it was: the stack traces stay in the run's event log."""
     for o in summary.failed:
-        click.secho(f"FAILED {o.run.label}: {o.error} (run {o.run_id or '-'})", fg="red", err=True)
+        click.secho(o.error or "run failed", fg="red", err=True)
+        click.secho(f"  (FAILED {o.run.label}; run {o.run_id or '-'}, its events in the UI)", err=True)
+    for crash in summary.crashed:
+        click.secho(f"a build worker failed: {crash}", fg="red", err=True)
+
+
+def _project_ids() -> list[str]:
+    """The projects that have a spec (``cohort/projects/<id>/spec.yaml``)."""
+    folder = Path(importlib.import_module("cohort.projects").__file__ or "").parent
+    return sorted(p.parent.name for p in folder.glob("*/spec.yaml"))
+
+
+def _require_project(project_id: str | None, area: Path) -> None:
+    """A ``--project`` that names no project (no spec, nothing in ``area``) is a typo: say so
+    rather than "nothing built yet"."""
+    if project_id is None or project_id in _project_ids() or (area / project_id).is_dir():
+        return
+    raise click.BadParameter(
+        f"unknown project {project_id!r} (projects: {', '.join(_project_ids()) or 'none'})",
+        param_hint="'--project'",
+    )
 
 
 def _print_quarantine(lake: settings.Lake, tables) -> None:
@@ -312,13 +369,18 @@ def _warehouse_runs(materialiser, lake: settings.Lake, built: bool) -> list:
 @click.command("demo")
 @click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
 @click.option(
-    "--scale", default=DEMO_SCALE, show_default=True, help="Synthetic warehouse scale (1.0 = Belgium)."
+    "--scale",
+    default=DEMO_SCALE,
+    type=click.FloatRange(min=0, min_open=True),
+    show_default=True,
+    help="Synthetic warehouse scale (1.0 = Belgium).",
 )
 @click.option("--seed", default=None, type=int, help="Warehouse seed (default: the warehouse builder's).")
 @click.option("--project", "projects", multiple=True, help="Only these projects (default: every project).")
 @click.option(
     "--workers",
     default=2,
+    type=click.IntRange(min=1),
     show_default=True,
     help="Projects built side by side, each in its own process (1: one after the other).",
 )
@@ -332,6 +394,12 @@ def demo(
     `make dev` shows them in the UI.
     """
     started = time.perf_counter()
+    unknown = sorted(set(projects) - set(_project_ids()))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown project(s) {', '.join(unknown)} (projects: {', '.join(_project_ids())})",
+            param_hint="'--project'",
+        )
     os.environ["COHORT_DEMO"] = "1"
     lake = _lake(data_dir)
     click.echo(f"Lake: {lake.root}")
@@ -357,6 +425,7 @@ def demo(
         summary = _run_in_workers(chains, DEMO_SIGNER, home, workers, "    building")
     else:
         summary = _run_with_progress(materialiser, [r for c in chains for r in c], "    building")
+    _print_failures(summary)
     _print_summary(summary, lake)
     _print_quarantine(lake, None)
 
@@ -389,24 +458,44 @@ def dev(data_dir: str | None, port: int, dagster_args: tuple[str, ...]) -> None:
     """The Dagster UI and daemon on http://127.0.0.1:PORT, with the instance in <lake>/dagster.
 
     Gives the instance the repository's dagster.yaml settings (concurrency limits) first, then
-    runs `dagster dev -w workspace.yaml`; extra arguments go to `dagster dev`.
+    runs `dagster dev -w workspace.yaml`; extra arguments go to `dagster dev`. On the demo's
+    synthetic warehouse, demo mode is on (its local keys). Ctrl-C or SIGTERM stops everything.
     """
-    import shutil
-
-    from cohort.ops import runner
+    from cohort.ops import devserver, runner
 
     lake = _lake(data_dir)
-    home = Path(os.environ.get("DAGSTER_HOME") or lake.root / "dagster").resolve()
-    runner.ensure_instance_home(home)
-    os.environ["DAGSTER_HOME"] = str(home)
-    exe = shutil.which("dagster") or "dagster"
     workspace = Path("workspace.yaml").resolve()
     if not workspace.exists():
         raise click.UsageError("run `cohort dev` from the repository root (where workspace.yaml is)")
-    args = [exe, "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port), *dagster_args]
-    click.echo(f"DAGSTER_HOME={home}; {' '.join(args[1:])}")
-    os.chdir(home)  # a dagster.yaml in the working folder that is not DAGSTER_HOME's only draws a warning
-    os.execvp(exe, args)
+    home = Path(os.environ.get("DAGSTER_HOME") or lake.root / "dagster").resolve()
+    runner.ensure_instance_home(home)
+    env = {**os.environ, "DAGSTER_HOME": str(home), "COHORT_DATA_DIR": str(lake.root)}
+    if synthetic_warehouse(lake):
+        env["COHORT_DEMO"] = "1"  # the demo's keys are local ones: the UI builds what `cohort demo` built
+        click.echo(
+            f"Demo lake {lake.root} (synthetic warehouse): demo mode on (COHORT_DEMO=1, local keys under "
+            f"{lake.keys}, never for real data)."
+        )
+    else:
+        demo_mode = f"as COHORT_DEMO={env['COHORT_DEMO']} says" if "COHORT_DEMO" in env else "off"
+        click.echo(
+            f"Lake {lake.root}, warehouse {lake.warehouse} (not the synthetic one): demo mode {demo_mode}, "
+            "keys from COHORT_KEY_<PROJECT> or COHORT_KEY_DIR."
+        )
+    args = ["dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port), *dagster_args]
+    click.echo(f"DAGSTER_HOME={home}; dagster {' '.join(args)} (Ctrl-C stops it)")
+    # run from the home: a dagster.yaml in the working folder that is not DAGSTER_HOME's only draws a warning
+    raise SystemExit(devserver.serve(args, cwd=home, env=env))
+
+
+def synthetic_warehouse(lake: settings.Lake) -> bool:
+    """True when the lake's warehouse was written by the synthetic generator (its manifest says
+    so), i.e. it is the demo's, not a real extract."""
+    try:
+        manifest = json.loads((lake.warehouse / "_manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "generator_version" in manifest
 
 
 # ---------------------------------------------------------------- cohort project ...
@@ -421,7 +510,7 @@ def project() -> None:
 @click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
 def project_list(data_dir: str | None) -> None:
     """The projects of the code location, their years and what is built."""
-    lake = _lake(data_dir)
+    lake = _lake(data_dir, must_exist=True)
     from cohort.definitions import defs
     from cohort.ops.catalogue import projects_of
 
@@ -456,8 +545,8 @@ def project_build(
 ) -> None:
     """Build PROJECT for some years: every asset, in dependency order, one run per year and stage."""
     started = time.perf_counter()
-    lake = _lake(data_dir)
     wanted = _parse_years(years)
+    lake = _lake(data_dir, warehouse=True)
     materialiser, home = _materialiser(lake, signed_off_by)
     try:
         p = materialiser.project(project_id)
@@ -480,6 +569,7 @@ def project_build(
         f"{project_id}: {len(runs)} runs for {_years_text(wanted or p.years)} (runs recorded in {home})"
     )
     summary = _run_with_progress(materialiser, runs, "building")
+    _print_failures(summary)
     _print_summary(summary, lake)
     _print_quarantine(lake, p.spec.warehouse.tables)
     click.echo(
@@ -518,7 +608,8 @@ def exports() -> None:
 @click.option("--project", "project_id", default=None, help="Only this project.")
 def exports_list(data_dir: str | None, project_id: str | None) -> None:
     """Every exported table: its years, rows and size."""
-    lake = _lake(data_dir)
+    lake = _lake(data_dir, must_exist=True)
+    _require_project(project_id, lake.exports)
     rows = [r for r in _table_folders(lake.exports) if project_id is None or r[0] == project_id]
     if not rows:
         click.echo(f"No exports under {lake.exports} yet (run `cohort demo` or `cohort project build`).")
@@ -539,7 +630,8 @@ def releases() -> None:
 @click.option("--project", "project_id", default=None, help="Only this project.")
 def releases_list(data_dir: str | None, project_id: str | None) -> None:
     """Every release: its files and who signed it off."""
-    lake = _lake(data_dir)
+    lake = _lake(data_dir, must_exist=True)
+    _require_project(project_id, lake.releases)
     if not lake.releases.exists() or not any(lake.releases.iterdir()):
         click.echo(f"No releases under {lake.releases} yet.")
         return

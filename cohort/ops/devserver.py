@@ -60,6 +60,81 @@ query($key: AssetKeyInput!, $partitions: [String!]) {
 DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 
 
+def dagster_command() -> list[str]:
+    """The ``dagster`` of this interpreter's environment, wherever PATH points: the script beside
+    ``sys.executable`` (a venv's bin/), else ``python -m dagster``."""
+    script = Path(sys.executable).parent / "dagster"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dagster"]
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # only a process of someone else can hold our group id now
+        return False
+    return True
+
+
+def serve(args: list[str], cwd: Path, env: dict[str, str], grace: float = 30, poll: float = 0.2) -> int:
+    """Run ``dagster <args>`` (``dev``) in a process group of its own until it ends or this
+    process gets SIGINT (Ctrl-C) or SIGTERM; then stop the whole group and wait for it.
+
+    Dagster stops cleanly on SIGINT (and maps SIGTERM to it), but only when its SIGINT is not
+    ignored, as it is for a command started with ``&`` from a script: handlers of our own make the
+    child start with default dispositions. The group gets SIGINT, as a terminal's Ctrl-C would
+    send; what is still there after ``grace`` seconds gets SIGTERM, then SIGKILL. Returns 0 after
+    a requested stop, else dagster's exit status."""
+    stop_requested: list[int] = []
+    started: list[subprocess.Popen] = []
+    interrupted: list[bool] = []
+
+    def interrupt_group() -> None:
+        """SIGINT to the group, once: a second one would break dagster's own shutdown."""
+        if started and not interrupted:
+            interrupted.append(True)
+            with suppress(ProcessLookupError):
+                os.killpg(started[0].pid, signal.SIGINT)
+
+    def forward(signum: int, _frame: object) -> None:
+        stop_requested.append(signum)
+        interrupt_group()  # none started yet: done as soon as it is
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        process = subprocess.Popen([*dagster_command(), *args], cwd=cwd, env=env, start_new_session=True)
+        started.append(process)
+        if stop_requested:  # a signal that came while the process was being started
+            interrupt_group()
+        while process.poll() is None and not stop_requested:
+            time.sleep(poll)
+        if _group_alive(process.pid):
+            # dagster dev ended by itself: its webserver, daemon or code servers must not outlive it
+            interrupt_group()
+        _stop_group(process, grace, poll)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 0 if stop_requested else int(process.returncode or 0)
+
+
+def _stop_group(process: subprocess.Popen, grace: float, poll: float) -> None:
+    """Wait up to ``grace`` seconds for the group of ``process`` (already sent SIGINT) to end, then
+    SIGTERM it, then SIGKILL it."""
+    pgid = process.pid
+    for escalation in (None, signal.SIGTERM, signal.SIGKILL):
+        if escalation is not None:
+            with suppress(ProcessLookupError):
+                os.killpg(pgid, escalation)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            process.poll()  # reap our own child, so that it does not linger as a zombie of the group
+            if process.returncode is not None and not _group_alive(pgid):
+                return
+            time.sleep(poll)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -13,6 +13,7 @@ demo), so the UI shows them afterwards (``make dev``).
 """
 
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +25,14 @@ import yaml
 
 from cohort.ops.catalogue import Project, projects_of
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# the console logger would print every failure as a stack trace of Dagster's wrappers; the command
+# line prints the failure's own message instead (failure_reasons), and the event log keeps it all
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 SIGNER_FIELD = "signed_off_by"
+PID_TAG = "cohort/pid"  # the process that executes an in-process run (see fail_orphaned_runs)
+PID_START_TAG = "cohort/pid_start"  # its start time, so that a reused pid is not taken for it
+HOST_TAG = "cohort/host"
+MESSAGE_LINES = 8  # of a failure's own message (a Pandera error lists its failure cases)
 
 
 @dataclass(frozen=True)
@@ -254,24 +261,14 @@ class Materialiser:
                 instance=self.instance,
                 resources=self.resources,
                 run_config=run_config_for(self.assets_defs, run.keys, self.signer),
-                tags={"cohort/trigger": "cli", "cohort/project": run.project},
+                tags={"cohort/trigger": "cli", "cohort/project": run.project, **process_tags()},
                 raise_on_error=False,
             )
         except Exception as exc:  # definition errors: report them with the run, keep going
             return RunOutcome(
                 run, False, time.perf_counter() - started, 0, error=f"{type(exc).__name__}: {exc}"
             )
-        error = ""
-        if not result.success:
-            failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-            error = (
-                "; ".join(
-                    f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"  # type: ignore[union-attr]
-                    for e in failures
-                    if e.event_specific_data is not None and getattr(e.event_specific_data, "error", None)
-                )
-                or "run failed"
-            )
+        error = "" if result.success else "\n".join(failure_reasons(result.all_events)) or "run failed"
         return RunOutcome(
             run,
             result.success,
@@ -299,6 +296,124 @@ class Materialiser:
             if on_done:
                 on_done(outcome)
         return summary
+
+
+def _own_message(error: Any) -> str:
+    """The message of the exception that started a chain of Dagster wrappers
+    (``DagsterExecutionStepExecutionError`` -> the asset's own error), without its module path."""
+    while error.cause is not None:
+        error = error.cause
+    text = error.message.strip()
+    cls = error.cls_name or ""
+    for prefix in (f"{cls}: ", f"{cls}:"):
+        head, found, rest = text.partition(prefix)
+        if found and (not head or head.endswith(".")):
+            text = f"{cls}: {rest}"  # "cohort.projects.x.BuildError: ..." -> "BuildError: ..."
+            break
+    lines = text.splitlines()
+    if len(lines) > MESSAGE_LINES:
+        lines = [
+            *lines[:MESSAGE_LINES],
+            f"... ({len(lines) - MESSAGE_LINES} more lines in the run's event log)",
+        ]
+    return "\n".join(lines)
+
+
+def _first_line(value: Any, width: int = 200) -> str:
+    lines = str(value).strip().splitlines() or [""]
+    text = lines[0]
+    return text if len(text) <= width and len(lines) == 1 else text[:width] + " ..."
+
+
+def _check_message(evaluation: Any) -> str:
+    """A failed check in its own words: its description, else its metadata."""
+    where = evaluation.asset_key.to_user_string()
+    if evaluation.partition:
+        where += f" {evaluation.partition}"
+    said = (evaluation.description or "").strip()
+    if not said:  # the metadata that says something: counts of zero and empty texts say nothing wrong
+        values = {k: getattr(v, "value", v) for k, v in (evaluation.metadata or {}).items()}
+        said = ", ".join(
+            f"{k}={_first_line(v)}" for k, v in values.items() if v not in (0, 0.0, "", None, [], {})
+        )
+    return f"{where}: check {evaluation.check_name} failed" + (f": {said}" if said else "")
+
+
+def failure_reasons(events: Iterable[Any]) -> list[str]:
+    """What went wrong in a run, in the failing step's own words: each failed blocking check's
+    description (rather than Dagster's "1 blocking asset check failed") and each failed step's
+    original exception (rather than "Error occurred while executing op ...")."""
+    checks: list[str] = []
+    steps: list[str] = []
+    for e in events:
+        data = e.event_specific_data
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and data is not None and not data.passed:
+            if getattr(data, "blocking", False) or str(getattr(data, "severity", "")).endswith("ERROR"):
+                checks.append(_check_message(data))
+        elif e.event_type_value == "STEP_FAILURE" and getattr(data, "error", None) is not None:
+            error = data.error  # type: ignore[union-attr]
+            if checks and error.cls_name == "DagsterAssetCheckFailedError":
+                continue  # the wrapper of the checks above
+            steps.append(f"{e.step_key}: {_own_message(error)}")
+    return checks + steps
+
+
+# ---------------------------------------------------------------- runs whose process died
+
+
+def _process_start(pid: int) -> str:
+    """The start time of process ``pid`` in clock ticks since boot ("" if unknown): with the pid,
+    it names one process, even after the pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            # the command name (field 2) may hold spaces and parentheses: count from its end
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def process_tags() -> dict[str, str]:
+    """Tags that name the process executing an in-process run."""
+    pid = os.getpid()
+    return {PID_TAG: str(pid), PID_START_TAG: _process_start(pid), HOST_TAG: socket.gethostname()}
+
+
+def _process_alive(pid: int, start: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # somebody else's process holds the pid now (ours would answer)
+        return False
+    return not start or _process_start(pid) in ("", start)
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark as failed the runs of ``instance`` that an in-process build on this machine started
+    and whose process is gone (killed, out of memory, power cut): they would stay STARTED forever.
+
+    Only runs tagged with :func:`process_tags` are judged; runs launched by the daemon or the UI
+    are Dagster's own run monitoring's business. Returns the ids of the runs marked."""
+    host = socket.gethostname()
+    marked: list[str] = []
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
+            tags={HOST_TAG: host},
+        )
+    )
+    for record in records:
+        run = record.dagster_run
+        pid = run.tags.get(PID_TAG, "")
+        if not pid.isdigit() or _process_alive(int(pid), run.tags.get(PID_START_TAG, "")):
+            continue
+        instance.report_run_failed(
+            run,
+            message=f"the process that executed this run (pid {pid} on {host}) ended without finishing "
+            "it (killed?); marked failed at the start of the next in-process build",
+        )
+        marked.append(run.run_id)
+    return marked
 
 
 def instance_config(template: Path | None = None) -> dict[str, Any]:
