@@ -8,7 +8,8 @@ import importlib
 
 import click
 
-from cohort import clock
+from cohort import clock, storage
+from cohort.privacy.pseudonym import demo_mode
 
 COMMAND_MODULES = [
     "cohort.warehouse.cli",
@@ -21,9 +22,13 @@ COMMAND_MODULES = [
 @click.version_option(package_name="cohort")
 def main() -> None:
     """Build the research deliveries of the data warehouse: warehouse, projects, exports, releases."""
-    try:  # every retention decision reads the clock: a bad setting stops here, in one line
+    # the settings every command reads: a bad value stops here, in one line, before any work
+    try:
         clock.today()
-    except clock.InvalidClockSetting as exc:
+        demo_mode()
+        storage.duckdb_threads()
+        storage.duckdb_memory_limit()
+    except ValueError as exc:  # InvalidClockSetting, DemoModeError, a DuckDB size
         raise click.UsageError(str(exc)) from None
 
 

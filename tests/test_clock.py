@@ -19,6 +19,7 @@ from cohort import clock, settings
 from cohort.ops import audit, retention
 from cohort.ops.cli import purge
 from cohort.projects.spec import load_spec
+from cohort.sources import checks
 
 COHORT_RETENTION = load_spec("longitudinal_cohort").retention_date
 LABOUR_RETENTION = load_spec("labour_reserve").retention_date
@@ -42,12 +43,20 @@ def test_cohort_today_fixes_the_date_and_refuses_nonsense(monkeypatch):
             clock.today()
 
 
-def test_the_command_line_refuses_a_bad_clock_in_one_line(monkeypatch):
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (clock.ENV, "2027-02-30", "COHORT_TODAY='2027-02-30' is not a date"),
+        ("COHORT_DEMO", "maybe", "COHORT_DEMO"),
+        ("COHORT_DUCKDB_MEMORY", "lots", "COHORT_DUCKDB_MEMORY"),
+    ],
+)
+def test_the_command_line_refuses_a_bad_setting_in_one_line(monkeypatch, variable, value, message):
     from cohort.cli import main
 
-    monkeypatch.setenv(clock.ENV, "2027-02-30")
+    monkeypatch.setenv(variable, value)
     result = CliRunner().invoke(main, ["project", "list"])
-    assert result.exit_code == 2 and "COHORT_TODAY='2027-02-30' is not a date" in result.output
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
@@ -154,3 +163,32 @@ def test_project_list_prints_retention_and_an_expired_build_refuses(small_wareho
     assert "Traceback" not in output and "Stack Trace" not in output
     assert "runs for" not in output  # refused before any run was planned
     assert not (tmp_path / "lake" / "exports" / "longitudinal_cohort").exists()
+
+
+def test_a_year_the_warehouse_has_not_published_is_not_planned(small_warehouse, tmp_path, monkeypatch):
+    """From 1 January 2027 the labour reserve's situation 2027 is a partition; the warehouse has
+    no 2027 yet, so the plan leaves it out instead of failing the demo on it."""
+    import dagster as dg
+
+    from cohort.definitions import defs
+    from cohort.ops import runner
+
+    monkeypatch.setenv("COHORT_WAREHOUSE_DIR", str(small_warehouse))
+    monkeypatch.setenv("COHORT_DATA_DIR", str(tmp_path / "lake"))
+    materialiser = runner.Materialiser(defs, dg.DagsterInstance.ephemeral())
+    project = materialiser.project("labour_reserve")
+    every = runner.plan_project(project, materialiser.graph)
+    planned = materialiser.plan(project)
+    last = max(checks.warehouse_years(small_warehouse))
+    assert last == 2026
+    assert {r.year for r in planned if r.year is not None} == {
+        r.year for r in every if r.year is not None and r.year <= last
+    }
+    assert runner.published(
+        [
+            runner.PlannedRun("p", (), 2027, 0),
+            runner.PlannedRun("p", (), 2026, 0),
+            runner.PlannedRun("p", (), None, 0),
+        ],
+        [2025, 2026],
+    ) == [runner.PlannedRun("p", (), 2026, 0), runner.PlannedRun("p", (), None, 0)]

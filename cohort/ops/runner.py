@@ -24,6 +24,7 @@ import dagster as dg
 import yaml
 
 from cohort.ops.catalogue import Project, projects_of
+from cohort.sources import checks
 
 # the console logger would print every failure as a stack trace of Dagster's wrappers; the command
 # line prints the failure's own message instead (failure_reasons), and the event log keeps it all
@@ -162,6 +163,17 @@ def _situation_key(project: Project) -> dg.AssetKey | None:
     return key if key in project.keys else None
 
 
+def published(runs: list[PlannedRun], warehouse_years: list[int]) -> list[PlannedRun]:
+    """``runs`` without those of a year after the warehouse's last: from 1 January the running
+    year is a partition (the labour reserve's situation of T+1), but its data come later. Such a
+    year is not a fault; its neighbours mark it ``not_yet_observed``. A gap inside the warehouse's
+    years stays in the plan, and its build names what is missing."""
+    if not warehouse_years:
+        return runs
+    last = max(warehouse_years)
+    return [r for r in runs if r.year is None or r.year <= last]
+
+
 def with_neighbour_situations(
     project: Project, graph: Any, runs: list[PlannedRun], wanted: set[int] | None
 ) -> list[PlannedRun]:
@@ -248,7 +260,11 @@ class Materialiser:
         raise KeyError(f"unknown project {project_id!r} (projects with assets: {known})")
 
     def plan(self, project: Project, years: Iterable[int] | None = None) -> list[PlannedRun]:
-        return plan_project(project, self.graph, years, include_signoff=bool(self.signer))
+        """:func:`plan_project`, without the partitions of years the warehouse has not published
+        yet (see :func:`published`)."""
+        runs = plan_project(project, self.graph, years, include_signoff=bool(self.signer))
+        lake = self.resources.get("lake")
+        return published(runs, checks.warehouse_years(lake.paths().warehouse)) if lake is not None else runs
 
     def execute(self, run: PlannedRun) -> RunOutcome:
         started = time.perf_counter()

@@ -853,6 +853,16 @@ class WarehouseReads:
             raise ValueError(f"max_reject_share {self.max_reject_share} is not a share between 0 and 1")
 
 
+def warehouse_years(warehouse_dir: Path) -> list[int]:
+    """The years the warehouse holds: those with a ``sep_quarter/year=YYYY`` file (the quarterly
+    positions are the backbone of every delivery; a year without them is not published yet)."""
+    return sorted(
+        int(f.parent.name.split("=", 1)[1])
+        for f in source_files(Path(warehouse_dir), TABLES["sep_quarter"])
+        if f.parent.name.split("=", 1)[1].isdigit()
+    )
+
+
 def require_years(warehouse_dir: Path, table: str, years: Iterable[int]) -> None:
     """Refuse (rule ``missing_year``) a yearly table without a file for a year the step reads.
 

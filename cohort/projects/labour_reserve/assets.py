@@ -25,6 +25,7 @@ from cohort.projects import mobility
 from cohort.projects.labour_reserve import build, schemas
 from cohort.projects.spec import data_dictionary
 from cohort.resources import LakeResource
+from cohort.sources import checks
 
 PROJECT = build.PROJECT
 SPEC = build.spec()
@@ -56,7 +57,7 @@ def person_mapping(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.
     person in the population of any situation year the warehouse holds. Append-only: numbers given
     earlier never change, so phase 1 and phase 2 share them. Kept in secure/labour_reserve/_mapping."""
     _guard(lake, context.run.run_id, "build person_mapping")
-    years = [y for y in build.warehouse_years(lake.paths().warehouse) if y in build.situation_years(SPEC)]
+    years = [y for y in checks.warehouse_years(lake.paths().warehouse) if y in build.situation_years(SPEC)]
     con = _connect(lake, years, context.run.run_id, mapping=False)
     try:
         counts = build.build_person_mapping(con, lake.paths().secure / PROJECT, years)
@@ -144,7 +145,7 @@ def population_absence(context: dg.AssetExecutionContext, lake: LakeResource) ->
 
 
 def _neighbour_expected(lake: LakeResource, year: int) -> bool:
-    return year in build.situation_years(SPEC) and year in build.warehouse_years(lake.paths().warehouse)
+    return year in build.situation_years(SPEC) and year in checks.warehouse_years(lake.paths().warehouse)
 
 
 def _validate_mobility(path, year, direction):

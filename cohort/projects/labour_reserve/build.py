@@ -75,19 +75,6 @@ def reference_day(year: int) -> date:
     return date(year, 12, 31)
 
 
-def warehouse_years(warehouse: Path) -> list[int]:
-    """Years the warehouse holds: those with a Q4-bearing ``sep_quarter/year=YYYY`` partition."""
-    base = warehouse / "sep_quarter"
-    years = []
-    for d in base.glob("year=*"):
-        if d.is_dir() and any(d.glob("*.parquet")):
-            try:
-                years.append(int(d.name.split("=", 1)[1]))
-            except ValueError:
-                continue
-    return sorted(years)
-
-
 def situation_years(s: ProjectSpec) -> list[int]:
     """Project years plus one neighbour year on each side."""
     return list(range(s.first_year - 1, s.last_year + 2))
@@ -244,7 +231,7 @@ def build_person_mapping(
 
 
 def _require_year(warehouse: Path, year: int, table: str) -> None:
-    if year not in warehouse_years(warehouse):
+    if year not in checks.warehouse_years(warehouse):
         raise BuildError(
             f"labour_reserve {table} {year}: the warehouse has no year {year} (no sep_quarter/year={year}); "
             "a neighbour year that is not there yet stays 'not_yet_observed' in the mobility tables"

@@ -8,6 +8,7 @@ from typing import Any
 from cohort.projects import mobility
 from cohort.projects.labour_reserve import build, schemas
 from cohort.settings import Lake
+from cohort.sources import checks
 
 
 def build_secure_tables(
@@ -22,7 +23,7 @@ def build_secure_tables(
     s = build.spec()
     mspec = mobility.MobilitySpec.from_project(s)
     secure = paths.secure / build.PROJECT
-    wh_years = build.warehouse_years(paths.warehouse)
+    wh_years = checks.warehouse_years(paths.warehouse)
     project_years = [y for y in (years or s.years) if y in wh_years]
     needed = sorted({n for y in project_years for n in (y - 1, y, y + 1)} & set(wh_years))
     timings: dict[str, float] = {}
