@@ -161,6 +161,7 @@ def test_good_sizes_are_applied(monkeypatch):
 # --------------------------------------------------------------------------- the command line
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if not k.startswith(("COHORT_", "DAGSTER_"))}
+    full["COHORT_TODAY"] = os.environ["COHORT_TODAY"]  # the suite's clock (conftest.py), not the real date
     return subprocess.run(
         [COHORT, *args], cwd=cwd, env={**full, **env}, capture_output=True, text=True, timeout=600
     )

@@ -266,7 +266,10 @@ def test_a_build_with_demo_off_and_no_key_refuses(tmp_path, small_warehouse):
     """``COHORT_DEMO=no`` once switched demo mode on, which made a local key: now the real command
     line refuses to pseudonymise, and nothing is made (no key, no mapping, no export)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COHORT_", "DAGSTER_"))}
-    env.update(COHORT_DEMO="no", COHORT_WAREHOUSE_DIR=str(small_warehouse))
+    # the suite's clock (conftest.py) stays: the test must not depend on the real date
+    env.update(
+        COHORT_DEMO="no", COHORT_WAREHOUSE_DIR=str(small_warehouse), COHORT_TODAY=os.environ["COHORT_TODAY"]
+    )
     data = tmp_path / "data"
     cohort = str(Path(sys.executable).parent / "cohort")
     result = subprocess.run(
