@@ -148,6 +148,7 @@ def test_project_list_prints_retention_and_an_expired_build_refuses(small_wareho
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
     env |= {"COHORT_TODAY": "2027-01-02", "COHORT_WAREHOUSE_DIR": str(small_warehouse)}
     env |= {"COHORT_DATA_DIR": str(tmp_path / "lake"), "COHORT_KEY_LONGITUDINAL_COHORT": "ab" * 32}
+    (tmp_path / "lake").mkdir()
     listed = _cohort(["project", "list"], env, tmp_path)
     assert listed.returncode == 0, listed.stderr
     rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}

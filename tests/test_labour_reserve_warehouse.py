@@ -26,7 +26,7 @@ import pytest
 
 from cohort import storage
 from cohort.classifications.insz import make_insz
-from cohort.sources import contract
+from cohort.sources import checks, contract
 
 INSZ = {
     "A": make_insz(date(1980, 5, 1), 1),
@@ -484,7 +484,7 @@ def test_population_rule_on_the_hand_warehouse(tmp_path):
     assert members[2021] == {"A", "B", "F", "G", "H", "J", "L", "M"}
     assert "K" not in set().union(*members.values())  # BIS number
     assert "H" not in members[2019] and "H" not in members[2020]  # waiting register
-    assert build.warehouse_years(wh) == [2019, 2020, 2021, 2022]
+    assert checks.warehouse_years(wh) == [2019, 2020, 2021, 2022]
 
 
 def test_one_pass_membership_equals_the_population_rule(tmp_path):
@@ -510,7 +510,6 @@ def test_quarantined_source_rows_are_left_out(tmp_path, monkeypatch):
     source check; the labour reserve then reads only the accepted rows, so B drops out."""
     from cohort.projects.labour_reserve import build
     from cohort.settings import lake
-    from cohort.sources import checks
 
     monkeypatch.setenv("COHORT_DEMO", "1")
     wh = build_hand_warehouse(tmp_path / "warehouse")
