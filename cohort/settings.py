@@ -10,6 +10,7 @@ a CI run or a production deployment can point the same code somewhere else:
   real extract; nothing else changes.
 """
 
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,3 +104,16 @@ def require_warehouse(lake: Lake, tables: Iterable[str]) -> Lake:
             f"(expected {', '.join(names[:4])}, ... as in cohort.sources.contract)"
         )
     return lake
+
+
+WAREHOUSE_MANIFEST = "_manifest.json"  # written by the synthetic generator beside its tables
+
+
+def synthetic_warehouse(lake: Lake) -> bool:
+    """True when the lake's warehouse was written by this package's synthetic generator (its
+    manifest names the generator), i.e. it is the demo's, not a real extract."""
+    try:
+        manifest = json.loads((lake.warehouse / WAREHOUSE_MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "generator_version" in manifest

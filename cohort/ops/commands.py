@@ -470,7 +470,7 @@ def dev(data_dir: str | None, port: int, dagster_args: tuple[str, ...]) -> None:
     home = Path(os.environ.get("DAGSTER_HOME") or lake.root / "dagster").resolve()
     runner.ensure_instance_home(home)
     env = {**os.environ, "DAGSTER_HOME": str(home), "COHORT_DATA_DIR": str(lake.root)}
-    if synthetic_warehouse(lake):
+    if settings.synthetic_warehouse(lake):
         env["COHORT_DEMO"] = "1"  # the demo's keys are local ones: the UI builds what `cohort demo` built
         click.echo(
             f"Demo lake {lake.root} (synthetic warehouse): demo mode on (COHORT_DEMO=1, local keys under "
@@ -486,16 +486,6 @@ def dev(data_dir: str | None, port: int, dagster_args: tuple[str, ...]) -> None:
     click.echo(f"DAGSTER_HOME={home}; dagster {' '.join(args)} (Ctrl-C stops it)")
     # run from the home: a dagster.yaml in the working folder that is not DAGSTER_HOME's only draws a warning
     raise SystemExit(devserver.serve(args, cwd=home, env=env))
-
-
-def synthetic_warehouse(lake: settings.Lake) -> bool:
-    """True when the lake's warehouse was written by the synthetic generator (its manifest says
-    so), i.e. it is the demo's, not a real extract."""
-    try:
-        manifest = json.loads((lake.warehouse / "_manifest.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and "generator_version" in manifest
 
 
 # ---------------------------------------------------------------- cohort project ...

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from cohort import clock
 from cohort.ops import audit
-from cohort.settings import Lake
+from cohort.privacy.pseudonym import demo_mode
+from cohort.settings import Lake, synthetic_warehouse
 
 # A project id becomes a folder name: refuse anything that could climb out of the lake.
 PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -58,10 +59,7 @@ def synthetic_demo(lake: Lake) -> bool:
     product's showcase on the first of January; a real extract has no generator manifest and is
     refused, demo mode or not.
     """
-    from cohort.privacy.pseudonym import demo_mode
-    from cohort.warehouse.build import read_manifest
-
-    return demo_mode() and bool(read_manifest(lake.warehouse).get("generator_version"))
+    return demo_mode() and synthetic_warehouse(lake)
 
 
 def expired_note(project_id: str, retention_date: date, today: date | None = None) -> str | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from cohort import storage
+from cohort.settings import WAREHOUSE_MANIFEST
 from cohort.sources.contract import TABLES
 from cohort.warehouse.defects import inject_defects
 from cohort.warehouse.demography import GENERATOR_VERSION, simulate_demography
@@ -24,7 +25,7 @@ from cohort.warehouse.malloc import return_freed_memory
 from cohort.warehouse.model import Demography
 
 Progress = Callable[[str, float], None]
-MANIFEST = "_manifest.json"
+MANIFEST = WAREHOUSE_MANIFEST
 
 
 def sort_for_write(table: str, df: pl.DataFrame) -> pl.DataFrame:
