@@ -6,6 +6,8 @@ Both are built into a session temporary folder, never into the repository's ``da
 """
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,15 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small_warehouse")
     build_warehouse(out, scale=0.002, seed=3, first_year=2005, last_year=2026)
     return out
+
+
+COHORT = str(Path(sys.executable).parent / "cohort")  # the command line of this environment
+
+
+def run_cohort(
+    args: list[str], env: dict[str, str], cwd: Path | str, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """The real ``cohort`` command line in a subprocess; ``env`` replaces the environment, except
+    that the suite's clock stays (a test must not depend on the real date)."""
+    env = {**env, "COHORT_TODAY": env.get("COHORT_TODAY", SUITE_TODAY)}
+    return subprocess.run([COHORT, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)

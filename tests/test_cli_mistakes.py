@@ -7,20 +7,18 @@ asset's exception, the failed check's words) before anything else, not Dagster's
 """
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from conftest import run_cohort
 
 from cohort.cli import main
 from cohort.ops import runner
 
 ROOT = Path(__file__).resolve().parents[1]
-COHORT = str(Path(sys.executable).parent / "cohort")
 
 
 @pytest.fixture
@@ -216,13 +214,8 @@ def test_a_build_on_a_warehouse_without_a_table_names_the_table_first(small_ware
     _damaged_copy(small_warehouse, lake, without="education")
     env = {**os.environ, "COHORT_DEMO": "1", "DAGSTER_HOME": str(tmp_path / "dagster")}
     env.pop("COHORT_WAREHOUSE_DIR", None)
-    done = subprocess.run(
-        [COHORT, "project", "build", "labour_reserve", "--years", "2021", "--data-dir", str(lake)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    done = run_cohort(
+        ["project", "build", "labour_reserve", "--years", "2021", "--data-dir", str(lake)], env, cwd=ROOT
     )
     assert done.returncode == 1, (done.stdout[-2000:], done.stderr[-3000:])
     first = done.stderr.strip().splitlines()[0]

@@ -7,13 +7,12 @@ metadata.
 
 import json
 import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import run_cohort
 
 from cohort import clock, settings
 from cohort.ops import audit, retention
@@ -138,18 +137,13 @@ def test_the_ui_metadata_carries_the_retention_date_and_days_left():
     assert "retention_date" not in graph.get(dg.AssetKey(["warehouse_calibration"])).metadata
 
 
-def _cohort(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).parent / "cohort"
-    return subprocess.run([str(exe), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
-
-
 @pytest.mark.cli
 def test_project_list_prints_retention_and_an_expired_build_refuses(small_warehouse, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("COHORT_")}
     env |= {"COHORT_TODAY": "2027-01-02", "COHORT_WAREHOUSE_DIR": str(small_warehouse)}
     env |= {"COHORT_DATA_DIR": str(tmp_path / "lake"), "COHORT_KEY_LONGITUDINAL_COHORT": "ab" * 32}
     (tmp_path / "lake").mkdir()
-    listed = _cohort(["project", "list"], env, tmp_path)
+    listed = run_cohort(["project", "list"], env, tmp_path)
     assert listed.returncode == 0, listed.stderr
     rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
     assert "2026-12-31" in rows["longitudinal_cohort"] and "expired" in rows["longitudinal_cohort"]
@@ -157,7 +151,7 @@ def test_project_list_prints_retention_and_an_expired_build_refuses(small_wareho
         "2032-12-31" in rows["labour_reserve"]
         and f"{(date(2032, 12, 31) - date(2027, 1, 2)).days}" in (rows["labour_reserve"])
     )
-    built = _cohort(["project", "build", "longitudinal_cohort", "--years", "2005"], env, tmp_path)
+    built = run_cohort(["project", "build", "longitudinal_cohort", "--years", "2005"], env, tmp_path)
     assert built.returncode != 0
     output = built.stdout + built.stderr
     assert "retention date 2026-12-31 has passed" in output

@@ -9,13 +9,13 @@ DuckDB sizing variables are checked before they reach a ``SET``.
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from conftest import run_cohort
 
 from cohort import storage
 from cohort.privacy import pseudonym
@@ -24,7 +24,6 @@ from cohort.privacy import pseudonym
 PWN = "zz AS SELECT 1; COPY (SELECT 42 AS pwned) TO 'pwned.csv'; --"
 PWN_STRING = "x') ; COPY (SELECT 42 AS pwned) TO 'pwned.csv'; --"
 NASTY = [PWN, PWN_STRING, "it's", 'a"b', "semi;colon", "back\\slash", "tab\tand newline\n"]
-COHORT = str(Path(sys.executable).parent / "cohort")
 
 
 def _no_pwned_file(*roots: Path) -> None:
@@ -161,10 +160,7 @@ def test_good_sizes_are_applied(monkeypatch):
 # --------------------------------------------------------------------------- the command line
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if not k.startswith(("COHORT_", "DAGSTER_"))}
-    full["COHORT_TODAY"] = os.environ["COHORT_TODAY"]  # the suite's clock (conftest.py), not the real date
-    return subprocess.run(
-        [COHORT, *args], cwd=cwd, env={**full, **env}, capture_output=True, text=True, timeout=600
-    )
+    return run_cohort(args, {**full, **env}, cwd=cwd)
 
 
 @pytest.mark.parametrize("odd_path", [False, True], ids=["plain_path", "odd_path"])

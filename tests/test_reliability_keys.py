@@ -4,15 +4,13 @@ import base64
 import os
 import pickle
 import secrets
-import subprocess
-import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 import dagster as dg
 import numpy as np
 import polars as pl
 import pytest
+from conftest import run_cohort
 
 from cohort import storage
 from cohort.classifications.insz import make_insz
@@ -271,14 +269,8 @@ def test_a_build_with_demo_off_and_no_key_refuses(tmp_path, small_warehouse):
         COHORT_DEMO="no", COHORT_WAREHOUSE_DIR=str(small_warehouse), COHORT_TODAY=os.environ["COHORT_TODAY"]
     )
     data = tmp_path / "data"
-    cohort = str(Path(sys.executable).parent / "cohort")
-    result = subprocess.run(
-        [cohort, "project", "build", "labour_reserve", "--years", "2021", "--data-dir", str(data)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    result = run_cohort(
+        ["project", "build", "labour_reserve", "--years", "2021", "--data-dir", str(data)], env, cwd=tmp_path
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "no pseudonymisation key for project labour_reserve" in result.stdout + result.stderr

@@ -7,13 +7,13 @@ their reason, accepted + quarantined = input rows), and that a refused partition
 import os
 import shutil
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
+from conftest import run_cohort
 
 from cohort import settings, storage
 from cohort.projects.flemish_staff_origin.assets import staff
@@ -197,10 +197,7 @@ def test_a_truncated_file_is_named(lake, warehouse):
 def _cohort(args: list[str], warehouse: Path, data_dir: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COHORT_DEMO", "COHORT_KEY"))}
     env |= {"COHORT_WAREHOUSE_DIR": str(warehouse), "COHORT_KEY_LABOUR_RESERVE": KEY}
-    exe = Path(sys.executable).parent / "cohort"
-    return subprocess.run(
-        [str(exe), *args, "--data-dir", str(data_dir)], env=env, capture_output=True, text=True, timeout=600
-    )
+    return run_cohort([*args, "--data-dir", str(data_dir)], env, cwd=data_dir.parent)
 
 
 @pytest.mark.cli
