@@ -187,3 +187,22 @@ def test_a_year_the_warehouse_has_not_published_is_not_planned(small_warehouse, 
         ],
         [2025, 2026],
     ) == [runner.PlannedRun("p", (), 2026, 0), runner.PlannedRun("p", (), None, 0)]
+
+
+def test_the_demo_runs_projects_side_by_side(small_warehouse, tmp_path, monkeypatch):
+    """Every project depends on the contract-checked warehouse tables; that edge must not put all
+    projects into one worker's chain (only a project that reads another's tables joins it)."""
+    import dagster as dg
+
+    from cohort.definitions import defs
+    from cohort.ops import runner
+    from cohort.ops.commands import project_chains
+
+    monkeypatch.setenv("COHORT_WAREHOUSE_DIR", str(small_warehouse))
+    materialiser = runner.Materialiser(defs, dg.DagsterInstance.ephemeral())
+    sources = tuple(k for k in materialiser.graph.get_all_asset_keys() if k.path[0] == "warehouse")
+    runs = [runner.PlannedRun("warehouse", sources, None, 0)]
+    runs += [r for p in materialiser.projects() for r in materialiser.plan(p)]
+    chains = [sorted({r.project for r in chain}) for chain in project_chains(runs, materialiser.graph)]
+    assert ["labour_reserve", "labour_reserve_results"] in chains
+    assert ["warehouse"] in chains and ["longitudinal_cohort"] in chains and len(chains) == 6

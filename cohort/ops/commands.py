@@ -123,12 +123,16 @@ def project_chains(runs: list, graph) -> list[list]:
     """The runs grouped per worker, in build order. A project that reads another project's
     assets (the labour reserve's anonymous results read its secure mobility tables) joins that
     project's group and comes after it; unrelated projects get groups of their own."""
+    from cohort.sources.defs import SOURCE_PREFIX
+
     projects = {r.project for r in runs}
     upstream: dict[str, set[str]] = {p: set() for p in projects}
     for r in runs:
         for key in r.keys:
             for parent in graph.get(key).parent_keys:
-                if parent.path[0] != r.project and parent.path[0] in projects:
+                # every project reads the contract-checked warehouse tables, and checks them itself
+                # when they changed (under a lock): that edge does not chain projects together
+                if parent.path[0] not in (r.project, SOURCE_PREFIX) and parent.path[0] in projects:
                     upstream[r.project].add(parent.path[0])
     root = {p: p for p in projects}
 
@@ -342,6 +346,7 @@ def _warehouse_runs(materialiser, lake: settings.Lake, built: bool) -> list:
     import dagster as dg
 
     from cohort.ops.runner import PlannedRun
+    from cohort.sources.defs import SOURCE_PREFIX
 
     keys = materialiser.graph.get_all_asset_keys()
     manifest = json.loads((lake.warehouse / "_manifest.json").read_text())
@@ -360,10 +365,10 @@ def _warehouse_runs(materialiser, lake: settings.Lake, built: bool) -> list:
             )
         )
     # the contract check of every source table, so the UI shows the quarantine before any project
-    planned = tuple(sorted(k for k in keys if len(k.path) == 2 and k.path[0] == "warehouse"))
+    planned = tuple(sorted(k for k in keys if len(k.path) == 2 and k.path[0] == SOURCE_PREFIX))
     calibration = dg.AssetKey("warehouse_calibration")
     planned += (calibration,) if calibration in keys else ()
-    return [PlannedRun("warehouse", planned, None, 0)] if planned else []
+    return [PlannedRun(SOURCE_PREFIX, planned, None, 0)] if planned else []
 
 
 @click.command("demo")

@@ -15,10 +15,11 @@ from cohort.sources import checks
 from cohort.sources.contract import TABLES, SourceTable
 
 GROUP = "warehouse_contract"
+SOURCE_PREFIX = "warehouse"  # the first part of the key of every contract-checked table
 
 
 def source_key(table: str) -> dg.AssetKey:
-    return dg.AssetKey(["warehouse", table])
+    return dg.AssetKey([SOURCE_PREFIX, table])
 
 
 def _source_asset(table: SourceTable) -> dg.AssetsDefinition:
