@@ -293,7 +293,7 @@ def scan_export(
     ``spec_columns`` maps every column to its kind (``ProjectSpec.column_kinds(table)``);
     ``classes`` gives the labels of the class columns (``ProjectSpec.column_classes(table)``).
     """
-    con = duckdb.connect(":memory:")
+    con = storage.connect()
     try:
         if isinstance(data, pl.DataFrame):
             con.register("_scan_frame", data)

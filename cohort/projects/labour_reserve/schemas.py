@@ -144,7 +144,7 @@ def sample_frame(path: Path, rows: int, limit: int = SAMPLE_ROWS) -> pl.DataFram
 def validate_partition(spec: ProjectSpec, table: str, path: Path) -> tuple[bool, dict[str, Any]]:
     """Validate a written partition (see the module docstring); returns (passed, metadata)."""
     meta: dict[str, Any] = {}
-    con = duckdb.connect()
+    con = storage.connect()
     try:
         columns = [
             r[0]
