@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from conftest import run_cohort
 
 from cohort import clock, settings
-from cohort.ops import audit, retention
 from cohort.ops.cli import purge
+from cohort.privacy import audit_log, retention
 from cohort.projects.spec import load_spec
 from cohort.sources import checks
 
@@ -77,7 +77,7 @@ def test_retention_after_the_date_refuses_with_an_audit_entry(tmp_path, monkeypa
     monkeypatch.setenv(clock.ENV, "2033-01-02")
     with pytest.raises(retention.RetentionExpired, match="retention date 2032-12-31 has passed"):
         retention.refuse_if_expired(lake, "labour_reserve", LABOUR_RETENTION)
-    entries = audit.read_entries(lake)
+    entries = audit_log.read_entries(lake)
     assert [e["detail"]["rule"] for e in entries] == ["retention_expired", "retention_expired"]
     assert entries[0]["time"].startswith("2027-01-02") and entries[1]["time"].startswith("2033-01-02")
 
@@ -101,7 +101,7 @@ def test_only_the_demo_on_a_synthetic_warehouse_builds_past_the_date(
     monkeypatch.setenv(clock.ENV, "2027-01-02")
     if waived:
         retention.refuse_if_expired(lake, "longitudinal_cohort", COHORT_RETENTION)
-        assert not audit.audit_path(lake).exists()
+        assert not audit_log.audit_path(lake).exists()
     else:
         with pytest.raises(retention.RetentionExpired):
             retention.refuse_if_expired(lake, "longitudinal_cohort", COHORT_RETENTION)

@@ -8,8 +8,7 @@ import pytest
 
 from cohort import settings, storage
 from cohort.classifications.insz import make_enterprise_number, make_insz
-from cohort.ops import audit, retention
-from cohort.privacy import scan
+from cohort.privacy import audit_log, retention, scan
 
 KINDS = {"person_seq": "pseudonym", "year": "year", "quarter": "quarter", "wage_class": "class", "n": "count"}
 CLASSES = {"wage_class": ["<1000", "1000-1999", "2000+"]}
@@ -38,7 +37,7 @@ def test_a_clean_export_is_written_atomically_and_logged_with_its_hash(lake):
     rec = scan.write_export(_good(), path, "panel", KINDS, lake, "run-1", classes=CLASSES)
     assert path.exists() and rec.rows == 3
     assert rec.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    entries = audit.read_entries(lake)
+    entries = audit_log.read_entries(lake)
     assert [e["action"] for e in entries] == ["export"]
     e = entries[0]
     assert (
@@ -103,10 +102,10 @@ def test_a_hit_stops_the_write_and_logs_a_refusal(lake, column, values, kind, ru
     assert "table panel blocked" in msg and f"{column}: {rule} (1 value" in msg
     assert str(values[0]) not in msg and NUMBER not in msg  # never the value itself
     assert not path.exists() and list(path.parent.iterdir()) == []  # nothing written, no debris
-    entry = audit.read_entries(lake)[-1]
+    entry = audit_log.read_entries(lake)[-1]
     assert entry["action"] == "refusal" and entry["run_id"] == "run-9"
     assert {"column": column, "rule": rule, "count": 1} in entry["detail"]["hits"]
-    assert NUMBER not in audit.audit_path(lake).read_text()
+    assert NUMBER not in audit_log.audit_path(lake).read_text()
 
 
 def test_clean_coarse_values_pass(lake):
@@ -128,7 +127,7 @@ def test_an_expired_project_cannot_export(lake):
             retention_date=date(2020, 1, 1),
         )
     assert not (lake.exports / "old").exists()
-    assert audit.read_entries(lake)[-1]["detail"]["rule"] == "retention_expired"
+    assert audit_log.read_entries(lake)[-1]["detail"]["rule"] == "retention_expired"
 
 
 def test_scan_of_files_on_disk(tmp_path):

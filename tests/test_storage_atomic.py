@@ -12,8 +12,7 @@ import polars as pl
 import pytest
 
 from cohort import storage
-from cohort.ops import audit
-from cohort.privacy import scan
+from cohort.privacy import audit_log, scan
 from cohort.settings import lake as make_lake
 
 
@@ -136,7 +135,7 @@ def test_an_export_refused_by_its_validation_is_neither_published_nor_logged(tmp
     kinds = {"person_id": "pseudonym"}
     scan.write_export(pl.DataFrame({"person_id": [1, 2]}), path, "situation", kinds, lake, "run-1")
     before = path.read_bytes()
-    logged = len(audit.read_entries(lake))
+    logged = len(audit_log.read_entries(lake))
     with pytest.raises(storage.PartitionRejected, match="person_id/duplicate: 1"):
         scan.write_export(
             pl.DataFrame({"person_id": [3, 3]}),
@@ -148,5 +147,5 @@ def test_an_export_refused_by_its_validation_is_neither_published_nor_logged(tmp
             validate=_refuse_duplicates,
         )
     assert path.read_bytes() == before
-    assert len(audit.read_entries(lake)) == logged  # no export entry for a file that never left
+    assert len(audit_log.read_entries(lake)) == logged  # no export entry for a file that never left
     assert _leftovers(path.parent) == []

@@ -7,7 +7,7 @@ from datetime import date
 import click
 
 from cohort import settings
-from cohort.ops import audit, retention
+from cohort.privacy import audit_log, retention
 
 
 def _existing_lake(data_dir: str | None, must_exist: bool = True) -> settings.Lake:
@@ -64,8 +64,8 @@ def verify(data_dir: str | None) -> None:
     """Check the hash chain of the audit log; print the number of entries and the head hash."""
     lake = _existing_lake(data_dir)
     try:
-        report = audit.verify_chain(lake)
-    except audit.AuditChainBroken as exc:
+        report = audit_log.verify_chain(lake)
+    except audit_log.AuditChainBroken as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"audit log intact: {report.entries} entries, head {report.head}")
 
@@ -77,7 +77,7 @@ def verify(data_dir: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON entry per line.")
 def show(project: str | None, last: int, data_dir: str | None, as_json: bool) -> None:
     """Print the most recent audit entries."""
-    entries = audit.read_entries(_existing_lake(data_dir))
+    entries = audit_log.read_entries(_existing_lake(data_dir))
     if project:
         entries = [e for e in entries if e.get("project") == project]
     for e in entries[-last:] if last > 0 else entries:

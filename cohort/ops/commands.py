@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from cohort import clock, settings
-from cohort.ops import retention
+from cohort.privacy import retention
 
 DEMO_SCALE = 0.01
 DEMO_SIGNER = "demo sign-off (COHORT_DEMO=1, not a real reviewer)"

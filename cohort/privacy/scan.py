@@ -46,7 +46,7 @@ import duckdb
 import polars as pl
 
 from cohort import storage
-from cohort.ops import audit, retention
+from cohort.privacy import audit_log, retention
 from cohort.settings import Lake
 
 KINDS = frozenset(
@@ -387,7 +387,7 @@ def write_export(
         # Scan the very bytes that would be published, not the query that made them.
         result = scan_export(tmp, column_kinds, table, classes, file_format=file_format)
         if not result.ok:
-            audit.record(
+            audit_log.record(
                 lake,
                 "refusal",
                 project,
@@ -405,9 +405,9 @@ def write_export(
             validate(tmp)
         # Logged before it is published: a file can be in the log and not on disk (a failed
         # rename, visible), never on disk and not in the log.
-        digest = audit.sha256_file(tmp)
+        digest = audit_log.sha256_file(tmp)
         rel = path.resolve().relative_to(lake.root.resolve()).as_posix()
-        entry = audit.record(
+        entry = audit_log.record(
             lake,
             action,
             project,

@@ -43,8 +43,8 @@ import dagster as dg
 import polars as pl
 
 from cohort import storage
-from cohort.ops.retention import refuse_if_expired
 from cohort.privacy import disclosure as dc
+from cohort.privacy.retention import refuse_if_expired
 from cohort.projects.spec import ProjectSpec
 from cohort.resources import LakeResource
 

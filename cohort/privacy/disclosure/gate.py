@@ -5,7 +5,7 @@ and records a sign-off for exactly that hash (:func:`record_signoff`: who, when,
 :func:`release` re-checks everything and only then writes
 ``<lake>/releases/<project>/<release_id>/`` (tables as CSV and Parquet with public columns
 only, the redacted report.json and report.md), appends the release to the project's ledger
-and to the lake's audit log (:mod:`cohort.ops.audit`). Any failure raises
+and to the lake's audit log (:mod:`cohort.privacy.audit_log`). Any failure raises
 :class:`ReleaseRefused` with the reason (and is logged as a refusal).
 """
 
@@ -20,9 +20,11 @@ from pathlib import Path
 import polars as pl
 
 from cohort import clock
+from cohort.privacy import audit_log
 from cohort.privacy.disclosure.audit import AuditReport
 from cohort.privacy.disclosure.ledger import ReleaseLedger, audience_of, content_hash, public_frame
 from cohort.privacy.disclosure.tables import TableSpec
+from cohort.settings import lake as make_lake
 
 RELEASE_MANIFEST = "release.json"
 
@@ -65,23 +67,16 @@ def record_signoff(lake_root: Path, project: str, release_id: str, who: str, con
     return path
 
 
-def _ops_audit(lake_root: Path, action: str, project: str, files, run_id, detail) -> None:
-    """Append to the lake's audit log when :mod:`cohort.ops.audit` is present."""
-    try:
-        from cohort.ops import audit as ops_audit
-        from cohort.settings import lake as make_lake
-    except ImportError:  # pragma: no cover - the ledger alone then
-        return
-    ops_audit.record(make_lake(lake_root), action, project, files=files, run_id=run_id, detail=detail)
+def _log(lake_root: Path, action: str, project: str, files, run_id, detail) -> None:
+    """Append to the lake's hash-chained audit log (:mod:`cohort.privacy.audit_log`)."""
+    audit_log.record(make_lake(lake_root), action, project, files=files, run_id=run_id, detail=detail)
 
 
 def _refuse(
     lake_root: Path, project: str, release_id: str, run_id: str | None, reason: str
 ) -> ReleaseRefused:
     with contextlib.suppress(Exception):  # a broken log must not hide the refusal itself
-        _ops_audit(
-            lake_root, "refusal", project, [], run_id, {"release_id": release_id, "reason": reason[:500]}
-        )
+        _log(lake_root, "refusal", project, [], run_id, {"release_id": release_id, "reason": reason[:500]})
     return ReleaseRefused(f"release {project}/{release_id} refused: {reason}")
 
 
@@ -203,7 +198,7 @@ def release(
     ReleaseLedger(lake_root, project).append(
         release_id, protected, specs, digest, run_id, audience or audience_of(release_id)
     )
-    _ops_audit(
+    _log(
         lake_root,
         "release",
         project,

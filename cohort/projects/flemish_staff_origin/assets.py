@@ -16,9 +16,9 @@ import polars as pl
 from cohort import storage
 from cohort.classifications import codes, origin
 from cohort.classifications.classes import classes_sql
-from cohort.ops.retention import refuse_if_expired
 from cohort.partitions import yearly_partitions
 from cohort.privacy import disclosure as dc
+from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
 from cohort.resources import LakeResource

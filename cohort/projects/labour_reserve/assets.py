@@ -18,8 +18,8 @@ import json
 import dagster as dg
 
 from cohort import storage
-from cohort.ops import retention
 from cohort.partitions import yearly_partitions
+from cohort.privacy import retention
 from cohort.privacy.scan import write_export
 from cohort.projects import mobility
 from cohort.projects.labour_reserve import build, schemas

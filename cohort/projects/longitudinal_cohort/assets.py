@@ -14,8 +14,8 @@ secure) and their scanned exports ``mobility_next`` / ``mobility_prev``. Plus th
 import dagster as dg
 import polars as pl
 
-from cohort.ops.retention import refuse_if_expired
 from cohort.partitions import yearly_partitions
+from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import mobility
 from cohort.projects.longitudinal_cohort import PROJECT_ID, build
 from cohort.projects.spec import load_spec

@@ -19,8 +19,8 @@ import duckdb
 import polars as pl
 
 from cohort import storage
-from cohort.ops.retention import refuse_if_expired
 from cohort.privacy import pseudonym, scan
+from cohort.privacy.retention import refuse_if_expired
 from cohort.projects.longitudinal_cohort import population, schemas
 from cohort.projects.spec import ProjectSpec, UnauthorisedColumnError
 from cohort.settings import Lake

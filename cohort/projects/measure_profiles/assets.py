@@ -13,8 +13,8 @@ import polars as pl
 from cohort import storage
 from cohort.classifications import origin
 from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups, quarter_sql
-from cohort.ops.retention import refuse_if_expired
 from cohort.privacy import disclosure as dc
+from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
 from cohort.resources import LakeResource

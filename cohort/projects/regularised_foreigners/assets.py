@@ -13,7 +13,7 @@ import polars as pl
 
 from cohort import storage
 from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups, quarter_sql
-from cohort.ops.retention import refuse_if_expired
+from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
 from cohort.resources import LakeResource

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from cohort import clock
-from cohort.ops import audit
+from cohort.privacy import audit_log
 from cohort.privacy.pseudonym import demo_mode
 from cohort.settings import Lake, synthetic_warehouse
 
@@ -92,7 +92,7 @@ def refuse_if_expired(
     except RetentionExpired:
         if synthetic_demo(lake):
             return
-        audit.record(
+        audit_log.record(
             lake,
             "refusal",
             project_id,
@@ -134,7 +134,7 @@ def purge_project(
     check_project_id(project_id)
     today = today or clock.today()
     if today <= retention_date and not force:
-        audit.record(
+        audit_log.record(
             lake,
             "refusal",
             project_id,
@@ -148,13 +148,15 @@ def purge_project(
     targets = [p for p in _project_paths(lake, project_id) if p.exists()]
     files = sorted(f for t in targets for f in ([t] if t.is_file() else t.rglob("*")) if f.is_file())
     # Hash before deleting: the log keeps a fingerprint of what was destroyed, never its content.
-    hashes = {f.resolve().relative_to(lake.root.resolve()).as_posix(): audit.sha256_file(f) for f in files}
+    hashes = {
+        f.resolve().relative_to(lake.root.resolve()).as_posix(): audit_log.sha256_file(f) for f in files
+    }
     for t in targets:
         if t.is_dir():
             shutil.rmtree(t)
         else:
             t.unlink()
-    entry = audit.record(
+    entry = audit_log.record(
         lake,
         "purge",
         project_id,
