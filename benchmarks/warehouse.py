@@ -10,6 +10,7 @@ The warehouse is written to a temporary folder (or ``--out``) and removed afterw
 """
 
 import argparse
+import os
 import resource
 import shutil
 import sys
@@ -20,6 +21,11 @@ from pathlib import Path
 # run as a script, this folder comes first on sys.path and its other benchmarks (cohort.py ...)
 # would shadow the package
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from cohort.__main__ import POLARS_ALLOCATOR_SETTING  # noqa: E402
+
+# as the `cohort` program does at its start, before Polars loads (the build below imports it)
+os.environ.setdefault(*POLARS_ALLOCATOR_SETTING)
 
 from cohort.warehouse.build import build_warehouse  # noqa: E402
 from cohort.warehouse.cli import parse_years  # noqa: E402

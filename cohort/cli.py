@@ -1,21 +1,18 @@
 """The ``cohort`` command line: what users do outside the Dagster UI.
 
 Each domain adds its commands by exposing ``commands: list[click.Command]`` in a module
-listed in ``COMMAND_MODULES``.
+listed in ``COMMAND_MODULES``. This is the top of the layers: nothing in ``cohort`` imports it.
 """
-
-import importlib
 
 import click
 
 from cohort import clock, storage
+from cohort.ops import cli as operations_cli
+from cohort.ops import commands as project_commands
 from cohort.privacy.pseudonym import demo_mode
+from cohort.warehouse import cli as warehouse_cli
 
-COMMAND_MODULES = [
-    "cohort.warehouse.cli",
-    "cohort.ops.cli",
-    "cohort.ops.commands",
-]
+COMMAND_MODULES = [warehouse_cli, operations_cli, project_commands]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +29,6 @@ def main() -> None:
         raise click.UsageError(str(exc)) from None
 
 
-for _name in COMMAND_MODULES:
-    for _command in importlib.import_module(_name).commands:
+for _module in COMMAND_MODULES:
+    for _command in _module.commands:
         main.add_command(_command)

@@ -3,27 +3,37 @@
 Each domain package exposes ``defs: dg.Definitions`` in the module listed below.
 """
 
-import importlib
 import warnings
+from types import ModuleType
 
 import dagster as dg
 
 from cohort import clock
+from cohort.ops.defs import operations_defs
+from cohort.projects.flemish_staff_origin import defs as flemish_staff_origin
+from cohort.projects.labour_reserve import defs as labour_reserve
+from cohort.projects.labour_reserve_results import defs as labour_reserve_results
+from cohort.projects.longitudinal_cohort import defs as longitudinal_cohort
+from cohort.projects.measure_profiles import defs as measure_profiles
+from cohort.projects.regularised_foreigners import defs as regularised_foreigners
 from cohort.projects.spec import load_spec
 from cohort.resources import LakeResource
+from cohort.sources import defs as warehouse_contract
 from cohort.sources.defs import source_key
+from cohort.warehouse import defs as synthetic_warehouse
 
-DOMAIN_MODULES = [
-    "cohort.warehouse.defs",
-    "cohort.sources.defs",  # the contract check of every source table: warehouse/<table>
-    "cohort.projects.longitudinal_cohort.defs",
-    "cohort.ops.defs",  # jobs, schedules, warehouse sensor, reports of every project listed here
-    "cohort.projects.labour_reserve.defs",
-    "cohort.projects.regularised_foreigners.defs",
-    "cohort.projects.measure_profiles.defs",
-    "cohort.projects.flemish_staff_origin.defs",
-    "cohort.projects.labour_reserve_results.defs",
-]
+#: the projects of the code location, by id (each package's ``defs`` module: Dagster allows only
+#: one Definitions object at this module's scope); the operational layer (a job, a yearly schedule and a
+#: report per project, the warehouse sensor) is made from these, so listing a project here is all
+#: it takes to get them
+PROJECTS: dict[str, ModuleType] = {
+    "longitudinal_cohort": longitudinal_cohort,
+    "labour_reserve": labour_reserve,
+    "regularised_foreigners": regularised_foreigners,
+    "measure_profiles": measure_profiles,
+    "flemish_staff_origin": flemish_staff_origin,
+    "labour_reserve_results": labour_reserve_results,
+}
 
 
 def with_project_context(asset: dg.AssetSpec) -> dg.AssetSpec:
@@ -48,14 +58,17 @@ def with_project_context(asset: dg.AssetSpec) -> dg.AssetSpec:
 
 
 def _definitions() -> dg.Definitions:
-    merged = dg.Definitions.merge(
-        *(importlib.import_module(name).defs for name in DOMAIN_MODULES),
+    domains = dg.Definitions.merge(
+        synthetic_warehouse.defs,
+        warehouse_contract.defs,  # the contract check of every source table: warehouse/<table>
+        *(project.defs for project in PROJECTS.values()),
         dg.Definitions(
             resources={"lake": LakeResource()},
             # Each step in its own process; years run in parallel up to the limits of dagster.yaml.
             executor=dg.multiprocess_executor.configured({"max_concurrent": 2}),
         ),
     )
+    merged = dg.Definitions.merge(domains, operations_defs(domains))
     with warnings.catch_warnings():
         # map_asset_specs is marked "preview" in Dagster 1.13; here it only adds metadata.
         warnings.simplefilter("ignore", dg.PreviewWarning)

@@ -136,7 +136,7 @@ def _pid_alive(pid: int) -> bool:
 def remove_dead_tmps(path: Path) -> list[Path]:
     """Remove the temporary files of ``path`` left by writers that no longer run (killed, crashed).
 
-    Only names of the pattern ``_tmp_beside`` gives for this very target are considered; a file
+    Only names of the pattern ``tmp_beside`` gives for this very target are considered; a file
     of a live writer (its pid still running, this process included) is left alone."""
     pattern = _tmp_pattern(path)
     removed = []
@@ -150,13 +150,17 @@ def remove_dead_tmps(path: Path) -> list[Path]:
     return removed
 
 
-def _tmp_beside(path: Path) -> Path:
+def tmp_beside(path: Path) -> Path:
+    """A fresh temporary name beside ``path`` (hidden, with the writer's pid), after removing the
+    leftovers of writers of ``path`` that died. Write there, then :func:`publish` or :func:`discard`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_dead_tmps(path)
     return path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
 
 
-def _finish(tmp: Path, path: Path, validate: Validate | None = None) -> Path:
+def publish(tmp: Path, path: Path, validate: Validate | None = None) -> Path:
+    """Put the finished temporary file ``tmp`` in place of ``path`` in one rename, after
+    ``validate(tmp)`` (which may refuse it) and an fsync."""
     # validated before the rename: a refused file never replaces the previous version
     if validate is not None:
         validate(tmp)
@@ -186,20 +190,31 @@ def write_query(
 ) -> Path:
     """Write the result of ``sql`` to ``path`` atomically. Order rows in ``sql`` for stable bytes.
     ``validate(tmp)`` runs on the written temporary file before the rename and may refuse it."""
-    tmp = _tmp_beside(path)
+    tmp = tmp_beside(path)
     try:
         con.execute(f"COPY ({sql}) TO {sql_string(tmp)} ({PARQUET_OPTIONS})", params or [])
-        return _finish(tmp, path, validate)
+        return publish(tmp, path, validate)
+    finally:
+        discard(tmp, path)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a small text file (a data dictionary, a report) atomically, under the same temporary
+    names as the tables, so that a killed writer's leftovers are cleaned next time."""
+    tmp = tmp_beside(path)
+    try:
+        tmp.write_text(text)
+        return publish(tmp, path)
     finally:
         discard(tmp, path)
 
 
 def write_frame(df: pl.DataFrame, path: Path, validate: Validate | None = None) -> Path:
     """Write a Polars frame to ``path`` atomically (``validate`` as in :func:`write_query`)."""
-    tmp = _tmp_beside(path)
+    tmp = tmp_beside(path)
     try:
         df.write_parquet(tmp, compression="zstd", statistics=True)
-        return _finish(tmp, path, validate)
+        return publish(tmp, path, validate)
     finally:
         discard(tmp, path)
 
@@ -216,7 +231,7 @@ def all_or_nothing(paths: Iterable[Path]) -> Iterator[None]:
     try:
         for path in paths:
             if path.exists():
-                backup = _tmp_beside(path)
+                backup = tmp_beside(path)
                 try:
                     os.link(path, backup)
                 except OSError:  # a file system without hard links
@@ -260,7 +275,7 @@ class FrameAppender:
         # ``statistics``: the columns whose min/max go into each row group (True: all of them)
         self.path = path
         self._statistics = statistics
-        self._tmp = _tmp_beside(path)
+        self._tmp = tmp_beside(path)
         self._writer = None
         self._schema = None
         self._first_empty: pl.DataFrame | None = None
@@ -297,7 +312,7 @@ class FrameAppender:
             return write_frame(self._first_empty, self.path, validate)
         self._writer.close()
         try:
-            return _finish(self._tmp, self.path, validate)
+            return publish(self._tmp, self.path, validate)
         finally:
             discard(self._tmp, self.path)
 
@@ -358,7 +373,7 @@ def register_tables(
     con: duckdb.DuckDBPyConnection, area: Path, tables: Iterable[str] | None = None
 ) -> list[str]:
     """Create one view per table folder found under ``area``: the folders named in ``tables``
-    (for the warehouse, pass ``cohort.sources.contract.TABLES``), by default every folder with a
+    (for the warehouse, :func:`cohort.sources.checks.register_warehouse` passes the contract's tables), by default every folder with a
     plain name (letters, digits, ``_``). Partitioned files carry their own ``year`` column, so a
     file read on its own says what it holds; the folder name is not parsed. A view reads the files
     there when it is made. The view's name and the files' paths are quoted, never pasted: a folder
@@ -382,12 +397,3 @@ def register_tables(
         )
         names.append(sub.name)
     return names
-
-
-def register_warehouse(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
-    """One view per table of the warehouse contract found in ``warehouse``; a folder that is not a
-    contract table (``cohort.sources.contract.TABLES``) is not a source and becomes no view."""
-    # imported here: the contract loads Pandera, which most users of this module never need
-    from cohort.sources.contract import TABLES
-
-    return register_tables(con, warehouse, TABLES)

@@ -222,10 +222,11 @@ def test_sensor_ignores_years_outside_the_project(project, tmp_path):
 
 def test_the_code_location_gets_a_job_schedule_and_report_per_yearly_project():
     from cohort.definitions import defs
-    from cohort.ops import defs as ops_defs
+    from cohort.ops.defs import yearly_projects
 
     repo = defs.get_repository_def()
-    yearly = {p.id for p in ops_defs.PROJECTS}
+    projects = yearly_projects(defs)
+    yearly = {p.id for p in projects}
     assert {"labour_reserve", "longitudinal_cohort"} <= yearly
     schedules = {s.name: s for s in repo.schedule_defs}
     for project in yearly:
@@ -235,5 +236,5 @@ def test_the_code_location_gets_a_job_schedule_and_report_per_yearly_project():
         assert node.group_name == f"{project}_reports"
     assert repo.has_sensor_def("warehouse_year_sensor")
     # the sensor sees the real T-1 tables of the labour reserve
-    (lr,) = [p for p in ops_defs.PROJECTS if p.id == "labour_reserve"]
+    (lr,) = [p for p in projects if p.id == "labour_reserve"]
     assert "mobility_next" in names(lr.next_roots) and "situation" in names(lr.next_parents)

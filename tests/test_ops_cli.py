@@ -43,9 +43,9 @@ def materialize(env, select: str, partition: str | None = None) -> subprocess.Co
 
 
 def _defined(project: str) -> bool:
-    from cohort.definitions import DOMAIN_MODULES
+    from cohort.definitions import PROJECTS
 
-    return f"cohort.projects.{project}.defs" in DOMAIN_MODULES
+    return project in PROJECTS
 
 
 @pytest.mark.skipif(not _defined("labour_reserve"), reason="labour reserve not in the code location")

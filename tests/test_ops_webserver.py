@@ -29,9 +29,9 @@ BACKFILLED = [[PROJECT, "situation"], [PROJECT, "population_absence"]]
 
 
 def _defined() -> bool:
-    from cohort.definitions import DOMAIN_MODULES
+    from cohort.definitions import PROJECTS
 
-    return f"cohort.projects.{PROJECT}.defs" in DOMAIN_MODULES
+    return PROJECT in PROJECTS
 
 
 @pytest.mark.skipif(not _defined(), reason="labour reserve not in the code location")

@@ -19,6 +19,7 @@ from conftest import run_cohort
 
 from cohort import storage
 from cohort.privacy import pseudonym
+from cohort.sources import checks
 
 # Each would run its own SQL, or break the statement, if it were pasted into SQL text.
 PWN = "zz AS SELECT 1; COPY (SELECT 42 AS pwned) TO 'pwned.csv'; --"
@@ -98,7 +99,7 @@ def test_only_contract_tables_of_the_warehouse_become_views(tmp_path, small_ware
     shutil.copytree(small_warehouse / "person", wh / PWN)
     shutil.copytree(small_warehouse / "person", wh / "not_a_source")
     con = storage.connect()
-    assert storage.register_warehouse(con, wh) == ["person"]
+    assert checks.register_warehouse(con, wh) == ["person"]
     rows = con.execute("SELECT count(*) FROM person").fetchall()[0][0]
     assert rows == pl.scan_parquet(small_warehouse / "person").select(pl.len()).collect().item() > 0
     _no_pwned_file(tmp_path)

@@ -13,10 +13,6 @@ also finds:
   what depends on them in the project.
 """
 
-import ast
-import importlib
-import importlib.util
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,24 +21,6 @@ import dagster as dg
 from cohort.projects.spec import ProjectSpec, load_spec
 
 SIGNER_FIELD = "signed_off_by"
-
-
-def domain_modules() -> list[str]:
-    """``cohort.definitions.DOMAIN_MODULES``, read without importing the module when it is not
-    imported yet (it imports the ops definitions, which call this)."""
-    mod = sys.modules.get("cohort.definitions")
-    if mod is not None and hasattr(mod, "DOMAIN_MODULES"):
-        return list(mod.DOMAIN_MODULES)
-    spec = importlib.util.find_spec("cohort.definitions")
-    assert spec is not None and spec.origin is not None
-    with open(spec.origin) as fh:
-        tree = ast.parse(fh.read())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            getattr(t, "id", None) == "DOMAIN_MODULES" for t in node.targets
-        ):
-            return list(ast.literal_eval(node.value))
-    return []
 
 
 def spec_or_none(project: str) -> ProjectSpec | None:
@@ -185,15 +163,3 @@ def projects_of(defs: dg.Definitions) -> list[Project]:
 
 def _assets_defs(defs: dg.Definitions) -> list[Any]:
     return [a for a in (defs.assets or []) if isinstance(a, dg.AssetsDefinition)]
-
-
-def other_domains_defs(exclude: tuple[str, ...] = ("cohort.ops.defs",)) -> dg.Definitions:
-    """The merged definitions of every domain module except ``exclude``, with the lake resource
-    (needed to resolve the asset graph; ``cohort.definitions`` adds the same one)."""
-    from cohort.resources import LakeResource
-
-    modules = [m for m in domain_modules() if m not in exclude]
-    return dg.Definitions.merge(
-        *(importlib.import_module(m).defs for m in modules),
-        dg.Definitions(resources={"lake": LakeResource()}),
-    )

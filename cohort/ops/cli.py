@@ -1,6 +1,5 @@
 """``cohort purge`` and ``cohort audit``: retention and accountability from the command line."""
 
-import importlib
 import json
 from datetime import date
 
@@ -8,6 +7,7 @@ import click
 
 from cohort import settings
 from cohort.privacy import audit_log, retention
+from cohort.projects.spec import load_spec
 
 
 def _existing_lake(data_dir: str | None, must_exist: bool = True) -> settings.Lake:
@@ -21,9 +21,8 @@ def _existing_lake(data_dir: str | None, must_exist: bool = True) -> settings.La
 def _retention_date_of(project: str) -> date:
     """The retention date in the project's spec (``cohort/projects/<project>/spec.yaml``)."""
     try:
-        spec_module = importlib.import_module("cohort.projects.spec")
-        return spec_module.load_spec(project).retention_date
-    except (ImportError, ModuleNotFoundError, FileNotFoundError, AttributeError) as exc:
+        return load_spec(project).retention_date
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
         raise click.UsageError(
             f"no spec found for project {project!r} ({type(exc).__name__}); give --retention-date YYYY-MM-DD"
         ) from None

@@ -4,7 +4,6 @@ What users do outside the UI. Builds run in process but are recorded in the Dags
 (``DAGSTER_HOME``, by default ``<lake>/dagster``), so ``make dev`` shows them afterwards.
 """
 
-import importlib
 import json
 import os
 import time
@@ -14,7 +13,9 @@ from typing import Any
 import click
 
 from cohort import clock, settings
+from cohort import projects as project_packages
 from cohort.privacy import retention
+from cohort.warehouse import cli as warehouse_cli
 
 DEMO_SCALE = 0.01
 DEMO_SIGNER = "demo sign-off (COHORT_DEMO=1, not a real reviewer)"
@@ -224,7 +225,7 @@ def _print_failures(summary) -> None:
 
 def _project_ids() -> list[str]:
     """The projects that have a spec (``cohort/projects/<id>/spec.yaml``)."""
-    folder = Path(importlib.import_module("cohort.projects").__file__ or "").parent
+    folder = Path(project_packages.__file__ or "").parent
     return sorted(p.parent.name for p in folder.glob("*/spec.yaml"))
 
 
@@ -310,10 +311,7 @@ def _warehouse_ready(lake: settings.Lake, scale: float, seed: int | None) -> dic
 
 def default_seed() -> int:
     """The warehouse builder's default seed (``cohort warehouse build``)."""
-    try:
-        return int(importlib.import_module("cohort.warehouse.cli").DEFAULT_SEED)
-    except (ImportError, AttributeError):
-        return 20260101
+    return warehouse_cli.DEFAULT_SEED
 
 
 def build_demo_warehouse(lake: settings.Lake, scale: float, seed: int | None) -> tuple[bool, float]:
@@ -322,7 +320,8 @@ def build_demo_warehouse(lake: settings.Lake, scale: float, seed: int | None) ->
     seed = default_seed() if seed is None else seed
     if _warehouse_ready(lake, scale, seed):
         return False, 0.0
-    build = importlib.import_module("cohort.warehouse.build")
+    from cohort.warehouse import build  # the generator's NumPy model loads only when a warehouse is built
+
     started = time.perf_counter()
     with click.progressbar(
         length=1000,

@@ -372,7 +372,7 @@ def write_export(
     project = _project_of(path, lake.exports if action == "export" else lake.releases)
     if retention_date is not None:
         retention.refuse_if_expired(lake, project, retention_date, run_id, what=f"{action} {table}")
-    tmp = storage._tmp_beside(path)
+    tmp = storage.tmp_beside(path)
     try:
         if isinstance(con_or_frame, pl.DataFrame):
             if file_format == "csv":
@@ -415,7 +415,7 @@ def write_export(
             hashes={rel: digest},
             detail={"table": table, "rows": result.rows},
         )
-        storage._finish(tmp, path)
+        storage.publish(tmp, path)
     finally:
         storage.discard(tmp, path)
     return ExportRecord(path, digest, result.rows, entry)

@@ -898,6 +898,13 @@ def checking(quarantine_dir: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def register_warehouse(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
+    """One view per table of the warehouse contract found in ``warehouse``, over its raw files; a
+    folder that is not a contract table is not a source and becomes no view. Project steps read
+    the checked rows instead (:func:`open_warehouse`); this is for the checks and the calibration."""
+    return storage.register_tables(con, warehouse, TABLES)
+
+
 def open_warehouse(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cohort import storage
+from cohort.sources import checks
 from cohort.warehouse import metrics_demography  # noqa: F401  (registers the demographic metrics)
 from cohort.warehouse.build import read_manifest
 from cohort.warehouse.metrics import METRICS
@@ -63,7 +64,7 @@ def calibrate(
     if scale is None:
         scale = float(read_manifest(warehouse).get("scale", 1.0))
     con = storage.connect()
-    storage.register_warehouse(con, Path(warehouse))
+    checks.register_warehouse(con, Path(warehouse))
     rows = []
     for t in read_targets(targets):
         name, scope = t["metric"].strip(), t["scope"].strip()

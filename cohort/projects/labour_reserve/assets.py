@@ -252,9 +252,7 @@ def labour_reserve_data_dictionary(
     base = lake.paths().exports / PROJECT
     base.mkdir(parents=True, exist_ok=True)
     for name, text in (("data_dictionary.md", markdown), ("data_dictionary.json", json.dumps(doc, indent=2))):
-        tmp = storage._tmp_beside(base / name)
-        tmp.write_text(text)
-        storage._finish(tmp, base / name)
+        storage.write_text(base / name, text)
     return dg.MaterializeResult(metadata={"tables": len(doc["tables"]), "variables": len(SPEC.variables)})
 
 

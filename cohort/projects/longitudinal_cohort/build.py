@@ -467,11 +467,5 @@ def write_data_dictionary(lake: Lake, spec: ProjectSpec) -> tuple[Path, Path]:
         json_path: json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n",
     }
     for path, text in texts.items():
-        # the storage's temporary names, so that a killed writer's leftovers are cleaned next time
-        tmp = storage._tmp_beside(path)
-        try:
-            tmp.write_text(text)
-            storage._finish(tmp, path)
-        finally:
-            storage.discard(tmp, path)
+        storage.write_text(path, text)
     return md_path, json_path
