@@ -13,16 +13,19 @@
   '999'), so the staff list and ``job_quarter`` agree.
 """
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import polars as pl
 
 from cohort.warehouse import labour_params as P
-
-if TYPE_CHECKING:
-    from cohort.warehouse.labour import LabourSimulation
-    from cohort.warehouse.model import Demography
+from cohort.warehouse.labour import (
+    Simulation,
+    day_number,
+    empty_frame,
+    exact_age,
+    person_index,
+    quarter_start_days,
+)
+from cohort.warehouse.model import Demography
 
 # Policy domains and their entities (beleidsdomeinen / entiteiten), with a relative size.
 _DOMAINS: dict[str, list[tuple[str, float]]] = {
@@ -122,11 +125,9 @@ def flemish_entities(scale: float, seed: int) -> pl.DataFrame:
 
 
 # ---------------------------------------------------------------- seed 000
-def choose_regularised(demo: "Demography", sim: "LabourSimulation") -> pl.DataFrame:
+def choose_regularised(demo: Demography, sim: Simulation) -> pl.DataFrame:
     """Pick the regularised persons: residents of non-EU origin, born abroad, aged 18-60 on
     30 June 2010; people the demography itself marks as regularised (residence reason 3) first."""
-    from cohort.warehouse.labour import day_number, exact_age
-
     pp = sim.people
     rng = np.random.default_rng([demo.seed, 7400])
     day = day_number(2010, 6, 30)
@@ -145,9 +146,7 @@ def choose_regularised(demo: "Demography", sim: "LabourSimulation") -> pl.DataFr
             & (pl.col("decision_date").dt.year().is_between(2009, 2013))
         )
         if r3.height:
-            from cohort.warehouse.labour import _person_index
-
-            ix = _person_index(r3, pp)
+            ix = person_index(r3, pp)
             ok = ix >= 0
             marked[ix[ok]] = True
             marked_dates[ix[ok]] = r3["decision_date"].cast(pl.Int32).to_numpy()[ok]
@@ -183,7 +182,7 @@ _JS_MEASURES = (
 
 
 def collect_measure_candidates(
-    sim: "LabourSimulation",
+    sim: Simulation,
     present: np.ndarray,
     region: np.ndarray,
     age: np.ndarray,
@@ -229,8 +228,6 @@ def collect_measure_candidates(
         for k, m in enumerate((older, younger, vop, maatwerk)):
             ix = np.flatnonzero(m)
             start_q = np.maximum(st.job_since[ix], t - 12).astype(np.int64)
-            from cohort.warehouse.labour import quarter_start_days
-
             inflow = quarter_start_days(sim.demo.first_year, start_q) + (rng.random(ix.size) * 89).astype(
                 np.int32
             )
@@ -257,11 +254,10 @@ _WORKER_MEASURES = (
 )
 
 
-def measure_frame(sim: "LabourSimulation") -> pl.DataFrame:
-    from cohort.warehouse.labour_frames import _empty
+def measure_frame(sim: Simulation) -> pl.DataFrame:
 
     if not sim.measure_rows:
-        return _empty("measure_beneficiary")
+        return empty_frame("measure_beneficiary")
     r = {k: np.concatenate([m[k] for m in sim.measure_rows]) for k in sim.measure_rows[0]}
     pp = sim.people
     last_day = int(np.datetime64(f"{sim.demo.last_year}-12-31", "D").astype(np.int64))
@@ -293,9 +289,8 @@ def measure_frame(sim: "LabourSimulation") -> pl.DataFrame:
 
 
 # ---------------------------------------------------------------- seed 003
-def flemish_staff_frame(sim: "LabourSimulation", year: int) -> pl.DataFrame:
+def flemish_staff_frame(sim: Simulation, year: int) -> pl.DataFrame:
     """Staff at the end of ``year``: Flemish residents aged 18-65 whose main job (Q4) is with an entity."""
-    from cohort.warehouse.labour_frames import _empty
 
     st, pp = sim.st, sim.people
     present, region, age = sim.last_present, sim.last_region, sim.last_age
@@ -306,7 +301,7 @@ def flemish_staff_frame(sim: "LabourSimulation", year: int) -> pl.DataFrame:
     keep = ent >= 0
     ix, ent = ix[keep], ent[keep]
     if not ix.size:
-        return _empty("flemish_staff")
+        return empty_frame("flemish_staff")
     isced = pp.isced[ix]
     level = np.select([isced >= 7, isced >= 5, isced >= 3], [0, 1, 2], 3)
     rng = np.random.default_rng([sim.seed, 7402, year])

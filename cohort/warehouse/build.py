@@ -6,7 +6,6 @@ Same arguments, same bytes: every frame is sorted on its key (then on its other 
 it is written, and the manifest holds no timestamp.
 """
 
-import importlib.util
 import json
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -21,6 +20,8 @@ from cohort.settings import WAREHOUSE_MANIFEST
 from cohort.sources.contract import TABLES
 from cohort.warehouse.defects import inject_defects
 from cohort.warehouse.demography import GENERATOR_VERSION, simulate_demography
+from cohort.warehouse.labour import window_persons
+from cohort.warehouse.labour_simulation import simulate_labour
 from cohort.warehouse.malloc import return_freed_memory
 from cohort.warehouse.model import Demography
 
@@ -85,15 +86,7 @@ def _conform(table: str, df: pl.DataFrame) -> pl.DataFrame:
     return df.select(cols)
 
 
-def labour_available() -> bool:
-    return importlib.util.find_spec("cohort.warehouse.labour") is not None
-
-
-def _labour_frames(demo) -> Iterator[tuple[str, int | None, pl.DataFrame]]:
-    if not labour_available():
-        return iter(())
-    from cohort.warehouse.labour import simulate_labour  # written by the labour-market model
-
+def _labour_frames(demo: Demography) -> Iterator[tuple[str, int | None, pl.DataFrame]]:
     return simulate_labour(demo)
 
 
@@ -102,7 +95,6 @@ def _labour_view(out: Path, demo: Demography) -> Demography:
     see (``labour.in_window``: alive during the years and resident or BIS) with their residence and
     register spells and their ``persons_extra`` row. Read lazily with the filter pushed into the
     scan, so the ancestors (45 % of ``person`` at scale 1.0) never come back into memory."""
-    from cohort.warehouse.labour import window_persons
 
     def scan(table: str) -> pl.LazyFrame:
         return pl.scan_parquet(storage.partition_file(out, table))
@@ -285,7 +277,7 @@ def build_warehouse(
             say(f"households {year}", 0.35 + 0.15 * (i + 1) / n_years)
         demo.household_years = lambda: iter(())  # frees the arrays the household closure holds
         lake.flush()  # the labour model reads person and the spells back from disk
-        if with_labour and labour_available():
+        if with_labour:
             demo = _labour_view(out, demo)
         say("labour market", 0.5)
         # the labour model reads the person and spell frames once, at its start; dropping our
@@ -315,7 +307,7 @@ def build_warehouse(
         "first_year": first_year,
         "last_year": last_year,
         "years": list(range(first_year, last_year + 1)),
-        "labour_model": with_labour and labour_available(),
+        "labour_model": with_labour,
         "tables": dict(sorted(counts.items())),
         "defects": injected,
     }

@@ -12,22 +12,15 @@ row is measured with the metric of that name in ``cohort.warehouse.metrics.METRI
 """
 
 import csv
-import importlib
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from cohort import storage
 from cohort.sources import checks
-from cohort.warehouse import metrics_demography  # noqa: F401  (registers the demographic metrics)
+from cohort.warehouse import metrics_demography, metrics_labour  # noqa: F401  (they register their metrics)
 from cohort.warehouse.build import read_manifest
 from cohort.warehouse.metrics import METRICS
-
-try:  # the labour-market metrics live in their own module, present once the labour model is
-    importlib.import_module("cohort.warehouse.metrics_labour")
-except ModuleNotFoundError as exc:
-    if exc.name != "cohort.warehouse.metrics_labour":
-        raise
 
 DEFAULT_TARGETS = Path(__file__).with_name("calibration_targets.csv")
 TARGET_COLUMNS = ("metric", "scope", "year", "value", "tolerance", "unit")
@@ -147,7 +140,7 @@ def as_records(rows: list[CalibrationRow]) -> list[dict]:
     return out
 
 
-def _fmt(v: float | None) -> str:
+def format_figure(v: float | None) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
@@ -162,6 +155,6 @@ def markdown_table(rows: list[CalibrationRow]) -> str:
     for r in rows:
         mark = "yes" if r.ok else f"**no** ({r.reason})"
         lines.append(
-            f"| {r.metric} | {r.scope} | {r.year} | {_fmt(r.target)} | {_fmt(r.generated)} | {_fmt(r.tolerance)} | {mark} |"
+            f"| {r.metric} | {r.scope} | {r.year} | {format_figure(r.target)} | {format_figure(r.generated)} | {format_figure(r.tolerance)} | {mark} |"
         )
     return "\n".join(lines)

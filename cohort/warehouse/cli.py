@@ -154,8 +154,8 @@ def calibrate(wh: Path, targets: Path | None, json_out: Path | None, scale: floa
     click.echo("-" * len(header))
     for r in rows:
         click.echo(
-            f"{r.metric:<48} {r.scope:<16} {r.year:>4} {calibration._fmt(r.target):>12} "
-            f"{calibration._fmt(r.generated):>12} {calibration._fmt(r.tolerance):>9}  "
+            f"{r.metric:<48} {r.scope:<16} {r.year:>4} {calibration.format_figure(r.target):>12} "
+            f"{calibration.format_figure(r.generated):>12} {calibration.format_figure(r.tolerance):>9}  "
             f"{'yes' if r.ok else 'NO ' + r.reason}"
         )
     failed = sum(not r.ok for r in rows)

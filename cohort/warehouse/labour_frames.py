@@ -6,7 +6,6 @@ Polars frame is built, by gathering from short lookup series.
 """
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -28,12 +27,11 @@ from cohort.warehouse.labour import (
     MED_ICPC2,
     NACE_LIST,
     B,
+    Simulation,
+    empty_frame,
     in_codes,
     pick_employer,
 )
-
-if TYPE_CHECKING:
-    from cohort.warehouse.labour import LabourSimulation
 
 Rows = dict[str, np.ndarray]
 FLAG = {name: i for i, name in enumerate(codes.STATUS_FLAGS)}
@@ -71,7 +69,7 @@ def _growth(year: int) -> float:
 
 
 def quarter_rows(
-    sim: "LabourSimulation",
+    sim: Simulation,
     t: int,
     year: int,
     quarter: int,
@@ -99,7 +97,7 @@ def quarter_rows(
     if fi.size:
         no_job = fi[st.emp1[fi] < 0]
         if no_job.size:
-            sec = sim._draw_sector(no_job, rng)
+            sec = sim.draw_sector(no_job, rng)
             st.sector[no_job] = sec
             st.emp1[no_job] = pick_employer(emp, sec, rng.random(no_job.size))
             st.wclass[no_job] = (rng.random(no_job.size) < 0.6).astype(np.int8) ^ 1
@@ -542,13 +540,13 @@ def _yq(year: int, quarter: int, n: int) -> tuple[pl.Series, pl.Series]:
 
 
 def quarter_frames(
-    sim: "LabourSimulation", year: int, quarter: int, rows: dict[str, Rows]
+    sim: Simulation, year: int, quarter: int, rows: dict[str, Rows]
 ) -> Iterator[tuple[str, int, pl.DataFrame]]:
     """The quarterly tables of one quarter, as frames of their year's partition (the writer
     appends the four quarters of a year in order, so a year of rows is never held at once)."""
     insz = sim.people.insz
     empty = {
-        name: _empty(name)
+        name: empty_frame(name)
         for name in (
             "sep_quarter",
             "job_quarter",
@@ -715,10 +713,3 @@ def _text_rank(labels) -> np.ndarray:
     rank = np.empty(len(labels), np.int64)
     rank[np.argsort(np.array(labels, dtype=str), kind="stable")] = np.arange(len(labels))
     return rank
-
-
-def _empty(name: str) -> pl.DataFrame:
-    from cohort.sources.contract import TABLES
-
-    schema = TABLES[name].schema
-    return pl.DataFrame(schema={c: col.dtype.type for c, col in schema.columns.items()})

@@ -9,15 +9,11 @@ registration that ended in work is "hired".
 """
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from cohort.warehouse.labour import NACE_LIST, day_number
-
-if TYPE_CHECKING:
-    from cohort.warehouse.labour import LabourSimulation
+from cohort.warehouse.labour import NACE_LIST, Simulation, day_number, empty_frame
 
 DOMAINS_GENERAL = np.array(["00", "02", "03", "04", "05", "07", "09", "10"])
 DOMAINS_HIGH = np.array(["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"])
@@ -45,7 +41,7 @@ def _june30(year: np.ndarray) -> np.ndarray:
     )
 
 
-def education_frame(sim: "LabourSimulation") -> pl.DataFrame:
+def education_frame(sim: Simulation) -> pl.DataFrame:
     """One row per certificate: the highest qualification at the school-leaving age drawn for
     the labour model, plus the upper-secondary and bachelor steps on the way for graduates."""
     pp, st = sim.people, sim.st
@@ -103,7 +99,7 @@ def education_frame(sim: "LabourSimulation") -> pl.DataFrame:
     )
 
 
-def _spells(sim: "LabourSimulation") -> dict[str, np.ndarray] | None:
+def _spells(sim: Simulation) -> dict[str, np.ndarray] | None:
     if not sim.spell_rows:
         return None
     cols = ("id", "idx", "start", "ustart", "arr", "js_cat", "fine")
@@ -120,14 +116,13 @@ def _spells(sim: "LabourSimulation") -> dict[str, np.ndarray] | None:
     return sp
 
 
-def vdab_frames(sim: "LabourSimulation") -> Iterator[tuple[str, None, pl.DataFrame]]:
-    from cohort.warehouse.labour_frames import _empty
+def vdab_frames(sim: Simulation) -> Iterator[tuple[str, None, pl.DataFrame]]:
 
     sp = _spells(sim)
     names = ("vdab_profile", "vdab_trajectory", "vdab_training", "vdab_workplace_learning")
     if sp is None:
         for name in names:
-            yield name, None, _empty(name)
+            yield name, None, empty_frame(name)
         return
     pp = sim.people
     rng = np.random.default_rng([sim.seed, 7500])
