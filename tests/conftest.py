@@ -1,4 +1,5 @@
-"""Shared fixtures: small synthetic warehouses built once per test session.
+"""Shared fixtures: small synthetic warehouses built once per test session, and the hand-made
+cohort scenario of ``hand_cohort.py`` built once (``cohort``).
 
 ``demo_warehouse``: scale 0.01, seed 7, 2005-2026 (the calibration scale: every shared target
 must pass on it). ``small_warehouse``: scale 0.002, seed 3, 2005-2026 (fast structural tests).
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hand_cohort import KEY_HEX, BuiltCohort, write_cohort_warehouse
 
 from cohort.warehouse.build import build_warehouse
 
@@ -45,3 +47,14 @@ def run_cohort(
     that the suite's clock stays (a test must not depend on the real date)."""
     env = {**env, "COHORT_TODAY": env.get("COHORT_TODAY", SUITE_TODAY)}
     return subprocess.run([COHORT, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> BuiltCohort:
+    """The scenario warehouse with the sample, the mappings, every year's observation set and the
+    exports of :data:`EXPORT_YEARS`, built once for the whole session (several modules use it)."""
+    root = tmp_path_factory.mktemp("cohort_lake")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COHORT_KEY_LONGITUDINAL_COHORT", KEY_HEX)
+        warehouse, names, expected = write_cohort_warehouse(root / "warehouse")
+        return BuiltCohort(root, warehouse, names, expected).build()

@@ -10,8 +10,8 @@ import dagster as dg
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from test_cohort_helpers import KEY_HEX, cohort  # noqa: F401
-from test_labour_reserve_warehouse import build_hand_warehouse
+from hand_cohort import KEY_HEX
+from hand_labour_warehouse import build_hand_warehouse
 
 from cohort import storage
 from cohort.cli import main

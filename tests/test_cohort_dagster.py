@@ -3,7 +3,7 @@ of one year (persistent test instance) materialises every table with its blockin
 
 import dagster as dg
 import pytest
-from test_cohort_helpers import KEY_HEX, cohort, write_cohort_warehouse  # noqa: F401
+from hand_cohort import KEY_HEX, write_cohort_warehouse
 
 from cohort.projects.longitudinal_cohort import assets as A
 from cohort.projects.longitudinal_cohort import build

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from test_cohort_helpers import EMPLOYER, EXPORT_YEARS, KEY_HEX, TRAJECTORY_YEARS, BuiltCohort, cohort  # noqa: F401
+from hand_cohort import EMPLOYER, EXPORT_YEARS, KEY_HEX, TRAJECTORY_YEARS, BuiltCohort
 
 from cohort.classifications.insz import is_valid_insz
 from cohort.projects.longitudinal_cohort import build

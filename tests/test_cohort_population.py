@@ -3,10 +3,11 @@ stratum sizes and weights, top-ups of 18-year-olds, follow-up until 65, death, e
 (with a return from abroad), and household members only in their years."""
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
-from test_cohort_helpers import SCALE, cohort  # noqa: F401  (session fixture)
+from hand_cohort import SCALE, D, insz, write_warehouse
 
 from cohort.classifications.classes import age_sql
 from cohort.projects.longitudinal_cohort import population
@@ -182,3 +183,13 @@ def test_same_seed_same_sample_other_seed_other_sample(cohort) -> None:  # noqa:
         .sort("entry_year", "stratum")
         .equals(again.group_by("entry_year", "stratum").len().sort("entry_year", "stratum"))
     )
+
+
+def test_tiny_warehouse_is_contract_valid(tmp_path: Path) -> None:
+    p = insz(D(1980, 5, 17), 1)
+    write_warehouse(
+        tmp_path, {"person": [{"insz": p, "birth_date": D(1980, 5, 17)}]}, years=range(2005, 2006)
+    )
+    back = pl.read_parquet(tmp_path / "person" / "data.parquet")
+    assert back["insz"].to_list() == [p]
+    assert (tmp_path / "sep_quarter" / "year=2005" / "data.parquet").exists()

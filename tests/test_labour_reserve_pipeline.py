@@ -7,7 +7,7 @@ from datetime import date
 import dagster as dg
 import polars as pl
 import pytest
-from test_labour_reserve_warehouse import BIRTH, INSZ, NIS, PROVINCE, build_hand_warehouse
+from hand_labour_warehouse import BIRTH, INSZ, NIS, PROVINCE, build_hand_warehouse
 
 from cohort.projects.labour_reserve import assets as lr
 from cohort.projects.labour_reserve import build

@@ -4,7 +4,8 @@ projects and the synthetic warehouse, with the command line and the Dagster defi
 
 A module may import its own layer or a lower one, never a higher one; no two modules import each
 other, directly or through others; the deliberation packages and the synthetic warehouse do not
-import each other; and no module uses another module's private (``_``) names.
+import each other; and no module uses another module's private (``_``) names. Test modules do not import each other
+(fixtures live in ``conftest.py``, shared builders in helper modules).
 """
 
 import ast
@@ -223,6 +224,27 @@ def test_no_private_names_across_modules():
     assert private_names(all_imports(), modules()) == []
 
 
+def imports_of_test_modules(folder: Path) -> list[str]:
+    """Imports of one test module by another: shared fixtures belong in ``conftest.py`` and
+    shared builders in a helper module (``hand_cohort.py``, ...), so each test module stands alone."""
+    bad = []
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
+            bad += [f"{path.name} (line {node.lineno}) imports {n}" for n in names if n.startswith("test_")]
+    return bad
+
+
+def test_no_test_module_imports_another():
+    assert imports_of_test_modules(Path(__file__).parent) == []
+
+
 # The checks above must be able to fail: each is run on a small made-up package.
 
 
@@ -259,6 +281,8 @@ def test_the_checks_find_an_upward_import_a_circle_a_sibling_and_a_private_name(
         "cohort.projects.alpha.build (line 1) imports another deliberation's cohort.projects.beta.build",
         "cohort.projects.beta.build (line 2) imports cohort.warehouse.model: projects and generator are apart",
     ]
+    (made_up / "test_one.py").write_text("from test_two import helper\n")
+    assert imports_of_test_modules(made_up) == ["test_one.py (line 1) imports test_two"]
     assert sorted(private_names(imports, modules())) == [
         "cohort.projects.alpha.build (line 3) uses cohort.storage._tmp",
         "cohort.warehouse.model (line 1) takes _tmp from cohort.storage",

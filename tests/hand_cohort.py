@@ -1,4 +1,5 @@
-"""Hand-made tiny warehouses for the cohort tests: a few persons whose answers are known.
+"""Hand-made tiny warehouses for the cohort tests: a few persons whose answers are known (the
+``cohort`` fixture of ``conftest.py`` builds :class:`BuiltCohort` on them once per session).
 
 :func:`write_warehouse` takes rows per contract table (dicts with only the interesting columns),
 fills every other column with a valid default, validates each table against the warehouse
@@ -10,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from cohort.classifications.insz import make_enterprise_number, make_insz
 from cohort.sources.contract import TABLES
@@ -214,16 +214,6 @@ def write_warehouse(
 
 def quarters(years, q=(1, 2, 3, 4)) -> list[tuple[int, int]]:
     return [(y, k) for y in years for k in q]
-
-
-def test_tiny_warehouse_is_contract_valid(tmp_path: Path) -> None:
-    p = insz(D(1980, 5, 17), 1)
-    write_warehouse(
-        tmp_path, {"person": [{"insz": p, "birth_date": D(1980, 5, 17)}]}, years=range(2005, 2006)
-    )
-    back = pl.read_parquet(tmp_path / "person" / "data.parquet")
-    assert back["insz"].to_list() == [p]
-    assert (tmp_path / "sep_quarter" / "year=2005" / "data.parquet").exists()
 
 
 # --------------------------------------------------------------------------- the cohort scenario
@@ -456,20 +446,3 @@ class BuiltCohort:
             if rows:
                 out[name] = int(rows[0][0])
         return out
-
-
-_BUILT: dict[str, BuiltCohort] = {}
-
-
-@pytest.fixture(scope="session")
-def cohort(tmp_path_factory) -> BuiltCohort:
-    """The scenario warehouse with the sample, the mappings, every year's observation set and the
-    exports of :data:`EXPORT_YEARS`, built once for the whole session (the fixture is imported by
-    several modules, each of which would otherwise build its own)."""
-    if "cohort" not in _BUILT:
-        root = tmp_path_factory.mktemp("cohort_lake")
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("COHORT_KEY_LONGITUDINAL_COHORT", KEY_HEX)
-            warehouse, names, expected = write_cohort_warehouse(root / "warehouse")
-            _BUILT["cohort"] = BuiltCohort(root, warehouse, names, expected).build()
-    return _BUILT["cohort"]
