@@ -2,7 +2,7 @@
 
 A project's years run from its first to its last year, but a year after the clock's
 (``cohort.clock.today()``) does not exist yet. ``end`` stops the partitions at the clock's year
-and ``end_offset=1`` makes that running year a valid partition before it ends (DESIGN.md
+and ``end_offset=1`` makes that running year a valid partition before it ends (docs/design.md,
 decision 3): a project whose last year is the current one can build it during the year. Dagster
 itself cuts at its own wall clock too, so a clock set *earlier* than the machine's (a test, a
 replay) gives the partitions of that earlier day, not the machine's.

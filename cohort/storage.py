@@ -4,7 +4,7 @@ A table lives in ``<area>/<table>/`` as one ``data.parquet`` or as hive partitio
 ``year=YYYY/data.parquet``. Every write goes to a temporary file in the same folder and is
 renamed into place (``os.replace`` is atomic on POSIX), so a crashed step never leaves half a
 year and several years can be written by parallel processes without a database lock
-(DESIGN.md decision 2). Queries run in an in-process DuckDB connection per step.
+(docs/design.md, decision 2). Queries run in an in-process DuckDB connection per step.
 
 No SQL text is built from a name or a path as it comes: a path or a text goes in through
 :func:`sql_string` (or as a prepared parameter), a table or column name through

@@ -1,4 +1,4 @@
-"""Pseudonyms (DESIGN.md decision 4).
+"""Pseudonyms (docs/design.md, decision 4).
 
 An identifier (national number, employer number) is first hashed with a keyed HMAC-SHA256
 under the project's key, then looked up in the project's mapping table, which gives it a

@@ -16,7 +16,7 @@ one row per pseudonym (``key``, e.g. ``person_id``) and year. For a year T this 
 
 The neighbours are **calendar** years (2020's T-1 is 2019, 2016's T+1 is 2017 even when 2017 is
 not a partition), joined in DuckDB SQL on the pseudonym, never by Dagster partition offsets
-(DESIGN.md decision 3: a partition mapping skips gaps and clamps at the ends).
+(docs/design.md, decision 3: a partition mapping skips gaps and clamps at the ends).
 
 Markers (``next_status`` / ``prev_status``), see :data:`NEXT_MARKERS` / :data:`PREV_MARKERS`:
 

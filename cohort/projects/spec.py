@@ -5,7 +5,7 @@ the years, the sample design, every authorised variable (its source, its coarsen
 kind and the paragraph of the deliberation that authorises it), the output tables and
 their columns, the disclosure rules and the retention date. Assets are generated from it,
 the data dictionary is generated from it, and the pipeline refuses any column that it does
-not authorise (DESIGN.md decision 5).
+not authorise (docs/design.md, decision 5).
 
 Variable kinds tell the export scanner what a column may hold:
 ``pseudonym`` (a project sequence number), ``year``, ``quarter`` (``YYYYQn`` text or year +
