@@ -1,24 +1,30 @@
-"""Benchmark of the labour-reserve delivery (seed 004): both mobility tables for all seven years,
-with validation, against a plain DuckDB join-and-write floor. Prints figures; asserts nothing.
+"""Benchmark of the labour-reserve delivery (seed 004) on the path a user takes, against an I/O
+floor measured in the same run. Prints figures; asserts nothing.
 
 Usage::
 
     python benchmarks/labour_reserve.py --warehouse <dir>      # an existing warehouse (e.g. scale 1.0)
     python benchmarks/labour_reserve.py --scale 0.01           # builds a warehouse of that scale first
+    python benchmarks/labour_reserve.py --warehouse <dir> --memory 8GB --rounds 2
 
-What is measured, in one process (DuckDB runs in process, so the peak RSS covers it):
+Each round, on a fresh lake:
 
-1. ``build``: the whole secure build from the warehouse, exactly the asset steps without Dagster:
-   person mapping, situation and population_absence of 2019-2027 (the years the warehouse has),
-   then ``mobility_next`` and ``mobility_prev`` for 2020-2026 with their generic SQL checks, spec
-   authorisation and schema validation (cohort.projects.labour_reserve.pipeline).
-2. ``floor``: on the same input (the situation files written in 1), a plain DuckDB
-   ``situation(T) LEFT JOIN situation(T±1) USING (person_id)`` writing the same columns (T's
-   columns plus the carried ones) to Parquet, for both tables and all seven years: what the
-   mobility step costs at the very least.
+1. ``build``: ``cohort project build labour_reserve`` (every year, every check and validation,
+   through Dagster, as a user runs it) in a subprocess. Its CPU (user + system, the subprocess and
+   everything it started) and its peak RSS (DuckDB included: it runs in that process) are read
+   from ``getrusage(RUSAGE_CHILDREN)``.
+2. ``floor``: in this process, what the build cannot do with less I/O: read once every column
+   of every warehouse table the spec reads (``warehouse.tables``), for the years the build reads
+   (the project years and their neighbours, as the contract check does: it reads every column),
+   then write Parquet files of the same rows and columns as every output the build wrote
+   (secure tables and exports; read back from the build's files, which the floor does not time
+   apart). CPU from ``getrusage(RUSAGE_SELF)``.
 
-Ratios printed: mobility step (build + checks + validation) / floor, and whole build / floor.
-The key is the demo key (COHORT_DEMO=1) made under the benchmark's own lake, never a real key.
+Rounds alternate build and floor (build, floor, build, floor, ...), so a drift of the shared
+machine's speed hits both; the ratio build / floor is printed per round, in CPU and in wall time.
+The key is the demo key (``COHORT_DEMO=1``) made under the benchmark's own lake, never a real key.
+``--memory`` sets ``COHORT_DUCKDB_MEMORY`` (DuckDB's memory limit; it spills to the lake's
+temporary folder beyond it).
 """
 
 import argparse
@@ -26,119 +32,146 @@ import json
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-
-def _rss_gb() -> float:
-    # ru_maxrss is in KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+PROJECT = "labour_reserve"
 
 
-def floor(paths, years, mspec) -> float:
+@dataclass
+class Measure:
+    wall: float
+    cpu: float
+    peak_rss_gb: float
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak_gb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024 / 1024  # KiB on Linux
+
+
+def build(lake_dir: Path, warehouse: Path, memory: str | None) -> Measure:
+    """``cohort project build labour_reserve`` on a fresh lake, as a subprocess."""
+    env = {**os.environ, "COHORT_DEMO": "1", "COHORT_WAREHOUSE_DIR": str(warehouse)}
+    if memory:
+        env["COHORT_DUCKDB_MEMORY"] = memory
+    command = [str(Path(sys.executable).parent / "cohort"), "project", "build", PROJECT]
+    cpu0, t0 = _cpu(resource.RUSAGE_CHILDREN), time.perf_counter()
+    done = subprocess.run([*command, "--data-dir", str(lake_dir)], env=env, capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - t0, _cpu(resource.RUSAGE_CHILDREN) - cpu0
+    if done.returncode != 0:
+        print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
+        raise SystemExit(f"the build failed (exit status {done.returncode})")
+    return Measure(wall, cpu, _peak_gb(resource.RUSAGE_CHILDREN))
+
+
+def source_files(warehouse: Path, years: list[int]) -> dict[str, list[Path]]:
+    """The warehouse files the build reads: each table of the spec's ``warehouse.tables``, the
+    given years of the yearly ones."""
+    from cohort import storage
+    from cohort.projects.spec import load_spec
+    from cohort.sources.contract import TABLES
+
+    files = {}
+    for table in load_spec(PROJECT).warehouse.tables:
+        if TABLES[table].by_year:
+            files[table] = [f for y in years if (f := storage.partition_file(warehouse, table, y)).exists()]
+        else:
+            files[table] = [storage.partition_file(warehouse, table)]
+    return files
+
+
+def floor(lake_dir: Path, warehouse: Path, years: list[int], scratch: Path) -> Measure:
+    """Read every source column once, then write every output's rows and columns once more."""
     from cohort import storage
 
+    outputs = sorted(
+        p for area in ("secure", "exports") for p in (lake_dir / area / PROJECT).rglob("*.parquet")
+    )
     con = storage.connect()
-    con.execute("SET enable_progress_bar = false")
-    secure = paths.secure / "labour_reserve"
-    out = paths.root / "floor"
-    t = time.perf_counter()
-    for y in years:
-        base = storage.partition_file(secure, "situation", y)
-        for direction, n in (("next", y + 1), ("prev", y - 1)):
-            nfile = storage.partition_file(secure, "situation", n)
-            target = out / f"{direction}_{y}.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if nfile.exists():
-                carried = ", ".join(f"n.{c} AS {c}_{direction}" for c in mspec.carried)
-                sql = (
-                    f"SELECT t.*, {carried} FROM read_parquet({storage.sql_string(base)}, hive_partitioning = false) t "
-                    f"LEFT JOIN read_parquet({storage.sql_string(nfile)}, hive_partitioning = false) n USING (person_id) "
-                    "ORDER BY person_id"
-                )
-            else:
-                carried = ", ".join(f"NULL AS {c}_{direction}" for c in mspec.carried)
-                sql = f"SELECT t.*, {carried} FROM read_parquet({storage.sql_string(base)}, hive_partitioning = false) t ORDER BY person_id"
-            con.execute(f"COPY ({sql}) TO {storage.sql_string(target)} ({storage.PARQUET_OPTIONS})")
-    elapsed = time.perf_counter() - t
+    cpu0, t0 = _cpu(resource.RUSAGE_SELF), time.perf_counter()
+    for files in source_files(warehouse, years).values():
+        if files:  # a hash of every column forces every column to be read and decoded
+            listed = ", ".join(storage.sql_string(f) for f in files)
+            con.execute(f"SELECT bit_xor(hash(COLUMNS(*))) FROM read_parquet([{listed}])").fetchall()
+    for i, path in enumerate(outputs):
+        target = scratch / f"{i}.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet({storage.sql_string(path)})) "
+            f"TO {storage.sql_string(target)} ({storage.PARQUET_OPTIONS})"
+        )
+    measure = Measure(
+        time.perf_counter() - t0, _cpu(resource.RUSAGE_SELF) - cpu0, _peak_gb(resource.RUSAGE_SELF)
+    )
     con.close()
-    return elapsed
+    shutil.rmtree(scratch, ignore_errors=True)
+    return measure
+
+
+def read_years(warehouse: Path) -> list[int]:
+    """The warehouse years the build reads: the project's years and their neighbours."""
+    from cohort.projects.spec import load_spec
+    from cohort.sources import checks
+
+    have = set(checks.warehouse_years(warehouse))
+    return sorted({n for y in load_spec(PROJECT).years for n in (y - 1, y, y + 1)} & have)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--warehouse", type=Path, help="existing warehouse folder (contract layout)")
     ap.add_argument(
-        "--scale",
-        type=float,
-        default=0.01,
-        help="scale of the warehouse to build when --warehouse is not given",
+        "--scale", type=float, default=0.01, help="scale of the warehouse to build without --warehouse"
     )
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument(
-        "--lake", type=Path, help="lake folder for the outputs (default: a temporary folder, removed after)"
-    )
-    ap.add_argument("--no-validation", action="store_true")
+    ap.add_argument("--rounds", type=int, default=2, help="build-then-floor rounds (default 2)")
+    ap.add_argument("--memory", help="DuckDB memory limit for the build, e.g. 8GB (COHORT_DUCKDB_MEMORY)")
+    ap.add_argument("--keep", type=Path, help="keep the last round's lake in this folder")
     args = ap.parse_args()
 
-    os.environ.setdefault("COHORT_DEMO", "1")
-    lake_dir = args.lake or Path(tempfile.mkdtemp(prefix="lr_bench_"))
-    tmp_wh = None
+    work = Path(tempfile.mkdtemp(prefix="lr_bench_"))
     warehouse = args.warehouse
-    if warehouse is None:
-        from cohort.warehouse.build import build_warehouse
-
-        tmp_wh = Path(tempfile.mkdtemp(prefix="lr_bench_wh_"))
-        t = time.perf_counter()
-        build_warehouse(tmp_wh, scale=args.scale, seed=args.seed, first_year=2005, last_year=2026)
-        print(
-            f"warehouse scale {args.scale} built in {time.perf_counter() - t:.1f} s (not part of the figures)"
-        )
-        warehouse = tmp_wh
-    manifest = warehouse / "_manifest.json"
-    scale = json.loads(manifest.read_text()).get("scale") if manifest.exists() else "unknown"
-
-    from cohort.projects import mobility
-    from cohort.projects.labour_reserve import build
-    from cohort.projects.labour_reserve.pipeline import build_secure_tables
-    from cohort.settings import lake
-
-    paths = lake(lake_dir, warehouse)
-    spec = build.spec()
-    mspec = mobility.MobilitySpec.from_project(spec)
     try:
-        t0 = time.perf_counter()
-        result = build_secure_tables(paths, validate=not args.no_validation, log=lambda *_: None)
-        total = time.perf_counter() - t0
-        rss_build = _rss_gb()
-        timings = result["timings"]
-        mob = sum(v for k, v in timings.items() if "mobility" in k)
-        situation_part = total - mob
-        rows = {k: v for k, v in result["rows"].items() if k.startswith("situation")}
-        fl = floor(paths, result["years"], mspec)
-        rss_all = _rss_gb()
-        print(
-            f"warehouse: {warehouse} (scale {scale}); project years {result['years']}; "
-            f"situation years {result['situation_years']}"
-        )
-        print(f"population rows per year: {rows}")
-        print(
-            f"build, all steps with validation: {total:.1f} s wall "
-            f"(mapping + situations + absences: {situation_part:.1f} s; both mobility tables x "
-            f"{len(result['years'])} years incl. checks and validation: {mob:.1f} s)"
-        )
-        print(f"peak RSS after the build: {rss_build:.2f} GB; after the floor: {rss_all:.2f} GB")
-        print(f"floor (plain DuckDB join-and-write of the same columns, both tables, all years): {fl:.1f} s")
-        print(f"ratio mobility step / floor: {mob / fl:.2f}; whole build / floor: {total / fl:.2f}")
-        slow = sorted(timings.items(), key=lambda kv: -kv[1])[:6]
-        print("slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in slow))
+        if warehouse is None:
+            from cohort.warehouse.build import build_warehouse
+
+            warehouse = work / "warehouse"
+            t = time.perf_counter()
+            build_warehouse(warehouse, scale=args.scale, seed=args.seed, first_year=2005, last_year=2026)
+            print(
+                f"warehouse scale {args.scale} built in {time.perf_counter() - t:.1f} s (not part of the figures)"
+            )
+        warehouse = warehouse.resolve()
+        manifest = warehouse / "_manifest.json"
+        scale = json.loads(manifest.read_text()).get("scale") if manifest.exists() else "unknown"
+        years = read_years(warehouse)
+        print(f"warehouse {warehouse} (scale {scale}); warehouse years read: {years[0]}-{years[-1]}")
+        print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        for round_no in range(1, args.rounds + 1):
+            lake_dir = work / f"lake{round_no}"
+            b = build(lake_dir, warehouse, args.memory)
+            f = floor(lake_dir, warehouse, years, work / "floor")
+            print(
+                f"round {round_no}: build {b.wall:.1f} s wall, {b.cpu:.1f} s CPU, peak RSS {b.peak_rss_gb:.2f} GB | "
+                f"floor {f.wall:.1f} s wall, {f.cpu:.1f} s CPU | "
+                f"build / floor: CPU {b.cpu / f.cpu:.2f}, wall {b.wall / f.wall:.2f}"
+            )
+            if round_no < args.rounds:
+                shutil.rmtree(lake_dir, ignore_errors=True)
+            elif args.keep:
+                shutil.rmtree(args.keep, ignore_errors=True)
+                shutil.move(lake_dir, args.keep)
+        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
-        if args.lake is None:
-            shutil.rmtree(lake_dir, ignore_errors=True)
-        if tmp_wh is not None:
-            shutil.rmtree(tmp_wh, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

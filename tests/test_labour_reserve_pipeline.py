@@ -1,6 +1,6 @@
 """The labour-reserve delivery end to end on the hand-built warehouse (2019-2022) where the answer is
-known: Dagster runs every asset with its blocking checks, then the tests compare the tables with
-the facts written into the warehouse."""
+known: Dagster runs every asset with its blocking checks (the one orchestrator: no step is called
+around it), then the tests compare the tables with the facts written into the warehouse."""
 
 from datetime import date
 
@@ -11,14 +11,33 @@ from hand_labour_warehouse import BIRTH, INSZ, NIS, PROVINCE, build_hand_warehou
 
 from cohort.projects.labour_reserve import assets as lr
 from cohort.projects.labour_reserve import build
-from cohort.projects.labour_reserve.pipeline import build_secure_tables
 from cohort.resources import LakeResource
+
+
+def materialise(lake: LakeResource, instance: dg.DagsterInstance, evaluations: list | None = None):
+    """Runs a selection of the project's assets (one partition) through Dagster with their
+    blocking checks, the way every build does, and keeps the check evaluations."""
+
+    def run(selection, partition=None):
+        result = dg.materialize(
+            lr.ASSETS,
+            selection=selection,
+            partition_key=partition,
+            resources={"lake": lake},
+            instance=instance,
+        )
+        assert result.success
+        if evaluations is not None:
+            evaluations.extend(result.get_asset_check_evaluations())
+        return result
+
+    return run
 
 
 @pytest.fixture(scope="module")
 def lake_run(tmp_path_factory):
-    """Years 2019-2022 built directly (fast), then Dagster runs the situation of 2022 and the
-    mobility tables of two partitions (2020, 2021) and the phase-1 exports with their blocking checks."""
+    """The mapping, the situation and absence of 2019-2022, the mobility tables of 2020-2022 and
+    the phase-1 exports of 2020 and 2021, each run through Dagster with its blocking checks."""
     root = tmp_path_factory.mktemp("lr_lake")
     build_hand_warehouse(root / "warehouse")
     mp = pytest.MonkeyPatch()
@@ -26,23 +45,16 @@ def lake_run(tmp_path_factory):
     mp.delenv("COHORT_KEY_LABOUR_RESERVE", raising=False)
     mp.delenv("COHORT_KEY_DIR", raising=False)
     lake = LakeResource(data_dir=str(root))
-    build_secure_tables(lake.paths(), years=[2020, 2021, 2022], log=lambda *_: None)
-    res = {"lake": lake}
     evaluations = []
     with dg.instance_for_test() as instance:
-
-        def run(selection, partition=None):
-            result = dg.materialize(
-                lr.ASSETS, selection=selection, partition_key=partition, resources=res, instance=instance
-            )
-            assert result.success
-            evaluations.extend(result.get_asset_check_evaluations())
-            return result
-
-        run([lr.situation.key, lr.population_absence.key], "2022")
+        run = materialise(lake, instance, evaluations)
+        run([lr.person_mapping.key])
+        for y in ("2019", "2020", "2021", "2022"):
+            run([lr.situation.key, lr.population_absence.key], y)
         run([lr.phase1_panel.key, lr.labour_reserve_data_dictionary.key])
         for y in ("2020", "2021"):
             run([lr.mobility_next.key, lr.mobility_prev.key, lr.phase1_next.key, lr.phase1_prev.key], y)
+        run([lr.mobility_next.key, lr.mobility_prev.key], "2022")
     con = build.connect(lake.paths())
     ids = {}
     for p, insz in INSZ.items():
@@ -215,8 +227,12 @@ def test_2026_next_is_not_yet_observed_without_2027(tmp_path, monkeypatch):
     monkeypatch.setenv("COHORT_DEMO", "1")
     wh = build_hand_warehouse(tmp_path / "warehouse", years=(2025, 2026))
     lake = LakeResource(data_dir=str(tmp_path), warehouse_dir=str(wh))
-    result = build_secure_tables(lake.paths(), years=[2026], log=lambda *_: None)
-    assert result["situation_years"] == [2025, 2026]
+    with dg.instance_for_test() as instance:
+        run = materialise(lake, instance)
+        run([lr.person_mapping.key])
+        for y in ("2025", "2026"):
+            run([lr.situation.key, lr.population_absence.key], y)
+        run([lr.mobility_next.key, lr.mobility_prev.key], "2026")
     nxt = pl.read_parquet(
         tmp_path / "secure" / "labour_reserve" / "mobility_next" / "year=2026" / "data.parquet"
     )
