@@ -285,4 +285,12 @@ def data_dictionary(spec: ProjectSpec) -> tuple[str, dict[str, Any]]:
         doc["tables"].append(
             {"name": table.name, "description": table.description, "area": table.area, "columns": cols}
         )
+    declared = spec.extra.get("not_supplied") or []
+    if declared:
+        # what the deliberation authorises and the delivery does not carry, with the reason, so the
+        # recipient reads it where the variables are (tests/test_deliberation_variables.py keeps them complete)
+        lines += ["## Variables of the deliberation not supplied", "", "| variable | reason |", "|---|---|"]
+        lines += [f"| {n['variable']} | {n['not_supplied_reason']} |" for n in declared]
+        lines.append("")
+        doc["not_supplied"] = [dict(n) for n in declared]
     return "\n".join(lines), doc
