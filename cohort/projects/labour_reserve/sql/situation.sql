@@ -90,7 +90,8 @@ benefits_q4 as (
     group by insz
 ),
 
--- households on 1 January of T (the household reference of this delivery)
+-- households on the household register snapshot of the spec's household_reference (1 January of T here;
+-- the rule is cohort.projects.spec.household_year)
 members as (
     select
         h.household_id,
@@ -100,7 +101,7 @@ members as (
         (({jan1_int} - (year(p.birth_date) * 10000 + month(p.birth_date) * 100 + day(p.birth_date))) // 10000) as age_jan1
     from household_jan1 h
     join person p using (insz)
-    where h.year = {year}
+    where h.year = {household_year}
 ),
 
 work_share as (
