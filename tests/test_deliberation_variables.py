@@ -590,6 +590,7 @@ NEIGHBOUR_GROUPS_004 = {
         "incapacity_end_month",
         "disability_allowance_type",
         "social_assistance_type",
+        "social_assistance_category",
     ),
     "het gezinstype": ("household_type",),
     "de provincie van de woonplaats": ("province",),
@@ -684,6 +685,7 @@ SEED_004 = (
         "het type OCMW-steun (per niveau)",
         "§3 Sociale zekerheid",
         "social_assistance_type",
+        "social_assistance_category",
         not_supplied=NS_004["ocmw"],
     ),
     # §4 the two tables
