@@ -359,7 +359,7 @@ def _year_tables(wh: Path, y: int) -> None:
                 "quarter": 4,
                 "insz": INSZ["M"],
                 "benefit": "social_aid",
-                "category": None,
+                "category": "financial_aid",
                 "amount": 900.0,
                 "days": 92,
                 "spell_start": date(2016, 1, 1),

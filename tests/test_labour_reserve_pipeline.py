@@ -165,6 +165,7 @@ def test_known_values_of_the_situation(lake_run):
     assert m["allochtone"] is None  # parents unknown: the cascade cannot rule an allochtone origin out
     assert a["allochtone"] is None and s21[ids["F"]]["allochtone"] is True
     assert m["social_assistance_type"] == "social_aid" and m["disability_allowance_type"] == "IT"
+    assert m["social_assistance_category"] == "financial_aid"  # the second level of M's social aid
     assert m["status_social_assistance_with_disability_allowance"]
     ll = s22[ids["L"]]
     assert (ll["incapacity_benefit_type"], ll["medical_code_type"], ll["medical_code"]) == (

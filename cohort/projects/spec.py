@@ -16,7 +16,7 @@ the deliberation allows as such, e.g. an FTE), ``weight`` (a design weight), ``m
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -129,6 +129,24 @@ class ProjectSpec:
             for c in self.table(table).columns
             if self.variables[c].kind == "class"
         }
+
+
+def household_year(spec: ProjectSpec, reference: date) -> int:
+    """The year of the ``household_jan1`` snapshot that stands for the household on ``reference``.
+
+    One rule for every project: the household register is a snapshot on 1 January, so the household
+    of a reference date is the snapshot of the last 1 January on or before the reference date plus
+    ``days_after`` days, the spec's ``household_reference.days_after`` (0 or 1). With 0 a reference
+    date takes the snapshot of its own year; with 1 a 31 December takes the next day's snapshot, the
+    1 January after it (docs/labour_reserve.md, "Household reference date")."""
+    raw = spec.extra.get("household_reference")
+    days = raw.get("days_after") if isinstance(raw, dict) else None
+    if days not in (0, 1) or isinstance(days, bool):
+        raise SpecError(
+            f"spec {spec.id}: household_reference.days_after must be 0 or 1 (the rule of "
+            f"cohort.projects.spec.household_year), not {days!r}"
+        )
+    return (reference + timedelta(days=days)).year
 
 
 def _variable(raw: dict[str, Any]) -> Variable:
@@ -285,4 +303,12 @@ def data_dictionary(spec: ProjectSpec) -> tuple[str, dict[str, Any]]:
         doc["tables"].append(
             {"name": table.name, "description": table.description, "area": table.area, "columns": cols}
         )
+    declared = spec.extra.get("not_supplied") or []
+    if declared:
+        # what the deliberation authorises and the delivery does not carry, with the reason, so the
+        # recipient reads it where the variables are (tests/test_deliberation_variables.py keeps them complete)
+        lines += ["## Variables of the deliberation not supplied", "", "| variable | reason |", "|---|---|"]
+        lines += [f"| {n['variable']} | {n['not_supplied_reason']} |" for n in declared]
+        lines.append("")
+        doc["not_supplied"] = [dict(n) for n in declared]
     return "\n".join(lines), doc

@@ -13,14 +13,14 @@ from importlib import resources
 import dagster as dg
 import polars as pl
 
-from cohort import storage
-from cohort.classifications import codes, origin
+from cohort import clock, storage
+from cohort.classifications import codes, eu_membership, origin
 from cohort.classifications.classes import classes_sql
 from cohort.partitions import yearly_partitions
 from cohort.privacy import disclosure as dc
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
-from cohort.projects.spec import load_spec
+from cohort.projects.spec import ProjectSpec, load_spec
 from cohort.resources import LakeResource
 
 PROJECT = "flemish_staff_origin"
@@ -29,8 +29,16 @@ partitions = yearly_partitions(SPEC.first_year, SPEC.last_year)
 ORG = "organisation"
 
 
-def staff_sql(year: int) -> str:
-    """The population frame query of one year (safe parameters only: a year, a date, code lists)."""
+def eu_membership_date(year: int, generated_on: date | None = None, spec: ProjectSpec = SPEC) -> date:
+    """The day whose member states make "the EU" of ``origin_eu`` for ``year``: by the spec's
+    ``eu_membership`` (default the generation date, §2), the generation date from the project's clock."""
+    rule = spec.extra.get("eu_membership", eu_membership.GENERATION)
+    return eu_membership.membership_date(rule, date(year, 12, 31), generated_on or clock.today())
+
+
+def staff_sql(year: int, generated_on: date | None = None, spec: ProjectSpec = SPEC) -> str:
+    """The population frame query of one year (safe parameters only: a year, a date, code lists).
+    ``generated_on``: the generation date (default the clock's today), for the EU of ``origin_eu``."""
     ref = date(year, 12, 31)
     own, par, gp = "own_nats", "parent_nats", "grandparent_nats"
     age = SPEC.extra["age_classes"]
@@ -40,7 +48,9 @@ def staff_sql(year: int) -> str:
         ref_date=ref.isoformat(),
         age_class=classes_sql("age", age["breaks"], age["labels"]),
         origin_eu15=origin.allochtone_sql(own, par, gp, codes.EU15),
-        origin_eu=origin.allochtone_sql(own, par, gp, codes.eu_members(ref)),
+        origin_eu=origin.allochtone_sql(
+            own, par, gp, codes.eu_members(eu_membership_date(year, generated_on, spec))
+        ),
     )
 
 
@@ -58,11 +68,19 @@ def staff(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materiali
     refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date, context.run.run_id)
     year = int(context.partition_key)
     con = lake.connect(SPEC.warehouse, years=[year], run_id=context.run.run_id)
-    path = storage.write_query(con, staff_sql(year), lake.secure_file(PROJECT, "staff", year))
+    generated_on = clock.today()
+    path = storage.write_query(con, staff_sql(year, generated_on), lake.secure_file(PROJECT, "staff", year))
     counts = con.execute(
         f"select count(*), count(distinct entity) from read_parquet({storage.sql_string(path)})"
     ).fetchall()[0]
-    return dg.MaterializeResult(metadata={"year": year, "rows": counts[0], "entities": counts[1]})
+    return dg.MaterializeResult(
+        metadata={
+            "year": year,
+            "rows": counts[0],
+            "entities": counts[1],
+            "eu_membership_date": eu_membership_date(year, generated_on).isoformat(),
+        }
+    )
 
 
 def organisation_hierarchy(frame: pl.DataFrame) -> dict[str, str]:

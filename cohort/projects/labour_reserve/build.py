@@ -10,7 +10,9 @@ Choices where the deliberation is silent (also in docs/labour_reserve.md):
   project years, so that 2020's T-1 and 2026's T+1 are ordinary files. A year the warehouse
   does not have (2027 today) is not built, and the mobility tables mark it ``not_yet_observed``.
 - Households: ``household_jan1`` of year T (1 January of T) gives household type, children and
-  work intensity: it is always available with year T, so a year's table never waits for T+1.
+  work intensity: it is always available with year T, so a year's table never waits for T+1. The
+  spec's ``household_reference`` (days_after 0) sets it through the rule every project shares,
+  :func:`cohort.projects.spec.household_year`.
 - Work intensity: per member the share of the year worked (per quarter: salaried FTE plus one
   for a main self-employed activity, capped at 1; mean of the four quarters), averaged over
   the eligible members. Europe 2020: members aged 18-59 on 31 December, students 18-24
@@ -34,7 +36,7 @@ import duckdb
 from cohort import storage
 from cohort.classifications import classes, codes, origin
 from cohort.privacy import pseudonym
-from cohort.projects.spec import ProjectSpec, load_spec
+from cohort.projects.spec import ProjectSpec, household_year, load_spec
 from cohort.settings import Lake
 from cohort.sources import checks
 
@@ -124,8 +126,8 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
         year=int(year),
         ref=ref.isoformat(),
         ref_int=ref.strftime("%Y%m%d"),
-        jan1=date(year, 1, 1).isoformat(),
-        jan1_int=date(year, 1, 1).strftime("%Y%m%d"),
+        household_year=household_year(s, ref),
+        jan1_int=date(household_year(s, ref), 1, 1).strftime("%Y%m%d"),
         population=population_sql(year),
         foreign_origin=origin.flemish_foreign_origin_sql("own[1]", "own[2]", "father_first", "mother_first"),
         foreign_origin_country=origin.flemish_origin_country_sql(

@@ -57,6 +57,8 @@ CODE_LISTS: dict[str, list[str]] = {
     "medical_code_type": list(codes.MEDICAL_CODE_TYPE),
     "disability_allowance_type": list(codes.DISABILITY_ALLOWANCE_TYPE),
     "social_assistance_type": ["integration_income", "social_aid"],
+    # integration income: the category of the leefloon; social aid: one category in the contract
+    "social_assistance_category": ["cohabitant", "single", "family", "financial_aid"],
     "next_status": list(mobility.NEXT_MARKERS),
     "prev_status": list(mobility.PREV_MARKERS),
 }

@@ -447,18 +447,9 @@ def write_data_dictionary(lake: Lake, spec: ProjectSpec) -> tuple[Path, Path]:
     extra_md += ["", "## Follow-up", ""] + [f"- **{k}**: {v}" for k, v in spec.extra["follow_up"].items()]
     extra_md += ["", "## Coarsening rules (class = [lower, upper) of the breaks)", ""]
     extra_md += [f"- `{k}`: breaks {r['breaks']}" for k, r in spec.extra["coarsening_rules"].items()]
-    extra_md += [
-        "",
-        "## Variables of the deliberation not supplied",
-        "",
-        "| variable | reason |",
-        "|---|---|",
-    ]
-    extra_md += [f"| {n['variable']} | {n['not_supplied_reason']} |" for n in spec.extra["not_supplied"]]
     doc["sample"] = {k: spec.sample[k] for k in ("frame", "origin_rule", "weights", "allocation", "seed")}
     doc["follow_up"] = spec.extra["follow_up"]
     doc["coarsening_rules"] = spec.extra["coarsening_rules"]
-    doc["not_supplied"] = spec.extra["not_supplied"]
     base = lake.exports / spec.id
     base.mkdir(parents=True, exist_ok=True)
     md_path, json_path = base / "data_dictionary.md", base / "data_dictionary.json"

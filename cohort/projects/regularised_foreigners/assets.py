@@ -6,6 +6,7 @@ protects them together; its blocking check ``small_cell_risk_analysis`` audits t
 ``<lake>/releases/regularised_foreigners/2015-46/`` after a sign-off.
 """
 
+from datetime import date
 from importlib import resources
 
 import dagster as dg
@@ -15,7 +16,7 @@ from cohort import storage
 from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups, quarter_sql
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
-from cohort.projects.spec import load_spec
+from cohort.projects.spec import household_year, load_spec
 from cohort.resources import LakeResource
 
 PROJECT = "regularised_foreigners"
@@ -26,10 +27,13 @@ RELEASE_ID = "advice-15-46"
 def regularised_sql() -> str:
     """The population frame query (safe parameters only: dates from the spec, SQL of the class rules)."""
     age = SPEC.extra["age_classes"]
-    dates = "[" + ", ".join(f"date '{d}'" for d in SPEC.extra["reference_dates"]) + "]"
+    reference_dates = [date.fromisoformat(str(d)) for d in SPEC.extra["reference_dates"]]
+    dates = "[" + ", ".join(f"date '{d.isoformat()}'" for d in reference_dates) + "]"
+    household_years = "[" + ", ".join(str(household_year(SPEC, d)) for d in reference_dates) + "]"
     template = resources.files(f"cohort.projects.{PROJECT}").joinpath("sql/regularised.sql").read_text()
     return template.format(
         reference_dates=dates,
+        household_years=household_years,
         age_class=classes_sql("age", age["breaks"], age["labels"], below=age["below"]),
         nace_section=anonymous.nace_section_sql("nace"),
         decision_quarter=quarter_sql("decision_date"),

@@ -83,14 +83,20 @@ benefits_q4 as (
         case
             when bool_or(benefit = 'integration_income') then 'integration_income'
             when bool_or(benefit = 'social_aid') then 'social_aid'
-        end as social_assistance_type
+        end as social_assistance_type,
+        -- the second level of the OCMW support: the category of the type above
+        coalesce(
+            arg_max(category, days) filter (where benefit = 'integration_income'),
+            arg_max(category, days) filter (where benefit = 'social_aid')
+        ) as social_assistance_category
     from benefit_quarter
     where year = {year} and quarter = 4
       and benefit in ('incapacity', 'invalidity', 'maternity', 'disability_allowance', 'integration_income', 'social_aid')
     group by insz
 ),
 
--- households on 1 January of T (the household reference of this delivery)
+-- households on the household register snapshot of the spec's household_reference (1 January of T here;
+-- the rule is cohort.projects.spec.household_year)
 members as (
     select
         h.household_id,
@@ -100,7 +106,7 @@ members as (
         (({jan1_int} - (year(p.birth_date) * 10000 + month(p.birth_date) * 100 + day(p.birth_date))) // 10000) as age_jan1
     from household_jan1 h
     join person p using (insz)
-    where h.year = {year}
+    where h.year = {household_year}
 ),
 
 work_share as (
@@ -271,6 +277,7 @@ joined as (
         j.performance_type, j.nace_division, j.daily_wage, j.fte, j.cross_border, j.posted,
         b.incapacity_benefit_type, b.incapacity_benefit_code, b.incapacity_days_type, b.medical_code_type,
         b.medical_code, b.incapacity_start, b.incapacity_end, b.disability_allowance_type, b.social_assistance_type,
+        b.social_assistance_category,
         ph.household_type, ph.children, ph.wi_2020, ph.wi_2030,
         o.foreign_origin_known, o.foreign_origin_country, o.allochtone_outcome,
         list_filter(o.allochtone_group, lambda x: {outside_bloc_item})[1] as allochtone_country,
@@ -340,7 +347,8 @@ final as (
         strftime(j.incapacity_start, '%Y-%m') as incapacity_start_month,
         strftime(j.incapacity_end, '%Y-%m') as incapacity_end_month,
         j.disability_allowance_type,
-        j.social_assistance_type
+        j.social_assistance_type,
+        j.social_assistance_category
     from joined j
     left join deciles d using (person_id)
     left join country_class cn on cn.country = j.nationality

@@ -43,7 +43,6 @@ final as (
         flag_working_with_pension(s.status_flags) as working_with_pension,
         flag_working_with_invalidity(s.status_flags) as working_with_invalidity,
         flag_working_with_occupational_disease(s.status_flags) as working_with_occupational_disease,
-        flag_social_assistance_with_invalidity(s.status_flags) as social_assistance_with_invalidity,
         flag_social_assistance_with_occupational_disease(s.status_flags) as social_assistance_with_occupational_disease,
         flag_exempted_with_occupational_disease(s.status_flags) as exempted_with_occupational_disease,
         coalesce(j.salaried_jobs, 0)::integer as salaried_jobs,

@@ -1,6 +1,7 @@
 -- Seed 000 population frame: the regularised persons at each reference date, classified.
 -- One row per person and reference date; NO identifier leaves this query.
--- Parameters (str.format, safe values only): reference_dates (a SQL list of dates), age_class,
+-- Parameters (str.format, safe values only): reference_dates (a SQL list of dates), household_years
+-- (a SQL list of years, one per reference date), age_class,
 -- sep_class, nace_section, birth_country_class, nationality_class (SQL expressions over the CTE columns).
 with
 
@@ -17,8 +18,10 @@ reference as (
         d as reference_date,
         year(d)::smallint as ref_year,
         quarter(d)::tinyint as ref_quarter,
-        year(d + interval 1 day)::smallint as household_year
-    from (select unnest({reference_dates}) as d)
+        household_year::smallint as household_year
+    -- household_year: the household register snapshot of each reference date, by the spec's
+    -- household_reference (cohort.projects.spec.household_year)
+    from (select unnest({reference_dates}) as d, unnest({household_years}) as household_year)
 ),
 
 sep_quarter as (
