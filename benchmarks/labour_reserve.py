@@ -96,6 +96,7 @@ def floor(lake_dir: Path, warehouse: Path, years: list[int], scratch: Path) -> M
     outputs = sorted(
         p for area in ("secure", "exports") for p in (lake_dir / area / PROJECT).rglob("*.parquet")
     )
+    scratch.mkdir(parents=True, exist_ok=True)
     con = storage.connect()
     cpu0, t0 = _cpu(resource.RUSAGE_SELF), time.perf_counter()
     for files in source_files(warehouse, years).values():
@@ -158,6 +159,7 @@ def main() -> int:
         for round_no in range(1, args.rounds + 1):
             lake_dir = work / f"lake{round_no}"
             b = build(lake_dir, warehouse, args.memory)
+            print(f"round {round_no}: build done", flush=True)
             f = floor(lake_dir, warehouse, years, work / "floor")
             print(
                 f"round {round_no}: build {b.wall:.1f} s wall, {b.cpu:.1f} s CPU, peak RSS {b.peak_rss_gb:.2f} GB | "
