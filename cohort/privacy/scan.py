@@ -46,6 +46,7 @@ import duckdb
 import polars as pl
 
 from cohort import storage
+from cohort.classifications import insz
 from cohort.privacy import audit_log, retention
 from cohort.settings import Lake
 
@@ -126,12 +127,11 @@ def mask(value: Any, keep: int = 24) -> str:
 # --------------------------------------------------------------------------- SQL pieces
 _MACROS = [
     # 11 digits with the national-number check digit under the 19xx or the 20xx rule.
-    "CREATE OR REPLACE TEMP MACRO _scan_insz_ok(x) AS length(x) = 11 AND ("
-    "97 - (TRY_CAST(substr(x, 1, 9) AS BIGINT) % 97) = TRY_CAST(substr(x, 10, 2) AS INTEGER) OR "
-    "97 - ((TRY_CAST(substr(x, 1, 9) AS BIGINT) + 2000000000) % 97) = TRY_CAST(substr(x, 10, 2) AS INTEGER))",
+    "CREATE OR REPLACE TEMP MACRO _scan_insz_ok(x) AS length(x) = 11 AND "
+    + insz.insz_number_valid_sql("TRY_CAST(x AS BIGINT)"),
     # 10 digits, first 0 or 1, enterprise-number check digit.
     "CREATE OR REPLACE TEMP MACRO _scan_kbo_ok(x) AS length(x) = 10 AND substr(x, 1, 1) IN ('0', '1') AND "
-    "97 - (TRY_CAST(substr(x, 1, 8) AS BIGINT) % 97) = TRY_CAST(substr(x, 9, 2) AS INTEGER)",
+    + insz.enterprise_number_valid_sql("TRY_CAST(x AS BIGINT)"),
     # Candidate digit strings of a text: every maximal digit run, and every run of digit groups
     # joined by single separators with the separators removed (85.07.30-033.28 -> 85073003328).
     "CREATE OR REPLACE TEMP MACRO _scan_digit_candidates(v) AS list_concat("
