@@ -132,6 +132,24 @@ def month_sql(date_expr: str) -> str:
     return f"strftime({date_expr}, '%Y-%m')"
 
 
-def age_sql(birth_expr: str, on_expr: str) -> str:
-    """Age in completed years on a date."""
-    return f"date_diff('year', {birth_expr}, {on_expr}) - CASE WHEN strftime({on_expr}, '%m%d') < strftime({birth_expr}, '%m%d') THEN 1 ELSE 0 END"
+# --- the rules every query may use, as DuckDB macros created on each connection (install_macros,
+# called by cohort.storage.connect), so a SQL file names the rule and never spells it out.
+MACROS: dict[str, str] = {
+    # Age in completed years on a day: the year difference, one less while the birthday of that
+    # year is still to come. Born on 29 February: a year older on 1 March in a year without it.
+    # Month and day compared as numbers (strftime costs three times as much in DuckDB 2.0).
+    "completed_age(birth, on_day)": (
+        "year(on_day) - year(birth) - CASE WHEN month(on_day) * 100 + day(on_day) < month(birth) * 100 + day(birth) "
+        "THEN 1 ELSE 0 END"
+    ),
+    # The same rule turned round, for range joins on the birth date: the last birth date of
+    # someone of at least ``age`` completed years on the day (completed_age(birth, on_day) >= age
+    # exactly when birth <= latest_birth(on_day, age); on 29 February, 28 February of a year without it).
+    "latest_birth(on_day, age)": "CAST(on_day - to_years(age) AS DATE)",
+}
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the :data:`MACROS` in ``con`` (temporary: they belong to the connection)."""
+    for signature, body in MACROS.items():
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {signature} AS ({body})")

@@ -82,7 +82,7 @@ def situation_years(s: ProjectSpec) -> list[int]:
 
 def population_sql(year: int) -> str:
     ref = reference_day(year)
-    return sql_text("population").format(year=int(year), ref=ref.isoformat(), ref_int=ref.strftime("%Y%m%d"))
+    return sql_text("population").format(year=int(year), ref=ref.isoformat())
 
 
 def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
@@ -123,9 +123,7 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
     return sql_text("situation").format(
         year=int(year),
         ref=ref.isoformat(),
-        ref_int=ref.strftime("%Y%m%d"),
         jan1=date(year, 1, 1).isoformat(),
-        jan1_int=date(year, 1, 1).strftime("%Y%m%d"),
         population=population_sql(year),
         foreign_origin=origin.flemish_foreign_origin_sql("own[1]", "own[2]", "father_first", "mother_first"),
         foreign_origin_country=origin.flemish_origin_country_sql(
@@ -151,13 +149,6 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
     )
 
 
-def _age_sql(birth: str, day: str) -> str:
-    """Completed years on ``day`` (ISO text), by integer arithmetic on yyyymmdd (much cheaper than strftime)."""
-    return (
-        f"(({day.replace('-', '')} - (year({birth}) * 10000 + month({birth}) * 100 + day({birth}))) // 10000)"
-    )
-
-
 def membership_sql(years: list[int]) -> str:
     """Population membership of every year in ``years`` in one pass (``sql/population_membership.sql``):
     columns ``insz, birth_date, death_date, be_<year>, in_<year>``."""
@@ -175,7 +166,7 @@ def membership_sql(years: list[int]) -> str:
         f"coalesce(r.be_{y}, false) AS be_{y},\n        "
         f"coalesce(r.be_{y} AND g.reg_{y} IN ('population', 'foreigners') "
         f"AND (p.death_date IS NULL OR p.death_date > date '{d}') "
-        f"AND {_age_sql('p.birth_date', d)} BETWEEN 15 AND 64, false) AS in_{y}"
+        f"AND completed_age(p.birth_date, date '{d}') BETWEEN 15 AND 64, false) AS in_{y}"
         for y, d in refs.items()
     )
     return sql_text("population_membership").format(
@@ -193,7 +184,6 @@ def absence_sql(year: int) -> str:
         prev_year=year - 1,
         next_year=year + 1,
         ref=reference_day(year).isoformat(),
-        ref_int=reference_day(year).strftime("%Y%m%d"),
         membership=membership_sql([year - 1, year, year + 1]),
     )
 

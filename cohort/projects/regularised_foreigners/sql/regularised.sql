@@ -65,8 +65,7 @@ nationality_at_date as (
 joined as (
     select
         a.*,
-        date_diff('year', a.birth_date, a.reference_date)
-            - case when strftime(a.reference_date, '%m%d') < strftime(a.birth_date, '%m%d') then 1 else 0 end as age,
+        completed_age(a.birth_date, a.reference_date) as age,
         s.nomenclature,
         j.joint_committee,
         j.nace,
