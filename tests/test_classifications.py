@@ -13,8 +13,6 @@ from cohort.classifications.classes import (
     classes_sql,
     country_class_sql,
     install_lookups,
-    month_sql,
-    quarter_sql,
 )
 from cohort.classifications.insz import (
     enterprise_valid_expr,
@@ -144,7 +142,7 @@ def test_dates_are_coarsened_to_quarter_and_month() -> None:
     got = (
         storage.connect()
         .sql(
-            f"select {quarter_sql('d')}, {month_sql('d')}, completed_age(b, d) from "
+            "select year_quarter(d), year_month(d), completed_age(b, d) from "
             "(values (DATE '2016-05-03', DATE '1990-05-04'), (DATE '2016-12-31', DATE '1990-12-31')) t(d, b)"
         )
         .fetchall()

@@ -19,8 +19,8 @@ What blocks a file (rule names as they appear in :class:`ExportBlocked` and in t
   amount, age or date where the spec asks for a class);
 - ``nested_type``: list/struct/map columns, which cannot be scanned.
 
-Column kinds follow ``cohort.projects.spec.KINDS`` (pseudonym, year, quarter, month, class, code,
-flag, count, number, weight, marker), plus ``text`` (free text, scanned like everything else) and
+Column kinds are ``cohort.classifications.codes.COLUMN_KINDS``: the spec's (pseudonym, year,
+quarter, month, class, code, flag, count, number, weight, marker), plus ``text`` (free text, scanned like everything else) and
 ``day`` (explicitly allows day-level dates; for public reference dates, never personal ones).
 A kind may also be given directly as the sequence of class labels.
 
@@ -46,27 +46,10 @@ import duckdb
 import polars as pl
 
 from cohort import storage
-from cohort.classifications import insz
+from cohort.classifications import codes, insz
 from cohort.privacy import audit_log, retention
 from cohort.settings import Lake
 
-KINDS = frozenset(
-    {
-        "pseudonym",
-        "year",
-        "quarter",
-        "month",
-        "class",
-        "code",
-        "flag",
-        "count",
-        "number",
-        "weight",
-        "marker",
-        "text",
-        "day",
-    }
-)
 # Kinds whose integer values must not look like a YYYYMMDD day.
 _PERIOD_KINDS = frozenset({"year", "quarter", "month", "code", "marker", "text"})
 
@@ -261,8 +244,10 @@ def _scan_relation(
             hits.append(Hit(name, "undeclared_column", rows))
             continue
         kind = kinds[name]
-        if isinstance(kind, str) and kind not in KINDS:
-            raise ValueError(f"table {table}, column {name}: unknown kind {kind!r} (one of {sorted(KINDS)})")
+        if isinstance(kind, str) and kind not in codes.COLUMN_KINDS:
+            raise ValueError(
+                f"table {table}, column {name}: unknown kind {kind!r} (one of {sorted(codes.COLUMN_KINDS)})"
+            )
         for rule, cond in _rules_for(name, dtype, kind, (classes or {}).get(name)):
             checks.append((name, rule, cond))
     if checks and rows:

@@ -325,10 +325,7 @@ def _period_start_sql(t: SourceTable) -> str | None:
     """The last day of the period a yearly/quarterly row describes (compared with the birth date)."""
     cols = t.columns
     if "year" in cols and "quarter" in cols:
-        return (
-            "CASE WHEN quarter BETWEEN 1 AND 4 THEN "
-            "(make_date(year, quarter * 3, 1) + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE END"
-        )
+        return "quarter_last_day(year, quarter)"
     if t.name == "household_jan1":
         return "make_date(year, 1, 1)"
     if "year" in cols:

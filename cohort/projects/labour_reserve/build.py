@@ -116,8 +116,8 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
     bloc = sorted(codes.eu_members(ref))
     bloc_list = "[" + ", ".join(f"'{c}'" for c in bloc) + "]"
     flags = ",\n        ".join(
-        f"(coalesce(j.status_flags, 0) >> {i}) & 1 = 1 AS status_{name}"
-        for i, name in enumerate(codes.STATUS_FLAGS)
+        f"{classes.status_flag_sql('coalesce(j.status_flags, 0)', name)} AS status_{name}"
+        for name in codes.STATUS_FLAGS
     )
     months = [0, 3, 6, 12, 24]
     return sql_text("situation").format(

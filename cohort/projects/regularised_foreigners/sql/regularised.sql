@@ -88,7 +88,7 @@ final as (
         coalesce(employer_size_class, 'none') as employer_size,
         {age_class} as age_class,
         sex,
-        {decision_quarter} as decision_quarter,
+        year_quarter(decision_date) as decision_quarter,
         {sep_class} as socio_economic_position,
         {birth_country_class} as birth_country_class,
         {nationality_class} as nationality_class
