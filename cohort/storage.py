@@ -31,6 +31,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from cohort.classifications import classes
+
 PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880"
 
 # What DuckDB's memory_limit accepts and nothing more: a number and a byte unit.
@@ -351,7 +353,8 @@ def duckdb_memory_limit(memory_limit: str | None = None) -> str | None:
 
 
 def connect(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB connection, sized from ``COHORT_DUCKDB_THREADS`` / ``COHORT_DUCKDB_MEMORY``."""
+    """A fresh in-memory DuckDB connection, sized from ``COHORT_DUCKDB_THREADS`` / ``COHORT_DUCKDB_MEMORY``,
+    with the macros of the rules (:data:`cohort.classifications.classes.MACROS`)."""
     # both are read before the connection is made, so a bad value leaves nothing open
     threads = duckdb_threads(threads)
     memory_limit = duckdb_memory_limit(memory_limit)
@@ -362,6 +365,7 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> duck
         con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # a step's log is not a terminal
+    classes.install_macros(con)  # the rules every query names (completed_age...), written once there
     return con
 
 

@@ -6,15 +6,13 @@ import duckdb
 import polars as pl
 import pytest
 
+from cohort import storage
 from cohort.classifications import codes, origin
 from cohort.classifications.classes import (
-    age_sql,
     class_labels,
     classes_sql,
     country_class_sql,
     install_lookups,
-    month_sql,
-    quarter_sql,
 )
 from cohort.classifications.insz import (
     enterprise_valid_expr,
@@ -141,10 +139,14 @@ def test_classes_cover_every_value_once() -> None:
 
 
 def test_dates_are_coarsened_to_quarter_and_month() -> None:
-    got = duckdb.sql(
-        f"select {quarter_sql('d')}, {month_sql('d')}, {age_sql('b', 'd')} from "
-        "(values (DATE '2016-05-03', DATE '1990-05-04'), (DATE '2016-12-31', DATE '1990-12-31')) t(d, b)"
-    ).fetchall()
+    got = (
+        storage.connect()
+        .sql(
+            "select year_quarter(d), year_month(d), completed_age(b, d) from "
+            "(values (DATE '2016-05-03', DATE '1990-05-04'), (DATE '2016-12-31', DATE '1990-12-31')) t(d, b)"
+        )
+        .fetchall()
+    )
     assert got == [("2016Q2", "2016-05", 25), ("2016Q4", "2016-12", 26)]
 
 

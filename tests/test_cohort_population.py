@@ -5,11 +5,10 @@ stratum sizes and weights, top-ups of 18-year-olds, follow-up until 65, death, e
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 from hand_cohort import SCALE, D, insz, write_warehouse
 
-from cohort.classifications.classes import age_sql
+from cohort import storage
 from cohort.projects.longitudinal_cohort import population
 from cohort.projects.spec import load_spec
 
@@ -17,9 +16,7 @@ SPEC = load_spec("longitudinal_cohort")
 
 
 def _age(birth: date, on: date) -> int:
-    return duckdb.sql(
-        f"select {age_sql(f'DATE {birth.isoformat()!r}', f'DATE {on.isoformat()!r}')}"
-    ).fetchall()[0][0]
+    return storage.connect().execute("select completed_age(?, ?)", [birth, on]).fetchall()[0][0]
 
 
 def test_strata_sizes_and_weights_are_exact(cohort) -> None:  # noqa: F811
@@ -43,9 +40,7 @@ def test_strata_sizes_and_weights_are_exact(cohort) -> None:  # noqa: F811
 
 
 def test_frame_excludes_who_the_deliberation_excludes(cohort) -> None:  # noqa: F811
-    con = duckdb.connect()
-    from cohort import storage
-
+    con = storage.connect()
     storage.register_tables(con, cohort.warehouse)
     population.install_rules(con, SPEC)
     frame = con.sql(population.frame_sql(SPEC)).pl()
@@ -121,7 +116,7 @@ def test_follow_up_stops_at_66_death_and_emigration_and_resumes_on_return(cohort
 def test_no_quarter_of_a_sample_person_after_65_death_emigration(cohort) -> None:  # noqa: F811
     people = pl.read_parquet(cohort.warehouse / "person" / "data.parquet")
     residence = pl.read_parquet(cohort.warehouse / "residence_history" / "data.parquet")
-    con = duckdb.connect()
+    con = storage.connect()
     con.register("people", people)
     con.register("residence", residence)
     for y in range(2005, 2017):
@@ -133,7 +128,7 @@ def test_no_quarter_of_a_sample_person_after_65_death_emigration(cohort) -> None
             d as (select q.insz, make_date({y}, 3 * q.q - 2, 1) as qstart, last_day(make_date({y}, 3 * q.q, 1)) as qend
                   from q)
             select count(*) from d join people p using (insz)
-            where {age_sql("p.birth_date", "d.qstart")} > 65
+            where completed_age(p.birth_date, d.qstart) > 65
                or (p.death_date is not null and p.death_date <= d.qend)
                or not exists (select 1 from residence r where r.insz = d.insz and r.country = 'BE'
                               and r.valid_from <= d.qend and (r.valid_to is null or r.valid_to > d.qend))
@@ -163,10 +158,9 @@ def test_household_members_only_in_their_years(cohort) -> None:  # noqa: F811
 
 
 def test_same_seed_same_sample_other_seed_other_sample(cohort) -> None:  # noqa: F811
-    from cohort import storage
     from cohort.projects.spec import parse_spec
 
-    con = duckdb.connect()
+    con = storage.connect()
     storage.register_tables(con, cohort.warehouse)
     population.install_rules(con, SPEC)
     again = con.sql(population.sample_sql(SPEC, SCALE)).pl()

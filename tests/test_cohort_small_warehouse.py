@@ -2,12 +2,10 @@
 realistic data (strata sizes, weights, top-ups of 18-year-olds) and one year's delivery passes its
 checks, with the household members linked to their sample persons."""
 
-import duckdb
 import polars as pl
 import pytest
 
 from cohort import storage
-from cohort.classifications.classes import age_sql
 from cohort.projects.longitudinal_cohort import build, population
 from cohort.projects.spec import load_spec
 from cohort.settings import lake
@@ -46,11 +44,11 @@ def test_sample_design_on_the_synthetic_warehouse(small_cohort) -> None:
         )
         assert abs(r["w"] - r["N"]) < 1e-6
     assert strata.filter(pl.col("entry_year") == 2005).height == 6  # every initial stratum is populated
-    con = duckdb.connect()
+    con = storage.connect()
     storage.register_tables(con, lk.warehouse, ["person"])
     con.register("s", sample)
-    wrong = con.execute(f"""select count(*) from s join person p using (insz)
-        where s.entry_year > 2005 and {age_sql("p.birth_date", "make_date(s.entry_year, 1, 1)")} <> 18""").fetchall()[
+    wrong = con.execute("""select count(*) from s join person p using (insz)
+        where s.entry_year > 2005 and completed_age(p.birth_date, make_date(s.entry_year, 1, 1)) <> 18""").fetchall()[
         0
     ][0]
     assert wrong == 0 and sample.filter(pl.col("entry_year") > 2005).height > 0

@@ -15,12 +15,10 @@ from cohort.sources import checks
 
 
 def test_population_rule_on_the_hand_warehouse(tmp_path):
-    import duckdb
-
     from cohort.projects.labour_reserve import build
 
     wh = build_hand_warehouse(tmp_path / "warehouse")
-    con = duckdb.connect()
+    con = storage.connect()
     storage.register_tables(con, wh)
     members = {}
     for y in (2019, 2020, 2021, 2022):
@@ -35,12 +33,10 @@ def test_population_rule_on_the_hand_warehouse(tmp_path):
 
 def test_one_pass_membership_equals_the_population_rule(tmp_path):
     """population_membership.sql (one pass, several years) must agree with population.sql year by year."""
-    import duckdb
-
     from cohort.projects.labour_reserve import build
 
     wh = build_hand_warehouse(tmp_path / "warehouse")
-    con = duckdb.connect()
+    con = storage.connect()
     storage.register_tables(con, wh)
     years = [2019, 2020, 2021, 2022]
     members = con.sql(build.membership_sql(years)).pl()

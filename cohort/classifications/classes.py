@@ -121,17 +121,42 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-# --- dates into coarser dates (the deliberations: DWH dates as quarter + year, VDAB as month + year)
-def quarter_sql(date_expr: str) -> str:
-    """``YYYYQn`` text of a date (null stays null)."""
-    return f"CASE WHEN ({date_expr}) IS NULL THEN NULL ELSE strftime({date_expr}, '%Y') || 'Q' || quarter({date_expr}) END"
+# --- the rules every query may use, as DuckDB macros created on each connection (install_macros,
+# called by cohort.storage.connect), so a SQL file names the rule and never spells it out.
+MACROS: dict[str, str] = {
+    # Age in completed years on a day: the year difference, one less while the birthday of that
+    # year is still to come. Born on 29 February: a year older on 1 March in a year without it.
+    # Month and day compared as numbers (strftime costs three times as much in DuckDB 2.0).
+    "completed_age(birth, on_day)": (
+        "year(on_day) - year(birth) - CASE WHEN month(on_day) * 100 + day(on_day) < month(birth) * 100 + day(birth) "
+        "THEN 1 ELSE 0 END"
+    ),
+    # The same rule turned round, for range joins on the birth date: the last birth date of
+    # someone of at least ``age`` completed years on the day (completed_age(birth, on_day) >= age
+    # exactly when birth <= latest_birth(on_day, age); on 29 February, 28 February of a year without it).
+    "latest_birth(on_day, age)": "CAST(on_day - to_years(age) AS DATE)",
+    # Dates into coarser dates (the deliberations: DWH dates as quarter + year, VDAB as month +
+    # year); null stays null.
+    "year_quarter(day)": "strftime(day, '%Y') || 'Q' || quarter(day)",  # 2016Q2
+    "year_month(day)": "strftime(day, '%Y-%m')",  # 2016-05
+    # The first and the last day of quarter ``quarter`` (1-4) of ``year`` (the DWH's measuring
+    # moment is the last); null outside 1-4.
+    "quarter_first_day(year, quarter)": (
+        "CASE WHEN quarter BETWEEN 1 AND 4 THEN make_date(year, 3 * quarter - 2, 1) END"
+    ),
+    "quarter_last_day(year, quarter)": (
+        "CASE WHEN quarter BETWEEN 1 AND 4 THEN last_day(make_date(year, 3 * quarter, 1)) END"
+    ),
+}
 
 
-def month_sql(date_expr: str) -> str:
-    """``YYYY-MM`` text of a date (null stays null)."""
-    return f"strftime({date_expr}, '%Y-%m')"
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the :data:`MACROS` in ``con`` (temporary: they belong to the connection)."""
+    for signature, body in MACROS.items():
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {signature} AS ({body})")
 
 
-def age_sql(birth_expr: str, on_expr: str) -> str:
-    """Age in completed years on a date."""
-    return f"date_diff('year', {birth_expr}, {on_expr}) - CASE WHEN strftime({on_expr}, '%m%d') < strftime({birth_expr}, '%m%d') THEN 1 ELSE 0 END"
+def status_flag_sql(flags: str, name: str) -> str:
+    """SQL that is true where the status flag ``name`` is set in ``flags`` (the bits of
+    ``sep_quarter.status_flags``: bit i is ``codes.STATUS_FLAGS[i]``); null stays null."""
+    return f"((({flags}) >> {codes.STATUS_FLAGS.index(name)}) & 1) = 1"

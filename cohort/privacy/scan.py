@@ -19,8 +19,8 @@ What blocks a file (rule names as they appear in :class:`ExportBlocked` and in t
   amount, age or date where the spec asks for a class);
 - ``nested_type``: list/struct/map columns, which cannot be scanned.
 
-Column kinds follow ``cohort.projects.spec.KINDS`` (pseudonym, year, quarter, month, class, code,
-flag, count, number, weight, marker), plus ``text`` (free text, scanned like everything else) and
+Column kinds are ``cohort.classifications.codes.COLUMN_KINDS``: the spec's (pseudonym, year,
+quarter, month, class, code, flag, count, number, weight, marker), plus ``text`` (free text, scanned like everything else) and
 ``day`` (explicitly allows day-level dates; for public reference dates, never personal ones).
 A kind may also be given directly as the sequence of class labels.
 
@@ -46,26 +46,10 @@ import duckdb
 import polars as pl
 
 from cohort import storage
+from cohort.classifications import codes, insz
 from cohort.privacy import audit_log, retention
 from cohort.settings import Lake
 
-KINDS = frozenset(
-    {
-        "pseudonym",
-        "year",
-        "quarter",
-        "month",
-        "class",
-        "code",
-        "flag",
-        "count",
-        "number",
-        "weight",
-        "marker",
-        "text",
-        "day",
-    }
-)
 # Kinds whose integer values must not look like a YYYYMMDD day.
 _PERIOD_KINDS = frozenset({"year", "quarter", "month", "code", "marker", "text"})
 
@@ -126,12 +110,11 @@ def mask(value: Any, keep: int = 24) -> str:
 # --------------------------------------------------------------------------- SQL pieces
 _MACROS = [
     # 11 digits with the national-number check digit under the 19xx or the 20xx rule.
-    "CREATE OR REPLACE TEMP MACRO _scan_insz_ok(x) AS length(x) = 11 AND ("
-    "97 - (TRY_CAST(substr(x, 1, 9) AS BIGINT) % 97) = TRY_CAST(substr(x, 10, 2) AS INTEGER) OR "
-    "97 - ((TRY_CAST(substr(x, 1, 9) AS BIGINT) + 2000000000) % 97) = TRY_CAST(substr(x, 10, 2) AS INTEGER))",
+    "CREATE OR REPLACE TEMP MACRO _scan_insz_ok(x) AS length(x) = 11 AND "
+    + insz.insz_number_valid_sql("TRY_CAST(x AS BIGINT)"),
     # 10 digits, first 0 or 1, enterprise-number check digit.
     "CREATE OR REPLACE TEMP MACRO _scan_kbo_ok(x) AS length(x) = 10 AND substr(x, 1, 1) IN ('0', '1') AND "
-    "97 - (TRY_CAST(substr(x, 1, 8) AS BIGINT) % 97) = TRY_CAST(substr(x, 9, 2) AS INTEGER)",
+    + insz.enterprise_number_valid_sql("TRY_CAST(x AS BIGINT)"),
     # Candidate digit strings of a text: every maximal digit run, and every run of digit groups
     # joined by single separators with the separators removed (85.07.30-033.28 -> 85073003328).
     "CREATE OR REPLACE TEMP MACRO _scan_digit_candidates(v) AS list_concat("
@@ -261,8 +244,10 @@ def _scan_relation(
             hits.append(Hit(name, "undeclared_column", rows))
             continue
         kind = kinds[name]
-        if isinstance(kind, str) and kind not in KINDS:
-            raise ValueError(f"table {table}, column {name}: unknown kind {kind!r} (one of {sorted(KINDS)})")
+        if isinstance(kind, str) and kind not in codes.COLUMN_KINDS:
+            raise ValueError(
+                f"table {table}, column {name}: unknown kind {kind!r} (one of {sorted(codes.COLUMN_KINDS)})"
+            )
         for rule, cond in _rules_for(name, dtype, kind, (classes or {}).get(name)):
             checks.append((name, rule, cond))
     if checks and rows:

@@ -24,11 +24,8 @@ from typing import Any
 
 import yaml
 
+from cohort.classifications import codes
 from cohort.sources.checks import DEFAULT_MAX_REJECT_SHARE, WarehouseReads
-
-KINDS = frozenset(
-    {"pseudonym", "year", "quarter", "month", "class", "code", "flag", "count", "number", "weight", "marker"}
-)
 
 
 class SpecError(ValueError):
@@ -53,8 +50,10 @@ class Variable:
     dutch: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise SpecError(f"variable {self.name}: unknown kind {self.kind!r} (one of {sorted(KINDS)})")
+        if self.kind not in codes.VARIABLE_KINDS:
+            raise SpecError(
+                f"variable {self.name}: unknown kind {self.kind!r} (one of {sorted(codes.VARIABLE_KINDS)})"
+            )
         if self.kind == "class" and not self.classes:
             raise SpecError(f"variable {self.name}: kind 'class' needs its classes")
 

@@ -73,6 +73,7 @@ from typing import Any
 import duckdb
 
 from cohort import clock, storage
+from cohort.classifications import insz
 from cohort.settings import Lake
 from cohort.sources.contract import ENTERPRISE, INSZ, TABLES, SourceTable
 
@@ -290,18 +291,11 @@ def _column_rules(t: SourceTable) -> list[tuple[str, str]]:
                 # The number once, as an integer: body = v // 100, check digits = v % 100.
                 v = f"TRY_CAST({c} AS BIGINT)"
                 if pattern == INSZ:
-                    ok = (
-                        f"(97 - ({v} // 100) % 97 = {v} % 100 OR "
-                        f"97 - ({v} // 100 + 2000000000) % 97 = {v} % 100)"
-                    )
+                    ok = insz.insz_number_valid_sql(v)
                     rules.append((f"insz_checksum:{name}", f"{shape} AND NOT {ok}"))
                 elif pattern == ENTERPRISE:
-                    rules.append(
-                        (
-                            f"enterprise_checksum:{name}",
-                            f"{shape} AND NOT (97 - ({v} // 100) % 97 = {v} % 100)",
-                        )
-                    )
+                    ok = insz.enterprise_number_valid_sql(v)
+                    rules.append((f"enterprise_checksum:{name}", f"{shape} AND NOT {ok}"))
             elif chk.name == "isin":
                 allowed = ", ".join(_lit(v) for v in stats["allowed_values"])
                 rules.append((f"code:{name}", f"{c} NOT IN ({allowed})"))
@@ -331,10 +325,7 @@ def _period_start_sql(t: SourceTable) -> str | None:
     """The last day of the period a yearly/quarterly row describes (compared with the birth date)."""
     cols = t.columns
     if "year" in cols and "quarter" in cols:
-        return (
-            "CASE WHEN quarter BETWEEN 1 AND 4 THEN "
-            "(make_date(year, quarter * 3, 1) + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE END"
-        )
+        return "quarter_last_day(year, quarter)"
     if t.name == "household_jan1":
         return "make_date(year, 1, 1)"
     if "year" in cols:

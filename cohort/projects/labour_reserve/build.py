@@ -84,7 +84,7 @@ def situation_years(s: ProjectSpec) -> list[int]:
 
 def population_sql(year: int) -> str:
     ref = reference_day(year)
-    return sql_text("population").format(year=int(year), ref=ref.isoformat(), ref_int=ref.strftime("%Y%m%d"))
+    return sql_text("population").format(year=int(year), ref=ref.isoformat())
 
 
 def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
@@ -118,16 +118,15 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
     bloc = sorted(codes.eu_members(ref))
     bloc_list = "[" + ", ".join(f"'{c}'" for c in bloc) + "]"
     flags = ",\n        ".join(
-        f"(coalesce(j.status_flags, 0) >> {i}) & 1 = 1 AS status_{name}"
-        for i, name in enumerate(codes.STATUS_FLAGS)
+        f"{classes.status_flag_sql('coalesce(j.status_flags, 0)', name)} AS status_{name}"
+        for name in codes.STATUS_FLAGS
     )
     months = [0, 3, 6, 12, 24]
     return sql_text("situation").format(
         year=int(year),
         ref=ref.isoformat(),
-        ref_int=ref.strftime("%Y%m%d"),
         household_year=household_year(s, ref),
-        jan1_int=date(household_year(s, ref), 1, 1).strftime("%Y%m%d"),
+        jan1=date(household_year(s, ref), 1, 1).isoformat(),
         population=population_sql(year),
         foreign_origin=origin.flemish_foreign_origin_sql("own[1]", "own[2]", "father_first", "mother_first"),
         foreign_origin_country=origin.flemish_origin_country_sql(
@@ -153,13 +152,6 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
     )
 
 
-def _age_sql(birth: str, day: str) -> str:
-    """Completed years on ``day`` (ISO text), by integer arithmetic on yyyymmdd (much cheaper than strftime)."""
-    return (
-        f"(({day.replace('-', '')} - (year({birth}) * 10000 + month({birth}) * 100 + day({birth}))) // 10000)"
-    )
-
-
 def membership_sql(years: list[int]) -> str:
     """Population membership of every year in ``years`` in one pass (``sql/population_membership.sql``):
     columns ``insz, birth_date, death_date, be_<year>, in_<year>``."""
@@ -177,7 +169,7 @@ def membership_sql(years: list[int]) -> str:
         f"coalesce(r.be_{y}, false) AS be_{y},\n        "
         f"coalesce(r.be_{y} AND g.reg_{y} IN ('population', 'foreigners') "
         f"AND (p.death_date IS NULL OR p.death_date > date '{d}') "
-        f"AND {_age_sql('p.birth_date', d)} BETWEEN 15 AND 64, false) AS in_{y}"
+        f"AND completed_age(p.birth_date, date '{d}') BETWEEN 15 AND 64, false) AS in_{y}"
         for y, d in refs.items()
     )
     return sql_text("population_membership").format(
@@ -195,7 +187,6 @@ def absence_sql(year: int) -> str:
         prev_year=year - 1,
         next_year=year + 1,
         ref=reference_day(year).isoformat(),
-        ref_int=reference_day(year).strftime("%Y%m%d"),
         membership=membership_sql([year - 1, year, year + 1]),
     )
 

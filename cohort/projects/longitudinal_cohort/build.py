@@ -192,8 +192,8 @@ def prepare_year(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE observed_quarters AS
-        SELECT o.insz, o.person_id, t.q, '{int(year)}Q' || t.q AS quarter,
-               last_day(make_date({int(year)}, 3 * t.q, 1)) AS quarter_end
+        SELECT o.insz, o.person_id, t.q, year_quarter(quarter_last_day({int(year)}, t.q)) AS quarter,
+               quarter_last_day({int(year)}, t.q) AS quarter_end
         FROM observed_ids o, (VALUES (1), (2), (3), (4)) t(q)
         WHERE CASE t.q WHEN 1 THEN o.in_q1 WHEN 2 THEN o.in_q2 WHEN 3 THEN o.in_q3 ELSE o.in_q4 END
         """

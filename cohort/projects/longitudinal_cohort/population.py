@@ -62,8 +62,7 @@ def country_class_case(col: str) -> str:
 def install_rules(con: duckdb.DuckDBPyConnection, spec: ProjectSpec) -> None:
     """Macros and lookup tables every query of the project uses: geography, origin, coarsening.
 
-    ``geo(arrondissement, province, region)``; macros ``age_on(birth, day)``, ``yq(day)`` (YYYYQn),
-    ``ym(day)`` (YYYY-MM), ``country_cls(iso)``, ``origin_country(current, first, father_first,
+    ``geo(arrondissement, province, region)``; macros ``country_cls(iso)``, ``origin_country(current, first, father_first,
     mother_first)``, ``origin_group(iso)``, one ``flag_<status flag>(status_flags)`` per bit of
     ``codes.STATUS_FLAGS`` and one ``cls_<variable>(x)`` per coarsening rule of the spec.
     """
@@ -73,17 +72,14 @@ def install_rules(con: duckdb.DuckDBPyConnection, spec: ProjectSpec) -> None:
         rows.append((arr, name if region == "02000" else "outside Flanders", REGION_CLASS[region]))
     con.execute("CREATE OR REPLACE TEMP TABLE geo (arrondissement VARCHAR, province VARCHAR, region VARCHAR)")
     con.executemany("INSERT INTO geo VALUES (?, ?, ?)", rows)
-    con.execute(f"CREATE OR REPLACE TEMP MACRO age_on(b, d) AS {classes.age_sql('b', 'd')}")
-    con.execute(f"CREATE OR REPLACE TEMP MACRO yq(d) AS {classes.quarter_sql('d')}")
-    con.execute(f"CREATE OR REPLACE TEMP MACRO ym(d) AS {classes.month_sql('d')}")
     con.execute(f"CREATE OR REPLACE TEMP MACRO country_cls(c) AS {country_class_case('c')}")
     con.execute(
         "CREATE OR REPLACE TEMP MACRO origin_country(cur, fst, fa, mo) AS "
         + origin.flemish_origin_country_sql("cur", "fst", "fa", "mo")
     )
     con.execute(f"CREATE OR REPLACE TEMP MACRO origin_group(c) AS {origin_group_sql('c')}")
-    for bit, flag in enumerate(codes.STATUS_FLAGS):
-        con.execute(f"CREATE OR REPLACE TEMP MACRO flag_{flag}(f) AS ((f >> {bit}) & 1) = 1")
+    for flag in codes.STATUS_FLAGS:
+        con.execute(f"CREATE OR REPLACE TEMP MACRO flag_{flag}(f) AS {classes.status_flag_sql('f', flag)}")
     for name, rule in coarsening_rules(spec).items():
         expr = classes.classes_sql("x", rule["breaks"], rule["labels"])
         con.execute(f"CREATE OR REPLACE TEMP MACRO cls_{name}(x) AS {expr}")
@@ -150,8 +146,8 @@ def frame_sql(spec: ProjectSpec) -> str:
         select f.entry_year, f.d, p.insz, p.birth_date, p.first_nationality, p.father_insz, p.mother_insz
         from person p
         join frames f
-          on p.birth_date <= f.d - to_years(f.min_age)
-         and p.birth_date > f.d - to_years(f.max_age + 1)
+          on p.birth_date <= latest_birth(f.d, f.min_age)
+         and p.birth_date > latest_birth(f.d, f.max_age + 1)
         where not p.is_bis and (p.death_date is null or p.death_date > f.d)
     ),
     flemish_residents as (
@@ -179,7 +175,7 @@ def frame_sql(spec: ProjectSpec) -> str:
         group by all
     ),
     with_origin as (
-        select c.entry_year, c.insz, age_on(c.birth_date, c.d) as age,
+        select c.entry_year, c.insz, completed_age(c.birth_date, c.d) as age,
                origin_country(coalesce(n.nationality, c.first_nationality), c.first_nationality,
                               fa.first_nationality, mo.first_nationality) as origin_country
         from candidates c
@@ -259,7 +255,7 @@ def observed_sql(year: int, sample_file: Path) -> str:
         where s.entry_year <= {y}
     ),
     quarter_ends as (
-        select q, make_date({y}, 3 * q - 2, 1) as qstart, last_day(make_date({y}, 3 * q, 1)) as qend
+        select q, quarter_first_day({y}, q) as qstart, quarter_last_day({y}, q) as qend
         from (values (1), (2), (3), (4)) t(q)
     ),
     resident_quarters as (
@@ -275,7 +271,7 @@ def observed_sql(year: int, sample_file: Path) -> str:
         from sample s cross join quarter_ends e
         semi join resident_quarters rq on rq.insz = s.insz and rq.q = e.q
         -- followed up to the end of the quarter in which the person turns 66
-        where age_on(s.birth_date, e.qstart) <= 65 and (s.death_date is null or s.death_date > e.qend)
+        where completed_age(s.birth_date, e.qstart) <= 65 and (s.death_date is null or s.death_date > e.qend)
     ),
     observed_sample as (select insz, list(q order by q) as quarters from sample_quarters group by insz),
     households as (select * from household_jan1 where year = {y}),

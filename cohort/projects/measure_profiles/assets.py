@@ -12,7 +12,7 @@ import polars as pl
 
 from cohort import storage
 from cohort.classifications import origin
-from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups, quarter_sql
+from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups
 from cohort.privacy import disclosure as dc
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
@@ -54,8 +54,6 @@ def frame_sql(name: str) -> str:
         situation=situation,
         reference_dates=dates,
         year=int(x["year"]),
-        inflow_quarter=quarter_sql("m.inflow_date"),
-        outflow_quarter=quarter_sql("m.outflow_date"),
         sep_1=anonymous.sep_class_sql("s1.nomenclature"),
         sep_2=anonymous.sep_class_sql("s2.nomenclature"),
     )
@@ -125,11 +123,15 @@ def extract_frame(frame: pl.DataFrame, table: str, records: int, seed: int) -> p
     """A random sample of ``records`` rows with a meaningless record number, the spec's columns only."""
     cols = list(SPEC.table(table).columns)
     if "reference_quarter" in cols:
-        frame = frame.with_columns(
-            reference_quarter=pl.col("reference_date").str.slice(0, 4)
-            + "Q"
-            + ((pl.col("reference_date").str.slice(5, 2).cast(pl.Int32) + 2) // 3).cast(pl.String)
-        )
+        # the quarter of a date is the rule of cohort.classifications.classes.MACROS, not a second spelling
+        con = storage.connect()
+        try:
+            con.register("frame", frame)
+            frame = con.sql(
+                "SELECT *, year_quarter(CAST(reference_date AS DATE)) AS reference_quarter FROM frame"
+            ).pl()
+        finally:
+            con.close()
     sample = frame.sample(n=min(records, frame.height), seed=seed, shuffle=True)
     sample = sample.with_columns(record_number=pl.int_range(1, sample.height + 1, dtype=pl.Int64))
     SPEC.check_columns(table, cols)

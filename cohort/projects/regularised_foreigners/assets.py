@@ -13,7 +13,7 @@ import dagster as dg
 import polars as pl
 
 from cohort import storage
-from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups, quarter_sql
+from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
 from cohort.projects.spec import household_year, load_spec
@@ -36,7 +36,6 @@ def regularised_sql() -> str:
         household_years=household_years,
         age_class=classes_sql("age", age["breaks"], age["labels"], below=age["below"]),
         nace_section=anonymous.nace_section_sql("nace"),
-        decision_quarter=quarter_sql("decision_date"),
         sep_class=anonymous.sep_class_sql("nomenclature"),
         birth_country_class=country_class_sql("birth_country"),
         nationality_class=country_class_sql("nationality"),

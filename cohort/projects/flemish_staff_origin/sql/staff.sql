@@ -62,8 +62,7 @@ family as (
         sp.position,
         sp.regime,
         sp.sex,
-        date_diff('year', sp.birth_date, date '{ref_date}')
-            - case when strftime(date '{ref_date}', '%m%d') < strftime(sp.birth_date, '%m%d') then 1 else 0 end as age,
+        completed_age(sp.birth_date, date '{ref_date}') as age,
         own.nats as own_nats,
         list_filter([fa.nats, mo.nats], lambda x: x is not null) as parent_nats,
         list_filter([ff.nats, fm.nats, mf.nats, mm.nats], lambda x: x is not null) as grandparent_nats

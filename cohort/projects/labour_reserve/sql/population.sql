@@ -32,7 +32,7 @@ aged as (
         r.nis_code,
         g.register,
         g.residence_reason,
-        (({ref_int} - (year(p.birth_date) * 10000 + month(p.birth_date) * 100 + day(p.birth_date))) // 10000) as age  -- completed years, integer arithmetic on yyyymmdd
+        completed_age(p.birth_date, date '{ref}') as age
     from person p
     join residence r using (insz)
     join register g using (insz)

@@ -17,9 +17,9 @@ reasons as (
         case
             when death_date is not null and death_date <= date '{ref}' then 'died'
             when not in_belgium then 'abroad'
-            when (({ref_int} - (year(birth_date) * 10000 + month(birth_date) * 100 + day(birth_date))) // 10000) > 64
+            when completed_age(birth_date, date '{ref}') > 64
                 then 'above_age'
-            when (({ref_int} - (year(birth_date) * 10000 + month(birth_date) * 100 + day(birth_date))) // 10000) < 15
+            when completed_age(birth_date, date '{ref}') < 15
                 then 'below_age'
             else 'excluded'
         end as reason

@@ -102,8 +102,8 @@ members as (
         h.household_id,
         h.insz,
         h.lipro,
-        (({ref_int} - (year(p.birth_date) * 10000 + month(p.birth_date) * 100 + day(p.birth_date))) // 10000) as age_end,
-        (({jan1_int} - (year(p.birth_date) * 10000 + month(p.birth_date) * 100 + day(p.birth_date))) // 10000) as age_jan1
+        completed_age(p.birth_date, date '{ref}') as age_end,
+        completed_age(p.birth_date, date '{jan1}') as age_jan1
     from household_jan1 h
     join person p using (insz)
     where h.year = {household_year}

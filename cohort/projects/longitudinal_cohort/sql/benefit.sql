@@ -14,9 +14,9 @@ final as (
         b.category as benefit_category,
         cls_benefit_amount_class(b.amount) as benefit_amount_class,
         b.days::integer as benefit_days,
-        yq(b.spell_start) as spell_start_quarter,
+        year_quarter(b.spell_start) as spell_start_quarter,
         -- spell_end is exclusive: the spell's last day lies one day before
-        yq(b.spell_end - 1) as spell_end_quarter,
+        year_quarter(b.spell_end - 1) as spell_end_quarter,
         b.fraction::double as benefit_fraction,
         rm.seq as related_person_id
     from benefits b

@@ -9,7 +9,7 @@ final as (
     select
         o.person_id,
         {year}::smallint as year,
-        yq(e.qualification_date) as qualification_quarter,
+        year_quarter(e.qualification_date) as qualification_quarter,
         e.level as education_level,
         e.domain as education_domain
     from qualifications e

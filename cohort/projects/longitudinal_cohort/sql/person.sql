@@ -145,10 +145,10 @@ final as (
         case when e.is_sample_person then e.entry_year end::smallint as sample_entry_year,
         case when e.is_sample_person then e.design_weight end::double as design_weight,
         origin_group(origin_country(coalesce(e.nationality, e.first_nationality), e.first_nationality, e.fa_nat, e.mo_nat)) as origin_group,
-        yq(e.birth_date) as birth_quarter,
+        year_quarter(e.birth_date) as birth_quarter,
         e.sex,
         country_cls(e.nationality) as current_nationality_class,
-        yq(e.nationality_from) as current_nationality_quarter,
+        year_quarter(e.nationality_from) as current_nationality_quarter,
         country_cls(e.first_nationality) as first_nationality_class,
         country_cls(e.fa_nat) as father_first_nationality_class,
         country_cls(e.mo_nat) as mother_first_nationality_class,
@@ -163,10 +163,10 @@ final as (
         country_cls(e.fmo_birth) as paternal_grandmother_birth_country_class,
         country_cls(e.mfa_birth) as maternal_grandfather_birth_country_class,
         country_cls(e.mmo_birth) as maternal_grandmother_birth_country_class,
-        yq(e.first_entry) as register_entry_quarter,
+        year_quarter(e.first_entry) as register_entry_quarter,
         e.residence_reason,
-        yq(e.decision_date) as residence_decision_quarter,
-        case when e.death_date <= make_date({year}, 12, 31) then yq(e.death_date) end as death_quarter,
+        year_quarter(e.decision_date) as residence_decision_quarter,
+        case when e.death_date <= make_date({year}, 12, 31) then year_quarter(e.death_date) end as death_quarter,
         case when e.residence_country is null then null
              when e.residence_country <> 'BE' then 'abroad'
              else g.region end as region,
@@ -176,9 +176,9 @@ final as (
         cls_municipality_size_class(mr.residents) as municipality_size_class,
         cls_municipality_unemployment_rate_class(mu.unemployment_rate) as municipality_unemployment_rate_class,
         case when e.is_sample_person then e.civil_status end as civil_status,
-        case when e.is_sample_person then yq(e.civil_status_date) end as civil_status_change_quarter,
+        case when e.is_sample_person then year_quarter(e.civil_status_date) end as civil_status_change_quarter,
         e.legal_cohabitation,
-        yq(e.legal_cohabitation_start) as legal_cohabitation_start_quarter,
+        year_quarter(e.legal_cohabitation_start) as legal_cohabitation_start_quarter,
         case when e.is_sample_person then coalesce(e.birth_years, '') end as children_birth_years
     from enriched e
     left join geo g on g.arrondissement = substr(e.nis_code, 1, 2) || '000'

@@ -53,11 +53,11 @@ final as (
         se.category as self_employed_category,
         se.quality as self_employed_quality,
         se.nace as self_employed_nace,
-        yq(se.affiliation_start) as self_employed_affiliation_quarter,
+        year_quarter(se.affiliation_start) as self_employed_affiliation_quarter,
         cls_self_employed_income_class(se.annual_income) as self_employed_income_class,
         js.category as jobseeker_category,
         js.pes as jobseeker_service,
-        yq(js.registration_date) as jobseeker_registration_quarter,
+        year_quarter(js.registration_date) as jobseeker_registration_quarter,
         cls_unemployment_duration_class(date_diff('month', js.unemployment_start, q.quarter_end)) as unemployment_duration_class,
         js.sanctioned,
         coalesce(j.cross_border, false) as outgoing_cross_border

@@ -9,7 +9,7 @@ final as (
     select
         o.person_id,
         {year}::smallint as year,
-        ym(v.registration_date) as registration_month,
+        year_month(v.registration_date) as registration_month,
         cls_vdab_unemployment_duration_class(v.unemployment_months) as vdab_unemployment_duration_class,
         v.dutch_level,
         v.other_languages::integer as other_languages,

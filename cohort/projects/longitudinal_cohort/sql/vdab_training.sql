@@ -12,8 +12,8 @@ final as (
     select
         o.person_id,
         {year}::smallint as year,
-        ym(t.start_date) as training_start_month,
-        ym(t.end_date) as training_end_month,
+        year_month(t.start_date) as training_start_month,
+        year_month(t.end_date) as training_end_month,
         t.method as training_method,
         t.trainee_status,
         t.section as training_section,

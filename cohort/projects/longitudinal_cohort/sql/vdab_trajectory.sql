@@ -12,11 +12,11 @@ final as (
     select
         o.person_id,
         {year}::smallint as year,
-        ym(t.start_date) as trajectory_start_month,
-        ym(t.end_date) as trajectory_end_month,
+        year_month(t.start_date) as trajectory_start_month,
+        year_month(t.end_date) as trajectory_end_month,
         t.provider,
         t.service_need,
-        ym(t.transmission_date) as transmission_month,
+        year_month(t.transmission_date) as transmission_month,
         t.communications_per_month::double as communications_per_month,
         t.applications_per_month::double as applications_per_month,
         t.office as vdab_office

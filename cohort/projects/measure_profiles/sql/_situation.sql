@@ -62,7 +62,7 @@ member_fte as (
         where insz in (select insz from household_member)
         group by all
     ) as j on j.insz = hm.insz and j.year = hm.ref_year and j.quarter = hm.ref_quarter
-    where date_diff('year', p.birth_date, hm.reference_date) between 18 and 64
+    where completed_age(p.birth_date, hm.reference_date) between 18 and 64
     group by hm.event_id
 ),
 
@@ -71,8 +71,7 @@ situated as (
         e.*,
         p.sex,
         p.birth_country,
-        date_diff('year', p.birth_date, e.reference_date)
-            - case when strftime(e.reference_date, '%m%d') < strftime(p.birth_date, '%m%d') then 1 else 0 end as age,
+        completed_age(p.birth_date, e.reference_date) as age,
         n.nationality,
         {origin_country} as origin_country,
         h.lipro,

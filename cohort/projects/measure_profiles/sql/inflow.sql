@@ -23,7 +23,7 @@ event as (
         year(date_trunc('quarter', m.inflow_date) - interval 1 day)::smallint as ref_year,
         quarter(date_trunc('quarter', m.inflow_date) - interval 1 day)::tinyint as ref_quarter,
         year(date_trunc('quarter', m.inflow_date))::smallint as household_year,
-        {inflow_quarter} as inflow_quarter,
+        year_quarter(m.inflow_date) as inflow_quarter,
         (date_trunc('quarter', m.inflow_date) - interval 4 month)::date as two_before,
         m.measure_type || ' / ' || m.measure_subtype as measure,
         m.measure_type,

@@ -23,7 +23,7 @@ event as (
         year(date_trunc('quarter', m.outflow_date) + interval 3 month)::smallint as ref_year,
         quarter(date_trunc('quarter', m.outflow_date) + interval 3 month)::tinyint as ref_quarter,
         year(date_trunc('quarter', m.outflow_date) + interval 6 month)::smallint as household_year,
-        {outflow_quarter} as outflow_quarter,
+        year_quarter(m.outflow_date) as outflow_quarter,
         (date_trunc('quarter', m.outflow_date) + interval 6 month)::date as two_after,
         m.measure_type || ' / ' || m.measure_subtype as measure,
         m.measure_type,

@@ -68,8 +68,7 @@ nationality_at_date as (
 joined as (
     select
         a.*,
-        date_diff('year', a.birth_date, a.reference_date)
-            - case when strftime(a.reference_date, '%m%d') < strftime(a.birth_date, '%m%d') then 1 else 0 end as age,
+        completed_age(a.birth_date, a.reference_date) as age,
         s.nomenclature,
         j.joint_committee,
         j.nace,
@@ -92,7 +91,7 @@ final as (
         coalesce(employer_size_class, 'none') as employer_size,
         {age_class} as age_class,
         sex,
-        {decision_quarter} as decision_quarter,
+        year_quarter(decision_date) as decision_quarter,
         {sep_class} as socio_economic_position,
         {birth_country_class} as birth_country_class,
         {nationality_class} as nationality_class
