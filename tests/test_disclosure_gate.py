@@ -63,8 +63,9 @@ def test_release_is_written_only_after_audit_and_signoff(tmp_path):
     manifest = json.loads((folder / "release.json").read_text())
     assert manifest["content_hash"] == digest and manifest["signed_off_by"] == ["A. Checker"]
     # Full report with true values on the secure side only.
-    full = json.loads((tmp_path / "reports" / "disclosure" / "p003" / "2024" / "report.json").read_text())
+    full = json.loads((tmp_path / "secure" / "p003" / "disclosure" / "2024" / "report.json").read_text())
     assert full["cells"][0]["true_value"] == 3.0
+    assert not (tmp_path / "reports").exists()  # nothing of it outside the secure area
     # Ledger and audit log.
     entries = ReleaseLedger(tmp_path, "p003").entries()
     assert [e["release_id"] for e in entries] == ["2024"] and entries[0]["content_hash"] == digest

@@ -227,9 +227,11 @@ def _knowledge(
         (pl.col("hi") - pl.col("lo")).abs() > 1e-6 * pl.max_horizontal(pl.lit(1.0), pl.col("hi").abs())
     )
     for r in conflict.head(_MAX_FINDINGS_PER_KIND).iter_rows(named=True):
+        # Findings travel outside the secure area (a refusal's reason, the audit log, the command
+        # line), so they name cells, never numbers: the values are in the full report's cells.
         findings.append(
             f"cell {_cell_label(model.cells.get_column('key')[r['cell']])} is published with different values "
-            f"({r['lo']:g} and {r['hi']:g}) in tables {sorted(r['tables'])}"
+            f"in tables {sorted(r['tables'])}"
         )
     pc = agg.get_column("cell").to_numpy()
     kind[pc] = PUBLISHED
@@ -340,7 +342,7 @@ def audit(
     )
     for c in wrong[:_MAX_FINDINGS_PER_KIND]:
         findings.append(
-            f"cell {_cell_label(keys_list[int(c)])} is shown as {value[c]:g} but its true value is {true[c]:g}"
+            f"cell {_cell_label(keys_list[int(c)])} is shown with a value that is not its true value"
         )
 
     targets = np.flatnonzero(protected_cells)
@@ -349,9 +351,7 @@ def audit(
     shown_exact = targets[kind[targets] == PUBLISHED]
     lower[shown_exact] = upper[shown_exact] = value[shown_exact]
     for c in shown_exact[:_MAX_FINDINGS_PER_KIND]:
-        findings.append(
-            f"protected cell {_cell_label(keys_list[int(c)])} is published exactly ({value[c]:g})"
-        )
+        findings.append(f"protected cell {_cell_label(keys_list[int(c)])} is published exactly")
     hidden_t = targets[kind[targets] != PUBLISHED]
     known = kind == PUBLISHED
     use_exact = exact if exact is not None else len(hidden_t) <= exact_limit

@@ -67,6 +67,12 @@ def record_signoff(lake_root: Path, project: str, release_id: str, who: str, con
     return path
 
 
+def full_report_dir(lake_root: Path, project: str, release_id: str) -> Path:
+    """Where the gate keeps the full audit report (true values of protected cells): under the
+    lake's ``secure/`` folder, the only place such values may be (see data/README.md)."""
+    return make_lake(lake_root).secure / project / "disclosure" / release_id
+
+
 def _log(lake_root: Path, action: str, project: str, files, run_id, detail) -> None:
     """Append to the lake's hash-chained audit log (:mod:`cohort.privacy.audit_log`)."""
     audit_log.record(make_lake(lake_root), action, project, files=files, run_id=run_id, detail=detail)
@@ -131,7 +137,7 @@ def release(
     values, shown percentages; never true counts nor statuses), the redacted
     ``report.json`` / ``report.md``, and ``release.json`` (manifest with the content hash
     and the sign-off). The full report (true values) goes to the secure side
-    ``<lake>/reports/disclosure/<project>/<release_id>/``. A release id is written once:
+    ``<lake>/secure/<project>/disclosure/<release_id>/`` (:func:`full_report_dir`). A release id is written once:
     an existing manifest refuses the release. Appends to the ledger and the audit log.
     """
     lake_root = Path(lake_root)
@@ -193,8 +199,7 @@ def release(
         written.sort(key=lambda p: p.name == RELEASE_MANIFEST)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    secure = lake_root / "reports" / "disclosure" / project / release_id
-    report.write(secure, redacted=False)
+    report.write(full_report_dir(lake_root, project, release_id), redacted=False)
     ReleaseLedger(lake_root, project).append(
         release_id, protected, specs, digest, run_id, audience or audience_of(release_id)
     )

@@ -1,0 +1,164 @@
+"""The anonymous releases of seed 003 and seed 000 built through Dagster on the small warehouse: what
+they write outside the secure area holds no true value of a protected cell."""
+
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+import pytest
+import release_scan
+
+from cohort.resources import LakeResource
+
+SEED_003_YEAR = "2024"
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _plain(value: Any) -> Any:
+    """A Dagster metadata value as plain JSON-able data (its text, its JSON, its number)."""
+    inner = getattr(value, "value", value)
+    return json.loads(json.dumps(inner, default=str))
+
+
+@pytest.fixture(scope="module")
+def built(small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Seed 003 (one year) and seed 000 released on the small warehouse, with every metadata entry
+    Dagster recorded and every log line of the runs."""
+    from cohort.projects.flemish_staff_origin import assets as staff_assets
+    from cohort.projects.regularised_foreigners import assets as regularised_assets
+
+    root = tmp_path_factory.mktemp("lake")
+    lake = LakeResource(data_dir=str(root), warehouse_dir=str(small_warehouse))
+    collect = _Collect()
+    loggers = [logging.getLogger(), logging.getLogger("cohort")]
+    levels = [logger.level for logger in loggers]
+    metadata: list[Any] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COHORT_DATA_DIR", str(root))
+        for logger in loggers:  # every record of the engine's and the projects' loggers
+            logger.addHandler(collect)
+            logger.setLevel(logging.DEBUG)
+        try:
+            runs = [
+                dg.materialize(
+                    [staff_assets.staff, staff_assets.release_tables, staff_assets.release],
+                    partition_key=SEED_003_YEAR,
+                    resources={"lake": lake},
+                    run_config={
+                        "ops": {
+                            "flemish_staff_origin__release": {"config": {"signed_off_by": "test checker"}}
+                        }
+                    },
+                ),
+                dg.materialize(
+                    [
+                        regularised_assets.regularised,
+                        regularised_assets.release_tables,
+                        regularised_assets.release,
+                    ],
+                    resources={"lake": lake},
+                    run_config={
+                        "ops": {
+                            "regularised_foreigners__release": {"config": {"signed_off_by": "test checker"}}
+                        }
+                    },
+                ),
+            ]
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.removeHandler(collect)
+                logger.setLevel(level)
+    for result in runs:
+        assert result.success
+        collect.lines += [event.message or "" for event in result.all_events]  # Dagster's event log
+        for event in result.get_asset_materialization_events():
+            metadata.append({k: _plain(v) for k, v in event.materialization.metadata.items()})
+        for check in result.get_asset_check_evaluations():
+            assert check.passed
+            metadata.append({k: _plain(v) for k, v in check.metadata.items()})
+    return {
+        "root": root,
+        "metadata": metadata,
+        "log": "\n".join(collect.lines),
+        "releases": {
+            "flemish_staff_origin": root / "releases" / "flemish_staff_origin" / SEED_003_YEAR,
+            "regularised_foreigners": root
+            / "releases"
+            / "regularised_foreigners"
+            / regularised_assets.RELEASE_ID,
+        },
+    }
+
+
+def _secrets(built: dict[str, Any]) -> release_scan.Secrets:
+    secrets = release_scan.read_secrets(built["root"])
+    populations = {p for p, _ in secrets.values}
+    # both projects have protected cells: a scan for nothing would pass whatever the files hold
+    assert any(p.startswith("flemish_staff_origin/") for p in populations)
+    assert any(p.startswith("regularised_foreigners/") for p in populations)
+    return secrets
+
+
+@pytest.mark.slow
+def test_no_true_value_of_a_protected_cell_outside_the_secure_area(built):
+    root = built["root"]
+    secrets = _secrets(built)
+    outside = [p for p in root.iterdir() if p.is_dir() and p.name not in ("secure", "warehouse")]
+    assert {"releases", "reports", "audit"} <= {p.name for p in outside}
+    leaks = []
+    for folder in outside:
+        leaks += release_scan.scan_tree(folder, secrets, root / "releases")
+    leaks += release_scan.scan_json(built["metadata"], secrets, "dagster metadata")
+    leaks += release_scan.scan_text(built["log"], secrets, "log")
+    assert leaks == []
+    assert (
+        built["metadata"] and "protect round" in built["log"] and "Finished execution of step" in built["log"]
+    )
+
+
+@pytest.mark.slow
+def test_the_scan_finds_a_true_value_planted_outside_the_secure_area(built, tmp_path):
+    root = built["root"]
+    secrets = _secrets(built)
+    # the full reports kept in the secure area are found
+    full = list((root / "secure").rglob("disclosure/*/report.json"))
+    assert full and all(release_scan.scan_file(p, secrets) for p in full)
+    # a released table whose protected cell shows its true value
+    source = built["releases"]["regularised_foreigners"]
+    name = sorted(p.stem for p in source.glob("*.csv"))[0]
+    secure = pl.read_parquet(
+        root / "secure" / "regularised_foreigners" / "release_tables" / source.name / f"{name}.parquet"
+    )
+    row = secure.with_row_index("i").filter(pl.col("status") != "published").row(0, named=True)
+    public = pl.read_csv(source / f"{name}.csv", infer_schema=False)
+    planted = tmp_path / "releases" / "regularised_foreigners" / source.name
+    planted.mkdir(parents=True)
+    public.with_columns(
+        shown=pl.when(pl.int_range(pl.len()) == row["i"])
+        .then(pl.lit(str(row["n"])))
+        .otherwise(pl.col("shown"))
+    ).write_csv(planted / f"{name}.csv")
+    shutil.copy(source / f"{name}.parquet", planted / f"{name}.parquet")  # the untouched copy: no leak
+    leaks = release_scan.scan_tree(tmp_path / "releases", secrets, tmp_path / "releases")
+    assert len(leaks) == 1 and f"{name}.csv" in leaks[0]
+    # the same value in a Markdown line naming the cell, and in a JSON record
+    meta = root / "secure" / "regularised_foreigners" / "release_tables" / source.name / "_release.json"
+    dims = json.loads(meta.read_text())["specs"][name]["dimensions"]
+    cell = release_scan.label(release_scan.cell_key({d: row[d] for d in dims}, secrets.totals))
+    assert release_scan.scan_text(f"| {name} | {cell} | x | {row['n']} |", secrets, "md")
+    assert release_scan.scan_json(
+        {"cells": [{"table": name, "cell": cell, "true_value": row["n"]}]}, secrets, "j"
+    )
+    assert not release_scan.scan_text(f"| {name} | {cell} | x |", secrets, "md")
