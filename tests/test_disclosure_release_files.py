@@ -137,7 +137,7 @@ def test_the_scan_finds_a_true_value_planted_outside_the_secure_area(built, tmp_
     assert full and all(release_scan.scan_file(p, secrets) for p in full)
     # a released table whose protected cell shows its true value
     source = built["releases"]["regularised_foreigners"]
-    name = sorted(p.stem for p in source.glob("*.csv"))[0]
+    name = sorted(p.stem for p in source.glob("*.parquet"))[0]
     secure = pl.read_parquet(
         root / "secure" / "regularised_foreigners" / "release_tables" / source.name / f"{name}.parquet"
     )
@@ -162,3 +162,63 @@ def test_the_scan_finds_a_true_value_planted_outside_the_secure_area(built, tmp_
         {"cells": [{"table": name, "cell": cell, "true_value": row["n"]}]}, secrets, "j"
     )
     assert not release_scan.scan_text(f"| {name} | {cell} | x |", secrets, "md")
+
+
+@pytest.mark.slow
+def test_each_table_has_its_reasons_and_the_release_a_summary(built):
+    root = built["root"]
+    for project, folder in built["releases"].items():
+        secure = root / "secure" / project / "release_tables" / folder.name
+        subs = [(folder, secure)] + [
+            (folder / "restricted" / p.name, p) for p in sorted((secure / "restricted").glob("*"))
+        ]
+        for public, private in subs:
+            meta = json.loads((private / "_release.json").read_text())
+            label = meta["rules"]["label"]
+            for name, spec in meta["specs"].items():
+                truth = pl.read_parquet(private / f"{name}.parquet").filter(pl.col("status") != "published")
+                reasons = pl.read_csv(public / f"{name}.reasons.csv", infer_schema=False)
+                dims = spec["dimensions"]
+                assert [c for c in reasons.columns if not c.endswith("__parent")] == [
+                    *dims,
+                    "shown",
+                    "protection",
+                    "reason",
+                ]
+                # one row per protected cell, identified by its dimension values, with what is shown
+                got = reasons.select(*dims, "shown", "protection").sort(dims)
+                want = truth.select(
+                    *dims,
+                    "shown",
+                    protection=pl.when((pl.col("shown") == (label or "\0")) | pl.col("forced"))
+                    .then(pl.lit("primary"))
+                    .otherwise(pl.lit("suppressed")),
+                ).sort(dims)
+                assert got.equals(want), (project, name)
+                assert set(reasons.get_column("protection")) <= {"primary", "suppressed"}
+            summary = json.loads((public / "summary.json").read_text())
+            assert set(summary["tables"]) == set(meta["specs"])
+            assert (public / "summary.md").read_text().startswith("# ")
+    # seed 003 on the small warehouse: every entity is small, the grand total is hidden, so no share
+    staff = json.loads((built["releases"]["flemish_staff_origin"] / "summary.json").read_text())
+    total = pl.read_csv(built["releases"]["flemish_staff_origin"] / "origin_eu15.csv", infer_schema=False)
+    top = total.filter((pl.col("organisation") == "Flemish government") & (pl.col("origin_eu15") == "Total"))
+    if top.get_column("shown")[0] in ("x", "1-5"):
+        assert all(t["hidden_share_of_population"] is None for t in staff["tables"].values())
+    levels = staff["tables"]["origin_eu15"]["levels"]["organisation"]
+    assert set(levels) == {"0", "1", "2"}  # the administration, its policy domains, their entities and pools
+    # seed 000: the share is what anyone computes from the published table (grand total minus the
+    # published finest cells)
+    folder = built["releases"]["regularised_foreigners"]
+    summary = json.loads((folder / "summary.json").read_text())["tables"]
+    given = {n: t for n, t in summary.items() if t["hidden_share_of_population"] is not None}
+    assert given
+    for name, t in given.items():
+        table = pl.read_csv(folder / f"{name}.csv", infer_schema=False)
+        dims = [
+            c for c in table.columns if c not in ("shown", "shown_percentage") and not c.endswith("__parent")
+        ]
+        grand = table.filter(pl.all_horizontal(pl.col(d) == "Total" for d in dims)).get_column("shown")
+        finest = table.filter(pl.all_horizontal(pl.col(d) != "Total" for d in dims)).get_column("shown")
+        published = sum(int(v) for v in finest if v != "x")
+        assert t["hidden_share_of_population"] == round(100 * (int(grand[0]) - published) / int(grand[0]), 1)

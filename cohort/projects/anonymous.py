@@ -433,10 +433,19 @@ def publish(
             signoff,
             specs=sub.specs,
             run_id=run_id,
+            dimensions=sub.dimensions,
         )
     signoff = dc.record_signoff(lake_root, project, release_id, who, content_hash(rt.tables, rt.specs))
     written += dc.release(
-        rt.tables, verdict.report, project, release_id, lake_root, signoff, specs=rt.specs, run_id=run_id
+        rt.tables,
+        verdict.report,
+        project,
+        release_id,
+        lake_root,
+        signoff,
+        specs=rt.specs,
+        run_id=run_id,
+        dimensions=rt.dimensions,
     )
     return written
 

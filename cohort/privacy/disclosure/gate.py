@@ -22,8 +22,9 @@ import polars as pl
 from cohort import clock
 from cohort.privacy import audit_log
 from cohort.privacy.disclosure.audit import AuditReport
+from cohort.privacy.disclosure.explain import cell_reasons, release_summary, summary_markdown
 from cohort.privacy.disclosure.ledger import ReleaseLedger, audience_of, content_hash, public_frame
-from cohort.privacy.disclosure.tables import TableSpec
+from cohort.privacy.disclosure.tables import Dimension, TableSpec
 from cohort.settings import lake as make_lake
 
 RELEASE_MANIFEST = "release.json"
@@ -129,13 +130,16 @@ def release(
     run_id: str | None = None,
     formats: tuple[str, ...] = ("csv", "parquet"),
     audience: str | None = None,
+    dimensions: dict[str, Dimension] | None = None,
 ) -> list[Path]:
     """Write ``<lake>/releases/<project>/<release_id>/`` only if the audit passed and a valid
     sign-off for exactly this content hash exists; otherwise raise :class:`ReleaseRefused`.
 
     Writes ``<table>.csv`` / ``<table>.parquet`` (public columns only: dimensions, shown
-    values, shown percentages; never true counts nor statuses), the redacted
-    ``report.json`` / ``report.md``, and ``release.json`` (manifest with the content hash
+    values, shown percentages; never true counts nor statuses), beside each table
+    ``<table>.reasons.csv`` (its protected cells and why, :func:`.explain.cell_reasons`), the
+    human ``summary.md`` / ``summary.json`` (:func:`.explain.release_summary`; ``dimensions``
+    give custom total labels), the redacted ``report.json`` / ``report.md``, and ``release.json`` (manifest with the content hash
     and the sign-off). The full report (true values) goes to the secure side
     ``<lake>/secure/<project>/disclosure/<release_id>/`` (:func:`full_report_dir`). A release id is written once:
     an existing manifest refuses the release. Appends to the ledger and the audit log.
@@ -165,6 +169,7 @@ def release(
     tmp.mkdir(parents=True)
     try:
         names = []
+        label = (report.summary.get("rules") or {}).get("label")
         for name, frame in sorted(protected.items()):
             pub = public_frame(frame, specs.get(name))
             if "csv" in formats:
@@ -173,10 +178,16 @@ def release(
             if "parquet" in formats:
                 pub.write_parquet(tmp / f"{name}.parquet")
                 names.append(f"{name}.parquet")
+            cell_reasons(frame, specs[name], label).write_csv(tmp / f"{name}.reasons.csv")
+            names.append(f"{name}.reasons.csv")
+        summary = release_summary(protected, specs, label, dimensions)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
+        (tmp / "summary.md").write_text(summary_markdown(summary, f"{project} / {release_id}"))
+        names += ["summary.json", "summary.md"]
         (tmp / "report.json").write_text(
-            json.dumps(report.to_json(redacted=True), indent=2, sort_keys=True, default=str)
+            json.dumps(report.to_json(public=True), indent=2, sort_keys=True, default=str)
         )
-        (tmp / "report.md").write_text(report.to_markdown(redacted=True))
+        (tmp / "report.md").write_text(report.to_markdown(public=True))
         names += ["report.json", "report.md"]
         manifest = {
             "project": project,
