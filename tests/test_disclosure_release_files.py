@@ -275,6 +275,13 @@ def test_the_outsider_recovers_no_protected_cell_exactly(built, project):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="a finding of the attack (issue 25): the engine protects a hidden primary count against exact "
+    "recomputation only, not up to the threshold, so the outsider pins it under the threshold: on the small "
+    "warehouse 191 unlabelled cells of seed 000 (e.g. [1, 4]) and 42 cells of seed 003's single-entity pools "
+    "(e.g. [1, 2]); the protection interval of the issue is not built yet",
+)
 @pytest.mark.parametrize("project", ["flemish_staff_origin", "regularised_foreigners"])
 def test_no_hidden_primary_cell_is_pinned_under_the_threshold(built, project):
     bounds, threshold = _attacked(built, project)
@@ -287,12 +294,6 @@ def test_no_hidden_primary_cell_is_pinned_under_the_threshold(built, project):
         & (pl.col("upper") < threshold)
         & (pl.col("forced") | (not labelled))
     )
-    if pinned.height:
-        pytest.xfail(
-            f"known (issue 25): the engine protects unlabelled primary cells only against exact "
-            f"recomputation, not up to the threshold; {pinned.height} cells pinned, e.g. "
-            f"{pinned.select('population', 'cell', 'lower', 'upper').head(3).rows()}"
-        )
     assert pinned.select("population", "cell", "lower", "upper").rows() == []
 
 
