@@ -51,20 +51,43 @@ def test_release_is_written_only_after_audit_and_signoff(tmp_path):
     written = release(prot, rep, "p003", "2024", tmp_path, signoff)
     folder = tmp_path / "releases" / "p003" / "2024"
     assert {p.name for p in written} == {
-        "staff_by_sex_age.csv", "staff_by_sex_age.parquet", "report.json", "report.md", "release.json"
+        "staff_by_sex_age.csv", "staff_by_sex_age.parquet", "staff_by_sex_age.reasons.csv",
+        "summary.json", "summary.md", "report.json", "report.md", "release.json"
     }  # fmt: skip
     csv = pl.read_csv(folder / "staff_by_sex_age.csv", infer_schema=False)
     # Only public columns leave: never the true counts, the statuses or the forced flags.
     assert csv.columns == ["sex", "age", "shown"]
     assert "1-5" in csv["shown"].to_list() and "3" not in csv["shown"].to_list()
+    # Beside the table, its protected cells and why: the label is a primary cell (the label says so),
+    # the hidden partners are only "suppressed" (saying "secondary" would tell that they are >= 5).
+    reasons = pl.read_csv(folder / "staff_by_sex_age.reasons.csv", infer_schema=False)
+    assert reasons.columns == ["sex", "age", "shown", "protection", "reason"]
+    hidden = prot[SPEC.name].filter(pl.col("status") != "published")
+    assert (
+        reasons.select("sex", "age").sort("sex", "age").equals(hidden.select("sex", "age").sort("sex", "age"))
+    )
+    for row in reasons.iter_rows(named=True):
+        assert row["protection"] == ("primary" if row["shown"] == "1-5" else "suppressed")
+        assert row["reason"].startswith("threshold") == (row["shown"] == "1-5")
+    assert ("F", "young", "1-5", "primary") in reasons.select("sex", "age", "shown", "protection").rows()
+    # The summary: hidden share from the shown values (the grand total, 89, is published).
+    summary = json.loads((folder / "summary.json").read_text())["tables"][SPEC.name]
+    shown = csv.filter((pl.col("sex") != "Total") & (pl.col("age") != "Total"))
+    published = sum(int(v) for v in shown.get_column("shown") if v not in ("x", "1-5"))
+    assert summary["hidden_share_of_population"] == round(100 * (89 - published) / 89, 1) > 0
+    assert summary["labelled"] == 1 and summary["hidden"] == csv.filter(pl.col("shown") == "x").height
+    assert "population in hidden cells" in (folder / "summary.md").read_text()
     public_report = json.loads((folder / "report.json").read_text())
     assert public_report["passed"] is True and "cells" not in public_report
     assert "dominance_k" not in public_report["summary"]["rules"]
+    assert "protected_cells" not in public_report["summary"]  # how many x are primary: operators only
+    assert public_report["summary"]["suppressed"] == csv.filter(pl.col("shown") == "x").height
     manifest = json.loads((folder / "release.json").read_text())
     assert manifest["content_hash"] == digest and manifest["signed_off_by"] == ["A. Checker"]
     # Full report with true values on the secure side only.
-    full = json.loads((tmp_path / "reports" / "disclosure" / "p003" / "2024" / "report.json").read_text())
+    full = json.loads((tmp_path / "secure" / "p003" / "disclosure" / "2024" / "report.json").read_text())
     assert full["cells"][0]["true_value"] == 3.0
+    assert not (tmp_path / "reports").exists()  # nothing of it outside the secure area
     # Ledger and audit log.
     entries = ReleaseLedger(tmp_path, "p003").entries()
     assert [e["release_id"] for e in entries] == ["2024"] and entries[0]["content_hash"] == digest

@@ -325,10 +325,13 @@ def audit_release(rt: ReleaseTables, earlier: list[dict[str, pl.DataFrame]] | No
 def _report_json(v: Verdict, redacted: bool) -> dict:
     out = v.report.to_json(redacted=redacted)
     if v.restricted:
+        # The redacted report leaves the secure area: a restricted release's findings are counted,
+        # not listed, as the public one's are (AuditReport.to_json).
         out = {
             "public": out,
             "restricted": {
-                k: {"passed": bool(r.passed), "findings": list(r.findings)}
+                k: {"passed": bool(r.passed)}
+                | ({"findings_count": len(r.findings)} if redacted else {"findings": list(r.findings)})
                 for k, r in sorted(v.restricted.items())
             },
         }
@@ -430,10 +433,19 @@ def publish(
             signoff,
             specs=sub.specs,
             run_id=run_id,
+            dimensions=sub.dimensions,
         )
     signoff = dc.record_signoff(lake_root, project, release_id, who, content_hash(rt.tables, rt.specs))
     written += dc.release(
-        rt.tables, verdict.report, project, release_id, lake_root, signoff, specs=rt.specs, run_id=run_id
+        rt.tables,
+        verdict.report,
+        project,
+        release_id,
+        lake_root,
+        signoff,
+        specs=rt.specs,
+        run_id=run_id,
+        dimensions=rt.dimensions,
     )
     return written
 

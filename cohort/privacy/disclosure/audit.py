@@ -36,6 +36,10 @@ from cohort.privacy.disclosure.rules import DisclosureRules
 from cohort.privacy.disclosure.tables import PARENT_SUFFIX, Dimension, TableSpec
 
 _MAX_FINDINGS_PER_KIND = 50
+#: Summary counts of primary cells: for operators only. With the counts of labels and "x" a
+#: recipient could tell, say, that no "x" is a primary cell, hence every "x" is a partner and so at
+#: least the threshold: a bound the audit does not give the attacker (see docs/disclosure.md).
+OPERATOR_ONLY_COUNTS = ("protected_cells", "failing_cells", "exact_cells")
 
 
 @dataclass
@@ -59,14 +63,20 @@ class AuditReport:
     findings: list[str] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
 
-    def to_json(self, redacted: bool = False) -> dict:
+    def to_json(self, redacted: bool = False, public: bool = False) -> dict:
         """The report as a JSON-able dict.
 
-        ``redacted=True`` gives the version that may leave the secure environment with the
-        tables: verdict, method and counts only (no true values, no list of the protected
-        cells, no confidential dominance parameters).
+        ``redacted=True`` gives the version that may leave the secure environment (operators'
+        reports): verdict, method and counts only (no true values, no list of the protected
+        cells, no confidential dominance parameters). ``public=True`` (the copy in the release
+        folder, for recipients) also leaves out the counts of primary cells
+        (:data:`OPERATOR_ONLY_COUNTS`).
         """
         summary = dict(self.summary)
+        if public:
+            redacted = True
+            for k in OPERATOR_ONLY_COUNTS:
+                summary.pop(k, None)
         if redacted:
             rules = dict(summary.get("rules", {}))
             for k in ("dominance_n", "dominance_k", "p_percent", "protection_interval"):
@@ -86,9 +96,13 @@ class AuditReport:
                     r[k] = None if np.isnan(v) else ("inf" if v > 0 else "-inf")
         return {"passed": self.passed, "summary": summary, "findings": list(self.findings), "cells": rows}
 
-    def to_markdown(self, redacted: bool = False) -> str:
-        """A readable page for the checkers who sign off (``redacted``: the public version)."""
+    def to_markdown(self, redacted: bool = False, public: bool = False) -> str:
+        """A readable page for the checkers who sign off (``redacted``: for operators outside the
+        secure area; ``public``: for recipients, see :meth:`to_json`)."""
         s = self.summary
+        if public:
+            redacted = True
+            s = {k: v for k, v in s.items() if k not in OPERATOR_ONLY_COUNTS}
         verdict = "PASSED" if self.passed else "REFUSED"
         lines = [
             f"# Small-cell risk analysis: {verdict}",
@@ -227,9 +241,11 @@ def _knowledge(
         (pl.col("hi") - pl.col("lo")).abs() > 1e-6 * pl.max_horizontal(pl.lit(1.0), pl.col("hi").abs())
     )
     for r in conflict.head(_MAX_FINDINGS_PER_KIND).iter_rows(named=True):
+        # Findings travel outside the secure area (a refusal's reason, the audit log, the command
+        # line), so they name cells, never numbers: the values are in the full report's cells.
         findings.append(
             f"cell {_cell_label(model.cells.get_column('key')[r['cell']])} is published with different values "
-            f"({r['lo']:g} and {r['hi']:g}) in tables {sorted(r['tables'])}"
+            f"in tables {sorted(r['tables'])}"
         )
     pc = agg.get_column("cell").to_numpy()
     kind[pc] = PUBLISHED
@@ -340,7 +356,7 @@ def audit(
     )
     for c in wrong[:_MAX_FINDINGS_PER_KIND]:
         findings.append(
-            f"cell {_cell_label(keys_list[int(c)])} is shown as {value[c]:g} but its true value is {true[c]:g}"
+            f"cell {_cell_label(keys_list[int(c)])} is shown with a value that is not its true value"
         )
 
     targets = np.flatnonzero(protected_cells)
@@ -349,9 +365,7 @@ def audit(
     shown_exact = targets[kind[targets] == PUBLISHED]
     lower[shown_exact] = upper[shown_exact] = value[shown_exact]
     for c in shown_exact[:_MAX_FINDINGS_PER_KIND]:
-        findings.append(
-            f"protected cell {_cell_label(keys_list[int(c)])} is published exactly ({value[c]:g})"
-        )
+        findings.append(f"protected cell {_cell_label(keys_list[int(c)])} is published exactly")
     hidden_t = targets[kind[targets] != PUBLISHED]
     known = kind == PUBLISHED
     use_exact = exact if exact is not None else len(hidden_t) <= exact_limit

@@ -22,8 +22,9 @@ import polars as pl
 from cohort import clock
 from cohort.privacy import audit_log
 from cohort.privacy.disclosure.audit import AuditReport
+from cohort.privacy.disclosure.explain import cell_reasons, release_summary, summary_markdown
 from cohort.privacy.disclosure.ledger import ReleaseLedger, audience_of, content_hash, public_frame
-from cohort.privacy.disclosure.tables import TableSpec
+from cohort.privacy.disclosure.tables import Dimension, TableSpec
 from cohort.settings import lake as make_lake
 
 RELEASE_MANIFEST = "release.json"
@@ -65,6 +66,12 @@ def record_signoff(lake_root: Path, project: str, release_id: str, who: str, con
     with open(path, "x", encoding="utf-8") as fh:  # "x": never overwrite a sign-off
         json.dump(body, fh, indent=1, sort_keys=True)
     return path
+
+
+def full_report_dir(lake_root: Path, project: str, release_id: str) -> Path:
+    """Where the gate keeps the full audit report (true values of protected cells): under the
+    lake's ``secure/`` folder, the only place such values may be (see data/README.md)."""
+    return make_lake(lake_root).secure / project / "disclosure" / release_id
 
 
 def _log(lake_root: Path, action: str, project: str, files, run_id, detail) -> None:
@@ -123,15 +130,18 @@ def release(
     run_id: str | None = None,
     formats: tuple[str, ...] = ("csv", "parquet"),
     audience: str | None = None,
+    dimensions: dict[str, Dimension] | None = None,
 ) -> list[Path]:
     """Write ``<lake>/releases/<project>/<release_id>/`` only if the audit passed and a valid
     sign-off for exactly this content hash exists; otherwise raise :class:`ReleaseRefused`.
 
     Writes ``<table>.csv`` / ``<table>.parquet`` (public columns only: dimensions, shown
-    values, shown percentages; never true counts nor statuses), the redacted
-    ``report.json`` / ``report.md``, and ``release.json`` (manifest with the content hash
+    values, shown percentages; never true counts nor statuses), beside each table
+    ``<table>.reasons.csv`` (its protected cells and why, :func:`.explain.cell_reasons`), the
+    human ``summary.md`` / ``summary.json`` (:func:`.explain.release_summary`; ``dimensions``
+    give custom total labels), the redacted ``report.json`` / ``report.md``, and ``release.json`` (manifest with the content hash
     and the sign-off). The full report (true values) goes to the secure side
-    ``<lake>/reports/disclosure/<project>/<release_id>/``. A release id is written once:
+    ``<lake>/secure/<project>/disclosure/<release_id>/`` (:func:`full_report_dir`). A release id is written once:
     an existing manifest refuses the release. Appends to the ledger and the audit log.
     """
     lake_root = Path(lake_root)
@@ -159,6 +169,7 @@ def release(
     tmp.mkdir(parents=True)
     try:
         names = []
+        label = (report.summary.get("rules") or {}).get("label")
         for name, frame in sorted(protected.items()):
             pub = public_frame(frame, specs.get(name))
             if "csv" in formats:
@@ -167,10 +178,16 @@ def release(
             if "parquet" in formats:
                 pub.write_parquet(tmp / f"{name}.parquet")
                 names.append(f"{name}.parquet")
+            cell_reasons(frame, specs[name], label).write_csv(tmp / f"{name}.reasons.csv")
+            names.append(f"{name}.reasons.csv")
+        summary = release_summary(protected, specs, label, dimensions)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
+        (tmp / "summary.md").write_text(summary_markdown(summary, f"{project} / {release_id}"))
+        names += ["summary.json", "summary.md"]
         (tmp / "report.json").write_text(
-            json.dumps(report.to_json(redacted=True), indent=2, sort_keys=True, default=str)
+            json.dumps(report.to_json(public=True), indent=2, sort_keys=True, default=str)
         )
-        (tmp / "report.md").write_text(report.to_markdown(redacted=True))
+        (tmp / "report.md").write_text(report.to_markdown(public=True))
         names += ["report.json", "report.md"]
         manifest = {
             "project": project,
@@ -193,8 +210,7 @@ def release(
         written.sort(key=lambda p: p.name == RELEASE_MANIFEST)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    secure = lake_root / "reports" / "disclosure" / project / release_id
-    report.write(secure, redacted=False)
+    report.write(full_report_dir(lake_root, project, release_id), redacted=False)
     ReleaseLedger(lake_root, project).append(
         release_id, protected, specs, digest, run_id, audience or audience_of(release_id)
     )
