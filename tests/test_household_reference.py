@@ -18,7 +18,7 @@ def test_seed_004_takes_the_first_of_january_of_its_own_year() -> None:
     assert spec.extra["household_reference"]["days_after"] == 0
     assert [household_year(spec, labour_build.reference_day(y)) for y in (2020, 2026)] == [2020, 2026]
     sql = labour_build.situation_sql(2024, spec)
-    assert "where h.year = 2024" in sql and "20240101" in sql
+    assert "where h.year = 2024" in sql and "'2024-01-01'" in sql
 
 
 def test_seed_000_takes_the_first_of_january_after_an_end_of_year_date() -> None:
