@@ -62,7 +62,9 @@ def staff(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materiali
     counts = con.execute(
         f"select count(*), count(distinct entity) from read_parquet({storage.sql_string(path)})"
     ).fetchall()[0]
-    return dg.MaterializeResult(metadata={"year": year, "rows": counts[0], "entities": counts[1]})
+    return dg.MaterializeResult(
+        metadata={"year": dg.MetadataValue.text(str(year)), "rows": counts[0], "entities": counts[1]}
+    )
 
 
 def organisation_hierarchy(frame: pl.DataFrame) -> dict[str, str]:
