@@ -44,12 +44,12 @@ def column_schema(spec: ProjectSpec, table: str) -> dg.TableSchema:
     for name in spec.table(table).columns:
         variable = spec.variables[name]
         detail = ", ".join(variable.classes) if variable.classes else variable.coarsening
-        description = variable.description + (f" (*{variable.dutch}*)" if variable.dutch else "")
+        description = variable.description.rstrip(".") + (f" ({variable.dutch})" if variable.dutch else "")
         columns.append(
             dg.TableColumn(
                 name,
                 variable.kind,
-                description=f"{description} Authorised by {variable.paragraph}."
+                description=f"{description}. Authorised by {variable.paragraph}."
                 + (f" Classes/coarsening: {detail}." if detail else ""),
             )
         )

@@ -24,7 +24,7 @@ def test_every_project_table_asset_carries_its_spec_columns_and_deliberation():
     assert [c.name for c in schema.columns] == list(spec.table("phase1_next").columns)
     first = spec.variables[schema.columns[0].name]
     assert schema.columns[0].type == first.kind
-    assert schema.columns[0].description.startswith(first.description)
+    assert schema.columns[0].description.startswith(first.description.rstrip("."))
     assert f"Authorised by {first.paragraph}." in schema.columns[0].description
     assert asset.metadata["deliberation"].value == "26/104"
     assert asset.metadata["area"].value == "exports"
@@ -53,7 +53,7 @@ def test_owners_come_from_the_spec_when_it_names_them():
     assert project_owners(load_spec("labour_reserve")) == []
     metadata = project_metadata(spec, dg.AssetSpec(["p", "t"]))
     assert metadata["deliberation"].value == "99/001"
-    assert column_schema(spec, "t").columns[0].description == "The year Authorised by §1."
+    assert column_schema(spec, "t").columns[0].description == "The year. Authorised by §1."
 
 
 def test_an_export_gets_a_preview_and_a_secure_table_none(tmp_path):

@@ -205,7 +205,7 @@ def transition_heatmap(
     grid = np.zeros((len(rows), len(cols)))
     for o, d, pct in long.select("origin", "destination", "pct").iter_rows():  # cells, not persons
         grid[rows.index(o), cols.index(d)] = pct
-    size = max(4.0, 0.45 * max(len(rows), len(cols)) + 2)
+    size = max(4.0, 0.3 * max(len(rows), len(cols)) + 3)
     fig, ax = _pyplot().subplots(figsize=(size + 1, size))
     im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=100, aspect="auto")
     ax.set_xticks(range(len(cols)), [code_label(c, labels) for c in cols], rotation=90, fontsize=7)
