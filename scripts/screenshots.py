@@ -5,14 +5,14 @@ project, recorded in a temporary Dagster instance), starts ``dagster dev`` on a 
 as the end-to-end test does, and captures two pages with headless Chromium, opened by the same
 functions as the browser test (``cohort/ops/browser.py``, ``tests/test_ui_browser.py``):
 
-- ``docs/img/asset_graph.png``: the asset graph of the project's linked layer (asset group);
+- ``docs/img/asset_graph.png``: the asset graph of the project's exports (an asset group);
 - ``docs/img/materialization.png``: the latest materialisation of the project's ``report`` asset,
   its transition heat map open over its metadata.
 
 Usage (from the repository root; needs the dev extras (Playwright) and the distribution's
 Chromium: ``apt-get install -y --no-install-recommends chromium``)::
 
-    python scripts/screenshots.py [--project labour_reserve] [--years 2021-2022] [--keep]
+    python scripts/screenshots.py [--project labour_reserve] [--years 2021-2022] [--keep | --reuse DIR]
 """
 
 import argparse
@@ -68,21 +68,23 @@ def main() -> None:
     parser.add_argument("--years", default="2021-2022")
     parser.add_argument("--scale", type=float, default=0.002)
     parser.add_argument("--keep", action="store_true", help="Keep the temporary lake and print where it is.")
+    parser.add_argument("--reuse", type=Path, help="A folder kept by --keep: capture again without building.")
     args = parser.parse_args()
     first, _, last = args.years.partition("-")
     years = list(range(int(first), int(last or first) + 1))
 
-    tmp = Path(tempfile.mkdtemp(prefix="cohort_screens_"))
+    tmp = args.reuse or Path(tempfile.mkdtemp(prefix="cohort_screens_"))
     data, home, profile = tmp / "lake", tmp / "dagster_home", tmp / "chromium"
     try:
-        build_lake(data, home, args.project, years, args.scale)
+        if args.reuse is None:
+            build_lake(data, home, args.project, years, args.scale)
         from cohort.ops import devserver
 
         with (
             devserver.dagster_dev(home, data, startup_timeout=180) as server,
             browser.browser_page(profile) as page,
         ):
-            browser.open_asset_graph(page, server.url, f"{args.project}_linked", "mobility_next")
+            browser.open_asset_graph(page, server.url, f"{args.project}_exports", "phase1_next")
             report(browser.capture(page, OUT / "asset_graph.png"))
             year = years[0] if len(years) > 1 else years[-1]  # a year with its T+1 built
             transitions = f"Transitions {year} -> {year + 1} (secure/mobility_next)"
@@ -94,7 +96,7 @@ def main() -> None:
     except browser.BrowserMissing as missing:
         sys.exit(str(missing))
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)

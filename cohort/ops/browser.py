@@ -114,6 +114,19 @@ def open_asset_graph(page: Any, server: str, group: str, asset: str) -> None:
     """The lineage of an asset group, waiting until the box of ``asset`` is drawn."""
     page.goto(asset_graph_url(server, group))
     page.get_by_text(asset, exact=True).first.wait_for()
+    wait_until_loaded(page)
+
+
+def wait_until_loaded(page: Any, poll_ms: int = 250) -> None:
+    """Until no part of the page says it is still loading (the graph's boxes fetch their latest
+    events after they are drawn). Polled from here: the UI's Content Security Policy forbids the
+    string evaluation of ``page.wait_for_function``."""
+    loading = page.get_by_text("Loading")
+    for _ in range(PAGE_TIMEOUT_MS // poll_ms):
+        if loading.count() == 0:
+            return
+        page.wait_for_timeout(poll_ms)
+    raise TimeoutError(f"{page.url} still loading after {PAGE_TIMEOUT_MS // 1000} s")
 
 
 def open_overview(page: Any, server: str, key: list[str], column: str) -> None:
@@ -126,6 +139,7 @@ def open_materialisation(page: Any, server: str, key: list[str], partition: str,
     """One partition's materialisation, waiting until the metadata entry ``label`` is shown."""
     page.goto(materialisation_url(server, key, partition))
     page.get_by_text(label, exact=True).first.wait_for()
+    wait_until_loaded(page)
 
 
 def show_picture(page: Any, label: str) -> Any:
