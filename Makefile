@@ -6,6 +6,7 @@ BIN    := $(VENV)/bin
 .PHONY: setup demo test lint format dev bench clean
 
 setup: $(VENV)/.installed
+	@test -x /usr/bin/chromium || echo "note: tests/test_ui_browser.py needs the distribution's Chromium: sudo apt-get install -y --no-install-recommends chromium"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

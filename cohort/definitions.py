@@ -5,6 +5,7 @@ Each domain package exposes ``defs: dg.Definitions`` in the module listed below.
 
 import warnings
 from types import ModuleType
+from typing import Any
 
 import dagster as dg
 
@@ -16,7 +17,7 @@ from cohort.projects.labour_reserve_results import defs as labour_reserve_result
 from cohort.projects.longitudinal_cohort import defs as longitudinal_cohort
 from cohort.projects.measure_profiles import defs as measure_profiles
 from cohort.projects.regularised_foreigners import defs as regularised_foreigners
-from cohort.projects.spec import load_spec
+from cohort.projects.spec import ProjectSpec, load_spec
 from cohort.resources import LakeResource
 from cohort.sources import defs as warehouse_contract
 from cohort.sources.defs import source_key
@@ -36,10 +37,55 @@ PROJECTS: dict[str, ModuleType] = {
 }
 
 
+def column_schema(spec: ProjectSpec, table: str) -> dg.TableSchema:
+    """The columns of a spec table as the UI's column schema: name, the variable's kind (and its
+    classes or coarsening) and its description with the paragraph that authorises it."""
+    columns = []
+    for name in spec.table(table).columns:
+        variable = spec.variables[name]
+        detail = ", ".join(variable.classes) if variable.classes else variable.coarsening
+        description = variable.description.rstrip(".") + (f" ({variable.dutch})" if variable.dutch else "")
+        columns.append(
+            dg.TableColumn(
+                name,
+                variable.kind,
+                description=f"{description}. Authorised by {variable.paragraph}."
+                + (f" Classes/coarsening: {detail}." if detail else ""),
+            )
+        )
+    return dg.TableSchema(columns=columns)
+
+
+def project_metadata(spec: ProjectSpec, asset: dg.AssetSpec) -> dict[str, Any]:
+    """The definition metadata of a project asset: the deliberation, the retention date with the
+    days left, and, when the asset is one of the spec's written tables (its key ends with the
+    table's name and the table is a file of its own: ``secure`` or ``exports``), its column schema."""
+    metadata: dict[str, Any] = {
+        "deliberation": dg.MetadataValue.text(str(spec.deliberation.get("number", spec.id))),
+        "deliberation_title": dg.MetadataValue.text(str(spec.deliberation.get("title", ""))),
+        "recipient": dg.MetadataValue.text(spec.recipient),
+        "retention_date": spec.retention_date.isoformat(),
+        "retention_days_left": clock.days_left(spec.retention_date),
+    }
+    table = spec.tables.get(asset.key.path[-1])
+    # a "releases" table is a tabulation of the release, not the file of the asset of that name
+    if table is not None and table.area in {"secure", "exports"}:
+        metadata["dagster/column_schema"] = column_schema(spec, table.name)
+        metadata["area"] = dg.MetadataValue.text(table.area)
+    return metadata
+
+
+def project_owners(spec: ProjectSpec) -> list[str]:
+    """The owners the spec names (``owners:``, Dagster's ``team:<name>`` or an e-mail address)."""
+    owners = spec.extra.get("owners") or []
+    return [str(owner) for owner in ([owners] if isinstance(owners, str) else owners)]
+
+
 def with_project_context(asset: dg.AssetSpec) -> dg.AssetSpec:
-    """What every project asset shows in the UI, from its spec: the deliberation's retention date
-    (*bewaartermijn*) with the days left on the clock when the code location was loaded (negative
-    once it has passed), and, on the project's first assets, the edges from the contract-checked
+    """What every project asset shows in the UI, from its spec: :func:`project_metadata` (the
+    deliberation, the retention date (*bewaartermijn*) with the days left on the clock when the code
+    location was loaded, negative once it has passed, and the column schema of a table), the owners
+    the spec names, and, on the project's first assets, the edges from the contract-checked
     warehouse tables its spec says it reads."""
     try:
         spec = load_spec(asset.key.path[0])
@@ -49,10 +95,8 @@ def with_project_context(asset: dg.AssetSpec) -> dg.AssetSpec:
     # the project's first assets that query (kind duckdb: not the data dictionary, made from the spec)
     first = "duckdb" in asset.kinds and not any(dep.asset_key.path[0] == project for dep in asset.deps)
     return asset.merge_attributes(
-        metadata={
-            "retention_date": spec.retention_date.isoformat(),
-            "retention_days_left": clock.days_left(spec.retention_date),
-        },
+        metadata=project_metadata(spec, asset),
+        owners=project_owners(spec),
         deps=[source_key(table) for table in spec.warehouse.tables] if first else [],
     )
 

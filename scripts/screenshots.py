@@ -1,57 +1,32 @@
-"""Screenshots of the Dagster UI for the README: the asset graph and one materialisation's metadata.
+"""Screenshots of the Dagster UI for the README: the asset graph and one materialisation's picture.
 
-Builds a small lake in a temporary folder (synthetic warehouse at scale 0.002, two years of one
+Builds a small lake in a temporary folder (synthetic warehouse at scale 0.002, years of one
 project, recorded in a temporary Dagster instance), starts ``dagster dev`` on a loopback port
-as the end-to-end test does, and captures two pages with headless Chromium:
+as the end-to-end test does, and captures two pages with headless Chromium, opened by the same
+functions as the browser test (``cohort/ops/browser.py``, ``tests/test_ui_browser.py``):
 
-- ``docs/img/asset_graph.png``: the asset graph, one box per project and layer (asset group);
-- ``docs/img/materialization.png``: the latest materialisation of the project's ``report`` asset
-  with its metadata (row counts, pictures).
+- ``docs/img/asset_graph.png``: the asset graph of the project's exports (an asset group);
+- ``docs/img/materialization.png``: the latest materialisation of the project's ``report`` asset,
+  its transition heat map open over its metadata.
 
-Usage (from the repository root; Chromium must be installed, e.g. ``apt-get install chromium``)::
+Usage (from the repository root; needs the dev extras (Playwright) and the distribution's
+Chromium: ``apt-get install -y --no-install-recommends chromium``)::
 
-    python scripts/screenshots.py [--project labour_reserve] [--years 2021-2022] [--keep]
+    python scripts/screenshots.py [--project labour_reserve] [--years 2021-2022] [--keep | --reuse DIR]
 """
 
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from cohort.ops import browser
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--window-size=1600,1000",
-    "--virtual-time-budget=15000",
-]
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    sys.exit("Chromium not found: install it (apt-get install -y chromium) and run again.")
-
-
-def screenshot(url: str, target: Path, profile: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={target}", url]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-    print(f"{target.relative_to(ROOT)}: {target.stat().st_size // 1024} KB  <- {url}")
 
 
 def shrink(path: Path, limit: int = 500_000) -> None:
@@ -93,29 +68,42 @@ def main() -> None:
     parser.add_argument("--years", default="2021-2022")
     parser.add_argument("--scale", type=float, default=0.002)
     parser.add_argument("--keep", action="store_true", help="Keep the temporary lake and print where it is.")
+    parser.add_argument("--reuse", type=Path, help="A folder kept by --keep: capture again without building.")
     args = parser.parse_args()
     first, _, last = args.years.partition("-")
     years = list(range(int(first), int(last or first) + 1))
 
-    tmp = Path(tempfile.mkdtemp(prefix="cohort_screens_"))
+    tmp = args.reuse or Path(tempfile.mkdtemp(prefix="cohort_screens_"))
     data, home, profile = tmp / "lake", tmp / "dagster_home", tmp / "chromium"
     try:
-        build_lake(data, home, args.project, years, args.scale)
+        if args.reuse is None:
+            build_lake(data, home, args.project, years, args.scale)
         from cohort.ops import devserver
 
-        with devserver.dagster_dev(home, data) as server:
-            # the global lineage: one box per project and layer (asset group)
-            graph_url = f"{server.url}/asset-groups?asset-selection=key%3A{args.project}%2F*"
-            screenshot(graph_url, OUT / "asset_graph.png", profile)
-            report_url = f"{server.url}/assets/{args.project}/report?partition={years[-1]}&view=events"
-            screenshot(report_url, OUT / "materialization.png", profile)
+        with (
+            devserver.dagster_dev(home, data, startup_timeout=180) as server,
+            browser.browser_page(profile) as page,
+        ):
+            browser.open_asset_graph(page, server.url, f"{args.project}_exports", "phase1_next")
+            report(browser.capture(page, OUT / "asset_graph.png"))
+            year = years[0] if len(years) > 1 else years[-1]  # a year with its T+1 built
+            transitions = f"Transitions {year} -> {year + 1} (secure/mobility_next)"
+            browser.open_materialisation(page, server.url, [args.project, "report"], str(year), transitions)
+            browser.show_picture(page, transitions)
+            report(browser.capture(page, OUT / "materialization.png"))
         for name in ("asset_graph.png", "materialization.png"):
             shrink(OUT / name)
+    except browser.BrowserMissing as missing:
+        sys.exit(str(missing))
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(path: Path) -> None:
+    print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ def lake_run(tmp_path_factory):
     mp.delenv("COHORT_KEY_DIR", raising=False)
     lake = LakeResource(data_dir=str(root))
     evaluations = []
+    materialised: dict[tuple[str, str], dict] = {}  # (asset, year) -> its materialisation's metadata
     with dg.instance_for_test() as instance:
         run = materialise(lake, instance, evaluations)
         run([lr.person_mapping.key])
@@ -53,7 +54,12 @@ def lake_run(tmp_path_factory):
             run([lr.situation.key, lr.population_absence.key], y)
         run([lr.phase1_panel.key, lr.labour_reserve_data_dictionary.key])
         for y in ("2020", "2021"):
-            run([lr.mobility_next.key, lr.mobility_prev.key, lr.phase1_next.key, lr.phase1_prev.key], y)
+            result = run(
+                [lr.mobility_next.key, lr.mobility_prev.key, lr.phase1_next.key, lr.phase1_prev.key], y
+            )
+            for event in result.get_asset_materialization_events():
+                materialisation = event.event_specific_data.materialization
+                materialised[(materialisation.asset_key.path[-1], y)] = materialisation.metadata
         run([lr.mobility_next.key, lr.mobility_prev.key], "2022")
     con = build.connect(lake.paths())
     ids = {}
@@ -67,6 +73,7 @@ def lake_run(tmp_path_factory):
         "exports": root / "exports" / "labour_reserve",
         "ids": ids,
         "evaluations": evaluations,
+        "materialised": materialised,
     }
     mp.undo()
 
@@ -90,6 +97,18 @@ def test_blocking_checks_all_passed(lake_run):
         "phase1_prev_valid",
     } <= names
     assert all(e.passed for e in evals), [e.check_name for e in evals if not e.passed]
+
+
+def test_an_export_materialisation_previews_its_rows_and_a_secure_one_does_not(lake_run):
+    metadata = lake_run["materialised"][("phase1_next", "2021")]
+    records = metadata["preview"].value.records
+    exported = pl.read_parquet(
+        lake_run["exports"] / "phase1" / "mobility_next" / "year=2021" / "data.parquet"
+    )
+    assert 0 < len(records) <= 5
+    assert [r.data["person_id"] for r in records] == exported["person_id"].head(len(records)).to_list()
+    assert "preview" not in lake_run["materialised"][("mobility_next", "2021")]  # the secure table
+    assert metadata["path"].value.startswith("exports/")
 
 
 def test_every_neighbour_value_equals_the_neighbour_year(lake_run):

@@ -179,7 +179,7 @@ def test_report_asset_writes_the_html_page_per_year(tmp_path):
         assert result.success
     (event,) = result.get_asset_materialization_events()
     md = event.materialization.metadata
-    assert md["year"].value == 2022 and md["report"].value == "reports/labour_reserve/index.html"
+    assert md["year"].value == "2022" and md["report"].value == "reports/labour_reserve/index.html"
     index = lake.reports / "labour_reserve" / "index.html"
     page = index.read_text()
     assert '<h2 id="2021">2021</h2>' in page and '<h2 id="2022">2022</h2>' in page

@@ -37,6 +37,7 @@ import polars as pl
 from cohort import settings
 
 DPI = 80
+NO_DESTINATION = "(none)"  # the T+1 position of a person not observed in T+1
 MALE_CODES = frozenset({"1", "m", "M", "male", "man"})
 
 
@@ -163,7 +164,7 @@ def transition_matrix(
     """
     data = frame.select(
         pl.col(origin).cast(pl.Utf8).alias("origin"),
-        pl.col(destination).cast(pl.Utf8).fill_null("(none)").alias("destination"),
+        pl.col(destination).cast(pl.Utf8).fill_null(NO_DESTINATION).alias("destination"),
         _weights(frame, weight).alias("w"),
     ).drop_nulls("origin")
     counts = data.group_by("origin", "destination").agg(pl.col("w").sum().alias("n"))
@@ -172,33 +173,45 @@ def transition_matrix(
     )
 
 
+def code_label(code: str, labels: Mapping[str, str] | None, width: int = 34) -> str:
+    """``code`` with its label, shortened to ``width`` characters (``"111 Employee, one salaried
+    job"``); the bare code when ``labels`` does not name it."""
+    label = (labels or {}).get(code)
+    if not label:
+        return code
+    text = f"{code} {label}"
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def transition_heatmap(
     frame: pl.DataFrame,
     origin: str = "sep_code",
     destination: str = "sep_code_next",
     weight: str | None = None,
     title: str = "Transitions T -> T+1 (row %)",
+    labels: Mapping[str, str] | None = None,
 ) -> bytes:
     """The T to T+1 transition matrix of socio-economic positions as a heat map (row percentages).
 
     ``origin`` is the position in year T, ``destination`` the same variable in T+1 (the
-    ``<column>_next`` of a mobility table, see :mod:`cohort.projects.mobility`).
+    ``<column>_next`` of a mobility table, see :mod:`cohort.projects.mobility`). ``labels`` names
+    the codes on the axes (``111`` -> ``111 Employee, one salaried job``, see :func:`code_label`).
     """
     long = transition_matrix(frame, origin, destination, weight)
     if long.is_empty():
         return _empty(title, "no transitions")
     rows = sorted(long["origin"].unique().to_list())
-    cols = sorted(long["destination"].unique().to_list(), key=lambda c: (c == "(none)", c))
+    cols = sorted(long["destination"].unique().to_list(), key=lambda c: (c == NO_DESTINATION, c))
     grid = np.zeros((len(rows), len(cols)))
     for o, d, pct in long.select("origin", "destination", "pct").iter_rows():  # cells, not persons
         grid[rows.index(o), cols.index(d)] = pct
-    size = max(4.0, 0.45 * max(len(rows), len(cols)) + 2)
+    size = max(4.0, 0.3 * max(len(rows), len(cols)) + 3)
     fig, ax = _pyplot().subplots(figsize=(size + 1, size))
     im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=100, aspect="auto")
-    ax.set_xticks(range(len(cols)), cols, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(rows)), rows, fontsize=7)
-    ax.set_xlabel(f"{destination} (T+1)")
-    ax.set_ylabel(f"{origin} (T)")
+    ax.set_xticks(range(len(cols)), [code_label(c, labels) for c in cols], rotation=90, fontsize=7)
+    ax.set_yticks(range(len(rows)), [code_label(c, labels) for c in rows], fontsize=7)
+    ax.set_xlabel(f"{destination}: position in T+1")
+    ax.set_ylabel(f"{origin}: position in T")
     if len(rows) * len(cols) <= 400:
         for i in range(len(rows)):
             for j in range(len(cols)):

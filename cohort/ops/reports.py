@@ -29,6 +29,7 @@ import dagster as dg
 import polars as pl
 import pyarrow.parquet as pq
 
+from cohort.classifications.codes import NOMENCLATURE, NOMENCLATURE_MAIN_GROUP
 from cohort.ops import pictures
 from cohort.resources import LakeResource
 from cohort.settings import Lake
@@ -37,6 +38,13 @@ POSITION_COLUMNS = ("sep_code", "socio_economic_position", "position")
 STRATUM_COLUMNS = ("sample_stratum", "stratum")
 WEIGHT_COLUMNS = ("design_weight", "weight")
 AGE_COLUMNS = ("age", "age_class")
+#: the labels on the transition heat maps' axes: the DWH nomenclature, its main groups, and the
+#: destination of persons not observed in T+1
+POSITION_LABELS = {
+    **NOMENCLATURE_MAIN_GROUP,
+    **NOMENCLATURE,
+    pictures.NO_DESTINATION: "not observed in T+1",
+}
 
 
 # ---------------------------------------------------------------- reading the lake
@@ -170,12 +178,22 @@ def _transitions(
 # ---------------------------------------------------------------- the report of one year
 
 
+def same_position_share(matrix: pl.DataFrame) -> float | None:
+    """Percentage of the persons of year T who hold the same position in T+1, or None when nobody
+    is observed in T+1 (the last year of the warehouse: every destination is "(none)")."""
+    if matrix.filter(pl.col("destination") != pictures.NO_DESTINATION).is_empty():
+        return None
+    stay = matrix.filter(pl.col("origin") == pl.col("destination"))["n"].sum()
+    return round(100 * float(stay) / float(matrix["n"].sum()), 1)
+
+
 def year_report(lake: Lake, project: str, year: int) -> tuple[dict[str, Any], pictures.Section]:
     """Metadata and report section of one year of a project."""
     files = year_files(lake, project, year)
     counts = {table: row_count(f) for table, f in files.items()}
     metadata: dict[str, Any] = {
-        "year": year,
+        # text: a number would be plotted by the UI and written "2,021"
+        "year": dg.MetadataValue.text(str(year)),
         "tables": len(counts),
         "rows": dg.MetadataValue.json(counts),
         "total_rows": sum(counts.values()),
@@ -245,13 +263,15 @@ def year_report(lake: Lake, project: str, year: int) -> tuple[dict[str, Any], pi
     if found is not None:
         table, pos, frame = found
         pics[f"Transitions {year} -> {year + 1} ({table})"] = pictures.transition_heatmap(
-            frame, pos, f"{pos}_next", title=f"{project}: {pos} {year} -> {year + 1} (row %)"
+            frame,
+            pos,
+            f"{pos}_next",
+            title=f"{project}: {pos} {year} -> {year + 1} (row %)",
+            labels=POSITION_LABELS,
         )
-        matrix = pictures.transition_matrix(frame, pos, f"{pos}_next")
-        stay = matrix.filter(pl.col("origin") == pl.col("destination"))["n"].sum()
-        metadata["transitions_same_position_pct"] = round(
-            100 * float(stay) / max(1.0, float(matrix["n"].sum())), 1
-        )
+        share = same_position_share(pictures.transition_matrix(frame, pos, f"{pos}_next"))
+        if share is not None:  # no year T+1 yet: no share, rather than a share of 0 on the plot
+            metadata["transitions_same_position_pct"] = share
 
     quarantine = quarantine_counts(lake)
     metadata["quarantined_source_rows"] = dg.MetadataValue.json(quarantine)

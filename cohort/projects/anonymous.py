@@ -44,6 +44,7 @@ import polars as pl
 
 from cohort import storage
 from cohort.privacy import disclosure as dc
+from cohort.privacy.preview import release_preview
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects.spec import ProjectSpec
 from cohort.resources import LakeResource
@@ -564,6 +565,7 @@ def release_assets(
                 "signed_off_by": config.signed_off_by,
                 "content_hash": release_hash(rt),
                 "folder": str((root / "releases" / project / rid).relative_to(root)),
+                **release_preview(root / "releases" / project / rid, lake.paths()),
             }
         )
 

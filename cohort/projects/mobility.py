@@ -95,6 +95,7 @@ import dagster as dg
 import duckdb
 
 from cohort import storage
+from cohort.privacy.preview import export_preview
 from cohort.projects.spec import ProjectSpec
 from cohort.resources import LakeResource
 
@@ -554,10 +555,12 @@ def _direction_asset(
         return dg.MaterializeResult(
             metadata={
                 "rows": info["rows"],
-                "neighbour_year": nyear,
+                # text, not a number: the UI would plot it and write it "2,021"
+                "neighbour_year": dg.MetadataValue.text(str(nyear)),
                 "neighbour_found": info["neighbour_found"],
                 "markers": dg.MetadataValue.json(info["markers"]),
                 "path": dg.MetadataValue.path(str(info["path"].relative_to(lake.paths().root))),
+                **export_preview(info["path"], lake.paths()),  # none of a secure table
             },
             check_results=[dg.AssetCheckResult(check_name=check_name, passed=passed, metadata=meta)],
         )

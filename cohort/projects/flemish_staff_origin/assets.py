@@ -75,7 +75,7 @@ def staff(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materiali
     ).fetchall()[0]
     return dg.MaterializeResult(
         metadata={
-            "year": year,
+            "year": dg.MetadataValue.text(str(year)),
             "rows": counts[0],
             "entities": counts[1],
             "eu_membership_date": eu_membership_date(year, generated_on).isoformat(),

@@ -20,6 +20,7 @@ import dagster as dg
 from cohort import storage
 from cohort.partitions import yearly_partitions
 from cohort.privacy import retention
+from cohort.privacy.preview import export_preview
 from cohort.privacy.scan import write_export
 from cohort.projects import mobility
 from cohort.projects.labour_reserve import build, schemas
@@ -229,6 +230,7 @@ def _phase1_asset(direction: str) -> dg.AssetsDefinition:
                 "rows": record.rows,
                 "sha256": record.sha256,
                 "path": dg.MetadataValue.path(str(out.relative_to(paths.root))),
+                **export_preview(out, paths),
             },
             # an export breaking its schema is refused by write_export before it is published
             check_results=[dg.AssetCheckResult(check_name=f"{table}_valid", passed=True, metadata=meta)],

@@ -15,6 +15,7 @@ import dagster as dg
 import polars as pl
 
 from cohort.partitions import yearly_partitions
+from cohort.privacy.preview import export_preview
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import mobility
 from cohort.projects.longitudinal_cohort import PROJECT_ID, build
@@ -157,7 +158,12 @@ def longitudinal_cohort_exports(context: dg.AssetExecutionContext, lake: LakeRes
     year = int(context.partition_key)
     results = build.build_exports(lake.paths(), spec, year, run_id=context.run.run_id)
     for r in results:
-        meta: dict = {"dagster/row_count": r.rows, "seconds": round(r.seconds, 2), "year": year}
+        meta: dict = {
+            "dagster/row_count": r.rows,
+            "seconds": round(r.seconds, 2),
+            "year": dg.MetadataValue.text(str(year)),  # text: the UI would plot a number as "2,021"
+            **export_preview(r.path, lake.paths()),  # none of a secure table
+        }
         if r.table == "person" and r.rows:
             df = pl.read_parquet(
                 r.path, columns=["is_sample_person", "is_household_member", "sample_stratum", "design_weight"]
@@ -251,7 +257,7 @@ def _trajectory_export(table: str, upstream: dg.AssetsDefinition) -> dg.AssetsDe
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         r = build.export_trajectory(lake.paths(), spec, table, int(context.partition_key), context.run.run_id)
         return dg.MaterializeResult(
-            metadata={"dagster/row_count": r.rows},
+            metadata={"dagster/row_count": r.rows, **export_preview(r.path, lake.paths())},
             check_results=[
                 dg.AssetCheckResult(
                     check_name=_check_name(table),

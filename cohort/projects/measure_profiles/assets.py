@@ -14,6 +14,7 @@ from cohort import storage
 from cohort.classifications import origin
 from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups
 from cohort.privacy import disclosure as dc
+from cohort.privacy.preview import export_preview
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
@@ -151,6 +152,7 @@ def extract(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
     refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date, context.run.run_id)
     x = SPEC.extra["extract"]
     rows = {}
+    previews: dict[str, dg.MetadataValue] = {}
     for i, f in enumerate(FRAMES):
         table = f"extract_{f}"
         df = extract_frame(
@@ -167,4 +169,5 @@ def extract(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
             retention_date=SPEC.retention_date,
         )
         rows[table] = df.height
-    return dg.MaterializeResult(metadata={"rows": rows})
+        previews.update(export_preview(lake.export_file(PROJECT, table), lake.paths(), f"preview ({table})"))
+    return dg.MaterializeResult(metadata={"rows": rows, **previews})
