@@ -454,38 +454,57 @@ def demo(
 # ---------------------------------------------------------------- cohort dev
 
 
+def dev_demo_mode(lake: settings.Lake) -> tuple[bool, str]:
+    """Whether ``cohort dev`` serves ``lake`` in demo mode, and the sentence that says so.
+
+    On the demo's synthetic warehouse demo mode is on unless COHORT_DEMO turns it off explicitly:
+    the UI must build what ``cohort demo`` built, with the same local keys, and its runs (webserver,
+    daemon, code server, run workers) see it through the environment they inherit. Elsewhere
+    COHORT_DEMO decides, as for every command."""
+    from cohort.privacy.pseudonym import demo_mode
+
+    explicit = os.environ.get("COHORT_DEMO", "").strip()
+    synthetic = settings.synthetic_warehouse(lake)
+    on = demo_mode() or (synthetic and not explicit)
+    if synthetic:
+        where = f"the demo lake {lake.root} (synthetic warehouse)"
+    elif lake.warehouse.is_dir():
+        where = f"lake {lake.root} (warehouse {lake.warehouse})"
+    else:
+        where = f"lake {lake.root} (no warehouse yet at {lake.warehouse}: `make demo` builds one)"
+    if on:
+        how = f"demo mode on (COHORT_DEMO=1: local keys under {lake.keys}, never for real data)"
+    else:
+        how = f"demo mode off{f' (COHORT_DEMO={explicit})' if explicit else ''}: keys from COHORT_KEY_<PROJECT> or COHORT_KEY_DIR"
+    return on, f"Serving {where}, {how}."
+
+
 @click.command("dev", context_settings={"ignore_unknown_options": True})
 @click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
-@click.option("--port", "-p", default=3000, show_default=True)
+@click.option("--port", "-p", default=3000, show_default=True, type=click.IntRange(1, 65535))
 @click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
 def dev(data_dir: str | None, port: int, dagster_args: tuple[str, ...]) -> None:
     """The Dagster UI and daemon on http://127.0.0.1:PORT, with the instance in <lake>/dagster.
 
     Gives the instance the repository's dagster.yaml settings (concurrency limits) first, then
-    runs `dagster dev -w workspace.yaml`; extra arguments go to `dagster dev`. On the demo's
-    synthetic warehouse, demo mode is on (its local keys). Ctrl-C or SIGTERM stops everything.
+    runs `dagster dev -w workspace.yaml` with this interpreter (whatever PATH holds); extra
+    arguments go to `dagster dev`. On the demo's synthetic warehouse, demo mode is on (its local
+    keys); the first line says which lake and whether demo mode is on. Ctrl-C or SIGTERM stops
+    everything and exits 0.
     """
     from cohort.ops import devserver, runner
 
     lake = _lake(data_dir)
-    workspace = Path("workspace.yaml").resolve()
-    if not workspace.exists():
-        raise click.UsageError("run `cohort dev` from the repository root (where workspace.yaml is)")
+    workspace = devserver.workspace_file()
+    if not workspace.is_file():
+        raise click.UsageError(f"no workspace.yaml beside the package or in {Path.cwd()}: run from a clone")
+    demo, first_line = dev_demo_mode(lake)
+    click.echo(first_line)
     home = Path(os.environ.get("DAGSTER_HOME") or lake.root / "dagster").resolve()
     runner.ensure_instance_home(home)
     env = {**os.environ, "DAGSTER_HOME": str(home), "COHORT_DATA_DIR": str(lake.root)}
-    if settings.synthetic_warehouse(lake):
-        env["COHORT_DEMO"] = "1"  # the demo's keys are local ones: the UI builds what `cohort demo` built
-        click.echo(
-            f"Demo lake {lake.root} (synthetic warehouse): demo mode on (COHORT_DEMO=1, local keys under "
-            f"{lake.keys}, never for real data)."
-        )
-    else:
-        demo_mode = f"as COHORT_DEMO={env['COHORT_DEMO']} says" if "COHORT_DEMO" in env else "off"
-        click.echo(
-            f"Lake {lake.root}, warehouse {lake.warehouse} (not the synthetic one): demo mode {demo_mode}, "
-            "keys from COHORT_KEY_<PROJECT> or COHORT_KEY_DIR."
-        )
+    if demo:
+        env["COHORT_DEMO"] = "1"
     args = ["dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port), *dagster_args]
     click.echo(f"DAGSTER_HOME={home}; dagster {' '.join(args)} (Ctrl-C stops it)")
     # run from the home: a dagster.yaml in the working folder that is not DAGSTER_HOME's only draws a warning
