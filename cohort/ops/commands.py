@@ -223,21 +223,28 @@ def _print_failures(summary) -> None:
         click.secho(f"a build worker failed: {crash}", fg="red", err=True)
 
 
-def _project_ids() -> list[str]:
-    """The projects that have a spec (``cohort/projects/<id>/spec.yaml``)."""
+def project_ids() -> list[str]:
+    """The projects that have a spec (``cohort/projects/<id>/spec.yaml``), sorted; read from the
+    package's folders, so that a name is checked without loading Dagster."""
     folder = Path(project_packages.__file__ or "").parent
     return sorted(p.parent.name for p in folder.glob("*/spec.yaml"))
 
 
+def unknown_project(project_id: str) -> str | None:
+    """The one-line refusal of a name that is no project (a typo), else ``None``."""
+    if project_id in project_ids():
+        return None
+    return f"unknown project {project_id!r} (projects: {', '.join(project_ids()) or 'none'})"
+
+
 def _require_project(project_id: str | None, area: Path) -> None:
-    """A ``--project`` that names no project (no spec, nothing in ``area``) is a typo: say so
+    """A ``--project`` that names no project (no spec, nothing of it in ``area``) is a typo: say so
     rather than "nothing built yet"."""
-    if project_id is None or project_id in _project_ids() or (area / project_id).is_dir():
+    if project_id is None or (area / project_id).is_dir():
         return
-    raise click.BadParameter(
-        f"unknown project {project_id!r} (projects: {', '.join(_project_ids()) or 'none'})",
-        param_hint="'--project'",
-    )
+    refusal = unknown_project(project_id)
+    if refusal:
+        raise click.BadParameter(refusal, param_hint="'--project'")
 
 
 def _print_quarantine(lake: settings.Lake, tables) -> None:
@@ -398,10 +405,10 @@ def demo(
     `make dev` shows them in the UI.
     """
     started = time.perf_counter()
-    unknown = sorted(set(projects) - set(_project_ids()))
+    unknown = sorted(set(projects) - set(project_ids()))
     if unknown:
         raise click.BadParameter(
-            f"unknown project(s) {', '.join(unknown)} (projects: {', '.join(_project_ids())})",
+            f"unknown project(s) {', '.join(unknown)} (projects: {', '.join(project_ids())})",
             param_hint="'--project'",
         )
     os.environ["COHORT_DEMO"] = "1"
@@ -558,6 +565,9 @@ def project_build(
 ) -> None:
     """Build PROJECT for some years: every asset, in dependency order, one run per year and stage."""
     started = time.perf_counter()
+    refusal = unknown_project(project_id)
+    if refusal:
+        raise click.UsageError(refusal)
     wanted = _parse_years(years)
     lake = _lake(data_dir, warehouse=True)
     materialiser, home = _materialiser(lake, signed_off_by)
@@ -601,6 +611,9 @@ def project_dictionary(project_id: str, as_json: bool) -> None:
     from cohort.ops.catalogue import spec_or_none
     from cohort.projects.spec import data_dictionary
 
+    refusal = unknown_project(project_id)
+    if refusal:
+        raise click.UsageError(refusal)
     spec = spec_or_none(project_id)
     if spec is None:
         raise click.UsageError(f"no spec for project {project_id!r} (cohort/projects/{project_id}/spec.yaml)")
