@@ -7,6 +7,7 @@ What users do outside the UI. Builds run in process but are recorded in the Dags
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -534,21 +535,45 @@ def project_list(data_dir: str | None) -> None:
     from cohort.definitions import defs
     from cohort.ops.catalogue import projects_of
 
-    built = {
-        (p, t): years for p, t, years, _, _ in _table_folders(lake.secure) + _table_folders(lake.exports)
-    }
+    releases = _releases(lake.releases)
     click.echo(
-        f"{'project':<28} {'kind':<14} {'years':<11} {'assets':>6}  built years  "
+        f"{'project':<28} {'kind':<14} {'years':<11} {'assets':>6}  built years  releases  "
         f"{'retention':<10} {'days left':>9}  deliberation"
     )
     for p in projects_of(defs):
-        years = sorted({y for (proj, _), ys in built.items() if proj == p.id for y in ys})
+        project_years = range(p.spec.first_year, p.spec.last_year + 1)
+        built = _built_years(lake, p.id, project_years, yearly=p.partitions_def is not None)
+        released = sum(1 for r in releases if r.project == p.id)
         spec_years = f"{p.spec.first_year}-{p.spec.last_year}"
         left = clock.days_left(p.spec.retention_date)
         click.echo(
-            f"{p.id:<28} {p.spec.kind:<14} {spec_years:<11} {len(p.keys):>6}  {_years_text(years):<11}  "
+            f"{p.id:<28} {p.spec.kind:<14} {spec_years:<11} {len(p.keys):>6}  {_years_text(built):<11}  "
+            f"{released or '-':>8}  "
             f"{p.spec.retention_date.isoformat():<10} {left if left >= 0 else 'expired':>9}  {p.spec.title}"
         )
+
+
+def _built_years(lake: settings.Lake, project_id: str, years: range, yearly: bool) -> list[int]:
+    """The project ``years`` of ``project_id`` with something on the lake: its year folders
+    (``year=YYYY`` of the secure and exported tables, ``YYYY`` of the anonymous projects' release
+    tables and releases). A project without yearly partitions (its tables cover its years at once,
+    like ``measure_profiles``) is built for all its years once any of its tables is there."""
+    found: set[int] = set()
+    anything = False
+    for area in (lake.secure, lake.exports, lake.releases):
+        root = area / project_id
+        if not root.is_dir():
+            continue
+        for path in root.rglob("*"):
+            if any(part.startswith((".", "_")) for part in path.relative_to(root).parts):
+                continue  # unfinished writes, the pseudonym mapping, sign-offs: not a built table
+            if path.is_file():
+                anything = anything or path.suffix in (".parquet", ".csv")
+            elif path.is_dir():
+                name = path.name.removeprefix("year=")
+                if name.isdigit() and int(name) in years:
+                    found.add(int(name))
+    return list(years) if not yearly and anything else sorted(found)
 
 
 @project.command("build")
@@ -658,47 +683,58 @@ def releases_list(data_dir: str | None, project_id: str | None) -> None:
     """Every release: its files and who signed it off."""
     lake = _lake(data_dir, must_exist=True)
     _require_project(project_id, lake.releases)
-    if not lake.releases.exists() or not any(lake.releases.iterdir()):
-        click.echo(f"No releases under {lake.releases} yet.")
+    found = [r for r in _releases(lake.releases) if project_id is None or r.project == project_id]
+    if not found:
+        click.echo(f"No releases{f' of {project_id}' if project_id else ''} under {lake.releases} yet.")
         return
-    count = 0
-    click.echo(f"{'project':<28} {'release':<32} {'files':>5} {'size':>9}  signed off by")
-    for project_dir in sorted(p for p in lake.releases.iterdir() if p.is_dir()):
-        if project_id and project_dir.name != project_id:
-            continue
-        for release_dir in sorted(
-            p for p in project_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ):
-            files = [f for f in release_dir.rglob("*") if f.is_file() and not f.name.startswith(".")]
-            size = sum(f.stat().st_size for f in files)
-            click.echo(
-                f"{project_dir.name:<28} {release_dir.name:<32} {len(files):>5} {_size(size):>9}  "
-                f"{_signer(release_dir)}"
-            )
-            count += 1
-    click.echo(f"{count} releases in {lake.releases}")
+    width = max(len("release"), *(len(r.release_id) for r in found))
+    click.echo(f"{'project':<28} {'release':<{width}} {'files':>5} {'size':>9}  signed off by")
+    for r in found:
+        size = sum(f.stat().st_size for f in r.files)
+        click.echo(
+            f"{r.project:<28} {r.release_id:<{width}} {len(r.files):>5} {_size(size):>9}  {r.signed_off_by}"
+        )
+    click.echo(f"{len(found)} releases in {lake.releases}")
 
 
-def _signer(release_dir: Path) -> str:
-    """Who signed the release off, from a JSON file of the release that says so."""
-    for f in sorted(release_dir.glob("*.json")):
-        try:
-            doc = json.loads(f.read_text())
-        except (ValueError, OSError):
-            continue
-        if isinstance(doc, dict):
-            for key in ("signed_off_by", "signer"):
-                if key in doc:
-                    return str(doc[key])
-            sign_off = doc.get("sign_off") or doc.get("signoff")
-            if (
-                isinstance(sign_off, dict)
-                and sign_off.get("signed_off_by")
-                or isinstance(sign_off, dict)
-                and sign_off.get("by")
-            ):
-                return str(sign_off.get("signed_off_by") or sign_off.get("by"))
-    return "-"
+@dataclass(frozen=True)
+class Release:
+    """One release on the lake: ``releases/<project>/<release_id>/`` with the gate's manifest."""
+
+    project: str
+    release_id: str  # a restricted sub-release's id holds its path: ``2024/restricted/<entity>``
+    files: tuple[Path, ...]  # its own files (a sub-release's are its own)
+    signed_off_by: str
+
+
+def _releases(area: Path) -> list[Release]:
+    """Every release under ``area``: a folder holding the gate's manifest (``release.json``),
+    at any depth. The sign-offs (``_signoffs/``) and unfinished (dot) folders are not releases."""
+    from cohort.privacy.disclosure.gate import RELEASE_MANIFEST
+
+    out: list[Release] = []
+    if not area.is_dir():
+        return out
+    for project_dir in sorted(p for p in area.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        for manifest in sorted(project_dir.rglob(RELEASE_MANIFEST)):
+            folder = manifest.parent
+            parts = folder.relative_to(project_dir).parts
+            if not parts or any(part.startswith((".", "_")) for part in parts):
+                continue
+            files = tuple(sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")))
+            out.append(Release(project_dir.name, "/".join(parts), files, _signers(manifest)))
+    return out
+
+
+def _signers(manifest: Path) -> str:
+    """Who signed the release off, as the gate recorded it in its manifest (one name or several)."""
+    try:
+        who = json.loads(manifest.read_text()).get("signed_off_by")
+    except (ValueError, OSError, AttributeError):
+        return "-"
+    if isinstance(who, list):
+        return ", ".join(str(name) for name in who) or "-"
+    return str(who) if who else "-"
 
 
 commands = [demo, dev, project, exports, releases]
