@@ -170,6 +170,9 @@ def test_project_list_shows_what_is_built_of_anonymous_projects(tmp_path, monkey
     lake = tmp_path / "lake"
     # a yearly anonymous project released for 2024 (its release tables sit in folders named by year)
     _release_through_the_gate(lake, "flemish_staff_origin", "2024", ["A. Checker"])
+    _release_through_the_gate(
+        lake, "flemish_staff_origin", "2024/restricted/E1", ["A. Checker"]
+    )  # not counted
     # a project without yearly partitions: one table covers its year (2015)
     profile = lake / "secure" / "measure_profiles" / "profile" / "data.parquet"
     profile.parent.mkdir(parents=True)

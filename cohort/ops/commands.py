@@ -543,7 +543,8 @@ def project_list(data_dir: str | None) -> None:
     for p in projects_of(defs):
         project_years = range(p.spec.first_year, p.spec.last_year + 1)
         built = _built_years(lake, p.id, project_years, yearly=p.partitions_def is not None)
-        released = sum(1 for r in releases if r.project == p.id)
+        # the releases themselves; their restricted sub-releases (one per small entity) are in `releases list`
+        released = sum(1 for r in releases if r.project == p.id and "/" not in r.release_id)
         spec_years = f"{p.spec.first_year}-{p.spec.last_year}"
         left = clock.days_left(p.spec.retention_date)
         click.echo(
@@ -687,7 +688,8 @@ def releases_list(data_dir: str | None, project_id: str | None) -> None:
     if not found:
         click.echo(f"No releases{f' of {project_id}' if project_id else ''} under {lake.releases} yet.")
         return
-    width = max(len("release"), *(len(r.release_id) for r in found))
+    # as wide as the ids, up to a point: a long entity name of a restricted sub-release overflows alone
+    width = min(40, max(len("release"), *(len(r.release_id) for r in found)))
     click.echo(f"{'project':<28} {'release':<{width}} {'files':>5} {'size':>9}  signed off by")
     for r in found:
         size = sum(f.stat().st_size for f in r.files)
