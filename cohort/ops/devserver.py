@@ -316,7 +316,7 @@ def dagster_dev(
     home: Path,
     data_dir: Path,
     port: int | None = None,
-    startup_timeout: float = 60,
+    startup_timeout: float = 180,  # a bound on failure only: a loaded 2-core machine needs ~100 s
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[DevServer]:
     """Run ``dagster dev -w workspace.yaml`` on 127.0.0.1 until the block ends, then stop the
