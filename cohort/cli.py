@@ -4,6 +4,10 @@ Each domain adds its commands by exposing ``commands: list[click.Command]`` in a
 listed in ``COMMAND_MODULES``. This is the top of the layers: nothing in ``cohort`` imports it.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import click
 
 from cohort import clock, storage
@@ -15,7 +19,32 @@ from cohort.warehouse import cli as warehouse_cli
 COMMAND_MODULES = [warehouse_cli, operations_cli, project_commands]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@contextmanager
+def _one_line_mistakes() -> Iterator[None]:
+    """A mistake on the command line is shown as its one ``Error:`` line (exit status 2): click
+    would print the command's usage and a help hint above it, which buries the line that names it."""
+    try:
+        yield
+    except click.exceptions.NoArgsIsHelpError:
+        raise  # a group called alone: its help, as click shows it
+    except click.UsageError as exc:
+        raise click.UsageError(exc.format_message()) from None
+
+
+class CommandLine(click.Group):
+    """The ``cohort`` group: every command's usage mistake (an unknown option or command, a bad
+    value, a missing lake, an unknown project) ends in one line and exit status 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _one_line_mistakes():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _one_line_mistakes():
+            return super().invoke(ctx)
+
+
+@click.group(cls=CommandLine, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cohort")
 def main() -> None:
     """Build the research deliveries of the data warehouse: warehouse, projects, exports, releases."""

@@ -99,3 +99,95 @@ def test_a_partition_that_does_not_exist_fails_with_exit_code_1(cli_env):
     assert done.returncode == 1
     assert "2031" in done.stderr
     assert not (data / "secure" / "labour_reserve" / "situation" / "year=2031").exists()
+
+
+# ---------------------------------------------------------------- releases list and project list
+
+
+def _release_through_the_gate(lake: Path, project: str, release_id: str, signers: list[str]) -> None:
+    """A real release of a small protected table: audited, signed off by ``signers``, released."""
+    import polars as pl
+
+    from cohort.privacy.disclosure import (
+        DisclosureRules,
+        TableSpec,
+        audit,
+        content_hash,
+        protect,
+        record_signoff,
+        release,
+        tabulate,
+    )
+
+    spec = TableSpec("staff_by_sex", ("sex",), population="staff at 2024-12-31")
+    micro = pl.DataFrame({"sex": ["F"] * 40 + ["M"] * 35})
+    protected = protect({spec.name: tabulate(micro, spec)}, {spec.name: spec}, DisclosureRules())
+    report = audit(protected, {spec.name: spec}, DisclosureRules())
+    assert report.passed, report.findings
+    digest = content_hash(protected, {spec.name: spec})
+    signoffs = [record_signoff(lake, project, release_id, who, digest) for who in signers]
+    release(protected, report, project, release_id, lake, signoffs, specs={spec.name: spec})
+
+
+def test_releases_list_shows_releases_and_their_signers_as_text(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cohort.cli import main
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    monkeypatch.delenv("COHORT_WAREHOUSE_DIR", raising=False)
+    lake = tmp_path / "lake"
+    project = "flemish_staff_origin"
+    _release_through_the_gate(lake, project, "2024", ["B. Reviewer", "A. Checker"])
+    _release_through_the_gate(lake, project, "2024/restricted/E1", ["A. Checker"])
+    assert (lake / "releases" / project / "_signoffs").is_dir()  # three sign-off files there
+
+    result = CliRunner().invoke(main, ["releases", "list", "--data-dir", str(lake)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    rows = [line.split() for line in lines[1:-1]]
+    assert [row[:2] for row in rows] == [[project, "2024"], [project, "2024/restricted/E1"]], result.output
+    assert "_signoffs" not in result.output and "[" not in result.output
+    assert lines[1].endswith("  A. Checker, B. Reviewer") and lines[2].endswith("  A. Checker")
+    # the release's own files: its tables, its public report and the manifest, not its sub-release's
+    assert rows[0][2] == "5" and rows[1][2] == "5"
+    assert lines[-1].startswith("2 releases in ")
+
+    only = CliRunner().invoke(
+        main, ["releases", "list", "--project", "measure_profiles", "--data-dir", str(lake)]
+    )
+    assert only.exit_code == 0 and only.output.startswith("No releases of measure_profiles"), only.output
+
+
+def test_project_list_shows_what_is_built_of_anonymous_projects(tmp_path, monkeypatch):
+    import polars as pl
+    from click.testing import CliRunner
+
+    from cohort.cli import main
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    monkeypatch.delenv("COHORT_WAREHOUSE_DIR", raising=False)
+    lake = tmp_path / "lake"
+    # a yearly anonymous project released for 2024 (its release tables sit in folders named by year)
+    _release_through_the_gate(lake, "flemish_staff_origin", "2024", ["A. Checker"])
+    _release_through_the_gate(
+        lake, "flemish_staff_origin", "2024/restricted/E1", ["A. Checker"]
+    )  # not counted
+    # a project without yearly partitions: one table covers its year (2015)
+    profile = lake / "secure" / "measure_profiles" / "profile" / "data.parquet"
+    profile.parent.mkdir(parents=True)
+    pl.DataFrame({"measure": ["a"]}).write_parquet(profile)
+    # a pseudonymised project's mapping alone is not a built year
+    mapping = lake / "secure" / "labour_reserve" / "_mapping" / "data.parquet"
+    mapping.parent.mkdir(parents=True)
+    pl.DataFrame({"n": [1]}).write_parquet(mapping)
+
+    result = CliRunner().invoke(main, ["project", "list", "--data-dir", str(lake)])
+    assert result.exit_code == 0, result.output
+    header, *lines = result.output.splitlines()
+    assert "built years" in header and "releases" in header
+    rows = {line.split()[0]: line.split() for line in lines}
+    # columns: project, kind, years, assets, built years, releases, ...
+    assert rows["flemish_staff_origin"][4:6] == ["2024", "1"], result.output
+    assert rows["measure_profiles"][4:6] == ["2015", "-"], result.output
+    assert rows["labour_reserve"][4:6] == ["-", "-"], result.output

@@ -8,16 +8,10 @@ the backfill are two runs (two processes, each step in its own process) writing 
 """
 
 import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
-import requests
 
 from cohort.ops import devserver, runner
 
@@ -88,79 +82,3 @@ def test_backfill_of_two_years_through_graphql(small_warehouse, tmp_path, monkey
     # runs and event logs in SQLite under the instance's home
     assert (home / "history" / "runs.db").exists()
     assert os.environ["DAGSTER_HOME"] == str(home)
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every live process below ``pid`` (from /proc: no extra dependency)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """True for a process that still runs (a zombie waiting for its parent to reap it is gone)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
-def test_cohort_dev_runs_without_the_venv_on_path_and_stops_on_sigterm(small_warehouse, tmp_path):
-    lake, port = tmp_path / "lake", devserver.free_port()
-    lake.mkdir()
-    (lake / "warehouse").symlink_to(small_warehouse, target_is_directory=True)  # the synthetic one
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"COHORT_DEMO", "COHORT_WAREHOUSE_DIR", "DAGSTER_HOME", "VIRTUAL_ENV", "PYTHONPATH"}
-    }
-    env.update(PATH="/usr/bin:/bin", DAGSTER_DISABLE_TELEMETRY="1")  # no venv bin/ on PATH
-    log = tmp_path / "cohort_dev.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "cohort"), "dev", "--data-dir", str(lake), "-p", str(port)],
-            cwd=devserver.REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a group of its own: the test can clean up whatever happens
-        )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, f"cohort dev exited with {process.returncode}:\n{log.read_text()}"
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, f"no answer on port {port} after 90 s:\n{log.read_text()}"
-            time.sleep(0.5)
-        first_line = log.read_text().splitlines()[0]
-        assert first_line.startswith(f"Demo lake {lake}") and "demo mode on" in first_line
-        started = _descendants(process.pid)
-        assert len(started) >= 3  # dagster dev, its webserver and daemon at least
-
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0, log.read_text()
-
-        deadline = time.monotonic() + 10  # reparented children may take a moment to be reaped
-        while any(_alive(p) for p in started) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not [p for p in started if _alive(p)], log.read_text()
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)

@@ -6,6 +6,7 @@ from datetime import date
 import click
 
 from cohort import settings
+from cohort.ops.commands import unknown_project
 from cohort.privacy import audit_log, retention
 from cohort.projects.spec import load_spec
 
@@ -79,6 +80,9 @@ def show(project: str | None, last: int, data_dir: str | None, as_json: bool) ->
     entries = audit_log.read_entries(_existing_lake(data_dir))
     if project:
         entries = [e for e in entries if e.get("project") == project]
+        refusal = unknown_project(project)
+        if refusal and not entries:  # a project that is gone (no spec) still has its entries
+            raise click.BadParameter(refusal, param_hint="'--project'")
     for e in entries[-last:] if last > 0 else entries:
         if as_json:
             click.echo(json.dumps(e, sort_keys=True))

@@ -7,6 +7,7 @@ What users do outside the UI. Builds run in process but are recorded in the Dags
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -223,21 +224,28 @@ def _print_failures(summary) -> None:
         click.secho(f"a build worker failed: {crash}", fg="red", err=True)
 
 
-def _project_ids() -> list[str]:
-    """The projects that have a spec (``cohort/projects/<id>/spec.yaml``)."""
+def project_ids() -> list[str]:
+    """The projects that have a spec (``cohort/projects/<id>/spec.yaml``), sorted; read from the
+    package's folders, so that a name is checked without loading Dagster."""
     folder = Path(project_packages.__file__ or "").parent
     return sorted(p.parent.name for p in folder.glob("*/spec.yaml"))
 
 
+def unknown_project(project_id: str) -> str | None:
+    """The one-line refusal of a name that is no project (a typo), else ``None``."""
+    if project_id in project_ids():
+        return None
+    return f"unknown project {project_id!r} (projects: {', '.join(project_ids()) or 'none'})"
+
+
 def _require_project(project_id: str | None, area: Path) -> None:
-    """A ``--project`` that names no project (no spec, nothing in ``area``) is a typo: say so
+    """A ``--project`` that names no project (no spec, nothing of it in ``area``) is a typo: say so
     rather than "nothing built yet"."""
-    if project_id is None or project_id in _project_ids() or (area / project_id).is_dir():
+    if project_id is None or (area / project_id).is_dir():
         return
-    raise click.BadParameter(
-        f"unknown project {project_id!r} (projects: {', '.join(_project_ids()) or 'none'})",
-        param_hint="'--project'",
-    )
+    refusal = unknown_project(project_id)
+    if refusal:
+        raise click.BadParameter(refusal, param_hint="'--project'")
 
 
 def _print_quarantine(lake: settings.Lake, tables) -> None:
@@ -398,10 +406,10 @@ def demo(
     `make dev` shows them in the UI.
     """
     started = time.perf_counter()
-    unknown = sorted(set(projects) - set(_project_ids()))
+    unknown = sorted(set(projects) - set(project_ids()))
     if unknown:
         raise click.BadParameter(
-            f"unknown project(s) {', '.join(unknown)} (projects: {', '.join(_project_ids())})",
+            f"unknown project(s) {', '.join(unknown)} (projects: {', '.join(project_ids())})",
             param_hint="'--project'",
         )
     os.environ["COHORT_DEMO"] = "1"
@@ -454,38 +462,57 @@ def demo(
 # ---------------------------------------------------------------- cohort dev
 
 
+def dev_demo_mode(lake: settings.Lake) -> tuple[bool, str]:
+    """Whether ``cohort dev`` serves ``lake`` in demo mode, and the sentence that says so.
+
+    On the demo's synthetic warehouse demo mode is on unless COHORT_DEMO turns it off explicitly:
+    the UI must build what ``cohort demo`` built, with the same local keys, and its runs (webserver,
+    daemon, code server, run workers) see it through the environment they inherit. Elsewhere
+    COHORT_DEMO decides, as for every command."""
+    from cohort.privacy.pseudonym import demo_mode
+
+    explicit = os.environ.get("COHORT_DEMO", "").strip()
+    synthetic = settings.synthetic_warehouse(lake)
+    on = demo_mode() or (synthetic and not explicit)
+    if synthetic:
+        where = f"the demo lake {lake.root} (synthetic warehouse)"
+    elif lake.warehouse.is_dir():
+        where = f"lake {lake.root} (warehouse {lake.warehouse})"
+    else:
+        where = f"lake {lake.root} (no warehouse yet at {lake.warehouse}: `make demo` builds one)"
+    if on:
+        how = f"demo mode on (COHORT_DEMO=1: local keys under {lake.keys}, never for real data)"
+    else:
+        how = f"demo mode off{f' (COHORT_DEMO={explicit})' if explicit else ''}: keys from COHORT_KEY_<PROJECT> or COHORT_KEY_DIR"
+    return on, f"Serving {where}, {how}."
+
+
 @click.command("dev", context_settings={"ignore_unknown_options": True})
 @click.option("--data-dir", default=None, help="Lake root (default COHORT_DATA_DIR or ./data).")
-@click.option("--port", "-p", default=3000, show_default=True)
+@click.option("--port", "-p", default=3000, show_default=True, type=click.IntRange(1, 65535))
 @click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
 def dev(data_dir: str | None, port: int, dagster_args: tuple[str, ...]) -> None:
     """The Dagster UI and daemon on http://127.0.0.1:PORT, with the instance in <lake>/dagster.
 
     Gives the instance the repository's dagster.yaml settings (concurrency limits) first, then
-    runs `dagster dev -w workspace.yaml`; extra arguments go to `dagster dev`. On the demo's
-    synthetic warehouse, demo mode is on (its local keys). Ctrl-C or SIGTERM stops everything.
+    runs `dagster dev -w workspace.yaml` with this interpreter (whatever PATH holds); extra
+    arguments go to `dagster dev`. On the demo's synthetic warehouse, demo mode is on (its local
+    keys); the first line says which lake and whether demo mode is on. Ctrl-C or SIGTERM stops
+    everything and exits 0.
     """
     from cohort.ops import devserver, runner
 
     lake = _lake(data_dir)
-    workspace = Path("workspace.yaml").resolve()
-    if not workspace.exists():
-        raise click.UsageError("run `cohort dev` from the repository root (where workspace.yaml is)")
+    workspace = devserver.workspace_file()
+    if not workspace.is_file():
+        raise click.UsageError(f"no workspace.yaml beside the package or in {Path.cwd()}: run from a clone")
+    demo, first_line = dev_demo_mode(lake)
+    click.echo(first_line)
     home = Path(os.environ.get("DAGSTER_HOME") or lake.root / "dagster").resolve()
     runner.ensure_instance_home(home)
     env = {**os.environ, "DAGSTER_HOME": str(home), "COHORT_DATA_DIR": str(lake.root)}
-    if settings.synthetic_warehouse(lake):
-        env["COHORT_DEMO"] = "1"  # the demo's keys are local ones: the UI builds what `cohort demo` built
-        click.echo(
-            f"Demo lake {lake.root} (synthetic warehouse): demo mode on (COHORT_DEMO=1, local keys under "
-            f"{lake.keys}, never for real data)."
-        )
-    else:
-        demo_mode = f"as COHORT_DEMO={env['COHORT_DEMO']} says" if "COHORT_DEMO" in env else "off"
-        click.echo(
-            f"Lake {lake.root}, warehouse {lake.warehouse} (not the synthetic one): demo mode {demo_mode}, "
-            "keys from COHORT_KEY_<PROJECT> or COHORT_KEY_DIR."
-        )
+    if demo:
+        env["COHORT_DEMO"] = "1"
     args = ["dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port), *dagster_args]
     click.echo(f"DAGSTER_HOME={home}; dagster {' '.join(args)} (Ctrl-C stops it)")
     # run from the home: a dagster.yaml in the working folder that is not DAGSTER_HOME's only draws a warning
@@ -508,21 +535,46 @@ def project_list(data_dir: str | None) -> None:
     from cohort.definitions import defs
     from cohort.ops.catalogue import projects_of
 
-    built = {
-        (p, t): years for p, t, years, _, _ in _table_folders(lake.secure) + _table_folders(lake.exports)
-    }
+    releases = _releases(lake.releases)
     click.echo(
-        f"{'project':<28} {'kind':<14} {'years':<11} {'assets':>6}  built years  "
+        f"{'project':<28} {'kind':<14} {'years':<11} {'assets':>6}  built years  releases  "
         f"{'retention':<10} {'days left':>9}  deliberation"
     )
     for p in projects_of(defs):
-        years = sorted({y for (proj, _), ys in built.items() if proj == p.id for y in ys})
+        project_years = range(p.spec.first_year, p.spec.last_year + 1)
+        built = _built_years(lake, p.id, project_years, yearly=p.partitions_def is not None)
+        # the releases themselves; their restricted sub-releases (one per small entity) are in `releases list`
+        released = sum(1 for r in releases if r.project == p.id and "/" not in r.release_id)
         spec_years = f"{p.spec.first_year}-{p.spec.last_year}"
         left = clock.days_left(p.spec.retention_date)
         click.echo(
-            f"{p.id:<28} {p.spec.kind:<14} {spec_years:<11} {len(p.keys):>6}  {_years_text(years):<11}  "
+            f"{p.id:<28} {p.spec.kind:<14} {spec_years:<11} {len(p.keys):>6}  {_years_text(built):<11}  "
+            f"{released or '-':>8}  "
             f"{p.spec.retention_date.isoformat():<10} {left if left >= 0 else 'expired':>9}  {p.spec.title}"
         )
+
+
+def _built_years(lake: settings.Lake, project_id: str, years: range, yearly: bool) -> list[int]:
+    """The project ``years`` of ``project_id`` with something on the lake: its year folders
+    (``year=YYYY`` of the secure and exported tables, ``YYYY`` of the anonymous projects' release
+    tables and releases). A project without yearly partitions (its tables cover its years at once,
+    like ``measure_profiles``) is built for all its years once any of its tables is there."""
+    found: set[int] = set()
+    anything = False
+    for area in (lake.secure, lake.exports, lake.releases):
+        root = area / project_id
+        if not root.is_dir():
+            continue
+        for path in root.rglob("*"):
+            if any(part.startswith((".", "_")) for part in path.relative_to(root).parts):
+                continue  # unfinished writes, the pseudonym mapping, sign-offs: not a built table
+            if path.is_file():
+                anything = anything or path.suffix in (".parquet", ".csv")
+            elif path.is_dir():
+                name = path.name.removeprefix("year=")
+                if name.isdigit() and int(name) in years:
+                    found.add(int(name))
+    return list(years) if not yearly and anything else sorted(found)
 
 
 @project.command("build")
@@ -539,6 +591,9 @@ def project_build(
 ) -> None:
     """Build PROJECT for some years: every asset, in dependency order, one run per year and stage."""
     started = time.perf_counter()
+    refusal = unknown_project(project_id)
+    if refusal:
+        raise click.UsageError(refusal)
     wanted = _parse_years(years)
     lake = _lake(data_dir, warehouse=True)
     materialiser, home = _materialiser(lake, signed_off_by)
@@ -582,6 +637,9 @@ def project_dictionary(project_id: str, as_json: bool) -> None:
     from cohort.ops.catalogue import spec_or_none
     from cohort.projects.spec import data_dictionary
 
+    refusal = unknown_project(project_id)
+    if refusal:
+        raise click.UsageError(refusal)
     spec = spec_or_none(project_id)
     if spec is None:
         raise click.UsageError(f"no spec for project {project_id!r} (cohort/projects/{project_id}/spec.yaml)")
@@ -626,47 +684,59 @@ def releases_list(data_dir: str | None, project_id: str | None) -> None:
     """Every release: its files and who signed it off."""
     lake = _lake(data_dir, must_exist=True)
     _require_project(project_id, lake.releases)
-    if not lake.releases.exists() or not any(lake.releases.iterdir()):
-        click.echo(f"No releases under {lake.releases} yet.")
+    found = [r for r in _releases(lake.releases) if project_id is None or r.project == project_id]
+    if not found:
+        click.echo(f"No releases{f' of {project_id}' if project_id else ''} under {lake.releases} yet.")
         return
-    count = 0
-    click.echo(f"{'project':<28} {'release':<32} {'files':>5} {'size':>9}  signed off by")
-    for project_dir in sorted(p for p in lake.releases.iterdir() if p.is_dir()):
-        if project_id and project_dir.name != project_id:
-            continue
-        for release_dir in sorted(
-            p for p in project_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ):
-            files = [f for f in release_dir.rglob("*") if f.is_file() and not f.name.startswith(".")]
-            size = sum(f.stat().st_size for f in files)
-            click.echo(
-                f"{project_dir.name:<28} {release_dir.name:<32} {len(files):>5} {_size(size):>9}  "
-                f"{_signer(release_dir)}"
-            )
-            count += 1
-    click.echo(f"{count} releases in {lake.releases}")
+    # as wide as the ids, up to a point: a long entity name of a restricted sub-release overflows alone
+    width = min(40, max(len("release"), *(len(r.release_id) for r in found)))
+    click.echo(f"{'project':<28} {'release':<{width}} {'files':>5} {'size':>9}  signed off by")
+    for r in found:
+        size = sum(f.stat().st_size for f in r.files)
+        click.echo(
+            f"{r.project:<28} {r.release_id:<{width}} {len(r.files):>5} {_size(size):>9}  {r.signed_off_by}"
+        )
+    click.echo(f"{len(found)} releases in {lake.releases}")
 
 
-def _signer(release_dir: Path) -> str:
-    """Who signed the release off, from a JSON file of the release that says so."""
-    for f in sorted(release_dir.glob("*.json")):
-        try:
-            doc = json.loads(f.read_text())
-        except (ValueError, OSError):
-            continue
-        if isinstance(doc, dict):
-            for key in ("signed_off_by", "signer"):
-                if key in doc:
-                    return str(doc[key])
-            sign_off = doc.get("sign_off") or doc.get("signoff")
-            if (
-                isinstance(sign_off, dict)
-                and sign_off.get("signed_off_by")
-                or isinstance(sign_off, dict)
-                and sign_off.get("by")
-            ):
-                return str(sign_off.get("signed_off_by") or sign_off.get("by"))
-    return "-"
+@dataclass(frozen=True)
+class Release:
+    """One release on the lake: ``releases/<project>/<release_id>/`` with the gate's manifest."""
+
+    project: str
+    release_id: str  # a restricted sub-release's id holds its path: ``2024/restricted/<entity>``
+    files: tuple[Path, ...]  # its own files (a sub-release's are its own)
+    signed_off_by: str
+
+
+def _releases(area: Path) -> list[Release]:
+    """Every release under ``area``: a folder holding the gate's manifest (``release.json``),
+    at any depth. The sign-offs (``_signoffs/``) and unfinished (dot) folders are not releases."""
+    from cohort.privacy.disclosure.gate import RELEASE_MANIFEST
+
+    out: list[Release] = []
+    if not area.is_dir():
+        return out
+    for project_dir in sorted(p for p in area.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        for manifest in sorted(project_dir.rglob(RELEASE_MANIFEST)):
+            folder = manifest.parent
+            parts = folder.relative_to(project_dir).parts
+            if not parts or any(part.startswith((".", "_")) for part in parts):
+                continue
+            files = tuple(sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")))
+            out.append(Release(project_dir.name, "/".join(parts), files, _signers(manifest)))
+    return out
+
+
+def _signers(manifest: Path) -> str:
+    """Who signed the release off, as the gate recorded it in its manifest (one name or several)."""
+    try:
+        who = json.loads(manifest.read_text()).get("signed_off_by")
+    except (ValueError, OSError, AttributeError):
+        return "-"
+    if isinstance(who, list):
+        return ", ".join(str(name) for name in who) or "-"
+    return str(who) if who else "-"
 
 
 commands = [demo, dev, project, exports, releases]

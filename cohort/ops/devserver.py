@@ -57,14 +57,45 @@ query($key: AssetKeyInput!, $partitions: [String!]) {
   }
 }"""
 
+LAUNCH_RUN = """
+mutation($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on Error { message }
+  }
+}"""
+
+RUN_STATUS = """
+query($id: ID!) {
+  runOrError(runId: $id) {
+    __typename
+    ... on Run { runId status jobName tags { key value } }
+    ... on Error { message }
+  }
+}"""
+
 DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+RUN_DONE = {"SUCCESS", "FAILURE", "CANCELED"}
+#: the code location of ``workspace.yaml`` and the repository a ``Definitions`` object becomes
+LOCATION, REPOSITORY = "cohort", "__repository__"
+#: the job Dagster makes of any asset selection (what the UI's Materialize launches)
+ASSET_JOB = "__ASSET_JOB"
 
 
 def dagster_command() -> list[str]:
-    """The ``dagster`` of this interpreter's environment, wherever PATH points: the script beside
-    ``sys.executable`` (a venv's bin/), else ``python -m dagster``."""
-    script = Path(sys.executable).parent / "dagster"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "dagster"]
+    """The ``dagster`` of this interpreter's environment, whatever PATH holds: ``python -m dagster``
+    with the running interpreter, as ``dagster dev`` itself starts its webserver and daemon
+    (``sys.executable -m dagster_webserver``), so a shell without the venv's bin/ on PATH works."""
+    return [sys.executable, "-m", "dagster"]
+
+
+def workspace_file() -> Path:
+    """The repository's ``workspace.yaml`` (beside the package in a clone), else the working
+    folder's: ``cohort dev`` serves the same code location from whatever folder it is started in."""
+    beside = REPO_ROOT / "workspace.yaml"
+    return beside if beside.is_file() else Path("workspace.yaml").resolve()
 
 
 def _group_alive(pgid: int) -> bool:
@@ -193,6 +224,67 @@ class DevServer:
                 )
             time.sleep(poll)
 
+    def launch_run(
+        self, asset_keys: list[list[str]], partition: str | None = None, job: str = ASSET_JOB
+    ) -> str:
+        """Launch one run of ``asset_keys`` (for ``partition``) as the UI's *Materialize* does
+        (``launchRun``); return its id. The run is queued; the daemon starts it."""
+        tags = [{"key": "dagster/partition", "value": partition}] if partition else []
+        params = {
+            "selector": {
+                "repositoryLocationName": LOCATION,
+                "repositoryName": REPOSITORY,
+                "jobName": job,
+                "assetSelection": [{"path": k} for k in asset_keys],
+            },
+            "executionMetadata": {"tags": tags},
+        }
+        result = self.graphql(LAUNCH_RUN, {"params": params})["launchRun"]
+        if result["__typename"] != "LaunchRunSuccess":
+            raise RuntimeError(f"run refused: {result}")
+        return result["run"]["runId"]
+
+    def wait_run(self, run_id: str, timeout: float = 120, poll: float = 1.0) -> dict[str, Any]:
+        """The run's status once it has ended (SUCCESS, FAILURE or CANCELED)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.graphql(RUN_STATUS, {"id": run_id})["runOrError"]
+            if run.get("status") in RUN_DONE:
+                return run
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} not done after {timeout} s: {run}\n{self.tail()}")
+            time.sleep(poll)
+
+    def wait_ready(self, timeout: float = 60, poll: float = 0.5) -> None:
+        """Wait until the webserver answers GraphQL with the code location loaded; raise when the
+        process ended or ``timeout`` seconds passed, with the end of its log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.tail()}")
+            try:
+                if requests.get(f"{self.url}/server_info", timeout=2).ok and self.location_loaded():
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.url} not ready after {timeout} s:\n{self.tail()}")
+            time.sleep(poll)
+
+    def location_loaded(self) -> bool:
+        """True once every code location of the workspace has loaded; a location that failed to
+        load raises with its error."""
+        data = self.graphql("""{ workspaceOrError { __typename ... on Workspace {
+            locationEntries { name loadStatus
+              locationOrLoadError { __typename ... on PythonError { message } } } } } }""")
+        entries = data["workspaceOrError"].get("locationEntries", [])
+        if not entries or any(e["loadStatus"] != "LOADED" for e in entries):
+            return False
+        errors = [e for e in entries if e["locationOrLoadError"]["__typename"] == "PythonError"]
+        if errors:
+            raise RuntimeError(f"code location failed to load: {errors[0]['locationOrLoadError']['message']}")
+        return True
+
     def materialisations(self, key: list[str], partitions: list[str] | None = None) -> list[dict[str, Any]]:
         data = self.graphql(MATERIALISATIONS, {"key": {"path": key}, "partitions": partitions})[
             "assetOrError"
@@ -224,7 +316,7 @@ def dagster_dev(
     home: Path,
     data_dir: Path,
     port: int | None = None,
-    startup_timeout: float = 60,
+    startup_timeout: float = 180,  # a bound on failure only: a loaded 2-core machine needs ~100 s
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[DevServer]:
     """Run ``dagster dev -w workspace.yaml`` on 127.0.0.1 until the block ends, then stop the
@@ -235,7 +327,7 @@ def dagster_dev(
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [
-                str(Path(sys.executable).parent / "dagster"),
+                *dagster_command(),
                 "dev",
                 "-w",
                 str(REPO_ROOT / "workspace.yaml"),
@@ -254,33 +346,10 @@ def dagster_dev(
         )
     server = DevServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
     try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"dagster dev exited with {process.returncode}:\n{server.tail()}")
-            try:
-                if requests.get(f"{server.url}/server_info", timeout=2).ok and _location_loaded(server):
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"dagster dev not ready after {startup_timeout} s:\n{server.tail()}")
-            time.sleep(0.5)
+        server.wait_ready(startup_timeout)
         yield server
     finally:
         _stop(process)
-
-
-def _location_loaded(server: DevServer) -> bool:
-    data = server.graphql("""{ workspaceOrError { __typename ... on Workspace {
-        locationEntries { name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }""")
-    entries = data["workspaceOrError"].get("locationEntries", [])
-    if not entries or any(e["loadStatus"] != "LOADED" for e in entries):
-        return False
-    errors = [e for e in entries if e["locationOrLoadError"]["__typename"] == "PythonError"]
-    if errors:
-        raise RuntimeError(f"code location failed to load: {errors[0]['locationOrLoadError']['message']}")
-    return True
 
 
 def _stop(process: subprocess.Popen, grace: float = 10) -> None:

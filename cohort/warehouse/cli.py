@@ -105,8 +105,19 @@ def check(data_dir: str | None, tables: tuple[str, ...]) -> None:
     rejected rows and rules per table; exit code 1 if a table cannot be read at all."""
     from cohort import settings
     from cohort.sources import checks
+    from cohort.sources.contract import TABLES
 
+    unknown = sorted(set(tables) - set(TABLES))
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(unknown)}: not a table of the warehouse contract ({', '.join(sorted(TABLES))})",
+            param_hint="'--table'",
+        )
     lake = settings.lake(data_dir)
+    try:  # a file or an empty folder named as the lake or warehouse: one line, exit status 2
+        settings.require_warehouse(lake, TABLES)
+    except settings.LakeError as exc:
+        raise click.UsageError(str(exc)) from None
     try:
         with checks.checking(lake.quarantine):
             results = checks.load_sources(None, lake.warehouse, list(tables) or None, 1.0, lake.quarantine)
