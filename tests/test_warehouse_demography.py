@@ -15,7 +15,8 @@ from cohort.sources import checks
 from cohort.sources.contract import TABLES
 from cohort.warehouse import demography
 from cohort.warehouse.build import _LakeWriter, build_warehouse, read_manifest, sort_for_write
-from cohort.warehouse.demography import make_insz_array, population_target, simulate_demography
+from cohort.warehouse.demography import make_insz_array, simulate_demography
+from cohort.warehouse.demography_params import ancestor_deaths, population_target
 from cohort.warehouse.labour import in_window
 
 
@@ -329,7 +330,7 @@ def test_ancestors_die_of_mortality_within_their_span():
     birth = np.full(n, (date(1895, 6, 1) - date(1970, 1, 1)).days, np.int64)
     lo = birth + int(35 * 365.25)  # after the youngest child's birth
     hi = np.full(n, (date(2020, 1, 1) - date(1970, 1, 1)).days - 1, np.int64)
-    death = demography.ancestor_deaths(rng, birth, lo, hi, female=False)
+    death = ancestor_deaths(rng, birth, lo, hi, female=False)
     assert (death >= lo).all() and (death < hi).all()
     age = (death - birth) / 365.25
     # evenly between 35 and 124 half would die after 80 and a quarter after 100
