@@ -15,7 +15,8 @@ from cohort.sources import checks
 from cohort.sources.contract import TABLES
 from cohort.warehouse import demography
 from cohort.warehouse.build import _LakeWriter, build_warehouse, read_manifest, sort_for_write
-from cohort.warehouse.demography import make_insz_array, simulate_demography
+from cohort.warehouse.demography import simulate_demography
+from cohort.warehouse.demography_insz import insz_birth_dates, make_insz_array
 from cohort.warehouse.demography_params import ancestor_deaths, population_target
 from cohort.warehouse.labour import in_window
 
@@ -270,8 +271,8 @@ def test_full_insz_days_move_ancestors_and_refuse_the_others():
         ValueError,
         match=r"person: more than 499 persons of one sex born on one day \(600\); INSZ sequence exhausted",
     ):
-        demography.insz_birth_dates(birth, female, is_bis, movable=np.zeros(600, bool))
-    born = demography.insz_birth_dates(birth, female, is_bis, movable=ancestor)
+        insz_birth_dates(birth, female, is_bis, movable=np.zeros(600, bool))
+    born = insz_birth_dates(birth, female, is_bis, movable=ancestor)
     assert (born[~ancestor] == day_1994).all(), "residents keep their birth date"
     assert (born[ancestor] == day_1894 - 1).sum() == 600 - 499, "only the ancestors beyond the 499th move"
     assert (born[ancestor] >= day_1894 - 1).all()

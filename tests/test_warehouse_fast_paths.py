@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from cohort.warehouse.demography import _anchors, arg_sort
+from cohort.warehouse.columns import arg_sort
+from cohort.warehouse.demography import _anchors
 from cohort.warehouse.labour import Spells, in_codes
 
 

@@ -66,6 +66,18 @@ import numpy as np
 import polars as pl
 
 from cohort.classifications import codes
+from cohort.warehouse.columns import (
+    arg_sort,
+    code_labels,
+    date_series,
+    insz_of,
+    text_or_null,
+)
+from cohort.warehouse.demography_insz import (
+    insz_birth_dates,
+    insz_numbers,
+    insz_text,
+)
 from cohort.warehouse.demography_params import (
     ASYLUM_ORIGINS,
     BE,
@@ -547,7 +559,7 @@ def build_households(
     )
     pid = hh["pid"].to_numpy()
     legal = (legal_start[pid] <= at) & ~married[pid] & (hh["partner"].to_numpy() >= 0)
-    partner_ins = _take(insz, hh["partner"].to_numpy())
+    partner_ins = insz_of(insz, hh["partner"].to_numpy())
     out = pl.DataFrame(
         {
             "year": pl.Series(np.full(len(hh), year), dtype=pl.Int16),
@@ -560,7 +572,7 @@ def build_households(
             "civil_status": code_labels([str(c) for c in range(10)], civ[pid]),
             # a union date drawn before the person's birth (a child of an immigrant couple takes their
             # status) becomes the 18th birthday, at the latest the day before this 1 January
-            "civil_status_date": _dates(
+            "civil_status_date": date_series(
                 np.where(
                     civ_date[pid] < birth[pid],
                     np.minimum(birth[pid] + int(18 * YEAR_DAYS), at - 1),
@@ -568,112 +580,14 @@ def build_households(
                 )
             ),
             "legal_cohabitation": pl.Series(legal, dtype=pl.Boolean),
-            "legal_cohabitation_start": _dates(np.where(legal, legal_start[pid], NO_DATE)),
+            "legal_cohabitation_start": date_series(np.where(legal, legal_start[pid], NO_DATE)),
             "partner_insz": partner_ins,
         }
     )
     return out.sort("insz")
 
 
-def _strs(values, valid: np.ndarray) -> pl.Series:
-    """Text column with nulls where ``valid`` is false."""
-    s = (
-        values
-        if isinstance(values, pl.Series)
-        else pl.Series("s", np.asarray(values).astype(str), dtype=pl.String)
-    )
-    return pl.select(pl.when(pl.Series(np.asarray(valid, bool))).then(s).otherwise(None)).to_series()
-
-
-def _take(ins: pl.Series, idx: np.ndarray) -> pl.Series:
-    """INSZ of internal ids ``idx`` (null where ``idx`` < 0)."""
-    idx = np.asarray(idx, np.int64)
-    return _strs(ins.gather(np.clip(idx, 0, None)), idx >= 0)
-
-
-def _dates(days: np.ndarray) -> pl.Series:
-    s = pl.Series("d", np.asarray(days).astype(np.int64))
-    return pl.select(
-        pl.when(s == int(NO_DATE)).then(None).otherwise(s).cast(pl.Int32).cast(pl.Date)
-    ).to_series()
-
-
 # ---------------------------------------------------------------------------------- INSZ numbers
-def make_insz_array(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> pl.Series:
-    """Valid, unique INSZ numbers: sequence numbers counted per birth date, sex and kind (odd for
-    men, even for women); BIS numbers add 40 to the month. Vectorised checksum (domain-facts 6)."""
-    return insz_text(insz_numbers(birth, female, is_bis))
-
-
-def insz_text(numbers: np.ndarray) -> pl.Series:
-    """INSZ numbers as the 11-digit text of the register. The text sorts as the number does (same
-    width, leading zeros), so the tables are ordered on the int64 and never on the text."""
-    return pl.Series("insz", numbers).cast(pl.String).str.zfill(11)
-
-
-# sequence numbers per birth date and sex: 001-997 (odd) for men, 002-998 (even) for women
-INSZ_PER_DAY = 499
-
-
-def _insz_day(birth: np.ndarray, is_bis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Year, month (plus 40 for a BIS number), day, and the key of the sequence counter they
-    share: the number shows the year modulo 100, so 1895 and 1995 count on one sequence (same
-    checksum rule); 2095 has its own through the checksum of births from 2000 on."""
-    dates = pl.Series(birth.astype(np.int32)).cast(pl.Date)
-    y = dates.dt.year().to_numpy().astype(np.int64)
-    m = dates.dt.month().to_numpy().astype(np.int64) + np.where(is_bis, 40, 0)
-    d = dates.dt.day().to_numpy().astype(np.int64)
-    return y, m, d, (y % 100) * 10_000 + m * 100 + d + np.where(y >= 2000, 10**6, 0)
-
-
-def insz_birth_dates(
-    birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray, movable: np.ndarray
-) -> np.ndarray:
-    """Birth dates that leave every person an INSZ sequence number: where more than
-    ``INSZ_PER_DAY`` persons of one sex share a counter, ``movable`` persons (ancestors, whose
-    exact day carries no information) are moved a day earlier until each counter has room.
-    Raises, naming the count, when the others alone exhaust a day."""
-    birth = birth.astype(np.int32, copy=True)
-    cell = _insz_day(birth, is_bis)[3] * 2 + female
-    for _ in range(366):
-        counts = np.bincount(cell)
-        full = counts > INSZ_PER_DAY
-        if not full.any():
-            return birth
-        fixed = np.bincount(cell[~movable], minlength=len(counts))
-        if (fixed > INSZ_PER_DAY).any():
-            raise ValueError(
-                f"person: more than {INSZ_PER_DAY} persons of one sex born on one day "
-                f"({int(fixed.max())}); INSZ sequence exhausted"
-            )
-        # in each full counter, the movable persons beyond its capacity move one day earlier
-        cand = np.flatnonzero(movable & full[cell])
-        cand = cand[np.argsort(cell[cand], kind="stable")]
-        c = cell[cand]
-        pos = np.arange(len(cand)) - np.searchsorted(c, c, side="left")
-        move = cand[pos < counts[c] - INSZ_PER_DAY]
-        birth[move] -= 1
-        cell[move] = _insz_day(birth[move], is_bis[move])[3] * 2 + female[move]
-    raise ValueError("person: no free INSZ sequence numbers within a year of the ancestors' birth dates")
-
-
-def insz_numbers(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> np.ndarray:
-    """The INSZ numbers of ``make_insz_array`` as int64."""
-    n = len(birth)
-    y, m, d, day_key = _insz_day(birth, is_bis)
-    df = pl.DataFrame({"id": np.arange(n), "b": day_key, "f": female})
-    df = df.with_columns(k=(pl.col("id").rank("ordinal").over(["b", "f"]) - 1).cast(pl.Int64)).sort("id")
-    k = df["k"].to_numpy()
-    if n and k.max() >= INSZ_PER_DAY:
-        raise ValueError(
-            f"person: more than {INSZ_PER_DAY} persons of one sex born on one day ({k.max() + 1}); "
-            "INSZ sequence exhausted"
-        )
-    seq = np.where(female, 2 + 2 * k, 1 + 2 * k)
-    body = (y % 100) * 10**7 + m * 10**5 + d * 10**3 + seq
-    base = body + np.where(y >= 2000, 2 * 10**9, 0)
-    cc = 97 - base % 97
-    return body * 100 + cc
 
 
 # ---------------------------------------------------------------------------------- simulation
@@ -1911,27 +1825,6 @@ def _education(rng: np.random.Generator, P: _Pop) -> tuple[np.ndarray, np.ndarra
     return level, dom, yr.astype(np.int16)
 
 
-def arg_sort(*keys: np.ndarray) -> np.ndarray:
-    """The stable order of rows sorted on ``keys`` (first key first): ``np.lexsort(keys[::-1])``,
-    computed by Polars on both cores (a tenth of the time of ``np.lexsort`` on 12 million rows,
-    a fifth of ``np.argsort`` on 40 million numbers)."""
-    if not keys or len(keys[0]) == 0:
-        return np.empty(0, np.int64)
-    frame = pl.DataFrame({f"k{i}": k for i, k in enumerate(keys)})
-    order = frame.select(pl.arg_sort_by(frame.columns, maintain_order=True)).to_series()
-    return order.to_numpy().astype(np.int64)
-
-
-def code_labels(values, idx: np.ndarray, nullable: bool = False) -> pl.Series:
-    """Text column ``values[idx]``, gathered from a small Series (no per-row Python strings);
-    with ``nullable``, a negative index gives null."""
-    ix = np.asarray(idx, dtype=np.int64)
-    if nullable:
-        ix = np.where(ix < 0, len(values), ix)
-    vals = list(values) + ([None] if nullable else [])
-    return pl.Series(vals, dtype=pl.String).gather(pl.Series(ix.astype(np.uint32)))
-
-
 Sink = Callable[[str, pl.DataFrame], None]
 
 
@@ -1992,13 +1885,13 @@ def simulate_demography(
             yield pl.DataFrame(
                 {
                     "insz": insz.gather(pl.Series(ix)).set_sorted(),
-                    "birth_date": _dates(P.birth[ix]),
+                    "birth_date": date_series(P.birth[ix]),
                     "sex": code_labels(("M", "F"), P.female[ix].astype(np.uint8)),
                     "birth_country": code_labels(COUNTRIES, P.birth_country[ix]),
                     "first_nationality": code_labels(COUNTRIES, P.first_nat[ix]),
-                    "father_insz": _take(insz, P.father[ix]),
-                    "mother_insz": _take(insz, P.mother[ix]),
-                    "death_date": _dates(death[ix]),
+                    "father_insz": insz_of(insz, P.father[ix]),
+                    "mother_insz": insz_of(insz, P.mother[ix]),
+                    "death_date": date_series(death[ix]),
                     "is_bis": pl.Series(P.is_bis[ix], dtype=pl.Boolean),
                 }
             )
@@ -2040,7 +1933,7 @@ def simulate_demography(
         in_be = muni_idx >= 0
         return sub.select(
             "insz",
-            nis_code=_strs(code_labels(MUNI_NIS, np.clip(muni_idx, 0, None)), in_be),
+            nis_code=text_or_null(code_labels(MUNI_NIS, np.clip(muni_idx, 0, None)), in_be),
             country=code_labels(COUNTRIES, np.where(in_be, BE, np.clip(sub["country"].to_numpy(), 0, None))),
             valid_from=_date_col("date"),
             valid_to=_date_col("valid_to"),
@@ -2061,9 +1954,9 @@ def simulate_demography(
             register=code_labels(REGISTER_NAMES, sub["register"].to_numpy()),
             valid_from=_date_col("date"),
             valid_to=_date_col("valid_to"),
-            residence_reason=_strs(reason, reason >= 0),
+            residence_reason=text_or_null(reason, reason >= 0),
             # a newborn's residence decision is not taken before the birth (the contract's before_birth rule)
-            decision_date=_dates(
+            decision_date=date_series(
                 np.where(
                     reason >= 0,
                     np.maximum(sub["decision"].to_numpy(), P.birth[sub["pid"].to_numpy()]),
@@ -2123,7 +2016,7 @@ def simulate_demography(
             "education_year": pl.Series(eyr[rows], dtype=pl.Int16),
             "work_propensity": pl.Series(work[rows], dtype=pl.Float32),
             "health_risk": pl.Series(rng.normal(0, 1, n)[rows], dtype=pl.Float32),
-            "arrival_date": _dates(np.where(P.gen == 1, P.arrival, NO_DATE)[rows]),
+            "arrival_date": date_series(np.where(P.gen == 1, P.arrival, NO_DATE)[rows]),
             "ever_resident": pl.Series(ever[rows], dtype=pl.Boolean),
         }
     )
