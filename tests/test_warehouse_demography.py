@@ -18,6 +18,7 @@ from cohort.warehouse.build import _LakeWriter, build_warehouse, read_manifest, 
 from cohort.warehouse.demography import simulate_demography
 from cohort.warehouse.demography_insz import insz_birth_dates, make_insz_array
 from cohort.warehouse.demography_params import ancestor_deaths, population_target
+from cohort.warehouse.demography_population import SIBSHIP_SIZES, SIBSHIP_SPAN_DAYS, sibships
 from cohort.warehouse.labour import in_window
 
 
@@ -290,12 +291,10 @@ def test_sibships_share_origin_and_parent_cohort_and_are_spaced():
     key = rng.integers(0, 3, n)
     parent_birth = rng.integers(-20_000, 0, n)
     birth = parent_birth + rng.integers(16 * 365, 45 * 365, n)
-    group = demography.sibships(rng, key, parent_birth, birth)
+    group = sibships(rng, key, parent_birth, birth)
     assert sorted(set(group.tolist())) == list(range(group.max() + 1))
     per = (
-        pl.DataFrame(
-            {"g": group, "key": key, "span": parent_birth // demography.SIBSHIP_SPAN_DAYS, "b": birth}
-        )
+        pl.DataFrame({"g": group, "key": key, "span": parent_birth // SIBSHIP_SPAN_DAYS, "b": birth})
         .sort("g", "b")
         .group_by("g")
         .agg(
@@ -306,7 +305,7 @@ def test_sibships_share_origin_and_parent_cohort_and_are_spaced():
         )
     )
     assert per["keys"].max() == 1 and per["spans"].max() == 1, "one origin, one parent cohort"
-    assert per["len"].max() <= demography.SIBSHIP_SIZES.max()
+    assert per["len"].max() <= SIBSHIP_SIZES.max()
     assert 1.6 < per["len"].mean() < 2.4, "sibships, neither singletons nor whole cohorts"
     gaps = per.explode("gaps")["gaps"].drop_nulls()
     assert ((gaps == 0) | (gaps >= 300)).all(), "twins, or at least ten months apart"

@@ -73,6 +73,10 @@ from cohort.warehouse.columns import (
     insz_of,
     text_or_null,
 )
+from cohort.warehouse.demography_households import (
+    build_households,
+    household_anchors,
+)
 from cohort.warehouse.demography_insz import (
     insz_birth_dates,
     insz_numbers,
@@ -115,6 +119,23 @@ from cohort.warehouse.demography_params import (
     survival,
     total_fertility,
 )
+from cohort.warehouse.demography_population import (
+    REG_FOREIGN,
+    REG_POP,
+    REG_WAITING,
+    REGISTER_NAMES,
+    Events,
+    Population,
+    Unions,
+    age_at,
+    group_mean,
+    nearest_within_group,
+    pair_within_groups,
+    region_of,
+    select_expected,
+    sibships,
+    uniform_dates,
+)
 from cohort.warehouse.model import Demography
 
 # 2: the labour model sees only the persons in the window, so its draws (and tables) differ from 1
@@ -122,472 +143,6 @@ from cohort.warehouse.model import Demography
 GENERATOR_VERSION = "demography-3"
 
 PART_ROWS = 2_000_000  # rows per part handed to the sink (memory at scale 1.0, see simulate_demography)
-
-
-# ---------------------------------------------------------------------------------- small helpers
-def _age(birth: np.ndarray, at: int) -> np.ndarray:
-    return (at - birth.astype(np.int64)) / YEAR_DAYS
-
-
-def _uniform_dates(rng: np.random.Generator, lo, hi, n: int) -> np.ndarray:
-    lo = np.broadcast_to(np.asarray(lo, dtype=np.int64), (n,))
-    hi = np.broadcast_to(np.asarray(hi, dtype=np.int64), (n,))
-    span = np.maximum(hi - lo, 1)
-    return (lo + np.floor(rng.random(n) * span).astype(np.int64)).astype(np.int32)
-
-
-def _select_expected(
-    rng: np.random.Generator, ids: np.ndarray, p: np.ndarray, group: np.ndarray
-) -> np.ndarray:
-    """Draw events with probabilities ``p`` but with the count of each group fixed to its expected
-    value (randomly rounded): weighted sampling without replacement (Efraimidis-Spirakis keys).
-    Keeps the Poisson noise of small synthetic populations out of calibrated totals (births)."""
-    out = []
-    for g in np.unique(group):
-        sel = np.flatnonzero(group == g)
-        w = p[sel]
-        k = int(np.floor(w.sum() + rng.random()))
-        if k <= 0:
-            continue
-        key = np.log(rng.random(len(sel))) / np.maximum(w, 1e-12)
-        top = np.argpartition(-key, k - 1)[:k] if k < len(sel) else np.arange(len(sel))
-        out.append(ids[sel[top]])
-    return np.sort(np.concatenate(out)) if out else np.empty(0, np.int64)
-
-
-def _pair(
-    rng: np.random.Generator,
-    a_id: np.ndarray,
-    a_key: np.ndarray,
-    a_grp: np.ndarray,
-    b_id: np.ndarray,
-    b_key: np.ndarray,
-    b_grp: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pair members of side a with side b within groups: the larger side is thinned at random to
-    the size of the smaller, then both are paired in the order of their key (age)."""
-    if len(a_id) == 0 or len(b_id) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-
-    def side(ids, key, grp):
-        return pl.DataFrame(
-            {
-                "id": ids.astype(np.int64),
-                "key": key.astype(np.float64),
-                "g": grp.astype(np.int64),
-                "prio": rng.random(len(ids)),
-            }
-        )
-
-    a, b = side(a_id, a_key, a_grp), side(b_id, b_key, b_grp)
-    n = (
-        a.group_by("g")
-        .len("na")
-        .join(b.group_by("g").len("nb"), on="g")
-        .with_columns(k=pl.min_horizontal("na", "nb"))
-    )
-
-    def thin(df):
-        df = df.join(n.select("g", "k"), on="g").with_columns(pr=pl.col("prio").rank("ordinal").over("g"))
-        df = df.filter(pl.col("pr") <= pl.col("k"))
-        return df.with_columns(r=pl.col("key").rank("ordinal").over("g")).select("id", "g", "r")
-
-    m = thin(a).join(thin(b), on=["g", "r"], suffix="_b").sort("id")
-    return m["id"].to_numpy(), m["id_b"].to_numpy()
-
-
-def _asof(
-    child: np.ndarray,
-    target: np.ndarray,
-    cgrp: np.ndarray,
-    cand: np.ndarray,
-    ckey: np.ndarray,
-    kgrp: np.ndarray,
-    tol: float,
-) -> np.ndarray:
-    """For each child, the candidate of the same group whose key is nearest ``target`` (within
-    ``tol``), or -1. Candidates may be chosen by several children (siblings)."""
-    out = np.full(len(child), -1, np.int64)
-    if len(child) == 0 or len(cand) == 0:
-        return out
-    left = pl.DataFrame(
-        {"row": np.arange(len(child)), "t": target.astype(np.float64), "g": cgrp.astype(np.int64)}
-    ).sort("t")
-    right = pl.DataFrame(
-        {"cand": cand.astype(np.int64), "t": ckey.astype(np.float64), "g": kgrp.astype(np.int64)}
-    ).sort("t")
-    j = left.join_asof(right, on="t", by="g", strategy="nearest", tolerance=tol, check_sortedness=False)
-    j = j.filter(pl.col("cand").is_not_null())
-    out[j["row"].to_numpy()] = j["cand"].to_numpy()
-    return out
-
-
-# brothers and sisters alive and resident at the window start, per sibship whose parent is no
-# longer in the register (completed fertility of the 1920-1970 cohorts about 2.2, less the
-# siblings who died or left; a sibship of one is the only child, or the only one still here)
-SIBSHIP_SIZES = np.array([1, 2, 3, 4, 5])
-SIBSHIP_P = np.array([0.30, 0.35, 0.20, 0.10, 0.05])
-SIBSHIP_SPAN_DAYS = int(2 * YEAR_DAYS)
-
-
-def sibships(
-    rng: np.random.Generator, key: np.ndarray, parent_birth: np.ndarray, birth: np.ndarray
-) -> np.ndarray:
-    """Group persons into sibships (broers en zussen): persons of one ``key`` whose parent's
-    birth date, drawn for each of them, falls in the same two-year span are cut, in that order,
-    into groups of ``SIBSHIP_SIZES``; a group is split where two of its members (``birth``) would
-    be born between a day and ten months apart. Returns each person's group number (0, 1, ...)."""
-    n = len(key)
-    if n == 0:
-        return np.empty(0, np.int64)
-    span = parent_birth.astype(np.int64) // SIBSHIP_SPAN_DAYS
-    order = arg_sort(key, span, parent_birth)
-    cut = np.cumsum(rng.choice(SIBSHIP_SIZES, size=n, p=SIBSHIP_P))
-    drawn = np.searchsorted(cut, np.arange(n), side="right")
-    k, s = key[order], span[order]
-    new = np.r_[True, (k[1:] != k[:-1]) | (s[1:] != s[:-1]) | (drawn[1:] != drawn[:-1])]
-    group = np.empty(n, np.int64)
-    group[order] = np.cumsum(new) - 1
-    # within a group, in birth order: twins (same day) stay, births too close to be siblings split
-    order = arg_sort(group, birth)
-    g, b = group[order], birth[order].astype(np.int64)
-    gap = np.diff(b)
-    new = np.r_[True, (g[1:] != g[:-1]) | ((gap > 0) & (gap < 300))]
-    group[order] = np.cumsum(new) - 1
-    return group
-
-
-def _group_mean(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Mean of ``values`` per group number (int64, rounded down)."""
-    if len(group) == 0:
-        return np.empty(0, np.int64)
-    total = np.bincount(group, weights=values.astype(np.float64))
-    return np.floor(total / np.bincount(group)).astype(np.int64)
-
-
-# ---------------------------------------------------------------------------------- the population
-class _Pop:
-    """Column arrays over every person ever created (index = internal id)."""
-
-    FIELDS = {
-        "birth": np.int32,
-        "female": np.bool_,
-        "birth_country": np.int16,
-        "first_nat": np.int16,
-        "nat": np.int16,
-        "oc": np.int16,
-        "gen": np.int8,
-        "mother": np.int64,
-        "father": np.int64,
-        "death": np.int32,
-        "is_bis": np.bool_,
-        "muni": np.int16,
-        "abroad": np.int16,
-        "reg": np.int8,
-        "reason": np.int8,
-        "union": np.int64,
-        "leave_age": np.float32,
-        "coll_from": np.int32,
-        "arrival": np.int32,
-        "emig": np.int32,
-        "kind": np.int8,
-        "civ": np.int8,
-        "civ_date": np.int32,
-        "reg_since": np.int32,
-    }
-    # kind: 0 base resident, 1 ancestor, 2 born, 3 immigrant, 4 BIS
-
-    def __init__(self) -> None:
-        self.n = 0
-        self._cap = 0
-        self._store = {f: np.empty(0, dtype=t) for f, t in self.FIELDS.items()}
-        self._views()
-
-    def _views(self) -> None:
-        # the public arrays are views of the first n rows of the (over-allocated) storage
-        for f in self.FIELDS:
-            object.__setattr__(self, f, self._store[f][: self.n])
-
-    def _grow(self, need: int) -> None:
-        if need <= self._cap:
-            return
-        cap = max(need, int(self._cap * 1.5) + 1024)
-        for f, t in self.FIELDS.items():
-            new = np.empty(cap, dtype=t)
-            new[: self.n] = self._store[f][: self.n]
-            self._store[f] = new
-        self._cap = cap
-
-    def compact(self) -> None:
-        """Give back the over-allocated tail (a third of the storage after the last growth)."""
-        for f in self.FIELDS:  # one field at a time: the old storage goes as soon as its view does
-            self._store[f] = self._store[f][: self.n].copy()
-            object.__setattr__(self, f, self._store[f])
-        self._cap = self.n
-
-    def add(self, **cols) -> np.ndarray:
-        k = len(cols["birth"])
-        defaults = {
-            "mother": -1,
-            "father": -1,
-            "death": NO_DATE,
-            "is_bis": False,
-            "muni": -1,
-            "abroad": -1,
-            "reg": -1,
-            "reason": -1,
-            "union": -1,
-            "leave_age": 25.0,
-            "coll_from": NO_DATE,
-            "arrival": NO_DATE,
-            "emig": NO_DATE,
-            "civ": 1,
-            "civ_date": NO_DATE,
-            "gen": 0,
-            "reg_since": NO_DATE,
-        }
-        start = self.n
-        self._grow(start + k)
-        for f in self.FIELDS:
-            v = cols.get(f, defaults.get(f))
-            if v is None:
-                raise KeyError(f)
-            self._store[f][start : start + k] = np.broadcast_to(np.asarray(v), (k,))
-        self.n = start + k
-        self._views()
-        return np.arange(start, start + k)
-
-
-class _Unions:
-    def __init__(self) -> None:
-        self.man = np.empty(0, np.int64)
-        self.woman = np.empty(0, np.int64)
-        self.start = np.empty(0, np.int32)
-        self.end = np.empty(0, np.int32)
-        self.married = np.empty(0, np.int32)
-        self.legal = np.empty(0, np.int32)
-
-    def add(self, man, woman, start, married, legal) -> np.ndarray:
-        k = len(man)
-        first = len(self.man)
-        self.man = np.concatenate([self.man, man.astype(np.int64)])
-        self.woman = np.concatenate([self.woman, woman.astype(np.int64)])
-        self.start = np.concatenate([self.start, np.asarray(start, np.int32)])
-        self.end = np.concatenate([self.end, np.full(k, NO_DATE, np.int32)])
-        self.married = np.concatenate([self.married, np.asarray(married, np.int32)])
-        self.legal = np.concatenate([self.legal, np.asarray(legal, np.int32)])
-        return np.arange(first, first + k)
-
-
-class _Events:
-    """Append-only event logs; concatenated once at the end."""
-
-    def __init__(self) -> None:
-        self.res: list[tuple] = []  # (pid, date, muni or -1, country)
-        self.reg: list[tuple] = []  # (pid, date, register or -1 for leaving, reason or -1, decision date)
-        self.nat: list[tuple] = []  # (pid, date, nationality)
-        self.civ: list[tuple] = []  # (pid, date, civil status)
-
-    def add(self, log: str, *cols) -> None:
-        n = len(cols[0])
-        if n:
-            getattr(self, log).append(tuple(np.broadcast_to(np.asarray(c), (n,)).copy() for c in cols))
-
-    def move_births(self, ids: np.ndarray, old: np.ndarray, new: np.ndarray) -> None:
-        """Events dated at the old birth date of the (sorted) ``ids`` follow it to the new one."""
-        if not len(ids):
-            return
-        for log in ("res", "reg", "nat", "civ"):
-            for pid, day, *_ in getattr(self, log):
-                i = np.minimum(np.searchsorted(ids, pid), len(ids) - 1)
-                hit = (ids[i] == pid) & (day == old[i])
-                day[hit] = new[i[hit]]
-
-    def frame(self, log: str, names: list[str], dtypes: list) -> pl.DataFrame:
-        parts = getattr(self, log)
-        if not parts:
-            return pl.DataFrame({n: pl.Series(n, [], dtype=pl.Int64) for n in names})
-        cols = [np.concatenate([p[i] for p in parts]).astype(dtypes[i]) for i in range(len(names))]
-        return pl.DataFrame(dict(zip(names, cols, strict=True)))
-
-
-REG_POP, REG_FOREIGN, REG_WAITING = 0, 1, 2
-REGISTER_NAMES = ["population", "foreigners", "waiting"]
-
-
-def _region_of(muni: np.ndarray) -> np.ndarray:
-    return np.where(muni >= 0, MUNI_REGION[np.clip(muni, 0, None)], -1)
-
-
-# ---------------------------------------------------------------------------------- households
-def _anchors(
-    priv: np.ndarray,
-    muni: np.ndarray,
-    partner: np.ndarray,
-    mother: np.ndarray,
-    father: np.ndarray,
-    age: np.ndarray,
-    leave_age: np.ndarray,
-):
-    """Household anchor of every person (its own id, the lower id of a couple, or the anchor of
-    the parent a child lives with). Only meaningful where ``priv`` (private household resident)."""
-    n = len(priv)
-    ids = np.arange(n)
-    p = np.clip(partner, 0, None)
-    couple = priv & (partner >= 0) & priv[p] & (muni[p] == muni)
-    m, f = np.clip(mother, 0, None), np.clip(father, 0, None)
-    child_ok = priv & ~couple & (age < leave_age)
-    has_m = child_ok & (mother >= 0) & priv[m] & (muni[m] == muni)
-    has_f = child_ok & ~has_m & (father >= 0) & priv[f] & (muni[f] == muni)
-    parent = np.where(has_m, mother, np.where(has_f, father, -1))
-    anchor = np.where(couple, np.minimum(ids, partner), ids)
-    # children at home take their parent's anchor, up to four generations (teen parents). Only
-    # they are touched: gathering over everyone ever simulated (ancestors and the dead included)
-    # took 4 s a call at scale 1.0. The gather reads the anchors of the previous round, as a
-    # whole-array update would, and a round that changes nothing ends the loop (a fixed point).
-    kids = np.flatnonzero(parent >= 0)
-    of_kid = parent[kids]
-    for _ in range(4):
-        new = anchor[of_kid]
-        if np.array_equal(new, anchor[kids]):
-            break
-        anchor[kids] = new
-    return anchor, couple, parent
-
-
-RELATIONS = ("01", "02", "03", "05", "11", "13", "20", "21")
-LIPRO = ("MAR+", "MAR0", "UNM+", "UNM0", "H1PA", "SING", "CMAR", "CUNM", "C1PA", "OTHR", "COLL")
-
-
-def build_households(
-    year: int,
-    res: np.ndarray,
-    coll: np.ndarray,
-    muni: np.ndarray,
-    female: np.ndarray,
-    birth: np.ndarray,
-    partner: np.ndarray,
-    married: np.ndarray,
-    legal_start: np.ndarray,
-    mother: np.ndarray,
-    father: np.ndarray,
-    leave_age: np.ndarray,
-    civ: np.ndarray,
-    civ_date: np.ndarray,
-    insz: np.ndarray,
-) -> pl.DataFrame:
-    """The ``household_jan1`` rows of one year from the person arrays on 1 January."""
-    at = epoch_day(year)
-    age = _age(birth, at)
-    priv = res & ~coll
-    anchor, couple, parent = _anchors(priv, muni, partner, mother, father, age, leave_age)
-    ids = np.arange(len(res))
-    # reference person: the man of a couple, else the anchor
-    ref_of_anchor = np.where(couple & female, partner, ids)
-    ref = np.where(priv, ref_of_anchor[anchor], -1)
-    rc = np.clip(ref, 0, None)
-    ref_partner = np.where(couple[rc], partner[rc], -2)
-    # relation and LIPRO position as small codes into RELATIONS / LIPRO (text only for the rows written)
-    relation = np.full(len(res), RELATIONS.index("11"), dtype=np.int8)
-    is_ref = ids == ref
-    relation[is_ref] = RELATIONS.index("01")
-    part_of_ref = priv & couple & (partner == ref) & ~is_ref
-    relation[part_of_ref & married] = RELATIONS.index("02")
-    relation[part_of_ref & ~married] = RELATIONS.index("21")
-    is_child = priv & (parent >= 0)
-    own = is_child & ((mother == ref) | (father == ref))
-    step = is_child & ~own & ((mother == ref_partner) | (father == ref_partner))
-    pc = np.clip(parent, 0, None)
-    grand = is_child & ~own & ~step & (parent[pc] >= 0)
-    relation[own] = RELATIONS.index("03")
-    relation[step] = RELATIONS.index("13")
-    relation[grand] = RELATIONS.index("05")
-    # LIPRO
-    sel = np.flatnonzero(priv)
-    df = pl.DataFrame({"pid": sel, "anchor": anchor[sel], "child": is_child[sel]})
-    agg = df.group_by("anchor").agg(size=pl.len(), kids=pl.col("child").sum())
-    size_by_anchor = np.zeros(len(res), np.int64)
-    kids_by_anchor = np.zeros(len(res), np.int64)
-    size_by_anchor[agg["anchor"].to_numpy()] = agg["size"].to_numpy()
-    kids_by_anchor[agg["anchor"].to_numpy()] = agg["kids"].to_numpy()
-    kids = kids_by_anchor[anchor]
-    hh_couple = couple[rc]
-    hh_married = hh_couple & married[rc]
-    L = LIPRO.index
-    lipro = np.full(len(res), L("OTHR"), dtype=np.int8)
-    nucleus = priv & (is_ref | part_of_ref)
-    lipro[nucleus & hh_married & (kids > 0)] = L("MAR+")
-    lipro[nucleus & hh_married & (kids == 0)] = L("MAR0")
-    lipro[nucleus & hh_couple & ~hh_married & (kids > 0)] = L("UNM+")
-    lipro[nucleus & hh_couple & ~hh_married & (kids == 0)] = L("UNM0")
-    lipro[nucleus & ~hh_couple & (kids > 0)] = L("H1PA")
-    lipro[nucleus & ~hh_couple & (kids == 0)] = L("SING")
-    lipro[(own | step) & hh_married] = L("CMAR")
-    lipro[(own | step) & hh_couple & ~hh_married] = L("CUNM")
-    lipro[(own | step) & ~hh_couple] = L("C1PA")
-    # collective households: one home per municipality and 60 residents
-    csel = np.flatnonzero(res & coll)
-    cdf = pl.DataFrame({"pid": csel, "muni": muni[csel].astype(np.int64)}).with_columns(
-        k=(pl.col("pid").rank("ordinal").over("muni") - 1) // 60
-    )
-    cdf = cdf.with_columns(size=pl.len().over(["muni", "k"]), first=pl.col("pid").min().over(["muni", "k"]))
-    private = pl.DataFrame(
-        {
-            "pid": sel,
-            "anchor": anchor[sel],
-            "ref": ref[sel],
-            "relation": relation[sel],
-            "size": size_by_anchor[anchor[sel]],
-            "lipro": lipro[sel],
-            "partner": np.where(couple[sel], partner[sel], -1),
-        }
-    )
-    collective = pl.DataFrame(
-        {
-            "pid": cdf["pid"].to_numpy(),
-            "anchor": cdf["first"].to_numpy(),
-            "ref": cdf["first"].to_numpy(),
-            "relation": np.full(len(cdf), RELATIONS.index("20"), np.int8),
-            "size": cdf["size"].to_numpy().astype(np.int64),
-            "lipro": np.full(len(cdf), LIPRO.index("COLL"), np.int8),
-            "partner": np.full(len(cdf), -1, np.int64),
-        }
-    )
-    hh = pl.concat([private.with_columns(c=pl.lit(0)), collective.with_columns(c=pl.lit(1))])
-    hh = hh.with_columns(
-        household_id=(pl.col("c").cast(pl.Int64) * 10**12 + pl.col("anchor")).rank("dense").cast(pl.Int64)
-    )
-    pid = hh["pid"].to_numpy()
-    legal = (legal_start[pid] <= at) & ~married[pid] & (hh["partner"].to_numpy() >= 0)
-    partner_ins = insz_of(insz, hh["partner"].to_numpy())
-    out = pl.DataFrame(
-        {
-            "year": pl.Series(np.full(len(hh), year), dtype=pl.Int16),
-            "insz": insz.gather(pid),
-            "household_id": hh["household_id"],
-            "reference_insz": insz.gather(hh["ref"].to_numpy()),
-            "relation": code_labels(RELATIONS, hh["relation"].to_numpy()),
-            "household_size": hh["size"].cast(pl.Int16),
-            "lipro": code_labels(LIPRO, hh["lipro"].to_numpy()),
-            "civil_status": code_labels([str(c) for c in range(10)], civ[pid]),
-            # a union date drawn before the person's birth (a child of an immigrant couple takes their
-            # status) becomes the 18th birthday, at the latest the day before this 1 January
-            "civil_status_date": date_series(
-                np.where(
-                    civ_date[pid] < birth[pid],
-                    np.minimum(birth[pid] + int(18 * YEAR_DAYS), at - 1),
-                    civ_date[pid],
-                )
-            ),
-            "legal_cohabitation": pl.Series(legal, dtype=pl.Boolean),
-            "legal_cohabitation_start": date_series(np.where(legal, legal_start[pid], NO_DATE)),
-            "partner_insz": partner_ins,
-        }
-    )
-    return out.sort("insz")
-
-
-# ---------------------------------------------------------------------------------- INSZ numbers
 
 
 # ---------------------------------------------------------------------------------- simulation
@@ -599,9 +154,9 @@ class _Sim:
             raise ValueError(f"scale must be positive, got {scale}")
         self.scale, self.seed, self.first_year, self.last_year = scale, seed, first_year, last_year
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, first_year, last_year]))
-        self.P = _Pop()
-        self.U = _Unions()
-        self.E = _Events()
+        self.P = Population()
+        self.U = Unions()
+        self.E = Events()
 
     # ------------------------------------------------------------------ helpers on state
     def partner(self) -> np.ndarray:
@@ -721,7 +276,7 @@ class _Sim:
         grp = muni.astype(np.int64) * 1000 + self._mkey(oc)
         w = want & female
         m = want & ~female
-        wi, mi = _pair(
+        wi, mi = pair_within_groups(
             rng,
             ids[w],
             age[w] + rng.normal(0, 1.5, w.sum()),
@@ -793,7 +348,7 @@ class _Sim:
         # most children at home live with a couple: a first pass looks among women with a partner
         prefer = at_home & (rng.random(n) < 0.78)
         pw_mask = P.union[women] >= 0
-        got = _asof(
+        got = nearest_within_group(
             np.flatnonzero(prefer),
             mother_age[prefer],
             keys_child[0][prefer],
@@ -813,7 +368,7 @@ class _Sim:
             if not todo.any():
                 break
             t_idx = np.flatnonzero(todo)
-            got = _asof(t_idx, mother_age[t_idx], kc[t_idx], women, wage, kw, tol)
+            got = nearest_within_group(t_idx, mother_age[t_idx], kc[t_idx], women, wage, kw, tol)
             ok = got >= 0
             if ok.any():
                 gm = got[ok]
@@ -836,7 +391,7 @@ class _Sim:
         fa_ok = (
             (pa >= 0)
             & (ustart <= P.birth[ids] + 200)
-            & (_age(P.birth[np.clip(pa, 0, None)], P.birth[ids]) >= 16)
+            & (age_at(P.birth[np.clip(pa, 0, None)], P.birth[ids]) >= 16)
         )
         P.father[ids] = np.where(fa_ok, pa, -1)
         # derive origin attributes of children from their mother (oldest generations first)
@@ -853,7 +408,7 @@ class _Sim:
         target = P.birth[ids].astype(np.int64) - (gap * YEAR_DAYS).astype(np.int64) - rng.integers(0, 365, n)
         m_kids = ids[need_m]
         m_group = sibships(rng, self._sib_key(m_kids), target[need_m], P.birth[m_kids])
-        anc1 = self._ancestors(m_kids, m_group, True, _group_mean(target[need_m], m_group))
+        anc1 = self._ancestors(m_kids, m_group, True, group_mean(target[need_m], m_group))
         P.mother[m_kids] = anc1[m_group]
         # fathers: of the same sibship, or of the children of one resident mother (90 % known)
         has_m = (P.mother[ids] >= 0) & ~need_m & (P.father[ids] < 0) & ~unknown
@@ -865,7 +420,7 @@ class _Sim:
         known = rng.random(n_f) < 0.9
         known[np.unique(f_group[: len(m_kids)])] = True
         mother_birth = P.birth[P.mother[f_kids]].astype(np.int64)
-        f_birth = _group_mean(mother_birth, f_group) - (rng.normal(3, 3, n_f) * YEAR_DAYS).astype(np.int64)
+        f_birth = group_mean(mother_birth, f_group) - (rng.normal(3, 3, n_f) * YEAR_DAYS).astype(np.int64)
         keep = known[f_group]
         f_kids, f_group = f_kids[keep], np.unique(f_group[keep], return_inverse=True)[1]
         f_birth = f_birth[known]
@@ -883,7 +438,7 @@ class _Sim:
                 np.clip(rng.normal(28, 5, k), 17, 44) * YEAR_DAYS
             ).astype(np.int64)
             g_group = sibships(rng, self._sib_key(young), g_target, P.birth[young])
-            g1 = self._ancestors(young, g_group, True, _group_mean(g_target, g_group))
+            g1 = self._ancestors(young, g_group, True, group_mean(g_target, g_group))
             g_fbirth = P.birth[g1].astype(np.int64) - (rng.normal(3, 3, len(g1)) * YEAR_DAYS).astype(np.int64)
             g2 = self._ancestors(young, g_group, False, g_fbirth)
             P.mother[young] = g1[g_group]
@@ -944,7 +499,7 @@ class _Sim:
         bc = np.where(gen == 1, oc, BE)
         first = np.where(gen == 1, oc, np.where((gen == 2) & (rng.random(k) < 0.5), oc, BE))
         abroad = (cgen == 1) & (oc != BE)
-        age_now = _age(birth, D0)
+        age_now = age_at(birth, D0)
         alive_p = survival(age_now, np.full(k, female), self.first_year - 30)
         alive = abroad & (rng.random(k) < alive_p)
         # dead: between the child's birth and the window start
@@ -976,7 +531,7 @@ class _Sim:
         )
         # nationality spells; naturalised ancestors (second generation) changed in between
         self.E.add("nat", ids, birth, first)
-        natd = _uniform_dates(
+        natd = uniform_dates(
             rng, birth.astype(np.int64) + int(18 * YEAR_DAYS), np.minimum(death.astype(np.int64), D0 - 1), k
         )
         chg = (nat != first) & (natd < death) & (natd > birth)
@@ -1000,14 +555,14 @@ class _Sim:
             parent_be = ((m >= 0) & (P.first_nat[mom] == BE)) | ((f >= 0) & (P.first_nat[fat] == BE))
             first = np.where(gen == 1, oc, np.where(gen == 2, np.where(parent_be | (u < 0.6), BE, oc), BE))
             P.first_nat[ids] = first
-        yrs = np.where(gen == 1, (D0 - P.arrival[ids].astype(np.int64)) / YEAR_DAYS, _age(P.birth[ids], D0))
+        yrs = np.where(gen == 1, (D0 - P.arrival[ids].astype(np.int64)) / YEAR_DAYS, age_at(P.birth[ids], D0))
         rate = np.where(eu, 0.05, 0.26)
         p_nat = np.where(first != BE, 1 - np.exp(-rate * np.clip(yrs - 4, 0, None)), 0.0)
         p_nat = np.where(gen == 2, np.minimum(p_nat * 1.6, 0.92), p_nat)
         natur = rng.random(n) < p_nat
         nat = np.where(natur, BE, first)
         since = np.where(gen == 1, P.arrival[ids], P.birth[ids]).astype(np.int64) + int(4 * YEAR_DAYS)
-        natd = _uniform_dates(rng, np.minimum(since, D0 - 2), D0 - 1, n)
+        natd = uniform_dates(rng, np.minimum(since, D0 - 2), D0 - 1, n)
         P.first_nat[ids] = first
         P.nat[ids] = nat
         self.E.add("nat", ids, P.birth[ids], first)
@@ -1068,12 +623,12 @@ class _Sim:
         chg = single & (status != 1)
         P.civ[ids[chg]] = status[chg]
         lo = P.birth[ids].astype(np.int64) + int(22 * YEAR_DAYS)
-        P.civ_date[ids[chg]] = _uniform_dates(rng, np.minimum(lo, D0 - 2), D0 - 1, n)[chg]
+        P.civ_date[ids[chg]] = uniform_dates(rng, np.minimum(lo, D0 - 2), D0 - 1, n)[chg]
         E.add("civ", ids[chg], P.civ_date[ids[chg]], status[chg])
         # collective homes for the very old without partner
         p_coll = np.interp(age, [74, 80, 85, 90, 95], [0.0, 0.04, 0.11, 0.24, 0.4])
         coll = (rng.random(n) < p_coll) & ~in_union
-        P.coll_from[ids[coll]] = _uniform_dates(rng, D0 - int(3 * YEAR_DAYS), D0 - 1, coll.sum())
+        P.coll_from[ids[coll]] = uniform_dates(rng, D0 - int(3 * YEAR_DAYS), D0 - 1, coll.sum())
         # a stock of asylum seekers in the waiting register (reception centres)
         self._asylum(int(round(14_000 * self.scale)), D0 - int(1.5 * YEAR_DAYS), D0 - 1, self.first_year - 1)
 
@@ -1133,7 +688,7 @@ class _Sim:
         mix /= mix.sum()
         oc = rng.choice(len(COUNTRIES), size=k, p=mix).astype(np.int16)
         age = np.clip(rng.normal(27, 10, k), 0.5, 65)
-        date_in = _uniform_dates(rng, lo, hi, k)
+        date_in = uniform_dates(rng, lo, hi, k)
         birth = (date_in - (age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
         female = rng.random(k) < 0.3
         m = self._settle(oc)
@@ -1165,11 +720,13 @@ class _Sim:
         ndays = D1 - D0
         alive = P.death == NO_DATE
         R = alive & (P.muni >= 0) & ~P.is_bis
-        age = _age(P.birth, D0)
-        region = _region_of(P.muni)
+        age = age_at(P.birth, D0)
+        region = region_of(P.muni)
         partner = self.partner()
         coll = (P.coll_from <= D0) | (P.reg == REG_WAITING)
-        anchor, couple, parent = _anchors(R & ~coll, P.muni, partner, P.mother, P.father, age, P.leave_age)
+        anchor, couple, parent = household_anchors(
+            R & ~coll, P.muni, partner, P.mother, P.father, age, P.leave_age
+        )
         muni0 = P.muni.copy()
         busy = np.zeros(P.n, bool)
         n_before = P.n
@@ -1178,7 +735,7 @@ class _Sim:
         idx = np.flatnonzero(R)
         q = 1 - np.exp(-death_rate(age[idx], P.female[idx], region[idx], y))
         dies = idx[rng.random(len(idx)) < q]
-        ddate = _uniform_dates(rng, D0, D1, len(dies))
+        ddate = uniform_dates(rng, D0, D1, len(dies))
         P.death[dies] = ddate
         busy[dies] = True
         u = P.union[dies]
@@ -1204,7 +761,7 @@ class _Sim:
         h = h * np.where((age[refs] > 20) & (age[refs] < 40), 1.4, np.where(age[refs] > 65, 0.4, 1.0))
         em_units = refs[rng.random(len(refs)) < h]
         unit_date = np.zeros(P.n, np.int64)
-        edate_u = _uniform_dates(rng, D0, D1, len(em_units))
+        edate_u = uniform_dates(rng, D0, D1, len(em_units))
         flag = np.zeros(P.n, bool)
         flag[em_units] = True
         unit_date[em_units] = edate_u
@@ -1214,7 +771,7 @@ class _Sim:
         wait = np.flatnonzero(R & (P.reg == REG_WAITING) & ~busy & (P.reg_since < D0 - 180))
         rej = wait[rng.random(len(wait)) < 0.18]
         members = np.concatenate([members, rej])
-        ed = np.concatenate([ed, _uniform_dates(rng, D0, D1, len(rej))])
+        ed = np.concatenate([ed, uniform_dates(rng, D0, D1, len(rej))])
         dest = np.where(
             P.oc[members] != BE,
             P.oc[members],
@@ -1241,7 +798,7 @@ class _Sim:
         hz = np.where(mar, 0.008, 0.025) * np.where(age[wp] < 50, 1.0, 0.4)
         sp = rng.random(len(cm)) < hz
         sm, sw = cm[sp], wp[sp]
-        sdate = _uniform_dates(rng, D0, D1, len(sm))
+        sdate = uniform_dates(rng, D0, D1, len(sm))
         U.end[P.union[sm]] = sdate
         smar = mar[sp]
         for who in (sm, sw):
@@ -1262,7 +819,7 @@ class _Sim:
         cm, uu = cm[unm], uu[unm]
         hz = np.where(age[cm] < 45, 0.045, 0.01) * (1 - 0.02 * (y - 2005))
         mk = rng.random(len(cm)) < hz
-        mdate = np.maximum(_uniform_dates(rng, D0, D1, mk.sum()), U.start[uu[mk]] + 1)
+        mdate = np.maximum(uniform_dates(rng, D0, D1, mk.sum()), U.start[uu[mk]] + 1)
         U.married[uu[mk]] = mdate
         for who in (cm[mk], U.woman[uu[mk]]):
             P.civ[who] = 2
@@ -1283,7 +840,7 @@ class _Sim:
         go = cand[rng.random(len(cand)) < hz]
         grp = MUNI_PROVINCE[P.muni[go]].astype(np.int64) * 1000 + self._mkey(P.oc[go])
         fw = P.female[go]
-        wi, mi = _pair(
+        wi, mi = pair_within_groups(
             rng,
             go[fw],
             age[go[fw]] + rng.normal(0, 2, fw.sum()),
@@ -1294,7 +851,7 @@ class _Sim:
         )
         if len(wi):
             k = len(wi)
-            udate = _uniform_dates(rng, D0, D1, k)
+            udate = uniform_dates(rng, D0, D1, k)
             p_dm = np.where(P.oc[wi] == BE, 0.3 - 0.01 * (y - 2005), np.where(IS_EU28[P.oc[wi]], 0.35, 0.85))
             dm = rng.random(k) < p_dm
             married = np.where(dm, udate, NO_DATE)
@@ -1333,7 +890,7 @@ class _Sim:
         flag = np.zeros(P.n, bool)
         flag[mv] = True
         mdate = np.zeros(P.n, np.int64)
-        mdate[mv] = _uniform_dates(rng, D0, D1, len(mv))
+        mdate[mv] = uniform_dates(rng, D0, D1, len(mv))
         dest = np.full(P.n, -1, np.int64)
         dest[mv] = self._destination(P.muni[mv])
         members = np.flatnonzero(R & ~coll & ~busy & flag[anchor])
@@ -1345,7 +902,7 @@ class _Sim:
         P.leave_age[later] += rng.uniform(1, 3, len(later)).astype(np.float32)
         leavers = np.setdiff1d(leavers, later)
         lv = leavers[rng.random(len(leavers)) < 0.45]
-        ldate = _uniform_dates(rng, D0, D1, len(lv))
+        ldate = uniform_dates(rng, D0, D1, len(lv))
         self._move_to(lv, ldate, self._destination(P.muni[lv]))
         busy[lv] = True
 
@@ -1353,7 +910,7 @@ class _Sim:
         old = np.flatnonzero(R & ~coll & ~busy & (age >= 70) & (P.union < 0))
         hz = np.interp(age[old], [70, 80, 85, 90, 95], [0.002, 0.015, 0.035, 0.07, 0.12])
         go = old[rng.random(len(old)) < hz]
-        P.coll_from[go] = _uniform_dates(rng, D0, D1, len(go))
+        P.coll_from[go] = uniform_dates(rng, D0, D1, len(go))
 
         # naturalisation -------------------------------------------------------------
         fn = np.flatnonzero(R & ~busy & (P.nat != BE) & (P.reg != REG_WAITING))
@@ -1364,7 +921,7 @@ class _Sim:
         hz = np.where(yrs_here >= 5, np.where(eu, 0.05, 0.2), np.where(eu, 0.0, 0.02))
         hz = hz * np.where(y >= 2013, 0.8, 1.0)  # stricter nationality code from 2013
         nz = fn[rng.random(len(fn)) < hz]
-        nd = _uniform_dates(rng, D0, D1, len(nz))
+        nd = uniform_dates(rng, D0, D1, len(nz))
         E.add("nat", nz, nd, BE)
         E.add("reg", nz, nd, REG_POP, -1, NO_DATE)
         P.nat[nz] = BE
@@ -1374,7 +931,7 @@ class _Sim:
         # recognition of asylum seekers ---------------------------------------------
         wt = np.flatnonzero(R & (P.reg == REG_WAITING) & ~busy & (P.reg_since < D0 - 120))
         rec = wt[rng.random(len(wt)) < 0.5]
-        rd = _uniform_dates(rng, D0, D1, len(rec))
+        rd = uniform_dates(rng, D0, D1, len(rec))
         E.add("reg", rec, rd, REG_FOREIGN, 2, rd - rng.integers(0, 60, len(rec)))
         P.reg[rec] = REG_FOREIGN
         P.reg_since[rec] = rd
@@ -1385,7 +942,7 @@ class _Sim:
         # settled foreigners move to the population register after five years
         st = np.flatnonzero(R & ~busy & (P.reg == REG_FOREIGN) & (P.arrival < D0 - int(5 * YEAR_DAYS)))
         st = st[rng.random(len(st)) < 0.3]
-        sd = _uniform_dates(rng, D0, D1, len(st))
+        sd = uniform_dates(rng, D0, D1, len(st))
         E.add("reg", st, sd, REG_POP, 7, sd - rng.integers(0, 60, len(st)))
         P.reg[st] = REG_POP
         P.reason[st] = 7
@@ -1395,7 +952,7 @@ class _Sim:
         yrs_away = (D0 - P.emig[ab].astype(np.int64)) / YEAR_DAYS
         hz = np.where(yrs_away < 5, np.where(P.nat[ab] == BE, 0.09, 0.04), 0.01)
         rt = ab[rng.random(len(ab)) < hz]
-        rdt = _uniform_dates(rng, D0, D1, len(rt))
+        rdt = uniform_dates(rng, D0, D1, len(rt))
         dest = self._settle(P.oc[rt])
         E.add("res", rt, rdt, dest, BE)
         rreg = np.where(P.nat[rt] == BE, REG_POP, REG_FOREIGN)
@@ -1485,11 +1042,11 @@ class _Sim:
         f = f * np.where((P.gen[moms] == 1) & ~IS_EU28[P.oc[moms]] & (P.oc[moms] != BE), 1.45, 1.0)
         f = f * np.where(region[moms] == BXL, 1.1, 1.0)
         f = f * np.where(P.union[moms] >= 0, 1.35, 0.55)
-        mo = _select_expected(rng, moms, np.minimum(f, 0.9), region[moms])
+        mo = select_expected(rng, moms, np.minimum(f, 0.9), region[moms])
         k = len(mo)
         if k == 0:
             return
-        bdate = _uniform_dates(rng, D0, D1, k)
+        bdate = uniform_dates(rng, D0, D1, k)
         # the mother's residence at the birth: her municipality on 1 January unless she moved before
         res = self.E.res
         # events of this year of the mothers (the last batch of events appended since the year start)
@@ -1604,7 +1161,7 @@ class _Sim:
         alive_next = (
             (P.death == NO_DATE) & (P.muni >= 0) & ((P.reg == REG_POP) | (P.reg == REG_FOREIGN)) & ~P.is_bis
         )
-        region = _region_of(P.muni)
+        region = region_of(P.muni)
         mix = immigration_mix(y)
         for r in (FL, BXL, WAL):
             have = int((alive_next & (region == r)).sum())
@@ -1631,7 +1188,7 @@ class _Sim:
         kind = rng.choice(
             4, size=n_units, p=[0.38, 0.25, 0.3, 0.07]
         )  # single, couple, couple+kids, parent+kids
-        arr = _uniform_dates(rng, D0, D1, n_units)
+        arr = uniform_dates(rng, D0, D1, n_units)
         ref_age = np.clip(rng.normal(30, 8, n_units), 18, 75)
         ref_female = np.where(kind == 3, rng.random(n_units) < 0.85, rng.random(n_units) < 0.45)
         belg = rng.random(n_units) < (0.2, 0.08, 0.15)[r]  # Belgians (returning, or born abroad)
@@ -1721,8 +1278,8 @@ class _Sim:
             with_kid = nk > j
             if not with_kid.any():
                 continue
-            mom_age = _age(P.birth[np.clip(mom_u, 0, None)], arr)
-            dad_age = _age(P.birth[np.clip(dad_u, 0, None)], arr)
+            mom_age = age_at(P.birth[np.clip(mom_u, 0, None)], arr)
+            dad_age = age_at(P.birth[np.clip(dad_u, 0, None)], arr)
             young = np.where(mom_u >= 0, mom_age, dad_age)
             if (dad_u >= 0).any():
                 young = np.where((dad_u >= 0) & (mom_u >= 0), np.minimum(mom_age, dad_age), young)
@@ -1786,7 +1343,7 @@ def _date_col(expr_name: str) -> pl.Expr:
     return pl.col(expr_name).cast(pl.Int32).cast(pl.Date)
 
 
-def _education(rng: np.random.Generator, P: _Pop) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _education(rng: np.random.Generator, P: Population) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Final ISCED level (1..8), index of the ISCED-F domain in ``codes.EDUCATION_DOMAIN`` and the
     year it is attained, for every person."""
     n = P.n
