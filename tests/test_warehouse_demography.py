@@ -13,7 +13,7 @@ from cohort import storage
 from cohort.classifications.insz import insz_valid_expr, is_valid_insz
 from cohort.sources import checks
 from cohort.sources.contract import TABLES
-from cohort.warehouse import demography
+from cohort.warehouse import demography_frames
 from cohort.warehouse.build import _LakeWriter, build_warehouse, read_manifest, sort_for_write
 from cohort.warehouse.demography import simulate_demography
 from cohort.warehouse.demography_insz import insz_birth_dates, make_insz_array
@@ -155,7 +155,7 @@ def test_tables_written_in_parts_hold_the_rows_of_the_whole(tmp_path: Path, monk
     # the rows, the order and the counts of one part per table
     args = (0.002, 5, 2005, 2006)
     whole = build_warehouse(tmp_path / "whole", *args, with_labour=False)
-    monkeypatch.setattr(demography, "PART_ROWS", 997)
+    monkeypatch.setattr(demography_frames, "PART_ROWS", 997)
     parts = build_warehouse(tmp_path / "parts", *args, with_labour=False)
     assert parts == whole
     for table in ("person", "nationality_history", "residence_history", "register_history"):

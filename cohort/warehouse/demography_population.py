@@ -1,7 +1,9 @@
 """The state of the demographic simulation and the small draws it is made of: the column arrays over
 every person ever created (``Population``), the unions, the append-only event logs, the register
-codes, and the helpers that draw dates, pair partners, match children to mothers and group
-brothers and sisters into sibships.
+codes, the helpers that draw dates, pair partners, match children to mothers and group brothers
+and sisters into sibships, and ``Simulation``, the state with the draws that both the base
+population (:mod:`cohort.warehouse.demography_base`) and the yearly steps
+(:mod:`cohort.warehouse.demography_simulation`) make.
 
 It imports :mod:`cohort.warehouse.demography_params` and :mod:`cohort.warehouse.columns` only.
 """
@@ -10,7 +12,18 @@ import numpy as np
 import polars as pl
 
 from cohort.warehouse.columns import arg_sort
-from cohort.warehouse.demography_params import MUNI_REGION, NO_DATE, YEAR_DAYS
+from cohort.warehouse.demography_params import (
+    ASYLUM_ORIGINS,
+    BE,
+    CI,
+    COUNTRIES,
+    DEST_P,
+    IS_EU28,
+    MUNI_REGION,
+    N_MUNI,
+    NO_DATE,
+    YEAR_DAYS,
+)
 
 
 # ---------------------------------------------------------------------------------- small helpers
@@ -306,3 +319,132 @@ REGISTER_NAMES = ["population", "foreigners", "waiting"]
 
 def region_of(muni: np.ndarray) -> np.ndarray:
     return np.where(muni >= 0, MUNI_REGION[np.clip(muni, 0, None)], -1)
+
+
+class Simulation:
+    """The state of one demographic simulation (persons, unions, event logs, the seeded generator)
+    and the draws both the base population and the yearly steps make: partners, the marriage
+    market, where newcomers settle, asylum seekers and BIS persons."""
+
+    def __init__(self, scale: float, seed: int, first_year: int, last_year: int) -> None:
+        if not (1900 < first_year <= last_year < 2100):
+            raise ValueError(f"years {first_year}-{last_year}: first_year must not exceed last_year")
+        if scale <= 0:
+            raise ValueError(f"scale must be positive, got {scale}")
+        self.scale, self.seed, self.first_year, self.last_year = scale, seed, first_year, last_year
+        self.rng = np.random.default_rng(np.random.SeedSequence([seed, first_year, last_year]))
+        self.P = Population()
+        self.U = Unions()
+        self.E = Events()
+
+    def partner(self) -> np.ndarray:
+        P, U = self.P, self.U
+        out = np.full(P.n, -1, np.int64)
+        has = P.union >= 0
+        u = P.union[has]
+        out[has] = np.where(U.man[u] == np.flatnonzero(has), U.woman[u], U.man[u])
+        return out
+
+    def married_now(self, at: int) -> np.ndarray:
+        P, U = self.P, self.U
+        out = np.zeros(P.n, bool)
+        has = P.union >= 0
+        out[has] = U.married[P.union[has]] <= at
+        return out
+
+    def marriage_key(self, oc: np.ndarray) -> np.ndarray:
+        """Marriage-market key: Belgians, EU and neighbours largely mix; other origins mostly not."""
+        mix = self.rng.random(len(oc)) < np.where(oc == BE, 1.0, np.where(IS_EU28[oc], 0.55, 0.12))
+        return np.where(mix, BE, oc).astype(np.int64)
+
+    def settle(self, oc: np.ndarray) -> np.ndarray:
+        rng = self.rng
+        k = len(oc)
+        u = rng.random(k)
+        out = np.zeros(k, np.int64)
+        for c in np.unique(oc):
+            sel = np.flatnonzero(oc == c)
+            cw = np.cumsum(DEST_P[c])
+            out[sel] = np.minimum(np.searchsorted(cw, u[sel] * cw[-1], side="right"), N_MUNI - 1)
+        return out
+
+    def add_bis_persons(self, k: int, lo: int, base: bool) -> None:
+        """Frontier workers and other non-residents known through a BIS number."""
+        if k <= 0:
+            return
+        rng, P = self.rng, self.P
+        country = rng.choice(
+            np.array([CI["FR"], CI["NL"], CI["DE"], CI["LU"], CI["PL"], CI["RO"], CI["PT"]]),
+            size=k,
+            p=[0.5, 0.2, 0.08, 0.04, 0.08, 0.06, 0.04],
+        )
+        age = rng.normal(38, 11, k)
+        # out of range: drawn again evenly (clipping would put them all on one birth date)
+        out = (age < 17) | (age > 70)
+        age[out] = rng.uniform(17, 70, out.sum())
+        birth = (lo - (age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
+        female = rng.random(k) < 0.35
+        ids = P.add(
+            birth=birth,
+            female=female,
+            birth_country=country,
+            first_nat=country,
+            nat=country,
+            oc=country,
+            gen=1,
+            kind=4,
+            is_bis=True,
+            abroad=country,
+        )
+        since = (
+            (lo - (rng.exponential(4, k) * YEAR_DAYS).astype(np.int64))
+            if base
+            else lo + rng.integers(0, 365, k)
+        )
+        since = np.maximum(since, birth.astype(np.int64) + int(16 * YEAR_DAYS))
+        self.E.add("res", ids, since.astype(np.int32), -1, country)
+        self.E.add("nat", ids, birth, country)
+
+    def add_asylum_seekers(self, k: int, lo: int, hi: int, year: int) -> None:
+        """Asylum seekers: enter the waiting register (reason 2) in a reception centre."""
+        if k <= 0:
+            return
+        rng, P = self.rng, self.P
+        mix = np.zeros(len(COUNTRIES))
+        for c in ASYLUM_ORIGINS:
+            mix[CI[c]] = 1.0
+        if 2015 <= year <= 2016:
+            mix[CI["SY"]] += 5
+            mix[CI["IQ"]] += 2
+            mix[CI["AF"]] += 3
+        if year >= 2018:
+            mix[CI["AF"]] += 3
+            mix[CI["PS"]] += 2
+            mix[CI["ER"]] += 1
+        mix /= mix.sum()
+        oc = rng.choice(len(COUNTRIES), size=k, p=mix).astype(np.int16)
+        age = np.clip(rng.normal(27, 10, k), 0.5, 65)
+        date_in = uniform_dates(rng, lo, hi, k)
+        birth = (date_in - (age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
+        female = rng.random(k) < 0.3
+        m = self.settle(oc)
+        ids = P.add(
+            birth=birth,
+            female=female,
+            birth_country=oc,
+            first_nat=oc,
+            nat=oc,
+            oc=oc,
+            gen=1,
+            kind=3,
+            muni=m,
+            arrival=date_in,
+            reg=REG_WAITING,
+            reason=2,
+            coll_from=date_in,
+            reg_since=date_in,
+            leave_age=18.0,
+        )
+        self.E.add("nat", ids, birth, oc)
+        self.E.add("res", ids, date_in, m, BE)
+        self.E.add("reg", ids, date_in, REG_WAITING, 2, date_in)
