@@ -14,12 +14,13 @@ from cohort.classifications.insz import insz_valid_expr, is_valid_insz
 from cohort.sources import checks
 from cohort.sources.contract import TABLES
 from cohort.warehouse import demography_frames
-from cohort.warehouse.build import _LakeWriter, build_warehouse, read_manifest, sort_for_write
+from cohort.warehouse.build import LakeWriter, build_warehouse, read_manifest, sort_for_write
 from cohort.warehouse.demography import simulate_demography
 from cohort.warehouse.demography_insz import insz_birth_dates, make_insz_array
 from cohort.warehouse.demography_params import ancestor_deaths, population_target
 from cohort.warehouse.demography_population import SIBSHIP_SIZES, SIBSHIP_SPAN_DAYS, sibships
 from cohort.warehouse.labour import in_window
+from cohort.warehouse.metrics_demography import origin_sql
 
 
 @pytest.fixture(scope="module")
@@ -169,14 +170,14 @@ def test_parts_out_of_key_order_are_refused_and_leave_no_file(tmp_path: Path):
     person = pl.read_parquet(storage.partition_file(src, "person"))
     nationality = pl.read_parquet(storage.partition_file(src, "nationality_history"))
     first, second = person.slice(0, 10), person.slice(10, 10)
-    lake = _LakeWriter(tmp_path / "lake")
+    lake = LakeWriter(tmp_path / "lake")
     lake.put("person", None, second)
     lake.put("person", None, first)
     with pytest.raises(ValueError, match="person None out of key order"):
         lake.flush()
     lake.shutdown()
     assert list((tmp_path / "lake").rglob("*.parquet*")) == []
-    lake = _LakeWriter(tmp_path / "again")
+    lake = LakeWriter(tmp_path / "again")
     lake.put("person", None, first)
     lake.put("nationality_history", None, nationality)
     with pytest.raises(ValueError, match="person None again after it was written"):
@@ -545,10 +546,8 @@ def test_flanders_looks_like_flanders(con):
                         WHERE r.nis_code LIKE '7%' AND p.first_nationality <> 'BE' GROUP BY ALL ORDER BY n DESC""").pl()
     assert set(origin["c"].head(4)) >= {"IT", "TR"}
     # the largest origin groups of Flanders (Flemish definition): Moroccan, Dutch, Turkish
-    from cohort.warehouse.metrics_demography import _origin
-
     top = con.sql(f"""SELECT CASE WHEN fat <> 'BE' THEN fat WHEN mot <> 'BE' THEN mot WHEN own <> 'BE' THEN own ELSE cur END o,
-                             count(*) n FROM ({_origin("Flemish Region", 2017)})
+                             count(*) n FROM ({origin_sql("Flemish Region", 2017)})
                       WHERE coalesce(cur, 'BE') <> 'BE' OR own <> 'BE' OR fat <> 'BE' OR mot <> 'BE'
                       GROUP BY 1 ORDER BY 2 DESC LIMIT 3""").pl()
     assert set(top["o"]) == {"MA", "NL", "TR"}

@@ -121,18 +121,18 @@ def simulate_demography(
     simulation's arrays."""
     sim = DemographySimulation(scale, seed, first_year, last_year)
     sim.run()
-    P, U, E = sim.P, sim.U, sim.E
-    P.compact()
+    people, unions, events = sim.people, sim.unions, sim.events
+    people.compact()
     end_day = epoch_day(last_year + 1)
-    death = np.where(P.death < end_day, P.death, NO_DATE).astype(np.int32)
-    born = insz_birth_dates(P.birth, P.female, P.is_bis, movable=P.kind == 1)
-    moved = np.flatnonzero(born != P.birth)
-    E.move_births(moved, P.birth[moved], born[moved])
-    P.birth[moved] = born[moved]
+    death = np.where(people.death < end_day, people.death, NO_DATE).astype(np.int32)
+    born = insz_birth_dates(people.birth, people.female, people.is_bis, movable=people.kind == 1)
+    moved = np.flatnonzero(born != people.birth)
+    events.move_births(moved, people.birth[moved], born[moved])
+    people.birth[moved] = born[moved]
     del born
-    insz_num = insz_numbers(P.birth, P.female, P.is_bis)
+    insz_num = insz_numbers(people.birth, people.female, people.is_bis)
     insz = insz_text(insz_num)
-    n = P.n
+    n = people.n
     # every table is ordered on the INSZ: sorting the text of 40 million numbers (several times)
     # costs minutes at scale 1.0, so rows are put in order by the number's rank instead
     by_insz = arg_sort(insz_num)
@@ -152,47 +152,49 @@ def simulate_demography(
                 sink(table, df)
                 kept[table] = [df.clear()]
 
-    emit("person", person_parts(P, insz, by_insz, death))
+    emit("person", person_parts(people, insz, by_insz, death))
 
     nat = spells_in_order(
-        spells(E.frame("nat", ["pid", "date", "nat"], [np.int32] * 3), ["nat"], death), rank
+        spells(events.frame("nat", ["pid", "date", "nat"], [np.int32] * 3), ["nat"], death), rank
     )
-    E.nat = []
+    events.nat = []
     emit("nationality_history", spell_parts(nat, insz, nationality_rows))
     del nat
 
     res = spells_in_order(
         spells(
-            E.frame("res", ["pid", "date", "muni", "country"], [np.int32] * 4), ["muni", "country"], death
+            events.frame("res", ["pid", "date", "muni", "country"], [np.int32] * 4),
+            ["muni", "country"],
+            death,
         ),
         rank,
     )
-    E.res = []
+    events.res = []
     emit("residence_history", spell_parts(res, insz, residence_rows))
 
     reg = spells_in_order(
         spells(
-            E.frame("reg", ["pid", "date", "register", "reason", "decision"], [np.int32] * 5),
+            events.frame("reg", ["pid", "date", "register", "reason", "decision"], [np.int32] * 5),
             ["register", "reason"],
             death,
             end_col="register",
         ),
         rank,
     )
-    E.reg = []
-    emit("register_history", spell_parts(reg, insz, lambda sub: register_rows(sub, P.birth)))
+    events.reg = []
+    emit("register_history", spell_parts(reg, insz, lambda sub: register_rows(sub, people.birth)))
     frames = {t: pl.concat(parts) if len(parts) > 1 else parts[0] for t, parts in kept.items()}
     kept.clear()
     del rank
 
     rng = np.random.default_rng(np.random.SeedSequence([seed, first_year, last_year, 99]))
     ever = ever_resident(res, n, first_year)
-    extra = persons_extra(rng, P, insz, by_insz, ever)
+    extra = persons_extra(rng, people, insz, by_insz, ever)
     del by_insz
 
     # households, year by year, from the event logs (memory: one year at a time). Only the persons
     # with a Belgian residence inside the window can be in a household (see household_years)
-    years = household_years(P, U, E, res, reg, ever, insz, first_year, last_year)
+    years = household_years(people, unions, events, res, reg, ever, insz, first_year, last_year)
     del res, reg, ever
 
     return Demography(

@@ -57,21 +57,21 @@ def date_column(expr_name: str) -> pl.Expr:
     return pl.col(expr_name).cast(pl.Int32).cast(pl.Date)
 
 
-def draw_education(rng: np.random.Generator, P: Population) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def draw_education(rng: np.random.Generator, people: Population) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Final ISCED level (1..8), index of the ISCED-F domain in ``codes.EDUCATION_DOMAIN`` and the
     year it is attained, for every person."""
-    n = P.n
-    by = pl.Series(P.birth).cast(pl.Date).dt.year().to_numpy().astype(float)
+    n = people.n
+    by = pl.Series(people.birth).cast(pl.Date).dt.year().to_numpy().astype(float)
     low = np.interp(by, [1920, 1940, 1955, 1970, 1985, 2000], [0.7, 0.55, 0.4, 0.25, 0.17, 0.14])
     high = np.interp(by, [1920, 1940, 1955, 1970, 1985, 2000], [0.08, 0.14, 0.22, 0.33, 0.44, 0.48])
-    fem = P.female
+    fem = people.female
     high = np.where(fem & (by > 1960), high + 0.06, high)
     low = np.where(fem & (by < 1950), low + 0.06, low)
-    nonEU1 = (P.gen == 1) & ~IS_EU28[P.oc] & (P.oc != BE)
-    nonEU2 = (P.gen == 2) & ~IS_EU28[P.oc] & (P.oc != BE)
+    nonEU1 = (people.gen == 1) & ~IS_EU28[people.oc] & (people.oc != BE)
+    nonEU2 = (people.gen == 2) & ~IS_EU28[people.oc] & (people.oc != BE)
     low = np.where(nonEU1, low + 0.18, np.where(nonEU2, low + 0.1, low))
     high = np.where(nonEU1, high - 0.08, np.where(nonEU2, high - 0.1, high))
-    high = np.where((P.gen == 1) & IS_EU28[P.oc] & ~IS_SOUTH[P.oc], high + 0.12, high)
+    high = np.where((people.gen == 1) & IS_EU28[people.oc] & ~IS_SOUTH[people.oc], high + 0.12, high)
     high = np.clip(high, 0.03, 0.8)
     low = np.clip(low, 0.05, 0.9 - high)
     u = rng.random(n)

@@ -333,23 +333,23 @@ class Simulation:
             raise ValueError(f"scale must be positive, got {scale}")
         self.scale, self.seed, self.first_year, self.last_year = scale, seed, first_year, last_year
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, first_year, last_year]))
-        self.P = Population()
-        self.U = Unions()
-        self.E = Events()
+        self.people = Population()
+        self.unions = Unions()
+        self.events = Events()
 
     def partner(self) -> np.ndarray:
-        P, U = self.P, self.U
-        out = np.full(P.n, -1, np.int64)
-        has = P.union >= 0
-        u = P.union[has]
-        out[has] = np.where(U.man[u] == np.flatnonzero(has), U.woman[u], U.man[u])
+        people, unions = self.people, self.unions
+        out = np.full(people.n, -1, np.int64)
+        has = people.union >= 0
+        u = people.union[has]
+        out[has] = np.where(unions.man[u] == np.flatnonzero(has), unions.woman[u], unions.man[u])
         return out
 
     def married_now(self, at: int) -> np.ndarray:
-        P, U = self.P, self.U
-        out = np.zeros(P.n, bool)
-        has = P.union >= 0
-        out[has] = U.married[P.union[has]] <= at
+        people, unions = self.people, self.unions
+        out = np.zeros(people.n, bool)
+        has = people.union >= 0
+        out[has] = unions.married[people.union[has]] <= at
         return out
 
     def marriage_key(self, oc: np.ndarray) -> np.ndarray:
@@ -372,7 +372,7 @@ class Simulation:
         """Frontier workers and other non-residents known through a BIS number."""
         if k <= 0:
             return
-        rng, P = self.rng, self.P
+        rng, people = self.rng, self.people
         country = rng.choice(
             np.array([CI["FR"], CI["NL"], CI["DE"], CI["LU"], CI["PL"], CI["RO"], CI["PT"]]),
             size=k,
@@ -384,7 +384,7 @@ class Simulation:
         age[out] = rng.uniform(17, 70, out.sum())
         birth = (lo - (age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
         female = rng.random(k) < 0.35
-        ids = P.add(
+        ids = people.add(
             birth=birth,
             female=female,
             birth_country=country,
@@ -402,14 +402,14 @@ class Simulation:
             else lo + rng.integers(0, 365, k)
         )
         since = np.maximum(since, birth.astype(np.int64) + int(16 * YEAR_DAYS))
-        self.E.add("res", ids, since.astype(np.int32), -1, country)
-        self.E.add("nat", ids, birth, country)
+        self.events.add("res", ids, since.astype(np.int32), -1, country)
+        self.events.add("nat", ids, birth, country)
 
     def add_asylum_seekers(self, k: int, lo: int, hi: int, year: int) -> None:
         """Asylum seekers: enter the waiting register (reason 2) in a reception centre."""
         if k <= 0:
             return
-        rng, P = self.rng, self.P
+        rng, people = self.rng, self.people
         mix = np.zeros(len(COUNTRIES))
         for c in ASYLUM_ORIGINS:
             mix[CI[c]] = 1.0
@@ -428,7 +428,7 @@ class Simulation:
         birth = (date_in - (age * YEAR_DAYS).astype(np.int64)).astype(np.int32)
         female = rng.random(k) < 0.3
         m = self.settle(oc)
-        ids = P.add(
+        ids = people.add(
             birth=birth,
             female=female,
             birth_country=oc,
@@ -445,6 +445,6 @@ class Simulation:
             reg_since=date_in,
             leave_age=18.0,
         )
-        self.E.add("nat", ids, birth, oc)
-        self.E.add("res", ids, date_in, m, BE)
-        self.E.add("reg", ids, date_in, REG_WAITING, 2, date_in)
+        self.events.add("nat", ids, birth, oc)
+        self.events.add("res", ids, date_in, m, BE)
+        self.events.add("reg", ids, date_in, REG_WAITING, 2, date_in)

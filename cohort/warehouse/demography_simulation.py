@@ -53,121 +53,123 @@ class DemographySimulation(BasePopulation):
     """The whole simulation: ``run`` draws the base population, then steps year by year."""
 
     def step(self, y: int) -> None:
-        rng, P, U, E = self.rng, self.P, self.U, self.E
+        rng, people, unions, events = self.rng, self.people, self.unions, self.events
         D0, D1 = epoch_day(y), epoch_day(y + 1)
         ndays = D1 - D0
-        alive = P.death == NO_DATE
-        R = alive & (P.muni >= 0) & ~P.is_bis
-        age = age_at(P.birth, D0)
-        region = region_of(P.muni)
+        alive = people.death == NO_DATE
+        R = alive & (people.muni >= 0) & ~people.is_bis
+        age = age_at(people.birth, D0)
+        region = region_of(people.muni)
         partner = self.partner()
-        coll = (P.coll_from <= D0) | (P.reg == REG_WAITING)
+        coll = (people.coll_from <= D0) | (people.reg == REG_WAITING)
         anchor, couple, parent = household_anchors(
-            R & ~coll, P.muni, partner, P.mother, P.father, age, P.leave_age
+            R & ~coll, people.muni, partner, people.mother, people.father, age, people.leave_age
         )
-        muni0 = P.muni.copy()
-        busy = np.zeros(P.n, bool)
-        n_before = P.n
+        muni0 = people.muni.copy()
+        busy = np.zeros(people.n, bool)
+        n_before = people.n
 
         # deaths ---------------------------------------------------------------
         idx = np.flatnonzero(R)
-        q = 1 - np.exp(-death_rate(age[idx], P.female[idx], region[idx], y))
+        q = 1 - np.exp(-death_rate(age[idx], people.female[idx], region[idx], y))
         dies = idx[rng.random(len(idx)) < q]
         ddate = uniform_dates(rng, D0, D1, len(dies))
-        P.death[dies] = ddate
+        people.death[dies] = ddate
         busy[dies] = True
-        u = P.union[dies]
+        u = people.union[dies]
         has = u >= 0
-        U.end[u[has]] = np.minimum(U.end[u[has]], ddate[has])
+        unions.end[u[has]] = np.minimum(unions.end[u[has]], ddate[has])
         widow = partner[dies[has]]
-        wmar = U.married[u[has]] <= ddate[has]
-        P.union[widow] = -1
-        P.union[dies] = -1
+        wmar = unions.married[u[has]] <= ddate[has]
+        people.union[widow] = -1
+        people.union[dies] = -1
         wv = widow[wmar]
-        alive_w = P.death[wv] == NO_DATE
-        P.civ[wv[alive_w]] = 3
-        P.civ_date[wv[alive_w]] = ddate[has][wmar][alive_w]
-        E.add("civ", wv[alive_w], ddate[has][wmar][alive_w], 3)
+        alive_w = people.death[wv] == NO_DATE
+        people.civ[wv[alive_w]] = 3
+        people.civ_date[wv[alive_w]] = ddate[has][wmar][alive_w]
+        events.add("civ", wv[alive_w], ddate[has][wmar][alive_w], 3)
 
         # emigration of households ---------------------------------------------
-        refs = np.flatnonzero(R & ~coll & (anchor == np.arange(P.n)))
+        refs = np.flatnonzero(R & ~coll & (anchor == np.arange(people.n)))
         yrs_here = np.where(
-            P.arrival[refs] < NO_DATE, (D0 - P.arrival[refs].astype(np.int64)) / YEAR_DAYS, 99
+            people.arrival[refs] < NO_DATE, (D0 - people.arrival[refs].astype(np.int64)) / YEAR_DAYS, 99
         )
-        foreign = P.nat[refs] != BE
-        h = np.where(foreign, np.where(yrs_here < 5, 0.11, 0.03), np.where(P.gen[refs] == 1, 0.012, 0.0035))
+        foreign = people.nat[refs] != BE
+        h = np.where(
+            foreign, np.where(yrs_here < 5, 0.11, 0.03), np.where(people.gen[refs] == 1, 0.012, 0.0035)
+        )
         h = h * np.where((age[refs] > 20) & (age[refs] < 40), 1.4, np.where(age[refs] > 65, 0.4, 1.0))
         em_units = refs[rng.random(len(refs)) < h]
-        unit_date = np.zeros(P.n, np.int64)
+        unit_date = np.zeros(people.n, np.int64)
         edate_u = uniform_dates(rng, D0, D1, len(em_units))
-        flag = np.zeros(P.n, bool)
+        flag = np.zeros(people.n, bool)
         flag[em_units] = True
         unit_date[em_units] = edate_u
         members = np.flatnonzero(R & ~coll & flag[anchor] & ~busy)
         ed = unit_date[anchor[members]].astype(np.int32)
         # asylum seekers whose claim is rejected leave too (deregistered)
-        wait = np.flatnonzero(R & (P.reg == REG_WAITING) & ~busy & (P.reg_since < D0 - 180))
+        wait = np.flatnonzero(R & (people.reg == REG_WAITING) & ~busy & (people.reg_since < D0 - 180))
         rej = wait[rng.random(len(wait)) < 0.18]
         members = np.concatenate([members, rej])
         ed = np.concatenate([ed, uniform_dates(rng, D0, D1, len(rej))])
         dest = np.where(
-            P.oc[members] != BE,
-            P.oc[members],
+            people.oc[members] != BE,
+            people.oc[members],
             rng.choice(
                 np.array([CI["NL"], CI["FR"], CI["ES"], CI["DE"], CI["LU"], CI["US"], CI["GB"]]), len(members)
             ),
         )
         dest = np.where(dest == BE, CI["FR"], dest)
-        E.add("res", members, ed, -1, dest)
-        E.add("reg", members, ed, -1, -1, NO_DATE)
-        P.muni[members] = -1
-        P.abroad[members] = dest
-        P.reg[members] = -1
-        P.emig[members] = ed
-        P.coll_from[members] = NO_DATE
+        events.add("res", members, ed, -1, dest)
+        events.add("reg", members, ed, -1, -1, NO_DATE)
+        people.muni[members] = -1
+        people.abroad[members] = dest
+        people.reg[members] = -1
+        people.emig[members] = ed
+        people.coll_from[members] = NO_DATE
         busy[members] = True
 
         # separations -----------------------------------------------------------
-        cm = np.flatnonzero(R & couple & ~P.female & ~busy)
+        cm = np.flatnonzero(R & couple & ~people.female & ~busy)
         wp = partner[cm]
         ok = ~busy[wp] & R[wp]
         cm, wp = cm[ok], wp[ok]
-        mar = U.married[P.union[cm]] <= D0
+        mar = unions.married[people.union[cm]] <= D0
         hz = np.where(mar, 0.008, 0.025) * np.where(age[wp] < 50, 1.0, 0.4)
         sp = rng.random(len(cm)) < hz
         sm, sw = cm[sp], wp[sp]
         sdate = uniform_dates(rng, D0, D1, len(sm))
-        U.end[P.union[sm]] = sdate
+        unions.end[people.union[sm]] = sdate
         smar = mar[sp]
         for who in (sm, sw):
-            P.civ[who[smar]] = 4
-            P.civ_date[who[smar]] = sdate[smar]
-            E.add("civ", who[smar], sdate[smar], 4)
-        P.union[sm] = -1
-        P.union[sw] = -1
+            people.civ[who[smar]] = 4
+            people.civ_date[who[smar]] = sdate[smar]
+            events.add("civ", who[smar], sdate[smar], 4)
+        people.union[sm] = -1
+        people.union[sw] = -1
         move = rng.random(len(sm)) < 0.55
         self._move(sm[move], sdate[move], region_bias=None)
         busy[sm] = True
         busy[sw] = True
 
         # marriages of cohabiting couples ---------------------------------------
-        cm = np.flatnonzero(R & ~P.female & (P.union >= 0) & ~busy)
-        uu = P.union[cm]
-        unm = U.married[uu] == NO_DATE
+        cm = np.flatnonzero(R & ~people.female & (people.union >= 0) & ~busy)
+        uu = people.union[cm]
+        unm = unions.married[uu] == NO_DATE
         cm, uu = cm[unm], uu[unm]
         hz = np.where(age[cm] < 45, 0.045, 0.01) * (1 - 0.02 * (y - 2005))
         mk = rng.random(len(cm)) < hz
-        mdate = np.maximum(uniform_dates(rng, D0, D1, mk.sum()), U.start[uu[mk]] + 1)
-        U.married[uu[mk]] = mdate
-        for who in (cm[mk], U.woman[uu[mk]]):
-            P.civ[who] = 2
-            P.civ_date[who] = mdate
-            E.add("civ", who, mdate, 2)
+        mdate = np.maximum(uniform_dates(rng, D0, D1, mk.sum()), unions.start[uu[mk]] + 1)
+        unions.married[uu[mk]] = mdate
+        for who in (cm[mk], unions.woman[uu[mk]]):
+            people.civ[who] = 2
+            people.civ_date[who] = mdate
+            events.add("civ", who, mdate, 2)
 
         # new unions --------------------------------------------------------------
-        cand = np.flatnonzero(R & ~coll & ~busy & (P.union < 0) & (age >= 18) & (age < 80))
+        cand = np.flatnonzero(R & ~coll & ~busy & (people.union < 0) & (age >= 18) & (age < 80))
         a = age[cand]
-        fem = P.female[cand]
+        fem = people.female[cand]
         hz = np.where(
             fem,
             np.interp(a, [18, 22, 27, 32, 40, 50, 65, 80], [0.04, 0.18, 0.3, 0.26, 0.16, 0.09, 0.03, 0.0]),
@@ -176,8 +178,8 @@ class DemographySimulation(BasePopulation):
         # adults still at the parental address are the ones who partner late
         hz = hz * np.where((parent[cand] >= 0) & (a >= 24), 0.35, np.where(a >= 30, 1.7, 1.0))
         go = cand[rng.random(len(cand)) < hz]
-        grp = MUNI_PROVINCE[P.muni[go]].astype(np.int64) * 1000 + self.marriage_key(P.oc[go])
-        fw = P.female[go]
+        grp = MUNI_PROVINCE[people.muni[go]].astype(np.int64) * 1000 + self.marriage_key(people.oc[go])
+        fw = people.female[go]
         wi, mi = pair_within_groups(
             rng,
             go[fw],
@@ -190,115 +192,123 @@ class DemographySimulation(BasePopulation):
         if len(wi):
             k = len(wi)
             udate = uniform_dates(rng, D0, D1, k)
-            p_dm = np.where(P.oc[wi] == BE, 0.3 - 0.01 * (y - 2005), np.where(IS_EU28[P.oc[wi]], 0.35, 0.85))
+            p_dm = np.where(
+                people.oc[wi] == BE, 0.3 - 0.01 * (y - 2005), np.where(IS_EU28[people.oc[wi]], 0.35, 0.85)
+            )
             dm = rng.random(k) < p_dm
             married = np.where(dm, udate, NO_DATE)
             legal = np.where(~dm & (rng.random(k) < 0.4), udate + rng.integers(0, 120, k), NO_DATE)
             legal = np.where(legal < D1, legal, NO_DATE)
-            uid = U.add(mi, wi, udate, married, legal)
-            P.union[wi] = uid
-            P.union[mi] = uid
+            uid = unions.add(mi, wi, udate, married, legal)
+            people.union[wi] = uid
+            people.union[mi] = uid
             for who in (wi[dm], mi[dm]):
-                P.civ[who] = 2
-                P.civ_date[who] = udate[dm]
-                E.add("civ", who, udate[dm], 2)
+                people.civ[who] = 2
+                people.civ_date[who] = udate[dm]
+                events.add("civ", who, udate[dm], 2)
             # the woman and her children at home join the man when they live apart
-            diff = P.muni[wi] != P.muni[mi]
-            target = np.full(P.n, -1, np.int64)
-            tdate = np.zeros(P.n, np.int64)
-            target[wi[diff]] = P.muni[mi[diff]]
+            diff = people.muni[wi] != people.muni[mi]
+            target = np.full(people.n, -1, np.int64)
+            tdate = np.zeros(people.n, np.int64)
+            target[wi[diff]] = people.muni[mi[diff]]
             tdate[wi[diff]] = udate[diff]
             kids = np.flatnonzero(R & ~busy & (parent >= 0))
             kids = kids[target[parent[kids]] >= 0]
             kids = kids[~np.isin(kids, mi) & ~np.isin(kids, wi)]
             movers = np.concatenate([wi[diff], kids])
             mdates = np.concatenate([udate[diff], tdate[parent[kids]]])
-            mto = np.concatenate([P.muni[mi[diff]], target[parent[kids]]])
+            mto = np.concatenate([people.muni[mi[diff]], target[parent[kids]]])
             self._move_to(movers, mdates, mto)
             busy[wi] = True
             busy[mi] = True
             busy[kids] = True
 
         # moves of whole households and of young people leaving home -------------
-        refs = np.flatnonzero(R & ~coll & ~busy & (anchor == np.arange(P.n)))
+        refs = np.flatnonzero(R & ~coll & ~busy & (anchor == np.arange(people.n)))
         ra = age[refs]
         hz = np.interp(ra, [18, 25, 32, 45, 65, 85], [0.09, 0.08, 0.06, 0.035, 0.02, 0.015])
         hz = hz * np.where(region[refs] == BXL, 1.6, 1.0)
         mv = refs[rng.random(len(refs)) < hz]
-        flag = np.zeros(P.n, bool)
+        flag = np.zeros(people.n, bool)
         flag[mv] = True
-        mdate = np.zeros(P.n, np.int64)
+        mdate = np.zeros(people.n, np.int64)
         mdate[mv] = uniform_dates(rng, D0, D1, len(mv))
-        dest = np.full(P.n, -1, np.int64)
-        dest[mv] = self._destination(P.muni[mv])
+        dest = np.full(people.n, -1, np.int64)
+        dest[mv] = self._destination(people.muni[mv])
         members = np.flatnonzero(R & ~coll & ~busy & flag[anchor])
         self._move_to(members, mdate[anchor[members]], dest[anchor[members]])
         busy[members] = True
-        leavers = np.flatnonzero(R & ~coll & ~busy & (parent >= 0) & (age + 1 >= P.leave_age))
+        leavers = np.flatnonzero(R & ~coll & ~busy & (parent >= 0) & (age + 1 >= people.leave_age))
         # half of those without a partner put off leaving (by one to three years)
         later = leavers[rng.random(len(leavers)) < 0.5]
-        P.leave_age[later] += rng.uniform(1, 3, len(later)).astype(np.float32)
+        people.leave_age[later] += rng.uniform(1, 3, len(later)).astype(np.float32)
         leavers = np.setdiff1d(leavers, later)
         lv = leavers[rng.random(len(leavers)) < 0.45]
         ldate = uniform_dates(rng, D0, D1, len(lv))
-        self._move_to(lv, ldate, self._destination(P.muni[lv]))
+        self._move_to(lv, ldate, self._destination(people.muni[lv]))
         busy[lv] = True
 
         # collective homes ---------------------------------------------------------
-        old = np.flatnonzero(R & ~coll & ~busy & (age >= 70) & (P.union < 0))
+        old = np.flatnonzero(R & ~coll & ~busy & (age >= 70) & (people.union < 0))
         hz = np.interp(age[old], [70, 80, 85, 90, 95], [0.002, 0.015, 0.035, 0.07, 0.12])
         go = old[rng.random(len(old)) < hz]
-        P.coll_from[go] = uniform_dates(rng, D0, D1, len(go))
+        people.coll_from[go] = uniform_dates(rng, D0, D1, len(go))
 
         # naturalisation -------------------------------------------------------------
-        fn = np.flatnonzero(R & ~busy & (P.nat != BE) & (P.reg != REG_WAITING))
+        fn = np.flatnonzero(R & ~busy & (people.nat != BE) & (people.reg != REG_WAITING))
         yrs_here = np.where(
-            P.arrival[fn] < NO_DATE, (D0 - P.arrival[fn].astype(np.int64)) / YEAR_DAYS, age[fn]
+            people.arrival[fn] < NO_DATE, (D0 - people.arrival[fn].astype(np.int64)) / YEAR_DAYS, age[fn]
         )
-        eu = IS_EU28[P.oc[fn]]
+        eu = IS_EU28[people.oc[fn]]
         hz = np.where(yrs_here >= 5, np.where(eu, 0.05, 0.2), np.where(eu, 0.0, 0.02))
         hz = hz * np.where(y >= 2013, 0.8, 1.0)  # stricter nationality code from 2013
         nz = fn[rng.random(len(fn)) < hz]
         nd = uniform_dates(rng, D0, D1, len(nz))
-        E.add("nat", nz, nd, BE)
-        E.add("reg", nz, nd, REG_POP, -1, NO_DATE)
-        P.nat[nz] = BE
-        P.reg[nz] = REG_POP
-        P.reason[nz] = -1
+        events.add("nat", nz, nd, BE)
+        events.add("reg", nz, nd, REG_POP, -1, NO_DATE)
+        people.nat[nz] = BE
+        people.reg[nz] = REG_POP
+        people.reason[nz] = -1
 
         # recognition of asylum seekers ---------------------------------------------
-        wt = np.flatnonzero(R & (P.reg == REG_WAITING) & ~busy & (P.reg_since < D0 - 120))
+        wt = np.flatnonzero(R & (people.reg == REG_WAITING) & ~busy & (people.reg_since < D0 - 120))
         rec = wt[rng.random(len(wt)) < 0.5]
         rd = uniform_dates(rng, D0, D1, len(rec))
-        E.add("reg", rec, rd, REG_FOREIGN, 2, rd - rng.integers(0, 60, len(rec)))
-        P.reg[rec] = REG_FOREIGN
-        P.reg_since[rec] = rd
-        P.coll_from[rec] = NO_DATE
+        events.add("reg", rec, rd, REG_FOREIGN, 2, rd - rng.integers(0, 60, len(rec)))
+        people.reg[rec] = REG_FOREIGN
+        people.reg_since[rec] = rd
+        people.coll_from[rec] = NO_DATE
         # the recognised leave the reception centre for a municipality of their community
-        self._move_to(rec, rd + 1, self.settle(P.oc[rec]))
+        self._move_to(rec, rd + 1, self.settle(people.oc[rec]))
         busy[rec] = True
         # settled foreigners move to the population register after five years
-        st = np.flatnonzero(R & ~busy & (P.reg == REG_FOREIGN) & (P.arrival < D0 - int(5 * YEAR_DAYS)))
+        st = np.flatnonzero(
+            R & ~busy & (people.reg == REG_FOREIGN) & (people.arrival < D0 - int(5 * YEAR_DAYS))
+        )
         st = st[rng.random(len(st)) < 0.3]
         sd = uniform_dates(rng, D0, D1, len(st))
-        E.add("reg", st, sd, REG_POP, 7, sd - rng.integers(0, 60, len(st)))
-        P.reg[st] = REG_POP
-        P.reason[st] = 7
+        events.add("reg", st, sd, REG_POP, 7, sd - rng.integers(0, 60, len(st)))
+        people.reg[st] = REG_POP
+        people.reason[st] = 7
 
         # returns of emigrants --------------------------------------------------------
-        ab = np.flatnonzero(alive & (P.emig < D0) & (P.muni < 0) & ~P.is_bis & (age >= 18) & (age < 70))
-        yrs_away = (D0 - P.emig[ab].astype(np.int64)) / YEAR_DAYS
-        hz = np.where(yrs_away < 5, np.where(P.nat[ab] == BE, 0.09, 0.04), 0.01)
+        ab = np.flatnonzero(
+            alive & (people.emig < D0) & (people.muni < 0) & ~people.is_bis & (age >= 18) & (age < 70)
+        )
+        yrs_away = (D0 - people.emig[ab].astype(np.int64)) / YEAR_DAYS
+        hz = np.where(yrs_away < 5, np.where(people.nat[ab] == BE, 0.09, 0.04), 0.01)
         rt = ab[rng.random(len(ab)) < hz]
         rdt = uniform_dates(rng, D0, D1, len(rt))
-        dest = self.settle(P.oc[rt])
-        E.add("res", rt, rdt, dest, BE)
-        rreg = np.where(P.nat[rt] == BE, REG_POP, REG_FOREIGN)
-        E.add("reg", rt, rdt, rreg, np.where(rreg == REG_POP, -1, 5), np.where(rreg == REG_POP, NO_DATE, rdt))
-        P.muni[rt] = dest
-        P.reg[rt] = rreg
-        P.arrival[rt] = np.where(P.gen[rt] == 1, rdt, P.arrival[rt])
-        P.abroad[rt] = -1
+        dest = self.settle(people.oc[rt])
+        events.add("res", rt, rdt, dest, BE)
+        rreg = np.where(people.nat[rt] == BE, REG_POP, REG_FOREIGN)
+        events.add(
+            "reg", rt, rdt, rreg, np.where(rreg == REG_POP, -1, 5), np.where(rreg == REG_POP, NO_DATE, rdt)
+        )
+        people.muni[rt] = dest
+        people.reg[rt] = rreg
+        people.arrival[rt] = np.where(people.gen[rt] == 1, rdt, people.arrival[rt])
+        people.abroad[rt] = -1
         busy[rt] = True
 
         # births --------------------------------------------------------------------
@@ -341,41 +351,43 @@ class DemographySimulation(BasePopulation):
         return out
 
     def _move(self, who: np.ndarray, when: np.ndarray, region_bias=None) -> None:
-        self._move_to(who, when, self._destination(self.P.muni[who]))
+        self._move_to(who, when, self._destination(self.people.muni[who]))
 
     def _move_to(self, who: np.ndarray, when: np.ndarray, to: np.ndarray) -> None:
         if len(who) == 0:
             return
-        P = self.P
+        people = self.people
         to = np.asarray(to, np.int64)
-        ch = to != P.muni[who]
+        ch = to != people.muni[who]
         who, when, to = who[ch], np.asarray(when)[ch], to[ch]
-        self.E.add("res", who, when.astype(np.int32), to, BE)
-        P.muni[who] = to
+        self.events.add("res", who, when.astype(np.int32), to, BE)
+        people.muni[who] = to
 
     def _births(self, y, D0, D1, R, age, region, partner, muni0, busy, n_before) -> None:
-        rng, P, E = self.rng, self.P, self.E
+        rng, people, events = self.rng, self.people, self.events
         moms = np.flatnonzero(
             R
-            & P.female
+            & people.female
             & (age >= 14.5)
             & (age < 50)
-            & (P.death == NO_DATE)
-            & (P.muni >= 0)
-            & (P.reg != REG_WAITING)
+            & (people.death == NO_DATE)
+            & (people.muni >= 0)
+            & (people.reg != REG_WAITING)
         )
         a = np.floor(age[moms]).astype(np.int64)
         f = FERTILITY_SHAPE[np.clip(a, 0, 59)] * total_fertility(y) * FERTILITY_TUNING
-        f = f * np.where((P.gen[moms] == 1) & ~IS_EU28[P.oc[moms]] & (P.oc[moms] != BE), 1.45, 1.0)
+        f = f * np.where(
+            (people.gen[moms] == 1) & ~IS_EU28[people.oc[moms]] & (people.oc[moms] != BE), 1.45, 1.0
+        )
         f = f * np.where(region[moms] == BXL, 1.1, 1.0)
-        f = f * np.where(P.union[moms] >= 0, 1.35, 0.55)
+        f = f * np.where(people.union[moms] >= 0, 1.35, 0.55)
         mo = select_expected(rng, moms, np.minimum(f, 0.9), region[moms])
         k = len(mo)
         if k == 0:
             return
         bdate = uniform_dates(rng, D0, D1, k)
         # the mother's residence at the birth: her municipality on 1 January unless she moved before
-        res = self.E.res
+        res = self.events.res
         # events of this year of the mothers (the last batch of events appended since the year start)
         ev = self._year_events(D0, "res")
         ev = ev.filter(pl.col("pid").is_in(mo))
@@ -397,10 +409,10 @@ class DemographySimulation(BasePopulation):
         fok = fa >= 0
         fa = np.where(fok, fa, -1)
         fat = np.clip(fa, 0, None)
-        be_parent = (P.nat[mo] == BE) | (fok & (P.nat[fat] == BE)) | (P.gen[mo] == 2)
-        nat = np.where(be_parent, BE, P.nat[mo])
-        moc, mgen = P.oc[mo], P.gen[mo]
-        foc, fgen = P.oc[fat], P.gen[fat]
+        be_parent = (people.nat[mo] == BE) | (fok & (people.nat[fat] == BE)) | (people.gen[mo] == 2)
+        nat = np.where(be_parent, BE, people.nat[mo])
+        moc, mgen = people.oc[mo], people.gen[mo]
+        foc, fgen = people.oc[fat], people.gen[fat]
         use_f = (moc == BE) & fok & (foc != BE) & (fgen <= 2)
         oc = np.where(use_f, foc, moc)
         g_src = np.where(use_f, fgen, mgen)
@@ -411,10 +423,10 @@ class DemographySimulation(BasePopulation):
         in_be = bmuni >= 0
         reg = np.where(
             in_be,
-            np.where(nat == BE, REG_POP, np.where(P.reg[mo] == REG_WAITING, REG_WAITING, REG_FOREIGN)),
+            np.where(nat == BE, REG_POP, np.where(people.reg[mo] == REG_WAITING, REG_WAITING, REG_FOREIGN)),
             -1,
         )
-        ids = P.add(
+        ids = people.add(
             birth=bdate,
             female=female,
             birth_country=np.where(in_be, BE, np.where(babroad >= 0, babroad, BE)),
@@ -432,9 +444,9 @@ class DemographySimulation(BasePopulation):
             leave_age=leave,
             reg_since=bdate,
         )
-        E.add("nat", ids, bdate, nat)
-        E.add("res", ids[in_be], bdate[in_be], bmuni[in_be], BE)
-        E.add(
+        events.add("nat", ids, bdate, nat)
+        events.add("res", ids[in_be], bdate[in_be], bmuni[in_be], BE)
+        events.add(
             "reg",
             ids[in_be],
             bdate[in_be],
@@ -450,7 +462,7 @@ class DemographySimulation(BasePopulation):
         )
         if len(after):
             rows = after["row"].to_numpy()
-            E.add(
+            events.add(
                 "res",
                 ids[rows],
                 after["date"].to_numpy().astype(np.int32),
@@ -459,20 +471,22 @@ class DemographySimulation(BasePopulation):
             )
             last = after.group_by("row", maintain_order=True).last()
             lr = last["row"].to_numpy()
-            P.muni[ids[lr]] = P.muni[mo[lr]]
-            P.abroad[ids[lr]] = P.abroad[mo[lr]]
-            gone = P.muni[mo[lr]] < 0
-            P.reg[ids[lr][gone]] = -1
-            P.emig[ids[lr][gone]] = P.emig[mo[lr][gone]]
+            people.muni[ids[lr]] = people.muni[mo[lr]]
+            people.abroad[ids[lr]] = people.abroad[mo[lr]]
+            gone = people.muni[mo[lr]] < 0
+            people.reg[ids[lr][gone]] = -1
+            people.emig[ids[lr][gone]] = people.emig[mo[lr][gone]]
             ev_reg = self._year_events(D0, "reg").filter(pl.col("pid").is_in(mo) & (pl.col("register") < 0))
             rg = mdf.join(ev_reg, on="pid", maintain_order="left").filter(pl.col("date") > pl.col("b"))
-            E.add("reg", ids[rg["row"].to_numpy()], rg["date"].to_numpy().astype(np.int32), -1, -1, NO_DATE)
+            events.add(
+                "reg", ids[rg["row"].to_numpy()], rg["date"].to_numpy().astype(np.int32), -1, -1, NO_DATE
+            )
         _ = res, busy, n_before
 
     def _year_events(self, D0: int, log: str) -> pl.DataFrame:
         """Events of the running year in one log (the year's batches, appended since ``step`` began)."""
         start = self._batch_start[log]
-        parts = getattr(self.E, log)[start:]
+        parts = getattr(self.events, log)[start:]
         names = {
             "res": ["pid", "date", "muni", "country"],
             "reg": ["pid", "date", "register", "reason", "decision"],
@@ -484,11 +498,14 @@ class DemographySimulation(BasePopulation):
         return df.filter(pl.col("date") >= D0)
 
     def _immigration(self, y: int, D0: int, D1: int) -> None:
-        P = self.P
+        people = self.people
         alive_next = (
-            (P.death == NO_DATE) & (P.muni >= 0) & ((P.reg == REG_POP) | (P.reg == REG_FOREIGN)) & ~P.is_bis
+            (people.death == NO_DATE)
+            & (people.muni >= 0)
+            & ((people.reg == REG_POP) | (people.reg == REG_FOREIGN))
+            & ~people.is_bis
         )
-        region = region_of(P.muni)
+        region = region_of(people.muni)
         mix = immigration_mix(y)
         for r in (FL, BXL, WAL):
             have = int((alive_next & (region == r)).sum())
@@ -501,7 +518,7 @@ class DemographySimulation(BasePopulation):
 
     def _immigrant_units(self, r: int, n_persons: int, y: int, D0: int, D1: int, mix: np.ndarray) -> None:
         """Immigrants into region ``r``: singles, couples and families of one origin each."""
-        rng, P, U, E = self.rng, self.P, self.U, self.E
+        rng, people, unions, events = self.rng, self.people, self.unions, self.events
         # units: 1.75 persons on average (singles, couples, families)
         n_units = max(1, int(round(n_persons / 2.3)))
         oc = rng.choice(len(COUNTRIES), size=n_units, p=mix).astype(np.int16)
@@ -539,7 +556,7 @@ class DemographySimulation(BasePopulation):
             mother = full if mother is None else mother
             father = full if father is None else father
             leave = np.full(n_units, 25.0) if leave is None else leave
-            ids = P.add(
+            ids = people.add(
                 birth=birth[m],
                 female=female[m],
                 birth_country=np.where(belg[m] & (rng.random(m.sum()) < 0.3), BE, oc[m]),
@@ -557,9 +574,9 @@ class DemographySimulation(BasePopulation):
                 leave_age=leave[m],
                 reg_since=arr[m],
             )
-            E.add("nat", ids, birth[m], nat_u[m])
-            E.add("res", ids, arr[m], muni[m], BE)
-            E.add(
+            events.add("nat", ids, birth[m], nat_u[m])
+            events.add("res", ids, arr[m], muni[m], BE)
+            events.add(
                 "reg",
                 ids,
                 arr[m],
@@ -578,20 +595,20 @@ class DemographySimulation(BasePopulation):
         kk = len(man)
         start = (arr[has_partner] - (rng.exponential(5, kk) * YEAR_DAYS).astype(np.int64)).astype(np.int64)
         start = np.maximum(
-            start, np.maximum(P.birth[man], P.birth[woman]).astype(np.int64) + int(18 * YEAR_DAYS)
+            start, np.maximum(people.birth[man], people.birth[woman]).astype(np.int64) + int(18 * YEAR_DAYS)
         )
         start = np.minimum(start, arr[has_partner].astype(np.int64))
         mar = rng.random(kk) < 0.8
         married = np.where(mar, start, NO_DATE)
-        uid = U.add(
+        uid = unions.add(
             man, woman, start.astype(np.int32), married.astype(np.int32), np.full(kk, NO_DATE, np.int32)
         )
-        P.union[man] = uid
-        P.union[woman] = uid
+        people.union[man] = uid
+        people.union[woman] = uid
         for who in (man[mar], woman[mar]):
-            P.civ[who] = 2
-            P.civ_date[who] = married[mar]
-            E.add("civ", who, married[mar], 2)
+            people.civ[who] = 2
+            people.civ_date[who] = married[mar]
+            events.add("civ", who, married[mar], 2)
         # parents of adult migrants: mostly unknown
         # children
         mom_u = np.full(n_units, -1, np.int64)
@@ -605,8 +622,8 @@ class DemographySimulation(BasePopulation):
             with_kid = nk > j
             if not with_kid.any():
                 continue
-            mom_age = age_at(P.birth[np.clip(mom_u, 0, None)], arr)
-            dad_age = age_at(P.birth[np.clip(dad_u, 0, None)], arr)
+            mom_age = age_at(people.birth[np.clip(mom_u, 0, None)], arr)
+            dad_age = age_at(people.birth[np.clip(dad_u, 0, None)], arr)
             young = np.where(mom_u >= 0, mom_age, dad_age)
             if (dad_u >= 0).any():
                 young = np.where((dad_u >= 0) & (mom_u >= 0), np.minimum(mom_age, dad_age), young)
@@ -628,5 +645,5 @@ class DemographySimulation(BasePopulation):
     def run(self) -> None:
         self.base_population()
         for y in range(self.first_year, self.last_year + 1):
-            self._batch_start = {"res": len(self.E.res), "reg": len(self.E.reg)}
+            self._batch_start = {"res": len(self.events.res), "reg": len(self.events.reg)}
             self.step(y)
