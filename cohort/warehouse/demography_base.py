@@ -40,7 +40,7 @@ from cohort.warehouse.demography_params import (
 from cohort.warehouse.demography_population import (
     REG_FOREIGN,
     REG_POP,
-    Simulation,
+    DemographyState,
     age_at,
     group_mean,
     nearest_within_group,
@@ -50,8 +50,8 @@ from cohort.warehouse.demography_population import (
 )
 
 
-class BasePopulation(Simulation):
-    """A :class:`Simulation` that can draw its base population (``base_population``)."""
+class BasePopulation(DemographyState):
+    """A :class:`DemographyState` that can draw its base population (``base_population``)."""
 
     def base_population(self) -> None:
         rng, people, A = self.rng, self.people, self.first_year

@@ -1,7 +1,7 @@
 """The state of the demographic simulation and the small draws it is made of: the column arrays over
 every person ever created (``Population``), the unions, the append-only event logs, the register
 codes, the helpers that draw dates, pair partners, match children to mothers and group brothers
-and sisters into sibships, and ``Simulation``, the state with the draws that both the base
+and sisters into sibships, and ``DemographyState``, the state with the draws that both the base
 population (:mod:`cohort.warehouse.demography_base`) and the yearly steps
 (:mod:`cohort.warehouse.demography_simulation`) make.
 
@@ -321,7 +321,7 @@ def region_of(muni: np.ndarray) -> np.ndarray:
     return np.where(muni >= 0, MUNI_REGION[np.clip(muni, 0, None)], -1)
 
 
-class Simulation:
+class DemographyState:
     """The state of one demographic simulation (persons, unions, event logs, the seeded generator)
     and the draws both the base population and the yearly steps make: partners, the marriage
     market, where newcomers settle, asylum seekers and BIS persons."""
