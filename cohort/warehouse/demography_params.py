@@ -21,6 +21,7 @@ YEAR_DAYS = 365.2425
 
 
 def epoch_day(y: int, m: int = 1, d: int = 1) -> int:
+    """The day number (days since 1 January 1970) both halves of the warehouse count in."""
     return date(y, m, d).toordinal() - EPOCH
 
 
