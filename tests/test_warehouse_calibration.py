@@ -16,7 +16,7 @@ from cohort.sources.defs import source_assets
 from cohort.warehouse import calibration, metrics_demography
 from cohort.warehouse.cli import parse_years, warehouse
 from cohort.warehouse.defs import WarehouseConfig, synthetic_warehouse, warehouse_calibration
-from cohort.warehouse.demography import _e0, mortality_level
+from cohort.warehouse.demography_params import gompertz_rates, life_expectancy, mortality_level
 from cohort.warehouse.metrics import METRICS
 
 TARGETS = calibration.DEFAULT_TARGETS
@@ -131,15 +131,13 @@ def test_targets_file_without_a_column_is_refused(tmp_path: Path):
 
 def test_life_expectancy_from_expected_deaths_matches_the_model():
     """Without sampling noise the Gompertz-smoothed period life table returns the model's e0."""
-    from cohort.warehouse.demography import _gompertz_m
-
     ages = np.arange(111, dtype=float)
     exposure = 1000.0 * np.exp(-ages / 60)
     for sex in ("M", "F"):
         level = mortality_level(sex, 2019)
-        deaths = exposure * _gompertz_m(ages + 0.5, level, sex)
+        deaths = exposure * gompertz_rates(ages + 0.5, level, sex)
         e0 = metrics_demography.period_life_expectancy(deaths, exposure)
-        assert e0 == pytest.approx(_e0(level, sex), abs=0.6)
+        assert e0 == pytest.approx(life_expectancy(level, sex), abs=0.6)
 
 
 @pytest.mark.parametrize(

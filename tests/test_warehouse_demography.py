@@ -13,10 +13,14 @@ from cohort import storage
 from cohort.classifications.insz import insz_valid_expr, is_valid_insz
 from cohort.sources import checks
 from cohort.sources.contract import TABLES
-from cohort.warehouse import demography
-from cohort.warehouse.build import _LakeWriter, build_warehouse, read_manifest, sort_for_write
-from cohort.warehouse.demography import make_insz_array, population_target, simulate_demography
+from cohort.warehouse import demography_frames
+from cohort.warehouse.build import LakeWriter, build_warehouse, read_manifest, sort_for_write
+from cohort.warehouse.demography import simulate_demography
+from cohort.warehouse.demography_insz import insz_birth_dates, make_insz_array
+from cohort.warehouse.demography_params import ancestor_deaths, population_target
+from cohort.warehouse.demography_population import SIBSHIP_SIZES, SIBSHIP_SPAN_DAYS, sibships
 from cohort.warehouse.labour import in_window
+from cohort.warehouse.metrics_demography import origin_sql
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +156,7 @@ def test_tables_written_in_parts_hold_the_rows_of_the_whole(tmp_path: Path, monk
     # the rows, the order and the counts of one part per table
     args = (0.002, 5, 2005, 2006)
     whole = build_warehouse(tmp_path / "whole", *args, with_labour=False)
-    monkeypatch.setattr(demography, "PART_ROWS", 997)
+    monkeypatch.setattr(demography_frames, "PART_ROWS", 997)
     parts = build_warehouse(tmp_path / "parts", *args, with_labour=False)
     assert parts == whole
     for table in ("person", "nationality_history", "residence_history", "register_history"):
@@ -166,14 +170,14 @@ def test_parts_out_of_key_order_are_refused_and_leave_no_file(tmp_path: Path):
     person = pl.read_parquet(storage.partition_file(src, "person"))
     nationality = pl.read_parquet(storage.partition_file(src, "nationality_history"))
     first, second = person.slice(0, 10), person.slice(10, 10)
-    lake = _LakeWriter(tmp_path / "lake")
+    lake = LakeWriter(tmp_path / "lake")
     lake.put("person", None, second)
     lake.put("person", None, first)
     with pytest.raises(ValueError, match="person None out of key order"):
         lake.flush()
     lake.shutdown()
     assert list((tmp_path / "lake").rglob("*.parquet*")) == []
-    lake = _LakeWriter(tmp_path / "again")
+    lake = LakeWriter(tmp_path / "again")
     lake.put("person", None, first)
     lake.put("nationality_history", None, nationality)
     with pytest.raises(ValueError, match="person None again after it was written"):
@@ -269,8 +273,8 @@ def test_full_insz_days_move_ancestors_and_refuse_the_others():
         ValueError,
         match=r"person: more than 499 persons of one sex born on one day \(600\); INSZ sequence exhausted",
     ):
-        demography.insz_birth_dates(birth, female, is_bis, movable=np.zeros(600, bool))
-    born = demography.insz_birth_dates(birth, female, is_bis, movable=ancestor)
+        insz_birth_dates(birth, female, is_bis, movable=np.zeros(600, bool))
+    born = insz_birth_dates(birth, female, is_bis, movable=ancestor)
     assert (born[~ancestor] == day_1994).all(), "residents keep their birth date"
     assert (born[ancestor] == day_1894 - 1).sum() == 600 - 499, "only the ancestors beyond the 499th move"
     assert (born[ancestor] >= day_1894 - 1).all()
@@ -288,12 +292,10 @@ def test_sibships_share_origin_and_parent_cohort_and_are_spaced():
     key = rng.integers(0, 3, n)
     parent_birth = rng.integers(-20_000, 0, n)
     birth = parent_birth + rng.integers(16 * 365, 45 * 365, n)
-    group = demography.sibships(rng, key, parent_birth, birth)
+    group = sibships(rng, key, parent_birth, birth)
     assert sorted(set(group.tolist())) == list(range(group.max() + 1))
     per = (
-        pl.DataFrame(
-            {"g": group, "key": key, "span": parent_birth // demography.SIBSHIP_SPAN_DAYS, "b": birth}
-        )
+        pl.DataFrame({"g": group, "key": key, "span": parent_birth // SIBSHIP_SPAN_DAYS, "b": birth})
         .sort("g", "b")
         .group_by("g")
         .agg(
@@ -304,7 +306,7 @@ def test_sibships_share_origin_and_parent_cohort_and_are_spaced():
         )
     )
     assert per["keys"].max() == 1 and per["spans"].max() == 1, "one origin, one parent cohort"
-    assert per["len"].max() <= demography.SIBSHIP_SIZES.max()
+    assert per["len"].max() <= SIBSHIP_SIZES.max()
     assert 1.6 < per["len"].mean() < 2.4, "sibships, neither singletons nor whole cohorts"
     gaps = per.explode("gaps")["gaps"].drop_nulls()
     assert ((gaps == 0) | (gaps >= 300)).all(), "twins, or at least ten months apart"
@@ -329,7 +331,7 @@ def test_ancestors_die_of_mortality_within_their_span():
     birth = np.full(n, (date(1895, 6, 1) - date(1970, 1, 1)).days, np.int64)
     lo = birth + int(35 * 365.25)  # after the youngest child's birth
     hi = np.full(n, (date(2020, 1, 1) - date(1970, 1, 1)).days - 1, np.int64)
-    death = demography.ancestor_deaths(rng, birth, lo, hi, female=False)
+    death = ancestor_deaths(rng, birth, lo, hi, female=False)
     assert (death >= lo).all() and (death < hi).all()
     age = (death - birth) / 365.25
     # evenly between 35 and 124 half would die after 80 and a quarter after 100
@@ -544,10 +546,8 @@ def test_flanders_looks_like_flanders(con):
                         WHERE r.nis_code LIKE '7%' AND p.first_nationality <> 'BE' GROUP BY ALL ORDER BY n DESC""").pl()
     assert set(origin["c"].head(4)) >= {"IT", "TR"}
     # the largest origin groups of Flanders (Flemish definition): Moroccan, Dutch, Turkish
-    from cohort.warehouse.metrics_demography import _origin
-
     top = con.sql(f"""SELECT CASE WHEN fat <> 'BE' THEN fat WHEN mot <> 'BE' THEN mot WHEN own <> 'BE' THEN own ELSE cur END o,
-                             count(*) n FROM ({_origin("Flemish Region", 2017)})
+                             count(*) n FROM ({origin_sql("Flemish Region", 2017)})
                       WHERE coalesce(cur, 'BE') <> 'BE' OR own <> 'BE' OR fat <> 'BE' OR mot <> 'BE'
                       GROUP BY 1 ORDER BY 2 DESC LIMIT 3""").pl()
     assert set(top["o"]) == {"MA", "NL", "TR"}

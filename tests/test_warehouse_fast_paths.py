@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from cohort.warehouse.demography import _anchors, arg_sort
+from cohort.warehouse.columns import arg_sort
+from cohort.warehouse.demography_households import household_anchors
 from cohort.warehouse.labour import Spells, in_codes
 
 
@@ -22,7 +23,7 @@ def test_arg_sort_of_nothing_is_empty():
 
 
 def _anchor_rounds_whole_array(couple, parent, partner):
-    """The anchor rounds as ``_anchors`` did them before it touched only the children at home."""
+    """The anchor rounds as ``household_anchors`` did them before it touched only the children at home."""
     ids = np.arange(len(parent))
     anchor = np.where(couple, np.minimum(ids, partner), ids)
     pc = np.clip(parent, 0, None)
@@ -52,7 +53,7 @@ def test_anchors_match_the_whole_array_rounds(seed: int):
     partner[np.isin(partner, np.arange(6))] = -1
     mother[:6], father[:6], partner[:6] = np.arange(-1, 5), -1, -1
     priv[:6], muni[:6], age[:6] = True, 1, 10.0
-    anchor, couple, parent = _anchors(priv, muni, partner, mother, father, age, leave_age)
+    anchor, couple, parent = household_anchors(priv, muni, partner, mother, father, age, leave_age)
     want = _anchor_rounds_whole_array(couple, parent, partner)
     assert (parent >= 0).sum() > n // 4  # not trivial: many children live with a parent
     assert (anchor != np.arange(n)).sum() > n // 4

@@ -17,9 +17,9 @@ import numpy as np
 import polars as pl
 
 from cohort.warehouse import labour_params as P
+from cohort.warehouse.demography_params import epoch_day
 from cohort.warehouse.labour import (
     Simulation,
-    day_number,
     empty_frame,
     exact_age,
     person_index,
@@ -130,7 +130,7 @@ def choose_regularised(demo: Demography, sim: Simulation) -> pl.DataFrame:
     30 June 2010; people the demography itself marks as regularised (residence reason 3) first."""
     pp = sim.people
     rng = np.random.default_rng([demo.seed, 7400])
-    day = day_number(2010, 6, 30)
+    day = epoch_day(2010, 6, 30)
     region = sim.res.at(pp.n, day, "region")
     age = exact_age(pp, 2010, 6, 30)
     alive = (pp.birth <= day) & (pp.death > day)
@@ -157,7 +157,7 @@ def choose_regularised(demo: Demography, sim: Simulation) -> pl.DataFrame:
     pool = np.flatnonzero(cand | marked)
     chosen = pool[np.argsort(key[pool], kind="stable")[:target]]
     chosen.sort()
-    lo, hi = day_number(2010, 1, 15), day_number(2012, 6, 30)
+    lo, hi = epoch_day(2010, 1, 15), epoch_day(2012, 6, 30)
     u = rng.beta(1.3, 2.2, pp.n)
     dates = (lo + u * (hi - lo)).astype(np.int32)
     dates = np.where(marked, marked_dates, dates)[chosen]
@@ -260,7 +260,7 @@ def measure_frame(sim: Simulation) -> pl.DataFrame:
         return empty_frame("measure_beneficiary")
     r = {k: np.concatenate([m[k] for m in sim.measure_rows]) for k in sim.measure_rows[0]}
     pp = sim.people
-    last_day = int(np.datetime64(f"{sim.demo.last_year}-12-31", "D").astype(np.int64))
+    last_day = epoch_day(sim.demo.last_year, 12, 31)
     outflow = np.where((r["outflow"] < 0) | (r["outflow"] > last_day), -1, r["outflow"])
     outflow = np.where((outflow >= 0) & (outflow > pp.death[r["idx"]]), pp.death[r["idx"]], outflow)
     names = [(m[0], m[1]) for m in _JS_MEASURES] + list(_WORKER_MEASURES)

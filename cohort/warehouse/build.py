@@ -111,7 +111,7 @@ def _labour_view(out: Path, demo: Demography) -> Demography:
     )
 
 
-class _LakeWriter:
+class LakeWriter:
     """Writes the generated tables as they come, on background threads.
 
     A table partition may come in parts, in key order (``person`` in slices of persons, a year of
@@ -256,7 +256,7 @@ def build_warehouse(
     return_freed_memory()
     say = progress or (lambda label, frac: None)
     n_years = last_year - first_year + 1
-    lake = _LakeWriter(out)
+    lake = LakeWriter(out)
 
     def year_done(keys: list[tuple[str, int | None]]) -> None:
         for table, year in keys:

@@ -91,10 +91,6 @@ ADG_NIS = frozenset(("63001", "63012", "63013", "63023", "63040", "63048", "6306
 PES_BY_REGION = ("VDAB", "VDAB", "FOREM", "ACTIRIS", "ADG")  # index 4 = ADG
 
 
-def day_number(y: int, m: int, d: int) -> int:
-    return int(np.datetime64(f"{y:04d}-{m:02d}-{d:02d}", "D").astype(np.int64))
-
-
 def quarter_start_days(first_year: int, t: np.ndarray) -> np.ndarray:
     """First day (days since 1970) of quarter index ``t`` counted from ``first_year`` Q1 (t may be negative)."""
     base = np.datetime64(f"{first_year:04d}-01", "M")

@@ -12,7 +12,7 @@ import polars as pl
 
 from cohort.classifications import codes
 from cohort.warehouse import labour_params as P
-from cohort.warehouse.demography import arg_sort, code_labels
+from cohort.warehouse.columns import arg_sort, code_labels
 from cohort.warehouse.labour import (
     BC,
     BEN_CATEGORIES,

@@ -9,6 +9,7 @@ import polars as pl
 
 from cohort.warehouse import agency, labour_frames, labour_vdab
 from cohort.warehouse import labour_params as P
+from cohort.warehouse.demography_params import epoch_day
 from cohort.warehouse.labour import (
     CAT214_IDX,
     INT32_MAX,
@@ -17,7 +18,6 @@ from cohort.warehouse.labour import (
     State,
     build_employers,
     cat_draw,
-    day_number,
     exact_age,
     in_codes,
     init_person_draws,
@@ -116,7 +116,7 @@ class LabourSimulation:
         qend_m, qend_d = (
             (3, 31) if quarter == 1 else (6, 30) if quarter == 2 else (9, 30) if quarter == 3 else (12, 31)
         )
-        d = day_number(year, qend_m, qend_d)
+        d = epoch_day(year, qend_m, qend_d)
         ndays = d - q0 + 1
         region = self.res.at(n, d, "region")
         arr = self.res.at(n, d, "arr")

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import numpy as np
 import polars as pl
 
-from cohort.warehouse.labour import NACE_LIST, Simulation, day_number, empty_frame
+from cohort.warehouse.demography_params import epoch_day
+from cohort.warehouse.labour import NACE_LIST, Simulation, empty_frame
 
 DOMAINS_GENERAL = np.array(["00", "02", "03", "04", "05", "07", "09", "10"])
 DOMAINS_HIGH = np.array(["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"])
@@ -46,7 +47,7 @@ def education_frame(sim: Simulation) -> pl.DataFrame:
     the labour model, plus the upper-secondary and bachelor steps on the way for graduates."""
     pp, st = sim.people, sim.st
     rng = np.random.default_rng([sim.seed, 7300])
-    last_day = day_number(sim.demo.last_year, 12, 31)
+    last_day = epoch_day(sim.demo.last_year, 12, 31)
     exit_years = pp.by + (st.school_exit_q.astype(np.int32) // 4)
     # first arrival in Belgium (foreign certificates are recognised ones: issuer BUI)
     first_in = np.full(pp.n, np.iinfo(np.int32).max, np.int32)
@@ -126,8 +127,8 @@ def vdab_frames(sim: Simulation) -> Iterator[tuple[str, None, pl.DataFrame]]:
         return
     pp = sim.people
     rng = np.random.default_rng([sim.seed, 7500])
-    first_day = day_number(sim.demo.first_year, 1, 1)
-    last_day = day_number(sim.demo.last_year, 12, 31)
+    first_day = epoch_day(sim.demo.first_year, 1, 1)
+    last_day = epoch_day(sim.demo.last_year, 12, 31)
     idx = sp["idx"]
     n = idx.size
     start, end = sp["start"], sp["end"]
@@ -253,7 +254,7 @@ def vdab_frames(sim: Simulation) -> Iterator[tuple[str, None, pl.DataFrame]]:
     # ------------------------------------------------ work-place learning
     p_wpl = np.where(sp["to_work"], 0.16, 0.05)
     has = rng.random(n) < p_wpl
-    reform = day_number(2018, 9, 1)
+    reform = epoch_day(2018, 9, 1)
     types = ("IBO", "BIS", "OOS", "BVS", "ACT", "WES")
     weeks_max = np.array([26, 26, 12, 4, 26, 26])
     # place the action at the end of the registration (the IBO hiring obligation)

@@ -73,7 +73,7 @@ def share_15_64(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
     )
 
 
-def _origin(scope: str, year: int) -> str:
+def origin_sql(scope: str, year: int) -> str:
     """Per legal resident on 1 January: current nationality, own / father's / mother's first nationality."""
     d = _jan1(year)
     return f"""
@@ -94,7 +94,7 @@ def share_foreign_origin_flemish(con: duckdb.DuckDBPyConnection, scope: str, yea
     """Share of foreign origin in the Flemish definition (Statistiek Vlaanderen): current nationality,
     own, father's or mother's nationality at birth not Belgian (domain-facts 3.4)."""
     return _scalar(
-        con, f"SELECT avg(CASE WHEN {FLEMISH_FOREIGN} THEN 1.0 ELSE 0.0 END) FROM ({_origin(scope, year)})"
+        con, f"SELECT avg(CASE WHEN {FLEMISH_FOREIGN} THEN 1.0 ELSE 0.0 END) FROM ({origin_sql(scope, year)})"
     )
 
 
@@ -109,7 +109,7 @@ def share_non_eu_among_foreign_origin(con: duckdb.DuckDBPyConnection, scope: str
         f"""
         SELECT avg(CASE WHEN origin IN ({eu}) THEN 0.0 ELSE 1.0 END) FROM (
           SELECT CASE WHEN fat <> 'BE' THEN fat WHEN mot <> 'BE' THEN mot WHEN own <> 'BE' THEN own ELSE cur END AS origin
-          FROM ({_origin(scope, year)}) WHERE {FLEMISH_FOREIGN})""",
+          FROM ({origin_sql(scope, year)}) WHERE {FLEMISH_FOREIGN})""",
     )
 
 
@@ -118,7 +118,7 @@ def _statbel(con: duckdb.DuckDBPyConnection, scope: str, year: int, group: str) 
                   WHEN own <> 'BE' OR fat <> 'BE' OR mot <> 'BE' THEN 'belgian_foreign_background'
                   ELSE 'belgian_origin' END"""
     return _scalar(
-        con, f"SELECT avg(CASE WHEN {cls} = '{group}' THEN 1.0 ELSE 0.0 END) FROM ({_origin(scope, year)})"
+        con, f"SELECT avg(CASE WHEN {cls} = '{group}' THEN 1.0 ELSE 0.0 END) FROM ({origin_sql(scope, year)})"
     )
 
 
