@@ -67,12 +67,14 @@ def staff_sql(year: int, generated_on: date | None = None, spec: ProjectSpec = S
 def staff(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date, context.run.run_id)
     year = int(context.partition_key)
-    con = lake.connect(SPEC.warehouse, years=[year], run_id=context.run.run_id)
     generated_on = clock.today()
-    path = storage.write_query(con, staff_sql(year, generated_on), lake.secure_file(PROJECT, "staff", year))
-    counts = con.execute(
-        f"select count(*), count(distinct entity) from read_parquet({storage.sql_string(path)})"
-    ).fetchall()[0]
+    with lake.connect(SPEC.warehouse, years=[year], run_id=context.run.run_id) as con:
+        path = storage.write_query(
+            con, staff_sql(year, generated_on), lake.secure_file(PROJECT, "staff", year)
+        )
+        counts = con.execute(
+            f"select count(*), count(distinct entity) from read_parquet({storage.sql_string(path)})"
+        ).fetchall()[0]
     return dg.MaterializeResult(
         metadata={
             "year": dg.MetadataValue.text(str(year)),

@@ -55,6 +55,7 @@ def connect_secure(lake: LakeResource) -> duckdb.DuckDBPyConnection:
     con = lake.connect()
     found = storage.register_tables(con, lake.paths().secure / SOURCE, MOBILITY_TABLES)
     if "mobility_next" not in found:
+        con.close()
         raise FileNotFoundError(
             f"{PROJECT}: no secure {SOURCE}/mobility_next under the lake: materialise "
             f"{SOURCE}/mobility_next first"
@@ -86,7 +87,8 @@ def build_release(frames: dict[str, pl.DataFrame], year: int | None = None) -> a
 
 def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
     year = int(partition_key or SPEC.first_year)
-    return build_release(run_analyses(connect_secure(lake), year), year)
+    with connect_secure(lake) as con:
+        return build_release(run_analyses(con, year), year)
 
 
 release_tables, release = anonymous.release_assets(

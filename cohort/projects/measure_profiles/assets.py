@@ -70,10 +70,12 @@ def _frame_asset(name: str, doc: str) -> dg.AssetsDefinition:
     )
     def _asset(lake: LakeResource) -> dg.MaterializeResult:
         refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date)
-        con = lake.connect(SPEC.warehouse, years=SPEC.years)
-        install_lookups(con)
-        path = storage.write_query(con, frame_sql(name), lake.secure_file(PROJECT, name))
-        rows = con.execute(f"select count(*) from read_parquet({storage.sql_string(path)})").fetchall()[0][0]
+        with lake.connect(SPEC.warehouse, years=SPEC.years) as con:
+            install_lookups(con)
+            path = storage.write_query(con, frame_sql(name), lake.secure_file(PROJECT, name))
+            rows = con.execute(f"select count(*) from read_parquet({storage.sql_string(path)})").fetchall()[
+                0
+            ][0]
         return dg.MaterializeResult(metadata={"rows": rows})
 
     return _asset

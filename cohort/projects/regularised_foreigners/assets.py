@@ -52,12 +52,12 @@ def regularised_sql() -> str:
 )
 def regularised(lake: LakeResource) -> dg.MaterializeResult:
     refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date)
-    con = lake.connect(SPEC.warehouse, years=SPEC.years)
-    install_lookups(con)
-    path = storage.write_query(con, regularised_sql(), lake.secure_file(PROJECT, "regularised"))
-    per_date = con.execute(
-        f"select reference_date, count(*) from read_parquet({storage.sql_string(path)}) group by all order by all"
-    ).fetchall()
+    with lake.connect(SPEC.warehouse, years=SPEC.years) as con:
+        install_lookups(con)
+        path = storage.write_query(con, regularised_sql(), lake.secure_file(PROJECT, "regularised"))
+        per_date = con.execute(
+            f"select reference_date, count(*) from read_parquet({storage.sql_string(path)}) group by all order by all"
+        ).fetchall()
     return dg.MaterializeResult(
         metadata={"rows": sum(n for _, n in per_date), "persons_per_date": {d: n for d, n in per_date}}
     )
