@@ -156,6 +156,13 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE TEMP MACRO {signature} AS ({body})")
 
 
+def status_flag_bit(name: str) -> int:
+    """The value of the status flag ``name`` in ``sep_quarter.status_flags`` (bit i is
+    ``codes.STATUS_FLAGS[i]``): what the warehouse ORs into the column, and what
+    :func:`status_flag_sql` reads back."""
+    return 1 << codes.STATUS_FLAGS.index(name)
+
+
 def status_flag_sql(flags: str, name: str) -> str:
     """SQL that is true where the status flag ``name`` is set in ``flags`` (the bits of
     ``sep_quarter.status_flags``: bit i is ``codes.STATUS_FLAGS[i]``); null stays null."""

@@ -2,11 +2,13 @@
 birth date and sex (odd for men, even for women), BIS numbers with 40 added to the month, the
 check digit, and the birth dates of ancestors moved a day earlier where a day is full.
 
-It imports only NumPy and Polars.
+It imports NumPy, Polars and the check digit of ``cohort.classifications.insz`` (written once there).
 """
 
 import numpy as np
 import polars as pl
+
+from cohort.classifications.insz import insz_check_digits
 
 
 def make_insz_array(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> pl.Series:
@@ -81,6 +83,4 @@ def insz_numbers(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> n
         )
     seq = np.where(female, 2 + 2 * k, 1 + 2 * k)
     body = (y % 100) * 10**7 + m * 10**5 + d * 10**3 + seq
-    base = body + np.where(y >= 2000, 2 * 10**9, 0)
-    cc = 97 - base % 97
-    return body * 100 + cc
+    return body * 100 + insz_check_digits(body, y >= 2000)

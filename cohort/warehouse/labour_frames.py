@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import numpy as np
 import polars as pl
 
-from cohort.classifications import codes
+from cohort.classifications.classes import status_flag_bit
 from cohort.warehouse import labour_params as P
 from cohort.warehouse.columns import arg_sort, code_labels
 from cohort.warehouse.labour import (
@@ -34,7 +34,6 @@ from cohort.warehouse.labour import (
 )
 
 Rows = dict[str, np.ndarray]
-FLAG = {name: i for i, name in enumerate(codes.STATUS_FLAGS)}
 EMP_CODES = np.array([P.C[c] for c in P.EMPLOYEE_CODES], np.int8)
 SELF_CODES = np.array([P.C[c] for c in P.SELF_CODES], np.int8)
 WORKING = np.array([P.C[c] for c in P.CODES if c.startswith("1")], np.int8)
@@ -54,7 +53,7 @@ MED_ICPC2_IDX = np.array([MED_INDEX[c] for c in MED_ICPC2], np.int8)
 
 
 def _bit(name: str) -> np.int64:
-    return np.int64(1) << np.int64(FLAG[name])
+    return np.int64(status_flag_bit(name))
 
 
 def _cat(*chunks: Rows) -> Rows:

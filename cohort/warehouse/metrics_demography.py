@@ -17,13 +17,6 @@ from cohort.classifications import codes
 from cohort.warehouse.metrics import metric, scope_predicate
 
 
-def _age(birth: str, day: str) -> str:
-    return (
-        f"(year({day}) - year({birth}) - CASE WHEN strftime({birth}, '%m%d') > strftime({day}, '%m%d') "
-        "THEN 1 ELSE 0 END)"
-    )
-
-
 def _covers(alias: str, day: str) -> str:
     return f"{alias}.valid_from <= {day} AND ({alias}.valid_to IS NULL OR {alias}.valid_to > {day})"
 
@@ -58,7 +51,7 @@ def population_18_64_jan1(con: duckdb.DuckDBPyConnection, scope: str, year: int)
     return _scalar(
         con,
         f"""SELECT count(*) FROM ({legal_population(scope, d)}) l JOIN person p USING (insz)
-                           WHERE {_age("p.birth_date", d)} BETWEEN 18 AND 64""",
+                           WHERE completed_age(p.birth_date, {d}) BETWEEN 18 AND 64""",
     )
 
 
@@ -68,7 +61,7 @@ def share_15_64(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
     d = _jan1(year)
     return _scalar(
         con,
-        f"""SELECT avg(CASE WHEN {_age("p.birth_date", d)} BETWEEN 15 AND 64 THEN 1.0 ELSE 0.0 END)
+        f"""SELECT avg(CASE WHEN completed_age(p.birth_date, {d}) BETWEEN 15 AND 64 THEN 1.0 ELSE 0.0 END)
                            FROM ({legal_population(scope, d)}) l JOIN person p USING (insz)""",
     )
 
@@ -178,7 +171,7 @@ def share_one_person_households(con: duckdb.DuckDBPyConnection, scope: str, year
 def _deaths(scope: str, year: int) -> str:
     """Deaths in ``year`` of legal residents of the scope, with sex and completed age at death."""
     return f"""
-        SELECT p.sex, {_age("p.birth_date", "p.death_date")} AS age
+        SELECT p.sex, completed_age(p.birth_date, p.death_date) AS age
         FROM person p
         JOIN residence_history r ON r.insz = p.insz AND r.valid_to = p.death_date AND r.nis_code IS NOT NULL
         JOIN register_history g ON g.insz = p.insz AND g.valid_to = p.death_date AND g.register IN ('population', 'foreigners')
@@ -188,7 +181,7 @@ def _deaths(scope: str, year: int) -> str:
 def _exposure(scope: str, year: int) -> str:
     """Person-years lived in ``year``, approximated by the legal population on 1 July by sex and age."""
     d = f"DATE '{year}-07-01'"
-    return f"""SELECT p.sex, {_age("p.birth_date", d)} AS age FROM ({legal_population(scope, d)}) l JOIN person p USING (insz)"""
+    return f"""SELECT p.sex, completed_age(p.birth_date, {d}) AS age FROM ({legal_population(scope, d)}) l JOIN person p USING (insz)"""
 
 
 def _counts(con: duckdb.DuckDBPyConnection, sql: str, sex: str | None) -> np.ndarray:

@@ -7,38 +7,26 @@ year, like the yearly averages of the Labour Force Survey and of VDAB. Residence
 scope) is the main residence on that day.
 """
 
-from datetime import date, timedelta
-
 import duckdb
 
 from cohort.warehouse.metrics import metric, scope_predicate
 
 
 def quarter_ends(year: int) -> list[tuple[int, str]]:
-    ends = []
-    for q in (1, 2, 3, 4):
-        first_next = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)
-        ends.append((q, (first_next - timedelta(days=1)).isoformat()))
-    return ends
-
-
-def age_sql(birth: str, day: str) -> str:
-    """Completed years on ``day`` (a SQL date expression) of a person born on ``birth``."""
-    return (
-        f"(year({day}) - year({birth}) - CASE WHEN strftime({birth}, '%m%d') > strftime({day}, '%m%d') "
-        "THEN 1 ELSE 0 END)"
-    )
+    """The last day of each quarter of ``year`` as a SQL date expression (the classifications'
+    ``quarter_last_day`` macro, which ``storage.connect`` creates on every connection)."""
+    return [(q, f"quarter_last_day({int(year)}, {q})") for q in (1, 2, 3, 4)]
 
 
 def _residents(scope: str, day: str, lo: int, hi: int) -> str:
     """Residents of ``scope`` alive on ``day`` aged ``lo``..``hi`` (one row per person)."""
-    d = f"DATE '{day}'"
+    d = day
     return f"""
         SELECT r.insz FROM residence_history r JOIN person p USING (insz)
         WHERE r.valid_from <= {d} AND (r.valid_to IS NULL OR r.valid_to > {d})
           AND (p.death_date IS NULL OR p.death_date > {d})
           AND {scope_predicate(scope, "r.nis_code")}
-          AND {age_sql("p.birth_date", d)} BETWEEN {lo} AND {hi}"""
+          AND completed_age(p.birth_date, {d}) BETWEEN {lo} AND {hi}"""
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> float:
@@ -64,10 +52,10 @@ def _jobseekers(scope: str, year: int) -> str:
     quarter, with their age and the unemployment duration in days."""
     parts = []
     for q, day in quarter_ends(year):
-        d = f"DATE '{day}'"
+        d = day
         parts.append(f"""
             SELECT {q} AS quarter, j.insz, j.category, ({d} - j.unemployment_start) AS duration_days,
-                   {age_sql("p.birth_date", d)} AS age
+                   completed_age(p.birth_date, {d}) AS age
             FROM jobseeker_quarter j
             JOIN sep_quarter s ON s.insz = j.insz AND s.year = j.year AND s.quarter = j.quarter
             JOIN person p ON p.insz = j.insz
@@ -131,7 +119,7 @@ def share_very_low_work_intensity_households(con: duckdb.DuckDBPyConnection, sco
         con,
         f"""
         WITH hh AS (
-            SELECT h.household_id, h.insz, {age_sql("p.birth_date", jan1)} AS age
+            SELECT h.household_id, h.insz, completed_age(p.birth_date, {jan1}) AS age
             FROM household_jan1 h JOIN person p USING (insz)
             JOIN residence_history r ON r.insz = h.insz AND r.valid_from <= {jan1} AND (r.valid_to IS NULL OR r.valid_to > {jan1})
             WHERE h.year = {year} AND h.lipro <> 'COLL' AND {scope_predicate(scope, "r.nis_code")}
