@@ -23,7 +23,7 @@ from cohort.classifications.insz import (
     make_insz,
 )
 
-# examples from domain-facts.md section 6 (19xx, 20xx and two BIS numbers)
+# examples from docs/domain_facts.md section 6 (19xx, 20xx and two BIS numbers)
 VALID = ["85073003328", "17073003384", "98472899765", "01490700185"]
 
 

@@ -9,6 +9,7 @@ import each other; and no module uses another module's private (``_``) names. Te
 """
 
 import ast
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -286,4 +287,46 @@ def test_the_checks_find_an_upward_import_a_circle_a_sibling_and_a_private_name(
     assert sorted(private_names(imports, modules())) == [
         "cohort.projects.alpha.build (line 3) uses cohort.storage._tmp",
         "cohort.warehouse.model (line 1) takes _tmp from cohort.storage",
+    ]
+
+
+# Comments and docs cite files of the repository only, and the files they cite exist.
+REPOSITORY = PACKAGE.parent
+#: a path outside the repository, or a file path (with an extension) inside it; a folder, a glob
+#: or a tag such as ``cohort/project`` is not a citation
+CITED_PATH = re.compile(
+    r"(?<![\w/.])((?:\.\./)+[\w./-]+|(?:docs|cohort|tests|benchmarks|scripts)/[\w/-]*\.[a-z]+\b)"
+)
+
+
+def cited_paths(root: Path, parts: tuple[str, ...]) -> list[str]:
+    """Every path that a source, SQL, spec or Markdown file under ``root``'s ``parts`` (folders or
+    files) cites and that lies outside the repository (``../``) or does not exist in it (paths are
+    read from the repository's root, as the README and the comments write them)."""
+    files = [
+        f for part in parts for f in ([root / part] if (root / part).is_file() else (root / part).rglob("*"))
+    ]
+    bad = []
+    for path in sorted(files):
+        if path.suffix not in (".py", ".sql", ".yaml", ".md"):
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for cited in CITED_PATH.findall(line):
+                target = cited.split("#")[0].rstrip(".")
+                if cited.startswith("../") or not (root / target).exists():
+                    bad.append(f"{path.relative_to(root)}:{number} cites {cited}")
+    return bad
+
+
+def test_comments_and_docs_cite_existing_files_of_the_repository():
+    assert cited_paths(REPOSITORY, ("cohort", "docs", "benchmarks", "scripts", "README.md")) == []
+
+
+def test_the_citation_check_finds_a_missing_file_and_a_path_outside(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "here.md").write_text("see docs/here.md\n")
+    (tmp_path / "notes.py").write_text("# see ../shared/DESIGN.md and docs/gone.md, docs/here.md\n")
+    assert cited_paths(tmp_path, ("docs", "notes.py")) == [
+        "notes.py:1 cites ../shared/DESIGN.md",
+        "notes.py:1 cites docs/gone.md",
     ]

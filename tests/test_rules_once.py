@@ -329,6 +329,8 @@ SPELLINGS = [
     ("the status-flag bits", r">>|<<\s*np\.int64\(FLAG", {"cohort/classifications/classes.py"}),
     ("the column kinds", r"\"pseudonym\",\s*\"year\"", {"cohort/classifications/codes.py"}),
 ]
+
+
 @pytest.mark.parametrize(("what", "pattern", "allowed"), SPELLINGS, ids=[s[0] for s in SPELLINGS])
 def test_a_rule_is_spelled_in_one_place(what, pattern, allowed):
     found = {path for path, text in _sources().items() if re.search(pattern, text)}

@@ -1,4 +1,4 @@
-"""Code lists of the warehouse contract (domain-facts.md sections 1, 2, 4, 5, 6)."""
+"""Code lists of the warehouse contract (docs/domain_facts.md sections 1, 2, 4, 5, 6)."""
 
 from datetime import date
 
@@ -12,7 +12,7 @@ VARIABLE_KINDS: frozenset[str] = frozenset(
 COLUMN_KINDS: frozenset[str] = VARIABLE_KINDS | {"text", "day"}
 
 # --- socio-economic position, DWH nomenclature since 2003 ("Nomenc"), one position per person
-# on the last day of each quarter. Codes marked (u) are reconstructions (domain-facts 1.3).
+# on the last day of each quarter. Codes marked (u) are reconstructions (docs/domain_facts.md 1.3).
 NOMENCLATURE: dict[str, str] = {
     "111": "Employee, one salaried job",
     "112": "Employee, several salaried jobs",
@@ -83,7 +83,7 @@ STATUS_FLAGS: tuple[str, ...] = (
     "known_at_rva",
 )
 
-# --- household (domain-facts 2)
+# --- household (docs/domain_facts.md 2)
 LIPRO: dict[str, str] = {
     "SING": "Single (one-person household)",
     "MAR0": "Married, no child",
@@ -129,7 +129,7 @@ REGISTERS: dict[str, str] = {
     "foreigners": "Foreigners register",
     "waiting": "Waiting register (asylum seekers)",
 }
-RESIDENCE_REASON: dict[str, str] = {  # IT202 reason of residence (domain-facts 3.4)
+RESIDENCE_REASON: dict[str, str] = {  # IT202 reason of residence (docs/domain_facts.md 3.4)
     "1": "Family reunification / cohabitation / adoption",
     "2": "Asylum / international protection",
     "3": "Regularisation",
@@ -154,7 +154,7 @@ PROVINCES: dict[str, tuple[str, str]] = {  # NIS province code -> (name, region)
     "90000": ("Namur", "03000"),
     "21000": ("Brussels-Capital (no province)", "04000"),
 }
-# Arrondissements (NIS xx000) and their province; Flemish ones after domain-facts 4.1 (unconfirmed list).
+# Arrondissements (NIS xx000) and their province; Flemish ones after docs/domain_facts.md 4.1 (unconfirmed list).
 ARRONDISSEMENTS: dict[str, str] = {
     "11000": "10000",
     "12000": "10000",
@@ -211,7 +211,7 @@ def region_of_nis(nis: str) -> str:
     return PROVINCES[province_of_nis(nis)][1]
 
 
-# --- countries and the EU (domain-facts 4.2). ISO 3166 alpha-2.
+# --- countries and the EU (docs/domain_facts.md 4.2). ISO 3166 alpha-2.
 EU_ACCESSION: dict[str, date] = {
     **{c: date(1958, 1, 1) for c in ("BE", "DE", "FR", "IT", "LU", "NL")},
     **{c: date(1973, 1, 1) for c in ("DK", "IE", "GB")},
@@ -302,7 +302,7 @@ COUNTRIES: dict[str, str] = {
     "GH": "Ghana",
 }
 
-# --- work (domain-facts 4.3, 4.4)
+# --- work (docs/domain_facts.md 4.3, 4.4)
 NACE_SECTIONS: dict[str, str] = {
     "A": "Agriculture, forestry and fishing",
     "B": "Mining and quarrying",
@@ -438,7 +438,7 @@ INCAPACITY_DAYS_TYPE = {
     "4": "Partial resumption of work",
 }
 
-# --- job seekers (domain-facts 5.1)
+# --- job seekers (docs/domain_facts.md 5.1)
 JOBSEEKER_CATEGORY: dict[str, str] = {
     "00": "Fully unemployed with benefit (WZUA)",
     "02": "Young people in integration period (BIT)",
@@ -488,7 +488,7 @@ ISSUER_TYPE: dict[str, str] = {
     "BUI": "Foreign, recognised",
 }
 
-# --- VDAB (domain-facts 5.2-5.4)
+# --- VDAB (docs/domain_facts.md 5.2-5.4)
 WORKPLACE_LEARNING_TYPE: dict[str, str] = {
     "IBO": "Individuele beroepsopleiding",
     "BIS": "Beroepsinlevingsstage",

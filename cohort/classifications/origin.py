@@ -1,6 +1,6 @@
 """Origin rules (herkomst): who is of foreign origin, and from where.
 
-Three rules are in use (domain-facts.md 3.4; seeds 002, 003, 004):
+Three rules are in use (docs/domain_facts.md 3.4; seeds 002, 003, 004):
 
 - **Statbel**: current nationality not Belgian -> ``non_belgian``; else own first nationality or a
   parent's first nationality not Belgian -> ``belgian_foreign_background``; else ``belgian_origin``.

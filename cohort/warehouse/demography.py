@@ -4,11 +4,11 @@ of Belgium from 1 January ``first_year`` to 31 December ``last_year`` (National 
 What is modelled (all with NumPy arrays over persons and Polars joins; no per-person loops):
 
 * **Base population** on 1 January of ``first_year``: region totals of the published series
-  (domain-facts 3.1), an age pyramid built from the sizes of the Belgian birth cohorts, their
+  (docs/domain_facts.md 3.1), an age pyramid built from the sizes of the Belgian birth cohorts, their
   survival and a migration surplus at working ages; municipalities (real NIS codes, a few per
   arrondissement, the rest of an arrondissement pooled under one of its codes); origin
   (ancestral country and generation) so that the Flemish and the Statbel origin cascades
-  (domain-facts 3.4) give the published shares, with local colour (Limburg's Italian and Turkish
+  (docs/domain_facts.md 3.4) give the published shares, with local colour (Limburg's Italian and Turkish
   communities, Moroccans in Antwerp and Brussels, the Dutch along the northern border, Germans in
   the east cantons ...). Couples are paired within municipality and origin by age; children
   are matched to a resident mother of plausible age (at least 16 years older); parents who are

@@ -13,7 +13,7 @@ from cohort.classifications.insz import insz_check_digits
 
 def make_insz_array(birth: np.ndarray, female: np.ndarray, is_bis: np.ndarray) -> pl.Series:
     """Valid, unique INSZ numbers: sequence numbers counted per birth date, sex and kind (odd for
-    men, even for women); BIS numbers add 40 to the month. Vectorised checksum (domain-facts 6)."""
+    men, even for women); BIS numbers add 40 to the month. Vectorised checksum (docs/domain_facts.md 6)."""
     return insz_text(insz_numbers(birth, female, is_bis))
 
 

@@ -126,7 +126,7 @@ MUNI_WEIGHT = np.array([m[2] for m in MUNICIPALITIES], dtype=float)
 MUNI_DIVERSITY = np.array([m[3] for m in MUNICIPALITIES], dtype=float)
 N_MUNI = len(MUNICIPALITIES)
 
-# Legal population on 1 January (population + foreigners register), domain-facts 3.1; the years
+# Legal population on 1 January (population + foreigners register), docs/domain_facts.md 3.1; the years
 # in between are interpolated, 2026-2027 extrapolated from the 2024-2025 growth.
 _POP_ANCHORS = {
     FL: {
@@ -334,7 +334,7 @@ PROFILE_P = np.stack([_profile_vector(n) for n in _PROFILE_NAMES])
 MUNI_PROFILE = np.array([_PROFILE_NAMES.index(m[4]) for m in MUNICIPALITIES])
 
 # Share of foreign origin (Flemish definition) by region and year, for a base population drawn
-# for another year than 2005 (domain-facts 3.4): the 2005 value starts the simulation.
+# for another year than 2005 (docs/domain_facts.md 3.4): the 2005 value starts the simulation.
 _FOREIGN_SHARE = {
     FL: {2005: 0.112, 2009: 0.146, 2017: 0.205, 2020: 0.23, 2023: 0.255, 2026: 0.275},
     BXL: {2005: 0.65, 2020: 0.72, 2026: 0.77},
@@ -448,7 +448,7 @@ def _dest_weights(country: int) -> np.ndarray:
 DEST_P = np.stack([_dest_weights(c) for c in range(len(COUNTRIES))])  # (country, muni)
 
 # ---------------------------------------------------------------------------------- mortality
-# Life expectancy at birth, Belgium (Statbel, domain-facts 3.5; 2005-2015 and 2021+ rounded).
+# Life expectancy at birth, Belgium (Statbel, docs/domain_facts.md 3.5; 2005-2015 and 2021+ rounded).
 _E0 = {
     "M": {
         2000: 75.1,

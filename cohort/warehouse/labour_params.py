@@ -8,9 +8,9 @@ person's age, sex, education, origin, region and year. With that choice the chai
 distribution is exactly ``pi`` while spell durations are geometric with mean ``1 / (1 - s)``
 quarters, so shares and durations (long-term unemployment) are calibrated separately.
 
-Numbers are calibrated against ../shared/reference/calibration-targets.csv (Flemish employment
+Numbers are calibrated against cohort/warehouse/calibration_targets.csv (Flemish employment
 rate 20-64, VDAB job seekers, share unemployed > 2 years, ILO proxy, work intensity) and are
-otherwise plausible placeholders (domain-facts.md marks most as unconfirmed).
+otherwise plausible placeholders (docs/domain_facts.md marks most as unconfirmed).
 """
 
 import numpy as np

@@ -3,7 +3,7 @@
 VDAB files follow the simulated registrations of job seekers living in the Flemish Region:
 one profile per registration, a guidance trajectory for most, training modules and
 work-place learning actions for some, all dated inside the registration (day-level dates, as
-in the source). Work-place learning types follow domain-facts 5.4: only IBO before the
+in the source). Work-place learning types follow docs/domain_facts.md 5.4: only IBO before the
 reform of 1 September 2018, then IBO, BIS, OOS, BVS, ACT and WES; an action at the end of a
 registration that ended in work is "hired".
 """

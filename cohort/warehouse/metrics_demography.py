@@ -85,7 +85,7 @@ FLEMISH_FOREIGN = "(coalesce(cur, 'BE') <> 'BE' OR own <> 'BE' OR fat <> 'BE' OR
 @metric("share_foreign_origin_flemish_definition")
 def share_foreign_origin_flemish(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
     """Share of foreign origin in the Flemish definition (Statistiek Vlaanderen): current nationality,
-    own, father's or mother's nationality at birth not Belgian (domain-facts 3.4)."""
+    own, father's or mother's nationality at birth not Belgian (docs/domain_facts.md 3.4)."""
     return _scalar(
         con, f"SELECT avg(CASE WHEN {FLEMISH_FOREIGN} THEN 1.0 ELSE 0.0 END) FROM ({origin_sql(scope, year)})"
     )
