@@ -11,12 +11,13 @@ from typing import Any
 import click
 
 from cohort import clock, storage
+from cohort.analysis import cli as analysis_cli
 from cohort.ops import cli as operations_cli
 from cohort.ops import commands as project_commands
 from cohort.privacy.pseudonym import demo_mode
 from cohort.warehouse import cli as warehouse_cli
 
-COMMAND_MODULES = [warehouse_cli, operations_cli, project_commands]
+COMMAND_MODULES = [warehouse_cli, operations_cli, project_commands, analysis_cli]
 
 
 @contextmanager

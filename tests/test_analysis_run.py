@@ -1,0 +1,148 @@
+"""``cohort analysis run`` on the extract the researcher has: the labour reserve's phase-1 exports of
+2020, built by the project's Dagster assets on the hand-built warehouse. The command shows each table as
+the rules would leave it; it needs only ``exports/`` (a lake without ``secure/``), and a bad folder or a
+query the sandbox refuses ends in one line and exit status 2."""
+
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from conftest import run_cohort
+from hand_labour_warehouse import build_hand_warehouse
+
+from cohort.cli import main
+from cohort.projects.labour_reserve import assets as lr
+from cohort.resources import LakeResource
+
+SPEC = """
+project: labour_reserve
+title: Destination by sex, and mean FTE by province
+tables:
+  - name: destination_by_sex
+    sql: destination.sql
+    dimensions: [sex, destination]
+  - name: fte_by_province
+    sql: fte.sql
+    statistic: mean
+    dimensions: [province]
+    value: fte
+"""
+DESTINATION = """
+select coalesce(sex, 'unknown') as sex,
+       case when next_status = 'observed' then 'observed' else 'left' end as destination
+from mobility_next
+where next_status <> 'not_yet_observed'
+"""
+FTE = "select coalesce(province, 'unknown') as province, fte from mobility_next where fte is not null"
+
+
+@pytest.fixture(scope="module")
+def extract_lake(tmp_path_factory) -> Path:
+    """A lake holding ONLY the researcher's extract: the phase-1 exports of 2020 of labour_reserve,
+    built through Dagster on the hand warehouse, then copied without the secure area."""
+    root = tmp_path_factory.mktemp("analysis_build")
+    build_hand_warehouse(root / "warehouse")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COHORT_DEMO", "1")
+        mp.delenv("COHORT_KEY_LABOUR_RESERVE", raising=False)
+        mp.delenv("COHORT_KEY_DIR", raising=False)
+        lake = LakeResource(data_dir=str(root))
+        with dg.instance_for_test() as instance:
+
+            def run(selection: list, partition: str | None = None) -> None:
+                result = dg.materialize(
+                    lr.ASSETS,
+                    selection=selection,
+                    partition_key=partition,
+                    resources={"lake": lake},
+                    instance=instance,
+                )
+                assert result.success
+
+            run([lr.person_mapping.key])
+            for y in ("2019", "2020", "2021"):
+                run([lr.situation.key, lr.population_absence.key], y)
+            run([lr.phase1_panel.key])
+            run([lr.mobility_next.key, lr.mobility_prev.key, lr.phase1_next.key, lr.phase1_prev.key], "2020")
+    researcher = tmp_path_factory.mktemp("analysis_extract")
+    shutil.copytree(root / "exports", researcher / "exports")
+    return researcher
+
+
+def folder(tmp_path: Path, destination: str = DESTINATION) -> Path:
+    out = tmp_path / "my_analysis"
+    out.mkdir()
+    (out / "analysis.yaml").write_text(SPEC)
+    (out / "destination.sql").write_text(destination)
+    (out / "fte.sql").write_text(FTE)
+    return out
+
+
+def cli(args: list[str], lake: Path, cwd: Path):
+    return run_cohort(["analysis", *args, "--data-dir", str(lake)], {**os.environ}, cwd)
+
+
+def test_run_shows_what_the_rules_would_hide(extract_lake, tmp_path):
+    result = cli(["run", str(folder(tmp_path))], extract_lake, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert not (extract_lake / "secure").exists()
+    out = result.stdout
+    assert "years [2020]" in out and "counts 1-4 hidden" in out
+    # independent count of the frequency cells (every margin included) with 1 to 4 persons
+    micro = pl.read_parquet(
+        extract_lake / "exports/labour_reserve/phase1/mobility_next/year=2020/data.parquet"
+    )
+    micro = micro.filter(pl.col("next_status") != "not_yet_observed").select(
+        sex=pl.col("sex").fill_null("unknown"),
+        destination=pl.when(pl.col("next_status") == "observed")
+        .then(pl.lit("observed"))
+        .otherwise(pl.lit("left")),
+    )
+    counts = [
+        *micro.group_by("sex", "destination").len()["len"],
+        *micro.group_by("sex").len()["len"],
+        *micro.group_by("destination").len()["len"],
+        micro.height,
+    ]
+    small = sum(1 for n in counts if 1 <= n <= 4)
+    assert small > 0  # the hand warehouse is tiny: the rule has work to do
+    line = next(x for x in out.splitlines() if x.startswith("2020 destination_by_sex (count)"))
+    assert f"{small} hidden by a rule" in line, line
+    assert "2020 fte_by_province (mean)" in out
+    assert "hidden: rule" in out
+    # a hidden cell shows 'x', never a number, on its line
+    for row in out.splitlines():
+        if row.rstrip().endswith("hidden: rule"):
+            assert row.split()[-3] == "x", row
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda f: (f / "analysis.yaml").write_text("project: nobody\ntables: []\n"),
+            "analysis.yaml: project:",
+        ),
+        (lambda f: (f / "fte.sql").unlink(), "analysis.yaml: tables[1].sql: fte.sql does not exist"),
+        (
+            lambda f: (f / "destination.sql").write_text("select * from read_csv('/etc/passwd')"),
+            "destination_by_sex: refused: Permission Error",
+        ),
+        (
+            lambda f: (f / "destination.sql").write_text("select sex, person_id from mobility_next"),
+            "destination_by_sex: the query must return exactly the columns",
+        ),
+    ],
+)
+def test_a_bad_folder_or_a_refused_query_is_one_line_and_exit_2(extract_lake, tmp_path, mutate, message):
+    target = folder(tmp_path)
+    mutate(target)
+    # in process (the same click command line, without a second interpreter start)
+    result = CliRunner().invoke(main, ["analysis", "run", str(target), "--data-dir", str(extract_lake)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.output
