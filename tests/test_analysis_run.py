@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import run_cohort
 from hand_labour_warehouse import build_hand_warehouse
+from test_labour_reserve_pipeline import materialise
 
 from cohort.cli import main
 from cohort.projects.labour_reserve import assets as lr
@@ -52,17 +53,7 @@ def extract_lake(tmp_path_factory) -> Path:
         mp.delenv("COHORT_KEY_DIR", raising=False)
         lake = LakeResource(data_dir=str(root))
         with dg.instance_for_test() as instance:
-
-            def run(selection: list, partition: str | None = None) -> None:
-                result = dg.materialize(
-                    lr.ASSETS,
-                    selection=selection,
-                    partition_key=partition,
-                    resources={"lake": lake},
-                    instance=instance,
-                )
-                assert result.success
-
+            run = materialise(lake, instance)
             run([lr.person_mapping.key])
             for y in ("2019", "2020", "2021"):
                 run([lr.situation.key, lr.population_absence.key], y)

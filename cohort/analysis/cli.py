@@ -14,6 +14,7 @@ import polars as pl
 
 from cohort import settings
 from cohort.analysis.folder import Analysis, AnalysisError, load_analysis
+from cohort.analysis.registry import SubmissionRefused, submit
 from cohort.analysis.sandbox import SandboxRefusal
 from cohort.analysis.tabulate import TablePreview, preview, run_analysis, years_of
 from cohort.privacy import disclosure as dc
@@ -100,6 +101,25 @@ def analysis_run(folder: str, data_dir: str | None, year: int | None) -> None:
                 f"{t.primary} hidden by a rule, {t.secondary} hidden to protect them"
             )
             click.echo(table_text(t))
+
+
+@analysis.command("submit")
+@click.argument("folder")
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
+def analysis_submit(folder: str, data_dir: str | None) -> None:
+    """Freeze FOLDER (content hash) into the lake's registry of analyses, to run in the secure area."""
+    load_or_refuse(folder)
+    lake = lake_or_refuse(data_dir)
+    try:
+        submitted, new = submit(Path(folder), lake)
+    except SubmissionRefused as exc:
+        raise click.UsageError(str(exc)) from None
+    state = "submitted" if new else "already submitted with this content"
+    click.echo(f"analysis {submitted.name}: {state}; content hash {submitted.content_hash}")
+    click.echo(
+        f"it runs on the full tables of {submitted.project} as the assets "
+        f"analysis_{submitted.name}_tables and analysis_{submitted.name} (one partition per year)"
+    )
 
 
 commands = [analysis]

@@ -159,8 +159,9 @@ def _table(folder: Path, raw: Any, index: int) -> OutputTable:
     return table
 
 
-def load_analysis(folder: Path | str) -> Analysis:
-    """Load and validate an analysis folder; raises :class:`AnalysisError` on the first mistake."""
+def load_analysis(folder: Path | str, name: str | None = None) -> Analysis:
+    """Load and validate an analysis folder; raises :class:`AnalysisError` on the first mistake.
+    ``name``: the analysis's name (default the folder's; a frozen copy keeps its submitted name)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise AnalysisError(str(folder), "(folder)", "not a folder")
@@ -191,9 +192,9 @@ def load_analysis(folder: Path | str) -> Analysis:
         raise AnalysisError(SPEC_FILE, "tables", f"table {twice[0]} is declared twice")
     return Analysis(
         folder=folder.resolve(),
-        name=folder.resolve().name,
+        name=name or folder.resolve().name,
         project=projects[project_id],
-        title=str(raw.get("title") or folder.resolve().name),
+        title=str(raw.get("title") or name or folder.resolve().name),
         tables=tables,
     )
 

@@ -1,0 +1,70 @@
+"""``cohort analysis submit``: the folder is frozen into the lake's registry with its content hash; the same
+content again is a no-op, a changed folder under the same name is refused in one line (exit 2), and a
+frozen copy changed after submission is refused when it is loaded to run."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_analysis_folder import GOOD, write
+
+from cohort import settings
+from cohort.analysis.folder import folder_hash
+from cohort.analysis.registry import SubmissionRefused, submission
+from cohort.cli import main
+
+
+def submit(folder: Path, lake: Path):
+    return CliRunner().invoke(main, ["analysis", "submit", str(folder), "--data-dir", str(lake)])
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Path:
+    root = tmp_path / "lake"
+    root.mkdir()
+    return root
+
+
+def test_submit_records_the_hash_and_freezes_the_folder(tmp_path, lake):
+    folder = write(tmp_path / "reserve_study", GOOD)
+    result = submit(folder, lake)
+    assert result.exit_code == 0, result.output
+    digest = folder_hash(folder)
+    assert f"submitted; content hash {digest}" in result.output
+    record = json.loads((lake / "analyses" / "reserve_study" / "submission.json").read_text())
+    assert record["content_hash"] == digest and record["project"] == "labour_reserve"
+    frozen = lake / "analyses" / "reserve_study" / "code"
+    assert (frozen / "reserve.sql").read_text() == "select 1"
+    assert folder_hash(frozen) == digest
+    again = submit(folder, lake)
+    assert again.exit_code == 0 and "already submitted with this content" in again.output
+
+
+def test_a_changed_folder_is_refused_under_the_same_name(tmp_path, lake):
+    folder = write(tmp_path / "reserve_study", GOOD)
+    assert submit(folder, lake).exit_code == 0
+    (folder / "reserve.sql").write_text("select 2")
+    result = submit(folder, lake)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "it changed since" in lines[0], result.output
+    # the registry still holds the submitted version
+    assert (lake / "analyses" / "reserve_study" / "code" / "reserve.sql").read_text() == "select 1"
+
+
+def test_a_frozen_copy_changed_after_submission_does_not_load(tmp_path, lake):
+    folder = write(tmp_path / "reserve_study", GOOD)
+    assert submit(folder, lake).exit_code == 0
+    found = submission(settings.lake(str(lake)), "reserve_study")
+    assert found is not None and found.load().name == "reserve_study"
+    (found.code / "age.sql").write_text("select * from mobility_next")
+    with pytest.raises(SubmissionRefused, match="changed after submission"):
+        found.load()
+
+
+def test_a_bad_folder_is_not_submitted(tmp_path, lake):
+    folder = write(tmp_path / "reserve_study", GOOD.replace("labour_reserve", "nobody"))
+    result = submit(folder, lake)
+    assert result.exit_code == 2 and "analysis.yaml: project:" in result.stderr
+    assert not (lake / "analyses").exists()
