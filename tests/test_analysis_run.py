@@ -15,6 +15,9 @@ from conftest import run_cohort
 from hand_labour_warehouse import build_hand_warehouse
 from test_labour_reserve_pipeline import materialise
 
+from cohort import settings
+from cohort.analysis.assets import submitted_analysis_assets
+from cohort.analysis.registry import submit
 from cohort.cli import main
 from cohort.projects.labour_reserve import assets as lr
 from cohort.resources import LakeResource
@@ -42,9 +45,9 @@ FTE = "select coalesce(province, 'unknown') as province, fte from mobility_next 
 
 
 @pytest.fixture(scope="module")
-def extract_lake(tmp_path_factory) -> Path:
-    """A lake holding ONLY the researcher's extract: the phase-1 exports of 2020 of labour_reserve,
-    built through Dagster on the hand warehouse, then copied without the secure area."""
+def built_lake(tmp_path_factory) -> Path:
+    """The labour reserve of 2020 built through Dagster on the hand warehouse: the secure tables and
+    the phase-1 exports."""
     root = tmp_path_factory.mktemp("analysis_build")
     build_hand_warehouse(root / "warehouse")
     with pytest.MonkeyPatch.context() as mp:
@@ -59,8 +62,14 @@ def extract_lake(tmp_path_factory) -> Path:
                 run([lr.situation.key, lr.population_absence.key], y)
             run([lr.phase1_panel.key])
             run([lr.mobility_next.key, lr.mobility_prev.key, lr.phase1_next.key, lr.phase1_prev.key], "2020")
+    return root
+
+
+@pytest.fixture(scope="module")
+def extract_lake(built_lake, tmp_path_factory) -> Path:
+    """A lake holding ONLY the researcher's extract: the phase-1 exports, without the secure area."""
     researcher = tmp_path_factory.mktemp("analysis_extract")
-    shutil.copytree(root / "exports", researcher / "exports")
+    shutil.copytree(built_lake / "exports", researcher / "exports")
     return researcher
 
 
@@ -137,3 +146,52 @@ def test_a_bad_folder_or_a_refused_query_is_one_line_and_exit_2(extract_lake, tm
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.output
+
+
+def test_a_submitted_analysis_runs_on_the_secure_tables_and_releases_through_the_gate(built_lake, tmp_path):
+    lake = settings.lake(str(built_lake))
+    submitted, new = submit(folder(tmp_path), lake)
+    assert new
+    assets = submitted_analysis_assets(submitted)
+    resource = LakeResource(data_dir=str(built_lake))
+    release_op = "labour_reserve_results__analysis_my_analysis"
+    with dg.instance_for_test() as instance:
+        built = dg.materialize(
+            assets,
+            selection=[assets[0].key],
+            partition_key="2020",
+            resources={"lake": resource},
+            instance=instance,
+        )
+        assert built.success
+        [evaluation] = built.get_asset_check_evaluations()
+        assert evaluation.check_name == "small_cell_risk_analysis" and evaluation.passed
+        unsigned = dg.materialize(
+            assets,
+            selection=[assets[1].key],
+            partition_key="2020",
+            resources={"lake": resource},
+            instance=instance,
+            raise_on_error=False,
+        )
+        assert not unsigned.success
+        released_dir = built_lake / "releases" / "labour_reserve_results" / "my_analysis" / "2020"
+        assert not released_dir.exists()
+        signed = dg.materialize(
+            assets,
+            selection=[assets[1].key],
+            partition_key="2020",
+            resources={"lake": resource},
+            instance=instance,
+            run_config={"ops": {release_op: {"config": {"signed_off_by": "checker"}}}},
+        )
+        assert signed.success
+    published = pl.read_parquet(released_dir / "destination_by_sex.parquet")
+    assert set(published.columns) == {"sex", "destination", "shown"}
+    # the grand total is the secure year's population observed in T+1 (shown only from the threshold on)
+    secure = pl.read_parquet(built_lake / "secure/labour_reserve/mobility_next/year=2020/data.parquet")
+    total = published.filter((pl.col("sex") == "Total") & (pl.col("destination") == "Total"))["shown"]
+    observed = secure.filter(pl.col("next_status") != "not_yet_observed").height
+    assert total.to_list() == [str(observed) if observed >= 5 else "x"]
+    ledger = (built_lake / "releases" / "labour_reserve_results" / "_ledger.jsonl").read_text()
+    assert "my_analysis/2020" in ledger
