@@ -155,37 +155,30 @@ def test_a_submitted_analysis_runs_on_the_secure_tables_and_releases_through_the
     assets = submitted_analysis_assets(submitted)
     resource = LakeResource(data_dir=str(built_lake))
     release_op = "labour_reserve_results__analysis_my_analysis"
+    released_dir = built_lake / "releases" / "labour_reserve_results" / "my_analysis" / "2020"
     with dg.instance_for_test() as instance:
-        built = dg.materialize(
-            assets,
-            selection=[assets[0].key],
-            partition_key="2020",
-            resources={"lake": resource},
-            instance=instance,
-        )
+
+        def run(asset: dg.AssetsDefinition, signed_off_by: str | None = None) -> dg.ExecuteInProcessResult:
+            config = (
+                {"ops": {release_op: {"config": {"signed_off_by": signed_off_by}}}} if signed_off_by else None
+            )
+            return dg.materialize(
+                assets,
+                selection=[asset.key],
+                partition_key="2020",
+                resources={"lake": resource},
+                instance=instance,
+                run_config=config,
+                raise_on_error=False,
+            )
+
+        built = run(assets[0])
         assert built.success
         [evaluation] = built.get_asset_check_evaluations()
         assert evaluation.check_name == "small_cell_risk_analysis" and evaluation.passed
-        unsigned = dg.materialize(
-            assets,
-            selection=[assets[1].key],
-            partition_key="2020",
-            resources={"lake": resource},
-            instance=instance,
-            raise_on_error=False,
-        )
-        assert not unsigned.success
-        released_dir = built_lake / "releases" / "labour_reserve_results" / "my_analysis" / "2020"
+        assert not run(assets[1]).success  # no sign-off
         assert not released_dir.exists()
-        signed = dg.materialize(
-            assets,
-            selection=[assets[1].key],
-            partition_key="2020",
-            resources={"lake": resource},
-            instance=instance,
-            run_config={"ops": {release_op: {"config": {"signed_off_by": "checker"}}}},
-        )
-        assert signed.success
+        assert run(assets[1], signed_off_by="checker").success
     published = pl.read_parquet(released_dir / "destination_by_sex.parquet")
     assert set(published.columns) == {"sex", "destination", "shown"}
     # the grand total is the secure year's population observed in T+1 (shown only from the threshold on)
