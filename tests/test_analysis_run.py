@@ -73,11 +73,11 @@ def extract_lake(built_lake, tmp_path_factory) -> Path:
     return researcher
 
 
-def folder(tmp_path: Path, destination: str = DESTINATION) -> Path:
+def folder(tmp_path: Path, statistic: str = "mean") -> Path:
     out = tmp_path / "my_analysis"
     out.mkdir()
-    (out / "analysis.yaml").write_text(SPEC)
-    (out / "destination.sql").write_text(destination)
+    (out / "analysis.yaml").write_text(SPEC.replace("statistic: mean", f"statistic: {statistic}"))
+    (out / "destination.sql").write_text(DESTINATION)
     (out / "fte.sql").write_text(FTE)
     return out
 
@@ -150,7 +150,7 @@ def test_a_bad_folder_or_a_refused_query_is_one_line_and_exit_2(extract_lake, tm
 
 def test_a_submitted_analysis_runs_on_the_secure_tables_and_releases_through_the_gate(built_lake, tmp_path):
     lake = settings.lake(str(built_lake))
-    submitted, new = submit(folder(tmp_path), lake)
+    submitted, new = submit(folder(tmp_path, statistic="sum"), lake)
     assert new
     assets = submitted_analysis_assets(submitted)
     resource = LakeResource(data_dir=str(built_lake))
@@ -179,6 +179,10 @@ def test_a_submitted_analysis_runs_on_the_secure_tables_and_releases_through_the
         assert not run(assets[1]).success  # no sign-off
         assert not released_dir.exists()
         assert run(assets[1], signed_off_by="checker").success
+    assert {p.name for p in released_dir.glob("*.parquet")} == {
+        "destination_by_sex.parquet",
+        "fte_by_province.parquet",
+    }
     published = pl.read_parquet(released_dir / "destination_by_sex.parquet")
     assert set(published.columns) == {"sex", "destination", "shown"}
     # the grand total is the secure year's population observed in T+1 (shown only from the threshold on)

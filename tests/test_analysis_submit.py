@@ -26,8 +26,11 @@ def lake(tmp_path: Path) -> Path:
     return root
 
 
+SUMS = GOOD.replace("statistic: mean", "statistic: sum")
+
+
 def test_submit_records_the_hash_and_freezes_the_folder(tmp_path, lake):
-    folder = write(tmp_path / "reserve_study", GOOD)
+    folder = write(tmp_path / "reserve_study", SUMS)
     result = submit(folder, lake)
     assert result.exit_code == 0, result.output
     digest = folder_hash(folder)
@@ -42,7 +45,7 @@ def test_submit_records_the_hash_and_freezes_the_folder(tmp_path, lake):
 
 
 def test_a_changed_folder_is_refused_under_the_same_name(tmp_path, lake):
-    folder = write(tmp_path / "reserve_study", GOOD)
+    folder = write(tmp_path / "reserve_study", SUMS)
     assert submit(folder, lake).exit_code == 0
     (folder / "reserve.sql").write_text("select 2")
     result = submit(folder, lake)
@@ -54,7 +57,7 @@ def test_a_changed_folder_is_refused_under_the_same_name(tmp_path, lake):
 
 
 def test_a_frozen_copy_changed_after_submission_does_not_load(tmp_path, lake):
-    folder = write(tmp_path / "reserve_study", GOOD)
+    folder = write(tmp_path / "reserve_study", SUMS)
     assert submit(folder, lake).exit_code == 0
     found = submission(settings.lake(str(lake)), "reserve_study")
     assert found is not None and found.load().name == "reserve_study"
@@ -63,8 +66,14 @@ def test_a_frozen_copy_changed_after_submission_does_not_load(tmp_path, lake):
         found.load()
 
 
-def test_a_bad_folder_is_not_submitted(tmp_path, lake):
-    folder = write(tmp_path / "reserve_study", GOOD.replace("labour_reserve", "nobody"))
-    result = submit(folder, lake)
-    assert result.exit_code == 2 and "analysis.yaml: project:" in result.stderr
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (SUMS.replace("labour_reserve", "nobody"), "analysis.yaml: project:"),
+        (GOOD, "table age_mean is a mean table; releases publish sums only"),
+    ],
+)
+def test_a_bad_folder_or_a_mean_table_is_not_submitted(tmp_path, lake, spec, message):
+    result = submit(write(tmp_path / "reserve_study", spec), lake)
+    assert result.exit_code == 2 and message in result.stderr, result.output
     assert not (lake / "analyses").exists()
