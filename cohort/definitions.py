@@ -9,7 +9,8 @@ from typing import Any
 
 import dagster as dg
 
-from cohort import clock
+from cohort import clock, settings
+from cohort.analysis.assets import submitted_analyses_defs
 from cohort.ops.defs import operations_defs
 from cohort.projects.flemish_staff_origin import defs as flemish_staff_origin
 from cohort.projects.labour_reserve import defs as labour_reserve
@@ -106,6 +107,8 @@ def _definitions() -> dg.Definitions:
         synthetic_warehouse.defs,
         warehouse_contract.defs,  # the contract check of every source table: warehouse/<table>
         *(project.defs for project in PROJECTS.values()),
+        # the researchers' analyses submitted on this lake (cohort analysis submit; docs/analysis.md)
+        submitted_analyses_defs(settings.lake()),
         dg.Definitions(
             resources={"lake": LakeResource()},
             # Each step in its own process; years run in parallel up to the limits of dagster.yaml.

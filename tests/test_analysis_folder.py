@@ -1,33 +1,10 @@
 """Loading an analysis folder: a valid one gives its tables; each mistake is one line naming the file,
 the key and the problem; the content hash changes with any file of the folder."""
 
-from pathlib import Path
-
 import pytest
+from analysis_folders import GOOD, write
 
 from cohort.analysis.folder import AnalysisError, folder_hash, load_analysis
-
-GOOD = """
-project: labour_reserve
-title: Reserve by province
-tables:
-  - name: reserve_by_province
-    sql: reserve.sql
-    dimensions: [province, destination]
-  - name: age_mean
-    sql: age.sql
-    statistic: mean
-    dimensions: [province]
-    value: age
-"""
-
-
-def write(folder: Path, spec: str, files: dict[str, str] | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "analysis.yaml").write_text(spec)
-    for name, text in (files or {"reserve.sql": "select 1", "age.sql": "select 2"}).items():
-        (folder / name).write_text(text)
-    return folder
 
 
 def test_a_valid_folder_loads_its_tables(tmp_path):

@@ -13,7 +13,6 @@ import pytest
 from click.testing import CliRunner
 from conftest import run_cohort
 from hand_labour_warehouse import build_hand_warehouse
-from test_labour_reserve_pipeline import materialise
 
 from cohort import settings
 from cohort.analysis.assets import submitted_analysis_assets
@@ -55,13 +54,18 @@ def built_lake(tmp_path_factory) -> Path:
         mp.delenv("COHORT_KEY_LABOUR_RESERVE", raising=False)
         mp.delenv("COHORT_KEY_DIR", raising=False)
         lake = LakeResource(data_dir=str(root))
+        steps = [
+            ([lr.person_mapping.key], None),
+            *(([lr.situation.key, lr.population_absence.key], y) for y in ("2019", "2020", "2021")),
+            ([lr.phase1_panel.key], None),
+            ([lr.mobility_next.key, lr.mobility_prev.key, lr.phase1_next.key, lr.phase1_prev.key], "2020"),
+        ]
         with dg.instance_for_test() as instance:
-            run = materialise(lake, instance)
-            run([lr.person_mapping.key])
-            for y in ("2019", "2020", "2021"):
-                run([lr.situation.key, lr.population_absence.key], y)
-            run([lr.phase1_panel.key])
-            run([lr.mobility_next.key, lr.mobility_prev.key, lr.phase1_next.key, lr.phase1_prev.key], "2020")
+            for keys, year in steps:
+                run = dg.materialize(
+                    lr.ASSETS, selection=keys, partition_key=year, resources={"lake": lake}, instance=instance
+                )
+                assert run.success
     return root
 
 

@@ -3,11 +3,14 @@ content again is a no-op, a changed folder under the same name is refused in one
 frozen copy changed after submission is refused when it is loaded to run."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from analysis_folders import GOOD, write
 from click.testing import CliRunner
-from test_analysis_folder import GOOD, write
 
 from cohort import settings
 from cohort.analysis.folder import folder_hash
@@ -77,3 +80,22 @@ def test_a_bad_folder_or_a_mean_table_is_not_submitted(tmp_path, lake, spec, mes
     result = submit(write(tmp_path / "reserve_study", spec), lake)
     assert result.exit_code == 2 and message in result.stderr, result.output
     assert not (lake / "analyses").exists()
+
+
+def test_the_code_location_has_the_assets_of_the_analyses_submitted_on_its_lake(tmp_path, lake):
+    """cohort.definitions reads the registry of COHORT_DATA_DIR when it is loaded (a fresh process:
+    the module is loaded once per process)."""
+    assert submit(write(tmp_path / "reserve_study", SUMS), lake).exit_code == 0
+    code = (
+        "from cohort.definitions import defs\n"
+        "print(sorted(k.to_user_string() for k in defs.resolve_all_asset_keys() if 'reserve_study' in k.to_user_string()))"
+    )
+    env = {**os.environ, "COHORT_DATA_DIR": str(lake)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(
+        [
+            "labour_reserve_results/analysis_reserve_study",
+            "labour_reserve_results/analysis_reserve_study_tables",
+        ]
+    )
