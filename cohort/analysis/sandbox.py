@@ -42,11 +42,9 @@ def sandbox(tables: dict[str, list[Path]], year: int | None = None) -> Iterator[
     """A locked in-memory connection holding ``tables`` (name -> Parquet files), only the rows of
     ``year`` when given. The names come from the trusted registry (:mod:`cohort.analysis.sources`)
     and the paths from the lake; both are quoted, never pasted."""
-    con = duckdb.connect(":memory:")
+    # the lake's usual in-memory connection: its size settings and the rules' macros (completed_age, ...)
+    con = storage.connect()
     try:
-        threads = storage.duckdb_threads()
-        if threads is not None:
-            con.execute(f"SET threads = {int(threads)}")
         for name, files in tables.items():
             if not files:
                 continue
