@@ -148,8 +148,9 @@ def belgian_from(demo: Demography, pp: People) -> np.ndarray:
 
 def choose_regularised(demo: Demography, sim: Simulation) -> pl.DataFrame:
     """Pick the regularised persons: residents of non-EU origin, born abroad, aged 18-60 on
-    30 June 2010, not Belgian before ``LEGAL_RESIDENCE_YEARS`` after their decision; people the
-    demography itself marks as regularised (residence reason 3) first."""
+    30 June 2010 and resident on 31 December 2012, not Belgian before ``LEGAL_RESIDENCE_YEARS``
+    after their decision; people the demography itself marks as regularised (residence reason 3)
+    first."""
     pp = sim.people
     rng = np.random.default_rng([demo.seed, 7400])
     day = epoch_day(2010, 6, 30)
@@ -157,6 +158,8 @@ def choose_regularised(demo: Demography, sim: Simulation) -> pl.DataFrame:
     age = exact_age(pp, 2010, 6, 30)
     alive = (pp.birth <= day) & (pp.death > day)
     cand = alive & (region > 0) & (pp.origin == 2) & pp.foreign_born & ~pp.is_bis & (age >= 18) & (age <= 60)
+    # durable local anchoring: still resident when the decisions end (their work permits follow)
+    cand &= sim.res.at(pp.n, epoch_day(2012, 12, 31), "region") > 0
     target = int(round(25_000 * demo.scale))
     rh = demo.register_history
     marked = np.zeros(pp.n, bool)
