@@ -11,7 +11,9 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from cohort import storage
 from cohort.resources import LakeResource
+from cohort.sources import checks
 from cohort.sources.defs import source_assets
 from cohort.warehouse import calibration, metrics_demography
 from cohort.warehouse.cli import parse_years, warehouse
@@ -229,3 +231,53 @@ def test_dagster_assets_build_check_and_calibrate(tmp_path: Path):
     assert mats[0].metadata["seed"].value == 9
     assert (lake.paths().reports / "warehouse_calibration.json").exists()
     assert (lake.paths().warehouse / "person" / "data.parquet").exists()
+
+
+def _warehouse_connection(warehouse: Path):
+    con = storage.connect()
+    checks.register_warehouse(con, warehouse)
+    return con
+
+
+def test_household_types_cover_the_private_households(demo_warehouse: Path):
+    """One-person, couples with and without children and one-parent families are nearly all private
+    households (the rest is 'other'); the couple types split into married and unmarried."""
+    con = _warehouse_connection(demo_warehouse)
+    share = {
+        name: METRICS[name].fn(con, "Flemish Region", 2020)
+        for name in (
+            "share_one_person_households",
+            "share_couples_with_children_households",
+            "share_couples_without_children_households",
+            "share_one_parent_households",
+            "share_married_couples_with_children_households",
+            "share_unmarried_couples_with_children_households",
+        )
+    }
+    con.close()
+    main = sum(share[n] for n in list(share)[:4])
+    assert 0.95 <= main <= 1.0 + 1e-9, share
+    assert min(share.values()) > 0.0, share
+    with_children = (
+        share["share_married_couples_with_children_households"]
+        + share["share_unmarried_couples_with_children_households"]
+    )
+    assert with_children == pytest.approx(share["share_couples_with_children_households"])
+
+
+def test_regularised_persons_stay_foreigners_for_the_legal_residence_the_code_asks(demo_warehouse: Path):
+    """Regularised persons had no legal residence before their decision: none is Belgian on it, nor
+    before five years of legal residence counted from it (docs/domain_facts.md 3.8)."""
+    con = _warehouse_connection(demo_warehouse)
+    persons, early = con.execute(
+        """
+        SELECT count(DISTINCT g.insz),
+               count(DISTINCT CASE WHEN n.nationality = 'BE'
+                                    AND n.valid_from < g.decision_date + INTERVAL 5 YEAR THEN g.insz END)
+        FROM regularised_person g JOIN nationality_history n USING (insz)"""
+    ).fetchall()[0]
+    on_june_30 = METRICS["share_belgian_among_regularised_2010_2012"].fn(con, "Belgium", 2013)
+    con.close()
+    assert persons >= 200  # about 25,000 x 0.01 decisions
+    assert early == 0
+    assert on_june_30 == 0.0

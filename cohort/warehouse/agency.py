@@ -17,8 +17,9 @@ import numpy as np
 import polars as pl
 
 from cohort.warehouse import labour_params as P
-from cohort.warehouse.demography_params import epoch_day
+from cohort.warehouse.demography_params import NO_DATE, YEAR_DAYS, epoch_day
 from cohort.warehouse.labour import (
+    People,
     Simulation,
     empty_frame,
     exact_age,
@@ -125,9 +126,31 @@ def flemish_entities(scale: float, seed: int) -> pl.DataFrame:
 
 
 # ---------------------------------------------------------------- seed 000
+# Years of legal residence before a declaration of nationality under the code in force from
+# 1 January 2013 (docs/domain_facts.md 3.8), counted from the regularisation decision.
+LEGAL_RESIDENCE_YEARS = 5
+
+
+def belgian_from(demo: Demography, pp: People) -> np.ndarray:
+    """Per person of ``pp``, the first day of a Belgian nationality spell in
+    ``demo.nationality_history`` (epoch days), or ``NO_DATE`` when none is known."""
+    out = np.full(pp.n, NO_DATE, np.int64)
+    nh = demo.nationality_history
+    if not nh.height:
+        return out
+    first = nh.filter(pl.col("nationality") == "BE").group_by("insz").agg(pl.col("valid_from").min())
+    if first.height:
+        ix = person_index(first, pp)
+        ok = ix >= 0
+        out[ix[ok]] = first["valid_from"].cast(pl.Int64).to_numpy()[ok]
+    return out
+
+
 def choose_regularised(demo: Demography, sim: Simulation) -> pl.DataFrame:
     """Pick the regularised persons: residents of non-EU origin, born abroad, aged 18-60 on
-    30 June 2010; people the demography itself marks as regularised (residence reason 3) first."""
+    30 June 2010 and resident on 31 December 2012, not Belgian before ``LEGAL_RESIDENCE_YEARS``
+    after their decision; people the demography itself marks as regularised (residence reason 3)
+    first."""
     pp = sim.people
     rng = np.random.default_rng([demo.seed, 7400])
     day = epoch_day(2010, 6, 30)
@@ -135,6 +158,8 @@ def choose_regularised(demo: Demography, sim: Simulation) -> pl.DataFrame:
     age = exact_age(pp, 2010, 6, 30)
     alive = (pp.birth <= day) & (pp.death > day)
     cand = alive & (region > 0) & (pp.origin == 2) & pp.foreign_born & ~pp.is_bis & (age >= 18) & (age <= 60)
+    # durable local anchoring: still resident when the decisions end (their work permits follow)
+    cand &= sim.res.at(pp.n, epoch_day(2012, 12, 31), "region") > 0
     target = int(round(25_000 * demo.scale))
     rh = demo.register_history
     marked = np.zeros(pp.n, bool)
@@ -154,13 +179,17 @@ def choose_regularised(demo: Demography, sim: Simulation) -> pl.DataFrame:
     weight = np.where(region == 1, 1.0, np.where(region == 3, 0.7, 0.25))
     key = rng.random(pp.n) / np.maximum(weight, 1e-9)
     key[marked] = -1.0
+    lo, hi = epoch_day(2010, 1, 15), epoch_day(2012, 6, 30)
+    u = rng.beta(1.3, 2.2, pp.n)
+    dates = np.where(marked, marked_dates, (lo + u * (hi - lo)).astype(np.int32))
+    # a regularised person had no legal residence before the decision, and the nationality code
+    # asks years of legal residence before a foreigner becomes Belgian (five from 1 January 2013;
+    # docs/domain_facts.md 3.8): only persons still foreign then are candidates
+    cand &= belgian_from(demo, pp) > dates.astype(np.int64) + int(LEGAL_RESIDENCE_YEARS * YEAR_DAYS)
     pool = np.flatnonzero(cand | marked)
     chosen = pool[np.argsort(key[pool], kind="stable")[:target]]
     chosen.sort()
-    lo, hi = epoch_day(2010, 1, 15), epoch_day(2012, 6, 30)
-    u = rng.beta(1.3, 2.2, pp.n)
-    dates = (lo + u * (hi - lo)).astype(np.int32)
-    dates = np.where(marked, marked_dates, dates)[chosen]
+    dates = dates[chosen]
     return pl.DataFrame(
         {
             "insz": pp.insz.gather(pl.Series(chosen.astype(np.uint32))),

@@ -93,7 +93,8 @@ def _labour_frames(demo: Demography) -> Iterator[tuple[str, int | None, pl.DataF
 def _labour_view(out: Path, demo: Demography) -> Demography:
     """What the labour model reads, taken back from the tables just written: the persons it can
     see (``labour.in_window``: alive during the years and resident or BIS) with their residence and
-    register spells and their ``persons_extra`` row. Read lazily with the filter pushed into the
+    register spells and their ``persons_extra`` row, and the nationality spells of those of them
+    born abroad with a foreign nationality. Read lazily with the filter pushed into the
     scan, so the ancestors (45 % of ``person`` at scale 1.0) never come back into memory."""
 
     def scan(table: str) -> pl.LazyFrame:
@@ -102,9 +103,16 @@ def _labour_view(out: Path, demo: Demography) -> Demography:
     persons = window_persons(scan("person"), scan("residence_history"), demo.first_year, demo.last_year)
     person = persons.collect()
     keep = person.select("insz")
+    # nationality spells only of those born abroad with a foreign nationality: the agency lists
+    # (regularised persons) need their naturalisation dates, and the Belgians by birth (most of
+    # the table) need not come back into memory
+    migrants = person.filter((pl.col("birth_country") != "BE") & (pl.col("first_nationality") != "BE"))
     return replace(
         demo,
         person=person,
+        nationality_history=scan("nationality_history")
+        .join(migrants.select("insz").lazy(), on="insz", how="semi")
+        .collect(),
         residence_history=scan("residence_history").join(keep.lazy(), on="insz", how="semi").collect(),
         register_history=scan("register_history").join(keep.lazy(), on="insz", how="semi").collect(),
         persons_extra=demo.persons_extra.join(keep, on="insz", how="semi", maintain_order="left"),

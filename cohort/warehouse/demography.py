@@ -102,7 +102,7 @@ from cohort.warehouse.model import Demography
 
 # 2: the labour model sees only the persons in the window, so its draws (and tables) differ from 1
 # 3: brothers and sisters share their ancestor parents and grandparents (fewer, other draws)
-GENERATOR_VERSION = "demography-3"
+GENERATOR_VERSION = "demography-4"
 
 Sink = Callable[[str, pl.DataFrame], None]
 

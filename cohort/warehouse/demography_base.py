@@ -164,7 +164,8 @@ class BasePopulation(DemographyState):
         k = len(wi)
         union_age = np.clip(rng.normal(24.0, 3.5, k), 18, a_w)
         start = (people.birth[wi] + (union_age * YEAR_DAYS).astype(np.int64)).clip(None, D0 - 1)
-        p_mar = np.interp(a_w, [20, 30, 45, 65, 80], [0.3, 0.55, 0.78, 0.92, 0.97]) * (
+        # in 2004 nine in ten Flemish couples with children were married (docs/domain_facts.md 3.6)
+        p_mar = np.interp(a_w, [20, 30, 45, 65, 80], [0.4, 0.75, 0.9, 0.95, 0.97]) * (
             1 - 0.012 * (self.first_year - 2005)
         )
         p_mar = np.where(people.oc[wi] != BE, np.where(IS_EU28[people.oc[wi]], p_mar, 0.95), p_mar)
@@ -220,8 +221,9 @@ class BasePopulation(DemographyState):
             np.zeros(len(women), np.int64),
         ]
         wage = age[women - ids[0]]
-        # most children at home live with a couple: a first pass looks among women with a partner
-        prefer = at_home & (rng.random(n) < 0.78)
+        # most children at home live with a couple: a first pass looks among women with a partner;
+        # the others go to the nearest mother, partnered or not (one-parent families)
+        prefer = at_home & (rng.random(n) < 0.62)
         pw_mask = people.union[women] >= 0
         got = nearest_within_group(
             np.flatnonzero(prefer),

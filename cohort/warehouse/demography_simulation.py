@@ -135,7 +135,8 @@ class DemographySimulation(BasePopulation):
         ok = ~busy[wp] & R[wp]
         cm, wp = cm[ok], wp[ok]
         mar = unions.married[people.union[cm]] <= D0
-        hz = np.where(mar, 0.008, 0.025) * np.where(age[wp] < 50, 1.0, 0.4)
+        # yearly separation rates calibrated on the household types (docs/warehouse.md, Calibration)
+        hz = np.where(mar, 0.011, 0.03) * np.where(age[wp] < 50, 1.0, 0.4)
         sp = rng.random(len(cm)) < hz
         sm, sw = cm[sp], wp[sp]
         sdate = uniform_dates(rng, D0, D1, len(sm))
@@ -177,6 +178,10 @@ class DemographySimulation(BasePopulation):
         )
         # adults still at the parental address are the ones who partner late
         hz = hz * np.where((parent[cand] >= 0) & (a >= 24), 0.35, np.where(a >= 30, 1.7, 1.0))
+        # a lone parent with children at home partners again more slowly (one-parent families)
+        lone_parent = np.zeros(people.n, bool)
+        lone_parent[parent[R & (parent >= 0)]] = True
+        hz = hz * np.where(lone_parent[cand], 0.4, 1.0)
         go = cand[rng.random(len(cand)) < hz]
         grp = MUNI_PROVINCE[people.muni[go]].astype(np.int64) * 1000 + self.marriage_key(people.oc[go])
         fw = people.female[go]
@@ -239,11 +244,11 @@ class DemographySimulation(BasePopulation):
         self._move_to(members, mdate[anchor[members]], dest[anchor[members]])
         busy[members] = True
         leavers = np.flatnonzero(R & ~coll & ~busy & (parent >= 0) & (age + 1 >= people.leave_age))
-        # half of those without a partner put off leaving (by one to three years)
-        later = leavers[rng.random(len(leavers)) < 0.5]
+        # six in ten of those without a partner put off leaving (by one to three years)
+        later = leavers[rng.random(len(leavers)) < 0.6]
         people.leave_age[later] += rng.uniform(1, 3, len(later)).astype(np.float32)
         leavers = np.setdiff1d(leavers, later)
-        lv = leavers[rng.random(len(leavers)) < 0.45]
+        lv = leavers[rng.random(len(leavers)) < 0.4]
         ldate = uniform_dates(rng, D0, D1, len(lv))
         self._move_to(lv, ldate, self._destination(people.muni[lv]))
         busy[lv] = True

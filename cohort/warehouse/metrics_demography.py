@@ -136,16 +136,32 @@ def share_non_belgian_statbel(con: duckdb.DuckDBPyConnection, scope: str, year: 
 
 
 # ------------------------------------------------------------------------------------ households
+# Household type of a private household of two or more persons, from the LIPRO position of its
+# reference person (docs/domain_facts.md 2.1): Statbel's types "married couple with / without
+# children", "unmarried (cohabiting) couple with / without children" and "one-parent family"; a
+# reference person without partner or child living with others (SING, OTHR) heads an "other"
+# household. One-person households are those of size 1.
+HOUSEHOLD_KIND = """CASE h.lipro WHEN 'MAR+' THEN 'married_with_children' WHEN 'MAR0' THEN 'married_without_children'
+    WHEN 'UNM+' THEN 'unmarried_with_children' WHEN 'UNM0' THEN 'unmarried_without_children'
+    WHEN 'H1PA' THEN 'one_parent' ELSE 'other' END"""
+
+
 def _household_year(con: duckdb.DuckDBPyConnection, year: int) -> int:
     lo, hi = con.execute("SELECT min(year), max(year) FROM household_jan1").fetchall()[0]
     return int(min(max(year, lo), hi))
 
 
 def _private_households(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> str:
+    """SQL: one row (household_id, size, kind) per private household of the scope on 1 January;
+    ``kind`` is the household type of :data:`HOUSEHOLD_KIND` read from the LIPRO position of the
+    reference person."""
     y = _household_year(con, year)
     d = _jan1(y)
     return f"""
-        SELECT h.household_id, any_value(h.household_size) AS size
+        SELECT h.household_id, any_value(h.household_size) AS size,
+               CASE WHEN any_value(h.household_size) = 1 THEN 'one_person'
+                    ELSE coalesce(any_value(CASE WHEN h.insz = h.reference_insz THEN {HOUSEHOLD_KIND} END), 'other')
+               END AS kind
         FROM household_jan1 h
         JOIN residence_history r ON r.insz = h.reference_insz AND {_covers("r", d)}
         WHERE h.year = {y} AND h.lipro <> 'COLL' AND r.nis_code IS NOT NULL AND {scope_predicate(scope, "r.nis_code")}
@@ -164,6 +180,85 @@ def share_one_person_households(con: duckdb.DuckDBPyConnection, scope: str, year
     return _scalar(
         con,
         f"SELECT avg(CASE WHEN size = 1 THEN 1.0 ELSE 0.0 END) FROM ({_private_households(con, scope, year)})",
+    )
+
+
+def _household_share(con: duckdb.DuckDBPyConnection, scope: str, year: int, kinds: tuple[str, ...]) -> float:
+    listed = ", ".join(f"'{k}'" for k in kinds)
+    return _scalar(
+        con,
+        f"SELECT avg(CASE WHEN kind IN ({listed}) THEN 1.0 ELSE 0.0 END) FROM ({_private_households(con, scope, year)})",
+    )
+
+
+def _household_share_metric(name: str, kinds: tuple[str, ...], what: str) -> None:
+    def share(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
+        return _household_share(con, scope, year, kinds)
+
+    share.__doc__ = f"Share of {what} among private households on 1 January."
+    share.__name__ = name
+    metric(name)(share)
+
+
+# Statbel's household types (docs/domain_facts.md 3.6): name, the kinds it counts, what it is
+HOUSEHOLD_TYPE_METRICS = (
+    (
+        "share_couples_with_children_households",
+        ("married_with_children", "unmarried_with_children"),
+        "couples (married or not) with resident children",
+    ),
+    (
+        "share_couples_without_children_households",
+        ("married_without_children", "unmarried_without_children"),
+        "couples (married or not) without resident children",
+    ),
+    (
+        "share_married_couples_with_children_households",
+        ("married_with_children",),
+        "married couples with resident children",
+    ),
+    (
+        "share_married_couples_without_children_households",
+        ("married_without_children",),
+        "married couples without resident children",
+    ),
+    (
+        "share_unmarried_couples_with_children_households",
+        ("unmarried_with_children",),
+        "unmarried (cohabiting) couples with resident children",
+    ),
+    (
+        "share_unmarried_couples_without_children_households",
+        ("unmarried_without_children",),
+        "unmarried (cohabiting) couples without resident children",
+    ),
+    (
+        "share_one_parent_households",
+        ("one_parent",),
+        "one-parent families (a reference person without partner, with resident children)",
+    ),
+)
+for _name, _kinds, _what in HOUSEHOLD_TYPE_METRICS:
+    _household_share_metric(_name, _kinds, _what)
+
+
+# ------------------------------------------------------------------------------------ nationality
+@metric("share_belgian_among_regularised_2010_2012")
+def share_belgian_among_regularised_2010_2012(con: duckdb.DuckDBPyConnection, scope: str, year: int) -> float:
+    """Among the persons of ``regularised_person`` with a decision in 2010-2012 and a main residence
+    in the scope on 30 June of the year, the share of Belgian nationality that day. The nationality
+    code asks years of legal residence counted from the regularisation before a foreigner becomes
+    Belgian (docs/domain_facts.md 3.8), so on 30 June 2013 this share is close to zero."""
+    d = f"DATE '{year}-06-30'"
+    return _scalar(
+        con,
+        f"""
+        SELECT avg(CASE WHEN n.nationality = 'BE' THEN 1.0 ELSE 0.0 END)
+        FROM regularised_person g
+        JOIN residence_history r ON r.insz = g.insz AND {_covers("r", d)}
+        JOIN nationality_history n ON n.insz = g.insz AND {_covers("n", d)}
+        WHERE year(g.decision_date) BETWEEN 2010 AND 2012
+          AND r.nis_code IS NOT NULL AND {scope_predicate(scope, "r.nis_code")}""",
     )
 
 
