@@ -84,3 +84,60 @@ def test_data_dictionary_lists_every_variable_with_its_paragraph() -> None:
     cols = doc["tables"][0]["columns"]
     assert [c["name"] for c in cols] == ["person_id", "year", "age_class"]
     assert doc["retention_date"] == "2030-12-31"
+
+
+def _with_copies(**changes: object) -> dict:
+    """RAW with a situation table, a carried variable and the mobility tables derived from them."""
+    raw = {
+        **RAW,
+        "variables": [
+            *RAW["variables"],
+            {"name": "next_status", "kind": "marker", "source": "-", "paragraph": "§4", "description": "T+1"},
+            {"name": "prev_status", "kind": "marker", "source": "-", "paragraph": "§4", "description": "T-1"},
+        ],
+        "tables": [
+            {"name": "situation", "description": "A year", "columns": ["person_id", "year", "age_class"]},
+            {"name": "mobility_next", "description": "T and T+1"},
+            {"name": "mobility_prev", "description": "T and T-1"},
+            {"name": "panel_next", "description": "Some rows", "same_columns_as": "mobility_next"},
+        ],
+        "mobility": {"carried": ["age_class"], "copies": {"paragraph": "§5"}},
+    }
+    raw.update(changes)
+    return raw
+
+
+def test_neighbour_copies_are_derived_from_the_carried_variables() -> None:
+    spec = parse_spec(_with_copies())
+    base, copy = spec.variables["age_class"], spec.variables["age_class_next"]
+    assert (copy.kind, copy.classes, copy.source) == (base.kind, base.classes, base.source)
+    assert copy.paragraph == "§5; §3"
+    assert spec.variables["age_class_prev"].description == "T-1: Age"
+    assert spec.table("mobility_next").columns == (
+        "person_id",
+        "year",
+        "age_class",
+        "next_status",
+        "age_class_next",
+    )
+    assert spec.table("mobility_prev").columns == (
+        "person_id",
+        "year",
+        "age_class",
+        "prev_status",
+        "age_class_prev",
+    )
+    assert spec.table("panel_next").columns == spec.table("mobility_next").columns
+
+
+def test_a_derived_copy_or_derived_column_list_cannot_also_be_written() -> None:
+    declared = _with_copies()
+    declared["variables"] = [*declared["variables"], {**RAW["variables"][1], "name": "age_class_next"}]
+    with pytest.raises(SpecError, match="age_class_next is derived from age_class"):
+        parse_spec(declared)
+    listed = _with_copies()
+    listed["tables"] = [*listed["tables"][:1], {**listed["tables"][1], "columns": ["person_id"]}]
+    with pytest.raises(SpecError, match="mobility_next: its columns are derived"):
+        parse_spec(listed)
+    with pytest.raises(SpecError, match="not variables"):
+        parse_spec(_with_copies(mobility={"carried": ["nothing"], "copies": {"paragraph": "§5"}}))

@@ -317,7 +317,7 @@ def panel_size(population: int, s: ProjectSpec | None = None) -> int:
 
 
 def build_panel(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years: list[int]) -> dict[str, Any]:
-    """Choose the phase-1 panel: one row per (year, person_id), see ``sample.rule`` in the spec.
+    """Choose the phase-1 panel: one row per (year, person_id), see the comment on ``sample:`` in the spec.
 
     A person stays while in the population; leavers are replaced first by the year's new
     entrants, then by others, in the order of ``md5(seed:person_id)``: the same warehouse and
@@ -371,7 +371,13 @@ def build_panel(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years:
 
 
 def phase1_export_path(exports: Path, direction: str, year: int) -> Path:
-    return exports / PROJECT / "phase1" / f"mobility_{direction}" / f"year={year}" / "data.parquet"
+    """Where a year of ``phase1_<direction>`` goes: the table's ``path`` in the spec, under exports/<project>."""
+    folder = Path(str(spec().table(f"phase1_{direction}").extra["path"]))
+    if folder.is_absolute() or ".." in folder.parts:
+        raise BuildError(
+            f"labour_reserve phase1_{direction}: path {folder} must stay inside exports/{PROJECT}"
+        )
+    return exports / PROJECT / folder / f"year={year}" / "data.parquet"
 
 
 def phase1_sql(secure_project_dir: Path, direction: str, year: int) -> str:
