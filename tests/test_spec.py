@@ -2,8 +2,10 @@
 
 from datetime import date
 
+import polars as pl
 import pytest
 
+from cohort.projects import schemas
 from cohort.projects.spec import SpecError, UnauthorisedColumnError, data_dictionary, parse_spec
 
 RAW = {
@@ -141,3 +143,59 @@ def test_a_derived_copy_or_derived_column_list_cannot_also_be_written() -> None:
         parse_spec(listed)
     with pytest.raises(SpecError, match="not variables"):
         parse_spec(_with_copies(mobility={"carried": ["nothing"], "copies": {"paragraph": "§5"}}))
+
+
+def _schema_spec() -> dict:
+    """RAW with a variable of each kind the schema compiler treats differently."""
+    more = [
+        {"name": "quarter", "kind": "quarter", "source": "-", "paragraph": "§4", "description": "Quarter"},
+        {"name": "start_month", "kind": "month", "source": "-", "paragraph": "§4", "description": "Month"},
+        {"name": "jobs", "kind": "count", "source": "-", "paragraph": "§4", "description": "Jobs"},
+        {"name": "weight", "kind": "weight", "source": "-", "paragraph": "§2", "description": "Weight"},
+        {"name": "employed", "kind": "flag", "source": "-", "paragraph": "§4", "description": "Employed"},
+        {"name": "sex", "kind": "code", "source": "-", "paragraph": "§3", "description": "Sex"},
+    ]
+    columns = ["person_id", "year", "age_class", *(v["name"] for v in more)]
+    table = {"name": "persons", "description": "A year", "columns": columns, "not_null": ["year"]}
+    return {**RAW, "variables": [*RAW["variables"], *more], "tables": [table], "mobility": {}}
+
+
+GOOD_ROWS = {
+    "person_id": pl.Series([1, 2], dtype=pl.Int64),
+    "year": pl.Series([2021, 2021], dtype=pl.Int16),
+    "age_class": ["15-24", None],
+    "quarter": ["2021Q4", "2021Q1"],
+    "start_month": ["2021-12", None],
+    "jobs": pl.Series([0, 3], dtype=pl.Int32),
+    "weight": [1.0, 12.5],
+    "employed": [True, None],
+    "sex": ["M", "F"],
+}
+
+
+def test_the_compiled_schema_takes_a_good_frame_and_names_each_broken_rule() -> None:
+    spec = parse_spec(_schema_spec())
+    schema = schemas.table_schema(
+        spec, "persons", year=2021, code_lists={"sex": ["M", "F"]}, key=["person_id"]
+    )
+    assert schemas.failure_messages(schema, pl.DataFrame(GOOD_ROWS)) == []
+    bad = pl.DataFrame(
+        {
+            **GOOD_ROWS,
+            "person_id": pl.Series([0, 0], dtype=pl.Int64),  # not a sequence number, and twice
+            "year": pl.Series([2021, None], dtype=pl.Int16),  # not_null, and pinned to 2021
+            "age_class": ["15-24", "65+"],  # outside the declared classes
+            "quarter": ["2021Q5", "2020Q1"],  # not a quarter; another year
+            "start_month": ["2021-13", None],
+            "jobs": pl.Series([-1, 3], dtype=pl.Int32),
+            "weight": [0.5, 12.5],  # a design weight is at least 1
+            "sex": ["M", "X"],  # outside the code list
+        }
+    )
+    failed = {message.split(":")[0] for message in schemas.failure_messages(schema, bad)}
+    assert {"person_id", "year", "age_class", "quarter", "start_month", "jobs", "weight", "sex"} <= failed
+    assert schemas.failure_messages(schema, pl.DataFrame(GOOD_ROWS).drop("sex")) != []  # strict
+    swapped = pl.DataFrame(GOOD_ROWS).select("year", "person_id", *list(GOOD_ROWS)[2:])
+    assert schemas.failure_messages(schema, swapped) != []  # ordered
+    typed = pl.DataFrame({**GOOD_ROWS, "employed": ["yes", None]})
+    assert any(m.startswith("employed") for m in schemas.failure_messages(schema, typed))  # dtype by kind
