@@ -2,11 +2,13 @@
 
 from datetime import date
 
+import duckdb
 import polars as pl
 import pytest
 
+from cohort.classifications import classes
 from cohort.projects import schemas
-from cohort.projects.spec import SpecError, UnauthorisedColumnError, data_dictionary, parse_spec
+from cohort.projects.spec import SpecError, UnauthorisedColumnError, data_dictionary, load_spec, parse_spec
 
 RAW = {
     "id": "toy",
@@ -199,3 +201,27 @@ def test_the_compiled_schema_takes_a_good_frame_and_names_each_broken_rule() -> 
     assert schemas.failure_messages(schema, swapped) != []  # ordered
     typed = pl.DataFrame({**GOOD_ROWS, "employed": ["yes", None]})
     assert any(m.startswith("employed") for m in schemas.failure_messages(schema, typed))  # dtype by kind
+
+
+def test_class_rules_of_a_spec_compile_in_both_forms_with_the_variables_labels() -> None:
+    labels = ["very_low", "low", "high"]
+    upper = classes.coarsening_sql("x", {"at_most": [0.2, 0.5]}, labels)
+    lower = classes.coarsening_sql("x", {"breaks": [0, 0.2, 0.5]}, labels)
+    values = [None, 0.0, 0.2, 0.3, 0.5, 0.9]
+    rows = duckdb.sql(f"SELECT {upper}, {lower} FROM unnest(?::DOUBLE[]) t(x)", params=[values]).fetchall()
+    assert rows == [
+        (None, None),
+        ("very_low", "very_low"),
+        ("very_low", "low"),  # at_most includes its bound, breaks start the next class at it
+        ("low", "low"),
+        ("low", "high"),
+        ("high", "high"),
+    ]
+    with pytest.raises(ValueError, match="one per bound"):
+        classes.coarsening_sql("x", {"at_most": [0.2, 0.5, 0.7]}, labels)
+    with pytest.raises(ValueError, match="either breaks or at_most"):
+        classes.coarsening_sql("x", {"breaks": [0], "at_most": [1]}, labels)
+    # every rule of the labour reserve compiles with its variable's classes
+    spec = load_spec("labour_reserve")
+    for name, rule in spec.extra["coarsening_rules"].items():
+        assert classes.coarsening_sql("x", rule, spec.variables[name].classes).startswith("CASE")
