@@ -18,8 +18,8 @@ Choices where the deliberation is silent (also in docs/labour_reserve.md):
   the eligible members. Europe 2020: members aged 18-59 on 31 December, students 18-24
   excluded. EU 2030: 18-64, students 18-24, pensioners and inactive 60-64 in a household with a
   pensioner excluded. A student is a member aged 18-24 whose Q4 position is 36 (child
-  entitled to child benefit); a pensioner has position 34. Classes: very low <= 0.20 < low
-  <= 0.45 < medium <= 0.55 < high <= 0.85 < very high.
+  entitled to child benefit); a pensioner has position 34. Classes: the spec's
+  ``coarsening_rules`` (``at_most`` bounds), like every class variable of the situation.
 - Wage deciles: ``ntile(10)`` of the Q4 average daily wage over every employee of the year's
   full population (ties broken by pseudonym); phase 1 copies the value from phase 2's table.
 """
