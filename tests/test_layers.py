@@ -32,7 +32,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 #: the project kernel every deliberation package may use; the packages themselves are independent
-PROJECT_KERNEL = ("cohort.projects.spec", "cohort.projects.mobility", "cohort.projects.anonymous")
+PROJECT_KERNEL = (
+    "cohort.projects.spec",
+    "cohort.projects.schemas",
+    "cohort.projects.mobility",
+    "cohort.projects.anonymous",
+)
 
 
 @dataclass(frozen=True)

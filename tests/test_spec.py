@@ -2,9 +2,13 @@
 
 from datetime import date
 
+import duckdb
+import polars as pl
 import pytest
 
-from cohort.projects.spec import SpecError, UnauthorisedColumnError, data_dictionary, parse_spec
+from cohort.classifications import classes
+from cohort.projects import schemas
+from cohort.projects.spec import SpecError, UnauthorisedColumnError, data_dictionary, load_spec, parse_spec
 
 RAW = {
     "id": "toy",
@@ -84,3 +88,140 @@ def test_data_dictionary_lists_every_variable_with_its_paragraph() -> None:
     cols = doc["tables"][0]["columns"]
     assert [c["name"] for c in cols] == ["person_id", "year", "age_class"]
     assert doc["retention_date"] == "2030-12-31"
+
+
+def _with_copies(**changes: object) -> dict:
+    """RAW with a situation table, a carried variable and the mobility tables derived from them."""
+    raw = {
+        **RAW,
+        "variables": [
+            *RAW["variables"],
+            {"name": "next_status", "kind": "marker", "source": "-", "paragraph": "§4", "description": "T+1"},
+            {"name": "prev_status", "kind": "marker", "source": "-", "paragraph": "§4", "description": "T-1"},
+        ],
+        "tables": [
+            {"name": "situation", "description": "A year", "columns": ["person_id", "year", "age_class"]},
+            {"name": "mobility_next", "description": "T and T+1"},
+            {"name": "mobility_prev", "description": "T and T-1"},
+            {"name": "panel_next", "description": "Some rows", "same_columns_as": "mobility_next"},
+        ],
+        "mobility": {"carried": ["age_class"], "copies": {"paragraph": "§5"}},
+    }
+    raw.update(changes)
+    return raw
+
+
+def test_neighbour_copies_are_derived_from_the_carried_variables() -> None:
+    spec = parse_spec(_with_copies())
+    base, copy = spec.variables["age_class"], spec.variables["age_class_next"]
+    assert (copy.kind, copy.classes, copy.source) == (base.kind, base.classes, base.source)
+    assert copy.paragraph == "§5; §3"
+    assert spec.variables["age_class_prev"].description == "T-1: Age"
+    assert spec.table("mobility_next").columns == (
+        "person_id",
+        "year",
+        "age_class",
+        "next_status",
+        "age_class_next",
+    )
+    assert spec.table("mobility_prev").columns == (
+        "person_id",
+        "year",
+        "age_class",
+        "prev_status",
+        "age_class_prev",
+    )
+    assert spec.table("panel_next").columns == spec.table("mobility_next").columns
+
+
+def test_a_derived_copy_or_derived_column_list_cannot_also_be_written() -> None:
+    declared = _with_copies()
+    declared["variables"] = [*declared["variables"], {**RAW["variables"][1], "name": "age_class_next"}]
+    with pytest.raises(SpecError, match="age_class_next is derived from age_class"):
+        parse_spec(declared)
+    listed = _with_copies()
+    listed["tables"] = [*listed["tables"][:1], {**listed["tables"][1], "columns": ["person_id"]}]
+    with pytest.raises(SpecError, match="mobility_next: its columns are derived"):
+        parse_spec(listed)
+    with pytest.raises(SpecError, match="not variables"):
+        parse_spec(_with_copies(mobility={"carried": ["nothing"], "copies": {"paragraph": "§5"}}))
+
+
+def _schema_spec() -> dict:
+    """RAW with a variable of each kind the schema compiler treats differently."""
+    more = [
+        {"name": "quarter", "kind": "quarter", "source": "-", "paragraph": "§4", "description": "Quarter"},
+        {"name": "start_month", "kind": "month", "source": "-", "paragraph": "§4", "description": "Month"},
+        {"name": "jobs", "kind": "count", "source": "-", "paragraph": "§4", "description": "Jobs"},
+        {"name": "weight", "kind": "weight", "source": "-", "paragraph": "§2", "description": "Weight"},
+        {"name": "employed", "kind": "flag", "source": "-", "paragraph": "§4", "description": "Employed"},
+        {"name": "sex", "kind": "code", "source": "-", "paragraph": "§3", "description": "Sex"},
+    ]
+    columns = ["person_id", "year", "age_class", *(v["name"] for v in more)]
+    table = {"name": "persons", "description": "A year", "columns": columns, "not_null": ["year"]}
+    return {**RAW, "variables": [*RAW["variables"], *more], "tables": [table], "mobility": {}}
+
+
+GOOD_ROWS = {
+    "person_id": pl.Series([1, 2], dtype=pl.Int64),
+    "year": pl.Series([2021, 2021], dtype=pl.Int16),
+    "age_class": ["15-24", None],
+    "quarter": ["2021Q4", "2021Q1"],
+    "start_month": ["2021-12", None],
+    "jobs": pl.Series([0, 3], dtype=pl.Int32),
+    "weight": [1.0, 12.5],
+    "employed": [True, None],
+    "sex": ["M", "F"],
+}
+
+
+def test_the_compiled_schema_takes_a_good_frame_and_names_each_broken_rule() -> None:
+    spec = parse_spec(_schema_spec())
+    schema = schemas.table_schema(
+        spec, "persons", year=2021, code_lists={"sex": ["M", "F"]}, key=["person_id"]
+    )
+    assert schemas.failure_messages(schema, pl.DataFrame(GOOD_ROWS)) == []
+    bad = pl.DataFrame(
+        {
+            **GOOD_ROWS,
+            "person_id": pl.Series([0, 0], dtype=pl.Int64),  # not a sequence number, and twice
+            "year": pl.Series([2021, None], dtype=pl.Int16),  # not_null, and pinned to 2021
+            "age_class": ["15-24", "65+"],  # outside the declared classes
+            "quarter": ["2021Q5", "2020Q1"],  # not a quarter; another year
+            "start_month": ["2021-13", None],
+            "jobs": pl.Series([-1, 3], dtype=pl.Int32),
+            "weight": [0.5, 12.5],  # a design weight is at least 1
+            "sex": ["M", "X"],  # outside the code list
+        }
+    )
+    failed = {message.split(":")[0] for message in schemas.failure_messages(schema, bad)}
+    assert {"person_id", "year", "age_class", "quarter", "start_month", "jobs", "weight", "sex"} <= failed
+    assert schemas.failure_messages(schema, pl.DataFrame(GOOD_ROWS).drop("sex")) != []  # strict
+    swapped = pl.DataFrame(GOOD_ROWS).select("year", "person_id", *list(GOOD_ROWS)[2:])
+    assert schemas.failure_messages(schema, swapped) != []  # ordered
+    typed = pl.DataFrame({**GOOD_ROWS, "employed": ["yes", None]})
+    assert any(m.startswith("employed") for m in schemas.failure_messages(schema, typed))  # dtype by kind
+
+
+def test_class_rules_of_a_spec_compile_in_both_forms_with_the_variables_labels() -> None:
+    labels = ["very_low", "low", "high"]
+    upper = classes.coarsening_sql("x", {"at_most": [0.2, 0.5]}, labels)
+    lower = classes.coarsening_sql("x", {"breaks": [0, 0.2, 0.5]}, labels)
+    values = [None, 0.0, 0.2, 0.3, 0.5, 0.9]
+    rows = duckdb.sql(f"SELECT {upper}, {lower} FROM unnest(?::DOUBLE[]) t(x)", params=[values]).fetchall()
+    assert rows == [
+        (None, None),
+        ("very_low", "very_low"),
+        ("very_low", "low"),  # at_most includes its bound, breaks start the next class at it
+        ("low", "low"),
+        ("low", "high"),
+        ("high", "high"),
+    ]
+    with pytest.raises(ValueError, match="one per bound"):
+        classes.coarsening_sql("x", {"at_most": [0.2, 0.5, 0.7]}, labels)
+    with pytest.raises(ValueError, match="either breaks or at_most"):
+        classes.coarsening_sql("x", {"breaks": [0], "at_most": [1]}, labels)
+    # every rule of the labour reserve compiles with its variable's classes
+    spec = load_spec("labour_reserve")
+    for name, rule in spec.extra["coarsening_rules"].items():
+        assert classes.coarsening_sql("x", rule, spec.variables[name].classes).startswith("CASE")

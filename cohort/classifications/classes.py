@@ -5,7 +5,8 @@ stays in SQL while the rule is written, named and tested once. Country classes a
 lookup table (``install_lookups``) rather than a long CASE.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import duckdb
 
@@ -115,6 +116,30 @@ def classes_sql(
         parts.append(f"WHEN ({expr}) < {hi} THEN {_sql_str(label)}")
     parts.append(f"ELSE {_sql_str(labels[-1])}")
     return "CASE " + " ".join(parts) + " END"
+
+
+def coarsening_sql(expr: str, rule: Mapping[str, Any], labels: Sequence[str]) -> str:
+    """SQL CASE of a class variable from its spec rule (``coarsening_rules:`` in a spec), the labels being
+    the variable's classes; null stays null. Two forms, one per way a deliberation words its classes:
+
+    - ``{breaks: [b0, b1, ...]}``: class i holds ``[b_i, b_(i+1))``, the last one open at the top; one
+      label per break; a value below ``b0`` gets ``below`` when the rule names one, else null
+      (:func:`classes_sql`);
+    - ``{at_most: [u0, u1, ...]}``: class i holds the values up to ``u_i`` included (above
+      ``u_(i-1)``), the last class everything above the last bound; one label more than bounds."""
+    labels = list(labels)
+    if "breaks" in rule and "at_most" not in rule:
+        return classes_sql(expr, list(rule["breaks"]), labels, below=rule.get("below"))
+    if "at_most" in rule and "breaks" not in rule:
+        bounds = list(rule["at_most"])
+        if len(labels) != len(bounds) + 1:
+            raise ValueError(f"at_most {bounds}: {len(labels)} classes, not one per bound plus the top one")
+        parts = [f"WHEN ({expr}) IS NULL THEN NULL"]
+        parts += [
+            f"WHEN ({expr}) <= {hi} THEN {_sql_str(label)}" for hi, label in zip(bounds, labels, strict=False)
+        ]
+        return "CASE " + " ".join(parts) + f" ELSE {_sql_str(labels[-1])} END"
+    raise ValueError(f"a class rule has either breaks or at_most, not {sorted(rule)}")
 
 
 def _sql_str(s: str) -> str:

@@ -59,7 +59,11 @@ In the project's ``spec.yaml`` (a top-level section, read by :meth:`MobilitySpec
       prev_table: mobility_prev
       flags_next: {died_next: died}     # optional
       flags_prev: {}
+      copies: {paragraph: "§4"}         # optional: derive the <column>_next / _prev variables
 
+With ``copies`` the spec loader (:func:`cohort.projects.spec.neighbour_copy`) derives the variables of
+the copies from the carried ones, and the columns of ``next_table`` / ``prev_table`` (which then list
+none) from the situation table and :func:`cohort.projects.spec.added_columns`.
 Every output column must also be an authorised column of the spec's ``next_table`` /
 ``prev_table`` entries (``tables:``), including the markers: the asset refuses anything else.
 
@@ -96,7 +100,7 @@ import duckdb
 
 from cohort import storage
 from cohort.privacy.preview import export_preview
-from cohort.projects.spec import ProjectSpec
+from cohort.projects.spec import ProjectSpec, added_columns, copy_name, status_column
 from cohort.resources import LakeResource
 
 Direction = Literal["next", "prev"]
@@ -164,6 +168,7 @@ class MobilitySpec:
             "prev_table",
             "flags_next",
             "flags_prev",
+            "copies",  # read by the spec loader, which derives the copies' variables and the tables' columns
         }
         unknown = set(raw) - known
         if unknown:
@@ -188,7 +193,7 @@ class MobilitySpec:
 
     def added_columns(self, direction: Direction) -> list[str]:
         """The columns a direction adds to the year-T columns, in output order."""
-        return [f"{direction}_status", *(f"{c}_{direction}" for c in self.carried), *self.flags(direction)]
+        return added_columns(direction, self.carried, self.flags(direction))
 
 
 def neighbour_year(year: int, direction: Direction) -> int:
@@ -239,7 +244,7 @@ def mobility_sql(
     nfile = situation_file(secure_project_dir, mspec, nyear)
     found = nfile.exists()
     key = _q(mspec.key)
-    status = f"{direction}_status"
+    status = status_column(direction)
     if found:
         reasons_cte = ""
         reason_join = ""
@@ -264,7 +269,7 @@ def mobility_sql(
         status_expr = (
             f"CASE WHEN n.{_q('nb_present')} THEN 'observed' {reason_case} ELSE 'not_in_population' END"
         )
-        carried_sel = ", ".join(f"n.{_q('nb_' + c)} AS {_q(c + '_' + direction)}" for c in mspec.carried)
+        carried_sel = ", ".join(f"n.{_q('nb_' + c)} AS {_q(copy_name(c, direction))}" for c in mspec.carried)
         sql = f"""
             WITH base AS (SELECT * FROM read_parquet({_lit(str(base))}, hive_partitioning = false)),
             neighbour AS (SELECT {key} AS nb_key, true AS nb_present, {nb_cols}
@@ -278,7 +283,7 @@ def mobility_sql(
             SELECT *{_flags_sql(mspec, direction)} FROM joined ORDER BY {key}
         """
     else:
-        nulls = ", ".join(f"CAST(NULL AS {types[c]}) AS {_q(c + '_' + direction)}" for c in mspec.carried)
+        nulls = ", ".join(f"CAST(NULL AS {types[c]}) AS {_q(copy_name(c, direction))}" for c in mspec.carried)
         sql = f"""
             WITH joined AS (
                 SELECT b.*, 'not_yet_observed' AS {_q(status)}, {nulls}
@@ -290,7 +295,7 @@ def mobility_sql(
 
 
 def _flags_sql(mspec: MobilitySpec, direction: Direction) -> str:
-    status = _q(f"{direction}_status")
+    status = _q(status_column(direction))
     parts = [
         f", CASE WHEN {status} = 'not_yet_observed' THEN NULL ELSE {status} = {_lit(marker)} END AS {_q(name)}"
         for name, marker in mspec.flags(direction).items()
@@ -323,7 +328,7 @@ def build_mobility(
         authorised(columns)
     path = out_path or storage.partition_file(secure_project_dir, mspec.table(direction), year)
     storage.write_query(con, sql, path, validate=validate)
-    status = f"{direction}_status"
+    status = status_column(direction)
     counts = dict(
         con.execute(
             f"SELECT {_q(status)}, count(*) FROM read_parquet({_lit(str(path))}, hive_partitioning = false) GROUP BY ALL ORDER BY 1"
@@ -358,9 +363,9 @@ def check_mobility(
     base = situation_file(secure_project_dir, mspec, year)
     nfile = situation_file(secure_project_dir, mspec, neighbour_year(year, direction))
     key = _q(mspec.key)
-    status = _q(f"{direction}_status")
+    status = _q(status_column(direction))
     markers = NEXT_MARKERS if direction == "next" else PREV_MARKERS
-    any_carried = " OR ".join(f"{_q(c + '_' + direction)} IS NOT NULL" for c in mspec.carried)
+    any_carried = " OR ".join(f"{_q(copy_name(c, direction))} IS NOT NULL" for c in mspec.carried)
     t = f"read_parquet({_lit(str(path))}, hive_partitioning = false)"
     row = con.execute(
         f"""

@@ -15,7 +15,8 @@ the deliberation allows as such, e.g. an FTE), ``weight`` (a design weight), ``m
 (a status marker such as "not yet observed").
 """
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cache
 from importlib import resources
@@ -148,6 +149,76 @@ def household_year(spec: ProjectSpec, reference: date) -> int:
     return (reference + timedelta(days=days)).year
 
 
+# The calendar neighbours of a year's situation, by the direction a mobility table looks in
+# (cohort/projects/mobility.py), and how a variable's copy of that year is named and described.
+NEIGHBOUR_LABELS: dict[str, str] = {"next": "T+1", "prev": "T-1"}
+
+
+def status_column(direction: str) -> str:
+    """The marker column of a mobility direction: ``next_status`` / ``prev_status``."""
+    return f"{direction}_status"
+
+
+def copy_name(variable: str, direction: str) -> str:
+    """The name of the T+1 (``next``) or T-1 (``prev``) copy of a carried variable: ``<variable>_<direction>``."""
+    return f"{variable}_{direction}"
+
+
+def added_columns(direction: str, carried: tuple[str, ...] | list[str], flags: Any) -> list[str]:
+    """The columns a mobility direction adds to the year-T columns, in output order: the marker, the
+    copies of the carried variables, then the flags derived from the marker (names of ``flags``)."""
+    return [status_column(direction), *(copy_name(c, direction) for c in carried), *flags]
+
+
+def neighbour_copy(base: Variable, direction: str, paragraph: str) -> Variable:
+    """The T+1 / T-1 copy of a carried variable, derived from it rather than written in the spec: same
+    kind, source, classes and coarsening; the paragraph that authorises the neighbour tables before
+    the variable's own; the description and the Dutch name say which year ("of T" becomes "of T+1")."""
+    label = NEIGHBOUR_LABELS[direction]
+    return replace(
+        base,
+        name=copy_name(base.name, direction),
+        paragraph=f"{paragraph}; {base.paragraph}",
+        description=f"{label}: " + re.sub(r"\bof T\b", f"of {label}", base.description),
+        dutch=f"{base.dutch} ({label})" if base.dutch else "",
+    )
+
+
+def _neighbour_copies(raw: dict[str, Any], variables: dict[str, Variable]) -> dict[str, list[str]]:
+    """Add the T+1 / T-1 copies of the ``mobility.carried`` variables to ``variables`` when the spec asks
+    for them (``mobility.copies``), and return the columns of the two mobility tables: the situation
+    table's columns plus :func:`added_columns`."""
+    mobility = raw.get("mobility") or {}
+    copies = mobility.get("copies")
+    if not copies:
+        return {}
+    unknown = set(copies) - {"paragraph"}
+    if unknown:
+        raise SpecError(f"spec {raw.get('id')}, mobility.copies: unknown key(s) {sorted(unknown)}")
+    carried = list(mobility.get("carried", ()))
+    missing = [c for c in carried if c not in variables]
+    if missing:
+        raise SpecError(f"spec {raw.get('id')}, mobility.carried: not variables: {missing}")
+    situation = next(
+        (t for t in raw.get("tables", []) if t["name"] == mobility.get("situation_table", "situation")), None
+    )
+    if situation is None:
+        raise SpecError(f"spec {raw.get('id')}: mobility.copies needs the situation table in tables")
+    columns = {}
+    for direction in NEIGHBOUR_LABELS:
+        for name in carried:
+            copy = neighbour_copy(variables[name], direction, str(copies["paragraph"]))
+            if copy.name in variables:
+                raise SpecError(
+                    f"spec {raw.get('id')}: {copy.name} is derived from {name}; do not declare it"
+                )
+            variables[copy.name] = copy
+        table = mobility.get(f"{direction}_table", f"mobility_{direction}")
+        flags = mobility.get(f"flags_{direction}") or {}
+        columns[table] = [*situation["columns"], *added_columns(direction, carried, flags)]
+    return columns
+
+
 def _variable(raw: dict[str, Any]) -> Variable:
     try:
         return Variable(
@@ -184,13 +255,26 @@ def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
     variables = {v.name: v for v in map(_variable, raw.get("variables", []))}
     if len(variables) != len(raw.get("variables", [])):
         raise SpecError(f"spec {raw.get('id')}: duplicated variable names")
+    # derived columns: the mobility tables' (from the carried variables) and ``same_columns_as``
+    derived = _neighbour_copies(raw, variables)
     tables = {}
     for t in raw.get("tables", []):
-        known = {"name", "description", "columns", "area"}
+        known = {"name", "description", "columns", "area", "same_columns_as"}
+        if t["name"] in derived and "columns" in t:
+            raise SpecError(
+                f"spec {raw.get('id')}, table {t['name']}: its columns are derived; do not list them"
+            )
+        if "same_columns_as" in t:
+            if t["same_columns_as"] not in tables:
+                raise SpecError(
+                    f"spec {raw.get('id')}, table {t['name']}: same_columns_as {t['same_columns_as']!r} "
+                    "is not a table declared before it"
+                )
+            derived[t["name"]] = list(tables[t["same_columns_as"]].columns)
         table = OutputTable(
             name=t["name"],
             description=str(t.get("description", "")),
-            columns=tuple(t.get("columns", ())),
+            columns=tuple(derived.get(t["name"], t.get("columns", ()))),
             area=t.get("area", "exports"),
             extra={k: v for k, v in t.items() if k not in known},
         )

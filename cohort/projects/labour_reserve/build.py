@@ -18,8 +18,8 @@ Choices where the deliberation is silent (also in docs/labour_reserve.md):
   the eligible members. Europe 2020: members aged 18-59 on 31 December, students 18-24
   excluded. EU 2030: 18-64, students 18-24, pensioners and inactive 60-64 in a household with a
   pensioner excluded. A student is a member aged 18-24 whose Q4 position is 36 (child
-  entitled to child benefit); a pensioner has position 34. Classes: very low <= 0.20 < low
-  <= 0.45 < medium <= 0.55 < high <= 0.85 < very high.
+  entitled to child benefit); a pensioner has position 34. Classes: the spec's
+  ``coarsening_rules`` (``at_most`` bounds), like every class variable of the situation.
 - Wage deciles: ``ntile(10)`` of the Q4 average daily wage over every employee of the year's
   full population (ties broken by pseudonym); phase 1 copies the value from phase 2's table.
 """
@@ -56,7 +56,6 @@ LIPRO_HOUSEHOLD_TYPE = {
     "OTHR": "other",
     "COLL": "collective",
 }
-WORK_INTENSITY_BREAKS = ((0.20, "very_low"), (0.45, "low"), (0.55, "medium"), (0.85, "high"))
 
 
 class BuildError(RuntimeError):
@@ -100,14 +99,13 @@ def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("INSERT INTO lipro_household_type VALUES (?, ?)", list(LIPRO_HOUSEHOLD_TYPE.items()))
 
 
-def work_intensity_class_sql(expr: str) -> str:
-    parts = [f"WHEN ({expr}) IS NULL THEN NULL"]
-    parts += [f"WHEN ({expr}) <= {hi} THEN '{label}'" for hi, label in WORK_INTENSITY_BREAKS]
-    return "CASE " + " ".join(parts) + " ELSE 'very_high' END"
-
-
-def _class_sql(s: ProjectSpec, variable: str, expr: str, breaks: list[float]) -> str:
-    return classes.classes_sql(expr, breaks, list(s.variables[variable].classes))
+def class_sql(s: ProjectSpec, variable: str, expr: str) -> str:
+    """The class of ``expr`` by the spec's ``coarsening_rules`` of ``variable``, labelled by its classes."""
+    try:
+        rule = s.extra["coarsening_rules"][variable]
+    except KeyError:
+        raise BuildError(f"labour_reserve: the spec has no coarsening rule for {variable}") from None
+    return classes.coarsening_sql(expr, rule, s.variables[variable].classes)
 
 
 def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
@@ -121,7 +119,6 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
         f"{classes.status_flag_sql('coalesce(j.status_flags, 0)', name)} AS status_{name}"
         for name in codes.STATUS_FLAGS
     )
-    months = [0, 3, 6, 12, 24]
     return sql_text("situation").format(
         year=int(year),
         ref=ref.isoformat(),
@@ -135,20 +132,18 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
         allochtone=origin.allochtone_sql("own", "parents", "grandparents", bloc),
         outside_bloc_list=origin.outside_sql("g", bloc),
         outside_bloc_item=f"x IS NOT NULL AND NOT list_contains({bloc_list}, x)",
-        age_class=_class_sql(s, "age_class", "j.age", [15, 20, 25, 30, 35, 40, 45, 50, 55, 60]),
-        children_class=_class_sql(s, "children_class", "j.children", [0, 1, 2, 3]),
+        age_class=class_sql(s, "age_class", "j.age"),
+        children_class=class_sql(s, "children_class", "j.children"),
         status_flag_columns=flags,
-        registration_months_class=_class_sql(
-            s, "registration_months_class", f"date_diff('month', j.registration_date, date '{ref}')", months
+        registration_months_class=class_sql(
+            s, "registration_months_class", f"date_diff('month', j.registration_date, date '{ref}')"
         ),
-        unemployment_months_class=_class_sql(
-            s, "unemployment_months_class", f"date_diff('month', j.unemployment_start, date '{ref}')", months
+        unemployment_months_class=class_sql(
+            s, "unemployment_months_class", f"date_diff('month', j.unemployment_start, date '{ref}')"
         ),
-        daily_wage_class=_class_sql(
-            s, "daily_wage_class", "j.daily_wage", [0, 50, 75, 100, 125, 150, 200, 250]
-        ),
-        wi_2020_class=work_intensity_class_sql("j.wi_2020"),
-        wi_2030_class=work_intensity_class_sql("j.wi_2030"),
+        daily_wage_class=class_sql(s, "daily_wage_class", "j.daily_wage"),
+        wi_2020_class=class_sql(s, "work_intensity_eu2020", "j.wi_2020"),
+        wi_2030_class=class_sql(s, "work_intensity_eu2030", "j.wi_2030"),
     )
 
 
@@ -317,7 +312,7 @@ def panel_size(population: int, s: ProjectSpec | None = None) -> int:
 
 
 def build_panel(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years: list[int]) -> dict[str, Any]:
-    """Choose the phase-1 panel: one row per (year, person_id), see ``sample.rule`` in the spec.
+    """Choose the phase-1 panel: one row per (year, person_id), see the comment on ``sample:`` in the spec.
 
     A person stays while in the population; leavers are replaced first by the year's new
     entrants, then by others, in the order of ``md5(seed:person_id)``: the same warehouse and
@@ -371,7 +366,13 @@ def build_panel(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years:
 
 
 def phase1_export_path(exports: Path, direction: str, year: int) -> Path:
-    return exports / PROJECT / "phase1" / f"mobility_{direction}" / f"year={year}" / "data.parquet"
+    """Where a year of ``phase1_<direction>`` goes: the table's ``path`` in the spec, under exports/<project>."""
+    folder = Path(str(spec().table(f"phase1_{direction}").extra["path"]))
+    if folder.is_absolute() or ".." in folder.parts:
+        raise BuildError(
+            f"labour_reserve phase1_{direction}: path {folder} must stay inside exports/{PROJECT}"
+        )
+    return exports / PROJECT / folder / f"year={year}" / "data.parquet"
 
 
 def phase1_sql(secure_project_dir: Path, direction: str, year: int) -> str:

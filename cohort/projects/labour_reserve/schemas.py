@@ -1,5 +1,6 @@
-"""Pandera schemas (polars backend) of the labour-reserve tables, generated from the spec, and the
-validation of a written partition.
+"""Pandera schemas (polars backend) of the labour-reserve tables, compiled from the spec by the project
+kernel (cohort/projects/schemas.py) with this project's code lists, and the validation of a written
+partition.
 
 How a partition is validated, and why: at full scale a year holds about 7.5 million rows and up
 to 140 columns. Pandera on the whole frame would first load it all into memory and then run
@@ -10,12 +11,11 @@ to 140 columns. Pandera on the whole frame would first load it all into memory a
    codes within their code lists, markers within their vocabulary, required columns not null,
    months shaped ``YYYY-MM``, FTE not negative, the pseudonym unique.
 2. **The Pandera schema on a sample** of at most ``SAMPLE_ROWS`` rows taken evenly through the
-   file (all rows of a small table, e.g. phase 1 or the tests): exact column set (strict),
+   file (all rows of a small table, e.g. phase 1 or the tests): exact columns in the spec's order,
    dtypes and the same value checks once more, with Pandera's failure report.
 3. **Spec authorisation** of the column list (``ProjectSpec.check_columns``).
 """
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,10 @@ import polars as pl
 
 from cohort import storage
 from cohort.classifications import codes
-from cohort.projects import mobility
-from cohort.projects.spec import ProjectSpec, UnauthorisedColumnError
+from cohort.projects import mobility, schemas
+from cohort.projects.spec import NEIGHBOUR_LABELS, ProjectSpec, UnauthorisedColumnError, copy_name
 
 SAMPLE_ROWS = 100_000
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 REQUIRED = {
     "person_id",
     "year",
@@ -41,7 +40,7 @@ REQUIRED = {
     "next_status",
     "prev_status",
 }
-CODE_LISTS: dict[str, list[str]] = {
+_YEAR_T_CODE_LISTS: dict[str, list[str]] = {
     "sex": ["M", "F"],
     "residence_reason": list(codes.RESIDENCE_REASON),
     "province": list(codes.PROVINCES),
@@ -62,43 +61,29 @@ CODE_LISTS: dict[str, list[str]] = {
     "next_status": list(mobility.NEXT_MARKERS),
     "prev_status": list(mobility.PREV_MARKERS),
 }
-DTYPES = {"pseudonym": pl.Int64, "year": pl.Int16, "flag": pl.Boolean, "number": pl.Float64}
-
-
-def _base_name(column: str) -> str:
-    return re.sub(r"_(next|prev)$", "", column)
+# a T+1 / T-1 copy takes the code list of its variable
+CODE_LISTS: dict[str, list[str]] = {
+    **_YEAR_T_CODE_LISTS,
+    **{
+        copy_name(name, direction): values
+        for name, values in _YEAR_T_CODE_LISTS.items()
+        for direction in NEIGHBOUR_LABELS
+    },
+}
 
 
 def _allowed(spec: ProjectSpec, column: str) -> list[str] | None:
     var = spec.variables[column]
     if var.kind == "class":
         return list(var.classes)
-    return CODE_LISTS.get(column) or CODE_LISTS.get(_base_name(column))
+    return CODE_LISTS.get(column)
 
 
 def schema_for(spec: ProjectSpec, table: str) -> pa.DataFrameSchema:
-    """The Pandera schema of a spec table: exact columns, dtypes by kind, classes and code lists."""
-    columns = {}
-    for name in spec.table(table).columns:
-        var = spec.variables[name]
-        checks = []
-        allowed = _allowed(spec, name)
-        if allowed is not None:
-            checks.append(pa.Check.isin(allowed))
-        if var.kind == "month":
-            checks.append(pa.Check.str_matches(MONTH))
-        if var.kind == "number":
-            checks.append(pa.Check.ge(0))
-        if var.kind == "pseudonym":
-            checks.append(pa.Check.ge(1))
-        columns[name] = pa.Column(
-            DTYPES.get(var.kind, pl.String),
-            checks=checks or None,
-            nullable=name not in REQUIRED,
-            unique=var.kind == "pseudonym",
-            description=var.description,
-        )
-    return pa.DataFrameSchema(columns, name=f"{spec.id}.{table}", strict=True, coerce=False)
+    """The Pandera schema of a spec table, compiled by the project kernel (cohort/projects/schemas.py):
+    exact columns in order, dtypes by kind, classes and code lists, the required columns, one row per
+    pseudonym."""
+    return schemas.table_schema(spec, table, required=REQUIRED, code_lists=CODE_LISTS, key=["person_id"])
 
 
 _q = storage.sql_identifier
@@ -121,7 +106,7 @@ def sql_violations(
             rules.append(
                 (
                     f"{name}/not_a_month",
-                    f"{_q(name)} IS NOT NULL AND NOT regexp_full_match({_q(name)}, '{MONTH[1:-1]}')",
+                    f"{_q(name)} IS NOT NULL AND NOT regexp_full_match({_q(name)}, '{schemas.MONTH[1:-1]}')",
                 )
             )
         if var.kind == "number":

@@ -81,7 +81,7 @@ def install_rules(con: duckdb.DuckDBPyConnection, spec: ProjectSpec) -> None:
     for flag in codes.STATUS_FLAGS:
         con.execute(f"CREATE OR REPLACE TEMP MACRO flag_{flag}(f) AS {classes.status_flag_sql('f', flag)}")
     for name, rule in coarsening_rules(spec).items():
-        expr = classes.classes_sql("x", rule["breaks"], rule["labels"])
+        expr = classes.coarsening_sql("x", rule, rule["labels"])
         con.execute(f"CREATE OR REPLACE TEMP MACRO cls_{name}(x) AS {expr}")
 
 
