@@ -75,3 +75,27 @@ def test_every_project_of_the_demo_has_a_report_that_links_its_release(demo_lake
         # nothing of the secure area is linked
         assert not any((demo_lake / "secure") in t.parents for t in targets)
 
+
+def test_chains_are_scheduled_by_expected_time_and_independent_years_are_shared():
+    from cohort.ops.commands import expected_seconds, split_year_chains
+    from cohort.ops.runner import PlannedRun
+
+    def runs(project: str, years: list[int | None], stage: int = 0) -> list[PlannedRun]:
+        return [PlannedRun(project, (dg.AssetKey([project, "t"]),), y, stage) for y in years]
+
+    staff = runs("flemish_staff_origin", list(range(2013, 2027)))
+    cohort = runs("longitudinal_cohort", [None]) + runs("longitudinal_cohort", list(range(2005, 2012)), 1)
+    chains = split_year_chains([staff, cohort], {"flemish_staff_origin", "longitudinal_cohort"}, workers=2)
+    # the yearly releases go to both workers, every other year; a chain of stages stays whole
+    assert [[r.year for r in c] for c in chains[:2]] == [
+        list(range(2013, 2027, 2)),
+        list(range(2014, 2027, 2)),
+    ]
+    assert chains[2] == cohort
+    assert split_year_chains([staff], set(), workers=2) == [staff]  # not independent: whole
+    # by expected time, not by run count: 3 runs of 40 s outweigh 8 runs of 10 s
+    slow, many = runs("measure_profiles", [None, None, None]), runs("longitudinal_cohort", [None] * 8)
+    assert expected_seconds(slow, {}) > expected_seconds(many, {})
+    # the times this machine recorded win over the defaults, and the defaults follow the scale
+    assert expected_seconds(slow, {"measure_profiles": 1.0}) == 3.0
+    assert expected_seconds(slow, {}, scale=0.02) == 2 * expected_seconds(slow, {})
