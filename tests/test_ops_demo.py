@@ -99,3 +99,16 @@ def test_chains_are_scheduled_by_expected_time_and_independent_years_are_shared(
     # the times this machine recorded win over the defaults, and the defaults follow the scale
     assert expected_seconds(slow, {"measure_profiles": 1.0}) == 3.0
     assert expected_seconds(slow, {}, scale=0.02) == 2 * expected_seconds(slow, {})
+
+
+def test_the_summary_places_each_project_in_the_build():
+    from cohort.ops.runner import BuildSummary, PlannedRun, RunOutcome
+
+    def outcome(project: str, seconds: float, finished_at: float) -> RunOutcome:
+        run = PlannedRun(project, (dg.AssetKey([project, "t"]),), 2020, 0)
+        return RunOutcome(run, True, seconds, 1, finished_at=finished_at)
+
+    summary = BuildSummary([outcome("a", 10, 110), outcome("a", 5, 200), outcome("b", 50, 150)])
+    rows = summary.by_project()
+    assert (rows["a"]["first_start"], rows["a"]["last_end"], rows["a"]["seconds"]) == (100, 200, 15)
+    assert (rows["b"]["first_start"], rows["b"]["last_end"]) == (100, 150)

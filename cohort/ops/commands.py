@@ -274,12 +274,18 @@ def _print_summary(summary, lake: settings.Lake) -> None:
     rows = summary.by_project()
     if rows:
         click.echo("")
-        click.echo(f"{'project':<28} {'years':<11} {'runs':>5} {'assets':>7} {'failed':>6} {'seconds':>8}")
-        for project, r in sorted(rows.items()):
+        # seconds: the project's runs added up; from/to: when its first run started and its last
+        # ended, in seconds since the first run of the build (the workers run side by side)
+        start = min(r["first_start"] for r in rows.values())
+        click.echo(
+            f"{'project':<28} {'years':<11} {'runs':>5} {'assets':>7} {'failed':>6} {'seconds':>8} "
+            f"{'from':>6} {'to':>6}"
+        )
+        for project, r in sorted(rows.items(), key=lambda kv: kv[1]["first_start"]):
             years = f"{min(r['years'])}-{max(r['years'])}" if r["years"] else "-"
             click.echo(
                 f"{project:<28} {years:<11} {r['runs']:>5} {r['materialisations']:>7} {r['failed']:>6} "
-                f"{r['seconds']:>8.1f}"
+                f"{r['seconds']:>8.1f} {r['first_start'] - start:>6.0f} {r['last_end'] - start:>6.0f}"
             )
 
 

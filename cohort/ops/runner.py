@@ -58,6 +58,7 @@ class RunOutcome:
     materialisations: int
     run_id: str = ""
     error: str = ""
+    finished_at: float = field(default_factory=time.time)  # wall clock, to place it in the build
 
 
 @dataclass
@@ -73,8 +74,19 @@ class BuildSummary:
         out: dict[str, dict[str, Any]] = {}
         for o in self.outcomes:
             row = out.setdefault(
-                o.run.project, {"runs": 0, "failed": 0, "materialisations": 0, "seconds": 0.0, "years": set()}
+                o.run.project,
+                {
+                    "runs": 0,
+                    "failed": 0,
+                    "materialisations": 0,
+                    "seconds": 0.0,
+                    "years": set(),
+                    "first_start": o.finished_at - o.seconds,
+                    "last_end": o.finished_at,
+                },
             )
+            row["first_start"] = min(row["first_start"], o.finished_at - o.seconds)
+            row["last_end"] = max(row["last_end"], o.finished_at)
             row["runs"] += 1
             row["failed"] += not o.success
             row["materialisations"] += o.materialisations
