@@ -64,7 +64,7 @@ def test_project_dictionary_prints_the_spec():
     doc = json.loads(CliRunner().invoke(main, ["project", "dictionary", "labour_reserve", "--json"]).output)
     assert doc["project"] == "labour_reserve" and doc["years"] == [2020, 2026]
     bad = CliRunner().invoke(main, ["project", "dictionary", "no_such_project"])
-    assert bad.exit_code == 2 and "no spec" in bad.output
+    assert bad.exit_code == 2 and "unknown project 'no_such_project'" in bad.output
 
 
 # a toy project shaped like the labour reserve: mapping -> situation (2019-2027) -> T±1 tables -> exports

@@ -162,9 +162,78 @@ def project_chains(runs: list, graph) -> list[list]:
     return list(chains.values())
 
 
-def _run_in_workers(chains: list[list], signer: str | None, home: Path, workers: int, label: str):
+#: seconds one run of each project takes in the demo at scale DEMO_SCALE, for a lake whose Dagster
+#: instance has no earlier run of the project (a fresh clone): the mean run of the demo measured on
+#: 2 cores (docs/operations.md, "How long the demo takes"). Only their ratios matter: they order the chains.
+EXPECTED_RUN_SECONDS = {  # the "after" demo of 2026-12-07: run seconds / runs per project
+    "warehouse": 87.0,
+    "flemish_staff_origin": 72.5,
+    "labour_reserve": 18.3,
+    "labour_reserve_results": 10.8,
+    "longitudinal_cohort": 19.4,
+    "measure_profiles": 85.0,
+    "regularised_foreigners": 15.0,
+}
+DEFAULT_RUN_SECONDS = 10.0
+HISTORY_RUNS = 500  # the latest successful command-line runs read for the expected times
+
+
+def run_history(instance) -> dict[str, float]:
+    """Mean seconds of the latest successful command-line runs (``cohort demo``, ``cohort project
+    build``) of each project recorded in ``instance``: what a run of the project takes on this
+    machine at this lake's scale."""
+    import dagster as dg
+
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS], tags={"cohort/trigger": "cli"}),
+        limit=HISTORY_RUNS,
+    )
+    seconds: dict[str, list[float]] = {}
+    for record in records:
+        project = record.dagster_run.tags.get("cohort/project")
+        if project and record.start_time and record.end_time:
+            seconds.setdefault(project, []).append(record.end_time - record.start_time)
+    return {p: sum(v) / len(v) for p, v in seconds.items()}
+
+
+def expected_seconds(chain: list, history: dict[str, float], scale: float = DEMO_SCALE) -> float:
+    """How long ``chain`` should take: its runs' project times from ``history``, else the demo's
+    measured times (:data:`EXPECTED_RUN_SECONDS`) in proportion to the warehouse scale."""
+    return sum(
+        history.get(r.project)
+        or EXPECTED_RUN_SECONDS.get(r.project, DEFAULT_RUN_SECONDS) * scale / DEMO_SCALE
+        for r in chain
+    )
+
+
+def split_year_chains(chains: list[list], independent: set[str], workers: int) -> list[list]:
+    """Chains of one project whose years do not read each other (``independent``: no T-1/T+1
+    tables; one stage, one run per year, e.g. seed 003's yearly releases) split into ``workers``
+    chains of every ``workers``-th year, so that the workers share them; the others unchanged."""
+    out: list[list] = []
+    for chain in chains:
+        projects = {r.project for r in chain}
+        yearly = all(r.year is not None for r in chain) and len({r.stage for r in chain}) == 1
+        if workers > 1 and len(chain) >= 2 * workers and yearly and projects <= independent:
+            out += [chain[i::workers] for i in range(workers)]
+        else:
+            out.append(chain)
+    return out
+
+
+def _run_in_workers(
+    chains: list[list],
+    signer: str | None,
+    home: Path,
+    workers: int,
+    label: str,
+    history: dict[str, float] | None = None,
+    scale: float = DEMO_SCALE,
+):
     """Like :func:`_run_with_progress`, with each group of :func:`project_chains` in one of
-    ``workers`` processes (longest first), so that a slow project does not hold the others up."""
+    ``workers`` processes, the longest expected first (:func:`expected_seconds`): a process takes
+    the next chain when it is free, so that the slow chains start early and the short ones fill
+    the gaps at the end."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
@@ -177,7 +246,7 @@ def _run_in_workers(chains: list[list], signer: str | None, home: Path, workers:
         queue = manager.Queue()
         futures = [
             pool.submit(build_worker, chain, signer, str(home), queue)
-            for chain in sorted(chains, key=lambda c: -len(c))
+            for chain in sorted(chains, key=lambda c: -expected_seconds(c, history or {}, scale))
         ]
         with click.progressbar(
             length=len(runs),
@@ -205,12 +274,18 @@ def _print_summary(summary, lake: settings.Lake) -> None:
     rows = summary.by_project()
     if rows:
         click.echo("")
-        click.echo(f"{'project':<28} {'years':<11} {'runs':>5} {'assets':>7} {'failed':>6} {'seconds':>8}")
-        for project, r in sorted(rows.items()):
+        # seconds: the project's runs added up; from/to: when its first run started and its last
+        # ended, in seconds since the first run of the build (the workers run side by side)
+        start = min(r["first_start"] for r in rows.values())
+        click.echo(
+            f"{'project':<28} {'years':<11} {'runs':>5} {'assets':>7} {'failed':>6} {'seconds':>8} "
+            f"{'from':>6} {'to':>6}"
+        )
+        for project, r in sorted(rows.items(), key=lambda kv: kv[1]["first_start"]):
             years = f"{min(r['years'])}-{max(r['years'])}" if r["years"] else "-"
             click.echo(
                 f"{project:<28} {years:<11} {r['runs']:>5} {r['materialisations']:>7} {r['failed']:>6} "
-                f"{r['seconds']:>8.1f}"
+                f"{r['seconds']:>8.1f} {r['first_start'] - start:>6.0f} {r['last_end'] - start:>6.0f}"
             )
 
 
@@ -433,8 +508,11 @@ def demo(
         if note:
             click.echo(f"    {note}")
     chains = project_chains(runs, materialiser.graph)
+    independent = {p.id for p in chosen if not p.next_roots}
+    chains = split_year_chains(chains, independent, workers)
     if workers > 1 and len(chains) > 1:
-        summary = _run_in_workers(chains, DEMO_SIGNER, home, workers, "    building")
+        history = run_history(materialiser.instance)
+        summary = _run_in_workers(chains, DEMO_SIGNER, home, workers, "    building", history, scale)
     else:
         summary = _run_with_progress(materialiser, [r for c in chains for r in c], "    building")
     _print_failures(summary)

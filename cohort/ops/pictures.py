@@ -290,6 +290,7 @@ class Section:
     pictures: dict[str, bytes] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
     key: str = ""  # file-name stem; sections with the same key replace each other
+    links: dict[str, str] = field(default_factory=dict)  # caption -> address relative to the page
 
     def slug(self) -> str:
         return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.key or self.title).strip("_") or "section"
@@ -338,8 +339,11 @@ def write_report(
     sections: Iterable[Section],
     reports_dir: Path | None = None,
     title: str | None = None,
+    intro: Sequence[str] = (),
 ) -> Path:
     """Add ``sections`` to the HTML report of ``project`` and return the page's path.
+
+    ``intro``: paragraphs under the heading (what the project's spec says about the delivery).
 
     Each section is stored as ``<reports>/<project>/sections/<key>.json`` plus its PNG files,
     and ``index.html`` is rebuilt from every stored section (sorted by key), so yearly
@@ -363,6 +367,7 @@ def write_report(
                 "text": section.text,
                 "images": images,
                 "tables": {k: _table_html(v) for k, v in section.tables.items()},
+                "links": section.links,
             }
             _atomic_write(root / "sections" / f"{slug}.json", json.dumps(stored).encode())
         parts = []
@@ -374,20 +379,26 @@ def write_report(
                 for cap, src in s["images"].items()
             )
             tabs = "".join(f"<h3>{html.escape(cap)}</h3>{tab}" for cap, tab in s["tables"].items())
+            links = "".join(
+                f'<li><a href="{html.escape(href)}">{html.escape(cap)}</a></li>'
+                for cap, href in s.get("links", {}).items()
+            )
+            links = f"<ul class='links'>{links}</ul>" if links else ""
             anchor = html.escape(path.stem)
             parts.append(
                 (
                     anchor,
                     s["title"],
                     f'<h2 id="{anchor}">{html.escape(s["title"])}</h2>'
-                    f"<p>{html.escape(s['text'])}</p>{figs}{tabs}",
+                    f"<p>{html.escape(s['text'])}</p>{links}{figs}{tabs}",
                 )
             )
         heading = html.escape(title or f"Report: {project}")
+        about = "".join(f"<p class='intro'>{html.escape(paragraph)}</p>" for paragraph in intro)
         nav = "".join(f'<a href="#{a}">{html.escape(t)}</a>' for a, t, _ in parts)
         page = (
             f"<!doctype html><html><head><meta charset='utf-8'><title>{heading}</title><style>{STYLE}</style>"
-            f"</head><body><h1>{heading}</h1><nav>{nav}</nav>{''.join(p for _, _, p in parts)}</body></html>"
+            f"</head><body><h1>{heading}</h1>{about}<nav>{nav}</nav>{''.join(p for _, _, p in parts)}</body></html>"
         )
         index = root / "index.html"
         _atomic_write(index, page.encode())

@@ -22,6 +22,7 @@ age (``age``, ``age_class`` or ``birth_quarter``/``birth_year``), ``sex``, a pos
 """
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,12 @@ import pyarrow.parquet as pq
 
 from cohort.classifications.codes import NOMENCLATURE, NOMENCLATURE_MAIN_GROUP
 from cohort.ops import pictures
+from cohort.ops.catalogue import spec_or_none
+from cohort.privacy.disclosure.gate import RELEASE_MANIFEST
 from cohort.resources import LakeResource
 from cohort.settings import Lake
 
+NOT_REPORTED = {"release_tables", "disclosure"}  # secure folders with true counts of anonymous tables
 POSITION_COLUMNS = ("sep_code", "socio_economic_position", "position")
 STRATUM_COLUMNS = ("sample_stratum", "stratum")
 WEIGHT_COLUMNS = ("design_weight", "weight")
@@ -68,6 +72,137 @@ def year_files(lake: Lake, project: str, year: int) -> dict[str, Path]:
 
 def row_count(path: Path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
+
+
+def unpartitioned_files(lake: Lake, project: str) -> dict[str, Path]:
+    """The Parquet files of a project without yearly partitions (its tables cover its years at
+    once), by table path, as :func:`year_files`; unfinished writes, the pseudonym mapping (``_``)
+    and the protected tables of a release (true counts, read only by the release step) left out."""
+    out: dict[str, Path] = {}
+    for area_name, area in (("secure", lake.secure), ("exports", lake.exports)):
+        base = area / project
+        if not base.exists():
+            continue
+        for f in sorted(base.rglob("*.parquet")):
+            parts = f.relative_to(base).parts
+            if any(p.startswith((".", "_", "year=")) or p in NOT_REPORTED for p in parts):
+                continue
+            table = f.parent.relative_to(base).as_posix()
+            table = (
+                f"{table}/{f.stem}" if table == "." or len(list(f.parent.glob("*.parquet"))) > 1 else table
+            )
+            out[f"{area_name}/{table}"] = f
+    return out
+
+
+# ---------------------------------------------------------------- releases
+
+
+def release_folders(lake: Lake, project: str, year: int | None) -> list[Path]:
+    """The releases of ``year`` of the project (its release id is the year), or every release of a
+    project without yearly partitions: folders under ``releases/<project>/`` with the gate's manifest."""
+    base = lake.releases / project
+    if year is not None:
+        candidates = [base / str(year)]
+    else:
+        candidates = sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+    return [c for c in candidates if not c.name.startswith((".", "_")) and (c / RELEASE_MANIFEST).is_file()]
+
+
+def _released_rows(path: Path) -> int:
+    if path.suffix == ".parquet":
+        return row_count(path)
+    return int(pl.scan_csv(path).select(pl.len()).collect().item())
+
+
+def release_part(
+    lake: Lake, project: str, folder: Path
+) -> tuple[dict[str, int], dict[str, Any], dict[str, str]]:
+    """What the report says about one release, read from the released files only (public: the
+    shown values; the protected tables with true counts stay in the secure area and are not read):
+    rows per released table, the protected-cell summary per table (its ``summary.json``), and links,
+    relative to the report page, to its summary, its cells' reasons, the redacted small-cell risk
+    analysis and the folder itself."""
+    rid = folder.relative_to(lake.releases / project).as_posix()
+    page = lake.reports / project
+    manifest = json.loads((folder / RELEASE_MANIFEST).read_text())
+    files = [str(f) for f in manifest.get("files", [])]
+    tables = sorted(
+        {f.rsplit(".", 1)[0] for f in files if f.endswith((".parquet", ".csv")) and ".reasons." not in f}
+    )
+    rows: dict[str, int] = {}
+    for table in tables:
+        path = folder / f"{table}.parquet"
+        path = path if path.is_file() else folder / f"{table}.csv"
+        if path.is_file():
+            rows[f"releases/{rid}/{table}"] = _released_rows(path)
+    part: dict[str, Any] = {}
+    summary_path = folder / "summary.json"
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text())
+        part[f"Release {rid}: cells published and protected"] = pl.DataFrame(
+            [
+                {"table": name, **{k: t.get(k) for k in ("cells", "published", "labelled", "hidden")}}
+                for name, t in sorted(summary.get("tables", {}).items())
+            ]
+        )
+    restricted = sorted(p.parent for p in (folder / "restricted").glob(f"*/{RELEASE_MANIFEST}"))
+    part[f"Release {rid}"] = {
+        "signed off by": ", ".join(map(str, manifest.get("signed_off_by") or []))
+        if isinstance(manifest.get("signed_off_by"), list)
+        else str(manifest.get("signed_off_by") or "-"),
+        "released at": str(manifest.get("released_at", "-")),
+        "content hash": str(manifest.get("content_hash", ""))[:12],
+        "restricted sub-releases (one per small entity)": len(restricted),
+    }
+    links: dict[str, str] = {}
+
+    def link(caption: str, target: Path) -> None:
+        if target.exists():
+            links[caption] = os.path.relpath(target, page).replace(os.sep, "/")
+
+    link(f"release {rid}: folder", folder)
+    link(f"release {rid}: what is published and what is protected (summary.md)", folder / "summary.md")
+    link(f"release {rid}: small-cell risk analysis, as released (report.md)", folder / "report.md")
+    link(
+        f"release {rid}: small-cell risk analysis before the sign-off (redacted)",
+        page / rid / "small_cell_risk_analysis.md",
+    )
+    for table in tables:
+        link(f"release {rid}: {table}: protected cells and why", folder / f"{table}.reasons.csv")
+    return rows, part, links
+
+
+# ---------------------------------------------------------------- what the spec says
+
+
+def spec_intro(project: str) -> list[str]:
+    """Paragraphs on top of the report: the deliberation and population of the spec, and the rules
+    a reader needs to read the tables (the origin classification and the EU membership date of the
+    origin tables)."""
+    spec = spec_or_none(project)
+    if spec is None:
+        return []
+    out = [f"Deliberation {spec.title} ({spec.kind}, for {spec.recipient})."]
+    if spec.population:
+        out.append(f"Population: {' '.join(str(spec.population).split())}")
+    origin = spec.extra.get("origin_rule")
+    if origin:
+        out.append(f"Origin classification: {' '.join(str(origin).split())}")
+        classes = [
+            f"{v.name}: {', '.join(v.classes)}"
+            for v in spec.variables.values()
+            if v.name.startswith("origin")
+        ]
+        if classes:
+            out.append("Origin classes: " + "; ".join(classes) + ".")
+        membership = spec.extra.get("eu_membership")
+        if membership:
+            out.append(
+                f"EU membership: the member states at the {membership} date "
+                f"({'the day the tables are generated' if membership == 'generation' else '31 December of the year'})."
+            )
+    return out
 
 
 def _columns(path: Path) -> list[str]:
@@ -187,19 +322,31 @@ def same_position_share(matrix: pl.DataFrame) -> float | None:
     return round(100 * float(stay) / float(matrix["n"].sum()), 1)
 
 
-def year_report(lake: Lake, project: str, year: int) -> tuple[dict[str, Any], pictures.Section]:
-    """Metadata and report section of one year of a project."""
-    files = year_files(lake, project, year)
+def year_report(lake: Lake, project: str, year: int | None) -> tuple[dict[str, Any], pictures.Section]:
+    """Metadata and report section of one year of a project (``None``: a project without yearly
+    partitions, whose tables cover all its years at once)."""
+    files = year_files(lake, project, year) if year is not None else unpartitioned_files(lake, project)
     counts = {table: row_count(f) for table, f in files.items()}
+    tables: dict[str, Any] = {}
+    links: dict[str, str] = {}
+    for folder in release_folders(lake, project, year):
+        released, part, release_links = release_part(lake, project, folder)
+        counts.update(released)
+        tables.update(part)
+        links.update(release_links)
     metadata: dict[str, Any] = {
         # text: a number would be plotted by the UI and written "2,021"
-        "year": dg.MetadataValue.text(str(year)),
+        "year": dg.MetadataValue.text(str(year) if year is not None else "all years"),
         "tables": len(counts),
         "rows": dg.MetadataValue.json(counts),
         "total_rows": sum(counts.values()),
     }
+    if links:
+        metadata["release_files"] = dg.MetadataValue.json(links)
     pics: dict[str, bytes] = {}
-    tables: dict[str, Any] = {"Rows per table": counts}
+    tables = {"Rows per table": counts, **tables}
+    if year is None:  # the pictures below are of one year
+        files = {}
 
     # the population of the year: the largest yearly table with an age and a sex column
     person_like = [
@@ -259,7 +406,7 @@ def year_report(lake: Lake, project: str, year: int) -> tuple[dict[str, Any], pi
         metadata["phase1_persons"] = len(frame)
 
     # transitions T -> T+1 of the socio-economic position
-    found = _transitions(lake, project, year, files)
+    found = _transitions(lake, project, year, files) if year is not None else None
     if found is not None:
         table, pos, frame = found
         pics[f"Transitions {year} -> {year + 1} ({table})"] = pictures.transition_heatmap(
@@ -291,19 +438,24 @@ def year_report(lake: Lake, project: str, year: int) -> tuple[dict[str, Any], pi
     for caption, png in pics.items():
         metadata[caption] = pictures.md_image(png, caption)
     section = pictures.Section(
-        title=f"{year}",
+        title=f"{year}" if year is not None else "All years",
         text=f"{len(counts)} tables, {sum(counts.values()):,} rows.",
         pictures=pics,
         tables=tables,
-        key=str(year),
+        key=str(year) if year is not None else "all_years",
+        links=links,
     )
     return metadata, section
 
 
 def report_asset(
-    project: str, partitions_def: dg.PartitionsDefinition, deps: list[dg.AssetKey], description: str = ""
+    project: str,
+    partitions_def: dg.PartitionsDefinition | None,
+    deps: list[dg.AssetKey],
+    description: str = "",
 ) -> dg.AssetsDefinition:
-    """The ``<project>/report`` asset: one yearly section of the project's HTML report."""
+    """The ``<project>/report`` asset: one yearly section of the project's HTML report (the one
+    section of a project without yearly partitions: ``partitions_def=None``)."""
 
     @dg.asset(
         key=[project, "report"],
@@ -312,17 +464,22 @@ def report_asset(
         group_name=f"{project}_reports",
         kinds={"html", "polars"},
         description=(
-            f"Report of one year of {project}: row counts, strata and weights, pictures (population "
-            f"pyramid, T->T+1 transitions, sample composition), quarantine and calibration. Written to "
+            f"Report of {'one year' if partitions_def is not None else 'all years'} of {project}: row counts, strata and weights, pictures (population "
+            f"pyramid, T->T+1 transitions, sample composition), releases with their protected cells, quarantine "
+            f"and calibration. Written to "
             f"reports/{project}/index.html. {description}"
         ).strip(),
     )
     def _report(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         paths = lake.paths()
-        year = int(context.partition_key)
+        year = int(context.partition_key) if context.has_partition_key else None
         metadata, section = year_report(paths, project, year)
         index = pictures.write_report(
-            project, [section], reports_dir=paths.reports, title=f"{project}: yearly report"
+            project,
+            [section],
+            reports_dir=paths.reports,
+            title=f"{project}: {'yearly ' if year is not None else ''}report",
+            intro=spec_intro(project),
         )
         # relative to the lake root: the same page whatever machine or mount the lake is on
         metadata["report"] = dg.MetadataValue.path(index.relative_to(paths.root).as_posix())

@@ -58,6 +58,7 @@ class RunOutcome:
     materialisations: int
     run_id: str = ""
     error: str = ""
+    finished_at: float = field(default_factory=time.time)  # wall clock, to place it in the build
 
 
 @dataclass
@@ -73,8 +74,19 @@ class BuildSummary:
         out: dict[str, dict[str, Any]] = {}
         for o in self.outcomes:
             row = out.setdefault(
-                o.run.project, {"runs": 0, "failed": 0, "materialisations": 0, "seconds": 0.0, "years": set()}
+                o.run.project,
+                {
+                    "runs": 0,
+                    "failed": 0,
+                    "materialisations": 0,
+                    "seconds": 0.0,
+                    "years": set(),
+                    "first_start": o.finished_at - o.seconds,
+                    "last_end": o.finished_at,
+                },
             )
+            row["first_start"] = min(row["first_start"], o.finished_at - o.seconds)
+            row["last_end"] = max(row["last_end"], o.finished_at)
             row["runs"] += 1
             row["failed"] += not o.success
             row["materialisations"] += o.materialisations
@@ -248,6 +260,24 @@ class Materialiser:
         self.assets_defs = [a for a in (defs.assets or []) if isinstance(a, dg.AssetsDefinition)]
         self.checks_defs = [c for c in (defs.asset_checks or []) if isinstance(c, dg.AssetChecksDefinition)]
         self.resources = defs.resources or {}
+        # the named jobs that hold assets (not Dagster's hidden __ASSET_JOB), by the keys they select
+        self.jobs = {
+            job.name: (frozenset(job.asset_layer.selected_asset_keys), job.partitions_def is not None)
+            for job in defs.get_repository_def().get_all_jobs()
+            if not job.name.startswith("__") and job.asset_layer.selected_asset_keys
+        }
+
+    def job_for(self, run: PlannedRun) -> str | None:
+        """The smallest named job (cohort.ops.defs) that holds every asset of ``run`` and is
+        partitioned as it is: the run is recorded under that job's name, so the UI lists it with the
+        job and can run it again. ``None`` when no job holds it."""
+        wanted = set(run.keys)
+        fitting = [
+            (len(keys), name)
+            for name, (keys, partitioned) in self.jobs.items()
+            if wanted <= keys and partitioned == (run.year is not None)
+        ]
+        return min(fitting)[1] if fitting else None
 
     def projects(self) -> list[Project]:
         return projects_of(self.defs)
@@ -266,20 +296,39 @@ class Materialiser:
         lake = self.resources.get("lake")
         return published(runs, checks.warehouse_years(lake.paths().warehouse)) if lake is not None else runs
 
-    def execute(self, run: PlannedRun) -> RunOutcome:
+    def execute(self, run: PlannedRun, extra_tags: dict[str, str] | None = None) -> RunOutcome:
         started = time.perf_counter()
         checks = [c for c in self.checks_defs if {ck.asset_key for ck in c.check_keys} & set(run.keys)]
+        partition_key = str(run.year) if run.year is not None else None
+        run_config = run_config_for(self.assets_defs, run.keys, self.signer)
+        tags = {
+            "cohort/trigger": "cli",
+            "cohort/project": run.project,
+            **process_tags(),
+            **(extra_tags or {}),
+        }
+        job_name = self.job_for(run)
         try:
-            result = dg.materialize(
-                [*self.assets_defs, *checks],
-                selection=dg.AssetSelection.assets(*run.keys),
-                partition_key=str(run.year) if run.year is not None else None,
-                instance=self.instance,
-                resources=self.resources,
-                run_config=run_config_for(self.assets_defs, run.keys, self.signer),
-                tags={"cohort/trigger": "cli", "cohort/project": run.project, **process_tags()},
-                raise_on_error=False,
-            )
+            if job_name is not None:  # a run of a named job, with only this run's assets (and their checks)
+                result = self.defs.resolve_job_def(job_name).execute_in_process(
+                    run_config=run_config,
+                    instance=self.instance,
+                    partition_key=partition_key,
+                    asset_selection=list(run.keys),
+                    tags=tags,
+                    raise_on_error=False,
+                )
+            else:  # an asset outside every job: Dagster's ephemeral asset job
+                result = dg.materialize(
+                    [*self.assets_defs, *checks],
+                    selection=dg.AssetSelection.assets(*run.keys),
+                    partition_key=partition_key,
+                    instance=self.instance,
+                    resources=self.resources,
+                    run_config=run_config,
+                    tags=tags,
+                    raise_on_error=False,
+                )
         except Exception as exc:  # definition errors: report them with the run, keep going
             return RunOutcome(
                 run, False, time.perf_counter() - started, 0, error=f"{type(exc).__name__}: {exc}"

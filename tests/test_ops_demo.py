@@ -1,0 +1,114 @@
+"""``cohort demo`` end to end on a tiny warehouse, as a newcomer runs it: its runs are runs of the
+code location's named jobs (the UI lists them under Jobs and can run them again), and every
+project it builds gets a report page that links its release.
+
+Two small anonymous projects at scale 0.001 keep it fast (one run each, plus the contract check
+of the warehouse); the yearly projects' jobs are chosen by the same rule (``Materialiser.job_for``,
+tested on the real plan in ``test_every_planned_run_of_every_project_has_a_named_job``).
+"""
+
+import os
+import re
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from conftest import run_cohort
+
+from cohort.ops.catalogue import projects_of
+from cohort.ops.runner import Materialiser, plan_project
+
+PROJECTS = ["measure_profiles", "regularised_foreigners"]
+EPHEMERAL = "__ephemeral_asset_job__"
+
+
+@pytest.fixture(scope="module")
+def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lake = tmp_path_factory.mktemp("tiny_demo")
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "COHORT_WAREHOUSE_DIR")}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
+    args = ["demo", "--data-dir", str(lake), "--scale", "0.001", "--workers", "1"]
+    for project in PROJECTS:
+        args += ["--project", project]
+    done = run_cohort(args, env=env, cwd=Path(__file__).parents[1], timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return lake
+
+
+def test_the_demo_runs_are_runs_of_named_jobs(demo_lake: Path):
+    from cohort.definitions import defs
+
+    jobs = {job.name for job in defs.get_repository_def().get_all_jobs()}
+    with dg.DagsterInstance.from_config(str(demo_lake / "dagster")) as instance:
+        runs = instance.get_runs()
+    assert runs
+    names = {run.job_name for run in runs}
+    assert EPHEMERAL not in names and names <= jobs, names
+    assert "warehouse_check_job" in names
+    for project in PROJECTS:
+        (run,) = [r for r in runs if r.tags.get("cohort/project") == project]
+        # the release waits for a sign-off: the demo's run is one of the job that holds it
+        assert run.job_name == f"{project}_release_job" and run.status == dg.DagsterRunStatus.SUCCESS
+
+
+def test_every_planned_run_of_every_project_has_a_named_job():
+    from cohort.definitions import defs
+
+    materialiser = Materialiser(defs, dg.DagsterInstance.ephemeral())
+    for project in projects_of(defs):
+        for run in plan_project(project, materialiser.graph):
+            job = materialiser.job_for(run)
+            assert job is not None and job.startswith(project.id), (run.label, job)
+
+
+def test_every_project_of_the_demo_has_a_report_that_links_its_release(demo_lake: Path):
+    for project in PROJECTS:
+        index = demo_lake / "reports" / project / "index.html"
+        page = index.read_text()
+        assert "0 tables" not in page and re.search(r"<p>\d+ tables, [\d,]+ rows\.</p>", page)
+        links = re.findall(r'<a href="([^"#]+)">', page)
+        targets = {(index.parent / link).resolve() for link in links}
+        assert all(t.exists() for t in targets), links
+        release = demo_lake / "releases" / project
+        assert any(t.name == "summary.md" and release in t.parents for t in targets), links
+        assert any(t.name.endswith(".reasons.csv") for t in targets), links
+        # nothing of the secure area is linked
+        assert not any((demo_lake / "secure") in t.parents for t in targets)
+
+
+def test_chains_are_scheduled_by_expected_time_and_independent_years_are_shared():
+    from cohort.ops.commands import expected_seconds, split_year_chains
+    from cohort.ops.runner import PlannedRun
+
+    def runs(project: str, years: list[int | None], stage: int = 0) -> list[PlannedRun]:
+        return [PlannedRun(project, (dg.AssetKey([project, "t"]),), y, stage) for y in years]
+
+    staff = runs("flemish_staff_origin", list(range(2013, 2027)))
+    cohort = runs("longitudinal_cohort", [None]) + runs("longitudinal_cohort", list(range(2005, 2012)), 1)
+    chains = split_year_chains([staff, cohort], {"flemish_staff_origin", "longitudinal_cohort"}, workers=2)
+    # the yearly releases go to both workers, every other year; a chain of stages stays whole
+    assert [[r.year for r in c] for c in chains[:2]] == [
+        list(range(2013, 2027, 2)),
+        list(range(2014, 2027, 2)),
+    ]
+    assert chains[2] == cohort
+    assert split_year_chains([staff], set(), workers=2) == [staff]  # not independent: whole
+    # by expected time, not by run count: 3 runs of 40 s outweigh 8 runs of 10 s
+    slow, many = runs("measure_profiles", [None, None, None]), runs("longitudinal_cohort", [None] * 8)
+    assert expected_seconds(slow, {}) > expected_seconds(many, {})
+    # the times this machine recorded win over the defaults, and the defaults follow the scale
+    assert expected_seconds(slow, {"measure_profiles": 1.0}) == 3.0
+    assert expected_seconds(slow, {}, scale=0.02) == 2 * expected_seconds(slow, {})
+
+
+def test_the_summary_places_each_project_in_the_build():
+    from cohort.ops.runner import BuildSummary, PlannedRun, RunOutcome
+
+    def outcome(project: str, seconds: float, finished_at: float) -> RunOutcome:
+        run = PlannedRun(project, (dg.AssetKey([project, "t"]),), 2020, 0)
+        return RunOutcome(run, True, seconds, 1, finished_at=finished_at)
+
+    summary = BuildSummary([outcome("a", 10, 110), outcome("a", 5, 200), outcome("b", 50, 150)])
+    rows = summary.by_project()
+    assert (rows["a"]["first_start"], rows["a"]["last_end"], rows["a"]["seconds"]) == (100, 200, 15)
+    assert (rows["b"]["first_start"], rows["b"]["last_end"]) == (100, 150)
