@@ -30,12 +30,14 @@ from cohort.privacy.disclosure._checks import (
     HIDDEN,
     LABEL,
     attacker_bounds,
-    judge,
+    certifier,
     primary_flags,
+    reach,
     requirements,
     witness_gain,
     x_lower,
 )
+from cohort.privacy.disclosure._integer import integer_protection
 from cohort.privacy.disclosure._lp import feasibility_intervals
 from cohort.privacy.disclosure._model import ReleaseModel, build_model, cell_values, row_cells
 from cohort.privacy.disclosure._propagate import hidden_components, propagate_bounds
@@ -314,10 +316,10 @@ def protect(
     cache: dict = {}
     start = np.nan_to_num(true)
     t0 = time.perf_counter()
-    gain = witness_gain(req_lo, req_hi, true, mag)
+    need = reach(primary, mag, labelled, forced_c, rules)
+    gain = witness_gain(req_lo, req_hi, true, mag, need)
 
-    def certify(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        return judge(lo, hi, true[t], req_lo[t], req_hi[t], mag[t], sliding=rules.sliding_protection)
+    certify = certifier(true, req_lo, req_hi, mag, need, rules)
 
     for round_no in range(max_rounds):
         hidden, _stuck = _singleton_fixpoint(absA, hidden, eligible, level, cost)
@@ -356,18 +358,16 @@ def protect(
         res = feasibility_intervals(
             model.A, ~hidden, start, lb, ub, targets, cache=cache, certify=certify, start=start, gain=gain
         )
-        ok = judge(
-            res.lower,
-            res.upper,
-            true[targets],
-            req_lo[targets],
-            req_hi[targets],
-            mag[targets],
-            sliding=rules.sliding_protection,
-        )
-        failing = targets[~ok]
+        failing = targets[~certify(targets, res.lower, res.upper)]
         if len(failing) == 0:
-            break
+            # The LP passes every cell; whole-number tables must too (the outsider knows counts
+            # are integers): the MILP proof of :mod:`._integer`, once per round that gets here.
+            counts = targets[~mag[targets]]
+            whole = integer_protection(model.A, ~hidden, start, (lb, ub), counts, true, need)
+            failing = counts[~whole]
+            log.info("protect round %d: %d counts fail in whole numbers only", round_no, len(failing))
+            if len(failing) == 0:
+                break
         new, upgrades = _partners_for_failing(
             absA, hidden, shown_label, failing, eligible, level, cost, res.labels
         )
