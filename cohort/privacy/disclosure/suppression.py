@@ -312,7 +312,10 @@ def protect(
     primary, labelled, _ = primary_flags(n, value, top1, top2, mag, forced_c, rules)
     lb, ub = attacker_bounds(np.where(labelled, LABEL, HIDDEN), mag, forced_c, rules)
     req_lo, req_hi = requirements(true, top1, top2, mag, labelled, rules)
-    level = model.cells.get_column("level").to_numpy()
+    level = model.cells.get_column("level").to_numpy().copy()
+    # A grand total (a key without coordinates) is the figure every reader looks for first, and one
+    # number in all linked tables: the last partner any sort picks.
+    level[model.cells.get_column("key").str.ends_with("|").to_numpy()] += 1_000
     cost = np.nan_to_num(true, nan=0.0)
     # Never pick a zero or small count as a partner: then every non-forced "x" count is
     # >= threshold, which is what the audit lets the attacker assume.
