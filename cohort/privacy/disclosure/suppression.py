@@ -46,6 +46,9 @@ from cohort.privacy.disclosure.tables import Dimension, TableSpec
 
 log = logging.getLogger(__name__)
 
+#: Added to a grand total's level: the last partner any sort picks (see ``protect``).
+_GRAND = 1_000
+
 
 def _forced_cells(
     model: ReleaseModel, tables: dict[str, pl.DataFrame], forced: dict[str, set[str]] | None
@@ -152,6 +155,8 @@ def _partners_for_failing(
         tri = pl.DataFrame(
             {
                 "f": f_of[rep[keep]],
+                # a grand total only when no equation of the cell offers anything else
+                "grand": level[c_of[keep]] >= _GRAND,
                 "hid": hid_cnt[e_of[rep[keep]]],
                 "e": e_of[rep[keep]],
                 "level": level[c_of[keep]],
@@ -159,7 +164,7 @@ def _partners_for_failing(
                 "c": c_of[keep],
             }
         )
-        first = tri.sort(["f", "hid", "e", "level", "cost", "c"]).group_by("f", maintain_order=True).first()
+        first = tri.sort(["f", "grand", "hid", "e", "level", "cost", "c"]).group_by("f", maintain_order=True).first()
         picks = first.get_column("c").to_numpy()
         found = first.get_column("f").to_numpy()
     # Two steps away: a published cell in an equation of one of its hidden neighbours (the
@@ -315,7 +320,7 @@ def protect(
     level = model.cells.get_column("level").to_numpy().copy()
     # A grand total (a key without coordinates) is the figure every reader looks for first, and one
     # number in all linked tables: the last partner any sort picks.
-    level[model.cells.get_column("key").str.ends_with("|").to_numpy()] += 1_000
+    level[model.cells.get_column("key").str.ends_with("|").to_numpy()] += _GRAND
     cost = np.nan_to_num(true, nan=0.0)
     # Never pick a zero or small count as a partner: then every non-forced "x" count is
     # >= threshold, which is what the audit lets the attacker assume.
