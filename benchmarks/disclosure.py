@@ -125,7 +125,13 @@ def print_utility(summary: dict) -> None:
         )
         share = t["hidden_share_of_population"]
         largest = t.get("largest_hidden")
-        big = "none hidden" if not largest else f"{largest['cell']} <= {largest['at_most']}"
+        big = (
+            "none hidden"
+            if not largest
+            else f"{largest['cell']} (no published bound)"
+            if largest["at_most"] is None
+            else f"{largest['cell']} <= {largest['at_most']:g}"
+        )
         print(
             f"  {name}: {t['published']}/{t['labelled']}/{t['hidden']} of {t['cells']}"
             f" | {levels or 'no hierarchy'} | hidden share {'n/a (total hidden)' if share is None else f'{share} %'}"
