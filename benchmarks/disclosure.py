@@ -3,6 +3,7 @@
     python benchmarks/disclosure.py            # both scenarios
     python benchmarks/disclosure.py big        # one ~50,000-cell table
     python benchmarks/disclosure.py seed003    # a release shaped like deliberation 003
+    python benchmarks/disclosure.py seed003 4000   # the same with 4,000 staff (a smaller scale)
 
 Scenario "big": one three-way table (100 municipalities in 10 provinces x 40 activities x
 10 classes; 50,061 cells with every margin and subtotal) of synthetic counts whose means
@@ -26,6 +27,7 @@ import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
 from cohort.privacy.disclosure import Dimension, DisclosureRules, TableSpec, audit, protect, tabulate  # noqa: E402
+from cohort.privacy.disclosure.explain import release_summary  # noqa: E402
 
 
 def _micro_from_cells(cells: pl.DataFrame, counts: np.ndarray) -> pl.DataFrame:
@@ -108,6 +110,33 @@ def run_seed003(staff: int) -> None:
     print(
         f"audit: passed={verdict.passed}, failing {s['failing_cells']}, exact bounds for {s['exact_cells']} cells"
     )
+    print_utility(release_summary(prot.tables, prot.specs, prot.rules.label, prot.dimensions))
+
+
+def print_utility(summary: dict) -> None:
+    """The release's utility figures, as its summary.md gives them (published values only)."""
+    print("utility (cells published / labelled / hidden per level of the hierarchy; share of the population")
+    print("in hidden cells; the hidden cell that may be largest, bounded from published values):")
+    for name, t in summary["tables"].items():
+        levels = "; ".join(
+            f"{d} level {lv}: {k['published']}/{k['labelled']}/{k['hidden']}"
+            for d, per in t["levels"].items()
+            for lv, k in per.items()
+        )
+        share = t["hidden_share_of_population"]
+        largest = t.get("largest_hidden")
+        big = (
+            "none hidden"
+            if not largest
+            else f"{largest['cell']} (no published bound)"
+            if largest["at_most"] is None
+            else f"{largest['cell']} <= {largest['at_most']:g}"
+        )
+        print(
+            f"  {name}: {t['published']}/{t['labelled']}/{t['hidden']} of {t['cells']}"
+            f" | {levels or 'no hierarchy'} | hidden share {'n/a (total hidden)' if share is None else f'{share} %'}"
+            f" | largest hidden: {big}"
+        )
 
 
 def run(name: str, micros: dict, specs: dict, dims: dict, rules: DisclosureRules) -> None:
@@ -145,7 +174,8 @@ def main(argv: list[str]) -> None:
     if "big" in which:
         run("one table of ~50,000 cells", *big_table(), rules)
     if "seed003" in which:
-        run_seed003(40_200)
+        numbers = [int(a) for a in which if a.isdigit()]
+        run_seed003(numbers[0] if numbers else 40_200)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,10 @@ additivity relation an equation. :func:`attack` gives each hidden cell's integer
 bound. Feasible integer tables (witnesses: solutions of MILPs that push all cells up and down, then
 push the cells still in doubt, many at once) already show for most cells that two values are
 possible and that the cell can reach the threshold; only the other cells get their own maximum (and,
-when a single value is still seen, minimum) MILP. ``lower_exact`` / ``upper_exact`` say which bounds
+when a single value is still seen, minimum). Those are found LP first (one warm-started LP model
+per component): an integral LP optimum is an integer table at the LP bound, and an LP bound whose
+floor (ceiling for a minimum) is a value a witness already showed is the integer optimum too; only
+the rest get a MILP. The bounds are the same as with a MILP for every cell. ``lower_exact`` / ``upper_exact`` say which bounds
 are MILP optima; the others are the range spanned by witnesses, inside the true range, so "two
 values possible" and "reaches the threshold" are proven either way, and a cell recoverable exactly
 always has both bounds exact.
@@ -197,6 +200,63 @@ def _solve(
     return np.round(res.x)
 
 
+class _LP:
+    """The LP relaxation of one component, built once and re-solved per objective from the last basis
+    (HiGHS through SciPy's bindings), so that a bound costs a few simplex iterations."""
+
+    def __init__(self, A: csr_matrix, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        from scipy.optimize._highspy import _core as highs  # noqa: PLC2701 (the bindings SciPy ships)
+
+        self.highs = highs
+        self.h = h = highs._Highs()
+        h.setOptionValue("output_flag", False)
+        lp = highs.HighsLp()
+        m, n = A.shape
+        A_c = A.tocsc()
+        lp.num_col_, lp.num_row_ = n, m
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_, lp.col_upper_ = np.asarray(lo, float), np.asarray(hi, float)
+        lp.row_lower_ = lp.row_upper_ = np.asarray(b, float)
+        lp.a_matrix_.format_ = highs.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A_c.indptr, A_c.indices, A_c.data
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
+        h.passModel(lp)
+        self.prev: int | None = None
+
+    def optimum(self, k: int, sense: float) -> np.ndarray | None:
+        h = self.h
+        if self.prev is not None:
+            h.changeColCost(self.prev, 0.0)
+        h.changeColCost(k, 1.0)
+        self.prev = k
+        h.changeObjectiveSense(self.highs.ObjSense.kMaximize if sense > 0 else self.highs.ObjSense.kMinimize)
+        h.run()
+        if h.modelStatusToString(h.getModelStatus()) != "Optimal":
+            return None
+        return np.asarray(h.getSolution().col_value, float)
+
+
+def _extreme(
+    k: int, sense: float, lp: _LP, A: csr_matrix, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, seen: float
+) -> tuple[float, np.ndarray | None]:
+    """The integer maximum (``sense`` +1) or minimum (-1) of cell ``k``: the LP relaxation first, a
+    MILP only where the LP does not settle it. Returns (bound, an integer table attaining it or None).
+
+    The LP optimum bounds the integer one (its floor for a maximum). It settles the integer optimum
+    when its solution is integral (an integer table at the LP bound) or when its floor is the value
+    ``seen`` in a witness (an integer table already attains it); otherwise the MILP decides."""
+    x = lp.optimum(k, sense)
+    if x is not None:
+        if np.abs(x - np.round(x)).max(initial=0.0) < 1e-6:
+            return float(np.round(x[k])), np.round(x)
+        if sense * np.floor(sense * x[k] + 1e-6) == seen:
+            return float(seen), None
+    c = np.zeros(A.shape[1])
+    c[k] = -sense
+    x = _solve(c, A, b, lo, hi)
+    return float(x[k]), x
+
+
 def _push(
     A: csr_matrix,
     b: np.ndarray,
@@ -306,19 +366,20 @@ def attack(model: OutsiderModel, witnesses: int = 2, seed: int = 0) -> pl.DataFr
                 record(_push(Ap, bp, lop, hip, todo, start, goal))
                 if np.array_equal(before[0], s_lo) and np.array_equal(before[1], s_hi):
                     break
+        lp = _LP(Ap, bp, lop, hip)
         for k in range(len(cols_p)):
             col = cols_p[k]
-            e = np.zeros(len(cols_p))
-            e[k] = 1.0
             # the maximum when the cell never reached the threshold in a witness, or showed one value only
             if (s_hi[k] < t <= hip[k]) or s_hi[k] <= s_lo[k]:
-                x_max = _solve(-e, Ap, bp, lop, hip)
-                record(x_max)
-                high[col], upper_exact[col] = x_max[k], True
+                high[col], x = _extreme(k, 1.0, lp, Ap, bp, lop, hip, s_hi[k])
+                upper_exact[col] = True
+                if x is not None:
+                    record(x)
             if s_hi[k] <= s_lo[k]:  # still one value: is it the only one?
-                x_min = _solve(e, Ap, bp, lop, hip)
-                record(x_min)
-                low[col], lower_exact[col] = x_min[k], True
+                low[col], x = _extreme(k, -1.0, lp, Ap, bp, lop, hip, s_lo[k])
+                lower_exact[col] = True
+                if x is not None:
+                    record(x)
         seen_lo[cols_p], seen_hi[cols_p] = s_lo, s_hi
     low = np.where(lower_exact, low, seen_lo)
     high = np.where(upper_exact, high, seen_hi)

@@ -14,6 +14,7 @@ from cohort.privacy.disclosure import (
     Dimension,
     DisclosureRules,
     TableSpec,
+    _integer,
     _lp,
     audit,
     protect,
@@ -120,6 +121,61 @@ def test_label_keeps_its_full_range_when_partnered():
     assert rep.passed, rep.findings
     r = rep.cells.row(0, named=True)
     assert (r["lower"], r["upper"]) == pytest.approx((1.0, 4.0))
+
+
+# One row: a = 2 and b = 3 are small, c = 20, total 25 (shown "x" without a label).
+ROW = {("a",): 2, ("b",): 3, ("c",): 20}
+
+
+def test_a_hidden_small_count_keeps_a_feasible_value_at_the_threshold():
+    micro = micro_from_counts(ROW, ("k",))
+    spec = TableSpec("t", ("k",))
+    loose = DisclosureRules(label=None, threshold_protection=False)
+    p = protect({"t": tabulate(micro, spec)}, {"t": spec}, loose)["t"]
+    # Without the requirement a and b are hidden together: a + b = 25 - 20 = 5 pins a into [1, 4],
+    # which tells the reader that the group is small. The audit under the default rules says so.
+    assert [r["k"] for r in p.filter(pl.col("shown") == "x").iter_rows(named=True)] == ["a", "b"]
+    strict = DisclosureRules(label=None)
+    rep = audit({"t": p}, {"t": spec}, strict)
+    assert not rep.passed
+    assert rep.cells.filter(pl.col("cell").str.contains("k=a")).get_column("upper").to_list() == [4.0]
+    # With it (the default), c is hidden too and each small count can be 5 or more.
+    p = protect({"t": tabulate(micro, spec)}, {"t": spec}, strict)["t"]
+    assert sorted(r["k"] for r in p.filter(pl.col("shown") == "x").iter_rows(named=True)) == ["a", "b", "c"]
+    rep = audit({"t": p}, {"t": spec}, strict)
+    assert rep.passed, rep.findings
+    assert (rep.cells.get_column("upper") >= 5).all()
+    # A project that labels small counts publishes that they are small: no such requirement there.
+    p = protect({"t": tabulate(micro, spec)}, {"t": spec}, DisclosureRules())["t"]
+    assert cell(p, k="c")["shown"] == "20"
+
+
+def test_integer_proof_catches_what_the_lp_passes():
+    # x = y + z and y = z: x is even. With x in [3, 5] the LP lets it take [3, 5] (y = z = 1.5 at 3),
+    # but the only whole number is 4, its true value: exactly recomputable.
+    A = np.array([[1.0, -1.0, -1.0], [0.0, 1.0, -1.0]])
+    known = np.zeros(3, dtype=bool)
+    lb, ub = np.array([3.0, 1.0, 1.0]), np.array([5.0, np.inf, np.inf])
+    true = np.array([4.0, 2.0, 2.0])
+    lp = _lp.feasibility_intervals(A, known, np.zeros(3), lb, ub, np.array([0]))
+    assert (lp.lower[0], lp.upper[0]) == pytest.approx((3.0, 5.0))
+    none = np.full(3, -np.inf)
+    ok = _integer.integer_protection(A, known, np.zeros(3), (lb, ub), np.array([0, 1]), true, none)
+    assert ok.tolist() == [False, False]  # and y = x / 2 = 2
+    # Up to 7: x is 4 or 6, so two values stay, but a requirement to reach 7 holds for the LP only.
+    ub[0] = 7.0
+    lp = _lp.feasibility_intervals(A, known, np.zeros(3), lb, ub, np.array([0]))
+    assert lp.upper[0] == pytest.approx(7.0)
+    ok = _integer.integer_protection(A, known, np.zeros(3), (lb, ub), np.array([0]), true, none)
+    assert ok.tolist() == [True]
+    need = np.array([7.0, -np.inf, -np.inf])
+    assert _integer.integer_protection(
+        A, known, np.zeros(3), (lb, ub), np.array([0]), true, need
+    ).tolist() == [False]
+    need[0] = 6.0
+    assert _integer.integer_protection(
+        A, known, np.zeros(3), (lb, ub), np.array([0]), true, need
+    ).tolist() == [True]
 
 
 def hand_release(

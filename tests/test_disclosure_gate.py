@@ -77,6 +77,25 @@ def test_release_is_written_only_after_audit_and_signoff(tmp_path):
     assert summary["hidden_share_of_population"] == round(100 * (89 - published) / 89, 1) > 0
     assert summary["labelled"] == 1 and summary["hidden"] == csv.filter(pl.col("shown") == "x").height
     assert "population in hidden cells" in (folder / "summary.md").read_text()
+    # The hidden cell that may be the largest: the largest bound a reader gets from the table (a
+    # published row or column total minus its published cells), never its true value.
+    numbers = {(r["sex"], r["age"]): r["shown"] for r in csv.iter_rows(named=True)}
+
+    def bound(sex: str, age: str) -> float:
+        out = float("inf")
+        for total, siblings in (
+            ((sex, "Total"), [(sex, a) for s_, a in numbers if s_ == sex and a not in ("Total", age)]),
+            (("Total", age), [(s_, age) for s_, a in numbers if a == age and s_ not in ("Total", sex)]),
+        ):
+            if numbers[total].isdigit():
+                out = min(
+                    out, int(numbers[total]) - sum(int(numbers[c]) for c in siblings if numbers[c].isdigit())
+                )
+        return out
+
+    hidden_x = [k for k, v in numbers.items() if v == "x" and "Total" not in k]
+    assert hidden_x and summary["largest_hidden"]["at_most"] == max(bound(*k) for k in hidden_x)
+    assert "may be the largest" in (folder / "summary.md").read_text()
     public_report = json.loads((folder / "report.json").read_text())
     assert public_report["passed"] is True and "cells" not in public_report
     assert "dominance_k" not in public_report["summary"]["rules"]

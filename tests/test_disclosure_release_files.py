@@ -35,6 +35,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dg.TableMetadataValue):  # a preview: its rows (records refuse iteration)
         return {PREVIEW_ROWS: [record.data for record in value.records]}
     inner = getattr(value, "value", value)
+    if isinstance(inner, dg.TableMetadataValue):  # dagster refuses to iterate a record: scan its data
+        inner = [r.data for r in inner.records]
     return json.loads(json.dumps(inner, default=str))
 
 
@@ -234,14 +236,17 @@ def test_each_table_has_its_reasons_and_the_release_a_summary(built):
     # published finest cells)
     folder = built["releases"]["regularised_foreigners"]
     summary = json.loads((folder / "summary.json").read_text())["tables"]
-    given = {n: t for n, t in summary.items() if t["hidden_share_of_population"] is not None}
-    assert given
-    for name, t in given.items():
+    # (On the small warehouse, about 50 people per date, the threshold requirement can hide the grand
+    # totals; the share is then left out, and test_disclosure_gate checks it with a published total.)
+    for name, t in summary.items():
         table = pl.read_csv(folder / f"{name}.csv", infer_schema=False)
         dims = [
             c for c in table.columns if c not in ("shown", "shown_percentage") and not c.endswith("__parent")
         ]
         grand = table.filter(pl.all_horizontal(pl.col(d) == "Total" for d in dims)).get_column("shown")
+        if grand[0] == "x":
+            assert t["hidden_share_of_population"] is None
+            continue
         finest = table.filter(pl.all_horizontal(pl.col(d) != "Total" for d in dims)).get_column("shown")
         published = sum(int(v) for v in finest if v != "x")
         assert t["hidden_share_of_population"] == round(100 * (int(grand[0]) - published) / int(grand[0]), 1)
@@ -297,13 +302,6 @@ def test_the_outsider_recovers_no_protected_cell_exactly(built, project):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="a finding of the attack (issue 25): the engine protects a hidden primary count against exact "
-    "recomputation only, not up to the threshold, so the outsider pins it under the threshold: on the small "
-    "warehouse 191 unlabelled cells of seed 000 (e.g. [1, 4]) and 42 cells of seed 003's single-entity pools "
-    "(e.g. [1, 2]); the protection interval of the issue is not built yet",
-)
 @pytest.mark.parametrize("project", ["flemish_staff_origin", "regularised_foreigners"])
 def test_no_hidden_primary_cell_is_pinned_under_the_threshold(built, project):
     bounds, threshold = _attacked(built, project)
@@ -321,7 +319,7 @@ def test_no_hidden_primary_cell_is_pinned_under_the_threshold(built, project):
 
 @pytest.mark.slow
 def test_the_outsider_finds_a_cell_given_away_by_differencing(built, tmp_path):
-    """The attacker is not blind: publish one of two hidden cells of a margin and it recomputes the other."""
+    """The attacker is not blind: publish all hidden cells of a margin but one and it recomputes that one."""
     source = built["releases"]["regularised_foreigners"]
     folder = tmp_path / source.name
     folder.mkdir()
@@ -335,26 +333,31 @@ def test_the_outsider_finds_a_cell_given_away_by_differencing(built, tmp_path):
             if c not in ("i", "table", "n", "status", "shown", "forced", "population")
         ]
         dims = [d for d in dims if not d.endswith("__parent") and d not in ("percentage", "shown_percentage")]
-        inner = truth.filter(pl.all_horizontal(pl.col(d) != "Total" for d in dims))
         for d in dims:
             rest = [e for e in dims if e != d]
-            pairs = inner.filter(pl.col("status") != "published").group_by(rest).agg(pl.col("i"), pl.len())
+            below = truth.filter(pl.col(d) != "Total")  # the children of the total along d
+            if d + "__parent" in truth.columns:
+                below = below.filter(pl.col(d + "__parent") == "Total")
+            groups = below.filter(pl.col("status") != "published").group_by(rest).agg(pl.col("i"), pl.len())
             margins = truth.filter((pl.col(d) == "Total") & (pl.col("status") == "published")).select(rest)
-            pairs = pairs.filter(pl.col("len") == 2).join(margins, on=rest)  # their published margin
-            if pairs.height:
+            # the hidden cells of a published margin
+            groups = groups.filter(pl.col("len") >= 2).join(margins, on=rest)
+            if groups.height:
                 break
-        if not pairs.height:
+        if not groups.height:
             continue
-        published, other = pairs.get_column("i")[0].to_list()
+        *shown_now, other = groups.get_column("i")[0].to_list()  # publish all of them but one
         csv = folder / f"{path.stem}.csv"  # this table alone: the attack stays small
         table = pl.read_csv(source / csv.name, infer_schema=False)
-        value = str(int(truth.get_column("n")[published]))
+        values = {i: str(int(truth.get_column("n")[i])) for i in shown_now}
         table.with_columns(
-            shown=pl.when(pl.int_range(pl.len()) == published).then(pl.lit(value)).otherwise(pl.col("shown"))
+            shown=pl.Series(
+                [values.get(i, v) for i, v in enumerate(table.get_column("shown"))], dtype=pl.String
+            )
         ).write_csv(csv)
         break
     else:
-        pytest.fail("no margin with exactly two hidden cells to plant the differencing on")
+        pytest.fail("no published margin with two or more hidden cells to plant the differencing on")
     bounds = attacker.attack(attacker.read_release(folder))
     row = truth.row(other, named=True)
     cell = release_scan.label(release_scan.cell_key({d: row[d] for d in dims}, {d: "Total" for d in dims}))

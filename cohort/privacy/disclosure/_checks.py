@@ -17,9 +17,14 @@ Requirement per protected cell with true value v:
   interval covers [v - q*v, v + q*v] (q = ``protection_interval``), capped to the label
   range for labelled cells (the label itself is all an outsider may learn); with sliding
   protection (default) only the interval's width must reach that interval's width;
+- hidden primary counts shown "x" (not labelled; with ``threshold_protection``): the upper
+  bound reaches the threshold (:func:`reach`), judged on its own, never sliding: an interval
+  [1, 4] is as wide as [2, 5] but tells the reader that the count is under 5;
 - magnitudes: the interval covers v +- the handbook's protection level (p% rule:
   p*x1 - (X - x1 - x2); (n,k) rule: (x1+..+xn)/k - X), and q*v; its width must be > 0.
 """
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -106,6 +111,28 @@ def requirements(
     return lo, hi
 
 
+def reach(
+    primary: np.ndarray,
+    magnitude: np.ndarray,
+    labelled: np.ndarray,
+    forced: np.ndarray,
+    rules: DisclosureRules,
+) -> np.ndarray:
+    """Per cell, the value its feasible upper bound must reach (-inf: no such requirement).
+
+    A primary count hidden as "x" must be able to be ``threshold`` or more: otherwise the reader
+    knows it is small, the very fact the frequency rule hides. A count the rules show as the label
+    is exempt (the label tells it is small; the project's deliberation publishes that), and so is a
+    label the engine had to hide completely; a cell of a forced pool (a single small entity) is not:
+    its figures are for the entity's head only.
+    """
+    need = np.full(len(primary), -np.inf)
+    if rules.threshold_protection and rules.threshold > 1:
+        mask = primary & ~magnitude & (forced | ~labelled)
+        need[mask] = float(rules.threshold)
+    return need
+
+
 def judge(
     lower: np.ndarray,
     upper: np.ndarray,
@@ -115,8 +142,9 @@ def judge(
     magnitude: np.ndarray,
     tol: float = 1e-6,
     sliding: bool = True,
+    need_upper: np.ndarray | None = None,
 ) -> np.ndarray:
-    """True where a protected cell keeps its protection."""
+    """True where a protected cell keeps its protection (``need_upper``: see :func:`reach`)."""
     scale = np.maximum(1.0, np.abs(np.nan_to_num(true, nan=0.0)))
     eps = tol * scale
     if sliding:
@@ -129,14 +157,49 @@ def judge(
     two_ints = (upper >= v + 1 - eps) | (lower <= v - 1 + eps)
     wide = (upper - lower) > eps
     ok = covers & np.where(magnitude, wide, two_ints)
+    if need_upper is not None:
+        ok &= upper >= need_upper - eps
     return ok & ~np.isnan(lower) & ~np.isnan(upper)
 
 
+def certifier(
+    true: np.ndarray,
+    req_lo: np.ndarray,
+    req_hi: np.ndarray,
+    magnitude: np.ndarray,
+    need_upper: np.ndarray,
+    rules: DisclosureRules,
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """``certify(cells, lower, upper)``: :func:`judge` for the given cells (all arrays per cell)."""
+
+    def certify(cells: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        return judge(
+            lower,
+            upper,
+            true[cells],
+            req_lo[cells],
+            req_hi[cells],
+            magnitude[cells],
+            sliding=rules.sliding_protection,
+            need_upper=need_upper[cells],
+        )
+
+    return certify
+
+
 def witness_gain(
-    req_lo: np.ndarray, req_hi: np.ndarray, true: np.ndarray, magnitude: np.ndarray
+    req_lo: np.ndarray,
+    req_hi: np.ndarray,
+    true: np.ndarray,
+    magnitude: np.ndarray,
+    need_upper: np.ndarray | None = None,
 ) -> np.ndarray:
     """How far a witness table must move each protected cell to prove its protection: the
-    required interval width, and at least one unit for a count (two integer values)."""
+    required interval width, at least one unit for a count (two integer values), and up to the
+    threshold for a hidden primary count (:func:`reach`)."""
     width = np.maximum(req_hi - req_lo, 0.0)
     tiny = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(true, nan=0.0)))
-    return np.where(magnitude, np.maximum(width, tiny), np.maximum(width, 1.0))
+    gain = np.where(magnitude, np.maximum(width, tiny), np.maximum(width, 1.0))
+    if need_upper is not None:
+        gain = np.maximum(gain, need_upper - np.nan_to_num(true, nan=0.0))
+    return gain

@@ -23,12 +23,14 @@ from cohort.privacy.disclosure._checks import (
     HIDDEN,
     LABEL,
     PUBLISHED,
-    judge,
+    certifier,
     primary_flags,
+    reach,
     requirements,
     witness_gain,
     x_lower,
 )
+from cohort.privacy.disclosure._integer import integer_protection
 from cohort.privacy.disclosure._lp import feasibility_intervals
 from cohort.privacy.disclosure._model import ReleaseModel, build_model, cell_values
 from cohort.privacy.disclosure.ledger import LEDGER_COLUMNS, content_hash
@@ -348,6 +350,14 @@ def audit(
     protected_cells = (marked | ruled) & in_current
     labelled = (kind == LABEL) | (labelled_rule & protected_cells)
     req_lo, req_hi = requirements(true, top1, top2, mag, labelled, rules)
+    # Forced cells (a pool of a single small entity) must reach the threshold even where the rules
+    # label small counts; protect marks them in its "forced" column.
+    forced = np.zeros(model.n_cells, dtype=bool)
+    for name, frame in protected.items():
+        if "forced" in frame.columns:
+            cells = cur_rows.filter(pl.col("table") == name).sort("row").get_column("cell").to_numpy()
+            forced[cells[frame.get_column("forced").fill_null(False).to_numpy()]] = True
+    need = reach((marked | ruled) & (kind == HIDDEN), mag, labelled_rule, forced, rules)
 
     # Integrity: a published number must be the true value.
     pub_cur = (kind == PUBLISHED) & in_current & ~np.isnan(true)
@@ -371,8 +381,7 @@ def audit(
     use_exact = exact if exact is not None else len(hidden_t) <= exact_limit
     start = np.nan_to_num(true)
 
-    def certify(t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        return judge(lo, hi, true[t], req_lo[t], req_hi[t], mag[t], sliding=rules.sliding_protection)
+    certify = certifier(true, req_lo, req_hi, mag, need, rules)
 
     res = feasibility_intervals(
         model.A,
@@ -383,7 +392,7 @@ def audit(
         hidden_t,
         certify=None if use_exact else certify,
         start=start,
-        gain=witness_gain(req_lo, req_hi, true, mag),
+        gain=witness_gain(req_lo, req_hi, true, mag, need),
     )
     lower[hidden_t], upper[hidden_t] = res.lower, res.upper
     is_exact = np.ones(model.n_cells, dtype=bool)
@@ -451,15 +460,19 @@ def audit(
             continue
         findings += _percentage_findings(name, frame, spec, dimensions or {}, rules)
 
-    ok_t = judge(
-        lower[targets],
-        upper[targets],
-        true[targets],
-        req_lo[targets],
-        req_hi[targets],
-        mag[targets],
-        sliding=rules.sliding_protection,
-    )
+    ok_t = certify(targets, lower[targets], upper[targets])
+    # Integrality: the LP passes a count over real-valued tables; the outsider knows counts are whole
+    # numbers, so every count the LP passes must also keep its protection in an integer table.
+    counts = ok_t & ~mag[targets] & (kind[targets] != PUBLISHED)
+    if res.infeasible_components:
+        counts &= ~np.isin(res.labels[targets], res.infeasible_components)
+    whole = integer_protection(model.A, known, value, (lb, ub), targets[counts], true, need)
+    integer_fail = targets[counts][~whole]
+    for c in integer_fail[:_MAX_FINDINGS_PER_KIND]:
+        findings.append(
+            f"protected cell {_cell_label(keys_list[int(c)])} keeps its protection in real-valued tables only"
+        )
+    ok_t[np.flatnonzero(counts)[~whole]] = False
     keys = model.cells.get_column("key").to_numpy()
     first_table = cur_rows.group_by("cell").agg(pl.col("table").first()).sort("cell")
     table_of = dict(
@@ -533,6 +546,7 @@ def audit(
             "dominance_k": rules.dominance_k,
             "p_percent": rules.p_percent,
             "protection_interval": rules.protection_interval,
+            "threshold_protection": rules.threshold_protection,
         },
     }
     return AuditReport(passed=not findings, cells=cells_df, findings=findings, summary=summary)

@@ -115,6 +115,63 @@ def _hidden_share(
     return max(0.0, (grand_total - float(shown_sum)) / grand_total)
 
 
+def _largest_hidden_bound(
+    frame: pl.DataFrame, spec: TableSpec, totals: dict[str, str]
+) -> dict[str, Any] | None:
+    """The hidden cell that may be the largest, by a bound any reader computes from the table: a
+    hidden cell is at most its published parent (along any dimension with margins) minus its
+    published siblings. Never a true value: that would leave the secure area (docs/disclosure.md).
+    None when the table hides nothing; ``at_most`` None when no hidden cell has a published parent."""
+    dims = [d for d in spec.dimensions if d not in spec.without_margins]
+    all_dims = list(spec.dimensions)
+    parent_of: dict[str, dict[str, str]] = {}
+    for d in dims:
+        if d + PARENT_SUFFIX in frame.columns:
+            pairs = frame.select(d, d + PARENT_SUFFIX).unique().drop_nulls()
+            parent_of[d] = dict(pairs.iter_rows())
+        else:
+            parent_of[d] = {c: totals[d] for c in frame.get_column(d).unique().to_list() if c != totals[d]}
+    shown: dict[tuple, str] = {tuple(r[:-1]): r[-1] for r in frame.select(*all_dims, "shown").iter_rows()}
+
+    def number(text: str) -> float | None:
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
+    # published children per (dimension, parent coordinates)
+    published_below: dict[tuple[str, tuple], float] = {}
+    for coords, text in shown.items():
+        value = number(text)
+        for d in dims:
+            at = all_dims.index(d)
+            parent = parent_of[d].get(coords[at])
+            if parent is None or value is None:
+                continue
+            key = (d, coords[:at] + (parent,) + coords[at + 1 :])
+            published_below[key] = published_below.get(key, 0.0) + value
+    best: tuple[float, str] | None = None
+    for coords, text in shown.items():
+        if text != "x":  # a label is under the threshold anyway
+            continue
+        bound = float("inf")
+        for d in dims:
+            at = all_dims.index(d)
+            parent = parent_of[d].get(coords[at])
+            if parent is None:
+                continue
+            up = coords[:at] + (parent,) + coords[at + 1 :]
+            total = number(shown.get(up, "x"))
+            if total is not None:
+                bound = min(bound, total - published_below.get((d, up), 0.0))
+        name = ", ".join(f"{d}={c}" for d, c in zip(all_dims, coords, strict=True))
+        if best is None or bound > best[0]:
+            best = (bound, name)
+    if best is None:
+        return None
+    return {"cell": best[1], "at_most": None if best[0] == float("inf") else best[0]}
+
+
 def release_summary(
     protected: dict[str, pl.DataFrame],
     specs: dict[str, TableSpec],
@@ -169,6 +226,7 @@ def release_summary(
             "hidden": int(by_kind.get("hidden", 0)),
             "levels": levels,
             "hidden_share_of_population": None if share is None else round(100 * share, 1),
+            "largest_hidden": _largest_hidden_bound(frame, spec, totals),
         }
     cells = sum(t["cells"] for t in tables.values())
     published = sum(t["published"] for t in tables.values())
@@ -219,6 +277,27 @@ def summary_markdown(summary: dict[str, Any], title: str) -> str:
             "| table | dimension | level | published | labelled | hidden |",
             "|---|---|---|---|---|---|",
             *level_rows,
+        ]
+    largest = [
+        f"| {name} | {t['largest_hidden']['cell']} | "
+        + (
+            "no published margin bounds it"
+            if t["largest_hidden"]["at_most"] is None
+            else f"at most {t['largest_hidden']['at_most']:g}"
+        )
+        + " |"
+        for name, t in summary["tables"].items()
+        if t.get("largest_hidden")
+    ]
+    if largest:
+        lines += [
+            "",
+            "The hidden cell that may be the largest, by a bound read off the published table (its "
+            "published parent minus its published siblings; never its true value):",
+            "",
+            "| table | cell | bound |",
+            "|---|---|---|",
+            *largest,
         ]
     lines += [
         "",

@@ -42,6 +42,10 @@ class DisclosureRules:
             when ``total - top1 - top2 < p * top1``.
         protection_interval: extra relative width required around the true value of
             each protected cell (0.0: only exact recomputation is forbidden).
+        threshold_protection: a hidden primary count (shown "x", not as the label) must keep
+            a feasible whole-number value >= ``threshold``, so that no outsider can conclude
+            that the group is small (tau-ARGUS's upper protection level for a frequency rule).
+            Labelled counts are exempt: the label already tells that they are small.
         min_entity_size: entities with fewer units than this are published only to
             themselves (0 switches the rule off).
         percentage_decimals: decimals of published percentages.
@@ -59,6 +63,7 @@ class DisclosureRules:
     dominance_k: float = 0.85
     p_percent: float | None = 0.10
     protection_interval: float = 0.0
+    threshold_protection: bool = True
     min_entity_size: int = 0
     percentage_decimals: int = 1
     sliding_protection: bool = True
