@@ -35,8 +35,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dg.TableMetadataValue):  # a preview: its rows (records refuse iteration)
         return {PREVIEW_ROWS: [record.data for record in value.records]}
     inner = getattr(value, "value", value)
-    if isinstance(inner, dg.TableMetadataValue):  # dagster refuses to iterate a record: scan its data
-        inner = [r.data for r in inner.records]
     return json.loads(json.dumps(inner, default=str))
 
 
