@@ -1,7 +1,7 @@
 """Every variable a deliberation authorises is in its project's spec, or in the spec's ``not_supplied``
 list with a reason; and every variable of the spec answers a line of the deliberation.
 
-The lists below are the deliberations read line by line (/work/shared/seeds: 002 = 17/047, project
+The lists below are the deliberations read line by line (seed 002 = deliberation 17/047, project
 longitudinal_cohort; 003 = 13/71, flemish_staff_origin; 004 = 26/104, labour_reserve), each variable
 as the deliberation names it, with its paragraph, and what delivers it: spec variables, the ``variable``
 text of a ``not_supplied`` entry, or both when it is delivered in part. The specs are read through
