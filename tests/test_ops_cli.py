@@ -149,8 +149,15 @@ def test_releases_list_shows_releases_and_their_signers_as_text(tmp_path, monkey
     assert [row[:2] for row in rows] == [[project, "2024"], [project, "2024/restricted/E1"]], result.output
     assert "_signoffs" not in result.output and "[" not in result.output
     assert lines[1].endswith("  A. Checker, B. Reviewer") and lines[2].endswith("  A. Checker")
-    # the release's own files: its tables, its public report and the manifest, not its sub-release's
-    assert rows[0][2] == "5" and rows[1][2] == "5"
+    # the release's own files (its tables with their reasons, its public report and summary, the
+    # manifest), not its sub-release's
+    release = lake / "releases" / project / "2024"
+
+    def own_files(folder: Path) -> str:
+        return str(sum(1 for p in folder.iterdir() if p.is_file()))
+
+    assert (release / "restricted").is_dir() and own_files(release) != str(len(list(release.rglob("*.*"))))
+    assert rows[0][2] == own_files(release) and rows[1][2] == own_files(release / "restricted" / "E1")
     assert lines[-1].startswith("2 releases in ")
 
     only = CliRunner().invoke(
