@@ -130,9 +130,10 @@ def wait_until_loaded(page: Any, poll_ms: int = 250) -> None:
 
 
 def open_overview(page: Any, server: str, key: list[str], column: str) -> None:
-    """The asset's overview, waiting until its column schema shows ``column``."""
+    """The asset's overview, waiting until its column schema has a row for ``column`` (the name
+    alone may show elsewhere on the page before the schema's table is drawn)."""
     page.goto(overview_url(server, key))
-    page.get_by_text(column, exact=True).first.wait_for()
+    page.locator("tr", has=page.get_by_text(column, exact=True)).first.wait_for()
 
 
 def open_materialisation(page: Any, server: str, key: list[str], partition: str, label: str) -> None:
