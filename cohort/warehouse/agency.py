@@ -16,7 +16,7 @@
 import numpy as np
 import polars as pl
 
-from cohort.warehouse import labour_params as P
+from cohort.warehouse import labour_params
 from cohort.warehouse.demography_params import NO_DATE, YEAR_DAYS, epoch_day
 from cohort.warehouse.labour import (
     People,
@@ -229,7 +229,9 @@ def collect_measure_candidates(
     rows: dict[str, np.ndarray] = {}
     if (2014, 3) <= (year, quarter) <= (2016, 2):
         # job seekers for at least a quarter flow into a measure during this quarter
-        js = np.flatnonzero(fl & (st.macro == P.UNEMP) & (st.since < t) & (rng.random(pp.n) < 0.035))
+        js = np.flatnonzero(
+            fl & (st.macro == labour_params.UNEMP) & (st.since < t) & (rng.random(pp.n) < 0.035)
+        )
         kind = np.minimum(
             np.searchsorted(np.cumsum([m[2] for m in _JS_MEASURES]), rng.random(js.size)),
             len(_JS_MEASURES) - 1,
@@ -248,7 +250,7 @@ def collect_measure_candidates(
         }
         sim.measure_rows.append(rows)
     if year == 2015 and quarter == 2:
-        emp_codes = np.array([P.C[c] for c in P.EMPLOYEE_CODES], np.int8)
+        emp_codes = np.array([labour_params.CODE_INDEX[c] for c in labour_params.EMPLOYEE_CODES], np.int8)
         wk = fl & np.isin(st.fine, emp_codes)
         older = wk & (age >= 55) & (rng.random(pp.n) < 0.30)
         younger = wk & (age < 25) & (pp.edu == 0) & (rng.random(pp.n) < 0.30)
@@ -323,7 +325,7 @@ def flemish_staff_frame(sim: Simulation, year: int) -> pl.DataFrame:
 
     st, pp = sim.st, sim.people
     present, region, age = sim.last_present, sim.last_region, sim.last_age
-    emp_codes = np.array([P.C[c] for c in P.EMPLOYEE_CODES], np.int8)
+    emp_codes = np.array([labour_params.CODE_INDEX[c] for c in labour_params.EMPLOYEE_CODES], np.int8)
     m = present & (region == 1) & np.isin(st.fine, emp_codes) & (st.emp1 >= 0) & (age >= 18) & (age <= 65)
     ix = np.flatnonzero(m)
     ent = sim.emp.entity[st.emp1[ix]]

@@ -171,8 +171,8 @@ def population_target(region: int, year: int) -> float:
 
 # ---------------------------------------------------------------------------------- countries
 COUNTRIES = list(codes.COUNTRIES)
-CI = {c: i for i, c in enumerate(COUNTRIES)}
-BE = CI["BE"]
+COUNTRY_INDEX = {c: i for i, c in enumerate(COUNTRIES)}
+BE = COUNTRY_INDEX["BE"]
 _EU28 = set(codes.EU_ACCESSION)
 IS_EU28 = np.array([c in _EU28 and c != "BE" for c in COUNTRIES])
 IS_SOUTH = np.array([c in codes.SOUTH_EU15 for c in COUNTRIES])
@@ -323,9 +323,9 @@ _PROFILE_NAMES = list(_PROFILES)
 def _profile_vector(name: str) -> np.ndarray:
     w = np.zeros(len(COUNTRIES))
     for c, v in _TAIL.items():
-        w[CI[c]] += v
+        w[COUNTRY_INDEX[c]] += v
     for c, v in _PROFILES[name].items():
-        w[CI[c]] += 3 * v
+        w[COUNTRY_INDEX[c]] += 3 * v
     w[BE] = 0
     return w / w.sum()
 
@@ -433,7 +433,7 @@ def immigration_mix(year: int) -> np.ndarray:
         w["UA"] += 25 if year == 2022 else 8
     v = np.zeros(len(COUNTRIES))
     for c, x in w.items():
-        v[CI[c]] = max(x, 0.0)
+        v[COUNTRY_INDEX[c]] = max(x, 0.0)
     return v / v.sum()
 
 

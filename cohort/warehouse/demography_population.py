@@ -15,8 +15,8 @@ from cohort.warehouse.columns import arg_sort
 from cohort.warehouse.demography_params import (
     ASYLUM_ORIGINS,
     BE,
-    CI,
     COUNTRIES,
+    COUNTRY_INDEX,
     DEST_P,
     IS_EU28,
     MUNI_REGION,
@@ -374,7 +374,17 @@ class DemographyState:
             return
         rng, people = self.rng, self.people
         country = rng.choice(
-            np.array([CI["FR"], CI["NL"], CI["DE"], CI["LU"], CI["PL"], CI["RO"], CI["PT"]]),
+            np.array(
+                [
+                    COUNTRY_INDEX["FR"],
+                    COUNTRY_INDEX["NL"],
+                    COUNTRY_INDEX["DE"],
+                    COUNTRY_INDEX["LU"],
+                    COUNTRY_INDEX["PL"],
+                    COUNTRY_INDEX["RO"],
+                    COUNTRY_INDEX["PT"],
+                ]
+            ),
             size=k,
             p=[0.5, 0.2, 0.08, 0.04, 0.08, 0.06, 0.04],
         )
@@ -412,15 +422,15 @@ class DemographyState:
         rng, people = self.rng, self.people
         mix = np.zeros(len(COUNTRIES))
         for c in ASYLUM_ORIGINS:
-            mix[CI[c]] = 1.0
+            mix[COUNTRY_INDEX[c]] = 1.0
         if 2015 <= year <= 2016:
-            mix[CI["SY"]] += 5
-            mix[CI["IQ"]] += 2
-            mix[CI["AF"]] += 3
+            mix[COUNTRY_INDEX["SY"]] += 5
+            mix[COUNTRY_INDEX["IQ"]] += 2
+            mix[COUNTRY_INDEX["AF"]] += 3
         if year >= 2018:
-            mix[CI["AF"]] += 3
-            mix[CI["PS"]] += 2
-            mix[CI["ER"]] += 1
+            mix[COUNTRY_INDEX["AF"]] += 3
+            mix[COUNTRY_INDEX["PS"]] += 2
+            mix[COUNTRY_INDEX["ER"]] += 1
         mix /= mix.sum()
         oc = rng.choice(len(COUNTRIES), size=k, p=mix).astype(np.int16)
         age = np.clip(rng.normal(27, 10, k), 0.5, 65)

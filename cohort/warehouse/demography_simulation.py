@@ -15,8 +15,8 @@ from cohort.warehouse.demography_households import household_anchors
 from cohort.warehouse.demography_params import (
     BE,
     BXL,
-    CI,
     COUNTRIES,
+    COUNTRY_INDEX,
     DEST_P,
     FERTILITY_SHAPE,
     FERTILITY_TUNING,
@@ -57,20 +57,20 @@ class DemographySimulation(BasePopulation):
         D0, D1 = epoch_day(y), epoch_day(y + 1)
         ndays = D1 - D0
         alive = people.death == NO_DATE
-        R = alive & (people.muni >= 0) & ~people.is_bis
+        registered = alive & (people.muni >= 0) & ~people.is_bis
         age = age_at(people.birth, D0)
         region = region_of(people.muni)
         partner = self.partner()
         coll = (people.coll_from <= D0) | (people.reg == REG_WAITING)
         anchor, couple, parent = household_anchors(
-            R & ~coll, people.muni, partner, people.mother, people.father, age, people.leave_age
+            registered & ~coll, people.muni, partner, people.mother, people.father, age, people.leave_age
         )
         muni0 = people.muni.copy()
         busy = np.zeros(people.n, bool)
         n_before = people.n
 
         # deaths ---------------------------------------------------------------
-        idx = np.flatnonzero(R)
+        idx = np.flatnonzero(registered)
         q = 1 - np.exp(-death_rate(age[idx], people.female[idx], region[idx], y))
         dies = idx[rng.random(len(idx)) < q]
         ddate = uniform_dates(rng, D0, D1, len(dies))
@@ -90,7 +90,7 @@ class DemographySimulation(BasePopulation):
         events.add("civ", wv[alive_w], ddate[has][wmar][alive_w], 3)
 
         # emigration of households ---------------------------------------------
-        refs = np.flatnonzero(R & ~coll & (anchor == np.arange(people.n)))
+        refs = np.flatnonzero(registered & ~coll & (anchor == np.arange(people.n)))
         yrs_here = np.where(
             people.arrival[refs] < NO_DATE, (D0 - people.arrival[refs].astype(np.int64)) / YEAR_DAYS, 99
         )
@@ -105,10 +105,12 @@ class DemographySimulation(BasePopulation):
         flag = np.zeros(people.n, bool)
         flag[em_units] = True
         unit_date[em_units] = edate_u
-        members = np.flatnonzero(R & ~coll & flag[anchor] & ~busy)
+        members = np.flatnonzero(registered & ~coll & flag[anchor] & ~busy)
         ed = unit_date[anchor[members]].astype(np.int32)
         # asylum seekers whose claim is rejected leave too (deregistered)
-        wait = np.flatnonzero(R & (people.reg == REG_WAITING) & ~busy & (people.reg_since < D0 - 180))
+        wait = np.flatnonzero(
+            registered & (people.reg == REG_WAITING) & ~busy & (people.reg_since < D0 - 180)
+        )
         rej = wait[rng.random(len(wait)) < 0.18]
         members = np.concatenate([members, rej])
         ed = np.concatenate([ed, uniform_dates(rng, D0, D1, len(rej))])
@@ -116,10 +118,21 @@ class DemographySimulation(BasePopulation):
             people.oc[members] != BE,
             people.oc[members],
             rng.choice(
-                np.array([CI["NL"], CI["FR"], CI["ES"], CI["DE"], CI["LU"], CI["US"], CI["GB"]]), len(members)
+                np.array(
+                    [
+                        COUNTRY_INDEX["NL"],
+                        COUNTRY_INDEX["FR"],
+                        COUNTRY_INDEX["ES"],
+                        COUNTRY_INDEX["DE"],
+                        COUNTRY_INDEX["LU"],
+                        COUNTRY_INDEX["US"],
+                        COUNTRY_INDEX["GB"],
+                    ]
+                ),
+                len(members),
             ),
         )
-        dest = np.where(dest == BE, CI["FR"], dest)
+        dest = np.where(dest == BE, COUNTRY_INDEX["FR"], dest)
         events.add("res", members, ed, -1, dest)
         events.add("reg", members, ed, -1, -1, NO_DATE)
         people.muni[members] = -1
@@ -130,9 +143,9 @@ class DemographySimulation(BasePopulation):
         busy[members] = True
 
         # separations -----------------------------------------------------------
-        cm = np.flatnonzero(R & couple & ~people.female & ~busy)
+        cm = np.flatnonzero(registered & couple & ~people.female & ~busy)
         wp = partner[cm]
-        ok = ~busy[wp] & R[wp]
+        ok = ~busy[wp] & registered[wp]
         cm, wp = cm[ok], wp[ok]
         mar = unions.married[people.union[cm]] <= D0
         # yearly separation rates calibrated on the household types (docs/warehouse.md, Calibration)
@@ -154,7 +167,7 @@ class DemographySimulation(BasePopulation):
         busy[sw] = True
 
         # marriages of cohabiting couples ---------------------------------------
-        cm = np.flatnonzero(R & ~people.female & (people.union >= 0) & ~busy)
+        cm = np.flatnonzero(registered & ~people.female & (people.union >= 0) & ~busy)
         uu = people.union[cm]
         unm = unions.married[uu] == NO_DATE
         cm, uu = cm[unm], uu[unm]
@@ -168,7 +181,7 @@ class DemographySimulation(BasePopulation):
             events.add("civ", who, mdate, 2)
 
         # new unions --------------------------------------------------------------
-        cand = np.flatnonzero(R & ~coll & ~busy & (people.union < 0) & (age >= 18) & (age < 80))
+        cand = np.flatnonzero(registered & ~coll & ~busy & (people.union < 0) & (age >= 18) & (age < 80))
         a = age[cand]
         fem = people.female[cand]
         hz = np.where(
@@ -180,7 +193,7 @@ class DemographySimulation(BasePopulation):
         hz = hz * np.where((parent[cand] >= 0) & (a >= 24), 0.35, np.where(a >= 30, 1.7, 1.0))
         # a lone parent with children at home partners again more slowly (one-parent families)
         lone_parent = np.zeros(people.n, bool)
-        lone_parent[parent[R & (parent >= 0)]] = True
+        lone_parent[parent[registered & (parent >= 0)]] = True
         hz = hz * np.where(lone_parent[cand], 0.4, 1.0)
         go = cand[rng.random(len(cand)) < hz]
         grp = MUNI_PROVINCE[people.muni[go]].astype(np.int64) * 1000 + self.marriage_key(people.oc[go])
@@ -217,7 +230,7 @@ class DemographySimulation(BasePopulation):
             tdate = np.zeros(people.n, np.int64)
             target[wi[diff]] = people.muni[mi[diff]]
             tdate[wi[diff]] = udate[diff]
-            kids = np.flatnonzero(R & ~busy & (parent >= 0))
+            kids = np.flatnonzero(registered & ~busy & (parent >= 0))
             kids = kids[target[parent[kids]] >= 0]
             kids = kids[~np.isin(kids, mi) & ~np.isin(kids, wi)]
             movers = np.concatenate([wi[diff], kids])
@@ -229,7 +242,7 @@ class DemographySimulation(BasePopulation):
             busy[kids] = True
 
         # moves of whole households and of young people leaving home -------------
-        refs = np.flatnonzero(R & ~coll & ~busy & (anchor == np.arange(people.n)))
+        refs = np.flatnonzero(registered & ~coll & ~busy & (anchor == np.arange(people.n)))
         ra = age[refs]
         hz = np.interp(ra, [18, 25, 32, 45, 65, 85], [0.09, 0.08, 0.06, 0.035, 0.02, 0.015])
         hz = hz * np.where(region[refs] == BXL, 1.6, 1.0)
@@ -240,10 +253,10 @@ class DemographySimulation(BasePopulation):
         mdate[mv] = uniform_dates(rng, D0, D1, len(mv))
         dest = np.full(people.n, -1, np.int64)
         dest[mv] = self._destination(people.muni[mv])
-        members = np.flatnonzero(R & ~coll & ~busy & flag[anchor])
+        members = np.flatnonzero(registered & ~coll & ~busy & flag[anchor])
         self._move_to(members, mdate[anchor[members]], dest[anchor[members]])
         busy[members] = True
-        leavers = np.flatnonzero(R & ~coll & ~busy & (parent >= 0) & (age + 1 >= people.leave_age))
+        leavers = np.flatnonzero(registered & ~coll & ~busy & (parent >= 0) & (age + 1 >= people.leave_age))
         # six in ten of those without a partner put off leaving (by one to three years)
         later = leavers[rng.random(len(leavers)) < 0.6]
         people.leave_age[later] += rng.uniform(1, 3, len(later)).astype(np.float32)
@@ -254,13 +267,13 @@ class DemographySimulation(BasePopulation):
         busy[lv] = True
 
         # collective homes ---------------------------------------------------------
-        old = np.flatnonzero(R & ~coll & ~busy & (age >= 70) & (people.union < 0))
+        old = np.flatnonzero(registered & ~coll & ~busy & (age >= 70) & (people.union < 0))
         hz = np.interp(age[old], [70, 80, 85, 90, 95], [0.002, 0.015, 0.035, 0.07, 0.12])
         go = old[rng.random(len(old)) < hz]
         people.coll_from[go] = uniform_dates(rng, D0, D1, len(go))
 
         # naturalisation -------------------------------------------------------------
-        fn = np.flatnonzero(R & ~busy & (people.nat != BE) & (people.reg != REG_WAITING))
+        fn = np.flatnonzero(registered & ~busy & (people.nat != BE) & (people.reg != REG_WAITING))
         yrs_here = np.where(
             people.arrival[fn] < NO_DATE, (D0 - people.arrival[fn].astype(np.int64)) / YEAR_DAYS, age[fn]
         )
@@ -276,7 +289,7 @@ class DemographySimulation(BasePopulation):
         people.reason[nz] = -1
 
         # recognition of asylum seekers ---------------------------------------------
-        wt = np.flatnonzero(R & (people.reg == REG_WAITING) & ~busy & (people.reg_since < D0 - 120))
+        wt = np.flatnonzero(registered & (people.reg == REG_WAITING) & ~busy & (people.reg_since < D0 - 120))
         rec = wt[rng.random(len(wt)) < 0.5]
         rd = uniform_dates(rng, D0, D1, len(rec))
         events.add("reg", rec, rd, REG_FOREIGN, 2, rd - rng.integers(0, 60, len(rec)))
@@ -288,7 +301,7 @@ class DemographySimulation(BasePopulation):
         busy[rec] = True
         # settled foreigners move to the population register after five years
         st = np.flatnonzero(
-            R & ~busy & (people.reg == REG_FOREIGN) & (people.arrival < D0 - int(5 * YEAR_DAYS))
+            registered & ~busy & (people.reg == REG_FOREIGN) & (people.arrival < D0 - int(5 * YEAR_DAYS))
         )
         st = st[rng.random(len(st)) < 0.3]
         sd = uniform_dates(rng, D0, D1, len(st))
@@ -317,7 +330,7 @@ class DemographySimulation(BasePopulation):
         busy[rt] = True
 
         # births --------------------------------------------------------------------
-        self._births(y, D0, D1, R, age, region, partner, muni0, busy, n_before)
+        self._births(y, D0, D1, registered, age, region, partner, muni0, busy, n_before)
 
         # immigration: the balancing flow ------------------------------------------------
         self._immigration(y, D0, D1)
@@ -368,10 +381,10 @@ class DemographySimulation(BasePopulation):
         self.events.add("res", who, when.astype(np.int32), to, BE)
         people.muni[who] = to
 
-    def _births(self, y, D0, D1, R, age, region, partner, muni0, busy, n_before) -> None:
+    def _births(self, y, D0, D1, registered, age, region, partner, muni0, busy, n_before) -> None:
         rng, people, events = self.rng, self.people, self.events
         moms = np.flatnonzero(
-            R
+            registered
             & people.female
             & (age >= 14.5)
             & (age < 50)

@@ -32,7 +32,7 @@ import polars as pl
 
 from cohort.classifications.insz import make_enterprise_number
 from cohort.sources.contract import TABLES
-from cohort.warehouse import labour_params as P
+from cohort.warehouse import labour_params
 from cohort.warehouse.model import Demography
 
 INT32_MAX = np.iinfo(np.int32).max
@@ -382,7 +382,7 @@ class Employers:
     entity: np.ndarray  # int16 Flemish entity index or -1
 
 
-NACE_LIST: tuple[str, ...] = tuple(sorted({c for s in P.SECTORS for c in s[1]}))
+NACE_LIST: tuple[str, ...] = tuple(sorted({c for s in labour_params.SECTORS for c in s[1]}))
 NACE_INDEX = {c: i for i, c in enumerate(NACE_LIST)}
 
 
@@ -397,17 +397,17 @@ def build_employers(scale: float, seed: int, entity_sizes: np.ndarray) -> Employ
     right at any scale."""
     rng = np.random.default_rng([seed, 7002])
     n = max(600, int(round(240_000 * scale)))
-    base = P.SECTOR_BASE[:-1] / P.SECTOR_BASE[:-1].sum()
+    base = labour_params.SECTOR_BASE[:-1] / labour_params.SECTOR_BASE[:-1].sum()
     counts = np.maximum(np.round(base * n).astype(int), 8)
     sector = np.repeat(np.arange(len(counts), dtype=np.int8), counts)
     size = np.minimum(np.floor((1 - rng.random(sector.size)) ** (-1 / 1.08)), 25_000).astype(np.int64)
-    public = np.array([s[4] for s in P.SECTORS])[sector]
+    public = np.array([s[4] for s in labour_params.SECTORS])[sector]
     size = np.where(public, np.maximum(size * 4, 10), size)
     n_ent = entity_sizes.size
-    sector = np.concatenate([sector, np.full(n_ent, P.FLEMISH_GOV, np.int8)])
+    sector = np.concatenate([sector, np.full(n_ent, labour_params.FLEMISH_GOV, np.int8)])
     size = np.concatenate([size, entity_sizes.astype(np.int64)])
     nace = np.empty(sector.size, np.int16)
-    for s, (_, codes, *_rest) in enumerate(P.SECTORS):
+    for s, (_, codes, *_rest) in enumerate(labour_params.SECTORS):
         m = sector == s
         nace[m] = np.array([NACE_INDEX[c] for c in codes], np.int16)[rng.integers(0, len(codes), m.sum())]
     # enterprise numbers: distinct sequence numbers, shuffled so ids do not reveal the sector
@@ -416,9 +416,9 @@ def build_employers(scale: float, seed: int, entity_sizes: np.ndarray) -> Employ
     order = np.lexsort((np.arange(sector.size), sector))
     w = size[order].astype(np.float64)
     sec_sorted = sector[order]
-    tot = np.bincount(sec_sorted, weights=w, minlength=P.N_SECTORS)
+    tot = np.bincount(sec_sorted, weights=w, minlength=labour_params.N_SECTORS)
     cum = np.zeros(order.size)
-    for s in range(P.N_SECTORS):
+    for s in range(labour_params.N_SECTORS):
         m = sec_sorted == s
         cum[m] = np.cumsum(w[m]) / max(tot[s], 1)
     entity = np.full(sector.size, -1, np.int16)
@@ -531,8 +531,8 @@ def init_person_draws(st: State, people: People, seed: int) -> None:
     wp = people.work_propensity
     st.employability = ((wp - wp.mean()) / max(float(wp.std()), 1e-6)).astype(np.float32) if n else wp
     st.stuck = rng.random(n).astype(np.float32)
-    mean = np.array([P.SCHOOL_EXIT[k][0] for k in range(3)], np.float32)[people.edu]
-    sd = np.array([P.SCHOOL_EXIT[k][1] for k in range(3)], np.float32)[people.edu]
+    mean = np.array([labour_params.SCHOOL_EXIT[k][0] for k in range(3)], np.float32)[people.edu]
+    sd = np.array([labour_params.SCHOOL_EXIT[k][1] for k in range(3)], np.float32)[people.edu]
     exit_age = mean + sd * rng.standard_normal(n).astype(np.float32)
     # the demography says when the final level is attained: leave school that summer
     known = people.edu_year > 0
@@ -541,12 +541,12 @@ def init_person_draws(st: State, people: People, seed: int) -> None:
     exit_age = np.maximum(exit_age, 18.0 - 1.5 * rng.random(n).astype(np.float32) * (people.edu == 0))
     exit_age = np.clip(exit_age, 15.5, 30.0)
     st.school_exit_q = np.round(exit_age * 4).astype(np.int16)
-    probs = P.retire_age_probs(people.by)
+    probs = labour_params.retire_age_probs(people.by)
     cum = probs.cumsum(axis=1)
     k = (rng.random(n)[:, None] > cum).sum(axis=1)
     legal = np.where(people.by + 65 >= 2025, 66, 65)
     st.retire_age = np.where(k < 5, 60 + k, legal).astype(np.int8)
-    st.lw_person = (P.WAGE_PERSON_SD * rng.standard_normal(n)).astype(np.float32)
+    st.lw_person = (labour_params.WAGE_PERSON_SD * rng.standard_normal(n)).astype(np.float32)
     st.frontier = people.is_bis & (rng.random(n) < 0.85)
     st.medtype = (rng.random(n) < 0.3).astype(np.int8)  # 0 ICD10, 1 ICPC2 (the insurer's coding habit)
 
@@ -567,7 +567,7 @@ BENEFITS = (
     "career_break",
     "child_benefit",
 )
-B = {b: i for i, b in enumerate(BENEFITS)}
+BENEFIT_INDEX = {b: i for i, b in enumerate(BENEFITS)}
 BEN_CATEGORIES = (
     "after_full_time_work",
     "after_voluntary_part_time",
@@ -598,7 +598,7 @@ BEN_CATEGORIES = (
     "2",
     "3+",
 )
-BC = {c: i for i, c in enumerate(BEN_CATEGORIES)}
+BENEFIT_CATEGORY_INDEX = {c: i for i, c in enumerate(BEN_CATEGORIES)}
 MED_ICD10 = ("F", "M", "C", "I", "G", "J", "S", "K")
 MED_ICPC2 = ("P", "L", "A", "K", "N", "R", "L", "D")
 MED_P = np.array([0.36, 0.31, 0.08, 0.06, 0.06, 0.04, 0.05, 0.04])
@@ -620,21 +620,33 @@ JOINT_COMMITTEES = (
     "337",
     "999",
 )
-JC = {c: i for i, c in enumerate(JOINT_COMMITTEES)}
+JOINT_COMMITTEE_INDEX = {c: i for i, c in enumerate(JOINT_COMMITTEES)}
 JS_CATEGORIES = ("00", "02", "03", "05", "06", "07", "14")
-JSC = {c: i for i, c in enumerate(JS_CATEGORIES)}
-CAT214_IDX = np.array([JSC[c] for c in P.CAT214], np.int8)
+JOBSEEKER_CATEGORY_INDEX = {c: i for i, c in enumerate(JS_CATEGORIES)}
+CAT214_IDX = np.array([JOBSEEKER_CATEGORY_INDEX[c] for c in labour_params.CAT214], np.int8)
 
 
 def _jc_tables() -> tuple[np.ndarray, np.ndarray]:
-    blue = np.array([JC["100"] if s[2] == "W" else JC[s[2]] for s in P.SECTORS], np.int8)
-    white = np.array([JC["200"] if s[3] == "W" else JC[s[3]] for s in P.SECTORS], np.int8)
+    blue = np.array(
+        [
+            JOINT_COMMITTEE_INDEX["100"] if s[2] == "W" else JOINT_COMMITTEE_INDEX[s[2]]
+            for s in labour_params.SECTORS
+        ],
+        np.int8,
+    )
+    white = np.array(
+        [
+            JOINT_COMMITTEE_INDEX["200"] if s[3] == "W" else JOINT_COMMITTEE_INDEX[s[3]]
+            for s in labour_params.SECTORS
+        ],
+        np.int8,
+    )
     return blue, white
 
 
 JC_BLUE, JC_WHITE = _jc_tables()
-WHITE_RESIDUAL = np.array([s[3] == "W" for s in P.SECTORS])
-BLUE_RESIDUAL = np.array([s[2] == "W" for s in P.SECTORS])
+WHITE_RESIDUAL = np.array([s[3] == "W" for s in labour_params.SECTORS])
+BLUE_RESIDUAL = np.array([s[2] == "W" for s in labour_params.SECTORS])
 
 
 def in_codes(codes: np.ndarray, among) -> np.ndarray:

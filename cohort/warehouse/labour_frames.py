@@ -11,22 +11,22 @@ import numpy as np
 import polars as pl
 
 from cohort.classifications.classes import status_flag_bit
-from cohort.warehouse import labour_params as P
+from cohort.warehouse import labour_params
 from cohort.warehouse.columns import arg_sort, code_labels
 from cohort.warehouse.labour import (
-    BC,
     BEN_CATEGORIES,
+    BENEFIT_CATEGORY_INDEX,
+    BENEFIT_INDEX,
     BENEFITS,
-    JC,
     JC_BLUE,
     JC_WHITE,
+    JOBSEEKER_CATEGORY_INDEX,
+    JOINT_COMMITTEE_INDEX,
     JOINT_COMMITTEES,
     JS_CATEGORIES,
-    JSC,
     MED_ICD10,
     MED_ICPC2,
     NACE_LIST,
-    B,
     Simulation,
     empty_frame,
     in_codes,
@@ -34,9 +34,9 @@ from cohort.warehouse.labour import (
 )
 
 Rows = dict[str, np.ndarray]
-EMP_CODES = np.array([P.C[c] for c in P.EMPLOYEE_CODES], np.int8)
-SELF_CODES = np.array([P.C[c] for c in P.SELF_CODES], np.int8)
-WORKING = np.array([P.C[c] for c in P.CODES if c.startswith("1")], np.int8)
+EMP_CODES = np.array([labour_params.CODE_INDEX[c] for c in labour_params.EMPLOYEE_CODES], np.int8)
+SELF_CODES = np.array([labour_params.CODE_INDEX[c] for c in labour_params.SELF_CODES], np.int8)
+WORKING = np.array([labour_params.CODE_INDEX[c] for c in labour_params.CODES if c.startswith("1")], np.int8)
 WORKER_CLASS = ("1", "2", "3", "4")
 STATUTE = ("C", "S")
 CONTRACT = ("I", "F", "T")
@@ -64,7 +64,7 @@ def _cat(*chunks: Rows) -> Rows:
 
 
 def _growth(year: int) -> float:
-    return float((1 + P.WAGE_GROWTH) ** (year - 2019))
+    return float((1 + labour_params.WAGE_GROWTH) ** (year - 2019))
 
 
 def quarter_rows(
@@ -103,7 +103,7 @@ def quarter_rows(
             st.pct[no_job] = 100
             st.perf[no_job] = 0
             st.job_since[no_job] = t
-    frontier_fine = np.full(fi.size, P.C["111"], np.int8)
+    frontier_fine = np.full(fi.size, labour_params.CODE_INDEX["111"], np.int8)
 
     # ------------------------------------------------ jobs
     has_job = in_codes(pos, EMP_CODES)
@@ -117,28 +117,28 @@ def quarter_rows(
     wc = st.wclass[ji]
     daily = (
         np.exp(st.lw_person[ji])
-        * P.WAGE_BASE_2019[pp.edu[ji]]
+        * labour_params.WAGE_BASE_2019[pp.edu[ji]]
         * agef
-        * np.where(pp.female[ji], P.WAGE_FEMALE, 1.0)
-        * P.SECTOR_WAGE[sec]
+        * np.where(pp.female[ji], labour_params.WAGE_FEMALE, 1.0)
+        * labour_params.SECTOR_WAGE[sec]
         * np.where(wc == 0, 0.88, 1.0)
         * np.where(wc == 3, 0.55, 1.0)
         * g
     )
     pct = st.pct[ji].astype(np.float64)
     frac = np.where(st.job_since[ji] == t, 0.2 + 0.8 * rng.random(k), 1.0)
-    days = np.round(P.FT_DAYS * pct / 100.0 * frac)
-    maternity = pp.female[ji] & (a >= 20) & (a <= 42) & ~cross & (rng.random(k) < P.P_MATERNITY_Q)
-    incap = ~cross & ~maternity & (rng.random(k) < P.P_WORK_INCAPACITY_Q)
+    days = np.round(labour_params.FT_DAYS * pct / 100.0 * frac)
+    maternity = pp.female[ji] & (a >= 20) & (a <= 42) & ~cross & (rng.random(k) < labour_params.P_MATERNITY_Q)
+    incap = ~cross & ~maternity & (rng.random(k) < labour_params.P_WORK_INCAPACITY_Q)
     incap_days = np.minimum(np.round(5 + 40 * rng.random(k)), days)
     days = np.where(maternity, np.round(days * 0.35), np.where(incap, days - incap_days, days))
     gross = daily * days
-    fte = np.minimum(days / P.FT_DAYS, 1.5)
+    fte = np.minimum(days / labour_params.FT_DAYS, 1.5)
     jc = np.where(wc == 1, JC_WHITE[sec], JC_BLUE[sec])
-    jc = np.where(wc == 2, JC["999"], jc)
+    jc = np.where(wc == 2, JOINT_COMMITTEE_INDEX["999"], jc)
     if year < 2015 or (year == 2015 and quarter == 1):
-        jc = np.where(jc == JC["200"], JC["218"], jc)
-    vouchers = (sec == P.CLEANING) & (employer % 2 == 0)
+        jc = np.where(jc == JOINT_COMMITTEE_INDEX["200"], JOINT_COMMITTEE_INDEX["218"], jc)
+    vouchers = (sec == labour_params.CLEANING) & (employer % 2 == 0)
     job1 = {
         "idx": ji,
         "employer": employer,
@@ -160,20 +160,27 @@ def quarter_rows(
         "cross": cross,
         "posted": cross & (ji % 23 == 0),
     }
-    m2 = np.flatnonzero(pos == P.C["112"])
+    m2 = np.flatnonzero(pos == labour_params.CODE_INDEX["112"])
     k2 = m2.size
     # a second job is with another employer: one (person, employer, quarter) is one row of the contract
     e2 = st.emp2[m2]
     e2 = np.where(e2 == st.emp1[m2], (e2 + 1) % emp.nace.size, e2)
     sec2 = emp.sector[e2]
     pct2 = st.pct2[m2].astype(np.float64)
-    days2 = np.round(P.FT_DAYS * pct2 / 100.0 * (0.5 + 0.5 * rng.random(k2)))
+    days2 = np.round(labour_params.FT_DAYS * pct2 / 100.0 * (0.5 + 0.5 * rng.random(k2)))
     a2 = age[m2]
     agef2 = 0.72 + 0.28 * np.clip((a2 - 18) / 17.0, 0, 1)
-    daily2 = np.exp(st.lw_person[m2]) * P.WAGE_BASE_2019[pp.edu[m2]] * agef2 * 0.85 * P.SECTOR_WAGE[sec2] * g
+    daily2 = (
+        np.exp(st.lw_person[m2])
+        * labour_params.WAGE_BASE_2019[pp.edu[m2]]
+        * agef2
+        * 0.85
+        * labour_params.SECTOR_WAGE[sec2]
+        * g
+    )
     jc2 = JC_WHITE[sec2].copy()
     if year < 2015 or (year == 2015 and quarter == 1):
-        jc2 = np.where(jc2 == JC["200"], JC["218"], jc2)
+        jc2 = np.where(jc2 == JOINT_COMMITTEE_INDEX["200"], JOINT_COMMITTEE_INDEX["218"], jc2)
     job2 = {
         "idx": m2,
         "employer": e2,
@@ -185,12 +192,12 @@ def quarter_rows(
         "contract": np.zeros(k2, np.int8),
         "perf": np.ones(k2, np.int8),
         "pct": pct2,
-        "fte": np.minimum(days2 / P.FT_DAYS, 1.5),
+        "fte": np.minimum(days2 / labour_params.FT_DAYS, 1.5),
         "days": days2.astype(np.int16),
         "gross": daily2 * days2,
         "daily": daily2,
         "size": emp.size_class[e2],
-        "vouchers": (sec2 == P.CLEANING) & (e2 % 2 == 0),
+        "vouchers": (sec2 == labour_params.CLEANING) & (e2 % 2 == 0),
         "maternity": np.zeros(k2, bool),
         "cross": np.zeros(k2, bool),
         "posted": np.zeros(k2, bool),
@@ -200,11 +207,26 @@ def quarter_rows(
     si = np.flatnonzero(in_codes(pos, SELF_CODES))
     sf = fine[si]
     se_cat = np.where(
-        np.isin(sf, [P.C["122"], P.C["132"], P.C["141"]]),
+        np.isin(
+            sf,
+            [
+                labour_params.CODE_INDEX["122"],
+                labour_params.CODE_INDEX["132"],
+                labour_params.CODE_INDEX["141"],
+            ],
+        ),
         1,
-        np.where(np.isin(sf, [P.C["123"], P.C["133"]]), 2, 0),
+        np.where(np.isin(sf, [labour_params.CODE_INDEX["123"], labour_params.CODE_INDEX["133"]]), 2, 0),
     ).astype(np.int8)
-    quality = np.isin(sf, [P.C["131"], P.C["132"], P.C["133"], P.C["143"]]).astype(np.int8)
+    quality = np.isin(
+        sf,
+        [
+            labour_params.CODE_INDEX["131"],
+            labour_params.CODE_INDEX["132"],
+            labour_params.CODE_INDEX["133"],
+            labour_params.CODE_INDEX["143"],
+        ],
+    ).astype(np.int8)
     income = np.exp(st.se_lincome[si]) * np.array([1.0, 0.35, 0.4])[se_cat] * g
     selfemp = {
         "idx": si,
@@ -242,7 +264,7 @@ def quarter_rows(
         ben.append(
             {
                 "idx": idx.astype(np.int32),
-                "benefit": full(B[benefit], np.int8),
+                "benefit": full(BENEFIT_INDEX[benefit], np.int8),
                 "category": full(category, np.int16),
                 "amount": np.round(np.asarray(amount, np.float64), 2) * np.ones(m),
                 "days": np.clip(full(bdays, np.int16), 0, 92),
@@ -256,7 +278,7 @@ def quarter_rows(
             }
         )
 
-    def bdays_since(start: np.ndarray, full_days: int = P.BENEFIT_DAYS) -> np.ndarray:
+    def bdays_since(start: np.ndarray, full_days: int = labour_params.BENEFIT_DAYS) -> np.ndarray:
         share = np.clip((d - np.maximum(start, q0) + 1) / ndays, 0, 1)
         return np.maximum(np.round(full_days * share), 1)
 
@@ -273,59 +295,78 @@ def quarter_rows(
         ("213", "waiting_allowance" if year < 2012 else "integration_allowance", 0.62, 1.0),
         ("32", "exempted", 0.9, 1.0),
     ):
-        idx = np.flatnonzero(pos == P.C[code])
+        idx = np.flatnonzero(pos == labour_params.CODE_INDEX[code])
         start = st.ustart[idx] if code != "32" else since_day[idx]
         bd = bdays_since(start)
         rate = (
-            (P.UNEMP_DAILY[0] + (P.UNEMP_DAILY[1] - P.UNEMP_DAILY[0]) * ((idx * 7919) % 100) / 100.0)
+            (
+                labour_params.UNEMP_DAILY[0]
+                + (labour_params.UNEMP_DAILY[1] - labour_params.UNEMP_DAILY[0]) * ((idx * 7919) % 100) / 100.0
+            )
             * level
             * g
         )
-        add(idx, "unemployment", BC[cat], rate * bd, bd, start, frac)
+        add(idx, "unemployment", BENEFIT_CATEGORY_INDEX[cat], rate * bd, bd, start, frac)
     wi = np.flatnonzero(working)
     igu = wi[st.perf[wi] == 2]
     add(
         igu,
         "unemployment",
-        BC["income_guarantee"],
-        22.0 * g * P.BENEFIT_DAYS,
-        P.BENEFIT_DAYS,
+        BENEFIT_CATEGORY_INDEX["income_guarantee"],
+        22.0 * g * labour_params.BENEFIT_DAYS,
+        labour_params.BENEFIT_DAYS,
         np.maximum(st.since_day[igu], 0),
         0.3,
     )
     # social assistance (positions and the workers / job seekers who also receive it)
     soc_amount = np.array([2500.0, 3750.0, 5000.0])
     for code, benefit in (("331", "integration_income"), ("332", "social_aid")):
-        idx = np.flatnonzero(pos == P.C[code])
+        idx = np.flatnonzero(pos == labour_params.CODE_INDEX[code])
         bd = bdays_since(since_day[idx], ndays)
         cat = (
-            np.full(idx.size, BC["financial_aid"])
+            np.full(idx.size, BENEFIT_CATEGORY_INDEX["financial_aid"])
             if benefit == "social_aid"
-            else np.array([BC["cohabitant"], BC["single"], BC["family"]])[st.soc_cat[idx]]
+            else np.array(
+                [
+                    BENEFIT_CATEGORY_INDEX["cohabitant"],
+                    BENEFIT_CATEGORY_INDEX["single"],
+                    BENEFIT_CATEGORY_INDEX["family"],
+                ]
+            )[st.soc_cat[idx]]
         )
         amt = soc_amount[st.soc_cat[idx]] * (0.4 if benefit == "social_aid" else 1.0) * g * bd / ndays
         add(idx, benefit, cat, amt, bd, since_day[idx], 1.0)
     ws = wi[(st.wflag[wi] & 4) > 0]
-    add(ws, "integration_income", BC["cohabitant"], 900.0 * g, ndays, st.since_day[ws], 0.3)
-    js05 = np.flatnonzero((pos == P.C["214"]) & (st.js_cat == JSC["05"]))
+    add(
+        ws,
+        "integration_income",
+        BENEFIT_CATEGORY_INDEX["cohabitant"],
+        900.0 * g,
+        ndays,
+        st.since_day[ws],
+        0.3,
+    )
+    js05 = np.flatnonzero(
+        (pos == labour_params.CODE_INDEX["214"]) & (st.js_cat == JOBSEEKER_CATEGORY_INDEX["05"])
+    )
     add(
         js05,
         "integration_income",
-        BC["single"],
+        BENEFIT_CATEGORY_INDEX["single"],
         3750.0 * g * bdays_since(st.ustart[js05], ndays) / ndays,
         bdays_since(st.ustart[js05], ndays),
         st.ustart[js05],
         1.0,
     )
     # incapacity and invalidity
-    sick = np.flatnonzero(pos == P.C["371"])
+    sick = np.flatnonzero(pos == labour_params.CODE_INDEX["371"])
     inval = (t - st.since[sick]) >= 4
     mt, mc = med(sick)
     bd = bdays_since(since_day[sick])
     add(
         sick[~inval],
         "incapacity",
-        BC["primary"],
+        BENEFIT_CATEGORY_INDEX["primary"],
         55.0 * g * bd[~inval],
         bd[~inval],
         since_day[sick[~inval]],
@@ -337,7 +378,7 @@ def quarter_rows(
     add(
         sick[inval],
         "invalidity",
-        BC["invalidity"],
+        BENEFIT_CATEGORY_INDEX["invalidity"],
         50.0 * g * bd[inval],
         bd[inval],
         since_day[sick[inval]],
@@ -347,9 +388,9 @@ def quarter_rows(
         medcode=mc[inval],
     )
     for code, benefit in (("372", "occupational_accident"), ("373", "occupational_disease")):
-        idx = np.flatnonzero(pos == P.C[code])
+        idx = np.flatnonzero(pos == labour_params.CODE_INDEX[code])
         bd = bdays_since(since_day[idx])
-        add(idx, benefit, BC["temporary"], 60.0 * g * bd, bd, since_day[idx], 1.0)
+        add(idx, benefit, BENEFIT_CATEGORY_INDEX["temporary"], 60.0 * g * bd, bd, since_day[idx], 1.0)
     # workers: incapacity spell in the quarter, partial resumption under invalidity, maternity
     winc = ji[incap]
     start = q0 + (rng.random(winc.size) * max(ndays - 50, 1)).astype(np.int32)
@@ -358,7 +399,7 @@ def quarter_rows(
     add(
         winc,
         "incapacity",
-        BC["primary"],
+        BENEFIT_CATEGORY_INDEX["primary"],
         55.0 * g * idays,
         idays,
         start,
@@ -373,9 +414,9 @@ def quarter_rows(
     add(
         wpr,
         "invalidity",
-        BC["partial_resumption"],
-        25.0 * g * P.BENEFIT_DAYS,
-        P.BENEFIT_DAYS,
+        BENEFIT_CATEGORY_INDEX["partial_resumption"],
+        25.0 * g * labour_params.BENEFIT_DAYS,
+        labour_params.BENEFIT_DAYS,
         st.since_day[wpr],
         0.5,
         days_type=3,
@@ -384,40 +425,65 @@ def quarter_rows(
     )
     wm = ji[maternity]
     mstart = q0 + (rng.random(wm.size) * 30).astype(np.int32)
-    add(wm, "maternity", BC["maternity"], 75.0 * g * 50, 50, mstart, 1.0, end=mstart + 105, days_type=2)
+    add(
+        wm,
+        "maternity",
+        BENEFIT_CATEGORY_INDEX["maternity"],
+        75.0 * g * 50,
+        50,
+        mstart,
+        1.0,
+        end=mstart + 105,
+        days_type=2,
+    )
     # disability allowances: IVT position, workers with an integration allowance, social assistance, elderly
-    dis = np.flatnonzero(pos == P.C["38"])
+    dis = np.flatnonzero(pos == labour_params.CODE_INDEX["38"])
     add(
         dis,
         "disability_allowance",
-        BC["IVT"],
+        BENEFIT_CATEGORY_INDEX["IVT"],
         3300.0 * g * bdays_since(since_day[dis], ndays) / ndays,
         bdays_since(since_day[dis], ndays),
         since_day[dis],
         1.0,
     )
     wd = wi[(st.wflag[wi] & 2) > 0]
-    add(wd, "disability_allowance", BC["IT"], 450.0 * g, ndays, st.since_day[wd], 1.0)
-    sd = np.flatnonzero(in_codes(pos, [P.C["331"], P.C["332"]]) & st.soc_disab)
-    add(sd, "disability_allowance", BC["IT"], 900.0 * g, ndays, since_day[sd], 1.0)
+    add(wd, "disability_allowance", BENEFIT_CATEGORY_INDEX["IT"], 450.0 * g, ndays, st.since_day[wd], 1.0)
+    sd = np.flatnonzero(
+        in_codes(pos, [labour_params.CODE_INDEX["331"], labour_params.CODE_INDEX["332"]]) & st.soc_disab
+    )
+    add(sd, "disability_allowance", BENEFIT_CATEGORY_INDEX["IT"], 900.0 * g, ndays, since_day[sd], 1.0)
     # pensions (also working pensioners 123/133) and early retirement
-    pen = np.flatnonzero(in_codes(pos, [P.C["34"], P.C["123"], P.C["133"]]))
+    pen = np.flatnonzero(
+        in_codes(
+            pos,
+            [
+                labour_params.CODE_INDEX["34"],
+                labour_params.CODE_INDEX["123"],
+                labour_params.CODE_INDEX["133"],
+            ],
+        )
+    )
     pstart = pp.birth[pen] + np.round(st.retire_age[pen].astype(np.float64) * 365.25).astype(np.int32)
     pstart = np.where(pstart > d, since_day[pen], pstart)
     pamt = np.array([3600.0, 4300.0, 5600.0])[pp.edu[pen]] * np.where(pp.female[pen], 0.8, 1.0) * g
-    add(pen, "pension", BC["retirement"], pamt, ndays, pstart, 1.0)
+    add(pen, "pension", BENEFIT_CATEGORY_INDEX["retirement"], pamt, ndays, pstart, 1.0)
     thab = pen[(pen * 2654435761 % 1000) < 60]
     add(
         thab,
         "disability_allowance",
-        BC["THAB"],
+        BENEFIT_CATEGORY_INDEX["THAB"],
         600.0 * g,
         ndays,
         pstart[(pen * 2654435761 % 1000) < 60],
         1.0,
     )
-    early = np.flatnonzero(pos == P.C["35"])
-    ecat = np.where((early % 10) == 0, BC["availability"], BC["brugpensioen"] if year < 2012 else BC["SWT"])
+    early = np.flatnonzero(pos == labour_params.CODE_INDEX["35"])
+    ecat = np.where(
+        (early % 10) == 0,
+        BENEFIT_CATEGORY_INDEX["availability"],
+        BENEFIT_CATEGORY_INDEX["brugpensioen"] if year < 2012 else BENEFIT_CATEGORY_INDEX["SWT"],
+    )
     add(
         early,
         "early_retirement",
@@ -428,21 +494,29 @@ def quarter_rows(
         1.0,
     )
     # career breaks: full (position 31) and partial (working)
-    cb = np.flatnonzero(pos == P.C["31"])
-    add(cb, "career_break", BC["full"], 1500.0 * g, bdays_since(since_day[cb]), since_day[cb], 1.0)
+    cb = np.flatnonzero(pos == labour_params.CODE_INDEX["31"])
+    add(
+        cb,
+        "career_break",
+        BENEFIT_CATEGORY_INDEX["full"],
+        1500.0 * g,
+        bdays_since(since_day[cb]),
+        since_day[cb],
+        1.0,
+    )
     pcb = wi[(st.pcb[wi] > 0) & has_job[wi]]
     half = st.pcb[pcb] == 2
     add(
         pcb,
         "career_break",
-        np.where(half, BC["partial_1/2"], BC["partial_1/5"]),
+        np.where(half, BENEFIT_CATEGORY_INDEX["partial_1/2"], BENEFIT_CATEGORY_INDEX["partial_1/5"]),
         np.where(half, 900.0, 450.0) * g,
-        P.BENEFIT_DAYS,
+        labour_params.BENEFIT_DAYS,
         st.since_day[pcb],
         np.where(half, 0.5, 0.2),
     )
     # child benefit, paid to a parent living in Belgium, one row per child
-    kids = np.flatnonzero((pos == P.C["36"]) & (age < 25))
+    kids = np.flatnonzero((pos == labour_params.CODE_INDEX["36"]) & (age < 25))
     mom = pp.mother[kids]
     dad = pp.father[kids]
     mom_ok = (mom >= 0) & present[np.maximum(mom, 0)]
@@ -457,17 +531,19 @@ def quarter_rows(
         first = np.r_[True, recip[1:] != recip[:-1]]
         grp_start = np.maximum.accumulate(np.where(first, np.arange(kids.size), 0))
         rank = np.arange(kids.size) - grp_start
-        cat = np.minimum(rank, 2).astype(np.int16) + BC["1"]
+        cat = np.minimum(rank, 2).astype(np.int16) + BENEFIT_CATEGORY_INDEX["1"]
         amt = np.array([285.0, 528.0, 789.0])[np.minimum(rank, 2)] * (1.02 ** (year - 2019))
         add(recip, "child_benefit", cat, amt, ndays, np.maximum(pp.birth[kids], 0), 1.0, related=kids)
         cb_recipient[recip] = True
     benefit = _cat(*ben)
 
     # ------------------------------------------------ job seekers
-    ui = np.flatnonzero(present & (st.macro == P.UNEMP))
+    ui = np.flatnonzero(present & (st.macro == labour_params.UNEMP))
     uf = fine[ui]
     jcat = np.where(
-        np.isin(uf, [P.C["211"], P.C["212"]]), JSC["00"], np.where(uf == P.C["213"], JSC["02"], st.js_cat[ui])
+        np.isin(uf, [labour_params.CODE_INDEX["211"], labour_params.CODE_INDEX["212"]]),
+        JOBSEEKER_CATEGORY_INDEX["00"],
+        np.where(uf == labour_params.CODE_INDEX["213"], JOBSEEKER_CATEGORY_INDEX["02"], st.js_cat[ui]),
     )
     pes = np.where(adg[ui], 3, np.array([0, 0, 1, 2])[region[ui]]).astype(np.int8)
     jobseeker = {
@@ -476,7 +552,8 @@ def quarter_rows(
         "pes": pes,
         "reg": st.regday[ui],
         "ustart": st.ustart[ui],
-        "sanctioned": np.isin(uf, [P.C["211"], P.C["213"]]) & (rng.random(ui.size) < 0.01),
+        "sanctioned": np.isin(uf, [labour_params.CODE_INDEX["211"], labour_params.CODE_INDEX["213"]])
+        & (rng.random(ui.size) < 0.01),
     }
 
     # ------------------------------------------------ positions and status flags
@@ -489,24 +566,27 @@ def quarter_rows(
         np.bitwise_or(flags, _bit(name), out=flags, where=where)
 
     # employees among the working: ``has_job`` (every employee code is a working code)
-    flag(working & st.activation & (t - st.job_since < P.ACTIVATION_QUARTERS), "activation_rva")
+    flag(working & st.activation & (t - st.job_since < labour_params.ACTIVATION_QUARTERS), "activation_rva")
     flag(has_job & (st.perf == 2), "working_with_income_guarantee")
     flag(has_job & ((st.wflag & 4) > 0), "working_with_social_assistance")
     flag(has_job & (st.pcb > 0), "working_with_partial_career_break")
-    flag(in_codes(pos, [P.C["123"], P.C["133"]]), "working_with_pension")
+    flag(
+        in_codes(pos, [labour_params.CODE_INDEX["123"], labour_params.CODE_INDEX["133"]]),
+        "working_with_pension",
+    )
     flag(has_job & ((st.wflag & 2) > 0), "working_with_disability_allowance")
     flag(has_job & ((st.wflag & 1) > 0), "working_with_invalidity")
     flags[winc] |= _bit("working_with_health_fund_incapacity")
-    soc = in_codes(pos, [P.C["331"], P.C["332"]])
+    soc = in_codes(pos, [labour_params.CODE_INDEX["331"], labour_params.CODE_INDEX["332"]])
     flag(soc & st.soc_disab, "social_assistance_with_disability_allowance")
     flag(soc & cb_recipient, "social_assistance_with_child_benefit")
-    ex = pos == P.C["32"]
+    ex = pos == labour_params.CODE_INDEX["32"]
     for r, name in enumerate(
         ("older_job_seeker", "exempted_for_training", "exempted_family_social", "exempted_other")
     ):
         flag(ex & (st.exempt_reason == r), name)
     flags[ui] |= _bit("registered_at_regional_pes")
-    rva = in_codes(pos, [P.C[c] for c in ("211", "212", "213", "31", "32", "35")])
+    rva = in_codes(pos, [labour_params.CODE_INDEX[c] for c in ("211", "212", "213", "31", "32", "35")])
     rva |= (
         flags
         & (
@@ -592,7 +672,7 @@ def quarter_frames(
                     y,
                     q,
                     ins.alias("insz"),
-                    code_labels(P.CODES, r["fine"]).alias("nomenclature"),
+                    code_labels(labour_params.CODES, r["fine"]).alias("nomenclature"),
                     pl.Series("status_flags", r["flags"], dtype=pl.Int64),
                 ]
             ),

@@ -46,7 +46,7 @@ CODES: tuple[str, ...] = (
     "39",
     "4",
 )
-C = {c: i for i, c in enumerate(CODES)}
+CODE_INDEX = {c: i for i, c in enumerate(CODES)}
 WORKING_CODES = frozenset(c for c in CODES if c.startswith("1"))
 EMPLOYEE_CODES = ("111", "112", "141", "142", "143")  # codes with at least one job_quarter row
 SELF_CODES = (

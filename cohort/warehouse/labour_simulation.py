@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import polars as pl
 
-from cohort.warehouse import agency, labour_frames, labour_vdab
-from cohort.warehouse import labour_params as P
+from cohort.warehouse import agency, labour_frames, labour_params, labour_vdab
 from cohort.warehouse.demography_params import epoch_day
 from cohort.warehouse.labour import (
     CAT214_IDX,
@@ -54,13 +53,15 @@ class LabourSimulation:
             ri = person_index(self.regularised, self.people)
             self.reg_decision[ri] = self.regularised["decision_date"].cast(pl.Int32).to_numpy()
         # sector choice table [female, edu, sector] without the Flemish government
-        w = P.SECTOR_BASE[None, None, :] * np.where(
-            np.arange(2)[:, None, None] == 1, P.SECTOR_FEMALE[None, None, :], 1.0
+        w = labour_params.SECTOR_BASE[None, None, :] * np.where(
+            np.arange(2)[:, None, None] == 1, labour_params.SECTOR_FEMALE[None, None, :], 1.0
         )
-        w = w * P.SECTOR_EDU.T[None, :, :]
-        w[..., P.FLEMISH_GOV] = 0
+        w = w * labour_params.SECTOR_EDU.T[None, :, :]
+        w[..., labour_params.FLEMISH_GOV] = 0
         self.sector_cum = np.cumsum(w / w.sum(axis=2, keepdims=True), axis=2)
-        self.self_sector_cum = np.cumsum(P.SELF_SECTOR_BASE / P.SELF_SECTOR_BASE.sum())
+        self.self_sector_cum = np.cumsum(
+            labour_params.SELF_SECTOR_BASE / labour_params.SELF_SECTOR_BASE.sum()
+        )
         # VDAB spells and measure candidates collected over the run
         self.spell_rows: list[tuple[np.ndarray, ...]] = []
         self.spell_ends: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -72,39 +73,47 @@ class LabourSimulation:
         self, idx: np.ndarray, age: np.ndarray, region: np.ndarray, waiting: np.ndarray, year: int, day: int
     ) -> np.ndarray:
         pp = self.people
-        band = np.clip(np.searchsorted(P.AGE_BANDS, age, side="right") - 1, 0, P.AGE_BANDS.size - 1)
-        lg = P.BASE_LOGIT[band].copy()
-        lg += P.SEX_EFF[pp.female[idx].astype(np.int8)]
-        lg += P.EDU_EFF[pp.edu[idx]]
-        lg += P.ORIGIN_EFF[pp.origin[idx]]
-        lg += P.REGION_EFF[region]
-        lg[waiting] += P.WAITING_EFF
-        emp_c, unemp_c = P.cycle(year)
-        lg[:, P.EMP] += np.log(emp_c) + P.EMPLOYABILITY_LOADING * self.st.employability[idx]
-        lg[:, P.SELF] += np.log(emp_c) + P.EMPLOYABILITY_LOADING * self.st.employability[idx]
-        lg[:, P.UNEMP] += np.log(unemp_c)
-        h = P.HEALTH_LOADING * pp.health_risk[idx]
-        lg[:, P.SICK] += h
-        lg[:, P.DIS] += h
+        band = np.clip(
+            np.searchsorted(labour_params.AGE_BANDS, age, side="right") - 1,
+            0,
+            labour_params.AGE_BANDS.size - 1,
+        )
+        lg = labour_params.BASE_LOGIT[band].copy()
+        lg += labour_params.SEX_EFF[pp.female[idx].astype(np.int8)]
+        lg += labour_params.EDU_EFF[pp.edu[idx]]
+        lg += labour_params.ORIGIN_EFF[pp.origin[idx]]
+        lg += labour_params.REGION_EFF[region]
+        lg[waiting] += labour_params.WAITING_EFF
+        emp_c, unemp_c = labour_params.cycle(year)
+        lg[:, labour_params.EMP] += (
+            np.log(emp_c) + labour_params.EMPLOYABILITY_LOADING * self.st.employability[idx]
+        )
+        lg[:, labour_params.SELF] += (
+            np.log(emp_c) + labour_params.EMPLOYABILITY_LOADING * self.st.employability[idx]
+        )
+        lg[:, labour_params.UNEMP] += np.log(unemp_c)
+        h = labour_params.HEALTH_LOADING * pp.health_risk[idx]
+        lg[:, labour_params.SICK] += h
+        lg[:, labour_params.DIS] += h
         regd = self.reg_decision[idx] <= day
         if regd.any():
-            lg[regd, P.EMP] += np.log(3.0)
-            lg[regd, P.OTHER] -= np.log(2.0)
+            lg[regd, labour_params.EMP] += np.log(3.0)
+            lg[regd, labour_params.OTHER] -= np.log(2.0)
         young = age < 50
-        lg[young, P.EARLY] = -30.0
+        lg[young, labour_params.EARLY] = -30.0
         return lg
 
     def stay_matrix(self, idx: np.ndarray, age: np.ndarray) -> np.ndarray:
         pp, st = self.people, self.st
-        s = np.broadcast_to(P.STAY, (idx.size, P.N_ACTIVE)).copy()
+        s = np.broadcast_to(labour_params.STAY, (idx.size, labour_params.N_ACTIVE)).copy()
         su = (
-            P.UNEMP_STAY_BASE
-            + P.UNEMP_STAY_AGE50 * (age >= 50)
-            + P.UNEMP_STAY_EDU[pp.edu[idx]]
-            + P.UNEMP_STAY_ORIGIN[pp.origin[idx]]
-            + P.UNEMP_STAY_STUCK * st.stuck[idx]
+            labour_params.UNEMP_STAY_BASE
+            + labour_params.UNEMP_STAY_AGE50 * (age >= 50)
+            + labour_params.UNEMP_STAY_EDU[pp.edu[idx]]
+            + labour_params.UNEMP_STAY_ORIGIN[pp.origin[idx]]
+            + labour_params.UNEMP_STAY_STUCK * st.stuck[idx]
         )
-        s[:, P.UNEMP] = np.minimum(su, P.UNEMP_STAY_MAX)
+        s[:, labour_params.UNEMP] = np.minimum(su, labour_params.UNEMP_STAY_MAX)
         return s
 
     # -------------------------------------------------------- one quarter
@@ -134,19 +143,28 @@ class LabourSimulation:
         active = present & ~child & ~retired
 
         new_macro = np.full(n, -1, np.int8)
-        new_macro[child] = P.STUDENT
-        new_macro[retired] = P.PENSION
+        new_macro[child] = labour_params.STUDENT
+        new_macro[retired] = labour_params.PENSION
         # active people: keep, leave (draw from q) or enter (draw from pi)
-        cont = active & was & (prev_macro >= 0) & (prev_macro < P.N_ACTIVE)
-        enter_pi = active & ~cont & ~(was & (prev_macro == P.STUDENT))
+        cont = active & was & (prev_macro >= 0) & (prev_macro < labour_params.N_ACTIVE)
+        enter_pi = active & ~cont & ~(was & (prev_macro == labour_params.STUDENT))
         enter_q = active & ~cont & ~enter_pi
         ci = np.flatnonzero(cont)
         s_all = self.stay_matrix(ci, age[ci])
         s_own = s_all[np.arange(ci.size), prev_macro[ci]]
         forced = waiting[ci] & np.isin(
-            prev_macro[ci], [P.SELF, P.UNEMP, P.SICK, P.DIS, P.CB, P.EXEMPT, P.EARLY]
+            prev_macro[ci],
+            [
+                labour_params.SELF,
+                labour_params.UNEMP,
+                labour_params.SICK,
+                labour_params.DIS,
+                labour_params.CB,
+                labour_params.EXEMPT,
+                labour_params.EARLY,
+            ],
         )
-        forced |= (age[ci] < 50) & (prev_macro[ci] == P.EARLY)
+        forced |= (age[ci] < 50) & (prev_macro[ci] == labour_params.EARLY)
         leave = (rng.random(ci.size) >= s_own) | forced
         new_macro[ci[~leave]] = prev_macro[ci[~leave]]
         draw_q = np.concatenate([ci[leave], np.flatnonzero(enter_q)])
@@ -181,7 +199,9 @@ class LabourSimulation:
         st.macro[:] = np.where(present, new_macro, st.macro)
         self._assign_fine(ch, prev_macro, age, waiting, rng, t)
         # 213 becomes 211 at 30 (no longer a school leaver)
-        st.fine[present & (st.fine == P.C["213"]) & (age >= P.UNEMP_213_MAX_AGE)] = P.C["211"]
+        st.fine[
+            present & (st.fine == labour_params.CODE_INDEX["213"]) & (age >= labour_params.UNEMP_213_MAX_AGE)
+        ] = labour_params.CODE_INDEX["211"]
         self._jobs(present, prev_macro, was, changed, age, region, rng, t, d)
         self._unemployment(ch, rng, d)
         self._vdab(present, region, arr, rng, t, q0, ndays, d)
@@ -213,68 +233,87 @@ class LabourSimulation:
         fem = pp.female[ch]
         u = rng.random(ch.size)
         u2 = rng.random(ch.size)
-        fine = np.full(ch.size, P.C["4"], np.int8)
+        fine = np.full(ch.size, labour_params.CODE_INDEX["4"], np.int8)
         # employees
-        pm = np.where(fem, P.P_MULTI_JOB[1], P.P_MULTI_JOB[0])
-        ps = np.where(fem, P.P_EMP_PLUS_SELF[1], P.P_EMP_PLUS_SELF[0])
-        e = m == P.EMP
+        pm = np.where(fem, labour_params.P_MULTI_JOB[1], labour_params.P_MULTI_JOB[0])
+        ps = np.where(fem, labour_params.P_EMP_PLUS_SELF[1], labour_params.P_EMP_PLUS_SELF[0])
+        e = m == labour_params.EMP
         fine[e] = np.select(
-            [u[e] < pm[e], u[e] < pm[e] + ps[e], u[e] < pm[e] + ps[e] + P.P_EMP_PLUS_HELPER],
-            [P.C["112"], P.C["141"], P.C["143"]],
-            P.C["111"],
+            [u[e] < pm[e], u[e] < pm[e] + ps[e], u[e] < pm[e] + ps[e] + labour_params.P_EMP_PLUS_HELPER],
+            [
+                labour_params.CODE_INDEX["112"],
+                labour_params.CODE_INDEX["141"],
+                labour_params.CODE_INDEX["143"],
+            ],
+            labour_params.CODE_INDEX["111"],
         )
         # self-employed
-        s = m == P.SELF
-        names = list(P.SELF_SPLIT)
-        base = np.array([P.SELF_SPLIT[k] for k in names])
+        s = m == labour_params.SELF
+        names = list(labour_params.SELF_SPLIT)
+        base = np.array([labour_params.SELF_SPLIT[k] for k in names])
         for female in (False, True):
             sel = s & (fem == female)
             w = base * np.where(np.array([k in ("131", "132") for k in names]) & female, 4.0, 1.0)
             k = np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), u[sel]), len(names) - 1)
-            fine[sel] = np.array([P.C[c] for c in names], np.int8)[k]
+            fine[sel] = np.array([labour_params.CODE_INDEX[c] for c in names], np.int8)[k]
         # job seekers
-        un = m == P.UNEMP
-        school_leaver = prev_macro[ch] == P.STUDENT
-        young = age[ch] < P.UNEMP_213_MAX_AGE
+        un = m == labour_params.UNEMP
+        school_leaver = prev_macro[ch] == labour_params.STUDENT
+        young = age[ch] < labour_params.UNEMP_213_MAX_AGE
         is213 = un & young & (school_leaver | ((age[ch] < 25) & (u < 0.3)))
-        is214 = un & ~is213 & (u2 < P.UNEMP_SPLIT_214)
-        is212 = un & ~is213 & ~is214 & fem & (u < P.UNEMP_SPLIT_212_F)
-        fine[un] = P.C["211"]
-        fine[is213] = P.C["213"]
-        fine[is214] = P.C["214"]
-        fine[is212] = P.C["212"]
-        st.js_cat[ch[is214]] = CAT214_IDX[cat_draw(rng, P.CAT214_P, int(is214.sum()))]
+        is214 = un & ~is213 & (u2 < labour_params.UNEMP_SPLIT_214)
+        is212 = un & ~is213 & ~is214 & fem & (u < labour_params.UNEMP_SPLIT_212_F)
+        fine[un] = labour_params.CODE_INDEX["211"]
+        fine[is213] = labour_params.CODE_INDEX["213"]
+        fine[is214] = labour_params.CODE_INDEX["214"]
+        fine[is212] = labour_params.CODE_INDEX["212"]
+        st.js_cat[ch[is214]] = CAT214_IDX[cat_draw(rng, labour_params.CAT214_P, int(is214.sum()))]
         # inactive states
-        sk = m == P.SICK
+        sk = m == labour_params.SICK
         fine[sk] = np.select(
-            [u[sk] < P.SICK_SPLIT["371"], u[sk] < P.SICK_SPLIT["371"] + P.SICK_SPLIT["372"]],
-            [P.C["371"], P.C["372"]],
-            P.C["373"],
+            [
+                u[sk] < labour_params.SICK_SPLIT["371"],
+                u[sk] < labour_params.SICK_SPLIT["371"] + labour_params.SICK_SPLIT["372"],
+            ],
+            [labour_params.CODE_INDEX["371"], labour_params.CODE_INDEX["372"]],
+            labour_params.CODE_INDEX["373"],
         )
         st.medcode[ch[sk]] = cat_draw(rng, MED_P, int(sk.sum())).astype(np.int8)
-        fine[m == P.DIS] = P.C["38"]
-        so = m == P.SOC
-        p332 = np.where(waiting[ch], P.SOC_SPLIT_332[1], P.SOC_SPLIT_332[0])
-        fine[so] = np.where(u[so] < p332[so], P.C["332"], P.C["331"])
+        fine[m == labour_params.DIS] = labour_params.CODE_INDEX["38"]
+        so = m == labour_params.SOC
+        p332 = np.where(waiting[ch], labour_params.SOC_SPLIT_332[1], labour_params.SOC_SPLIT_332[0])
+        fine[so] = np.where(
+            u[so] < p332[so], labour_params.CODE_INDEX["332"], labour_params.CODE_INDEX["331"]
+        )
         st.soc_disab[ch[so]] = u2[so] < 0.06
         st.soc_cat[ch[so]] = (u2[so] * 3 * 7).astype(np.int8) % 3
-        fine[m == P.CB] = P.C["31"]
-        ex = m == P.EXEMPT
-        fine[ex] = P.C["32"]
+        fine[m == labour_params.CB] = labour_params.CODE_INDEX["31"]
+        ex = m == labour_params.EXEMPT
+        fine[ex] = labour_params.CODE_INDEX["32"]
         st.exempt_reason[ch[ex]] = np.where(age[ch[ex]] >= 50, 0, 1 + (u2[ex] * 3).astype(np.int8))
-        fine[m == P.EARLY] = P.C["35"]
-        fine[m == P.OTHER] = np.where(u[m == P.OTHER] < P.OTHER_SPLIT_4, P.C["4"], P.C["39"])
-        fine[m == P.STUDENT] = P.C["36"]
-        pe = m == P.PENSION
-        was_self = np.isin(st.fine[ch], [P.C[c] for c in ("121", "122", "131", "132", "142")])
+        fine[m == labour_params.EARLY] = labour_params.CODE_INDEX["35"]
+        fine[m == labour_params.OTHER] = np.where(
+            u[m == labour_params.OTHER] < labour_params.OTHER_SPLIT_4,
+            labour_params.CODE_INDEX["4"],
+            labour_params.CODE_INDEX["39"],
+        )
+        fine[m == labour_params.STUDENT] = labour_params.CODE_INDEX["36"]
+        pe = m == labour_params.PENSION
+        was_self = np.isin(
+            st.fine[ch], [labour_params.CODE_INDEX[c] for c in ("121", "122", "131", "132", "142")]
+        )
         fine[pe] = np.select(
             [
                 was_self[pe] & (u[pe] < 0.3),
-                u[pe] < P.PENSION_SPLIT["123"] * 0.3,
-                u[pe] < P.PENSION_SPLIT["123"] * 0.3 + P.PENSION_SPLIT["133"] * 0.3,
+                u[pe] < labour_params.PENSION_SPLIT["123"] * 0.3,
+                u[pe] < labour_params.PENSION_SPLIT["123"] * 0.3 + labour_params.PENSION_SPLIT["133"] * 0.3,
             ],
-            [np.where(fem[pe], P.C["133"], P.C["123"]), P.C["123"], P.C["133"]],
-            P.C["34"],
+            [
+                np.where(fem[pe], labour_params.CODE_INDEX["133"], labour_params.CODE_INDEX["123"]),
+                labour_params.CODE_INDEX["123"],
+                labour_params.CODE_INDEX["133"],
+            ],
+            labour_params.CODE_INDEX["34"],
         )
         st.fine[ch] = fine
 
@@ -292,8 +331,8 @@ class LabourSimulation:
     ) -> None:
         pp, st = self.people, self.st
         fine = st.fine
-        emp_codes = np.array([P.C[c] for c in P.EMPLOYEE_CODES], np.int8)
-        self_codes = np.array([P.C[c] for c in P.SELF_CODES], np.int8)
+        emp_codes = np.array([labour_params.CODE_INDEX[c] for c in labour_params.EMPLOYEE_CODES], np.int8)
+        self_codes = np.array([labour_params.CODE_INDEX[c] for c in labour_params.SELF_CODES], np.int8)
         needs_job = present & in_codes(fine, emp_codes)
         needs_se = present & in_codes(fine, self_codes)
         # a job ends with the position (the next job is a new one); a few change employer in place
@@ -305,20 +344,25 @@ class LabourSimulation:
         new_job = np.flatnonzero(needs_job & ((st.emp1 < 0) | mover))
         if new_job.size:
             self._new_job(new_job, prev_macro, age, region, rng, t, d)
-        multi = present & (fine == P.C["112"]) & (st.emp2 < 0)
+        multi = present & (fine == labour_params.CODE_INDEX["112"]) & (st.emp2 < 0)
         mi = np.flatnonzero(multi)
         if mi.size:
             sec = self.draw_sector(mi, rng)
             st.emp2[mi] = pick_employer(self.emp, sec, rng.random(mi.size))
             st.pct2[mi] = rng.choice(np.array([20, 25, 30, 40, 50], np.int8), mi.size)
-        st.emp2[present & (fine != P.C["112"])] = -1
+        st.emp2[present & (fine != labour_params.CODE_INDEX["112"])] = -1
         ns = np.flatnonzero(needs_se & (st.se_nace < 0))
         if ns.size:
-            sec = np.minimum(np.searchsorted(self.self_sector_cum, rng.random(ns.size)), P.N_SECTORS - 2)
-            codes = np.array([NACE_INDEX[P.SECTORS[s][1][0]] for s in range(P.N_SECTORS)], np.int16)
+            sec = np.minimum(
+                np.searchsorted(self.self_sector_cum, rng.random(ns.size)), labour_params.N_SECTORS - 2
+            )
+            codes = np.array(
+                [NACE_INDEX[labour_params.SECTORS[s][1][0]] for s in range(labour_params.N_SECTORS)], np.int16
+            )
             st.se_nace[ns] = codes[sec]
             st.se_since_day[ns] = np.maximum(
-                st.since_day[ns] - (rng.random(ns.size) * 40 * (fine[ns] >= P.C["123"])).astype(np.int32),
+                st.since_day[ns]
+                - (rng.random(ns.size) * 40 * (fine[ns] >= labour_params.CODE_INDEX["123"])).astype(np.int32),
                 pp.birth[ns] + 15 * 365,
             )
             st.se_lincome[ns] = (
@@ -328,7 +372,9 @@ class LabourSimulation:
     def draw_sector(self, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         pp = self.people
         cum = self.sector_cum[pp.female[idx].astype(np.int8), pp.edu[idx]]
-        return np.minimum((rng.random(idx.size)[:, None] > cum).sum(axis=1), P.N_SECTORS - 2).astype(np.int8)
+        return np.minimum(
+            (rng.random(idx.size)[:, None] > cum).sum(axis=1), labour_params.N_SECTORS - 2
+        ).astype(np.int8)
 
     def _new_job(
         self,
@@ -344,30 +390,38 @@ class LabourSimulation:
         k = idx.size
         sec = self.draw_sector(idx, rng)
         flemish = region[idx] == 1
-        p_fg = P.FLEMISH_GOV_SHARE * np.array([0.35, 1.0, 1.55])[pp.edu[idx]]
+        p_fg = labour_params.FLEMISH_GOV_SHARE * np.array([0.35, 1.0, 1.55])[pp.edu[idx]]
         fg = flemish & (rng.random(k) < p_fg) & (age[idx] >= 18)
-        sec[fg] = P.FLEMISH_GOV
+        sec[fg] = labour_params.FLEMISH_GOV
         st.sector[idx] = sec
         st.emp1[idx] = pick_employer(self.emp, sec, rng.random(k))
         a = age[idx]
-        statutory = rng.random(k) < P.P_STATUTORY[sec] * (a >= 25)
-        pblue = np.clip(P.P_BLUE[sec] * np.array([1.4, 1.0, 0.3])[pp.edu[idx]], 0, 0.98)
+        statutory = rng.random(k) < labour_params.P_STATUTORY[sec] * (a >= 25)
+        pblue = np.clip(labour_params.P_BLUE[sec] * np.array([1.4, 1.0, 0.3])[pp.edu[idx]], 0, 0.98)
         blue = rng.random(k) < pblue
         wc = np.where(statutory, 2, np.where(blue, 0, 1)).astype(np.int8)
         wc[(a < 19) & (rng.random(k) < 0.3) & ~statutory] = 3
         st.wclass[idx] = wc
         st.statute[idx] = statutory.astype(np.int8)
-        contract = np.where(rng.random(k) < np.where(a < 30, 0.2, P.P_CONTRACT_FIXED), 1, 0).astype(np.int8)
-        contract[sec == P.TEMP_AGENCY] = 2
+        contract = np.where(
+            rng.random(k) < np.where(a < 30, 0.2, labour_params.P_CONTRACT_FIXED), 1, 0
+        ).astype(np.int8)
+        contract[sec == labour_params.TEMP_AGENCY] = 2
         contract[statutory] = 0
         st.contract[idx] = contract
         fem = pp.female[idx]
-        ppt = np.where(fem, P.P_PART_TIME[1], P.P_PART_TIME[0]) * np.where((a < 25) | (a >= 55), 1.3, 1.0)
-        ppt = np.where(sec == P.CLEANING, 0.8, ppt)
+        ppt = np.where(fem, labour_params.P_PART_TIME[1], labour_params.P_PART_TIME[0]) * np.where(
+            (a < 25) | (a >= 55), 1.3, 1.0
+        )
+        ppt = np.where(sec == labour_params.CLEANING, 0.8, ppt)
         pt = rng.random(k) < ppt
-        pct = np.where(pt, P.PART_TIME_PCTS[cat_draw(rng, P.PART_TIME_PCT_P, k)], 100).astype(np.int8)
+        pct = np.where(
+            pt, labour_params.PART_TIME_PCTS[cat_draw(rng, labour_params.PART_TIME_PCT_P, k)], 100
+        ).astype(np.int8)
         pcb = np.zeros(k, np.int8)
-        p_pcb = np.where(fem, P.P_PARTIAL_CAREER_BREAK[1], P.P_PARTIAL_CAREER_BREAK[0])
+        p_pcb = np.where(
+            fem, labour_params.P_PARTIAL_CAREER_BREAK[1], labour_params.P_PARTIAL_CAREER_BREAK[0]
+        )
         full = ~pt & (rng.random(k) < p_pcb * 1.6) & (a >= 25) & ~statutory
         pcb[full] = np.where(rng.random(int(full.sum())) < 0.6, 1, 2)
         pct[pcb == 1] = 80
@@ -375,22 +429,24 @@ class LabourSimulation:
         st.pcb[idx] = pcb
         st.pct[idx] = pct
         perf = np.where(pct < 100, 1, 0).astype(np.int8)
-        igu = (perf == 1) & (pcb == 0) & (rng.random(k) < P.P_IGU)
+        igu = (perf == 1) & (pcb == 0) & (rng.random(k) < labour_params.P_IGU)
         perf[igu] = 2
         st.perf[idx] = perf
         st.job_since[idx] = t
-        st.activation[idx] = (prev_macro[idx] == P.UNEMP) & (rng.random(k) < P.P_ACTIVATION_AFTER_UNEMP)
+        st.activation[idx] = (prev_macro[idx] == labour_params.UNEMP) & (
+            rng.random(k) < labour_params.P_ACTIVATION_AFTER_UNEMP
+        )
         wf = np.zeros(k, np.int8)
-        wf |= (rng.random(k) < P.P_WORK_INVALIDITY_PARTIAL * (a >= 30)).astype(np.int8)
-        wf |= (rng.random(k) < P.P_WORK_DISABILITY_ALLOWANCE).astype(np.int8) << 1
-        wf |= ((rng.random(k) < P.P_WORK_SOCIAL_ASSISTANCE * (1 + (pp.edu[idx] == 0))) & (pct < 100)).astype(
-            np.int8
-        ) << 2
+        wf |= (rng.random(k) < labour_params.P_WORK_INVALIDITY_PARTIAL * (a >= 30)).astype(np.int8)
+        wf |= (rng.random(k) < labour_params.P_WORK_DISABILITY_ALLOWANCE).astype(np.int8) << 1
+        wf |= (
+            (rng.random(k) < labour_params.P_WORK_SOCIAL_ASSISTANCE * (1 + (pp.edu[idx] == 0))) & (pct < 100)
+        ).astype(np.int8) << 2
         st.wflag[idx] = wf
 
     def _unemployment(self, ch: np.ndarray, rng: np.random.Generator, d: int) -> None:
         st = self.st
-        un = ch[st.macro[ch] == P.UNEMP]
+        un = ch[st.macro[ch] == labour_params.UNEMP]
         st.ustart[un] = st.since_day[un]
         late = rng.random(un.size) < 0.15
         offs = (rng.random(un.size) * 60).astype(np.int32)
@@ -408,14 +464,14 @@ class LabourSimulation:
         d: int,
     ) -> None:
         st, pp = self.st, self.people
-        in_vdab = present & (st.macro == P.UNEMP) & (region == 1)
+        in_vdab = present & (st.macro == labour_params.UNEMP) & (region == 1)
         close = np.flatnonzero((st.vdab_spell >= 0) & ~in_vdab)
         if close.size:
             end = q0 + (rng.random(close.size) * ndays).astype(np.int32)
             start_of = st.regday[close]
             end = np.maximum(end, start_of + 1)
             end = np.minimum(end, np.minimum(pp.death[close], d + 1))
-            to_work = present[close] & np.isin(st.macro[close], [P.EMP, P.SELF])
+            to_work = present[close] & np.isin(st.macro[close], [labour_params.EMP, labour_params.SELF])
             self.spell_ends.append((st.vdab_spell[close].copy(), end.astype(np.int32), to_work))
             st.vdab_spell[close] = -1
         opn = np.flatnonzero(in_vdab & (st.vdab_spell < 0))
