@@ -1,8 +1,11 @@
 """Coarsening: the classes that replace exact values in a delivery.
 
 Each rule is a small pure function that returns a DuckDB SQL expression, so the set work
-stays in SQL while the rule is written, named and tested once. Country classes are a
-lookup table (``install_lookups``) rather than a long CASE.
+stays in SQL while the rule is written, named and tested once. The class breaks are not here:
+they are in each project's spec (``coarsening_rules:``, labelled by the variable's classes) and
+:func:`coarsening_sql` compiles them; the country classes are :data:`COUNTRY_CLASS`, spelled in
+SQL by :func:`country_class_sql` (and as the lookup table of :func:`install_lookups` for joins
+that also need ``european`` / ``eu15``).
 """
 
 from collections.abc import Mapping, Sequence
@@ -55,6 +58,8 @@ COUNTRY_CLASSES: tuple[str, ...] = (
     "Americas and Oceania",
     "Unknown",
 )
+# The class of a code that is not in COUNTRY_CLASS (the last of COUNTRY_CLASSES).
+UNKNOWN_COUNTRY = COUNTRY_CLASSES[-1]
 # Europe in the sense of seed 002's "non-European origin": the EU-28, EFTA and the rest of geographic
 # Europe. Turkey counts as non-European here, as in Flemish integration statistics (Maghreb and Turkey).
 EUROPEAN: frozenset[str] = frozenset(
@@ -76,10 +81,14 @@ def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("INSERT INTO country_class VALUES (?, ?, ?, ?)", rows)
 
 
-def country_class_sql(col: str) -> str:
-    """SQL for the class of an ISO country column; needs :func:`install_lookups`. Unlisted codes are
-    classed by a conservative default (``Americas and Oceania`` is wrong for them, so ``Unknown``)."""
-    return f"coalesce((SELECT class FROM country_class cc WHERE cc.country = {col}), 'Unknown')"
+def country_class_sql(col: str, missing: str | None = None) -> str:
+    """SQL for the class of an ISO country column (:data:`COUNTRY_CLASS`; no lookup table needed).
+    Unlisted codes are classed by a conservative default (``Americas and Oceania`` is wrong for them,
+    so :data:`UNKNOWN_COUNTRY`). A null code gets ``missing``, else stays null: a release dimension
+    that cannot hold a null passes ``missing=UNKNOWN_COUNTRY``, a pseudonymised table keeps the null."""
+    whens = " ".join(f"WHEN {_sql_str(c)} THEN {_sql_str(k)}" for c, k in sorted(COUNTRY_CLASS.items()))
+    on_null = _sql_str(missing) if missing is not None else "NULL"
+    return f"CASE WHEN ({col}) IS NULL THEN {on_null} ELSE CASE ({col}) {whens} ELSE {_sql_str(UNKNOWN_COUNTRY)} END END"
 
 
 # --- numbers into classes
@@ -103,14 +112,18 @@ def _fmt(x: float) -> str:
 
 
 def classes_sql(
-    expr: str, breaks: Sequence[float], labels: Sequence[str] | None = None, below: str | None = None
+    expr: str,
+    breaks: Sequence[float],
+    labels: Sequence[str] | None = None,
+    below: str | None = None,
+    missing: str | None = None,
 ) -> str:
-    """SQL CASE that puts ``expr`` into the classes of :func:`class_labels` (null stays null).
-    Values below the first break get ``below`` (or null)."""
+    """SQL CASE that puts ``expr`` into the classes of :func:`class_labels`. Values below the first
+    break get ``below`` (or null); a null gets ``missing`` (or stays null)."""
     labels = list(labels or class_labels(breaks))
     if len(labels) != len(breaks):
         raise ValueError("one label per break (the last class is open at the top)")
-    parts = [f"WHEN ({expr}) IS NULL THEN NULL"]
+    parts = [f"WHEN ({expr}) IS NULL THEN {_sql_str(missing) if missing is not None else 'NULL'}"]
     parts.append(f"WHEN ({expr}) < {breaks[0]} THEN {_sql_str(below) if below else 'NULL'}")
     for hi, label in zip(breaks[1:], labels, strict=False):
         parts.append(f"WHEN ({expr}) < {hi} THEN {_sql_str(label)}")
@@ -118,28 +131,51 @@ def classes_sql(
     return "CASE " + " ".join(parts) + " END"
 
 
-def coarsening_sql(expr: str, rule: Mapping[str, Any], labels: Sequence[str]) -> str:
-    """SQL CASE of a class variable from its spec rule (``coarsening_rules:`` in a spec), the labels being
-    the variable's classes; null stays null. Two forms, one per way a deliberation words its classes:
+RULE_KEYS = frozenset({"breaks", "at_most", "below", "missing"})
+
+
+def rule_labels(rule: Mapping[str, Any], classes: Sequence[str]) -> list[str]:
+    """The labels of the classes a rule's bounds make: the variable's ``classes`` without the ones the
+    rule gives to a value below the first break (``below``) and to a null (``missing``)."""
+    unknown = set(rule) - RULE_KEYS
+    if unknown:
+        raise ValueError(f"a class rule has no key(s) {sorted(unknown)} (known: {sorted(RULE_KEYS)})")
+    special = {rule.get("below"), rule.get("missing")} - {None}
+    absent = special - set(classes)
+    if absent:
+        raise ValueError(f"the rule's below / missing class(es) {sorted(absent)} are not among the classes")
+    return [c for c in classes if c not in special]
+
+
+def coarsening_sql(expr: str, rule: Mapping[str, Any], classes: Sequence[str]) -> str:
+    """SQL CASE of a class variable from its spec rule (``coarsening_rules:`` in a spec), ``classes``
+    being the variable's classes. Two forms, one per way a deliberation words its classes:
 
     - ``{breaks: [b0, b1, ...]}``: class i holds ``[b_i, b_(i+1))``, the last one open at the top; one
-      label per break; a value below ``b0`` gets ``below`` when the rule names one, else null
-      (:func:`classes_sql`);
+      class per break; a value below ``b0`` gets the class named by ``below`` when the rule has one,
+      else null (:func:`classes_sql`);
     - ``{at_most: [u0, u1, ...]}``: class i holds the values up to ``u_i`` included (above
-      ``u_(i-1)``), the last class everything above the last bound; one label more than bounds."""
-    labels = list(labels)
+      ``u_(i-1)``), the last class everything above the last bound; one class more than bounds.
+
+    A null gets the class named by ``missing`` when the rule has one (e.g. 'no salaried job' for the
+    wage of someone without a job), else stays null. ``below`` and ``missing`` name classes of the
+    variable; the others, in their order, are the classes of the bounds (:func:`rule_labels`)."""
+    labels = rule_labels(rule, classes)
+    missing = rule.get("missing")
     if "breaks" in rule and "at_most" not in rule:
-        return classes_sql(expr, list(rule["breaks"]), labels, below=rule.get("below"))
-    if "at_most" in rule and "breaks" not in rule:
+        return classes_sql(expr, list(rule["breaks"]), labels, below=rule.get("below"), missing=missing)
+    if "at_most" in rule and "breaks" not in rule and "below" not in rule:
         bounds = list(rule["at_most"])
         if len(labels) != len(bounds) + 1:
             raise ValueError(f"at_most {bounds}: {len(labels)} classes, not one per bound plus the top one")
-        parts = [f"WHEN ({expr}) IS NULL THEN NULL"]
+        parts = [f"WHEN ({expr}) IS NULL THEN {_sql_str(missing) if missing is not None else 'NULL'}"]
         parts += [
             f"WHEN ({expr}) <= {hi} THEN {_sql_str(label)}" for hi, label in zip(bounds, labels, strict=False)
         ]
         return "CASE " + " ".join(parts) + f" ELSE {_sql_str(labels[-1])} END"
-    raise ValueError(f"a class rule has either breaks or at_most, not {sorted(rule)}")
+    raise ValueError(
+        f"a class rule has either breaks or at_most (below only with breaks), not {sorted(rule)}"
+    )
 
 
 def _sql_str(s: str) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from cohort.classifications import codes
+from cohort.classifications import classes, codes
 from cohort.sources.checks import DEFAULT_MAX_REJECT_SHARE, WarehouseReads
 
 
@@ -147,6 +147,18 @@ def household_year(spec: ProjectSpec, reference: date) -> int:
             f"cohort.projects.spec.household_year), not {days!r}"
         )
     return (reference + timedelta(days=days)).year
+
+
+def class_sql(spec: ProjectSpec, variable: str, expr: str) -> str:
+    """The SQL class of ``expr`` by the spec's ``coarsening_rules`` of ``variable``, labelled by the
+    variable's classes: one compiler for every project (cohort.classifications.classes.coarsening_sql)."""
+    rule = (spec.extra.get("coarsening_rules") or {}).get(variable)
+    if rule is None or variable not in spec.variables:
+        raise SpecError(f"spec {spec.id}: no coarsening rule for the variable {variable}")
+    try:
+        return classes.coarsening_sql(expr, rule, spec.variables[variable].classes)
+    except ValueError as exc:
+        raise SpecError(f"spec {spec.id}, coarsening rule {variable}: {exc}") from None
 
 
 # The calendar neighbours of a year's situation, by the direction a mobility table looks in

@@ -15,12 +15,11 @@ import polars as pl
 
 from cohort import clock, storage
 from cohort.classifications import codes, eu_membership, origin
-from cohort.classifications.classes import classes_sql
 from cohort.partitions import yearly_partitions
 from cohort.privacy import disclosure as dc
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
-from cohort.projects.spec import ProjectSpec, load_spec
+from cohort.projects.spec import ProjectSpec, class_sql, load_spec
 from cohort.resources import LakeResource
 
 PROJECT = "flemish_staff_origin"
@@ -41,12 +40,11 @@ def staff_sql(year: int, generated_on: date | None = None, spec: ProjectSpec = S
     ``generated_on``: the generation date (default the clock's today), for the EU of ``origin_eu``."""
     ref = date(year, 12, 31)
     own, par, gp = "own_nats", "parent_nats", "grandparent_nats"
-    age = SPEC.extra["age_classes"]
     template = resources.files(f"cohort.projects.{PROJECT}").joinpath("sql/staff.sql").read_text()
     return template.format(
         year=int(year),
         ref_date=ref.isoformat(),
-        age_class=classes_sql("age", age["breaks"], age["labels"]),
+        age_class=class_sql(spec, "age_class", "age"),
         origin_eu15=origin.allochtone_sql(own, par, gp, codes.EU15),
         origin_eu=origin.allochtone_sql(
             own, par, gp, codes.eu_members(eu_membership_date(year, generated_on, spec))

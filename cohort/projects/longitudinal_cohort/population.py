@@ -19,13 +19,12 @@ Every rule is a DuckDB query over the warehouse views of one connection
 
 import json
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from cohort import storage
 from cohort.classifications import classes, codes, origin
-from cohort.projects.spec import ProjectSpec
+from cohort.projects.spec import ProjectSpec, class_sql
 
 ORIGIN_GROUPS = ("belgian", "south_eu", "non_european", "other_european")
 REGION_CLASS = {"02000": "flemish", "03000": "walloon", "04000": "brussels"}
@@ -53,12 +52,6 @@ def origin_group_sql(country: str) -> str:
     )
 
 
-def country_class_case(col: str) -> str:
-    """Country class of an ISO code as a plain CASE (fast, no lookup table); unlisted codes are 'Unknown'."""
-    whens = " ".join(f"WHEN {_lit(c)} THEN {_lit(k)}" for c, k in sorted(classes.COUNTRY_CLASS.items()))
-    return f"CASE WHEN {col} IS NULL THEN NULL ELSE CASE {col} {whens} ELSE 'Unknown' END END"
-
-
 def install_rules(con: duckdb.DuckDBPyConnection, spec: ProjectSpec) -> None:
     """Macros and lookup tables every query of the project uses: geography, origin, coarsening.
 
@@ -72,7 +65,7 @@ def install_rules(con: duckdb.DuckDBPyConnection, spec: ProjectSpec) -> None:
         rows.append((arr, name if region == "02000" else "outside Flanders", REGION_CLASS[region]))
     con.execute("CREATE OR REPLACE TEMP TABLE geo (arrondissement VARCHAR, province VARCHAR, region VARCHAR)")
     con.executemany("INSERT INTO geo VALUES (?, ?, ?)", rows)
-    con.execute(f"CREATE OR REPLACE TEMP MACRO country_cls(c) AS {country_class_case('c')}")
+    con.execute(f"CREATE OR REPLACE TEMP MACRO country_cls(c) AS {classes.country_class_sql('c')}")
     con.execute(
         "CREATE OR REPLACE TEMP MACRO origin_country(cur, fst, fa, mo) AS "
         + origin.flemish_origin_country_sql("cur", "fst", "fa", "mo")
@@ -80,26 +73,8 @@ def install_rules(con: duckdb.DuckDBPyConnection, spec: ProjectSpec) -> None:
     con.execute(f"CREATE OR REPLACE TEMP MACRO origin_group(c) AS {origin_group_sql('c')}")
     for flag in codes.STATUS_FLAGS:
         con.execute(f"CREATE OR REPLACE TEMP MACRO flag_{flag}(f) AS {classes.status_flag_sql('f', flag)}")
-    for name, rule in coarsening_rules(spec).items():
-        expr = classes.coarsening_sql("x", rule, rule["labels"])
-        con.execute(f"CREATE OR REPLACE TEMP MACRO cls_{name}(x) AS {expr}")
-
-
-def coarsening_rules(spec: ProjectSpec) -> dict[str, dict[str, Any]]:
-    """The spec's ``coarsening_rules`` with the labels taken from the variables' classes.
-
-    A rule whose number of breaks differs from the number of classes of its variable is a spec error.
-    """
-    out = {}
-    for name, rule in (spec.extra.get("coarsening_rules") or {}).items():
-        if name not in spec.variables:
-            raise ValueError(f"coarsening rule {name}: no such variable in the spec")
-        labels = list(spec.variables[name].classes)
-        breaks = list(rule["breaks"])
-        if len(labels) != len(breaks):
-            raise ValueError(f"coarsening rule {name}: {len(breaks)} breaks but {len(labels)} classes")
-        out[name] = {"breaks": breaks, "labels": labels}
-    return out
+    for name in spec.extra.get("coarsening_rules") or {}:
+        con.execute(f"CREATE OR REPLACE TEMP MACRO cls_{name}(x) AS {class_sql(spec, name, 'x')}")
 
 
 # --------------------------------------------------------------------------- the sample design

@@ -12,12 +12,12 @@ import polars as pl
 
 from cohort import storage
 from cohort.classifications import origin
-from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups
+from cohort.classifications.classes import UNKNOWN_COUNTRY, country_class_sql
 from cohort.privacy import disclosure as dc
 from cohort.privacy.preview import export_preview
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
-from cohort.projects.spec import load_spec
+from cohort.projects.spec import class_sql, load_spec
 from cohort.resources import LakeResource
 
 PROJECT = "measure_profiles"
@@ -38,17 +38,13 @@ def frame_sql(name: str) -> str:
         origin_country=origin.flemish_origin_country_sql(
             "n.nationality", "p.first_nationality", "fa.first_nationality", "mo.first_nationality"
         ),
-        age_class=classes_sql("age", x["age_classes"]["breaks"], x["age_classes"]["labels"]),
-        origin_class=country_class_sql("origin_country"),
-        nationality_class=country_class_sql("nationality"),
-        birth_country_class=country_class_sql("birth_country"),
-        daily_wage_class=classes_sql(
-            "daily_wage", x["daily_wage_classes"]["breaks"], x["daily_wage_classes"]["labels"]
-        ),
+        age_class=class_sql(SPEC, "age_class", "age"),
+        origin_class=country_class_sql("origin_country", missing=UNKNOWN_COUNTRY),
+        nationality_class=country_class_sql("nationality", missing=UNKNOWN_COUNTRY),
+        birth_country_class=country_class_sql("birth_country", missing=UNKNOWN_COUNTRY),
+        daily_wage_class=class_sql(SPEC, "daily_wage_class", "daily_wage"),
         nace_section=anonymous.nace_section_sql("nace"),
-        part_time_class=classes_sql(
-            "part_time_pct", x["part_time_classes"]["breaks"], x["part_time_classes"]["labels"]
-        ),
+        part_time_class=class_sql(SPEC, "part_time_class", "part_time_pct"),
     )
     dates = "[" + ", ".join(f"date '{d}'" for d in x["reference_dates"]) + "]"
     return _sql(name).format(
@@ -71,7 +67,6 @@ def _frame_asset(name: str, doc: str) -> dg.AssetsDefinition:
     def _asset(lake: LakeResource) -> dg.MaterializeResult:
         refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date)
         with lake.connect(SPEC.warehouse, years=SPEC.years) as con:
-            install_lookups(con)
             path = storage.write_query(con, frame_sql(name), lake.secure_file(PROJECT, name))
             rows = con.execute(f"select count(*) from read_parquet({storage.sql_string(path)})").fetchall()[
                 0

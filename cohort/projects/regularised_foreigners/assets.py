@@ -13,10 +13,10 @@ import dagster as dg
 import polars as pl
 
 from cohort import storage
-from cohort.classifications.classes import classes_sql, country_class_sql, install_lookups
+from cohort.classifications.classes import UNKNOWN_COUNTRY, country_class_sql
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
-from cohort.projects.spec import household_year, load_spec
+from cohort.projects.spec import class_sql, household_year, load_spec
 from cohort.resources import LakeResource
 
 PROJECT = "regularised_foreigners"
@@ -26,7 +26,6 @@ RELEASE_ID = "advice-15-46"
 
 def regularised_sql() -> str:
     """The population frame query (safe parameters only: dates from the spec, SQL of the class rules)."""
-    age = SPEC.extra["age_classes"]
     reference_dates = [date.fromisoformat(str(d)) for d in SPEC.extra["reference_dates"]]
     dates = "[" + ", ".join(f"date '{d.isoformat()}'" for d in reference_dates) + "]"
     household_years = "[" + ", ".join(str(household_year(SPEC, d)) for d in reference_dates) + "]"
@@ -34,11 +33,11 @@ def regularised_sql() -> str:
     return template.format(
         reference_dates=dates,
         household_years=household_years,
-        age_class=classes_sql("age", age["breaks"], age["labels"], below=age["below"]),
+        age_class=class_sql(SPEC, "age_class", "age"),
         nace_section=anonymous.nace_section_sql("nace"),
         sep_class=anonymous.sep_class_sql("nomenclature"),
-        birth_country_class=country_class_sql("birth_country"),
-        nationality_class=country_class_sql("nationality"),
+        birth_country_class=country_class_sql("birth_country", missing=UNKNOWN_COUNTRY),
+        nationality_class=country_class_sql("nationality", missing=UNKNOWN_COUNTRY),
     )
 
 
@@ -53,7 +52,6 @@ def regularised_sql() -> str:
 def regularised(lake: LakeResource) -> dg.MaterializeResult:
     refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date)
     with lake.connect(SPEC.warehouse, years=SPEC.years) as con:
-        install_lookups(con)
         path = storage.write_query(con, regularised_sql(), lake.secure_file(PROJECT, "regularised"))
         per_date = con.execute(
             f"select reference_date, count(*) from read_parquet({storage.sql_string(path)}) group by all order by all"

@@ -108,10 +108,10 @@ classified as (
             when 'COLL' then 'collective household'
             when 'NFRP' then 'other' when 'OTHR' then 'other'
             else 'not registered' end as household_type,
-        case when daily_wage is null then 'no salaried job' else {daily_wage_class} end as daily_wage_class,
+        {daily_wage_class} as daily_wage_class,
         case when nace is null then 'no salaried job' else {nace_section} end as sector,
         coalesce(performance_type, 'no salaried job') as regime,
-        case when part_time_pct is null then 'no salaried job' else {part_time_class} end as part_time_class,
+        {part_time_class} as part_time_class,
         case worker_class when '1' then 'blue-collar' when '2' then 'white-collar' when '3' then 'civil servant'
              when '4' then 'apprentice or student' else 'no salaried job' end as statute,
         coalesce(employer_size_class, 'no salaried job') as employer_size
