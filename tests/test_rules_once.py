@@ -474,6 +474,28 @@ def test_the_country_class_is_one_rule_on_every_path():
         assert classes.country_class_sql("nationality", missing=classes.UNKNOWN_COUNTRY) in sql
 
 
+# --------------------------------------------------------------------------- the T+1 / T-1 copies
+@pytest.mark.parametrize("project", ["longitudinal_cohort", "labour_reserve"])
+def test_the_neighbour_copies_are_derived_not_listed(project):
+    """A carried variable is written once: its ``_next`` / ``_prev`` copies come from the loader, with
+    the variable's kind and classes, and the mobility tables are the situation's columns, the marker
+    and the copies in the carried order."""
+    spec = load_spec(project)
+    mobility = spec.extra["mobility"]
+    carried = list(mobility["carried"])
+    text = (PACKAGE / "projects" / project / "spec.yaml").read_text()
+    situation = list(spec.table(mobility.get("situation_table", "situation")).columns)
+    for direction in ("next", "prev"):
+        for name in carried:
+            copy = spec.variables[f"{name}_{direction}"]
+            assert (copy.kind, copy.classes) == (spec.variables[name].kind, spec.variables[name].classes)
+            assert f"name: {name}_{direction}" not in text
+        table = mobility.get(f"{direction}_table", f"mobility_{direction}")
+        columns = list(spec.table(table).columns)
+        added = [f"{direction}_status", *(f"{name}_{direction}" for name in carried)]
+        assert columns[: len(situation) + len(added)] == situation + added
+
+
 # --------------------------------------------------------------------------- old spellings
 def _sources() -> dict[str, str]:
     return {
