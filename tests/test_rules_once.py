@@ -410,6 +410,15 @@ def test_the_class_rules_on_chosen_ages_and_wages():
     ]
 
 
+def test_the_cohort_age_groups_are_class_breaks():
+    """The sampling strata's age groups (``sample.age_groups``, first and last year of each) compile
+    to the same classes: the first and last age of each group, below the first, a null."""
+    spec = load_spec("longitudinal_cohort")
+    ages = [17, 18, 35, 36, 65, None]
+    got = _classed(storage.connect(), cohort_population.age_group_sql("x", spec), ages)
+    assert got == [None, "18_35", "18_35", "36_65", "36_65", None]
+
+
 def test_the_anonymous_projects_compile_their_classes_from_the_spec():
     """The frame queries hold the compiled rule of the spec (not a CASE of their own)."""
     frames = {

@@ -100,11 +100,16 @@ def allocation(spec: ProjectSpec) -> list[tuple[int, str, int]]:
 
 
 def age_group_sql(age: str, spec: ProjectSpec) -> str:
-    parts = " ".join(
-        f"WHEN {age} BETWEEN {lo} AND {hi} THEN {_lit(name)}"
-        for name, (lo, hi) in spec.sample["age_groups"].items()
-    )
-    return f"CASE {parts} END"
+    """The stratum age group of ``age``: the spec's ``sample.age_groups`` (``name: [first, last]`` in
+    completed years, each group starting the year after the one before ends), compiled as class breaks
+    by the one class compiler. The last group's end needs no bound of its own: a frame holds only the
+    ages ``min_age``..``max_age`` of its sampling year (:func:`frame_sql`)."""
+    groups = [(str(name), int(lo), int(hi)) for name, (lo, hi) in spec.sample["age_groups"].items()]
+    for (before, _, end), (name, start, _) in zip(groups, groups[1:], strict=False):
+        if start != end + 1:
+            raise ValueError(f"sample.age_groups: {name} does not start the year after {before} ends")
+    rule = {"breaks": [lo for _, lo, _ in groups]}
+    return classes.coarsening_sql(age, rule, [name for name, _, _ in groups])
 
 
 def frame_sql(spec: ProjectSpec) -> str:
