@@ -120,22 +120,27 @@ def _linear(x: np.ndarray, y: np.ndarray, df: int) -> tuple[np.ndarray, np.ndarr
 
 
 def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Newton-Raphson (iteratively reweighted least squares); None when it does not converge."""
+    """Newton-Raphson (iteratively reweighted least squares); None when it does not converge, which
+    is what a separated design does (its likelihood has no maximum: a coefficient runs off)."""
     beta = np.zeros(x.shape[1])
-    for _ in range(MAX_ITERATIONS):
-        p = 1 / (1 + np.exp(-(x @ beta)))
-        weights = p * (1 - p)
-        information = x.T @ (x * weights[:, None])
-        step = np.linalg.solve(information, x.T @ (y - p))
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-8:
-            break
-    else:
+    try:
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for _ in range(MAX_ITERATIONS):
+                p = 1 / (1 + np.exp(-(x @ beta)))
+                information = x.T @ (x * (p * (1 - p))[:, None])
+                step = np.linalg.solve(information, x.T @ (y - p))
+                beta = beta + step
+                # a fitted probability within e^-30 of 0 or 1: the design separates the classes
+                if not np.all(np.isfinite(beta)) or np.max(np.abs(x @ beta)) > 30:
+                    return None
+                if np.max(np.abs(step)) < 1e-8:
+                    break
+            else:
+                return None
+            p = 1 / (1 + np.exp(-(x @ beta)))
+            errors = np.sqrt(np.diag(np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]))))
+    except np.linalg.LinAlgError:
         return None
-    if not np.all(np.isfinite(beta)) or np.max(np.abs(beta)) > 30:  # separation: a probability of 0 or 1
-        return None
-    p = 1 / (1 + np.exp(-(x @ beta)))
-    errors = np.sqrt(np.diag(np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]))))
     z = beta / errors
     return beta, errors, 2 * stats.norm.sf(np.abs(z))
 
