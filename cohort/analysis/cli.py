@@ -196,6 +196,8 @@ def analysis_build(name: str, data_dir: str | None, year: int) -> None:
         assets,
         partition_key=str(year),
         resources={"lake": LakeResource(data_dir=str(lake.root))},
+        # the researcher reads the outcome below, not Dagster's step-by-step debug lines
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         raise_on_error=False,
     )
     if not result.success:
