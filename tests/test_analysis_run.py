@@ -248,3 +248,18 @@ def test_a_rejected_output_is_not_released(built_lake, tmp_path):
     assert refused.exit_code == 1
     assert "was rejected by Bo Claes (too detailed): nothing is released" in refused.stderr
     assert not (built_lake / "releases" / "labour_reserve_results" / "refused_study").exists()
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "cohort/projects/labour_reserve_results/examples"
+
+
+@pytest.mark.parametrize("example", ["reserve_outflow", "sep_transition"])
+def test_the_example_analyses_run_on_the_extract(extract_lake, example):
+    """The built-in phase-2 analyses as researcher folders: each runs in the sandbox on the extract;
+    on 8 persons their models are refused."""
+    result = CliRunner().invoke(
+        main, ["analysis", "run", str(EXAMPLES / example), "--data-dir", str(extract_lake)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "regression)\n  refused: it would not be released" in result.output
+    assert "hidden by a rule" in result.output
