@@ -250,22 +250,56 @@ def review_markdown(built: BuiltOutput, state: ReviewState, history: list[dict])
     return "\n".join(lines) + "\n"
 
 
-STYLE = """body{font-family:sans-serif;margin:2em;max-width:70em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #bbb;padding:.2em .6em}
-th{background:#eee}.hidden{background:#fde8e8}.ok{color:#176117}.bad{color:#a11;font-weight:bold}
-.state{display:inline-block;padding:.2em .6em;border-radius:.3em;background:#eef}code{font-size:90%}"""
+STYLE = """body{font-family:sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:.4em 0 1em}td,th{border:1px solid #bbb;padding:.15em .5em;text-align:right}
+th{background:#eee}td.primary{background:#f7c6c6}td.secondary{background:#fbe3c0}
+.ok{color:#176117}.bad{color:#a11;font-weight:bold}section{display:inline-block;vertical-align:top;margin-right:2em}
+.state{display:inline-block;padding:.1em .5em;border-radius:.3em;background:#eef}code{font-size:85%}
+.legend span{padding:0 .4em;margin-right:1em}"""
 
 
-def _html_table(header: list[str], rows: list[list[str]], hidden_column: int | None = None) -> str:
+def _html_table(header: list[str], rows: list[list[str]], classes: list[list[str]] | None = None) -> str:
+    """A table; ``classes``: per cell, the CSS class marking a hidden cell (its status)."""
     out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
-    for row in rows:
-        marked = hidden_column is not None and row[hidden_column]
+    for i, row in enumerate(rows):
+        marks = classes[i] if classes else [""] * len(row)
         out.append(
-            f"<tr{' class=hidden' if marked else ''}>"
-            + "".join(f"<td>{html.escape(v)}</td>" for v in row)
+            "<tr>"
+            + "".join(
+                f"<td class={m} title='{WHY_HIDDEN[m]}'>{html.escape(v)}</td>"
+                if m
+                else f"<td>{html.escape(v)}</td>"
+                for v, m in zip(row, marks, strict=True)
+            )
             + "</tr>"
         )
     return "".join(out) + "</table>"
+
+
+def crossed(
+    frame: pl.DataFrame, spec: dc.TableSpec, statistic: str
+) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """The published table as a cross (the last dimension across): header, shown values, and per
+    cell its status class (primary / secondary hidden); a table of one dimension stays a column."""
+    table = published_table(frame, spec, statistic).with_columns(
+        status=frame.get_column("status").replace({"published": ""})
+    )
+    dims = list(spec.dimensions)
+    if len(dims) == 1:
+        return (
+            [dims[0], "shown"],
+            [[str(a), str(b)] for a, b in table.select(dims[0], "shown").iter_rows()],
+            [["", str(c)] for c in table.get_column("status").to_list()],
+        )
+    across, down = dims[-1], dims[:-1]
+    levels = list(dict.fromkeys(table.get_column(across).to_list()))
+    cells = {
+        tuple(r[:-2]): (r[-2], r[-1]) for r in table.select(*down, across, "shown", "status").iter_rows()
+    }
+    keys = list(dict.fromkeys(tuple(r) for r in table.select(down).iter_rows()))
+    rows = [[*map(str, k), *(str(cells.get((*k, level), ("", ""))[0]) for level in levels)] for k in keys]
+    marks = [["" for _ in k] + [str(cells.get((*k, level), ("", ""))[1]) for level in levels] for k in keys]
+    return [*down, *map(str, levels)], rows, marks
 
 
 def review_html(built: BuiltOutput, state: ReviewState, history: list[dict]) -> str:
@@ -286,16 +320,21 @@ def review_html(built: BuiltOutput, state: ReviewState, history: list[dict]) -> 
         f"<li>content to approve: <code>{built.content_hash}</code></li>",
         f"<li>submitted code: <code>{built.submitted.content_hash}</code></li>",
         "</ul>",
+        "<p class=legend><span class=primary style='background:#f7c6c6'>x: hidden by a rule</span>"
+        "<span style='background:#fbe3c0'>x: hidden to protect another cell</span>"
+        "(the value of a hidden cell is never shown)</p>",
     ]
     for name in sorted(rt.tables):
         statistic = built.statistics.get(name, "count")
-        table = published_table(rt.tables[name], rt.specs[name], statistic)
-        parts.append(f"<h2>Table {html.escape(name)} ({statistic})</h2>")
-        parts.append(_html_table(table.columns, _rows(table), hidden_column=len(table.columns) - 1))
+        header, rows, marks = crossed(rt.tables[name], rt.specs[name], statistic)
+        hidden = sum(1 for row in marks for m in row if m)
+        parts.append(f"<section><h2>Table {html.escape(name)} ({statistic})</h2>")
+        parts.append(f"<p>{hidden} of {rt.tables[name].height} cells hidden</p>")
+        parts.append(_html_table(header, rows, marks) + "</section>")
     for model in built.models:
         verdict = "passed" if model["passed"] else "refused: not released"
         parts.append(
-            f"<h2>Model {html.escape(model['name'])} ({model['kind']} regression): "
+            f"<section><h2>Model {html.escape(model['name'])} ({model['kind']} regression): "
             f"<span class={'ok' if model['passed'] else 'bad'}>{verdict}</span></h2>"
         )
         checks = [["ok" if c["passed"] else "FAILED", c["rule"], c["detail"]] for c in model["checks"]]
@@ -311,6 +350,7 @@ def review_html(built: BuiltOutput, state: ReviewState, history: list[dict]) -> 
                     ],
                 )
             )
+        parts.append("</section>")
     parts.append("<h2>Decisions</h2>")
     parts.append(
         _html_table(
