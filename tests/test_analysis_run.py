@@ -171,8 +171,8 @@ def with_model(tmp_path: Path, name: str) -> Path:
 
 
 def test_the_whole_path_through_the_command_line(built_lake, extract_lake, tmp_path):
-    """run on the extract -> submit -> build in the secure area -> a release before approval is refused
-    -> review -> approve -> release; each step a `cohort analysis ...` process."""
+    """run on the extract -> submit -> build in the secure area -> review -> approve -> release; each step
+    a `cohort analysis ...` process (a release before approval: the next test)."""
     study = with_model(tmp_path, "study")
     tried = cli(["run", str(study)], extract_lake, tmp_path)
     assert tried.returncode == 0, tried.stderr
@@ -184,9 +184,6 @@ def test_the_whole_path_through_the_command_line(built_lake, extract_lake, tmp_p
     built = cli(["build", "study", "--year", "2020"], built_lake, tmp_path)
     assert built.returncode == 0 and "small-cell risk analysis passed" in built.stdout, built.stderr
     released = built_lake / "releases" / "labour_reserve_results" / "study" / "2020"
-    early = cli(["release", "study", "--year", "2020"], built_lake, tmp_path)
-    assert early.returncode == 1 and "is not approved: 0 of 1 approval(s)" in early.stderr
-    assert not released.exists()
     review = cli(["review", "study", "--year", "2020"], built_lake, tmp_path)
     assert review.returncode == 0, review.stderr
     assert "small-cell risk analysis: **passed**" in review.stdout and "review: **waiting**" in review.stdout
@@ -230,8 +227,8 @@ def test_the_whole_path_through_the_command_line(built_lake, extract_lake, tmp_p
 
 
 def test_a_rejected_output_is_not_released(built_lake, tmp_path):
-    """The same steps in process (the same click commands): a rejection stops the release, and a later
-    approval of the same content does not undo it."""
+    """The same steps in process (the same click commands): an output not approved yet is not released,
+    a rejection stops the release, and a later approval of the same content does not undo it."""
     lake = str(built_lake)
 
     def invoke(*args: str):
@@ -239,6 +236,9 @@ def test_a_rejected_output_is_not_released(built_lake, tmp_path):
 
     assert invoke("submit", str(with_model(tmp_path, "refused_study"))).exit_code == 0
     assert invoke("build", "refused_study", "--year", "2020").exit_code == 0
+    early = invoke("release", "refused_study", "--year", "2020")
+    assert early.exit_code == 1 and "is not approved: 0 of 1 approval(s)" in early.stderr
+    assert not (built_lake / "releases" / "labour_reserve_results" / "refused_study").exists()
     rejected = invoke(
         "reject", "refused_study", "--year", "2020", "--reviewer", "Bo Claes", "--reason", "too detailed"
     )
