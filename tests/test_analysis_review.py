@@ -122,6 +122,7 @@ def test_an_approval_counts_only_for_the_content_reviewed(lake, tmp_path):
     assert review.review_state(lake, rebuilt).status == "waiting"
     text, page = review.write_review(lake, rebuilt)
     assert "[other content]" in text and page.name == "review.html"
+    assert "the release adds 1 table(s) (" in text  # the mean table goes beside the ledger
     with pytest.raises(review.ReviewError, match="0 of 1 approval"):
         review.release_approved(lake, rebuilt)
     assert not (lake.releases / "labour_reserve_results" / "hand_study").exists()

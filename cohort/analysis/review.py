@@ -82,6 +82,12 @@ class BuiltOutput:
         return release_id(self.submitted.name, self.year)
 
     @property
+    def ledger_tables(self) -> list[str]:
+        """The tables the gate releases and the ledger records (count and sum tables; the means go
+        beside them)."""
+        return sorted(n for n in self.release.tables if self.statistics.get(n, "count") != "mean")
+
+    @property
     def content_hash(self) -> str:
         """What a reviewer approves: the tables as published and the models as they would be released."""
         digest = hashlib.sha256(anonymous.release_hash(self.release).encode())
@@ -199,7 +205,8 @@ def _rows(frame: pl.DataFrame) -> list[list[str]]:
 
 def review_markdown(built: BuiltOutput, state: ReviewState, history: list[dict]) -> str:
     rt = built.release
-    cells = sum(t.height for t in rt.tables.values())
+    ledger = built.ledger_tables
+    cells = sum(rt.tables[n].height for n in ledger)
     lines = [
         f"# Output review: analysis {built.submitted.name}, {built.year}",
         "",
@@ -207,7 +214,7 @@ def review_markdown(built: BuiltOutput, state: ReviewState, history: list[dict])
         f"- content to approve: `{built.content_hash}`",
         f"- small-cell risk analysis: **{'passed' if built.passed else 'FAILED'}**"
         + (f" ({built.findings} findings)" if built.findings else ""),
-        f"- the release adds {len(rt.tables)} tables ({cells} cells) to the ledger of {built.project}",
+        f"- the release adds {len(ledger)} table(s) ({cells} cells) to the ledger of {built.project}",
         f"- review: **{state.status}**"
         + (f" by {', '.join(state.approvers)}" if state.approvers else "")
         + f" ({state.needed} distinct approval(s) needed)",
@@ -305,7 +312,8 @@ def crossed(
 def review_html(built: BuiltOutput, state: ReviewState, history: list[dict]) -> str:
     """The review screen: the same content as :func:`review_markdown`, as one self-contained page."""
     rt = built.release
-    cells = sum(t.height for t in rt.tables.values())
+    ledger = built.ledger_tables
+    cells = sum(rt.tables[n].height for n in ledger)
     audit_class = "ok" if built.passed else "bad"
     parts = [
         f"<h1>Output review: analysis {html.escape(built.submitted.name)}, {built.year}</h1>",
@@ -315,7 +323,7 @@ def review_html(built: BuiltOutput, state: ReviewState, history: list[dict]) -> 
         + f" ({state.needed} distinct approval(s) needed)</li>",
         f"<li>small-cell risk analysis: <span class={audit_class}>"
         f"{'passed' if built.passed else 'FAILED'}</span></li>",
-        f"<li>the release adds {len(rt.tables)} tables ({cells} cells) to the ledger of "
+        f"<li>the release adds {len(ledger)} table(s) ({cells} cells) to the ledger of "
         f"{html.escape(built.project)}</li>",
         f"<li>content to approve: <code>{built.content_hash}</code></li>",
         f"<li>submitted code: <code>{built.submitted.content_hash}</code></li>",
@@ -401,10 +409,9 @@ def release_approved(lake: settings.Lake, built: BuiltOutput, run_id: str | None
             f"analysis {built.submitted.name} {built.year}: the small-cell risk analysis failed"
         )
     rt = built.release
-    means = {n for n, s in built.statistics.items() if s == "mean"}
     gated = anonymous.ReleaseTables(
-        {n: t for n, t in rt.tables.items() if n not in means},
-        {n: s for n, s in rt.specs.items() if n not in means},
+        {n: rt.tables[n] for n in built.ledger_tables},
+        {n: rt.specs[n] for n in built.ledger_tables},
         rt.dimensions,
         rt.rules,
     )
@@ -425,7 +432,7 @@ def release_approved(lake: settings.Lake, built: BuiltOutput, run_id: str | None
     )
     folder = root / "releases" / built.project / built.release_id
     beside = []
-    for name in sorted(means):
+    for name in sorted(set(rt.tables) - set(built.ledger_tables)):
         table = published_table(rt.tables[name], rt.specs[name], "mean").drop("why hidden")
         beside.append(storage.write_frame(table, folder / f"{name}.parquet"))
         table.write_csv(folder / f"{name}.csv")
