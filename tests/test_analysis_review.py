@@ -126,3 +126,16 @@ def test_an_approval_counts_only_for_the_content_reviewed(lake, tmp_path):
     with pytest.raises(review.ReviewError, match="0 of 1 approval"):
         review.release_approved(lake, rebuilt)
     assert not (lake.releases / "labour_reserve_results" / "hand_study").exists()
+
+
+def test_two_approvals_need_two_distinct_reviewers(lake, tmp_path):
+    submitted, _ = secure_build(lake, tmp_path)
+    built = review.built_output(lake, submitted, 2020)
+    review.record_decision(lake, built, "approved", "An Peeters", "checked")
+    review.record_decision(lake, built, "approved", "An Peeters", "checked again")
+    assert review.review_state(lake, built, needed=2).status == "waiting"
+    review.record_decision(lake, built, "approved", "Bo Claes", "checked too")
+    state = review.review_state(lake, built, needed=2)
+    assert (state.status, state.approvers) == ("approved", ("An Peeters", "Bo Claes"))
+    with pytest.raises(review.ReviewError, match="names its reviewer"):
+        review.record_decision(lake, built, "approved", " ", "no name")

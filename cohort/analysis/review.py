@@ -169,10 +169,12 @@ class ReviewState:
     rejection: dict | None = None
 
 
-def review_state(lake: settings.Lake, built: BuiltOutput) -> ReviewState:
+def review_state(lake: settings.Lake, built: BuiltOutput, needed: int | None = None) -> ReviewState:
     """Decisions for other content do not count (a rebuilt output is reviewed again); one rejection
-    of this content stops it; it is approved once enough distinct reviewers approved it."""
-    needed = analysable_projects()[built.submitted.project].approvals_needed()
+    of this content stops it; it is approved once ``needed`` distinct reviewers approved it (default
+    the project's ``disclosure.review.approvals``)."""
+    if needed is None:
+        needed = analysable_projects()[built.submitted.project].approvals_needed()
     current = [d for d in decisions(lake, built) if d["content_hash"] == built.content_hash]
     rejected = [d for d in current if d["decision"] == "rejected"]
     if rejected:
