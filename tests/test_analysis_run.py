@@ -236,6 +236,9 @@ def test_a_rejected_output_is_not_released(built_lake, tmp_path):
 
     assert invoke("submit", str(with_model(tmp_path, "refused_study"))).exit_code == 0
     assert invoke("build", "refused_study", "--year", "2020").exit_code == 0
+    # a year whose secure tables were not built: refused, not released as a table of zeros
+    empty = invoke("build", "refused_study", "--year", "2021")
+    assert empty.exit_code == 1 and "the secure area has no labour_reserve tables of 2021" in empty.stderr
     early = invoke("release", "refused_study", "--year", "2020")
     assert early.exit_code == 1 and "is not approved: 0 of 1 approval(s)" in early.stderr
     assert not (built_lake / "releases" / "labour_reserve_results" / "refused_study").exists()

@@ -15,7 +15,7 @@ from cohort import settings
 from cohort.analysis.registry import Submission, submissions
 from cohort.analysis.review import models_dir, release_id, save_models
 from cohort.analysis.sources import analysable_projects
-from cohort.analysis.tabulate import build_release, fit_models, run_analysis
+from cohort.analysis.tabulate import build_release, fit_models, run_analysis, years_of
 from cohort.partitions import yearly_partitions
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
@@ -31,7 +31,14 @@ def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition
     def build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
         analysis = submitted.load()  # refused when the frozen code no longer has its submitted hash
         year = int(partition_key) if partition_key is not None else source.first_year
-        frames = run_analysis(analysis, source.secure_files(lake.paths()), year)
+        files = source.secure_files(lake.paths())
+        if year not in years_of(files):
+            # an empty year would pass every rule and be released as a table of zeros
+            raise dg.Failure(
+                description=f"analysis {submitted.name}: the secure area has no {source.project} tables of "
+                f"{year}; build the project's year first (cohort project build {source.project} --years {year})"
+            )
+        frames = run_analysis(analysis, files, year)
         rules = source.rules()
         # the models are checked and fitted here, in the secure area, beside the tables the asset protects
         models = fit_models(analysis, frames, rules, source.min_residual_df())

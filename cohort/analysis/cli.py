@@ -8,6 +8,7 @@ in one line and exit status 2.
 """
 
 from pathlib import Path
+from typing import Any
 
 import click
 import polars as pl
@@ -167,6 +168,19 @@ def built_or_refuse(name: str, data_dir: str | None, year: int) -> tuple[setting
         raise click.UsageError(str(exc)) from None
 
 
+def failure_text(result: Any) -> str:
+    """Why a Dagster run failed, in one line: the description of the step's ``Failure``, else the
+    first line of its error."""
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            if data.user_failure_data is not None and data.user_failure_data.description:
+                return str(data.user_failure_data.description)
+            if data.error is not None:
+                return data.error.message.strip().splitlines()[0]
+    return "the run failed"
+
+
 YEAR_OPTION = click.option("--year", type=int, required=True, help="The year (partition) of the output.")
 
 
@@ -196,14 +210,12 @@ def analysis_build(name: str, data_dir: str | None, year: int) -> None:
         assets,
         partition_key=str(year),
         resources={"lake": LakeResource(data_dir=str(lake.root))},
-        # the researcher reads the outcome below, not Dagster's step-by-step debug lines
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        # the researcher reads the outcome below (a failure in one line), not Dagster's log and stack trace
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         raise_on_error=False,
     )
     if not result.success:
-        failure = next((e for e in result.all_events if e.is_failure), None)
-        message = failure.message if failure is not None else "the run failed"
-        click.echo(f"analysis {name} {year}: the secure build failed: {message}", err=True)
+        click.echo(f"analysis {name} {year}: the secure build failed: {failure_text(result)}", err=True)
         raise SystemExit(1)
     [check] = result.get_asset_check_evaluations()
     click.echo(
