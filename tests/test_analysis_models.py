@@ -99,6 +99,12 @@ def test_a_small_outcome_class_or_a_separated_design_refuses_a_logistic_model():
     assert refused_rules(result) == {"convergence"} and result.coefficients is None
 
 
+def test_a_regressor_that_is_not_a_number_is_a_mistake():
+    frame = pl.DataFrame({"y": [1.0, 2.0], "sex": ["F", "M"]})
+    with pytest.raises(ValueError, match="m: sex is String, not a number"):
+        fit_model(frame, linear(regressors=("sex",)), THRESHOLD, MIN_DF)
+
+
 MODELS = """
 project: labour_reserve
 tables:

@@ -148,6 +148,13 @@ def _logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 def fit_model(frame: pl.DataFrame, spec: ModelSpec, threshold: int, min_residual_df: int) -> ModelResult:
     """Check and fit one model on its design rows (rows with a missing value are left out)."""
     rows = frame.select(spec.columns).drop_nulls()
+    for column in (spec.outcome, *spec.regressors):
+        kind = rows.schema[column]
+        if not (kind.is_numeric() or kind == pl.Boolean):
+            raise ValueError(
+                f"{spec.name}: {column} is {kind}, not a number"
+                + (" (declare a category among the factors)" if column != spec.outcome else "")
+            )
     checks: list[ModelCheck] = []
     for f in spec.factors:
         levels = rows.group_by(f).len()
