@@ -7,12 +7,16 @@ functions as the browser test (``cohort/ops/browser.py``, ``tests/test_ui_browse
 
 - ``docs/img/asset_graph.png``: the asset graph of the project's exports (an asset group);
 - ``docs/img/materialization.png``: the latest materialisation of the project's ``report`` asset,
-  its transition heat map open over its metadata.
+  its transition heat map open over its metadata;
+- with ``--review PAGE``, only ``docs/img/analysis_review.png``: the output review screen of a built
+  analysis (``cohort analysis review`` writes it as ``<lake>/reports/<project>/<name>/<year>/review.html``,
+  docs/analysis.md), nothing built.
 
 Usage (from the repository root; needs the dev extras (Playwright) and the distribution's
 Chromium: ``apt-get install -y --no-install-recommends chromium``)::
 
     python scripts/screenshots.py [--project labour_reserve] [--years 2021-2022] [--keep | --reuse DIR]
+    python scripts/screenshots.py --review <lake>/reports/labour_reserve_results/<name>/<year>/review.html
 """
 
 import argparse
@@ -69,7 +73,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.002)
     parser.add_argument("--keep", action="store_true", help="Keep the temporary lake and print where it is.")
     parser.add_argument("--reuse", type=Path, help="A folder kept by --keep: capture again without building.")
+    parser.add_argument("--review", type=Path, help="Capture only this analysis review page (review.html).")
     args = parser.parse_args()
+    if args.review is not None:
+        capture_review(args.review)
+        return
     first, _, last = args.years.partition("-")
     years = list(range(int(first), int(last or first) + 1))
 
@@ -100,6 +108,19 @@ def main() -> None:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def capture_review(page_file: Path) -> None:
+    """The review screen of an analysis, as a reviewer's browser shows it (the whole page)."""
+    with tempfile.TemporaryDirectory(prefix="cohort_review_") as tmp:
+        try:
+            with browser.browser_page(Path(tmp) / "chromium") as page:
+                page.goto(page_file.resolve().as_uri())
+                page.get_by_role("heading", name="Decisions").wait_for()
+                report(browser.capture(page, OUT / "analysis_review.png", full_page=True))
+        except browser.BrowserMissing as missing:
+            sys.exit(str(missing))
+    shrink(OUT / "analysis_review.png")
 
 
 def report(path: Path) -> None:

@@ -41,7 +41,7 @@ def test_a_valid_folder_loads_its_tables(tmp_path):
         (GOOD.replace("title:", "titel:"), "analysis.yaml: titel: unknown key"),
         (
             GOOD.replace("name: age_mean", "name: reserve_by_province"),
-            "analysis.yaml: tables: table reserve_by_province is declared twice",
+            "analysis.yaml: tables: output reserve_by_province is declared twice",
         ),
         ("tables: [", "analysis.yaml: (file): not valid YAML"),
         ("project: labour_reserve\n", "analysis.yaml: tables: expected a non-empty list"),

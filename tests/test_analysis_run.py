@@ -3,6 +3,7 @@
 the rules would leave it; it needs only ``exports/`` (a lake without ``secure/``), and a bad folder or a
 query the sandbox refuses ends in one line and exit status 2."""
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -14,9 +15,6 @@ from click.testing import CliRunner
 from conftest import run_cohort
 from hand_labour_warehouse import build_hand_warehouse
 
-from cohort import settings
-from cohort.analysis.assets import submitted_analysis_assets
-from cohort.analysis.registry import submit
 from cohort.cli import main
 from cohort.projects.labour_reserve import assets as lr
 from cohort.resources import LakeResource
@@ -152,42 +150,72 @@ def test_a_bad_folder_or_a_refused_query_is_one_line_and_exit_2(extract_lake, tm
     assert len(lines) == 1 and message in lines[0], result.output
 
 
-def test_a_submitted_analysis_runs_on_the_secure_tables_and_releases_through_the_gate(built_lake, tmp_path):
-    lake = settings.lake(str(built_lake))
-    submitted, new = submit(folder(tmp_path, statistic="sum"), lake)
-    assert new
-    assets = submitted_analysis_assets(submitted)
-    resource = LakeResource(data_dir=str(built_lake))
-    release_op = "labour_reserve_results__analysis_my_analysis"
-    released_dir = built_lake / "releases" / "labour_reserve_results" / "my_analysis" / "2020"
-    with dg.instance_for_test() as instance:
+MODEL = """
+models:
+  - name: fte_model
+    sql: fte_model.sql
+    kind: linear
+    outcome: fte
+    factors: [sex]
+"""
 
-        def run(asset: dg.AssetsDefinition, signed_off_by: str | None = None) -> dg.ExecuteInProcessResult:
-            config = (
-                {"ops": {release_op: {"config": {"signed_off_by": signed_off_by}}}} if signed_off_by else None
-            )
-            return dg.materialize(
-                assets,
-                selection=[asset.key],
-                partition_key="2020",
-                resources={"lake": resource},
-                instance=instance,
-                run_config=config,
-                raise_on_error=False,
-            )
 
-        built = run(assets[0])
-        assert built.success
-        [evaluation] = built.get_asset_check_evaluations()
-        assert evaluation.check_name == "small_cell_risk_analysis" and evaluation.passed
-        assert not run(assets[1]).success  # no sign-off
-        assert not released_dir.exists()
-        assert run(assets[1], signed_off_by="checker").success
-    assert {p.name for p in released_dir.glob("*.parquet")} == {
-        "destination_by_sex.parquet",
-        "fte_by_province.parquet",
+def with_model(tmp_path: Path, name: str) -> Path:
+    """The analysis (count and mean tables) plus a regression, in a folder called ``name``."""
+    out = folder(tmp_path)
+    (out / "analysis.yaml").write_text(SPEC + MODEL)
+    (out / "fte_model.sql").write_text(
+        "select fte, coalesce(sex, 'unknown') as sex from mobility_next where fte is not null"
+    )
+    return out.rename(out.with_name(name))
+
+
+def test_the_whole_path_through_the_command_line(built_lake, extract_lake, tmp_path):
+    """run on the extract -> submit -> build in the secure area -> review -> approve -> release; each step
+    a `cohort analysis ...` process (a release before approval: the next test)."""
+    study = with_model(tmp_path, "study")
+    tried = cli(["run", str(study)], extract_lake, tmp_path)
+    assert tried.returncode == 0, tried.stderr
+    # the hand warehouse has 8 persons in 2020: the model is refused on the extract already
+    assert "2020 fte_model (linear regression)\n  refused" in tried.stdout
+    assert "FAILED residual degrees of freedom" in tried.stdout
+    submitted = cli(["submit", str(study)], built_lake, tmp_path)
+    assert submitted.returncode == 0 and "study: submitted" in submitted.stdout, submitted.stderr
+    built = cli(["build", "study", "--year", "2020"], built_lake, tmp_path)
+    assert built.returncode == 0 and "small-cell risk analysis passed" in built.stdout, built.stderr
+    released = built_lake / "releases" / "labour_reserve_results" / "study" / "2020"
+    review = cli(["review", "study", "--year", "2020"], built_lake, tmp_path)
+    assert review.returncode == 0, review.stderr
+    assert "small-cell risk analysis: **passed**" in review.stdout and "review: **waiting**" in review.stdout
+    assert "## Model fte_model (linear regression): REFUSED (not released)" in review.stdout
+    reports = built_lake / "reports" / "labour_reserve_results" / "study" / "2020"
+    assert (reports / "review.md").read_text() in review.stdout
+    assert "<h2>Table destination_by_sex (count)</h2>" in (reports / "review.html").read_text()
+    # a hidden cell is shown as x with its reason, never with its value
+    hidden = [r for r in review.stdout.splitlines() if r.endswith(("hidden by a rule |", "another cell |"))]
+    assert hidden and all(r.split("|")[-3].strip() == "x" for r in hidden)
+    approved = cli(
+        ["approve", "study", "--year", "2020", "--reviewer", "An Peeters", "--reason", "checked"],
+        built_lake,
+        tmp_path,
+    )
+    assert approved.returncode == 0 and "review approved (1 of 1" in approved.stdout, approved.stderr
+    done = cli(["release", "study", "--year", "2020"], built_lake, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert {p.name for p in released.iterdir() if p.suffix in (".csv", ".json") and "." not in p.stem} == {
+        "destination_by_sex.csv",
+        "fte_by_province.csv",
+        "models.json",
+        "release.json",
+        "report.json",
+        "summary.json",
     }
-    published = pl.read_parquet(released_dir / "destination_by_sex.parquet")
+    assert not list(released.glob("*coefficients*"))  # the refused model leaves only its checks
+    [model] = json.loads((released / "models.json").read_text())
+    assert model["passed"] is False and model["coefficients"] is None and model["units"] is None
+    manifest = json.loads((released / "release.json").read_text())
+    assert manifest["signed_off_by"] == ["An Peeters"]
+    published = pl.read_parquet(released / "destination_by_sex.parquet")
     assert set(published.columns) == {"sex", "destination", "shown"}
     # the grand total is the secure year's population observed in T+1 (shown only from the threshold on)
     secure = pl.read_parquet(built_lake / "secure/labour_reserve/mobility_next/year=2020/data.parquet")
@@ -195,4 +223,46 @@ def test_a_submitted_analysis_runs_on_the_secure_tables_and_releases_through_the
     observed = secure.filter(pl.col("next_status") != "not_yet_observed").height
     assert total.to_list() == [str(observed) if observed >= 5 else "x"]
     ledger = (built_lake / "releases" / "labour_reserve_results" / "_ledger.jsonl").read_text()
-    assert "my_analysis/2020" in ledger
+    assert "study/2020" in ledger
+
+
+def test_a_rejected_output_is_not_released(built_lake, tmp_path):
+    """The same steps in process (the same click commands): an output not approved yet is not released,
+    a rejection stops the release, and a later approval of the same content does not undo it."""
+    lake = str(built_lake)
+
+    def invoke(*args: str):
+        return CliRunner().invoke(main, ["analysis", *args, "--data-dir", lake])
+
+    assert invoke("submit", str(with_model(tmp_path, "refused_study"))).exit_code == 0
+    assert invoke("build", "refused_study", "--year", "2020").exit_code == 0
+    # a year whose secure tables were not built: refused, not released as a table of zeros
+    empty = invoke("build", "refused_study", "--year", "2021")
+    assert empty.exit_code == 1 and "the secure area has no labour_reserve tables of 2021" in empty.stderr
+    early = invoke("release", "refused_study", "--year", "2020")
+    assert early.exit_code == 1 and "is not approved: 0 of 1 approval(s)" in early.stderr
+    assert not (built_lake / "releases" / "labour_reserve_results" / "refused_study").exists()
+    rejected = invoke(
+        "reject", "refused_study", "--year", "2020", "--reviewer", "Bo Claes", "--reason", "too detailed"
+    )
+    assert rejected.exit_code == 0 and "review rejected" in rejected.output
+    invoke("approve", "refused_study", "--year", "2020", "--reviewer", "An Peeters", "--reason", "fine")
+    refused = invoke("release", "refused_study", "--year", "2020")
+    assert refused.exit_code == 1
+    assert "was rejected by Bo Claes (too detailed): nothing is released" in refused.stderr
+    assert not (built_lake / "releases" / "labour_reserve_results" / "refused_study").exists()
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "cohort/projects/labour_reserve_results/examples"
+
+
+@pytest.mark.parametrize("example", ["reserve_outflow", "sep_transition"])
+def test_the_example_analyses_run_on_the_extract(extract_lake, example):
+    """The built-in phase-2 analyses as researcher folders: each runs in the sandbox on the extract;
+    on 8 persons their models are refused."""
+    result = CliRunner().invoke(
+        main, ["analysis", "run", str(EXAMPLES / example), "--data-dir", str(extract_lake)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "regression)\n  refused: it would not be released" in result.output
+    assert "hidden by a rule" in result.output

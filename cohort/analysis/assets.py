@@ -1,7 +1,8 @@
 """Dagster assets of submitted analyses: each runs, year by year, on the full tables in the secure area
-and releases through the same path as every anonymous delivery (:func:`cohort.projects.anonymous.release_assets`):
-protect -> the small-cell risk analysis (blocking check) -> sign-off -> the gate, which writes the
-release and appends it to the ledger.
+and is protected and audited as every anonymous delivery (:func:`cohort.projects.anonymous.release_assets`):
+protect -> the small-cell risk analysis (blocking check). The release follows the output review
+(:mod:`cohort.analysis.review`): approved by the project's reviewers, then written by the gate, which
+appends it to the ledger.
 
 The releases of analyses of a project go under the project that holds its anonymous results (for the
 labour reserve ``labour_reserve_results``), release id ``<analysis>/<year>``: one ledger for everything
@@ -12,8 +13,9 @@ import dagster as dg
 
 from cohort import settings
 from cohort.analysis.registry import Submission, submissions
+from cohort.analysis.review import models_dir, release_id, save_models
 from cohort.analysis.sources import analysable_projects
-from cohort.analysis.tabulate import build_release, run_analysis
+from cohort.analysis.tabulate import build_release, fit_models, run_analysis, years_of
 from cohort.partitions import yearly_partitions
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
@@ -21,25 +23,39 @@ from cohort.resources import LakeResource
 
 
 def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition]:
-    """The ``<analysis>_tables`` (blocking small-cell risk analysis) and ``<analysis>`` release assets
-    of one submitted analysis, partitioned by the years of its project."""
+    """The ``analysis_<name>_tables`` asset of one submitted analysis (its tables protected, its models
+    checked, the blocking small-cell risk analysis), partitioned by the years of its project."""
     source = analysable_projects()[submitted.project]
     spec = load_spec(source.rules_from)
 
     def build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
         analysis = submitted.load()  # refused when the frozen code no longer has its submitted hash
         year = int(partition_key) if partition_key is not None else source.first_year
-        frames = run_analysis(analysis, source.secure_files(lake.paths()), year)
-        return build_release(analysis, frames, year, source.rules())
+        files = source.secure_files(lake.paths())
+        if year not in years_of(files):
+            # an empty year would pass every rule and be released as a table of zeros
+            raise dg.Failure(
+                description=f"analysis {submitted.name}: the secure area has no {source.project} tables of "
+                f"{year}; build the project's year first (cohort project build {source.project} --years {year})"
+            )
+        frames = run_analysis(analysis, files, year)
+        rules = source.rules()
+        # the models are checked and fitted here, in the secure area, beside the tables the asset protects
+        models = fit_models(analysis, frames, rules, source.min_residual_df())
+        save_models(models, models_dir(lake.paths(), spec.id, release_id(submitted.name, year)))
+        return build_release(analysis, frames, year, rules)
 
-    return anonymous.release_assets(
+    tables, _release = anonymous.release_assets(
         spec,
         build,
         deps=[dg.AssetKey([source.project, t]) for t in source.tables],
-        release_id=lambda key: f"{submitted.name}/{key}",
+        release_id=lambda key: release_id(submitted.name, int(key) if key else source.first_year),
         partitions_def=yearly_partitions(source.first_year, source.last_year),
         release_name=f"analysis_{submitted.name}",
     )
+    # Only the tables asset: an analysis is released by `cohort analysis release` once its output was
+    # reviewed and approved (cohort/analysis/review.py), never by a run's sign-off alone.
+    return [tables]
 
 
 def submitted_analyses_defs(lake: settings.Lake) -> dg.Definitions:

@@ -8,15 +8,27 @@ in one line and exit status 2.
 """
 
 from pathlib import Path
+from typing import Any
 
 import click
 import polars as pl
 
 from cohort import settings
 from cohort.analysis.folder import Analysis, AnalysisError, load_analysis
-from cohort.analysis.registry import SubmissionRefused, submit
+from cohort.analysis.models import ModelResult
+from cohort.analysis.registry import Submission, SubmissionRefused, submission, submit
+from cohort.analysis.review import (
+    BuiltOutput,
+    ReviewError,
+    built_output,
+    record_decision,
+    release_approved,
+    review_state,
+    write_review,
+)
 from cohort.analysis.sandbox import SandboxRefusal
-from cohort.analysis.tabulate import TablePreview, preview, run_analysis, years_of
+from cohort.analysis.sources import analysable_projects
+from cohort.analysis.tabulate import TablePreview, fit_models, preview, run_analysis, years_of
 from cohort.privacy import disclosure as dc
 
 DATA_DIR_HELP = "Lake root (default COHORT_DATA_DIR or ./data)."
@@ -63,9 +75,21 @@ def table_text(table: TablePreview) -> str:
     return "\n".join(lines)
 
 
+def model_text(model: ModelResult) -> str:
+    """A model's checks and, when it passed them, its coefficients."""
+    verdict = "passed" if model.passed else "refused: it would not be released"
+    lines = [f"  {'ok' if c.passed else 'FAILED'} {c.rule}: {c.detail}" for c in model.checks]
+    lines.insert(0, f"  {verdict}")
+    if model.passed and model.coefficients is not None:
+        lines.append(f"  units {model.units}, residual degrees of freedom {model.residual_df}")
+        lines += ["  " + "  ".join(str(v) for v in row) for row in model.coefficients.iter_rows()]
+    return "\n".join(lines)
+
+
 @click.group("analysis")
 def analysis() -> None:
-    """A researcher's analysis folder (analysis.yaml + SQL): try it on the extract, submit it."""
+    """A researcher's analysis folder (analysis.yaml + SQL): try it on the extract, submit it, build it in
+    the secure area, review, approve or reject, release."""
 
 
 @analysis.command("run")
@@ -90,9 +114,12 @@ def analysis_run(folder: str, data_dir: str | None, year: int | None) -> None:
         f"analysis {found.name} ({found.title}) on the extract of {found.project.project}, years {years}"
     )
     click.echo(f"rules: {rules_text(rules)}")
+    min_df = found.project.min_residual_df()
     for y in years:
         try:
-            tables = preview(found, run_analysis(found, files, y), y, rules)
+            frames = run_analysis(found, files, y)
+            tables = preview(found, frames, y, rules)
+            models = fit_models(found, frames, rules, min_df)
         except (SandboxRefusal, ValueError) as exc:
             raise click.UsageError(f"analysis {folder}, year {y}: {exc}") from None
         for t in tables:
@@ -101,6 +128,9 @@ def analysis_run(folder: str, data_dir: str | None, year: int | None) -> None:
                 f"{t.primary} hidden by a rule, {t.secondary} hidden to protect them"
             )
             click.echo(table_text(t))
+        for m in models:
+            click.echo(f"\n{y} {m.name} ({m.kind} regression)")
+            click.echo(model_text(m))
 
 
 @analysis.command("submit")
@@ -117,9 +147,150 @@ def analysis_submit(folder: str, data_dir: str | None) -> None:
     state = "submitted" if new else "already submitted with this content"
     click.echo(f"analysis {submitted.name}: {state}; content hash {submitted.content_hash}")
     click.echo(
-        f"it runs on the full tables of {submitted.project} as the assets "
-        f"analysis_{submitted.name}_tables and analysis_{submitted.name} (one partition per year)"
+        f"it runs on the full tables of {submitted.project} as the asset "
+        f"analysis_{submitted.name}_tables (one partition per year): "
+        f"cohort analysis build {submitted.name} --year <year>"
     )
+
+
+def submitted_or_refuse(name: str, lake: settings.Lake) -> Submission:
+    found = submission(lake, name)
+    if found is None:
+        raise click.UsageError(f"no analysis {name!r} was submitted on {lake.root}")
+    return found
+
+
+def built_or_refuse(name: str, data_dir: str | None, year: int) -> tuple[settings.Lake, BuiltOutput]:
+    lake = lake_or_refuse(data_dir)
+    try:
+        return lake, built_output(lake, submitted_or_refuse(name, lake), year)
+    except (ReviewError, SubmissionRefused) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def failure_text(result: Any) -> str:
+    """Why a Dagster run failed, in one line: the description of the step's ``Failure``, else the
+    first line of its error."""
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            if data.user_failure_data is not None and data.user_failure_data.description:
+                return str(data.user_failure_data.description)
+            if data.error is not None:
+                return data.error.message.strip().splitlines()[0]
+    return "the run failed"
+
+
+YEAR_OPTION = click.option("--year", type=int, required=True, help="The year (partition) of the output.")
+
+
+@analysis.command("build")
+@click.argument("name")
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
+@YEAR_OPTION
+def analysis_build(name: str, data_dir: str | None, year: int) -> None:
+    """Run submitted analysis NAME on the full tables of YEAR in the secure area (its Dagster asset):
+    protect the tables, check the models, run the small-cell risk analysis."""
+    # imported here: loading Dagster costs every other command of the line a second or two
+    import dagster as dg
+
+    from cohort.analysis.assets import submitted_analysis_assets
+    from cohort.resources import LakeResource
+
+    lake = lake_or_refuse(data_dir)
+    submitted = submitted_or_refuse(name, lake)
+    source = analysable_projects()[submitted.project]
+    if not source.first_year <= year <= source.last_year:
+        raise click.UsageError(
+            f"analysis {name}: {year} is not a year of {source.rules_from} "
+            f"({source.first_year}-{source.last_year})"
+        )
+    assets = submitted_analysis_assets(submitted)
+    result = dg.materialize(
+        assets,
+        partition_key=str(year),
+        resources={"lake": LakeResource(data_dir=str(lake.root))},
+        # the researcher reads the outcome below (a failure in one line), not Dagster's log and stack trace
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        raise_on_error=False,
+    )
+    if not result.success:
+        click.echo(f"analysis {name} {year}: the secure build failed: {failure_text(result)}", err=True)
+        raise SystemExit(1)
+    [check] = result.get_asset_check_evaluations()
+    click.echo(
+        f"analysis {name} {year}: built in the secure area; small-cell risk analysis "
+        f"{'passed' if check.passed else 'FAILED'}. Next: cohort analysis review {name} --year {year}"
+    )
+
+
+@analysis.command("review")
+@click.argument("name")
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
+@YEAR_OPTION
+def analysis_review(name: str, data_dir: str | None, year: int) -> None:
+    """Show NAME's output of YEAR as it would be released, with every check, for a reviewer
+    (also written as review.md and review.html under reports/)."""
+    lake, built = built_or_refuse(name, data_dir, year)
+    text, page = write_review(lake, built)
+    click.echo(text)
+    click.echo(f"review screen: {page}")
+
+
+def decide(name: str, data_dir: str | None, year: int, decision: str, reviewer: str, reason: str) -> None:
+    lake, built = built_or_refuse(name, data_dir, year)
+    try:
+        record_decision(lake, built, decision, reviewer, reason)
+    except ReviewError as exc:
+        raise click.UsageError(str(exc)) from None
+    state = review_state(lake, built)
+    write_review(lake, built)
+    click.echo(
+        f"analysis {name} {year}: {decision} by {reviewer.strip()} for content {built.content_hash[:12]}...; "
+        f"review {state.status} ({len(state.approvers)} of {state.needed} approval(s))"
+    )
+
+
+REVIEWER = click.option("--reviewer", required=True, help="Your name, as the reviewer.")
+REASON = click.option("--reason", required=True, help="Why (kept with the decision).")
+
+
+@analysis.command("approve")
+@click.argument("name")
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
+@YEAR_OPTION
+@REVIEWER
+@REASON
+def analysis_approve(name: str, data_dir: str | None, year: int, reviewer: str, reason: str) -> None:
+    """Approve NAME's reviewed output of YEAR (exactly the content the review showed)."""
+    decide(name, data_dir, year, "approved", reviewer, reason)
+
+
+@analysis.command("reject")
+@click.argument("name")
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
+@YEAR_OPTION
+@REVIEWER
+@REASON
+def analysis_reject(name: str, data_dir: str | None, year: int, reviewer: str, reason: str) -> None:
+    """Reject NAME's reviewed output of YEAR: it is not released."""
+    decide(name, data_dir, year, "rejected", reviewer, reason)
+
+
+@analysis.command("release")
+@click.argument("name")
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
+@YEAR_OPTION
+def analysis_release(name: str, data_dir: str | None, year: int) -> None:
+    """Release NAME's approved output of YEAR under releases/ (through the gate)."""
+    lake, built = built_or_refuse(name, data_dir, year)
+    try:
+        written = release_approved(lake, built)
+    except (ReviewError, dc.ReleaseRefused) as exc:
+        click.echo(f"Refused: {exc}", err=True)
+        raise SystemExit(1) from None
+    folder = lake.releases / built.project / built.release_id
+    click.echo(f"analysis {name} {year}: released {len(written)} files in {folder}")
 
 
 commands = [analysis]

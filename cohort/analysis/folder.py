@@ -12,14 +12,16 @@ from typing import Any
 
 import yaml
 
+from cohort.analysis.models import KINDS, ModelSpec
 from cohort.analysis.sources import AnalysableProject, analysable_projects
 from cohort.privacy import disclosure as dc
 
 SPEC_FILE = "analysis.yaml"
 STATISTICS = ("count", "sum", "mean")
 PLAIN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-TOP_KEYS = {"project", "title", "tables"}
+TOP_KEYS = {"project", "title", "tables", "models"}
 TABLE_KEYS = {"name", "sql", "statistic", "dimensions", "value", "description"}
+MODEL_KEYS = {"name", "sql", "kind", "outcome", "regressors", "factors", "description"}
 
 
 class AnalysisError(ValueError):
@@ -71,6 +73,12 @@ class Analysis:
     project: AnalysableProject
     title: str
     tables: tuple[OutputTable, ...]
+    models: tuple[ModelSpec, ...] = ()
+
+    @property
+    def outputs(self) -> tuple[OutputTable | ModelSpec, ...]:
+        """Every output (tables, then models): each has a name, a query and the columns it returns."""
+        return (*self.tables, *self.models)
 
 
 def _mapping(value: Any, file: str, key: str) -> dict:
@@ -159,6 +167,43 @@ def _table(folder: Path, raw: Any, index: int) -> OutputTable:
     return table
 
 
+def _names(raw: Any, file: str, key: str, required: bool) -> tuple[str, ...]:
+    if raw is None and not required:
+        return ()
+    if not isinstance(raw, list) or (required and not raw):
+        raise AnalysisError(
+            file, key, "expected a " + ("non-empty " if required else "") + "list of column names"
+        )
+    return tuple(_name(v, file, f"{key}[{i}]") for i, v in enumerate(raw))
+
+
+def _model(folder: Path, raw: Any, index: int) -> ModelSpec:
+    where = f"models[{index}]"
+    raw = _mapping(raw, SPEC_FILE, where)
+    _unknown(raw, MODEL_KEYS, SPEC_FILE, f"{where}.")
+    name = _name(raw.get("name"), SPEC_FILE, f"{where}.name")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise AnalysisError(SPEC_FILE, f"{where}.kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+    outcome = _name(raw.get("outcome"), SPEC_FILE, f"{where}.outcome")
+    regressors = _names(raw.get("regressors"), SPEC_FILE, f"{where}.regressors", required=False)
+    factors = _names(raw.get("factors"), SPEC_FILE, f"{where}.factors", required=False)
+    columns = [outcome, *regressors, *factors]
+    if len(columns) == 1:
+        raise AnalysisError(SPEC_FILE, where, "a model needs regressors or factors")
+    if len(set(columns)) != len(columns):
+        raise AnalysisError(SPEC_FILE, where, "a column is named twice among outcome, regressors and factors")
+    return ModelSpec(
+        name=name,
+        sql=_sql_file(folder, raw.get("sql"), f"{where}.sql"),
+        kind=kind,
+        outcome=outcome,
+        regressors=regressors,
+        factors=factors,
+        description=str(raw.get("description") or ""),
+    )
+
+
 def load_analysis(folder: Path | str, name: str | None = None) -> Analysis:
     """Load and validate an analysis folder; raises :class:`AnalysisError` on the first mistake.
     ``name``: the analysis's name (default the folder's; a frozen copy keeps its submitted name)."""
@@ -182,20 +227,26 @@ def load_analysis(folder: Path | str, name: str | None = None) -> Analysis:
             "project",
             f"{project_id!r} has no analysable tables (known: {', '.join(sorted(projects))})",
         )
-    items = raw.get("tables")
+    items, model_items = raw.get("tables"), raw.get("models", [])
+    # at least one table: the tables carry the release through protect, the attack audit and the gate
+    # (cohort/projects/anonymous.py); models are checked and released beside them
     if not isinstance(items, list) or not items:
         raise AnalysisError(SPEC_FILE, "tables", "expected a non-empty list of output tables")
+    if not isinstance(model_items, list):
+        raise AnalysisError(SPEC_FILE, "models", "expected a list of models")
     tables = tuple(_table(folder, item, i) for i, item in enumerate(items))
-    names = [t.name for t in tables]
+    models = tuple(_model(folder, item, i) for i, item in enumerate(model_items))
+    names = [t.name for t in (*tables, *models)]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise AnalysisError(SPEC_FILE, "tables", f"table {twice[0]} is declared twice")
+        raise AnalysisError(SPEC_FILE, "tables", f"output {twice[0]} is declared twice")
     return Analysis(
         folder=folder.resolve(),
         name=name or folder.resolve().name,
         project=projects[project_id],
         title=str(raw.get("title") or name or folder.resolve().name),
         tables=tables,
+        models=models,
     )
 
 

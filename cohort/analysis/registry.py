@@ -58,13 +58,12 @@ def submit(folder: Path, lake: settings.Lake) -> tuple[Submission, bool]:
         raise SubmissionRefused(
             f"analysis folder name {analysis.name!r}: use a plain name (lower-case letters, digits, _), not 'restricted'"
         )
-    means = [t.name for t in analysis.tables if t.statistic == "mean"]
-    if means:
-        # The gate publishes a magnitude table's protected sums, and the attack audit models sums (additive
-        # cells); a released mean would need both to model it. `run` shows means on the extract meanwhile.
+    if all(t.statistic == "mean" for t in analysis.tables):
+        # the gate releases the count and sum tables (and appends them to the ledger); mean tables and
+        # models are released beside them (cohort/analysis/review.py)
         raise SubmissionRefused(
-            f"analysis {analysis.name}: table {means[0]} is a mean table; releases publish sums only "
-            "for now: declare it as statistic sum (see docs/analysis.md)"
+            f"analysis {analysis.name}: only mean tables; a release needs at least one count or sum table "
+            "(see docs/analysis.md)"
         )
     digest = folder_hash(folder)
     target = registry_dir(lake) / analysis.name

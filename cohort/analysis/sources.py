@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cohort import settings, storage
+from cohort.analysis.models import DEFAULT_MIN_RESIDUAL_DF
 from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
@@ -36,6 +37,18 @@ class AnalysableProject:
 
     def rules(self) -> dc.DisclosureRules:
         return anonymous.spec_rules(load_spec(self.rules_from))
+
+    def min_residual_df(self) -> int:
+        """The fewest residual degrees of freedom a released model may have (the project's
+        ``disclosure.models.min_residual_df``, else ACRO's default)."""
+        models = load_spec(self.rules_from).disclosure.get("models") or {}
+        return int(models.get("min_residual_df", DEFAULT_MIN_RESIDUAL_DF))
+
+    def approvals_needed(self) -> int:
+        """How many distinct reviewers must approve an analysis's output before it is released
+        (the project's ``disclosure.review.approvals``, else one)."""
+        review = load_spec(self.rules_from).disclosure.get("review") or {}
+        return max(1, int(review.get("approvals", 1)))
 
     def extract_files(self, lake: settings.Lake) -> dict[str, list[Path]]:
         """table -> its Parquet files in the researcher's extract (phase 1)."""

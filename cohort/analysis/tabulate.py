@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from cohort.analysis.folder import Analysis, OutputTable
+from cohort.analysis.models import ModelResult, ModelSpec, fit_model
 from cohort.analysis.sandbox import SandboxRefusal, run_query, sandbox
 from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
@@ -32,7 +33,7 @@ def years_of(files: dict[str, list[Path]]) -> list[int]:
     )
 
 
-def _checked(frame: pl.DataFrame, table: OutputTable) -> pl.DataFrame:
+def _checked(frame: pl.DataFrame, table: OutputTable | ModelSpec) -> pl.DataFrame:
     """Only the declared columns may come back: one row per unit, nothing more leaves the sandbox."""
     missing = [c for c in table.columns if c not in frame.columns]
     extra = [c for c in frame.columns if c not in table.columns]
@@ -48,10 +49,11 @@ def _checked(frame: pl.DataFrame, table: OutputTable) -> pl.DataFrame:
 def run_analysis(
     analysis: Analysis, files: dict[str, list[Path]], year: int | None
 ) -> dict[str, pl.DataFrame]:
-    """Every output table's query on a sandbox holding ``files`` (rows of ``year``): table -> micro rows."""
+    """Every output's query (tables and models) on a sandbox holding ``files`` (rows of ``year``):
+    output -> micro rows."""
     frames = {}
     with sandbox(files, year) as con:
-        for table in analysis.tables:
+        for table in analysis.outputs:
             frames[table.name] = _checked(run_query(con, table.sql, table.name), table)
     return frames
 
@@ -118,3 +120,10 @@ def preview(
             )
         )
     return out
+
+
+def fit_models(
+    analysis: Analysis, frames: dict[str, pl.DataFrame], rules: dc.DisclosureRules, min_residual_df: int
+) -> list[ModelResult]:
+    """Check and fit every model of the analysis on its design rows (the count threshold of ``rules``)."""
+    return [fit_model(frames[m.name], m, rules.threshold, min_residual_df) for m in analysis.models]
