@@ -57,6 +57,7 @@ DEFAULTS: dict[str, dict] = {
         "nace": "62010",
         "joint_committee": "200",
         "worker_class": "2",
+        "worker_code": "495",
         "statute": "C",
         "contract_type": "I",
         "performance_type": "FT",
