@@ -15,7 +15,6 @@ final as (
         j.nace as employer_nace,
         j.joint_committee,
         j.worker_class,
-        j.worker_code,
         j.statute,
         j.contract_type,
         j.performance_type,
@@ -27,6 +26,7 @@ final as (
         j.service_vouchers,
         j.maternity_leave,
         j.cross_border,
+        j.worker_code,
         j.establishment_nace,
         -- the RVA activation file's detail of an activated job: dates to the month, the working
         -- time in the part-time classes (seed 002 §4 Werkloosheid)

@@ -98,13 +98,13 @@ final as (
         coalesce(j.cross_border, false) as outgoing_cross_border,
         coalesce(b.rva_benefit, false) or aj.insz is not null as rva_intervention,
         coalesce(b.career_break and b.social_assistance, false) as career_break_with_social_assistance,
+        coalesce(b.unemployment, false) and se.insz is not null as unemployment_benefit_with_self_employment,
         coalesce(b.invalidity and b.pension, false) as invalidity_with_pension,
         coalesce(b.invalidity, false) and ec.insz is not null as invalidity_with_entitled_child,
         coalesce(b.occupational_disease, false) and js.insz is not null as occupational_disease_with_job_seeking,
         coalesce(b.occupational_disease and b.career_break, false) as occupational_disease_with_career_break,
         coalesce(b.occupational_disease and b.pension, false) as occupational_disease_with_pension,
-        coalesce(b.occupational_disease and b.early_retirement, false) as occupational_disease_with_early_retirement,
-        coalesce(b.unemployment, false) and se.insz is not null as unemployment_benefit_with_self_employment
+        coalesce(b.occupational_disease and b.early_retirement, false) as occupational_disease_with_early_retirement
     from quarters q
     left join own_positions s on s.insz = q.insz and s.quarter = q.q
     left join job_totals j on j.insz = q.insz and j.q = q.q
