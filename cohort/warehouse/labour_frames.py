@@ -57,6 +57,8 @@ SECTOR_EDUCATION = next(i for i, s in enumerate(labour_params.SECTORS) if s[0] =
 P_OTHER_ESTABLISHMENT = 0.3  # jobs at 100+ employers in an establishment with another activity
 P_THEMATIC_LEAVE = 0.35  # of career breaks
 P_EQUIVALENT_INTEGRATION_INCOME = 0.6  # of the social aid of foreigners without the leefloon right
+P_OD_PERMANENT = 0.004  # persons with a permanent occupational-disease allowance, from 40 to 64
+P_OD_PERMANENT_65 = 0.01  # from 65 (most such allowances are paid to pensioners)
 STATUTE = ("C", "S")
 CONTRACT = ("I", "F", "T")
 PERF = ("FT", "PT", "PTV")
@@ -539,6 +541,29 @@ def quarter_rows(
         idx = np.flatnonzero(pos == labour_params.CODE_INDEX[code])
         bd = bdays_since(since_day[idx])
         add(idx, benefit, BENEFIT_CATEGORY_INDEX["temporary"], 60.0 * g * bd, bd, since_day[idx], 1.0)
+    # Permanent incapacity for an occupational disease (Fedris): an allowance by the degree of
+    # incapacity that goes on beside any position (work, job seeking, career break, pension, SWT),
+    # which is what the DWH's combinations with it describe. A stable share of persons from a
+    # stable age on; not for those on a temporary occupational-disease benefit that quarter.
+    u_od = stable_uniform(24_009, np.arange(n))
+    od_age = 40 + 25 * stable_uniform(24_010, np.arange(n))
+    permanent = np.flatnonzero(
+        (pos >= 0)
+        & (pos != labour_params.CODE_INDEX["373"])
+        & (age >= od_age)
+        & (u_od < np.where(age >= 65, P_OD_PERMANENT_65, P_OD_PERMANENT))
+    )
+    od_start = pp.birth[permanent] + (od_age[permanent] * 365.25).astype(np.int32)
+    degree = np.round(0.05 + 0.6 * stable_uniform(24_011, permanent), 2)
+    add(
+        permanent,
+        "occupational_disease",
+        BENEFIT_CATEGORY_INDEX["permanent"],
+        1800.0 * g * degree * bdays_since(od_start, ndays) / ndays,
+        bdays_since(od_start, ndays),
+        od_start,
+        degree,
+    )
     # workers: incapacity spell in the quarter, partial resumption under invalidity, maternity
     winc = ji[incap]
     start = q0 + (rng.random(winc.size) * max(ndays - 50, 1)).astype(np.int32)
