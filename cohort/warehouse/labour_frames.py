@@ -88,7 +88,7 @@ def stable_uniform(salt: int, *keys: np.ndarray) -> np.ndarray:
     """A uniform number in [0, 1) per row, a hash of ``keys`` (integers) and ``salt``: the same
     person, employer or spell gets the same draw in every quarter, and the simulation's random
     streams are not touched (the other tables stay as they were)."""
-    mixed = np.full(np.asarray(keys[0]).shape, np.uint64(salt) * np.uint64(0x9E3779B97F4A7C15), np.uint64)
+    mixed = np.full(np.asarray(keys[0]).shape, np.uint64((salt * 0x9E3779B97F4A7C15) % 2**64), np.uint64)
     with np.errstate(over="ignore"):
         for k in keys:
             mixed ^= np.asarray(k).astype(np.int64).astype(np.uint64) + np.uint64(0x632BE59BD9B4E019)
