@@ -755,11 +755,17 @@ def quarter_rows(
     )
     flag(has_job & ((st.wflag & 2) > 0), "working_with_disability_allowance")
     flag(has_job & ((st.wflag & 1) > 0), "working_with_invalidity")
+    # the permanent occupational-disease allowance beside a working position, social assistance or an exemption
+    od_permanent = np.zeros(n, bool)
+    od_permanent[permanent] = True
+    flag(working & od_permanent, "working_with_occupational_disease")
     flags[winc] |= _bit("working_with_health_fund_incapacity")
     soc = in_codes(pos, [labour_params.CODE_INDEX["331"], labour_params.CODE_INDEX["332"]])
     flag(soc & st.soc_disab, "social_assistance_with_disability_allowance")
     flag(soc & cb_recipient, "social_assistance_with_child_benefit")
+    flag(soc & od_permanent, "social_assistance_with_occupational_disease")
     ex = pos == labour_params.CODE_INDEX["32"]
+    flag(ex & od_permanent, "exempted_with_occupational_disease")
     for r, name in enumerate(
         ("older_job_seeker", "exempted_for_training", "exempted_family_social", "exempted_other")
     ):
