@@ -57,6 +57,7 @@ DEFAULTS: dict[str, dict] = {
         "nace": "62010",
         "joint_committee": "200",
         "worker_class": "2",
+        "worker_code": "495",
         "statute": "C",
         "contract_type": "I",
         "performance_type": "FT",
@@ -70,6 +71,11 @@ DEFAULTS: dict[str, dict] = {
         "maternity_leave": False,
         "cross_border": False,
         "posted": False,
+        "establishment_nace": "62010",
+        "activation_prior_status": None,
+        "activation_pct": None,
+        "activation_start": None,
+        "activation_end": None,
     },
     "self_employed_quarter": {
         "category": "main",
@@ -90,6 +96,12 @@ DEFAULTS: dict[str, dict] = {
         "medical_code_type": None,
         "medical_code": None,
         "related_insz": None,
+        "career_break_sector": None,
+        "career_break_statute": None,
+        "career_break_reason": None,
+        "career_break_motive": None,
+        "career_break_adjustment": None,
+        "social_aid_kind": None,
     },
     "jobseeker_quarter": {
         "category": "00",
@@ -352,7 +364,11 @@ def cohort_scenario() -> tuple[dict[str, list[dict]], dict[str, str], dict]:
             {"year": y, "quarter": q, "insz": n["B"], "nomenclature": "211"}
             for y, q in quarters(range(2005, 2009))
         ],
-        "job_quarter": [{"year": y, "quarter": q, "insz": n["D"]} for y, q in quarters(range(2005, 2008))],
+        # D's job of 2006 Q1 is an activated job at another establishment (seed 002 §4 Werkloosheid)
+        "job_quarter": [
+            {"year": y, "quarter": q, "insz": n["D"], **(ACTIVATED_JOB if (y, q) == (2006, 1) else {})}
+            for y, q in quarters(range(2005, 2008))
+        ],
         "benefit_quarter": [
             {
                 "year": 2006,
@@ -363,7 +379,15 @@ def cohort_scenario() -> tuple[dict[str, list[dict]], dict[str, str], dict]:
                 "related_insz": n["F"],
             }
         ]
-        + [{"year": 2008, "quarter": q, "insz": n["B"]} for q in (1, 2, 3, 4)],
+        + [{"year": 2008, "quarter": q, "insz": n["B"]} for q in (1, 2, 3, 4)]
+        # issue 24: a career break with social aid (D, 2006 Q2), an occupational disease of a job
+        # seeker (B, 2008 Q1), an unemployment benefit beside self-employment (A, 2006 Q2)
+        + [
+            {"year": 2006, "quarter": 2, "insz": n["D"], **CAREER_BREAK},
+            {"year": 2006, "quarter": 2, "insz": n["D"], **EQUIVALENT_LEEFLOON},
+            {"year": 2008, "quarter": 1, "insz": n["B"], **OCCUPATIONAL_DISEASE},
+            {"year": 2006, "quarter": 2, "insz": n["A"]},
+        ],
         "jobseeker_quarter": [{"year": 2008, "quarter": 1, "insz": n["B"]}],
         "self_employed_quarter": [{"year": 2006, "quarter": 2, "insz": n["A"]}],
         "education": [{"insz": n["D"]}, {"insz": n["F"], "qualification_date": D(2018, 6, 30)}],
@@ -383,6 +407,41 @@ def cohort_scenario() -> tuple[dict[str, list[dict]], dict[str, str], dict]:
         (2009, "non_european_18_35"): (2, 1),
     }
     return tables, names, expected
+
+
+# The seed-002 detail of issue 24 on hand-made rows (tests/test_warehouse_seed002_variables.py reads them back)
+ACTIVATED_JOB = {
+    "establishment_nace": "47111",
+    "activation_prior_status": "integration_allowance",
+    "activation_pct": 80.0,
+    "activation_start": D(2005, 11, 14),
+    "activation_end": D(2007, 10, 1),
+}
+CAREER_BREAK = {
+    "benefit": "career_break",
+    "category": "partial_1/5",
+    "amount": 450.0,
+    "spell_start": D(2006, 4, 1),
+    "fraction": 0.2,
+    "career_break_sector": "public",
+    "career_break_statute": "S",
+    "career_break_reason": "career_break",
+    "career_break_motive": "none",
+    "career_break_adjustment": "seniority",
+}
+EQUIVALENT_LEEFLOON = {
+    "benefit": "social_aid",
+    "category": "financial_aid",
+    "amount": 300.0,
+    "spell_start": D(2006, 5, 2),
+    "social_aid_kind": "equivalent_integration_income",
+}
+OCCUPATIONAL_DISEASE = {
+    "benefit": "occupational_disease",
+    "category": "permanent",
+    "amount": 400.0,
+    "fraction": 0.3,
+}
 
 
 def write_cohort_warehouse(root: Path) -> tuple[Path, dict[str, str], dict]:

@@ -433,6 +433,7 @@ def _job(y, q, p, wage, fte, perf, nace, cross_border=False):
         "nace": nace,
         "joint_committee": "200",
         "worker_class": "2",
+        "worker_code": "495",
         "statute": "C",
         "contract_type": "I",
         "performance_type": perf,

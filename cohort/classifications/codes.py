@@ -386,6 +386,17 @@ WORKER_CLASS: dict[str, str] = {
     "4": "Apprentice / student",
 }
 STATUTE: dict[str, str] = {"C": "Contractual", "S": "Statutory"}
+# DMFA worker code (werknemerscode), the finer code beside the worker class (werknemersklasse):
+# the codes the synthetic warehouse uses, a subset of the DMFA list.
+WORKER_CODE: dict[str, str] = {
+    "015": "Blue-collar worker",
+    "035": "Blue-collar apprentice",
+    "439": "White-collar apprentice",
+    "495": "White-collar worker",
+    "675": "Statutory civil servant",
+    "840": "Student, white-collar",
+    "841": "Student, blue-collar",
+}
 PERFORMANCE_TYPE: dict[str, str] = {
     "FT": "Full-time",
     "PT": "Part-time",
@@ -424,6 +435,44 @@ BENEFITS: dict[str, str] = {
     "early_retirement": "Unemployment with company supplement (SWT, brugpensioen)",
     "career_break": "Career break / time credit",
     "child_benefit": "Child benefit (paid to the recipient, one row per child)",
+}
+# RVA career-break file (loopbaanonderbreking en tijdskrediet): the detail of a career-break spell
+CAREER_BREAK_SECTOR: dict[str, str] = {
+    "private": "Private sector (time credit, thematic leave)",
+    "public": "Public services (career break)",
+    "education": "Education (career break)",
+}
+CAREER_BREAK_REASON: dict[str, str] = {  # de reden
+    "time_credit": "Time credit (private sector)",
+    "career_break": "Ordinary career break (public sector and education)",
+    "thematic_leave": "Thematic leave (parental leave, medical assistance, palliative care)",
+    "end_of_career": "End-of-career reduction (landingsbaan), 50 or older",
+}
+CAREER_BREAK_MOTIVE: dict[str, str] = {  # het motief
+    "none": "Without motive",
+    "child_care": "Care for a child",
+    "family_care": "Care for a seriously ill family member",
+    "palliative_care": "Palliative care",
+    "training": "Recognised training",
+}
+CAREER_BREAK_ADJUSTMENT: dict[str, str] = {  # de aard van de verhoging/verlaging van de uitkering
+    "none": "Basic allowance",
+    "single_parent": "Increase for a single parent",
+    "age_50": "Increase from age 50",
+    "seniority": "Increase for seniority (5 years with the employer)",
+    "income_reduction": "Reduction for cumulation with other income",
+}
+# RVA activation file (ACTIVA, SINE, work experience): the status of the worker before activation
+ACTIVATION_PRIOR_STATUS: dict[str, str] = {
+    "full_unemployment_benefit": "Fully unemployed with an unemployment benefit",
+    "integration_allowance": "Young job seeker with a waiting / integration allowance",
+    "integration_income": "Entitled to the integration income (leefloon) or social aid of the OCMW",
+    "other_job_seeker": "Other registered job seeker",
+}
+# POD MI: the kind of the financial social aid (benefit social_aid) of the OCMW
+SOCIAL_AID_KIND: dict[str, str] = {
+    "equivalent_integration_income": "Equivalent integration income (equivalent leefloon): foreigners without a right to the integration income",
+    "other_financial_aid": "Other financial social aid",
 }
 DISABILITY_ALLOWANCE_TYPE = {
     "IVT": "Income replacement",

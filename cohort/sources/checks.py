@@ -101,6 +101,7 @@ SPELLS: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "residence_history": (("valid_from", "valid_to", True),),
     "register_history": (("valid_from", "valid_to", True),),
     "benefit_quarter": (("spell_start", "spell_end", True),),
+    "job_quarter": (("activation_start", "activation_end", True),),
     "vdab_trajectory": (("start_date", "end_date", False),),
     "vdab_training": (("start_date", "end_date", False),),
     "vdab_workplace_learning": (("start_date", "end_date", False),),

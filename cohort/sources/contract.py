@@ -248,7 +248,8 @@ JOB_QUARTER = _add(
             "joint_committee": _c(
                 pl.String, "Joint committee (paritair comité)", isin=codes.JOINT_COMMITTEES
             ),
-            "worker_class": _c(pl.String, "Worker class", isin=codes.WORKER_CLASS),
+            "worker_class": _c(pl.String, "Worker class (werknemersklasse)", isin=codes.WORKER_CLASS),
+            "worker_code": _c(pl.String, "DMFA worker code (werknemerscode)", isin=codes.WORKER_CODE),
             "statute": _c(pl.String, "Statute: contractual or statutory", isin=codes.STATUTE),
             "contract_type": _c(
                 pl.String, "Contract: I indefinite, F fixed term, T temporary agency", isin=["I", "F", "T"]
@@ -286,6 +287,34 @@ JOB_QUARTER = _add(
                 pl.Boolean, "Outgoing cross-border work (resident working abroad) or incoming frontier worker"
             ),
             "posted": _c(pl.Boolean, "Posted worker (gedetacheerd)"),
+            "establishment_nace": _c(
+                pl.String,
+                "NACE-BEL activity code of the establishment unit (vestiging) where the person works "
+                "(5 digits); null when the employer declared no establishment unit",
+                nullable=True,
+                checks=[pa.Check.str_matches(r"^\d{5}$")],
+            ),
+            # RVA activation file (ACTIVA, SINE, work experience), on the rows of an activated job
+            "activation_prior_status": _c(
+                pl.String,
+                "Status of the worker before the activation; null when the job is not activated",
+                nullable=True,
+                isin=codes.ACTIVATION_PRIOR_STATUS,
+            ),
+            "activation_pct": _c(
+                pl.Float64,
+                "Working time of the activated job, percent of full time; null when not activated",
+                nullable=True,
+                checks=[pa.Check.in_range(0, 100)],
+            ),
+            "activation_start": _c(
+                pl.Date, "Start of the activated employment; null when not activated", nullable=True
+            ),
+            "activation_end": _c(
+                pl.Date,
+                "End of the activated employment (exclusive, the planned end of the measure); null when not activated",
+                nullable=True,
+            ),
         },
         key=("year", "quarter", "insz", "employer_id"),
         by_year=True,
@@ -358,6 +387,32 @@ BENEFIT_QUARTER = _add(
             "related_insz": insz(
                 "Other actor: the child of a child-benefit payment, the partner for activation measures",
                 nullable=True,
+            ),
+            # RVA career-break file, on the career_break rows (null on the others)
+            "career_break_sector": _c(
+                pl.String, "Sector of the career break", nullable=True, isin=codes.CAREER_BREAK_SECTOR
+            ),
+            "career_break_statute": _c(
+                pl.String, "Statute of the worker in career break", nullable=True, isin=codes.STATUTE
+            ),
+            "career_break_reason": _c(
+                pl.String,
+                "Reason (kind of leave) of the career break",
+                nullable=True,
+                isin=codes.CAREER_BREAK_REASON,
+            ),
+            "career_break_motive": _c(
+                pl.String, "Motive of the career break", nullable=True, isin=codes.CAREER_BREAK_MOTIVE
+            ),
+            "career_break_adjustment": _c(
+                pl.String,
+                "Kind of increase or decrease of the career-break allowance",
+                nullable=True,
+                isin=codes.CAREER_BREAK_ADJUSTMENT,
+            ),
+            # POD MI, on the social_aid rows (null on the others)
+            "social_aid_kind": _c(
+                pl.String, "Kind of the financial social aid", nullable=True, isin=codes.SOCIAL_AID_KIND
             ),
         },
         key=("year", "quarter", "insz", "benefit", "related_insz"),

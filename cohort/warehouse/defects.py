@@ -26,6 +26,7 @@ from cohort.classifications.insz import insz_valid_expr
 
 ROWS_PER_DEFECT = 20_000
 UNKNOWN_NOMENCLATURE = "999"  # not a code of the DWH nomenclature
+UNKNOWN_CAREER_BREAK_REASON = "sabbatical"  # not a code of codes.CAREER_BREAK_REASON
 
 
 def _pick(rng: np.random.Generator, candidates: int, rows: int) -> np.ndarray:
@@ -81,10 +82,16 @@ def _sep(df: pl.DataFrame, rng: np.random.Generator) -> tuple[pl.DataFrame, dict
 
 
 def _benefit(df: pl.DataFrame, rng: np.random.Generator) -> tuple[pl.DataFrame, dict[str, int]]:
+    # a career-break reason the RVA's code list does not have (a new column of the contract, issue 24)
+    unknown = _mark(df, pl.col("career_break_reason").is_not_null(), rng, df.height)
+    reason = (
+        pl.when(unknown).then(pl.lit(UNKNOWN_CAREER_BREAK_REASON)).otherwise(pl.col("career_break_reason"))
+    )
     # a row delivered twice: both copies break the key (which copy is right is not ours to guess)
-    twice = _mark(df, pl.lit(True), rng, df.height)
+    twice = _mark(df, ~pl.lit(unknown), rng, df.height)
+    df = df.with_columns(reason.alias("career_break_reason"))
     out = pl.concat([df, df.filter(twice)]).sort(["quarter", "insz", "benefit"], maintain_order=True)
-    return out, {"duplicate_key": 2 * int(twice.sum())}
+    return out, {"duplicate_key": 2 * int(twice.sum()), "code:career_break_reason": int(unknown.sum())}
 
 
 DEFECTS = {"person": _person, "job_quarter": _job, "sep_quarter": _sep, "benefit_quarter": _benefit}

@@ -102,7 +102,9 @@ from cohort.warehouse.model import Demography
 
 # 2: the labour model sees only the persons in the window, so its draws (and tables) differ from 1
 # 3: brothers and sisters share their ancestor parents and grandparents (fewer, other draws)
-GENERATOR_VERSION = "demography-4"
+# 5: new contract columns of seed 002 (job_quarter worker code, establishment NACE, activation detail;
+#    benefit_quarter career-break detail and kind of social aid); the other columns are unchanged
+GENERATOR_VERSION = "demography-5"
 
 Sink = Callable[[str, pl.DataFrame], None]
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import numpy as np
 import polars as pl
 
+from cohort.classifications import codes
 from cohort.classifications.classes import status_flag_bit
 from cohort.warehouse import labour_params
 from cohort.warehouse.columns import arg_sort, code_labels
@@ -31,6 +32,7 @@ from cohort.warehouse.labour import (
     empty_frame,
     in_codes,
     pick_employer,
+    quarter_start_days,
 )
 
 Rows = dict[str, np.ndarray]
@@ -38,6 +40,25 @@ EMP_CODES = np.array([labour_params.CODE_INDEX[c] for c in labour_params.EMPLOYE
 SELF_CODES = np.array([labour_params.CODE_INDEX[c] for c in labour_params.SELF_CODES], np.int8)
 WORKING = np.array([labour_params.CODE_INDEX[c] for c in labour_params.CODES if c.startswith("1")], np.int8)
 WORKER_CLASS = ("1", "2", "3", "4")
+WORKER_CODES = tuple(codes.WORKER_CODE)
+WORKER_CODE_INDEX = {c: i for i, c in enumerate(WORKER_CODES)}
+CB_SECTORS = tuple(codes.CAREER_BREAK_SECTOR)
+CB_REASONS = tuple(codes.CAREER_BREAK_REASON)
+CB_MOTIVES = tuple(codes.CAREER_BREAK_MOTIVE)
+CB_ADJUSTMENTS = tuple(codes.CAREER_BREAK_ADJUSTMENT)
+ACTIVATION_PRIOR = tuple(codes.ACTIVATION_PRIOR_STATUS)
+ACTIVATION_PRIOR_P = np.array([0.6, 0.2, 0.15, 0.05])
+AID_KINDS = tuple(codes.SOCIAL_AID_KIND)
+BENEFIT_DETAIL = ("cb_sector", "cb_statute", "cb_reason", "cb_motive", "cb_adjust", "aid_kind")
+PUBLIC_SECTOR = np.array([s[4] for s in labour_params.SECTORS])
+SECTOR_EDUCATION = next(i for i, s in enumerate(labour_params.SECTORS) if s[0] == "education")
+# Shares of the RVA/POD MI detail that have no published Flemish figure in the repository: plausible
+# values, documented in docs/warehouse.md.
+P_OTHER_ESTABLISHMENT = 0.3  # jobs at 100+ employers in an establishment with another activity
+P_THEMATIC_LEAVE = 0.35  # of career breaks
+P_EQUIVALENT_INTEGRATION_INCOME = 0.6  # of the social aid of foreigners without the leefloon right
+P_OD_PERMANENT = 0.004  # persons with a permanent occupational-disease allowance, from 40 to 64
+P_OD_PERMANENT_65 = 0.01  # from 65 (most such allowances are paid to pensioners)
 STATUTE = ("C", "S")
 CONTRACT = ("I", "F", "T")
 PERF = ("FT", "PT", "PTV")
@@ -61,6 +82,113 @@ def _cat(*chunks: Rows) -> Rows:
     if not chunks:
         return {}
     return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+
+
+def stable_uniform(salt: int, *keys: np.ndarray) -> np.ndarray:
+    """A uniform number in [0, 1) per row, a hash of ``keys`` (integers) and ``salt``: the same
+    person, employer or spell gets the same draw in every quarter, and the simulation's random
+    streams are not touched (the other tables stay as they were)."""
+    mixed = np.full(np.asarray(keys[0]).shape, np.uint64((salt * 0x9E3779B97F4A7C15) % 2**64), np.uint64)
+    with np.errstate(over="ignore"):
+        for k in keys:
+            mixed ^= np.asarray(k).astype(np.int64).astype(np.uint64) + np.uint64(0x632BE59BD9B4E019)
+            # splitmix64 finaliser
+            mixed ^= mixed >> np.uint64(30)
+            mixed *= np.uint64(0xBF58476D1CE4E5B9)
+            mixed ^= mixed >> np.uint64(27)
+            mixed *= np.uint64(0x94D049BB133111EB)
+            mixed ^= mixed >> np.uint64(31)
+    return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def career_break_detail(
+    sector: np.ndarray,
+    statute: np.ndarray,
+    age: np.ndarray,
+    partial: np.ndarray,
+    person: np.ndarray,
+    start: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The RVA career-break file's detail of a spell (code indexes): the sector from the person's
+    job (education, other public services, private), the reason (thematic leave, the ordinary
+    career break or time credit, the end-of-career reduction of a partial break from 50), the
+    motive and the adjustment of the allowance. Drawn per person and spell start, so every
+    quarter of a spell carries the same detail."""
+    u1 = stable_uniform(24_001, person, start)
+    u2 = stable_uniform(24_002, person, start)
+    public = PUBLIC_SECTOR[sector] | (statute == 1)
+    sec = np.where(sector == SECTOR_EDUCATION, 2, np.where(public, 1, 0)).astype(np.int8)
+    thematic = u1 < P_THEMATIC_LEAVE
+    end_of_career = partial & (age >= 50) & ~thematic
+    reason = np.where(thematic, 2, np.where(end_of_career, 3, np.where(sec == 0, 0, 1))).astype(np.int8)
+    # thematic leave: mostly parental leave; time credit with a motive (care, training) or without
+    motive = np.where(
+        thematic,
+        np.where(u2 < 0.8, 1, np.where(u2 < 0.95, 2, 3)),
+        np.where(reason == 0, np.where(u2 < 0.55, 1, np.where(u2 < 0.7, 2, np.where(u2 < 0.8, 4, 0))), 0),
+    ).astype(np.int8)
+    adjustment = np.where(
+        (age >= 50) & ~thematic,
+        2,
+        np.where(thematic & (u2 > 0.85), 1, np.where(u1 > 0.95, 4, np.where(u1 > 0.9, 3, 0))),
+    ).astype(np.int8)
+    return {
+        "cb_sector": sec,
+        "cb_statute": np.asarray(statute, np.int8),
+        "cb_reason": reason,
+        "cb_motive": motive,
+        "cb_adjust": adjustment,
+    }
+
+
+def _job_detail(
+    sim: Simulation,
+    t: int,
+    idx: np.ndarray,
+    employer: np.ndarray,
+    wclass: np.ndarray,
+    statute: np.ndarray,
+    pct: np.ndarray,
+    may_be_activated: np.ndarray,
+) -> Rows:
+    """The DMFA worker code, the establishment's NACE code and the RVA activation detail of job
+    rows (code indexes and day numbers, -1 for null)."""
+    st, emp = sim.st, sim.emp
+    u = stable_uniform(24_003, idx)
+    # worker code within the worker class: apprentices and students split by the class of their work
+    code = np.select(
+        [wclass == 0, wclass == 1, wclass == 2],
+        [WORKER_CODE_INDEX["015"], WORKER_CODE_INDEX["495"], WORKER_CODE_INDEX["675"]],
+        default=np.select(
+            [u < 0.25, u < 0.5, u < 0.75],
+            [WORKER_CODE_INDEX["035"], WORKER_CODE_INDEX["439"], WORKER_CODE_INDEX["840"]],
+            default=WORKER_CODE_INDEX["841"],
+        ),
+    )
+    code = np.where((wclass == 2) & (statute == 0), WORKER_CODE_INDEX["495"], code)  # contractual staff
+    # large employers have establishments with another activity (a head office, a depot, a shop)
+    nace = emp.nace[employer].astype(np.int32)
+    other = (emp.size_class[employer] >= 6) & (stable_uniform(24_004, idx, employer) < P_OTHER_ESTABLISHMENT)
+    shift = 1 + (stable_uniform(24_005, employer) * 3).astype(np.int32)
+    est = np.where(other, (nace + shift) % len(NACE_LIST), nace)
+    # an activated job (the same rule as the status flag activation_rva)
+    since = st.job_since[idx].astype(np.int64)
+    active = may_be_activated & st.activation[idx] & (t - since < labour_params.ACTIVATION_QUARTERS)
+    q_start = quarter_start_days(sim.demo.first_year, since)
+    start = q_start + (stable_uniform(24_006, idx, since) * 60).astype(np.int32)
+    end = quarter_start_days(sim.demo.first_year, since + labour_params.ACTIVATION_QUARTERS)
+    prior = np.minimum(
+        np.searchsorted(np.cumsum(ACTIVATION_PRIOR_P), stable_uniform(24_007, idx, since)),
+        ACTIVATION_PRIOR_P.size - 1,
+    )
+    return {
+        "wcode": code.astype(np.int8),
+        "est_nace": est.astype(np.int16),
+        "act_prior": np.where(active, prior, -1).astype(np.int8),
+        "act_pct": np.where(active, pct, np.nan),
+        "act_start": np.where(active, start, -1).astype(np.int32),
+        "act_end": np.where(active, end, -1).astype(np.int32),
+    }
 
 
 def _growth(year: int) -> float:
@@ -159,6 +287,7 @@ def quarter_rows(
         "maternity": maternity,
         "cross": cross,
         "posted": cross & (ji % 23 == 0),
+        **_job_detail(sim, t, ji, employer, wc, st.statute[ji], pct, ~cross),
     }
     m2 = np.flatnonzero(pos == labour_params.CODE_INDEX["112"])
     k2 = m2.size
@@ -201,6 +330,7 @@ def quarter_rows(
         "maternity": np.zeros(k2, bool),
         "cross": np.zeros(k2, bool),
         "posted": np.zeros(k2, bool),
+        **_job_detail(sim, t, m2, e2, np.ones(k2, np.int8), np.zeros(k2, np.int8), pct2, np.zeros(k2, bool)),
     }
 
     # ------------------------------------------------ self-employment
@@ -253,10 +383,12 @@ def quarter_rows(
         medtype: np.ndarray | int = -1,
         medcode: np.ndarray | int = -1,
         related: np.ndarray | None = None,
+        detail: Rows | None = None,
     ) -> None:
         m = idx.size
         if not m:
             return
+        detail = detail or {}
 
         def full(v, dt):  # noqa: ANN001, ANN202
             return np.broadcast_to(np.asarray(v, dtype=dt), (m,)).copy()
@@ -275,6 +407,7 @@ def quarter_rows(
                 "medtype": full(medtype, np.int8),
                 "medcode": full(medcode, np.int8),
                 "related": full(-1 if related is None else related, np.int32),
+                **{k: full(detail.get(k, -1), np.int8) for k in BENEFIT_DETAIL},
             }
         )
 
@@ -335,7 +468,24 @@ def quarter_rows(
             )[st.soc_cat[idx]]
         )
         amt = soc_amount[st.soc_cat[idx]] * (0.4 if benefit == "social_aid" else 1.0) * g * bd / ndays
-        add(idx, benefit, cat, amt, bd, since_day[idx], 1.0)
+        # the equivalent leefloon goes to foreigners inscribed in the foreigners register without a
+        # right to the leefloon; with no register at hand here, a share of the aid of non-Belgian origin
+        aid_kind = np.where(
+            (pp.origin[idx] > 0)
+            & (stable_uniform(24_008, idx, since_day[idx]) < P_EQUIVALENT_INTEGRATION_INCOME),
+            0,
+            1,
+        )
+        add(
+            idx,
+            benefit,
+            cat,
+            amt,
+            bd,
+            since_day[idx],
+            1.0,
+            detail={"aid_kind": aid_kind} if benefit == "social_aid" else None,
+        )
     ws = wi[(st.wflag[wi] & 4) > 0]
     add(
         ws,
@@ -391,6 +541,29 @@ def quarter_rows(
         idx = np.flatnonzero(pos == labour_params.CODE_INDEX[code])
         bd = bdays_since(since_day[idx])
         add(idx, benefit, BENEFIT_CATEGORY_INDEX["temporary"], 60.0 * g * bd, bd, since_day[idx], 1.0)
+    # Permanent incapacity for an occupational disease (Fedris): an allowance by the degree of
+    # incapacity that goes on beside any position (work, job seeking, career break, pension, SWT),
+    # which is what the DWH's combinations with it describe. A stable share of persons from a
+    # stable age on; not for those on a temporary occupational-disease benefit that quarter.
+    u_od = stable_uniform(24_009, np.arange(n))
+    od_age = 40 + 25 * stable_uniform(24_010, np.arange(n))
+    permanent = np.flatnonzero(
+        (pos >= 0)
+        & (pos != labour_params.CODE_INDEX["373"])
+        & (age >= od_age)
+        & (u_od < np.where(age >= 65, P_OD_PERMANENT_65, P_OD_PERMANENT))
+    )
+    od_start = pp.birth[permanent] + (od_age[permanent] * 365.25).astype(np.int32)
+    degree = np.round(0.05 + 0.6 * stable_uniform(24_011, permanent), 2)
+    add(
+        permanent,
+        "occupational_disease",
+        BENEFIT_CATEGORY_INDEX["permanent"],
+        1800.0 * g * degree * bdays_since(od_start, ndays) / ndays,
+        bdays_since(od_start, ndays),
+        od_start,
+        degree,
+    )
     # workers: incapacity spell in the quarter, partial resumption under invalidity, maternity
     winc = ji[incap]
     start = q0 + (rng.random(winc.size) * max(ndays - 50, 1)).astype(np.int32)
@@ -503,6 +676,9 @@ def quarter_rows(
         bdays_since(since_day[cb]),
         since_day[cb],
         1.0,
+        detail=career_break_detail(
+            st.sector[cb], st.statute[cb], age[cb], np.zeros(cb.size, bool), cb, since_day[cb]
+        ),
     )
     pcb = wi[(st.pcb[wi] > 0) & has_job[wi]]
     half = st.pcb[pcb] == 2
@@ -514,6 +690,9 @@ def quarter_rows(
         labour_params.BENEFIT_DAYS,
         st.since_day[pcb],
         np.where(half, 0.5, 0.2),
+        detail=career_break_detail(
+            st.sector[pcb], st.statute[pcb], age[pcb], np.ones(pcb.size, bool), pcb, st.since_day[pcb]
+        ),
     )
     # child benefit, paid to a parent living in Belgium, one row per child
     kids = np.flatnonzero((pos == labour_params.CODE_INDEX["36"]) & (age < 25))
@@ -576,11 +755,17 @@ def quarter_rows(
     )
     flag(has_job & ((st.wflag & 2) > 0), "working_with_disability_allowance")
     flag(has_job & ((st.wflag & 1) > 0), "working_with_invalidity")
+    # the permanent occupational-disease allowance beside a working position, social assistance or an exemption
+    od_permanent = np.zeros(n, bool)
+    od_permanent[permanent] = True
+    flag(working & od_permanent, "working_with_occupational_disease")
     flags[winc] |= _bit("working_with_health_fund_incapacity")
     soc = in_codes(pos, [labour_params.CODE_INDEX["331"], labour_params.CODE_INDEX["332"]])
     flag(soc & st.soc_disab, "social_assistance_with_disability_allowance")
     flag(soc & cb_recipient, "social_assistance_with_child_benefit")
+    flag(soc & od_permanent, "social_assistance_with_occupational_disease")
     ex = pos == labour_params.CODE_INDEX["32"]
+    flag(ex & od_permanent, "exempted_with_occupational_disease")
     for r, name in enumerate(
         ("older_job_seeker", "exempted_for_training", "exempted_family_social", "exempted_other")
     ):
@@ -695,6 +880,7 @@ def quarter_frames(
                     code_labels(NACE_LIST, r["nace"]).alias("nace"),
                     code_labels(JOINT_COMMITTEES, r["jc"]).alias("joint_committee"),
                     code_labels(WORKER_CLASS, r["wclass"]).alias("worker_class"),
+                    code_labels(WORKER_CODES, r["wcode"]).alias("worker_code"),
                     code_labels(STATUTE, r["statute"]).alias("statute"),
                     code_labels(CONTRACT, r["contract"]).alias("contract_type"),
                     code_labels(PERF, r["perf"]).alias("performance_type"),
@@ -708,6 +894,13 @@ def quarter_frames(
                     pl.Series("maternity_leave", r["maternity"], dtype=pl.Boolean),
                     pl.Series("cross_border", r["cross"], dtype=pl.Boolean),
                     pl.Series("posted", r["posted"], dtype=pl.Boolean),
+                    code_labels(NACE_LIST, r["est_nace"], nullable=True).alias("establishment_nace"),
+                    code_labels(ACTIVATION_PRIOR, r["act_prior"], nullable=True).alias(
+                        "activation_prior_status"
+                    ),
+                    pl.Series("activation_pct", r["act_pct"], dtype=pl.Float64, nan_to_null=True),
+                    _dates(r["act_start"], nullable=True).alias("activation_start"),
+                    _dates(r["act_end"], nullable=True).alias("activation_end"),
                 ]
             ),
         )
@@ -759,6 +952,14 @@ def quarter_frames(
                     code_labels(MED_TYPE, r["medtype"], nullable=True).alias("medical_code_type"),
                     code_labels(MED_CODES, r["medcode"], nullable=True).alias("medical_code"),
                     related.alias("related_insz"),
+                    code_labels(CB_SECTORS, r["cb_sector"], nullable=True).alias("career_break_sector"),
+                    code_labels(STATUTE, r["cb_statute"], nullable=True).alias("career_break_statute"),
+                    code_labels(CB_REASONS, r["cb_reason"], nullable=True).alias("career_break_reason"),
+                    code_labels(CB_MOTIVES, r["cb_motive"], nullable=True).alias("career_break_motive"),
+                    code_labels(CB_ADJUSTMENTS, r["cb_adjust"], nullable=True).alias(
+                        "career_break_adjustment"
+                    ),
+                    code_labels(AID_KINDS, r["aid_kind"], nullable=True).alias("social_aid_kind"),
                 ]
             ),
         )

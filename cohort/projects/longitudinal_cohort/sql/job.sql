@@ -25,7 +25,16 @@ final as (
         j.employer_size_class,
         j.service_vouchers,
         j.maternity_leave,
-        j.cross_border
+        j.cross_border,
+        j.worker_code,
+        j.establishment_nace,
+        -- the RVA activation file's detail of an activated job: dates to the month, the working
+        -- time in the part-time classes (seed 002 §4 Werkloosheid)
+        j.activation_prior_status,
+        cls_part_time_class(j.activation_pct) as activation_working_time_class,
+        year_month(j.activation_start) as activation_start_month,
+        -- activation_end is exclusive: the activated job's last day lies one day before
+        year_month(j.activation_end - 1) as activation_end_month
     from jobs j
     join quarters q on q.insz = j.insz and q.q = j.quarter
     left join employer_map em on em.hash = keyed_hash(j.employer_id)

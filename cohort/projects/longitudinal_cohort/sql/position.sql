@@ -8,11 +8,46 @@ positions as not materialized (select * from sep_quarter where year = {year}),
 jobs as not materialized (select * from job_quarter where year = {year}),
 self_employed as not materialized (select * from self_employed_quarter where year = {year}),
 jobseekers as not materialized (select * from jobseeker_quarter where year = {year}),
+benefits as not materialized (select * from benefit_quarter where year = {year}),
 
 -- only the observed persons' rows: the year's source tables are large, the cohort is small
 own_positions as (select s.* from positions s semi join quarters q on q.insz = s.insz and q.q = s.quarter),
 own_self_employed as (select s.* from self_employed s semi join quarters q on q.insz = s.insz and q.q = s.quarter),
 own_jobseekers as (select s.* from jobseekers s semi join quarters q on q.insz = s.insz and q.q = s.quarter),
+
+-- Status combinations the DWH's derived flags (sep_quarter.status_flags) do not hold, derived here
+-- from the rows of the same person and quarter: a benefit row of each kind in the quarter (paid or
+-- right open at some time in it, not necessarily on the reference day), a job-seeker registration
+-- on its last day, a self-employed affiliation in it; an entitled child is the related person of a
+-- child_benefit row. RVA interventions: an RVA benefit (unemployment, career break, SWT) or an
+-- activated job (the activation allowance).
+own_benefits as (
+    select
+        b.insz, b.quarter as q,
+        bool_or(b.benefit = 'career_break') as career_break,
+        bool_or(b.benefit in ('integration_income', 'social_aid')) as social_assistance,
+        bool_or(b.benefit = 'invalidity') as invalidity,
+        bool_or(b.benefit = 'pension') as pension,
+        bool_or(b.benefit = 'occupational_disease') as occupational_disease,
+        bool_or(b.benefit = 'early_retirement') as early_retirement,
+        bool_or(b.benefit = 'unemployment') as unemployment,
+        bool_or(b.benefit in ('unemployment', 'career_break', 'early_retirement')) as rva_benefit
+    from benefits b
+    semi join quarters q on q.insz = b.insz and q.q = b.quarter
+    group by all
+),
+entitled_children as (
+    select distinct b.related_insz as insz, b.quarter as q
+    from benefits b
+    semi join quarters q on q.insz = b.related_insz and q.q = b.quarter
+    where b.benefit = 'child_benefit'
+),
+activated_jobs as (
+    select distinct j.insz, j.quarter as q
+    from jobs j
+    semi join quarters q on q.insz = j.insz and q.q = j.quarter
+    where j.activation_start is not null
+),
 
 job_totals as (
     select j.insz, j.quarter as q, count(*) as salaried_jobs, sum(j.fte) as fte,
@@ -60,12 +95,24 @@ final as (
         year_quarter(js.registration_date) as jobseeker_registration_quarter,
         cls_unemployment_duration_class(date_diff('month', js.unemployment_start, q.quarter_end)) as unemployment_duration_class,
         js.sanctioned,
-        coalesce(j.cross_border, false) as outgoing_cross_border
+        coalesce(j.cross_border, false) as outgoing_cross_border,
+        coalesce(b.rva_benefit, false) or aj.insz is not null as rva_intervention,
+        coalesce(b.career_break and b.social_assistance, false) as career_break_with_social_assistance,
+        coalesce(b.unemployment, false) and se.insz is not null as unemployment_benefit_with_self_employment,
+        coalesce(b.invalidity and b.pension, false) as invalidity_with_pension,
+        coalesce(b.invalidity, false) and ec.insz is not null as invalidity_with_entitled_child,
+        coalesce(b.occupational_disease, false) and js.insz is not null as occupational_disease_with_job_seeking,
+        coalesce(b.occupational_disease and b.career_break, false) as occupational_disease_with_career_break,
+        coalesce(b.occupational_disease and b.pension, false) as occupational_disease_with_pension,
+        coalesce(b.occupational_disease and b.early_retirement, false) as occupational_disease_with_early_retirement
     from quarters q
     left join own_positions s on s.insz = q.insz and s.quarter = q.q
     left join job_totals j on j.insz = q.insz and j.q = q.q
     left join own_self_employed se on se.insz = q.insz and se.quarter = q.q
     left join own_jobseekers js on js.insz = q.insz and js.quarter = q.q
+    left join own_benefits b on b.insz = q.insz and b.q = q.q
+    left join entitled_children ec on ec.insz = q.insz and ec.q = q.q
+    left join activated_jobs aj on aj.insz = q.insz and aj.q = q.q
 )
 
 select * from final order by all
