@@ -1,12 +1,14 @@
 """The spec mechanism: a deliberation declared once; unauthorised columns are refused by name."""
 
+import re
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from cohort.classifications import classes
+from cohort.classifications import classes, codes
 from cohort.projects import schemas
 from cohort.projects.spec import SpecError, UnauthorisedColumnError, data_dictionary, load_spec, parse_spec
 
@@ -225,3 +227,86 @@ def test_class_rules_of_a_spec_compile_in_both_forms_with_the_variables_labels()
     spec = load_spec("labour_reserve")
     for name, rule in spec.extra["coarsening_rules"].items():
         assert classes.coarsening_sql("x", rule, spec.variables[name].classes).startswith("CASE")
+
+
+def _with_group(**changes: object) -> dict:
+    """:func:`_with_copies` with the status flags as a group, named once and used in three places."""
+    raw = _with_copies()
+    group = {
+        "members": "STATUS_FLAGS",
+        "name": "status_{code}",
+        "kind": "flag",
+        "source": "status_flags bit {position}",
+        "paragraph": "§3, footnote 1",
+        "description": "Status: {words}",
+    }
+    raw["groups"] = {"status_flags": group}
+    raw["variables"] = [*raw["variables"], {"group": "status_flags"}]
+    situation = raw["tables"][0]
+    raw["tables"] = [
+        {**situation, "columns": [*situation["columns"], {"group": "status_flags"}]},
+        *raw["tables"][1:],
+    ]
+    raw["mobility"] = {**raw["mobility"], "carried": ["age_class", {"group": "status_flags"}]}
+    raw.update(changes)
+    return raw
+
+
+def test_a_group_is_written_out_wherever_it_is_named() -> None:
+    spec = parse_spec(_with_group())
+    names = [f"status_{flag}" for flag in codes.STATUS_FLAGS]
+    assert spec.groups["status_flags"] == dict(zip(codes.STATUS_FLAGS, names, strict=True))
+    # in place of the group, in the order of the code list
+    assert list(spec.variables)[3 : 5 + len(names)] == ["next_status", "prev_status", *names]
+    older = spec.variables["status_older_job_seeker"]
+    assert (older.kind, older.paragraph) == ("flag", "§3, footnote 1")
+    assert older.source == f"status_flags bit {codes.STATUS_FLAGS.index('older_job_seeker')}"
+    assert older.description == "Status: older job seeker"
+    assert spec.table("situation").columns == ("person_id", "year", "age_class", *names)
+    next_columns = spec.table("mobility_next").columns
+    assert next_columns[-len(names) :] == tuple(f"{name}_next" for name in names)  # carried: derived copies
+    assert spec.extra["mobility"]["carried"] == ["age_class", *names]  # what cohort.projects.mobility reads
+    assert spec.variables["status_known_at_rva_prev"].description == "T-1: Status: known at rva"
+
+
+def test_a_malformed_group_is_refused() -> None:
+    with pytest.raises(SpecError, match="no group 'flags'"):
+        parse_spec(_with_group(mobility={"carried": [{"group": "flags"}]}))
+    raw = _with_group()
+    raw["groups"] = {"status_flags": {**raw["groups"]["status_flags"], "members": "NO_SUCH_LIST"}}
+    with pytest.raises(SpecError, match="no code list 'NO_SUCH_LIST'"):
+        parse_spec(raw)
+    raw["groups"] = {"status_flags": {**_with_group()["groups"]["status_flags"], "bits": 3}}
+    with pytest.raises(SpecError, match="unknown key"):
+        parse_spec(raw)
+    raw["groups"] = {"status_flags": {**_with_group()["groups"]["status_flags"], "name": "status"}}
+    with pytest.raises(SpecError, match="duplicated variable names"):
+        parse_spec(raw)
+
+
+def _words(path: Path) -> set[str]:
+    return set(re.findall(r"\w+", path.read_text(encoding="utf-8")))
+
+
+# The files that may name a status flag besides codes.py, each for a reason: the warehouse sets the
+# bits; the longitudinal cohort delivers a selection of them under names of its own deliberation.
+STATUS_FLAG_READERS = {
+    "cohort/classifications/codes.py",
+    "cohort/warehouse/labour_frames.py",
+    "cohort/projects/longitudinal_cohort/spec.yaml",
+    "cohort/projects/longitudinal_cohort/sql/position.sql",
+}
+
+
+def test_the_status_flags_are_written_once() -> None:
+    """No file of the package lists the status flags again (as themselves or as ``status_<flag>``):
+    the labour reserve's spec names the group once and the loader writes it out."""
+    root = Path(__file__).resolve().parents[1]
+    names = set(codes.STATUS_FLAGS) | {f"status_{flag}" for flag in codes.STATUS_FLAGS}
+    found = {
+        path.relative_to(root).as_posix(): sorted(_words(path) & names)
+        for suffix in ("py", "sql", "yaml")
+        for path in (root / "cohort").rglob(f"*.{suffix}")
+    }
+    assert {path: words for path, words in found.items() if words and path not in STATUS_FLAG_READERS} == {}
+    assert len(load_spec("labour_reserve").groups["status_flags"]) == len(codes.STATUS_FLAGS)

@@ -11,6 +11,17 @@ VARIABLE_KINDS: frozenset[str] = frozenset(
 )
 COLUMN_KINDS: frozenset[str] = VARIABLE_KINDS | {"text", "day"}
 
+
+def code_list(name: str) -> tuple[str, ...]:
+    """The codes of the code list ``name`` of this module (``RESIDENCE_REASON``, ``STATUS_FLAGS``, ...), in
+    its order: a dict's keys or a tuple's items. A spec names its code lists this way (``codes:`` of a
+    variable, ``members:`` of a group; cohort/projects/spec.py), so each list is written here only."""
+    value = globals().get(name) if name.isupper() else None
+    if not isinstance(value, dict | tuple):
+        raise ValueError(f"no code list {name!r} in cohort.classifications.codes")
+    return tuple(str(code) for code in value)
+
+
 # --- socio-economic position, DWH nomenclature since 2003 ("Nomenc"), one position per person
 # on the last day of each quarter. Codes marked (u) are reconstructions (docs/domain_facts.md 1.3).
 NOMENCLATURE: dict[str, str] = {

@@ -89,6 +89,8 @@ class ProjectSpec:
     disclosure: dict[str, Any] = field(default_factory=dict)
     # the warehouse tables the project reads, and the share of bad rows it tolerates in each
     warehouse: WarehouseReads = field(default_factory=WarehouseReads)
+    # each variable group of the spec (see :func:`expand_groups`) as code -> variable name, in code order
+    groups: dict[str, dict[str, str]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -219,6 +221,81 @@ def _neighbour_copies(raw: dict[str, Any], variables: dict[str, Variable]) -> di
     return columns
 
 
+# the fields of a group's member variables; each is a template filled per member (see :func:`expand_groups`)
+GROUP_FIELDS = ("name", "kind", "source", "paragraph", "description", "dutch")
+
+
+def _group_members(project: Any, name: str, group: Any) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """One group of the spec's ``groups:``: its members as code -> variable name, and their variables."""
+    if not isinstance(group, dict):
+        raise SpecError(f"spec {project}, groups.{name}: a mapping of {('members', *GROUP_FIELDS)}")
+    unknown = set(group) - {"members", *GROUP_FIELDS}
+    if unknown:
+        raise SpecError(f"spec {project}, groups.{name}: unknown key(s) {sorted(unknown)}")
+    try:
+        members = codes.code_list(str(group["members"]))
+        templates = {key: str(group[key]) for key in GROUP_FIELDS if key in group}
+        variables = [
+            {
+                key: template.format(code=code, position=position, words=code.replace("_", " "))
+                for key, template in templates.items()
+            }
+            for position, code in enumerate(members)
+        ]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SpecError(f"spec {project}, groups.{name}: {exc}") from None
+    # the names become SQL column names (cohort/projects/labour_reserve/build.py): identifiers only
+    odd = [v["name"] for v in variables if not v["name"].isidentifier()]
+    if odd:
+        raise SpecError(f"spec {project}, groups.{name}: member names must be identifiers, not {odd[:3]}")
+    return {code: v["name"] for code, v in zip(members, variables, strict=True)}, variables
+
+
+def _expand(project: Any, where: str, items: Any, members: dict[str, list[Any]]) -> list[Any]:
+    """``items`` with every ``{group: <name>}`` replaced by that group's members, in place."""
+    out: list[Any] = []
+    for item in items or ():
+        if isinstance(item, dict) and set(item) == {"group"}:
+            if item["group"] not in members:
+                raise SpecError(f"spec {project}, {where}: no group {item['group']!r} under groups")
+            out.extend(members[item["group"]])
+        else:
+            out.append(item)
+    return out
+
+
+def expand_groups(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The spec with its variable groups written out, and each group as code -> variable name.
+
+    A group (``groups: {<name>: {members: <code list>, name: ..., kind: ..., ...}}``) is a family of
+    variables the deliberation names once, one variable per code of a code list of
+    cohort/classifications/codes.py (``members``: ``STATUS_FLAGS``, a list of :func:`codes.code_list`).
+    Its fields are templates filled per member with ``{code}``, ``{position}`` (0-based, e.g. the bit
+    of a status flag) and ``{words}`` (the code with spaces for underscores). Wherever ``- group:
+    <name>`` stands in ``variables``, in a table's ``columns`` or in ``mobility.carried``, the loader
+    puts the members there, in the order of the code list."""
+    project = raw.get("id")
+    groups: dict[str, dict[str, str]] = {}
+    variables: dict[str, list[Any]] = {}
+    for name, group in (raw.get("groups") or {}).items():
+        groups[name], variables[name] = _group_members(project, name, group)
+    names = {name: list(members.values()) for name, members in groups.items()}
+    out = dict(raw)
+    out["variables"] = _expand(project, "variables", raw.get("variables"), variables)
+    out["tables"] = [
+        {**t, "columns": _expand(project, f"table {t.get('name')}", t["columns"], names)}
+        if "columns" in t
+        else t
+        for t in raw.get("tables") or ()
+    ]
+    if isinstance(raw.get("mobility"), dict) and "carried" in raw["mobility"]:
+        out["mobility"] = {
+            **raw["mobility"],
+            "carried": _expand(project, "mobility.carried", raw["mobility"]["carried"], names),
+        }
+    return out, groups
+
+
 def _variable(raw: dict[str, Any]) -> Variable:
     try:
         return Variable(
@@ -252,6 +329,7 @@ def _warehouse_reads(raw: dict[str, Any], project: str | None) -> WarehouseReads
 
 def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
     """Build a :class:`ProjectSpec` from parsed YAML, checking that every table column is a variable."""
+    raw, groups = expand_groups(raw)
     variables = {v.name: v for v in map(_variable, raw.get("variables", []))}
     if len(variables) != len(raw.get("variables", [])):
         raise SpecError(f"spec {raw.get('id')}: duplicated variable names")
@@ -298,6 +376,7 @@ def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
         "sample",
         "disclosure",
         "warehouse",
+        "groups",
     }
     retention = raw["retention_date"]
     return ProjectSpec(
@@ -315,6 +394,7 @@ def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
         sample=dict(raw.get("sample", {}) or {}),
         disclosure=dict(raw.get("disclosure", {}) or {}),
         warehouse=_warehouse_reads(raw.get("warehouse") or {}, raw.get("id")),
+        groups=groups,
         extra={k: v for k, v in raw.items() if k not in known_top},
         path=path,
     )

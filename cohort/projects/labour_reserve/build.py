@@ -115,9 +115,11 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
     ref = reference_day(year)
     bloc = sorted(codes.eu_members(ref))
     bloc_list = "[" + ", ".join(f"'{c}'" for c in bloc) + "]"
+    # one column per flag of the spec's status_flags group, named by the spec (groups.status_flags.name;
+    # the loader admits only identifiers there)
     flags = ",\n        ".join(
-        f"{classes.status_flag_sql('coalesce(j.status_flags, 0)', name)} AS status_{name}"
-        for name in codes.STATUS_FLAGS
+        f"{classes.status_flag_sql('coalesce(j.status_flags, 0)', flag)} AS {column}"
+        for flag, column in s.groups["status_flags"].items()
     )
     return sql_text("situation").format(
         year=int(year),
