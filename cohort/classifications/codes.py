@@ -22,6 +22,20 @@ def code_list(name: str) -> tuple[str, ...]:
     return tuple(str(code) for code in value)
 
 
+SEX: dict[str, str] = {"M": "Male", "F": "Female"}
+
+# --- the situation of a neighbouring year in a mobility table (cohort/projects/mobility.py): the
+# vocabulary of its marker columns next_status / prev_status
+NEXT_MARKERS: tuple[str, ...] = (
+    "observed",
+    "not_yet_observed",
+    "not_in_population",
+    "died",
+    "emigrated",
+    "aged_out",
+)
+PREV_MARKERS: tuple[str, ...] = ("observed", "not_yet_observed", "not_in_population", "immigrated", "aged_in")
+
 # --- socio-economic position, DWH nomenclature since 2003 ("Nomenc"), one position per person
 # on the last day of each quarter. Codes marked (u) are reconstructions (docs/domain_facts.md 1.3).
 NOMENCLATURE: dict[str, str] = {

@@ -6,14 +6,14 @@ A column's dtype and checks follow its variable's kind, so a table cannot drift 
 deliberation without the schema noticing: ``class`` columns hold only their declared labels,
 ``quarter`` columns only ``YYYYQn``, ``month`` columns only ``YYYY-MM``, pseudonyms are positive
 sequence numbers, counts and numbers are not negative, design weights at least 1, and the schema is
-strict and ordered (exactly the spec's columns, in the spec's order). A project adds what the kinds
-cannot say: the code lists of its ``code`` and ``marker`` columns, text patterns, the columns that are
-never null and the key.
+strict and ordered (exactly the spec's columns, in the spec's order). The variable adds its code list
+(``codes:``, :attr:`Variable.allowed`) and whether it is ``required``; the table its ``not_null`` and
+``key``. A project adds only what the spec cannot say: text patterns.
 
 Part of the project kernel: it imports the spec and nothing of a project.
 """
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pandera.polars as pa
 import polars as pl
@@ -37,13 +37,13 @@ def column_schema(
     variable: Variable,
     *,
     nullable: bool = True,
-    allowed: Sequence[str] | None = None,
     pattern: str | None = None,
     year: int | None = None,
 ) -> pa.Column:
-    """The Pandera column of one variable. ``allowed`` is the code list of a code or marker column
-    (a class column always takes its declared classes); ``pattern`` a regular expression its text must
-    match; ``year`` pins the ``year`` column and the ``quarter`` column to that year."""
+    """The Pandera column of one variable: dtype and checks by its kind, its values
+    (:attr:`Variable.allowed`: a class column's labels, a code or marker column's code list);
+    ``pattern`` a regular expression its text must match; ``year`` pins the ``year`` column and the
+    ``quarter`` column to that year."""
     kind, name = variable.kind, variable.name
     checks: list[pa.Check] = []
     if kind == "pseudonym":
@@ -62,10 +62,8 @@ def column_schema(
         checks.append(pa.Check.ge(0))
     elif kind == "weight":
         checks.append(pa.Check.ge(1))
-    if kind == "class":
-        checks.append(pa.Check.isin(list(variable.classes)))
-    elif allowed is not None:
-        checks.append(pa.Check.isin(list(allowed)))
+    if variable.allowed is not None:
+        checks.append(pa.Check.isin(list(variable.allowed)))
     if pattern is not None:
         checks.append(pa.Check.str_matches(pattern))
     return pa.Column(
@@ -76,26 +74,29 @@ def column_schema(
     )
 
 
+def never_null_columns(spec: ProjectSpec, table: str) -> set[str]:
+    """The columns of ``table`` that must never be null: its ``required`` variables and its ``not_null``."""
+    t = spec.table(table)
+    return {name for name in t.columns if spec.variables[name].required} | set(t.extra.get("not_null", ()))
+
+
 def table_schema(
     spec: ProjectSpec,
     table: str,
     *,
     year: int | None = None,
-    required: Collection[str] = (),
-    code_lists: Mapping[str, Sequence[str]] | None = None,
     patterns: Mapping[str, str] | None = None,
     key: Sequence[str] | None = None,
 ) -> pa.DataFrameSchema:
-    """The schema of a spec table (of one year when ``year`` is given). Columns never null: ``required``
-    and the table's ``not_null``; the key (unique together): ``key``, else the table's ``key``."""
+    """The schema of a spec table (of one year when ``year`` is given). Columns never null: see
+    :func:`never_null_columns`; the key (unique together): ``key``, else the table's ``key``."""
     t = spec.table(table)
-    never_null = set(required) | set(t.extra.get("not_null", ()))
+    never_null = never_null_columns(spec, table)
     unique = list(key or t.extra.get("key") or ()) or None
     columns = {
         name: column_schema(
             spec.variables[name],
             nullable=name not in never_null,
-            allowed=(code_lists or {}).get(name),
             pattern=(patterns or {}).get(name),
             year=year,
         )

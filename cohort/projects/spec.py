@@ -49,6 +49,11 @@ class Variable:
     coarsening: str = ""
     classes: tuple[str, ...] = ()
     dutch: str = ""
+    # the codes a ``code`` or ``marker`` column may hold (the spec's ``codes:``, a code list of
+    # cohort/classifications/codes.py by name, or the deliberation's own list); empty: not checked
+    code_list: tuple[str, ...] = ()
+    # never null wherever the variable is a column (the spec's ``required: true``)
+    required: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in codes.VARIABLE_KINDS:
@@ -57,6 +62,13 @@ class Variable:
             )
         if self.kind == "class" and not self.classes:
             raise SpecError(f"variable {self.name}: kind 'class' needs its classes")
+        if self.code_list and self.kind not in ("code", "marker"):
+            raise SpecError(f"variable {self.name}: only a code or marker has codes (a class has classes)")
+
+    @property
+    def allowed(self) -> tuple[str, ...] | None:
+        """The values the column may hold: a class's labels, a code's or marker's codes (None: any)."""
+        return self.classes if self.kind == "class" else self.code_list or None
 
 
 @dataclass(frozen=True)
@@ -175,7 +187,8 @@ def added_columns(direction: str, carried: tuple[str, ...] | list[str], flags: A
 def neighbour_copy(base: Variable, direction: str, paragraph: str) -> Variable:
     """The T+1 / T-1 copy of a carried variable, derived from it rather than written in the spec: same
     kind, source, classes and coarsening; the paragraph that authorises the neighbour tables before
-    the variable's own; the description and the Dutch name say which year ("of T" becomes "of T+1")."""
+    the variable's own; the description and the Dutch name say which year ("of T" becomes "of T+1"); the
+    same code list, but never required (a neighbour year may be unobserved)."""
     label = NEIGHBOUR_LABELS[direction]
     return replace(
         base,
@@ -183,6 +196,7 @@ def neighbour_copy(base: Variable, direction: str, paragraph: str) -> Variable:
         paragraph=f"{paragraph}; {base.paragraph}",
         description=f"{label}: " + re.sub(r"\bof T\b", f"of {label}", base.description),
         dutch=f"{base.dutch} ({label})" if base.dutch else "",
+        required=False,
     )
 
 
@@ -296,7 +310,24 @@ def expand_groups(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[s
     return out, groups
 
 
+def _code_list(name: str, raw: Any) -> tuple[str, ...]:
+    """The ``codes:`` of a variable: the name of a code list of cohort/classifications/codes.py, or the
+    list itself when the deliberation defines it (e.g. the types of OCMW support)."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        try:
+            return codes.code_list(raw)
+        except ValueError as exc:
+            raise SpecError(f"variable {name}: {exc}") from None
+    if isinstance(raw, list) and raw:
+        return tuple(str(code) for code in raw)
+    raise SpecError(f"variable {name}: codes is a code list's name or a list of codes, not {raw!r}")
+
+
 def _variable(raw: dict[str, Any]) -> Variable:
+    if not isinstance(raw.get("required", False), bool):
+        raise SpecError(f"variable {raw.get('name', '?')}: required is true or false")
     try:
         return Variable(
             name=raw["name"],
@@ -307,6 +338,8 @@ def _variable(raw: dict[str, Any]) -> Variable:
             coarsening=str(raw.get("coarsening", "")),
             classes=tuple(str(c) for c in raw.get("classes", ())),
             dutch=str(raw.get("dutch", "")),
+            code_list=_code_list(raw.get("name", "?"), raw.get("codes")),
+            required=raw.get("required", False),
         )
     except KeyError as missing:
         raise SpecError(f"variable {raw.get('name', '?')}: missing field {missing}") from None
