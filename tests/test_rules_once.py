@@ -327,7 +327,12 @@ SPELLINGS = [
         {"cohort/classifications/classes.py"},
     ),
     ("the status-flag bits", r">>|<<\s*np\.int64\(FLAG", {"cohort/classifications/classes.py"}),
-    ("the column kinds", r"\"pseudonym\",\s*\"year\"", {"cohort/classifications/codes.py"}),
+    # the table of kinds (cohort/classifications/kinds.py), one Kind("pseudonym", ...) per kind
+    (
+        "the column kinds",
+        r"\"pseudonym\",\s*\"year\"|Kind\(\"pseudonym\"",
+        {"cohort/classifications/kinds.py"},
+    ),
 ]
 
 

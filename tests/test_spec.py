@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import yaml
 
-from cohort.classifications import classes, codes
+from cohort.classifications import classes, codes, kinds
 from cohort.projects import schemas
 from cohort.projects.spec import SpecError, UnauthorisedColumnError, data_dictionary, load_spec, parse_spec
 
@@ -359,7 +359,7 @@ def test_the_labour_reserve_checks_its_code_lists_and_required_columns_from_the_
     columns = spec.table("situation").columns
 
     def dtype(name: str) -> type[pl.DataType]:
-        return schemas.DTYPES.get(spec.variables[name].kind, pl.String)
+        return kinds.KINDS[spec.variables[name].kind].dtype
 
     frame = pl.DataFrame({name: pl.Series([None, None], dtype=dtype(name)) for name in columns}).with_columns(
         person_id=pl.Series([1, 2], dtype=pl.Int64),

@@ -2,15 +2,6 @@
 
 from datetime import date
 
-# --- kinds of a delivered column: what the export scan (cohort/privacy/scan.py) lets it hold.
-# A spec variable has one of VARIABLE_KINDS (described in cohort/projects/spec.py); the scan also
-# knows ``text`` (free text, scanned like everything else) and ``day`` (allows day-level dates:
-# public reference dates only, never personal ones).
-VARIABLE_KINDS: frozenset[str] = frozenset(
-    {"pseudonym", "year", "quarter", "month", "class", "code", "flag", "count", "number", "weight", "marker"}
-)
-COLUMN_KINDS: frozenset[str] = VARIABLE_KINDS | {"text", "day"}
-
 
 def code_list(name: str) -> tuple[str, ...]:
     """The codes of the code list ``name`` of this module (``RESIDENCE_REASON``, ``STATUS_FLAGS``, ...), in

@@ -2,11 +2,11 @@
 every project that validates its tables (cohort/projects/longitudinal_cohort/schemas.py,
 cohort/projects/labour_reserve/schemas.py).
 
-A column's dtype and checks follow its variable's kind, so a table cannot drift from the
-deliberation without the schema noticing: ``class`` columns hold only their declared labels,
-``quarter`` columns only ``YYYYQn``, ``month`` columns only ``YYYY-MM``, pseudonyms are positive
-sequence numbers, counts and numbers are not negative, design weights at least 1, and the schema is
-strict and ordered (exactly the spec's columns, in the spec's order). The variable adds its code list
+A column's dtype and checks follow its variable's kind (cohort/classifications/kinds.py), so a table
+cannot drift from the deliberation without the schema noticing: ``class`` columns hold only their
+declared labels, ``quarter`` columns only ``YYYYQn``, ``month`` columns only ``YYYY-MM``, pseudonyms
+are positive sequence numbers, counts and numbers are not negative, design weights at least 1, and
+the schema is strict and ordered (exactly the spec's columns, in the spec's order). The variable adds its code list
 (``codes:``, :attr:`Variable.allowed`) and whether it is ``required``; the table its ``not_null`` and
 ``key``. A project adds only what the spec cannot say: text patterns.
 
@@ -18,19 +18,8 @@ from collections.abc import Mapping, Sequence
 import pandera.polars as pa
 import polars as pl
 
+from cohort.classifications import kinds
 from cohort.projects.spec import ProjectSpec, Variable
-
-QUARTER = r"^\d{4}Q[1-4]$"
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-# the Polars dtype of each variable kind; kinds not listed (class, code, marker, quarter, month) are text
-DTYPES: dict[str, type[pl.DataType]] = {
-    "pseudonym": pl.Int64,
-    "year": pl.Int16,
-    "flag": pl.Boolean,
-    "count": pl.Int32,
-    "number": pl.Float64,
-    "weight": pl.Float64,
-}
 
 
 def column_schema(
@@ -45,29 +34,15 @@ def column_schema(
     ``pattern`` a regular expression its text must match; ``year`` pins the ``year`` column and the
     ``quarter`` column to that year."""
     kind, name = variable.kind, variable.name
-    checks: list[pa.Check] = []
-    if kind == "pseudonym":
-        checks.append(pa.Check.ge(1))
-    elif kind == "year":
-        checks.append(pa.Check.in_range(1900, 2100))
-        if year is not None and name == "year":
-            checks.append(pa.Check.eq(year))
-    elif kind == "quarter":
-        checks.append(pa.Check.str_matches(QUARTER))
-        if year is not None and name == "quarter":
-            checks.append(pa.Check.str_startswith(str(year)))
-    elif kind == "month":
-        checks.append(pa.Check.str_matches(MONTH))
-    elif kind in ("count", "number"):
-        checks.append(pa.Check.ge(0))
-    elif kind == "weight":
-        checks.append(pa.Check.ge(1))
-    if variable.allowed is not None:
-        checks.append(pa.Check.isin(list(variable.allowed)))
+    checks = kinds.pandera_checks(kind, variable.allowed)
+    if year is not None and kind == "year" and name == "year":
+        checks.append(pa.Check.eq(year))
+    if year is not None and kind == "quarter" and name == "quarter":
+        checks.append(pa.Check.str_startswith(str(year)))
     if pattern is not None:
         checks.append(pa.Check.str_matches(pattern))
     return pa.Column(
-        DTYPES.get(kind, pl.String),
+        kinds.KINDS[kind].dtype,
         checks=checks or None,
         nullable=nullable,
         description=variable.description,

@@ -7,12 +7,10 @@ their columns, the disclosure rules and the retention date. Assets are generated
 the data dictionary is generated from it, and the pipeline refuses any column that it does
 not authorise (docs/design.md, decision 5).
 
-Variable kinds tell the export scanner what a column may hold:
-``pseudonym`` (a project sequence number), ``year``, ``quarter`` (``YYYYQn`` text or year +
-quarter), ``month`` (``YYYY-MM``), ``class`` (one of ``classes``), ``code`` (a code of a
-code list), ``flag`` (boolean), ``count`` (a small integer count), ``number`` (a measure
-the deliberation allows as such, e.g. an FTE), ``weight`` (a design weight), ``marker``
-(a status marker such as "not yet observed").
+A variable's kind (``pseudonym``, ``year``, ``quarter``, ``month``, ``class``, ``code``, ``flag``,
+``count``, ``number``, ``weight``, ``marker``) says what its column may hold, written once in
+cohort/classifications/kinds.py for the Pandera schema, the SQL checks and the export scan; its
+``classes`` or ``codes`` say which values.
 """
 
 import re
@@ -25,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from cohort.classifications import codes
+from cohort.classifications import codes, kinds
 from cohort.sources.checks import DEFAULT_MAX_REJECT_SHARE, WarehouseReads
 
 
@@ -56,9 +54,9 @@ class Variable:
     required: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in codes.VARIABLE_KINDS:
+        if self.kind not in kinds.VARIABLE_KINDS:
             raise SpecError(
-                f"variable {self.name}: unknown kind {self.kind!r} (one of {sorted(codes.VARIABLE_KINDS)})"
+                f"variable {self.name}: unknown kind {self.kind!r} (one of {sorted(kinds.VARIABLE_KINDS)})"
             )
         if self.kind == "class" and not self.classes:
             raise SpecError(f"variable {self.name}: kind 'class' needs its classes")

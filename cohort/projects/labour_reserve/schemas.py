@@ -9,8 +9,9 @@ to 140 columns. Pandera on the whole frame would first load it all into memory a
 1. **Every row, in DuckDB SQL over the Parquet file** (one pass, ``count(*) FILTER``): the
    value rules that can be broken anywhere: class columns within their declared classes,
    codes within their code lists, markers within their vocabulary (all from the spec's ``classes:``
-   and ``codes:``), required columns not null (the spec's ``required: true``),
-   months shaped ``YYYY-MM``, FTE not negative, the pseudonym unique.
+   and ``codes:``), required columns not null (the spec's ``required: true``), the rules of each
+   column's kind (cohort/classifications/kinds.py: months shaped ``YYYY-MM``, FTE not negative,
+   years in range, ...), the pseudonym unique.
 2. **The Pandera schema on a sample** of at most ``SAMPLE_ROWS`` rows taken evenly through the
    file (all rows of a small table, e.g. phase 1 or the tests): exact columns in the spec's order,
    dtypes and the same value checks once more, with Pandera's failure report.
@@ -25,6 +26,7 @@ import pandera.polars as pa
 import polars as pl
 
 from cohort import storage
+from cohort.classifications import kinds
 from cohort.projects import schemas
 from cohort.projects.spec import ProjectSpec, UnauthorisedColumnError
 
@@ -49,20 +51,11 @@ def sql_violations(
     never_null = schemas.never_null_columns(spec, table)
     for name in spec.table(table).columns:
         var = spec.variables[name]
-        if var.allowed is not None:
-            lits = ", ".join(storage.sql_string(a) for a in var.allowed)
-            rules.append((f"{name}/outside_list", f"{_q(name)} IS NOT NULL AND {_q(name)} NOT IN ({lits})"))
+        allowed = None if var.allowed is None else ", ".join(storage.sql_string(a) for a in var.allowed)
+        # the kind's rules and the values of the spec (cohort/classifications/kinds.py), as for Pandera
+        rules += [(f"{name}/{rule}", cond) for rule, cond in kinds.sql_checks(var.kind, _q(name), allowed)]
         if name in never_null:
             rules.append((f"{name}/null", f"{_q(name)} IS NULL"))
-        if var.kind == "month":
-            rules.append(
-                (
-                    f"{name}/not_a_month",
-                    f"{_q(name)} IS NOT NULL AND NOT regexp_full_match({_q(name)}, '{schemas.MONTH[1:-1]}')",
-                )
-            )
-        if var.kind == "number":
-            rules.append((f"{name}/negative", f"{_q(name)} < 0"))
     select = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in rules)
     src = f"read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
     values = con.execute(f"SELECT {select}, count(*) - count(DISTINCT person_id) FROM {src}").fetchall()[0]
