@@ -463,3 +463,15 @@ def test_no_code_list_is_written_a_second_time() -> None:
             if values in lists:
                 found.add((relative, lists[values]))
     assert found - KNOWN_CODE_LIST_COPIES == set()
+
+
+def test_the_labour_reserves_country_variables_take_the_country_lookups_labels() -> None:
+    """The four country variables share one list of classes in the spec (a YAML anchor), the labels
+    that cohort.classifications.classes.COUNTRY_CLASS gives (plus Unknown)."""
+    spec = load_spec("labour_reserve")
+    names = ("nationality_class", "birth_country_class", "foreign_origin_class", "allochtone_class")
+    assert {spec.variables[name].classes for name in names} == {classes.COUNTRY_CLASSES}
+    assert set(classes.COUNTRY_CLASS.values()) | {"Unknown"} == set(classes.COUNTRY_CLASSES)
+    assert (
+        spec.path is not None and spec.path.read_text(encoding="utf-8").count("- Neighbouring country") == 1
+    )
