@@ -475,3 +475,18 @@ def test_the_labour_reserves_country_variables_take_the_country_lookups_labels()
     assert (
         spec.path is not None and spec.path.read_text(encoding="utf-8").count("- Neighbouring country") == 1
     )
+
+
+def test_the_labour_reserves_sql_takes_its_code_lists_from_the_spec() -> None:
+    """A code list the deliberation defines (``codes: [...]`` in the spec) is not spelled again in the
+    project's SQL: the situation query takes it from the spec."""
+    from cohort.projects.labour_reserve import build
+
+    spec = load_spec("labour_reserve")
+    sql_folder = Path(build.__file__).parent / "sql"
+    texts = {path.name: path.read_text(encoding="utf-8") for path in sql_folder.glob("*.sql")}
+    situation = build.situation_sql(2022, spec)
+    for name in ("incapacity_benefit_type", "social_assistance_type"):
+        spelled = ", ".join(f"'{code}'" for code in spec.variables[name].code_list)
+        assert [file for file, text in texts.items() if spelled in text] == []
+        assert f"in ({spelled}" in situation or f", {spelled})" in situation

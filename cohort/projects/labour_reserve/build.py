@@ -108,6 +108,14 @@ def class_sql(s: ProjectSpec, variable: str, expr: str) -> str:
     return classes.coarsening_sql(expr, rule, s.variables[variable].classes)
 
 
+def codes_sql(s: ProjectSpec, variable: str) -> str:
+    """The code list of ``variable`` in the spec (its ``codes:``) as SQL literals, comma-separated."""
+    listed = s.variables[variable].code_list
+    if not listed:
+        raise BuildError(f"labour_reserve: the spec gives {variable} no code list")
+    return ", ".join(storage.sql_string(code) for code in listed)
+
+
 def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
     """The SQL of the situation of ``year`` (needs the warehouse views, :func:`install_lookups`,
     ``person_map`` and ``keyed_hash``)."""
@@ -137,6 +145,8 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
         age_class=class_sql(s, "age_class", "j.age"),
         children_class=class_sql(s, "children_class", "j.children"),
         status_flag_columns=flags,
+        incapacity_benefits=codes_sql(s, "incapacity_benefit_type"),
+        social_assistance_benefits=codes_sql(s, "social_assistance_type"),
         registration_months_class=class_sql(
             s, "registration_months_class", f"date_diff('month', j.registration_date, date '{ref}')"
         ),
