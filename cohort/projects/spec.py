@@ -10,7 +10,10 @@ not authorise (docs/design.md, decision 5).
 A variable's kind (``pseudonym``, ``year``, ``quarter``, ``month``, ``class``, ``code``, ``flag``,
 ``count``, ``number``, ``weight``, ``marker``) says what its column may hold, written once in
 cohort/classifications/kinds.py for the Pandera schema, the SQL checks and the export scan; its
-``classes`` or ``codes`` say which values.
+``classes`` or ``codes`` say which values, ``required: true`` that it is never null. What follows from
+what is written is not written again: a family of variables named once (``groups:``, e.g. the status
+flags, :func:`expand_groups`) and the T+1 / T-1 copies of the carried variables (:func:`neighbour_copy`)
+are written out by the loader.
 """
 
 import re
