@@ -73,3 +73,20 @@ def test_pandera_and_the_sql_pass_find_the_same_offending_rows(kind: str) -> Non
     by_sql = {row for (row,) in con.execute(f"SELECT row FROM frame WHERE {where}").fetchall()}
     assert by_pandera == by_sql
     assert by_sql  # each kind's values above hold an offender
+
+
+def test_a_code_column_holds_only_its_spec_code_list_when_it_has_one() -> None:
+    """The scan takes a column's values from its spec variable (``ProjectSpec.column_classes``): a
+    class column's labels, a code column's code list; a code column without a list is not checked."""
+    from cohort.projects.spec import load_spec
+
+    spec = load_spec("labour_reserve")
+    values = spec.column_classes("phase1_next")
+    assert values["sex"] == ("M", "F") and values["age_class"] == spec.variables["age_class"].classes
+    assert values["next_status"] == spec.variables["next_status"].code_list
+    assert "medical_code" not in values
+    frame = pl.DataFrame({"sex": ["M", "X"], "medical_code": ["J45", "anything"]})
+    declared = {"sex": "code", "medical_code": "code"}
+    found = scan.scan_export(frame, declared, "t", values)
+    assert [(hit.column, hit.rule, hit.count) for hit in found.hits] == [("sex", "outside_codes", 1)]
+    assert scan.scan_export(frame.head(1), declared, "t", values).ok

@@ -17,13 +17,15 @@ What blocks a file (rule names as they appear in :class:`ExportBlocked` and in t
   month/code column, unless the column is declared ``day`` (public reference dates only);
 - ``outside_classes``: a value of a ``class`` column that is not one of its declared labels (a raw
   amount, age or date where the spec asks for a class);
+- ``outside_codes``: a value of a ``code`` or ``marker`` column outside the code list its variable
+  declares (``codes:`` in the spec; a column without a list is not checked);
 - ``nested_type``: list/struct/map columns, which cannot be scanned.
 
 A column's kind is its spec variable's (``ProjectSpec.column_kinds``), and what a kind lets a column
 hold is written once, in cohort/classifications/kinds.py: whether its integers may not look like a
 day (periods and codes), whether it is a measure (integers suspect as an identifier from 9 digits
-on only), whether it may hold day-level dates (``day``, public reference dates only); the labels of a
-class column are its variable's classes (``ProjectSpec.column_classes``). The scan adds what no spec
+on only), whether it may hold day-level dates (``day``, public reference dates only); the values a
+class or code column may hold are its variable's classes or code list (``ProjectSpec.column_classes``). The scan adds what no spec
 declares: identifiers, hashes, dates in text and nested types, in every column whatever its kind.
 A kind may also be given directly as the sequence of class labels.
 
@@ -209,9 +211,10 @@ def _rules_for(
                     f"AND {d} % 100 BETWEEN 1 AND 31)",
                 )
             )
-    if kind_name == "class":
+    if kind_name == "class" or (kind_name in ("code", "marker") and labels):
         allowed = ", ".join(_lit(str(x)) for x in labels) or "NULL"
-        rules.append(("outside_classes", f"{c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({allowed})"))
+        rule = "outside_classes" if kind_name == "class" else "outside_codes"
+        rules.append((rule, f"{c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({allowed})"))
     # Every rule ignores nulls: a null leaks nothing.
     return [(r, f"coalesce(({cond}), FALSE)") for r, cond in rules]
 
@@ -275,7 +278,8 @@ def scan_export(
     """Scan a Polars frame or a Parquet/CSV file against the declared column kinds.
 
     ``spec_columns`` maps every column to its kind (``ProjectSpec.column_kinds(table)``);
-    ``classes`` gives the labels of the class columns (``ProjectSpec.column_classes(table)``).
+    ``classes`` gives the declared values of the columns that have them, the labels of a class
+    column or the code list of a code column (``ProjectSpec.column_classes(table)``).
     """
     con = storage.connect()
     try:

@@ -138,11 +138,12 @@ class ProjectSpec:
         return {c: self.variables[c].kind for c in self.table(table).columns}
 
     def column_classes(self, table: str) -> dict[str, tuple[str, ...]]:
-        """Declared classes of the class columns of ``table``."""
+        """The declared values of the columns of ``table`` that have them (for the export scan): a
+        class column's classes, a code or marker column's code list (:attr:`Variable.allowed`)."""
         return {
-            c: self.variables[c].classes
+            c: allowed
             for c in self.table(table).columns
-            if self.variables[c].kind == "class"
+            if (allowed := self.variables[c].allowed) is not None
         }
 
 
