@@ -529,7 +529,12 @@ SPELLINGS = [
         {"cohort/classifications/classes.py"},
     ),
     ("the status-flag bits", r">>|<<\s*np\.int64\(FLAG", {"cohort/classifications/classes.py"}),
-    ("the column kinds", r"\"pseudonym\",\s*\"year\"", {"cohort/classifications/codes.py"}),
+    # the table of kinds (cohort/classifications/kinds.py), one Kind("pseudonym", ...) per kind
+    (
+        "the column kinds",
+        r"\"pseudonym\",\s*\"year\"|Kind\(\"pseudonym\"",
+        {"cohort/classifications/kinds.py"},
+    ),
     # a class CASE of its own (the breaks belong in a spec's coarsening_rules, compiled by classes.py).
     # Left: the origin rule's count of known parents (origin.py, not a class), and the measure profiles'
     # low work intensity (share < 0.2 -> 'yes'), a yes/no flag not yet written as a spec rule.

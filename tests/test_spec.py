@@ -1,12 +1,17 @@
 """The spec mechanism: a deliberation declared once; unauthorised columns are refused by name."""
 
+import ast
+import re
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+import yaml
 
-from cohort.classifications import classes
+from cohort.classifications import classes, codes, kinds
 from cohort.projects import schemas
 from cohort.projects.spec import SpecError, UnauthorisedColumnError, data_dictionary, load_spec, parse_spec
 
@@ -155,7 +160,14 @@ def _schema_spec() -> dict:
         {"name": "jobs", "kind": "count", "source": "-", "paragraph": "§4", "description": "Jobs"},
         {"name": "weight", "kind": "weight", "source": "-", "paragraph": "§2", "description": "Weight"},
         {"name": "employed", "kind": "flag", "source": "-", "paragraph": "§4", "description": "Employed"},
-        {"name": "sex", "kind": "code", "source": "-", "paragraph": "§3", "description": "Sex"},
+        {
+            "name": "sex",
+            "kind": "code",
+            "codes": "SEX",
+            "source": "-",
+            "paragraph": "§3",
+            "description": "Sex",
+        },
     ]
     columns = ["person_id", "year", "age_class", *(v["name"] for v in more)]
     table = {"name": "persons", "description": "A year", "columns": columns, "not_null": ["year"]}
@@ -177,9 +189,7 @@ GOOD_ROWS = {
 
 def test_the_compiled_schema_takes_a_good_frame_and_names_each_broken_rule() -> None:
     spec = parse_spec(_schema_spec())
-    schema = schemas.table_schema(
-        spec, "persons", year=2021, code_lists={"sex": ["M", "F"]}, key=["person_id"]
-    )
+    schema = schemas.table_schema(spec, "persons", year=2021, key=["person_id"])
     assert schemas.failure_messages(schema, pl.DataFrame(GOOD_ROWS)) == []
     bad = pl.DataFrame(
         {
@@ -225,3 +235,265 @@ def test_class_rules_of_a_spec_compile_in_both_forms_with_the_variables_labels()
     spec = load_spec("labour_reserve")
     for name, rule in spec.extra["coarsening_rules"].items():
         assert classes.coarsening_sql("x", rule, spec.variables[name].classes).startswith("CASE")
+
+
+def _with_group(**changes: object) -> dict:
+    """:func:`_with_copies` with the status flags as a group, named once and used in three places."""
+    raw = _with_copies()
+    group = {
+        "members": "STATUS_FLAGS",
+        "name": "status_{code}",
+        "kind": "flag",
+        "source": "status_flags bit {position}",
+        "paragraph": "§3, footnote 1",
+        "description": "Status: {words}",
+    }
+    raw["groups"] = {"status_flags": group}
+    raw["variables"] = [*raw["variables"], {"group": "status_flags"}]
+    situation = raw["tables"][0]
+    raw["tables"] = [
+        {**situation, "columns": [*situation["columns"], {"group": "status_flags"}]},
+        *raw["tables"][1:],
+    ]
+    raw["mobility"] = {**raw["mobility"], "carried": ["age_class", {"group": "status_flags"}]}
+    raw.update(changes)
+    return raw
+
+
+def test_a_group_is_written_out_wherever_it_is_named() -> None:
+    spec = parse_spec(_with_group())
+    names = [f"status_{flag}" for flag in codes.STATUS_FLAGS]
+    assert spec.groups["status_flags"] == dict(zip(codes.STATUS_FLAGS, names, strict=True))
+    # in place of the group, in the order of the code list
+    assert list(spec.variables)[3 : 5 + len(names)] == ["next_status", "prev_status", *names]
+    older = spec.variables["status_older_job_seeker"]
+    assert (older.kind, older.paragraph) == ("flag", "§3, footnote 1")
+    assert older.source == f"status_flags bit {codes.STATUS_FLAGS.index('older_job_seeker')}"
+    assert older.description == "Status: older job seeker"
+    assert spec.table("situation").columns == ("person_id", "year", "age_class", *names)
+    next_columns = spec.table("mobility_next").columns
+    assert next_columns[-len(names) :] == tuple(f"{name}_next" for name in names)  # carried: derived copies
+    assert spec.extra["mobility"]["carried"] == ["age_class", *names]  # what cohort.projects.mobility reads
+    assert spec.variables["status_known_at_rva_prev"].description == "T-1: Status: known at rva"
+
+
+def test_a_malformed_group_is_refused() -> None:
+    with pytest.raises(SpecError, match="no group 'flags'"):
+        parse_spec(_with_group(mobility={"carried": [{"group": "flags"}]}))
+    raw = _with_group()
+    raw["groups"] = {"status_flags": {**raw["groups"]["status_flags"], "members": "NO_SUCH_LIST"}}
+    with pytest.raises(SpecError, match="no code list 'NO_SUCH_LIST'"):
+        parse_spec(raw)
+    raw["groups"] = {"status_flags": {**_with_group()["groups"]["status_flags"], "bits": 3}}
+    with pytest.raises(SpecError, match="unknown key"):
+        parse_spec(raw)
+    raw["groups"] = {"status_flags": {**_with_group()["groups"]["status_flags"], "name": "status"}}
+    with pytest.raises(SpecError, match="duplicated variable names"):
+        parse_spec(raw)
+
+
+def _words(path: Path) -> set[str]:
+    return set(re.findall(r"\w+", path.read_text(encoding="utf-8")))
+
+
+# The files that may name a status flag besides codes.py, each for a reason: the warehouse sets the
+# bits; the longitudinal cohort delivers a selection of them under names of its own deliberation.
+STATUS_FLAG_READERS = {
+    "cohort/classifications/codes.py",
+    "cohort/warehouse/labour_frames.py",
+    "cohort/projects/longitudinal_cohort/spec.yaml",
+    "cohort/projects/longitudinal_cohort/sql/position.sql",
+}
+
+
+def test_the_status_flags_are_written_once() -> None:
+    """No file of the package lists the status flags again (as themselves or as ``status_<flag>``):
+    the labour reserve's spec names the group once and the loader writes it out."""
+    root = Path(__file__).resolve().parents[1]
+    names = set(codes.STATUS_FLAGS) | {f"status_{flag}" for flag in codes.STATUS_FLAGS}
+    found = {
+        path.relative_to(root).as_posix(): sorted(_words(path) & names)
+        for suffix in ("py", "sql", "yaml")
+        for path in (root / "cohort").rglob(f"*.{suffix}")
+    }
+    assert {path: words for path, words in found.items() if words and path not in STATUS_FLAG_READERS} == {}
+    assert len(load_spec("labour_reserve").groups["status_flags"]) == len(codes.STATUS_FLAGS)
+
+
+def test_a_variable_takes_its_code_list_and_requirement_from_the_spec() -> None:
+    raw = _with_copies()
+    raw["variables"] = [
+        *raw["variables"],
+        {"name": "sex", "kind": "code", "codes": "SEX", "required": True, "source": "-", "paragraph": "§3"},
+        {"name": "support", "kind": "code", "codes": ["a", "b"], "source": "-", "paragraph": "§3"},
+    ]
+    raw["mobility"] = {**raw["mobility"], "carried": ["age_class", "sex"]}
+    spec = parse_spec(raw)
+    assert (spec.variables["sex"].allowed, spec.variables["sex"].required) == (("M", "F"), True)
+    assert spec.variables["support"].allowed == ("a", "b")
+    assert spec.variables["age_class"].allowed == ("15-24", "25-64")  # a class: its labels
+    assert spec.variables["year"].allowed is None
+    copy = spec.variables["sex_next"]
+    assert (copy.allowed, copy.required) == (("M", "F"), False)  # a neighbour year may be unobserved
+    for bad, message in (
+        ({"codes": "NO_SUCH_LIST"}, "no code list 'NO_SUCH_LIST'"),
+        ({"codes": "code_list"}, "no code list"),  # only the module's upper-case lists
+        ({"codes": []}, "codes is a code list's name or a list"),
+        ({"kind": "flag"}, "only a code or marker has codes"),
+        ({"required": "yes"}, "required is true or false"),
+    ):
+        changed = {**raw, "variables": [*raw["variables"][:-1], {**raw["variables"][-1], **bad}]}
+        with pytest.raises(SpecError, match=message):
+            parse_spec(changed)
+
+
+def test_the_labour_reserve_checks_its_code_lists_and_required_columns_from_the_spec(tmp_path: Path) -> None:
+    """The Pandera schema and the SQL pass over every row read the same rules, from the spec."""
+    from cohort import storage
+    from cohort.projects.labour_reserve import schemas as labour_schemas
+
+    spec = load_spec("labour_reserve")
+    assert spec.variables["residence_reason"].allowed == codes.code_list("RESIDENCE_REASON")
+    assert spec.variables["province_next"].allowed == tuple(codes.PROVINCES)
+    assert {n for n, v in spec.variables.items() if v.required} >= {"person_id", "sex", "next_status"}
+    columns = spec.table("situation").columns
+
+    def dtype(name: str) -> type[pl.DataType]:
+        return kinds.KINDS[spec.variables[name].kind].dtype
+
+    frame = pl.DataFrame({name: pl.Series([None, None], dtype=dtype(name)) for name in columns}).with_columns(
+        person_id=pl.Series([1, 2], dtype=pl.Int64),
+        sex=pl.Series(["M", "X"]),
+        residence_reason=pl.Series(["no such reason", None]),
+    )
+    path = tmp_path / "situation.parquet"
+    frame.write_parquet(path)
+    con = storage.connect()
+    try:
+        found = labour_schemas.sql_violations(con, spec, "situation", path)
+    finally:
+        con.close()
+    assert found["sex/outside_list"] == 1
+    assert found["residence_reason/outside_list"] == 1
+    assert found["age_class/null"] == 2 and "residence_reason/null" not in found
+    failed = {
+        m.split(":")[0] for m in schemas.failure_messages(labour_schemas.schema_for(spec, "situation"), frame)
+    }
+    assert {"sex", "residence_reason", "age_class"} <= failed
+
+
+def _code_lists() -> dict[frozenset[str], str]:
+    """Every code list of cohort/classifications/codes.py (two codes or more), by its set of codes."""
+    found = {}
+    for name in dir(codes):
+        try:
+            values = codes.code_list(name)
+        except ValueError:
+            continue
+        if len(values) >= 2:
+            found[frozenset(values)] = name
+    return found
+
+
+def _yaml_lists(node: object, where: str) -> Iterator[tuple[str, frozenset[str]]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _yaml_lists(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        if len(node) >= 2 and all(isinstance(item, str) for item in node):
+            yield where, frozenset(node)
+        for item in node:
+            yield from _yaml_lists(item, where)
+
+
+# Copies of a code list of codes.py that other parts still write out (the synthetic warehouse's
+# generators, named by folder so that a split of its modules does not matter, and the anonymous
+# projects' dimensions), left to their owners: this list may only shrink.
+KNOWN_CODE_LIST_COPIES = {
+    ("cohort/sources/contract.py", "SEX"),
+    *(
+        ("cohort/warehouse/", name)
+        for name in (
+            "BENEFITS",
+            "FLEMISH_STAFF_LEVEL",
+            "ISSUER_TYPE",
+            "JOBSEEKER_CATEGORY",
+            "JOINT_COMMITTEES",
+            "MEDICAL_CODE_TYPE",
+            "NOMENCLATURE",
+            "PERFORMANCE_TYPE",
+            "PES",
+            "REGIONS",
+            "REGISTERS",
+            "SELF_EMPLOYED_CATEGORY",
+            "SEX",
+            "STATUTE",
+            "TRAJECTORY_PROVIDER",
+            "WORK_REGIME",
+            "WORKER_CLASS",
+            "WORKPLACE_LEARNING_TYPE",
+        )
+    ),
+    ("cohort/projects/flemish_staff_origin/spec.yaml", "SEX"),
+    ("cohort/projects/flemish_staff_origin/spec.yaml", "FLEMISH_STAFF_LEVEL"),
+    ("cohort/projects/flemish_staff_origin/spec.yaml", "STATUTE"),
+    ("cohort/projects/flemish_staff_origin/spec.yaml", "WORK_REGIME"),
+    ("cohort/projects/measure_profiles/spec.yaml", "SEX"),
+    ("cohort/projects/regularised_foreigners/spec.yaml", "SEX"),
+}
+
+
+def test_no_code_list_is_written_a_second_time() -> None:
+    """A list or tuple of strings in the package's Python, or a list in a spec, that holds exactly the
+    codes of a code list of codes.py is a second writing of it: a spec names the list (``codes:``)."""
+    root = Path(__file__).resolve().parents[1]
+    lists = _code_lists()
+    assert {"SEX", "RESIDENCE_REASON", "NEXT_MARKERS", "STATUS_FLAGS"} <= set(lists.values())
+    found: set[tuple[str, str]] = set()
+    for path in sorted((root / "cohort").rglob("*.py")):
+        relative = path.relative_to(root).as_posix()
+        if relative == "cohort/classifications/codes.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.List | ast.Tuple | ast.Set) and len(node.elts) >= 2:
+                items = [
+                    e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                ]
+                if len(items) == len(node.elts) and frozenset(items) in lists:
+                    where = "cohort/warehouse/" if relative.startswith("cohort/warehouse/") else relative
+                    found.add((where, lists[frozenset(items)]))
+    for path in sorted((root / "cohort").rglob("*.yaml")):
+        relative = path.relative_to(root).as_posix()
+        for _, values in _yaml_lists(
+            yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader), relative
+        ):
+            if values in lists:
+                found.add((relative, lists[values]))
+    assert found - KNOWN_CODE_LIST_COPIES == set()
+
+
+def test_the_labour_reserves_country_variables_take_the_country_lookups_labels() -> None:
+    """The four country variables share one list of classes in the spec (a YAML anchor), the labels
+    that cohort.classifications.classes.COUNTRY_CLASS gives (plus Unknown)."""
+    spec = load_spec("labour_reserve")
+    names = ("nationality_class", "birth_country_class", "foreign_origin_class", "allochtone_class")
+    assert {spec.variables[name].classes for name in names} == {classes.COUNTRY_CLASSES}
+    assert set(classes.COUNTRY_CLASS.values()) | {"Unknown"} == set(classes.COUNTRY_CLASSES)
+    assert (
+        spec.path is not None and spec.path.read_text(encoding="utf-8").count("- Neighbouring country") == 1
+    )
+
+
+def test_the_labour_reserves_sql_takes_its_code_lists_from_the_spec() -> None:
+    """A code list the deliberation defines (``codes: [...]`` in the spec) is not spelled again in the
+    project's SQL: the situation query takes it from the spec."""
+    from cohort.projects.labour_reserve import build
+
+    spec = load_spec("labour_reserve")
+    sql_folder = Path(build.__file__).parent / "sql"
+    texts = {path.name: path.read_text(encoding="utf-8") for path in sql_folder.glob("*.sql")}
+    situation = build.situation_sql(2022, spec)
+    for name in ("incapacity_benefit_type", "social_assistance_type"):
+        spelled = ", ".join(f"'{code}'" for code in spec.variables[name].code_list)
+        assert [file for file, text in texts.items() if spelled in text] == []
+        assert f"in ({spelled}" in situation or f", {spelled})" in situation

@@ -2,14 +2,30 @@
 
 from datetime import date
 
-# --- kinds of a delivered column: what the export scan (cohort/privacy/scan.py) lets it hold.
-# A spec variable has one of VARIABLE_KINDS (described in cohort/projects/spec.py); the scan also
-# knows ``text`` (free text, scanned like everything else) and ``day`` (allows day-level dates:
-# public reference dates only, never personal ones).
-VARIABLE_KINDS: frozenset[str] = frozenset(
-    {"pseudonym", "year", "quarter", "month", "class", "code", "flag", "count", "number", "weight", "marker"}
+
+def code_list(name: str) -> tuple[str, ...]:
+    """The codes of the code list ``name`` of this module (``RESIDENCE_REASON``, ``STATUS_FLAGS``, ...), in
+    its order: a dict's keys or a tuple's items. A spec names its code lists this way (``codes:`` of a
+    variable, ``members:`` of a group; cohort/projects/spec.py), so each list is written here only."""
+    value = globals().get(name) if name.isupper() else None
+    if not isinstance(value, dict | tuple):
+        raise ValueError(f"no code list {name!r} in cohort.classifications.codes")
+    return tuple(str(code) for code in value)
+
+
+SEX: dict[str, str] = {"M": "Male", "F": "Female"}
+
+# --- the situation of a neighbouring year in a mobility table (cohort/projects/mobility.py): the
+# vocabulary of its marker columns next_status / prev_status
+NEXT_MARKERS: tuple[str, ...] = (
+    "observed",
+    "not_yet_observed",
+    "not_in_population",
+    "died",
+    "emigrated",
+    "aged_out",
 )
-COLUMN_KINDS: frozenset[str] = VARIABLE_KINDS | {"text", "day"}
+PREV_MARKERS: tuple[str, ...] = ("observed", "not_yet_observed", "not_in_population", "immigrated", "aged_in")
 
 # --- socio-economic position, DWH nomenclature since 2003 ("Nomenc"), one position per person
 # on the last day of each quarter. Codes marked (u) are reconstructions (docs/domain_facts.md 1.3).

@@ -17,11 +17,16 @@ What blocks a file (rule names as they appear in :class:`ExportBlocked` and in t
   month/code column, unless the column is declared ``day`` (public reference dates only);
 - ``outside_classes``: a value of a ``class`` column that is not one of its declared labels (a raw
   amount, age or date where the spec asks for a class);
+- ``outside_codes``: a value of a ``code`` or ``marker`` column outside the code list its variable
+  declares (``codes:`` in the spec; a column without a list is not checked);
 - ``nested_type``: list/struct/map columns, which cannot be scanned.
 
-Column kinds are ``cohort.classifications.codes.COLUMN_KINDS``: the spec's (pseudonym, year,
-quarter, month, class, code, flag, count, number, weight, marker), plus ``text`` (free text, scanned like everything else) and
-``day`` (explicitly allows day-level dates; for public reference dates, never personal ones).
+A column's kind is its spec variable's (``ProjectSpec.column_kinds``), and what a kind lets a column
+hold is written once, in cohort/classifications/kinds.py: whether its integers may not look like a
+day (periods and codes), whether it is a measure (integers suspect as an identifier from 9 digits
+on only), whether it may hold day-level dates (``day``, public reference dates only); the values a
+class or code column may hold are its variable's classes or code list (``ProjectSpec.column_classes``). The scan adds what no spec
+declares: identifiers, hashes, dates in text and nested types, in every column whatever its kind.
 A kind may also be given directly as the sequence of class labels.
 
 Messages never show an offending value: examples are masked (every digit and letter replaced,
@@ -46,12 +51,9 @@ import duckdb
 import polars as pl
 
 from cohort import storage
-from cohort.classifications import codes, insz
+from cohort.classifications import insz, kinds
 from cohort.privacy import audit_log, retention
 from cohort.settings import Lake
-
-# Kinds whose integer values must not look like a YYYYMMDD day.
-_PERIOD_KINDS = frozenset({"year", "quarter", "month", "code", "marker", "text"})
 
 ColumnKinds = Mapping[str, str | Sequence[str]]
 
@@ -145,17 +147,15 @@ _q = storage.sql_identifier
 _lit = storage.sql_string
 
 
-# Measures (counts up to the population, sequence numbers, totals) are only suspect from 9 digits
-# on: below that a zero-padded count passes the check digit by chance 2 times in 97. Other kinds
-# hold no large numbers, so there a national number of someone born in early 2000 that lost its
-# leading zeros as an integer (00010100105 -> 10100105) is caught too.
-_MEASURE_KINDS = frozenset({"pseudonym", "count", "number", "weight"})
-
-
 def _numeric_id_condition(c: str, kind: str) -> str:
-    """An integral number that is a national or enterprise number once zero-padded to 11/10 digits."""
+    """An integral number that is a national or enterprise number once zero-padded to 11/10 digits.
+
+    Measures (counts up to the population, sequence numbers, totals: ``Kind.measure``) are only
+    suspect from 9 digits on: below that a zero-padded count passes the check digit by chance 2 times
+    in 97. Other kinds hold no large numbers, so there a national number of someone born in early
+    2000 that lost its leading zeros as an integer (00010100105 -> 10100105) is caught too."""
     digits = f"CAST(CAST(abs({c}) AS HUGEINT) AS VARCHAR)"
-    low = 100_000_000 if kind in _MEASURE_KINDS else 1_000_000
+    low = 100_000_000 if kinds.KINDS[kind].measure else 1_000_000
     return (
         f"({c} IS NOT NULL AND abs({c}) >= {low} AND abs({c}) < 100000000000 "
         f"AND CAST({c} AS DOUBLE) = floor(CAST({c} AS DOUBLE)) "
@@ -171,10 +171,11 @@ def _rules_for(
     t = dtype.upper()
     rules: list[tuple[str, str]] = []
     kind_name = "class" if not isinstance(kind, str) else kind
+    form = kinds.KINDS[kind_name]  # what the kind lets the column hold
     labels = list(kind) if not isinstance(kind, str) else list(classes or [])
     if t.startswith(("STRUCT", "MAP", "UNION")) or t.endswith("]"):
         return [("nested_type", "TRUE")]
-    if t.startswith(("DATE", "TIMESTAMP", "TIME")) and kind_name != "day":
+    if t.startswith(("DATE", "TIMESTAMP", "TIME")) and not form.days:
         return [("day_level_date", f"{c} IS NOT NULL")]
     if t == "VARCHAR":
         # Cheap linear prefilter first (ten digits, separators allowed): the list work runs only on
@@ -195,13 +196,13 @@ def _rules_for(
             )
         )
         rules.append(("keyed_hash", f"regexp_full_match({c}, '[0-9a-fA-F]{{64}}')"))
-        if kind_name != "day":
+        if not form.days:
             rules.append(
                 ("day_level_date", " OR ".join(f"regexp_matches({c}, {_lit(p)})" for p in _DAY_PATTERNS))
             )
     elif t.startswith(_INT_TYPES) or t.startswith(_FLOAT_TYPES) or t.startswith("DECIMAL"):
         rules.append(("national_number", _numeric_id_condition(c, kind_name)))
-        if kind_name in _PERIOD_KINDS and t.startswith(_INT_TYPES):
+        if form.no_day_integers and t.startswith(_INT_TYPES):
             d = f"CAST({c} AS BIGINT)"
             rules.append(
                 (
@@ -210,9 +211,10 @@ def _rules_for(
                     f"AND {d} % 100 BETWEEN 1 AND 31)",
                 )
             )
-    if kind_name == "class":
+    if kind_name == "class" or (kind_name in ("code", "marker") and labels):
         allowed = ", ".join(_lit(str(x)) for x in labels) or "NULL"
-        rules.append(("outside_classes", f"{c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({allowed})"))
+        rule = "outside_classes" if kind_name == "class" else "outside_codes"
+        rules.append((rule, f"{c} IS NOT NULL AND CAST({c} AS VARCHAR) NOT IN ({allowed})"))
     # Every rule ignores nulls: a null leaks nothing.
     return [(r, f"coalesce(({cond}), FALSE)") for r, cond in rules]
 
@@ -220,7 +222,7 @@ def _rules_for(
 def _scan_relation(
     con: duckdb.DuckDBPyConnection,
     rel_sql: str,
-    kinds: ColumnKinds,
+    declared: ColumnKinds,
     table: str,
     classes: Mapping[str, Sequence[str]] | None,
 ) -> ScanResult:
@@ -240,13 +242,13 @@ def _scan_relation(
     hits: list[Hit] = []
     checks: list[tuple[str, str, str]] = []  # column, rule, condition
     for name, dtype, *_ in cols:
-        if name not in kinds:
+        if name not in declared:
             hits.append(Hit(name, "undeclared_column", rows))
             continue
-        kind = kinds[name]
-        if isinstance(kind, str) and kind not in codes.COLUMN_KINDS:
+        kind = declared[name]
+        if isinstance(kind, str) and kind not in kinds.COLUMN_KINDS:
             raise ValueError(
-                f"table {table}, column {name}: unknown kind {kind!r} (one of {sorted(codes.COLUMN_KINDS)})"
+                f"table {table}, column {name}: unknown kind {kind!r} (one of {sorted(kinds.COLUMN_KINDS)})"
             )
         for rule, cond in _rules_for(name, dtype, kind, (classes or {}).get(name)):
             checks.append((name, rule, cond))
@@ -276,7 +278,8 @@ def scan_export(
     """Scan a Polars frame or a Parquet/CSV file against the declared column kinds.
 
     ``spec_columns`` maps every column to its kind (``ProjectSpec.column_kinds(table)``);
-    ``classes`` gives the labels of the class columns (``ProjectSpec.column_classes(table)``).
+    ``classes`` gives the declared values of the columns that have them, the labels of a class
+    column or the code list of a code column (``ProjectSpec.column_classes(table)``).
     """
     con = storage.connect()
     try:

@@ -99,6 +99,7 @@ import dagster as dg
 import duckdb
 
 from cohort import storage
+from cohort.classifications.codes import NEXT_MARKERS, PREV_MARKERS
 from cohort.privacy.preview import export_preview
 from cohort.projects.spec import ProjectSpec, added_columns, copy_name, status_column
 from cohort.resources import LakeResource
@@ -106,15 +107,6 @@ from cohort.resources import LakeResource
 Direction = Literal["next", "prev"]
 
 ABSENCE_REASONS: tuple[str, ...] = ("died", "abroad", "above_age", "below_age", "excluded")
-NEXT_MARKERS: tuple[str, ...] = (
-    "observed",
-    "not_yet_observed",
-    "not_in_population",
-    "died",
-    "emigrated",
-    "aged_out",
-)
-PREV_MARKERS: tuple[str, ...] = ("observed", "not_yet_observed", "not_in_population", "immigrated", "aged_in")
 # absence reason -> marker, per direction; reasons not listed become not_in_population
 _REASON_MARKER: dict[str, dict[str, str]] = {
     "next": {"died": "died", "abroad": "emigrated", "above_age": "aged_out"},

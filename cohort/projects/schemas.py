@@ -2,78 +2,57 @@
 every project that validates its tables (cohort/projects/longitudinal_cohort/schemas.py,
 cohort/projects/labour_reserve/schemas.py).
 
-A column's dtype and checks follow its variable's kind, so a table cannot drift from the
-deliberation without the schema noticing: ``class`` columns hold only their declared labels,
-``quarter`` columns only ``YYYYQn``, ``month`` columns only ``YYYY-MM``, pseudonyms are positive
-sequence numbers, counts and numbers are not negative, design weights at least 1, and the schema is
-strict and ordered (exactly the spec's columns, in the spec's order). A project adds what the kinds
-cannot say: the code lists of its ``code`` and ``marker`` columns, text patterns, the columns that are
-never null and the key.
+A column's dtype and checks follow its variable's kind (cohort/classifications/kinds.py), so a table
+cannot drift from the deliberation without the schema noticing: ``class`` columns hold only their
+declared labels, ``quarter`` columns only ``YYYYQn``, ``month`` columns only ``YYYY-MM``, pseudonyms
+are positive sequence numbers, counts and numbers are not negative, design weights at least 1, and
+the schema is strict and ordered (exactly the spec's columns, in the spec's order). The variable adds its code list
+(``codes:``, :attr:`Variable.allowed`) and whether it is ``required``; the table its ``not_null`` and
+``key``. A project adds only what the spec cannot say: text patterns.
 
 Part of the project kernel: it imports the spec and nothing of a project.
 """
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pandera.polars as pa
 import polars as pl
 
+from cohort.classifications import kinds
 from cohort.projects.spec import ProjectSpec, Variable
-
-QUARTER = r"^\d{4}Q[1-4]$"
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-# the Polars dtype of each variable kind; kinds not listed (class, code, marker, quarter, month) are text
-DTYPES: dict[str, type[pl.DataType]] = {
-    "pseudonym": pl.Int64,
-    "year": pl.Int16,
-    "flag": pl.Boolean,
-    "count": pl.Int32,
-    "number": pl.Float64,
-    "weight": pl.Float64,
-}
 
 
 def column_schema(
     variable: Variable,
     *,
     nullable: bool = True,
-    allowed: Sequence[str] | None = None,
     pattern: str | None = None,
     year: int | None = None,
 ) -> pa.Column:
-    """The Pandera column of one variable. ``allowed`` is the code list of a code or marker column
-    (a class column always takes its declared classes); ``pattern`` a regular expression its text must
-    match; ``year`` pins the ``year`` column and the ``quarter`` column to that year."""
+    """The Pandera column of one variable: dtype and checks by its kind, its values
+    (:attr:`Variable.allowed`: a class column's labels, a code or marker column's code list);
+    ``pattern`` a regular expression its text must match; ``year`` pins the ``year`` column and the
+    ``quarter`` column to that year."""
     kind, name = variable.kind, variable.name
-    checks: list[pa.Check] = []
-    if kind == "pseudonym":
-        checks.append(pa.Check.ge(1))
-    elif kind == "year":
-        checks.append(pa.Check.in_range(1900, 2100))
-        if year is not None and name == "year":
-            checks.append(pa.Check.eq(year))
-    elif kind == "quarter":
-        checks.append(pa.Check.str_matches(QUARTER))
-        if year is not None and name == "quarter":
-            checks.append(pa.Check.str_startswith(str(year)))
-    elif kind == "month":
-        checks.append(pa.Check.str_matches(MONTH))
-    elif kind in ("count", "number"):
-        checks.append(pa.Check.ge(0))
-    elif kind == "weight":
-        checks.append(pa.Check.ge(1))
-    if kind == "class":
-        checks.append(pa.Check.isin(list(variable.classes)))
-    elif allowed is not None:
-        checks.append(pa.Check.isin(list(allowed)))
+    checks = kinds.pandera_checks(kind, variable.allowed)
+    if year is not None and kind == "year" and name == "year":
+        checks.append(pa.Check.eq(year))
+    if year is not None and kind == "quarter" and name == "quarter":
+        checks.append(pa.Check.str_startswith(str(year)))
     if pattern is not None:
         checks.append(pa.Check.str_matches(pattern))
     return pa.Column(
-        DTYPES.get(kind, pl.String),
+        kinds.KINDS[kind].dtype,
         checks=checks or None,
         nullable=nullable,
         description=variable.description,
     )
+
+
+def never_null_columns(spec: ProjectSpec, table: str) -> set[str]:
+    """The columns of ``table`` that must never be null: its ``required`` variables and its ``not_null``."""
+    t = spec.table(table)
+    return {name for name in t.columns if spec.variables[name].required} | set(t.extra.get("not_null", ()))
 
 
 def table_schema(
@@ -81,21 +60,18 @@ def table_schema(
     table: str,
     *,
     year: int | None = None,
-    required: Collection[str] = (),
-    code_lists: Mapping[str, Sequence[str]] | None = None,
     patterns: Mapping[str, str] | None = None,
     key: Sequence[str] | None = None,
 ) -> pa.DataFrameSchema:
-    """The schema of a spec table (of one year when ``year`` is given). Columns never null: ``required``
-    and the table's ``not_null``; the key (unique together): ``key``, else the table's ``key``."""
+    """The schema of a spec table (of one year when ``year`` is given). Columns never null: see
+    :func:`never_null_columns`; the key (unique together): ``key``, else the table's ``key``."""
     t = spec.table(table)
-    never_null = set(required) | set(t.extra.get("not_null", ()))
+    never_null = never_null_columns(spec, table)
     unique = list(key or t.extra.get("key") or ()) or None
     columns = {
         name: column_schema(
             spec.variables[name],
             nullable=name not in never_null,
-            allowed=(code_lists or {}).get(name),
             pattern=(patterns or {}).get(name),
             year=year,
         )

@@ -7,12 +7,13 @@ their columns, the disclosure rules and the retention date. Assets are generated
 the data dictionary is generated from it, and the pipeline refuses any column that it does
 not authorise (docs/design.md, decision 5).
 
-Variable kinds tell the export scanner what a column may hold:
-``pseudonym`` (a project sequence number), ``year``, ``quarter`` (``YYYYQn`` text or year +
-quarter), ``month`` (``YYYY-MM``), ``class`` (one of ``classes``), ``code`` (a code of a
-code list), ``flag`` (boolean), ``count`` (a small integer count), ``number`` (a measure
-the deliberation allows as such, e.g. an FTE), ``weight`` (a design weight), ``marker``
-(a status marker such as "not yet observed").
+A variable's kind (``pseudonym``, ``year``, ``quarter``, ``month``, ``class``, ``code``, ``flag``,
+``count``, ``number``, ``weight``, ``marker``) says what its column may hold, written once in
+cohort/classifications/kinds.py for the Pandera schema, the SQL checks and the export scan; its
+``classes`` or ``codes`` say which values, ``required: true`` that it is never null. What follows from
+what is written is not written again: a family of variables named once (``groups:``, e.g. the status
+flags, :func:`expand_groups`) and the T+1 / T-1 copies of the carried variables (:func:`neighbour_copy`)
+are written out by the loader.
 """
 
 import re
@@ -25,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from cohort.classifications import classes, codes
+from cohort.classifications import classes, codes, kinds
 from cohort.sources.checks import DEFAULT_MAX_REJECT_SHARE, WarehouseReads
 
 
@@ -49,14 +50,26 @@ class Variable:
     coarsening: str = ""
     classes: tuple[str, ...] = ()
     dutch: str = ""
+    # the codes a ``code`` or ``marker`` column may hold (the spec's ``codes:``, a code list of
+    # cohort/classifications/codes.py by name, or the deliberation's own list); empty: not checked
+    code_list: tuple[str, ...] = ()
+    # never null wherever the variable is a column (the spec's ``required: true``)
+    required: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in codes.VARIABLE_KINDS:
+        if self.kind not in kinds.VARIABLE_KINDS:
             raise SpecError(
-                f"variable {self.name}: unknown kind {self.kind!r} (one of {sorted(codes.VARIABLE_KINDS)})"
+                f"variable {self.name}: unknown kind {self.kind!r} (one of {sorted(kinds.VARIABLE_KINDS)})"
             )
         if self.kind == "class" and not self.classes:
             raise SpecError(f"variable {self.name}: kind 'class' needs its classes")
+        if self.code_list and self.kind not in ("code", "marker"):
+            raise SpecError(f"variable {self.name}: only a code or marker has codes (a class has classes)")
+
+    @property
+    def allowed(self) -> tuple[str, ...] | None:
+        """The values the column may hold: a class's labels, a code's or marker's codes (None: any)."""
+        return self.classes if self.kind == "class" else self.code_list or None
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,8 @@ class ProjectSpec:
     disclosure: dict[str, Any] = field(default_factory=dict)
     # the warehouse tables the project reads, and the share of bad rows it tolerates in each
     warehouse: WarehouseReads = field(default_factory=WarehouseReads)
+    # each variable group of the spec (see :func:`expand_groups`) as code -> variable name, in code order
+    groups: dict[str, dict[str, str]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -123,11 +138,12 @@ class ProjectSpec:
         return {c: self.variables[c].kind for c in self.table(table).columns}
 
     def column_classes(self, table: str) -> dict[str, tuple[str, ...]]:
-        """Declared classes of the class columns of ``table``."""
+        """The declared values of the columns of ``table`` that have them (for the export scan): a
+        class column's classes, a code or marker column's code list (:attr:`Variable.allowed`)."""
         return {
-            c: self.variables[c].classes
+            c: allowed
             for c in self.table(table).columns
-            if self.variables[c].kind == "class"
+            if (allowed := self.variables[c].allowed) is not None
         }
 
 
@@ -185,7 +201,8 @@ def added_columns(direction: str, carried: tuple[str, ...] | list[str], flags: A
 def neighbour_copy(base: Variable, direction: str, paragraph: str) -> Variable:
     """The T+1 / T-1 copy of a carried variable, derived from it rather than written in the spec: same
     kind, source, classes and coarsening; the paragraph that authorises the neighbour tables before
-    the variable's own; the description and the Dutch name say which year ("of T" becomes "of T+1")."""
+    the variable's own; the description and the Dutch name say which year ("of T" becomes "of T+1"); the
+    same code list, but never required (a neighbour year may be unobserved)."""
     label = NEIGHBOUR_LABELS[direction]
     return replace(
         base,
@@ -193,6 +210,7 @@ def neighbour_copy(base: Variable, direction: str, paragraph: str) -> Variable:
         paragraph=f"{paragraph}; {base.paragraph}",
         description=f"{label}: " + re.sub(r"\bof T\b", f"of {label}", base.description),
         dutch=f"{base.dutch} ({label})" if base.dutch else "",
+        required=False,
     )
 
 
@@ -231,7 +249,99 @@ def _neighbour_copies(raw: dict[str, Any], variables: dict[str, Variable]) -> di
     return columns
 
 
+# the fields of a group's member variables; each is a template filled per member (see :func:`expand_groups`)
+GROUP_FIELDS = ("name", "kind", "source", "paragraph", "description", "dutch")
+
+
+def _group_members(project: Any, name: str, group: Any) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """One group of the spec's ``groups:``: its members as code -> variable name, and their variables."""
+    if not isinstance(group, dict):
+        raise SpecError(f"spec {project}, groups.{name}: a mapping of {('members', *GROUP_FIELDS)}")
+    unknown = set(group) - {"members", *GROUP_FIELDS}
+    if unknown:
+        raise SpecError(f"spec {project}, groups.{name}: unknown key(s) {sorted(unknown)}")
+    try:
+        members = codes.code_list(str(group["members"]))
+        templates = {key: str(group[key]) for key in GROUP_FIELDS if key in group}
+        variables = [
+            {
+                key: template.format(code=code, position=position, words=code.replace("_", " "))
+                for key, template in templates.items()
+            }
+            for position, code in enumerate(members)
+        ]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SpecError(f"spec {project}, groups.{name}: {exc}") from None
+    # the names become SQL column names (cohort/projects/labour_reserve/build.py): identifiers only
+    odd = [v["name"] for v in variables if not v["name"].isidentifier()]
+    if odd:
+        raise SpecError(f"spec {project}, groups.{name}: member names must be identifiers, not {odd[:3]}")
+    return {code: v["name"] for code, v in zip(members, variables, strict=True)}, variables
+
+
+def _expand(project: Any, where: str, items: Any, members: dict[str, list[Any]]) -> list[Any]:
+    """``items`` with every ``{group: <name>}`` replaced by that group's members, in place."""
+    out: list[Any] = []
+    for item in items or ():
+        if isinstance(item, dict) and set(item) == {"group"}:
+            if item["group"] not in members:
+                raise SpecError(f"spec {project}, {where}: no group {item['group']!r} under groups")
+            out.extend(members[item["group"]])
+        else:
+            out.append(item)
+    return out
+
+
+def expand_groups(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The spec with its variable groups written out, and each group as code -> variable name.
+
+    A group (``groups: {<name>: {members: <code list>, name: ..., kind: ..., ...}}``) is a family of
+    variables the deliberation names once, one variable per code of a code list of
+    cohort/classifications/codes.py (``members``: ``STATUS_FLAGS``, a list of :func:`codes.code_list`).
+    Its fields are templates filled per member with ``{code}``, ``{position}`` (0-based, e.g. the bit
+    of a status flag) and ``{words}`` (the code with spaces for underscores). Wherever ``- group:
+    <name>`` stands in ``variables``, in a table's ``columns`` or in ``mobility.carried``, the loader
+    puts the members there, in the order of the code list."""
+    project = raw.get("id")
+    groups: dict[str, dict[str, str]] = {}
+    variables: dict[str, list[Any]] = {}
+    for name, group in (raw.get("groups") or {}).items():
+        groups[name], variables[name] = _group_members(project, name, group)
+    names = {name: list(members.values()) for name, members in groups.items()}
+    out = dict(raw)
+    out["variables"] = _expand(project, "variables", raw.get("variables"), variables)
+    out["tables"] = [
+        {**t, "columns": _expand(project, f"table {t.get('name')}", t["columns"], names)}
+        if "columns" in t
+        else t
+        for t in raw.get("tables") or ()
+    ]
+    if isinstance(raw.get("mobility"), dict) and "carried" in raw["mobility"]:
+        out["mobility"] = {
+            **raw["mobility"],
+            "carried": _expand(project, "mobility.carried", raw["mobility"]["carried"], names),
+        }
+    return out, groups
+
+
+def _code_list(name: str, raw: Any) -> tuple[str, ...]:
+    """The ``codes:`` of a variable: the name of a code list of cohort/classifications/codes.py, or the
+    list itself when the deliberation defines it (e.g. the types of OCMW support)."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        try:
+            return codes.code_list(raw)
+        except ValueError as exc:
+            raise SpecError(f"variable {name}: {exc}") from None
+    if isinstance(raw, list) and raw:
+        return tuple(str(code) for code in raw)
+    raise SpecError(f"variable {name}: codes is a code list's name or a list of codes, not {raw!r}")
+
+
 def _variable(raw: dict[str, Any]) -> Variable:
+    if not isinstance(raw.get("required", False), bool):
+        raise SpecError(f"variable {raw.get('name', '?')}: required is true or false")
     try:
         return Variable(
             name=raw["name"],
@@ -242,6 +352,8 @@ def _variable(raw: dict[str, Any]) -> Variable:
             coarsening=str(raw.get("coarsening", "")),
             classes=tuple(str(c) for c in raw.get("classes", ())),
             dutch=str(raw.get("dutch", "")),
+            code_list=_code_list(raw.get("name", "?"), raw.get("codes")),
+            required=raw.get("required", False),
         )
     except KeyError as missing:
         raise SpecError(f"variable {raw.get('name', '?')}: missing field {missing}") from None
@@ -264,6 +376,7 @@ def _warehouse_reads(raw: dict[str, Any], project: str | None) -> WarehouseReads
 
 def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
     """Build a :class:`ProjectSpec` from parsed YAML, checking that every table column is a variable."""
+    raw, groups = expand_groups(raw)
     variables = {v.name: v for v in map(_variable, raw.get("variables", []))}
     if len(variables) != len(raw.get("variables", [])):
         raise SpecError(f"spec {raw.get('id')}: duplicated variable names")
@@ -310,6 +423,7 @@ def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
         "sample",
         "disclosure",
         "warehouse",
+        "groups",
     }
     retention = raw["retention_date"]
     return ProjectSpec(
@@ -327,6 +441,7 @@ def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
         sample=dict(raw.get("sample", {}) or {}),
         disclosure=dict(raw.get("disclosure", {}) or {}),
         warehouse=_warehouse_reads(raw.get("warehouse") or {}, raw.get("id")),
+        groups=groups,
         extra={k: v for k, v in raw.items() if k not in known_top},
         path=path,
     )

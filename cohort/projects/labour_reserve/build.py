@@ -108,6 +108,14 @@ def class_sql(s: ProjectSpec, variable: str, expr: str) -> str:
     return classes.coarsening_sql(expr, rule, s.variables[variable].classes)
 
 
+def codes_sql(s: ProjectSpec, variable: str) -> str:
+    """The code list of ``variable`` in the spec (its ``codes:``) as SQL literals, comma-separated."""
+    listed = s.variables[variable].code_list
+    if not listed:
+        raise BuildError(f"labour_reserve: the spec gives {variable} no code list")
+    return ", ".join(storage.sql_string(code) for code in listed)
+
+
 def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
     """The SQL of the situation of ``year`` (needs the warehouse views, :func:`install_lookups`,
     ``person_map`` and ``keyed_hash``)."""
@@ -115,9 +123,11 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
     ref = reference_day(year)
     bloc = sorted(codes.eu_members(ref))
     bloc_list = "[" + ", ".join(f"'{c}'" for c in bloc) + "]"
+    # one column per flag of the spec's status_flags group, named by the spec (groups.status_flags.name;
+    # the loader admits only identifiers there)
     flags = ",\n        ".join(
-        f"{classes.status_flag_sql('coalesce(j.status_flags, 0)', name)} AS status_{name}"
-        for name in codes.STATUS_FLAGS
+        f"{classes.status_flag_sql('coalesce(j.status_flags, 0)', flag)} AS {column}"
+        for flag, column in s.groups["status_flags"].items()
     )
     return sql_text("situation").format(
         year=int(year),
@@ -135,6 +145,8 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
         age_class=class_sql(s, "age_class", "j.age"),
         children_class=class_sql(s, "children_class", "j.children"),
         status_flag_columns=flags,
+        incapacity_benefits=codes_sql(s, "incapacity_benefit_type"),
+        social_assistance_benefits=codes_sql(s, "social_assistance_type"),
         registration_months_class=class_sql(
             s, "registration_months_class", f"date_diff('month', j.registration_date, date '{ref}')"
         ),

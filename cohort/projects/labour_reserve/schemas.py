@@ -8,8 +8,10 @@ to 140 columns. Pandera on the whole frame would first load it all into memory a
 
 1. **Every row, in DuckDB SQL over the Parquet file** (one pass, ``count(*) FILTER``): the
    value rules that can be broken anywhere: class columns within their declared classes,
-   codes within their code lists, markers within their vocabulary, required columns not null,
-   months shaped ``YYYY-MM``, FTE not negative, the pseudonym unique.
+   codes within their code lists, markers within their vocabulary (all from the spec's ``classes:``
+   and ``codes:``), required columns not null (the spec's ``required: true``), the rules of each
+   column's kind (cohort/classifications/kinds.py: months shaped ``YYYY-MM``, FTE not negative,
+   years in range, ...), the pseudonym unique.
 2. **The Pandera schema on a sample** of at most ``SAMPLE_ROWS`` rows taken evenly through the
    file (all rows of a small table, e.g. phase 1 or the tests): exact columns in the spec's order,
    dtypes and the same value checks once more, with Pandera's failure report.
@@ -24,66 +26,18 @@ import pandera.polars as pa
 import polars as pl
 
 from cohort import storage
-from cohort.classifications import codes
-from cohort.projects import mobility, schemas
-from cohort.projects.spec import NEIGHBOUR_LABELS, ProjectSpec, UnauthorisedColumnError, copy_name
+from cohort.classifications import kinds
+from cohort.projects import schemas
+from cohort.projects.spec import ProjectSpec, UnauthorisedColumnError
 
 SAMPLE_ROWS = 100_000
-REQUIRED = {
-    "person_id",
-    "year",
-    "age_class",
-    "sex",
-    "nationality_class",
-    "birth_country_class",
-    "newcomer",
-    "next_status",
-    "prev_status",
-}
-_YEAR_T_CODE_LISTS: dict[str, list[str]] = {
-    "sex": ["M", "F"],
-    "residence_reason": list(codes.RESIDENCE_REASON),
-    "province": list(codes.PROVINCES),
-    "education_level": list(codes.EDUCATION_LEVEL),
-    "education_domain": list(codes.EDUCATION_DOMAIN),
-    "education_issuer_type": list(codes.ISSUER_TYPE),
-    "sep_code": list(codes.NOMENCLATURE),
-    "jobseeker_category": list(codes.JOBSEEKER_CATEGORY),
-    "pes": list(codes.PES),
-    "performance_type": list(codes.PERFORMANCE_TYPE),
-    "incapacity_benefit_type": ["incapacity", "invalidity", "maternity"],
-    "incapacity_days_type": list(codes.INCAPACITY_DAYS_TYPE),
-    "medical_code_type": list(codes.MEDICAL_CODE_TYPE),
-    "disability_allowance_type": list(codes.DISABILITY_ALLOWANCE_TYPE),
-    "social_assistance_type": ["integration_income", "social_aid"],
-    # integration income: the category of the leefloon; social aid: one category in the contract
-    "social_assistance_category": ["cohabitant", "single", "family", "financial_aid"],
-    "next_status": list(mobility.NEXT_MARKERS),
-    "prev_status": list(mobility.PREV_MARKERS),
-}
-# a T+1 / T-1 copy takes the code list of its variable
-CODE_LISTS: dict[str, list[str]] = {
-    **_YEAR_T_CODE_LISTS,
-    **{
-        copy_name(name, direction): values
-        for name, values in _YEAR_T_CODE_LISTS.items()
-        for direction in NEIGHBOUR_LABELS
-    },
-}
-
-
-def _allowed(spec: ProjectSpec, column: str) -> list[str] | None:
-    var = spec.variables[column]
-    if var.kind == "class":
-        return list(var.classes)
-    return CODE_LISTS.get(column)
 
 
 def schema_for(spec: ProjectSpec, table: str) -> pa.DataFrameSchema:
     """The Pandera schema of a spec table, compiled by the project kernel (cohort/projects/schemas.py):
-    exact columns in order, dtypes by kind, classes and code lists, the required columns, one row per
-    pseudonym."""
-    return schemas.table_schema(spec, table, required=REQUIRED, code_lists=CODE_LISTS, key=["person_id"])
+    exact columns in order, dtypes by kind, the spec's classes and code lists, its required columns,
+    one row per pseudonym."""
+    return schemas.table_schema(spec, table, key=["person_id"])
 
 
 _q = storage.sql_identifier
@@ -94,23 +48,14 @@ def sql_violations(
 ) -> dict[str, int]:
     """Rule -> number of offending rows over the whole file (only rules with offences are returned)."""
     rules: list[tuple[str, str]] = []
+    never_null = schemas.never_null_columns(spec, table)
     for name in spec.table(table).columns:
         var = spec.variables[name]
-        allowed = _allowed(spec, name)
-        if allowed is not None:
-            lits = ", ".join(storage.sql_string(a) for a in allowed)
-            rules.append((f"{name}/outside_list", f"{_q(name)} IS NOT NULL AND {_q(name)} NOT IN ({lits})"))
-        if name in REQUIRED:
+        allowed = None if var.allowed is None else ", ".join(storage.sql_string(a) for a in var.allowed)
+        # the kind's rules and the values of the spec (cohort/classifications/kinds.py), as for Pandera
+        rules += [(f"{name}/{rule}", cond) for rule, cond in kinds.sql_checks(var.kind, _q(name), allowed)]
+        if name in never_null:
             rules.append((f"{name}/null", f"{_q(name)} IS NULL"))
-        if var.kind == "month":
-            rules.append(
-                (
-                    f"{name}/not_a_month",
-                    f"{_q(name)} IS NOT NULL AND NOT regexp_full_match({_q(name)}, '{schemas.MONTH[1:-1]}')",
-                )
-            )
-        if var.kind == "number":
-            rules.append((f"{name}/negative", f"{_q(name)} < 0"))
     select = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in rules)
     src = f"read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
     values = con.execute(f"SELECT {select}, count(*) - count(DISTINCT person_id) FROM {src}").fetchall()[0]

@@ -69,16 +69,18 @@ jobs_q4 as (
     group by insz
 ),
 
+-- the benefits read here are the code lists of incapacity_benefit_type and social_assistance_type in the
+-- spec (build.codes_sql)
 benefits_q4 as (
     select
         insz,
-        arg_max(benefit, days) filter (where benefit in ('incapacity', 'invalidity', 'maternity')) as incapacity_benefit_type,
-        arg_max(category, days) filter (where benefit in ('incapacity', 'invalidity', 'maternity')) as incapacity_benefit_code,
-        arg_max(days_type, days) filter (where benefit in ('incapacity', 'invalidity', 'maternity')) as incapacity_days_type,
-        arg_max(medical_code_type, days) filter (where benefit in ('incapacity', 'invalidity', 'maternity')) as medical_code_type,
-        arg_max(medical_code, days) filter (where benefit in ('incapacity', 'invalidity', 'maternity')) as medical_code,
-        arg_max(spell_start, days) filter (where benefit in ('incapacity', 'invalidity', 'maternity')) as incapacity_start,
-        arg_max(spell_end, days) filter (where benefit in ('incapacity', 'invalidity', 'maternity')) as incapacity_end,
+        arg_max(benefit, days) filter (where benefit in ({incapacity_benefits})) as incapacity_benefit_type,
+        arg_max(category, days) filter (where benefit in ({incapacity_benefits})) as incapacity_benefit_code,
+        arg_max(days_type, days) filter (where benefit in ({incapacity_benefits})) as incapacity_days_type,
+        arg_max(medical_code_type, days) filter (where benefit in ({incapacity_benefits})) as medical_code_type,
+        arg_max(medical_code, days) filter (where benefit in ({incapacity_benefits})) as medical_code,
+        arg_max(spell_start, days) filter (where benefit in ({incapacity_benefits})) as incapacity_start,
+        arg_max(spell_end, days) filter (where benefit in ({incapacity_benefits})) as incapacity_end,
         arg_max(category, days) filter (where benefit = 'disability_allowance') as disability_allowance_type,
         case
             when bool_or(benefit = 'integration_income') then 'integration_income'
@@ -91,7 +93,7 @@ benefits_q4 as (
         ) as social_assistance_category
     from benefit_quarter
     where year = {year} and quarter = 4
-      and benefit in ('incapacity', 'invalidity', 'maternity', 'disability_allowance', 'integration_income', 'social_aid')
+      and benefit in ({incapacity_benefits}, 'disability_allowance', {social_assistance_benefits})
     group by insz
 ),
 
