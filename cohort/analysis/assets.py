@@ -17,7 +17,7 @@ from cohort.analysis.tabulate import build_release, run_analysis
 from cohort.partitions import yearly_partitions
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
-from cohort.resources import LakeResource
+from cohort.projects.step import Step
 
 
 def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition]:
@@ -26,10 +26,10 @@ def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition
     source = analysable_projects()[submitted.project]
     spec = load_spec(source.rules_from)
 
-    def build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
+    def build(step: Step, partition_key: str | None) -> anonymous.ReleaseTables:
         analysis = submitted.load()  # refused when the frozen code no longer has its submitted hash
         year = int(partition_key) if partition_key is not None else source.first_year
-        frames = run_analysis(analysis, source.secure_files(lake.paths()), year)
+        frames = run_analysis(analysis, source.secure_files(step.lake), year)
         return build_release(analysis, frames, year, source.rules())
 
     return anonymous.release_assets(
