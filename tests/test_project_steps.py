@@ -5,6 +5,7 @@ warehouse or loads a key by itself, nor opens a connection it does not close."""
 
 import ast
 import importlib
+import inspect
 from pathlib import Path
 
 import dagster as dg
@@ -12,8 +13,9 @@ import pytest
 
 from cohort.privacy import audit_log
 from cohort.privacy.retention import RetentionExpired
+from cohort.projects.longitudinal_cohort import build as cohort_build
 from cohort.projects.spec import load_spec
-from cohort.projects.step import open_step
+from cohort.projects.step import Step, open_step
 from cohort.resources import LakeResource
 
 PROJECTS = Path(__file__).resolve().parent.parent / "cohort" / "projects"
@@ -125,25 +127,34 @@ def test_after_the_retention_date_every_asset_is_refused_with_its_audit_entry(
     assets = project_assets(project)
     job = dg.Definitions(assets=assets, resources={"lake": lake}).resolve_implicit_global_asset_job_def()
     runs = {}
-    with dg.instance_for_test() as instance:
-        for asset in assets:
-            result = job.execute_in_process(
-                asset_selection=list(asset.keys),
-                partition_key=_partition(asset),
-                instance=instance,
-                raise_on_error=False,
-            )
-            failures = [e for e in result.all_events if e.is_step_failure]
-            name = min(k.to_user_string() for k in asset.keys)
-            assert not result.success and len(failures) == 1, name
-            error, raised = failures[0].step_failure_data.error, []
-            while error is not None:  # Dagster wraps what the step raised
-                raised.append(error.cls_name)
-                error = error.cause
-            assert RetentionExpired.__name__ in raised, (name, raised)
-            runs[name] = result.run_id
+    for asset in assets:  # an in-memory instance per run: nothing to keep
+        result = job.execute_in_process(
+            asset_selection=list(asset.keys),
+            partition_key=_partition(asset),
+            raise_on_error=False,
+        )
+        failures = [e for e in result.all_events if e.is_step_failure]
+        name = min(k.to_user_string() for k in asset.keys)
+        assert not result.success and len(failures) == 1, name
+        error, raised = failures[0].step_failure_data.error, []
+        while error is not None:  # Dagster wraps what the step raised
+            raised.append(error.cls_name)
+            error = error.cause
+        assert RetentionExpired.__name__ in raised, (name, raised)
+        runs[name] = result.run_id
     refusals = {e["run_id"]: e for e in audit_log.read_entries(lake.paths()) if e["action"] == "refusal"}
     assert set(refusals) == set(runs.values())  # one refusal per run, each with its run id
     for entry in refusals.values():
         assert entry["project"] == project
         assert entry["detail"]["rule"] == "retention_expired"
+
+
+def test_the_cohort_steps_share_one_signature_and_run_refuses_anything_else() -> None:
+    """Every step that :func:`cohort.projects.longitudinal_cohort.build.run` opens takes
+    ``(step, spec[, year])``; a function that is not one of them is refused by name."""
+    for name in cohort_build.STEP_NEEDS:
+        parameters = list(inspect.signature(getattr(cohort_build, name)).parameters.values())
+        assert [p.annotation for p in parameters[:2]] == [Step, cohort_build.ProjectSpec], name
+        assert len(parameters) < 3 or parameters[2].name == "year", name
+    with pytest.raises(ValueError, match="check_export is not a step function"):
+        cohort_build.run(LakeResource(), load_spec("longitudinal_cohort"), cohort_build.check_export)

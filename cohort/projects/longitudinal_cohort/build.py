@@ -80,10 +80,12 @@ def run(
     (:data:`STEP_NEEDS`; the warehouse views hold ``year``, or every project year without one),
     call ``function(step, spec[, year], **options)``, close the step. The assets, the
     benchmarks and the tests all call the build functions through it."""
-    name = getattr(function, "__name__", "")
-    needs = STEP_NEEDS[name]  # a function that is not a step of this module is refused by name
+    name = getattr(function, "__name__", repr(function))
+    if name not in STEP_NEEDS:
+        raise ValueError(f"{name} is not a step function of the cohort build (see STEP_NEEDS)")
+    needs = STEP_NEEDS[name]
     years = spec.years if year is None else [year]
-    with open_step(lake, spec, run_id, years=years, what=f"build {name}", **needs) as step:
+    with open_step(lake, spec, run_id, years=years, what=name, **needs) as step:
         return function(step, spec, *([] if year is None else [year]), **options)
 
 
