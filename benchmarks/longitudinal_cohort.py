@@ -30,8 +30,8 @@ def _year(args: tuple[str, str, int]) -> tuple[int, float, dict[str, int]]:
 
     lk, spec = lake(root, warehouse), load_spec("longitudinal_cohort")
     t = time.perf_counter()
-    build.build_observed(lk, spec, year)
-    results = build.build_exports(lk, spec, year)
+    build.run(lk, spec, build.build_observed, year)
+    results = build.run(lk, spec, build.build_exports, year)
     bad = [e for r in results for e in r.errors]
     if bad:
         raise RuntimeError(f"{year}: checks failed: {bad[:3]}")
@@ -45,7 +45,10 @@ def _trajectories(args: tuple[str, str, int]) -> tuple[int, float, dict[str, int
     from cohort.settings import lake
 
     t = time.perf_counter()
-    results = build.build_trajectories(lake(root, warehouse), load_spec("longitudinal_cohort"), year)
+    lk, spec = lake(root, warehouse), load_spec("longitudinal_cohort")
+    results = [
+        build.run(lk, spec, build.build_trajectory, year, table=t) for t in build.trajectory_tables(spec)
+    ]
     bad = [e for r in results for e in r.errors]
     if bad:
         raise RuntimeError(f"{year}: trajectory checks failed: {bad[:3]}")
@@ -119,12 +122,12 @@ def main() -> int:
             return 1
     else:
         t = time.perf_counter()
-        sample = build.build_sample(lk, spec)
+        sample = build.run(lk, spec, build.build_sample)
         t_sample = time.perf_counter() - t
         t = time.perf_counter()
-        maps = build.build_mapping(lk, spec)
+        maps = build.run(lk, spec, build.build_mapping)
         t_map = time.perf_counter() - t
-        build.write_data_dictionary(lk, spec)
+        build.run(lk, spec, build.write_data_dictionary)
         print(
             f"sample: {int(sample['strata']['sample_size'].sum())} persons in {t_sample:.1f} s; "
             f"mappings: {maps['person']['added']} persons, {maps['employer']['added']} employers in {t_map:.1f} s"

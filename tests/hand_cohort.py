@@ -469,15 +469,17 @@ class BuiltCohort:
     ) -> "BuiltCohort":
         from cohort.projects.longitudinal_cohort import build
 
-        build.build_sample(self.lake, self.spec)
-        build.build_mapping(self.lake, self.spec)
+        lake, spec = self.lake, self.spec
+        build.run(lake, spec, build.build_sample)
+        build.run(lake, spec, build.build_mapping)
         for y in observed_years:
-            build.build_observed(self.lake, self.spec, y)
+            build.run(lake, spec, build.build_observed, y)
         for y in export_years:
-            build.build_exports(self.lake, self.spec, y)
+            build.run(lake, spec, build.build_exports, y)
         for y in trajectory_years:
-            build.build_trajectories(self.lake, self.spec, y)
-        build.write_data_dictionary(self.lake, self.spec)
+            for table in build.trajectory_tables(spec):
+                build.run(lake, spec, build.build_trajectory, y, table=table)
+        build.run(lake, spec, build.write_data_dictionary)
         return self
 
     def export(self, table: str, year: int) -> pl.DataFrame:

@@ -8,6 +8,7 @@ from anonymous_helpers import insz, sql_connection, write
 
 from cohort.classifications.classes import install_lookups
 from cohort.projects import anonymous
+from cohort.projects.step import open_step
 from cohort.resources import LakeResource
 
 
@@ -36,8 +37,9 @@ def test_phase2_analyses_return_only_dimension_columns_and_release(tmp_path):
     from cohort.projects.labour_reserve_results import assets as A
 
     mobility_next(tmp_path / "secure")
-    lake = LakeResource(data_dir=str(tmp_path))
-    frames = A.run_analyses(A.connect_secure(lake), 2022)
+    with open_step(LakeResource(data_dir=str(tmp_path)), A.SPEC) as step:
+        A.attach_secure(step.con, step.lake)
+        frames = A.run_analyses(step.con, 2022)
     tr = frames["sep_transition"]
     assert tr.height == 59 and set(tr.columns) == {"origin", "age_group", "sep_class", "sep_class_next"}
     assert set(tr.get_column("origin")) == {"allochtone", "not allochtone", "unknown"}
@@ -70,11 +72,11 @@ def test_next_years_release_is_not_confused_with_last_years(tmp_path):
     mobility_next(tmp_path / "secure", 2023)
     p = tmp_path / "secure" / "labour_reserve" / "mobility_next" / "year=2023" / "data.parquet"
     pl.read_parquet(p).with_columns(year=pl.lit(2023)).filter(pl.col("person_id") > 3).write_parquet(p)
-    lake = LakeResource(data_dir=str(tmp_path))
-    con = A.connect_secure(lake)
-    first = anonymous.protect_release(A.build_release(A.run_analyses(con, 2022), 2022))
-    anonymous.publish(first, tmp_path, "labour_reserve_results", "2022", who="checker")
-    second = anonymous.protect_release(A.build_release(A.run_analyses(con, 2023), 2023))
+    with open_step(LakeResource(data_dir=str(tmp_path)), A.SPEC) as step:
+        A.attach_secure(step.con, step.lake)
+        first = anonymous.protect_release(A.build_release(A.run_analyses(step.con, 2022), 2022))
+        anonymous.publish(first, tmp_path, "labour_reserve_results", "2022", who="checker")
+        second = anonymous.protect_release(A.build_release(A.run_analyses(step.con, 2023), 2023))
     earlier = dc.earlier_releases(tmp_path, "labour_reserve_results", exclude="2023")
     assert len(earlier) == 1
     verdict = anonymous.audit_release(second, earlier)

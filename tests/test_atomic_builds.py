@@ -115,12 +115,12 @@ def test_a_cohort_year_refused_half_way_leaves_its_exports_as_they_were(cohort, 
 
     before = {t: (p.stat().st_ino, p.read_bytes()) for t, p in files(2008).items()}
     with pytest.raises(storage.PartitionRejected, match="longitudinal_cohort position 2008 refused"):
-        cohort_build.build_exports(lake, spec, 2008, sql_overrides={"position": wrong_year})
+        cohort_build.run(lake, spec, cohort_build.build_exports, 2008, sql_overrides={"position": wrong_year})
     assert {t: (p.stat().st_ino, p.read_bytes()) for t, p in files(2008).items()} == before
     assert all(_leftovers(p.parent) == [] for p in files(2008).values())
 
     with pytest.raises(storage.PartitionRejected, match="position 2009"):
-        cohort_build.build_exports(lake, spec, 2009, sql_overrides={"position": wrong_year})
+        cohort_build.run(lake, spec, cohort_build.build_exports, 2009, sql_overrides={"position": wrong_year})
     assert [t for t, p in files(2009).items() if p.parent.exists()] == []
 
 

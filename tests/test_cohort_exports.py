@@ -68,8 +68,13 @@ def test_an_unauthorised_column_stops_the_build_with_its_name(cohort) -> None:  
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COHORT_KEY_LONGITUDINAL_COHORT", KEY_HEX)
         with pytest.raises(UnauthorisedColumnError, match="national_number"):
-            build.build_exports(
-                cohort.lake, cohort.spec, 2007, tables=["household"], sql_overrides={"household": leaky}
+            build.run(
+                cohort.lake,
+                cohort.spec,
+                build.build_exports,
+                2007,
+                tables=["household"],
+                sql_overrides={"household": leaky},
             )
     assert not build.export_file(cohort.lake, cohort.spec, "household", 2007).exists()
 

@@ -19,11 +19,11 @@ def small_cohort(small_warehouse, tmp_path_factory):
     lk = lake(root, small_warehouse)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COHORT_KEY_LONGITUDINAL_COHORT", "a1" * 32)
-        build.build_sample(lk, SPEC)
-        build.build_mapping(lk, SPEC)
+        build.run(lk, SPEC, build.build_sample)
+        build.run(lk, SPEC, build.build_mapping)
         for y in (2005, 2006):
-            build.build_observed(lk, SPEC, y)
-        results = build.build_exports(lk, SPEC, 2006)
+            build.run(lk, SPEC, build.build_observed, y)
+        results = build.run(lk, SPEC, build.build_exports, 2006)
     return lk, results
 
 

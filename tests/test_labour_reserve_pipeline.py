@@ -11,6 +11,7 @@ from hand_labour_warehouse import BIRTH, INSZ, NIS, PROVINCE, build_hand_warehou
 
 from cohort.projects.labour_reserve import assets as lr
 from cohort.projects.labour_reserve import build
+from cohort.projects.step import open_step
 from cohort.resources import LakeResource
 
 
@@ -61,12 +62,12 @@ def lake_run(tmp_path_factory):
                 materialisation = event.event_specific_data.materialization
                 materialised[(materialisation.asset_key.path[-1], y)] = materialisation.metadata
         run([lr.mobility_next.key, lr.mobility_prev.key], "2022")
-    con = build.connect(lake.paths())
     ids = {}
-    for p, insz in INSZ.items():
-        row = con.execute("SELECT seq FROM person_map WHERE hash = keyed_hash(?)", [insz]).fetchall()
-        ids[p] = row[0][0] if row else None
-    con.close()
+    with open_step(lake, build.spec(), pseudonyms=True) as step:
+        build.prepare(step.con, step.lake)
+        for p, insz in INSZ.items():
+            row = step.con.execute("SELECT seq FROM person_map WHERE hash = keyed_hash(?)", [insz]).fetchall()
+            ids[p] = row[0][0] if row else None
     yield {
         "root": root,
         "secure": root / "secure" / "labour_reserve",
@@ -264,9 +265,12 @@ def test_2026_next_is_not_yet_observed_without_2027(tmp_path, monkeypatch):
     )
     assert set(prev["prev_status"]) == {"observed"}
     # 2027 is not a warehouse year: the situation asset refuses it rather than writing an empty population
-    with pytest.raises(build.BuildError, match="no year 2027"):
-        con = build.connect(lake.paths())
-        build.build_situation(con, lake.paths().secure / "labour_reserve", wh, 2027)
+    with (
+        pytest.raises(build.BuildError, match="no year 2027"),
+        open_step(lake, build.spec(), warehouse=True, pseudonyms=True) as step,
+    ):
+        build.prepare(step.con, step.lake)
+        build.build_situation(step.con, step.lake.secure / "labour_reserve", wh, 2027)
 
 
 def test_every_column_is_authorised_and_a_stray_one_is_refused():

@@ -51,6 +51,7 @@ def test_quarantined_source_rows_are_left_out(tmp_path, monkeypatch):
     """A register spell that breaks the contract (ends before it starts) is quarantined by the
     source check; the labour reserve then reads only the accepted rows, so B drops out."""
     from cohort.projects.labour_reserve import build
+    from cohort.projects.step import open_step
     from cohort.settings import lake
 
     monkeypatch.setenv("COHORT_DEMO", "1")
@@ -74,5 +75,8 @@ def test_quarantined_source_rows_are_left_out(tmp_path, monkeypatch):
         INSZ["B"]
     ]
     # at the spec's own threshold the same warehouse is refused, naming the table and the rule
-    with pytest.raises(checks.SourceContractError, match="register_history: 1 of .* rows rejected"):
-        build.connect(paths, mapping=False, years=[2020])
+    with (
+        pytest.raises(checks.SourceContractError, match="register_history: 1 of .* rows rejected"),
+        open_step(paths, build.spec(), years=[2020], warehouse=True),
+    ):
+        pass

@@ -37,6 +37,7 @@ PROJECT_KERNEL = (
     "cohort.projects.schemas",
     "cohort.projects.mobility",
     "cohort.projects.anonymous",
+    "cohort.projects.step",
 )
 
 

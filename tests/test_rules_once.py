@@ -254,7 +254,8 @@ def test_the_quarter_is_one_rule_on_every_path(tmp_path):
             **{c: [str(i) for i in range(len(DAYS))] for c in columns},
         }
     )
-    extract = measure_assets.extract_frame(frame, "extract_profile", len(DAYS), seed=1)
+    with storage.connect() as extract_con:
+        extract = measure_assets.extract_frame(extract_con, frame, "extract_profile", len(DAYS), seed=1)
     by_row = dict(zip(extract[columns[0]].cast(pl.Int64), extract["reference_quarter"], strict=True))
     answers = {
         "macro": macro,

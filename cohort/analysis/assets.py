@@ -19,7 +19,7 @@ from cohort.analysis.tabulate import build_release, fit_models, run_analysis, ye
 from cohort.partitions import yearly_partitions
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
-from cohort.resources import LakeResource
+from cohort.projects.step import Step
 
 
 def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition]:
@@ -28,10 +28,10 @@ def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition
     source = analysable_projects()[submitted.project]
     spec = load_spec(source.rules_from)
 
-    def build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
+    def build(step: Step, partition_key: str | None) -> anonymous.ReleaseTables:
         analysis = submitted.load()  # refused when the frozen code no longer has its submitted hash
         year = int(partition_key) if partition_key is not None else source.first_year
-        files = source.secure_files(lake.paths())
+        files = source.secure_files(step.lake)
         if year not in years_of(files):
             # an empty year would pass every rule and be released as a table of zeros
             raise dg.Failure(
@@ -42,7 +42,7 @@ def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition
         rules = source.rules()
         # the models are checked and fitted here, in the secure area, beside the tables the asset protects
         models = fit_models(analysis, frames, rules, source.min_residual_df())
-        save_models(models, models_dir(lake.paths(), spec.id, release_id(submitted.name, year)))
+        save_models(models, models_dir(step.lake, spec.id, release_id(submitted.name, year)))
         return build_release(analysis, frames, year, rules)
 
     tables, _release = anonymous.release_assets(

@@ -45,8 +45,8 @@ import polars as pl
 from cohort import storage
 from cohort.privacy import disclosure as dc
 from cohort.privacy.preview import release_preview
-from cohort.privacy.retention import refuse_if_expired
 from cohort.projects.spec import ProjectSpec
+from cohort.projects.step import Step, open_step
 from cohort.resources import LakeResource
 
 CHECK_NAME = "small_cell_risk_analysis"
@@ -454,7 +454,7 @@ def publish(
 # ----------------------------------------------------------------------------- Dagster assets
 def release_assets(
     spec: ProjectSpec,
-    build: Callable[[LakeResource, str | None], ReleaseTables],
+    build: Callable[[Step, str | None], ReleaseTables],
     *,
     deps: list[Any],
     release_id: Callable[[str | None], str],
@@ -462,8 +462,12 @@ def release_assets(
     release_name: str = "release",
 ) -> list[dg.AssetsDefinition]:
     """The ``<release>_tables`` asset (with its blocking small-cell risk analysis) and the
-    ``release`` asset of one anonymous delivery. ``build(lake, partition_key)`` reads the
-    population frames and returns the tabulated (not yet protected) release."""
+    ``release`` asset of one anonymous delivery. ``build(step, partition_key)`` reads the
+    population frames and returns the tabulated (not yet protected) release.
+
+    ``build(step, partition_key)`` runs in the step of the ``<release>_tables`` asset
+    (:func:`cohort.projects.step.open_step`): after the retention date neither asset runs, and the
+    refusal is in the audit log with the run id."""
     project = spec.id
     tables_name = f"{release_name}_tables"
 
@@ -486,10 +490,10 @@ def release_assets(
         "every margin, with the true count (so it stays in the secure area) and what would be shown.",
     )
     def _tables(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-        refuse_if_expired(lake.paths(), project, spec.retention_date, context.run.run_id)
         key = context.partition_key if partitions_def is not None else None
         rid = release_id(key)
-        rt = protect_release(build(lake, key))
+        with open_step(lake, spec, context.run.run_id, what=f"build {tables_name}") as step:
+            rt = protect_release(build(step, key))
         folder = tables_dir(lake.paths().secure / project, rid)
         save_release(rt, folder)
         digest = release_hash(rt)
@@ -535,29 +539,30 @@ def release_assets(
     def _release(
         context: dg.AssetExecutionContext, config: ReleaseConfig, lake: LakeResource
     ) -> dg.MaterializeResult:
-        refuse_if_expired(lake.paths(), project, spec.retention_date, context.run.run_id)
-        key = context.partition_key if partitions_def is not None else None
-        rid = release_id(key)
-        if not config.signed_off_by.strip():
-            raise dg.Failure(description=signoff_help(project))
-        folder = tables_dir(lake.paths().secure / project, rid)
-        rt = load_release(folder)
-        root = lake.paths().root
-        if already_released(root, project, rid, rt):
-            context.log.info(f"{project}/{rid} was already released with this content: nothing to do")
-            written: list[Path] = []
-        else:
-            written = publish(
-                rt,
-                root,
-                project,
-                rid,
-                config.signed_off_by,
-                config.content_hash,
-                dc.earlier_releases(root, project, exclude=rid),
-                run_id=context.run.run_id,
-                verdict=load_verdict(folder),
-            )
+        # the whole step inside: after the retention date nothing is read or written
+        with open_step(lake, spec, context.run.run_id, what="release"):
+            key = context.partition_key if partitions_def is not None else None
+            rid = release_id(key)
+            if not config.signed_off_by.strip():
+                raise dg.Failure(description=signoff_help(project))
+            folder = tables_dir(lake.paths().secure / project, rid)
+            rt = load_release(folder)
+            root = lake.paths().root
+            if already_released(root, project, rid, rt):
+                context.log.info(f"{project}/{rid} was already released with this content: nothing to do")
+                written: list[Path] = []
+            else:
+                written = publish(
+                    rt,
+                    root,
+                    project,
+                    rid,
+                    config.signed_off_by,
+                    config.content_hash,
+                    dc.earlier_releases(root, project, exclude=rid),
+                    run_id=context.run.run_id,
+                    verdict=load_verdict(folder),
+                )
         return dg.MaterializeResult(
             metadata={
                 "release_id": rid,

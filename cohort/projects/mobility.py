@@ -102,6 +102,7 @@ from cohort import storage
 from cohort.classifications.codes import NEXT_MARKERS, PREV_MARKERS
 from cohort.privacy.preview import export_preview
 from cohort.projects.spec import ProjectSpec, added_columns, copy_name, status_column
+from cohort.projects.step import open_step
 from cohort.resources import LakeResource
 
 Direction = Literal["next", "prev"]
@@ -419,7 +420,6 @@ def mobility_assets(
     group_name: str | None = None,
     validate: Validator | None = None,
     neighbour_expected: Callable[[LakeResource, int], bool] | None = None,
-    before_build: Callable[[LakeResource], None] | None = None,
 ) -> list[dg.AssetsDefinition]:
     """The ``<project>/<next_table>`` and ``<project>/<prev_table>`` assets.
 
@@ -427,7 +427,9 @@ def mobility_assets(
       is declared with ``TimeWindowPartitionMapping(start_offset=-1, end_offset=1)`` so that a
       new or rebuilt neighbour year marks the table stale. Their partitions may extend beyond
       ``partitions_def`` (e.g. situation 2019-2027 for mobility 2020-2026).
-    - ``project_spec``: when given, every output column must be authorised for the table.
+    - ``project_spec``: when given, every output column must be authorised for the table, and
+      every step is a step of that project (:func:`cohort.projects.step.open_step`: refused with an
+      audit entry after its retention date).
     - ``validate(path, year, direction) -> (passed, metadata)``: the project's own check of the
       written temporary file (e.g. its Pandera schema), run with the generic rules before the
       rename: a year that fails is refused (no file, the previous version kept, the step fails
@@ -435,7 +437,6 @@ def mobility_assets(
     - ``neighbour_expected(lake, year)``: True when the neighbour year should exist (the
       warehouse has it); a missing situation file is then an error rather than
       ``not_yet_observed``.
-    - ``before_build(lake)``: called first in every step (e.g. the retention guard).
 
     ``mspec`` may also be the project's :class:`ProjectSpec`: its ``mobility:`` section is read
     and the spec itself is used for the authorisation check (unless ``project_spec`` is given).
@@ -457,7 +458,6 @@ def mobility_assets(
             group_name,
             validate,
             neighbour_expected,
-            before_build,
         )
         for direction in ("next", "prev")
     ]
@@ -472,7 +472,6 @@ def _direction_asset(
     group_name: str | None,
     validate: Validator | None,
     neighbour_expected: Callable[[LakeResource, int], bool] | None,
-    before_build: Callable[[LakeResource], None] | None,
 ) -> dg.AssetsDefinition:
     table = mspec.table(direction)
     key = dg.AssetKey([mspec.project, table])
@@ -504,27 +503,26 @@ def _direction_asset(
         ],
     )
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-        if before_build is not None:
-            before_build(lake)
-        year = int(context.partition_key)
-        secure = lake.paths().secure / mspec.project
-        nyear = neighbour_year(year, direction)
-        if (
-            neighbour_expected is not None
-            and not situation_file(secure, mspec, nyear).exists()
-            and neighbour_expected(lake, nyear)
-        ):
-            raise MobilityError(
-                f"project {mspec.project}: the warehouse has {nyear} but its {mspec.situation_table} is not built; "
-                f"materialise {mspec.situation_table} for {nyear} before {table} {year} "
-                f"(`cohort project build {mspec.project} --years {year}` builds the neighbours it needs)"
+        with open_step(lake, project_spec, context.run.run_id, what=f"build {table}") as step:
+            # the guard first: after the retention date nothing of the step runs
+            con = step.con
+            year = int(context.partition_key)
+            secure = lake.paths().secure / mspec.project
+            nyear = neighbour_year(year, direction)
+            if (
+                neighbour_expected is not None
+                and not situation_file(secure, mspec, nyear).exists()
+                and neighbour_expected(lake, nyear)
+            ):
+                raise MobilityError(
+                    f"project {mspec.project}: the warehouse has {nyear} but its {mspec.situation_table} is not built; "
+                    f"materialise {mspec.situation_table} for {nyear} before {table} {year} "
+                    f"(`cohort project build {mspec.project} --years {year}` builds the neighbours it needs)"
+                )
+            authorised = (
+                (lambda cols: project_spec.check_columns(table, cols)) if project_spec is not None else None
             )
-        authorised = (
-            (lambda cols: project_spec.check_columns(table, cols)) if project_spec is not None else None
-        )
-        meta: dict[str, Any] = {}
-        con = lake.connect()
-        try:
+            meta: dict[str, Any] = {}
 
             def rejecting(tmp: Path) -> None:
                 # the blocking rules, run on the temporary file: a year that breaks one is never
@@ -543,8 +541,6 @@ def _direction_asset(
             info = build_mobility(
                 con, mspec, secure, year, direction, authorised=authorised, validate=rejecting
             )
-        finally:
-            con.close()
         passed = True  # a partition that broke a rule was refused above
         context.log.info(
             f"{table} {year}: {info['rows']} rows, neighbour {nyear} found={info['neighbour_found']}"

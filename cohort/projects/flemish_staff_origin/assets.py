@@ -17,9 +17,9 @@ from cohort import clock, storage
 from cohort.classifications import codes, eu_membership, origin
 from cohort.partitions import yearly_partitions
 from cohort.privacy import disclosure as dc
-from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
 from cohort.projects.spec import ProjectSpec, class_sql, load_spec
+from cohort.projects.step import Step, open_step
 from cohort.resources import LakeResource
 
 PROJECT = "flemish_staff_origin"
@@ -63,10 +63,9 @@ def staff_sql(year: int, generated_on: date | None = None, spec: ProjectSpec = S
     "No identifier.",
 )
 def staff(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date, context.run.run_id)
     year = int(context.partition_key)
-    generated_on = clock.today()
-    with lake.connect(SPEC.warehouse, years=[year], run_id=context.run.run_id) as con:
+    with open_step(lake, SPEC, context.run.run_id, years=[year], warehouse=True) as step:
+        con, generated_on = step.con, step.today
         path = storage.write_query(
             con, staff_sql(year, generated_on), lake.secure_file(PROJECT, "staff", year)
         )
@@ -137,9 +136,11 @@ def build_release(
     )
 
 
-def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
+def _build(step: Step, partition_key: str | None) -> anonymous.ReleaseTables:
     year = int(partition_key or SPEC.last_year)
-    return build_release(pl.read_parquet(lake.secure_file(PROJECT, "staff", year)), year=year)
+    return build_release(
+        pl.read_parquet(storage.partition_file(step.lake.secure / PROJECT, "staff", year)), year=year
+    )
 
 
 release_tables, release = anonymous.release_assets(

@@ -13,18 +13,20 @@ becomes a partition when the calendar reaches it, and building it marks 2026's `
 stale through the T-1..T+1 partition mapping).
 """
 
+import contextlib
 import json
+from collections.abc import Iterator
 
 import dagster as dg
 
 from cohort import storage
 from cohort.partitions import yearly_partitions
-from cohort.privacy import retention
 from cohort.privacy.preview import export_preview
 from cohort.privacy.scan import write_export
 from cohort.projects import mobility
 from cohort.projects.labour_reserve import build, schemas
 from cohort.projects.spec import data_dictionary
+from cohort.projects.step import Step, open_step
 from cohort.resources import LakeResource
 from cohort.sources import checks
 
@@ -40,12 +42,17 @@ GROUP_LINKED = f"{PROJECT}_linked"
 GROUP_EXPORTS = f"{PROJECT}_exports"
 
 
-def _guard(lake: LakeResource, run_id: str | None, what: str) -> None:
-    retention.refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date, run_id, what=what)
-
-
-def _connect(lake: LakeResource, years: list[int], run_id: str, mapping: bool = True):
-    return build.connect(lake.paths(), mapping=mapping, years=years, run_id=run_id)
+@contextlib.contextmanager
+def _warehouse_step(
+    context: dg.AssetExecutionContext, lake: LakeResource, years: list[int], what: str, mapping: bool = True
+) -> Iterator[Step]:
+    """The step of an asset reading the warehouse (:func:`cohort.projects.step.open_step`): the
+    contract-checked views of ``years``, the keyed hash, the lookups and (``mapping``) ``person_map``."""
+    with open_step(
+        lake, SPEC, context.run.run_id, years=years, warehouse=True, pseudonyms=True, what=what
+    ) as step:
+        build.prepare(step.con, step.lake, mapping=mapping)
+        yield step
 
 
 @dg.asset(
@@ -57,13 +64,9 @@ def person_mapping(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.
     """The project's pseudonym mapping (keyed hash -> meaningless sequence number) extended with every
     person in the population of any situation year the warehouse holds. Append-only: numbers given
     earlier never change, so phase 1 and phase 2 share them. Kept in secure/labour_reserve/_mapping."""
-    _guard(lake, context.run.run_id, "build person_mapping")
     years = [y for y in checks.warehouse_years(lake.paths().warehouse) if y in build.situation_years(SPEC)]
-    con = _connect(lake, years, context.run.run_id, mapping=False)
-    try:
-        counts = build.build_person_mapping(con, lake.paths().secure / PROJECT, years)
-    finally:
-        con.close()
+    with _warehouse_step(context, lake, years, "build person_mapping", mapping=False) as step:
+        counts = build.build_person_mapping(step.con, step.lake.secure / PROJECT, years)
     return dg.MaterializeResult(metadata={**counts, "years": dg.MetadataValue.json(years)})
 
 
@@ -86,21 +89,17 @@ def situation(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     """One row per person of the population of year T (aged 15-64, living in Belgium on 31 December,
     waiting register and BIS numbers excluded): every year-T variable of §3, pseudonymised and in
     classes; no death column. Built for 2019-2027 so that the project years' neighbours exist."""
-    _guard(lake, context.run.run_id, "build situation")
     year = int(context.partition_key)
     meta: dict = {}
-    con = _connect(lake, [year], context.run.run_id)
-    try:
+    with _warehouse_step(context, lake, [year], "build situation") as step:
         # validated before the rename: a year breaking a rule fails the step and leaves no file
         info = build.build_situation(
-            con,
-            lake.paths().secure / PROJECT,
-            lake.paths().warehouse,
+            step.con,
+            step.lake.secure / PROJECT,
+            step.lake.warehouse,
             year,
             validate=schemas.rejecting(SPEC, "situation", year, meta),
         )
-    finally:
-        con.close()
     return dg.MaterializeResult(
         metadata={"rows": info["rows"], "columns": len(info["columns"])},
         check_results=[dg.AssetCheckResult(check_name="situation_valid", passed=True, metadata=meta)],
@@ -121,15 +120,11 @@ def population_absence(context: dg.AssetExecutionContext, lake: LakeResource) ->
     """One row per person of the neighbouring years' populations who is missing from year T's, with the
     reason (died, abroad, above_age, below_age, excluded): the mobility tables turn it into the
     markers died / emigrated / aged_out (looking forward) and immigrated / aged_in (looking back)."""
-    _guard(lake, context.run.run_id, "build population_absence")
     year = int(context.partition_key)
-    con = _connect(lake, [year], context.run.run_id)
-    try:
+    with _warehouse_step(context, lake, [year], "build population_absence") as step:
         # build_absence refuses a file breaking these rules before its rename
-        info = build.build_absence(con, lake.paths().secure / PROJECT, lake.paths().warehouse, year)
-        bad = build.absence_violations(con, info["path"])
-    finally:
-        con.close()
+        info = build.build_absence(step.con, step.lake.secure / PROJECT, step.lake.warehouse, year)
+        bad = build.absence_violations(step.con, info["path"])
     return dg.MaterializeResult(
         metadata={"rows": info["rows"], "reasons": dg.MetadataValue.json(info["reasons"])},
         check_results=[
@@ -162,7 +157,6 @@ mobility_next, mobility_prev = mobility.mobility_assets(
     group_name=GROUP_LINKED,
     validate=_validate_mobility,
     neighbour_expected=_neighbour_expected,
-    before_build=lambda lake: _guard(lake, None, "build mobility"),
 )
 
 
@@ -176,12 +170,8 @@ def phase1_panel(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     """One row per project year and phase-1 panel person (§2, §15: about 10,000 persons a year at full
     scale). Persons stay while in the population; leavers are replaced by new entrants first, in a
     seeded hash order. Same pseudonyms as phase 2 (one project, one mapping)."""
-    _guard(lake, context.run.run_id, "build phase1_panel")
-    con = lake.connect()
-    try:
-        info = build.build_panel(con, lake.paths().secure / PROJECT, SPEC.years)
-    finally:
-        con.close()
+    with open_step(lake, SPEC, context.run.run_id, what="build phase1_panel") as step:
+        info = build.build_panel(step.con, step.lake.secure / PROJECT, SPEC.years)
     return dg.MaterializeResult(
         metadata={"years": dg.MetadataValue.json({str(k): v for k, v in info["years"].items()})}
     )
@@ -207,24 +197,21 @@ def _phase1_asset(direction: str) -> dg.AssetsDefinition:
         secure = paths.secure / PROJECT
         out = build.phase1_export_path(paths.exports, direction, year)
         meta: dict = {}
-        con = lake.connect()
-        try:
+        with open_step(lake, SPEC, context.run.run_id, what=f"export {table}") as step:
             sql = build.phase1_sql(secure, direction, year)
-            SPEC.check_columns(table, [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()])
+            SPEC.check_columns(table, [r[0] for r in step.con.execute(f"DESCRIBE {sql}").fetchall()])
             record = write_export(
-                con,
+                step.con,
                 out,
                 table,
                 SPEC.column_kinds(table),
                 paths,
-                context.run.run_id,
+                step.run_id,
                 sql=sql,
                 classes=SPEC.column_classes(table),
                 retention_date=SPEC.retention_date,
                 validate=schemas.rejecting(SPEC, table, year, meta),
             )
-        finally:
-            con.close()
         return dg.MaterializeResult(
             metadata={
                 "rows": record.rows,
@@ -249,12 +236,15 @@ def labour_reserve_data_dictionary(
 ) -> dg.MaterializeResult:
     """The data dictionary of the delivery (every table and variable, its classes, its source and the
     paragraph of deliberation 26/104 that authorises it), as exports/labour_reserve/data_dictionary.md/.json."""
-    _guard(lake, context.run.run_id, "export data_dictionary")
-    markdown, doc = data_dictionary(SPEC)
-    base = lake.paths().exports / PROJECT
-    base.mkdir(parents=True, exist_ok=True)
-    for name, text in (("data_dictionary.md", markdown), ("data_dictionary.json", json.dumps(doc, indent=2))):
-        storage.write_text(base / name, text)
+    with open_step(lake, SPEC, context.run.run_id, what="export data_dictionary") as step:
+        markdown, doc = data_dictionary(SPEC)
+        base = step.lake.exports / PROJECT
+        base.mkdir(parents=True, exist_ok=True)
+        for name, text in (
+            ("data_dictionary.md", markdown),
+            ("data_dictionary.json", json.dumps(doc, indent=2)),
+        ):
+            storage.write_text(base / name, text)
     return dg.MaterializeResult(metadata={"tables": len(doc["tables"]), "variables": len(SPEC.variables)})
 
 

@@ -24,7 +24,6 @@ Choices where the deliberation is silent (also in docs/labour_reserve.md):
   full population (ties broken by pseudonym); phase 1 copies the value from phase 2's table.
 """
 
-from collections.abc import Iterable
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -199,25 +198,13 @@ def absence_sql(year: int) -> str:
 
 
 # ------------------------------------------------------------------------------------- pseudonyms
-def prepare_pseudonyms(con: duckdb.DuckDBPyConnection, keys_dir: Path) -> None:
-    """Install the HMAC macro under the project key (demo key only with COHORT_DEMO=1)."""
-    pseudonym.install_hmac(con, pseudonym.load_key(PROJECT, keys_dir=keys_dir))
-
-
-def connect(
-    paths: Lake, mapping: bool = True, years: Iterable[int] = (), run_id: str | None = None
-) -> duckdb.DuckDBPyConnection:
-    """A step's connection: views of the warehouse rows that pass the contract (for the spec's
-    tables; ``years`` must be in the yearly ones), lookups, the keyed hash, and (``mapping``)
-    ``person_map``."""
-    con = storage.connect()
+def prepare(con: duckdb.DuckDBPyConnection, paths: Lake, mapping: bool = True) -> None:
+    """Ready a step's connection (:func:`cohort.projects.step.open_step` with the warehouse views
+    and the keyed hash): the lookups and, with ``mapping``, ``person_map``."""
     con.execute("SET enable_progress_bar = false")
-    checks.open_warehouse(con, paths, spec().warehouse, years, run_id)
     install_lookups(con)
-    prepare_pseudonyms(con, paths.keys)
     if mapping:
         pseudonym.attach_mapping(con, paths.secure / PROJECT, "person")
-    return con
 
 
 def build_person_mapping(

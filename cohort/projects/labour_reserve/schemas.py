@@ -76,8 +76,7 @@ def sample_frame(path: Path, rows: int, limit: int = SAMPLE_ROWS) -> pl.DataFram
 def validate_partition(spec: ProjectSpec, table: str, path: Path) -> tuple[bool, dict[str, Any]]:
     """Validate a written partition (see the module docstring); returns (passed, metadata)."""
     meta: dict[str, Any] = {}
-    con = storage.connect()
-    try:
+    with storage.connect() as con:  # a checking connection, closed on leaving
         columns = [
             r[0]
             for r in con.execute(
@@ -100,8 +99,6 @@ def validate_partition(spec: ProjectSpec, table: str, path: Path) -> tuple[bool,
         violations = (
             sql_violations(con, spec, table, path) if not isinstance(meta["spec/unauthorised"], str) else {}
         )
-    finally:
-        con.close()
     meta.update({f"sql/{k}": v for k, v in violations.items()})
     frame = sample_frame(path, rows)
     meta["pandera/rows_checked"] = frame.height

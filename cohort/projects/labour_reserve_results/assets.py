@@ -18,7 +18,8 @@ from cohort import storage
 from cohort.partitions import yearly_partitions
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
-from cohort.resources import LakeResource
+from cohort.projects.step import Step
+from cohort.settings import Lake
 
 PROJECT = "labour_reserve_results"
 SPEC = load_spec(PROJECT)
@@ -50,17 +51,15 @@ def analysis_sql(name: str, year: int) -> str:
     )
 
 
-def connect_secure(lake: LakeResource) -> duckdb.DuckDBPyConnection:
-    """A connection whose views are the secure phase-2 tables of the source project (never the exports)."""
-    con = lake.connect()
-    found = storage.register_tables(con, lake.paths().secure / SOURCE, MOBILITY_TABLES)
+def attach_secure(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """Views in ``con`` (a step's connection) of the secure phase-2 tables of the source project
+    (never the exports)."""
+    found = storage.register_tables(con, lake.secure / SOURCE, MOBILITY_TABLES)
     if "mobility_next" not in found:
-        con.close()
         raise FileNotFoundError(
             f"{PROJECT}: no secure {SOURCE}/mobility_next under the lake: materialise "
             f"{SOURCE}/mobility_next first"
         )
-    return con
 
 
 def run_analyses(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, pl.DataFrame]:
@@ -85,10 +84,10 @@ def build_release(frames: dict[str, pl.DataFrame], year: int | None = None) -> a
     return anonymous.ReleaseTables(tables, specs, dims, anonymous.spec_rules(SPEC))
 
 
-def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
+def _build(step: Step, partition_key: str | None) -> anonymous.ReleaseTables:
     year = int(partition_key or SPEC.first_year)
-    with connect_secure(lake) as con:
-        return build_release(run_analyses(con, year), year)
+    attach_secure(step.con, step.lake)
+    return build_release(run_analyses(step.con, year), year)
 
 
 release_tables, release = anonymous.release_assets(

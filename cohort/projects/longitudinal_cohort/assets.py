@@ -16,7 +16,6 @@ import polars as pl
 
 from cohort.partitions import yearly_partitions
 from cohort.privacy.preview import export_preview
-from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import mobility
 from cohort.projects.longitudinal_cohort import PROJECT_ID, build
 from cohort.projects.spec import load_spec
@@ -51,7 +50,7 @@ def sample_person(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
     of the Flemish Region and the yearly top-ups of 18-year-olds 2006-2016, with stratum, entry
     year, frame size N_h, sample size n_h and design weight N_h/n_h. Holds national numbers: it is
     the link table and never leaves the secure area."""
-    result = build.build_sample(lake.paths(), spec)
+    result = build.run(lake, spec, build.build_sample, run_id=context.run.run_id)
     strata, weights = result["strata"], result["weights"]
     initial = strata.filter(pl.col("entry_year") == spec.sample["initial_year"])
     top_ups = strata.filter(pl.col("entry_year") != spec.sample["initial_year"])
@@ -79,7 +78,7 @@ def person_pseudonym_map(context: dg.AssetExecutionContext, lake: LakeResource) 
     volgnummers), for persons (sample persons, their household members in all years, reference
     persons, partners, children of child benefit) and their employers. Append-only: numbers stay
     stable over all years and rebuilds. Kept in the secure area."""
-    counts = build.build_mapping(lake.paths(), spec)
+    counts = build.run(lake, spec, build.build_mapping, run_id=context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "persons_total": counts["person"]["existing"] + counts["person"]["added"],
@@ -102,7 +101,7 @@ def observed_person(context: dg.AssetExecutionContext, lake: LakeResource) -> dg
     (aged 65 or less, alive and resident in Belgium on the quarter's last day) and everyone in their
     households on 1 January, with the quarters whose data is delivered. Secure (national numbers)."""
     year = int(context.partition_key)
-    r = build.build_observed(lake.paths(), spec, year)
+    r = build.run(lake, spec, build.build_observed, year, context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "sample_persons": r["sample_persons"],
@@ -156,7 +155,7 @@ def longitudinal_cohort_exports(context: dg.AssetExecutionContext, lake: LakeRes
     ``exports/longitudinal_cohort/<table>/year=YYYY/``, and the secure yearly ``situation`` of the
     trajectory tables."""
     year = int(context.partition_key)
-    results = build.build_exports(lake.paths(), spec, year, run_id=context.run.run_id)
+    results = build.run(lake, spec, build.build_exports, year, context.run.run_id)
     for r in results:
         meta: dict = {
             "dagster/row_count": r.rows,
@@ -205,8 +204,7 @@ def data_dictionary(context: dg.AssetExecutionContext, lake: LakeResource) -> dg
     """The data dictionary of the delivery (Markdown and JSON), generated from the spec: every table,
     every variable with its classes, source, coarsening and the paragraph of the deliberation that
     authorises it, the sample design and the variables that could not be supplied."""
-    refuse_if_expired(lake.paths(), spec.id, spec.retention_date, context.run.run_id)
-    md_path, json_path = build.write_data_dictionary(lake.paths(), spec)
+    md_path, json_path = build.run(lake, spec, build.write_data_dictionary, run_id=context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "variables": len({c for t in spec.tables.values() for c in t.columns}),
@@ -238,7 +236,6 @@ situation_next, situation_prev = mobility.mobility_assets(
     group_name=LINKED,
     validate=_validate_trajectory,
     neighbour_expected=_in_project_years,
-    before_build=lambda lake: refuse_if_expired(lake.paths(), spec.id, spec.retention_date),
 )
 
 
@@ -255,7 +252,8 @@ def _trajectory_export(table: str, upstream: dg.AssetsDefinition) -> dg.AssetsDe
         check_specs=[dg.AssetCheckSpec(_check_name(table), asset=key, blocking=True)],
     )
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-        r = build.export_trajectory(lake.paths(), spec, table, int(context.partition_key), context.run.run_id)
+        year = int(context.partition_key)
+        r = build.run(lake, spec, build.export_trajectory, year, context.run.run_id, table=table)
         return dg.MaterializeResult(
             metadata={"dagster/row_count": r.rows, **export_preview(r.path, lake.paths())},
             check_results=[

@@ -1,5 +1,10 @@
 """Building the cohort's tables, independent of Dagster (the assets call these functions).
 
+Every step function takes ``(step, spec[, year])``: the :class:`~cohort.projects.step.Step` that
+:func:`cohort.projects.step.open_step` opened (the retention guard passed, the connection with the
+warehouse views and the pseudonym macro it needs, the lake, the run id), the spec and the year.
+Which of these a step needs is said by :data:`STEP_NEEDS`, so a caller opens it the one way.
+
 The order of a build: :func:`build_sample` (the whole sample design, secure), :func:`build_mapping`
 (person and employer sequence numbers for everyone who may appear), then per year
 :func:`build_observed` (who is observed, secure) and :func:`build_exports` (every export table of the
@@ -11,20 +16,21 @@ compared with the spec: a column the spec does not authorise stops the build wit
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
 
 from cohort import storage
 from cohort.privacy import pseudonym, scan
-from cohort.privacy.retention import refuse_if_expired
 from cohort.projects.longitudinal_cohort import population, schemas
 from cohort.projects.spec import ProjectSpec, UnauthorisedColumnError
+from cohort.projects.step import Step, open_step
+from cohort.resources import LakeResource
 from cohort.settings import Lake
-from cohort.sources import checks
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -59,16 +65,28 @@ def export_file(lake: Lake, spec: ProjectSpec, table: str, year: int) -> Path:
     return storage.partition_file(lake.exports / spec.id, table, year)
 
 
-def _connect(lake: Lake, spec: ProjectSpec, years: list[int]) -> duckdb.DuckDBPyConnection:
-    """A connection whose warehouse views hold only the rows that pass the contract, for the
-    tables of the spec's ``warehouse`` block; ``years`` must be in each yearly table."""
-    con = storage.connect()
-    try:
-        checks.open_warehouse(con, lake, spec.warehouse, years)
-    except BaseException:
-        con.close()
-        raise
-    return con
+Result = TypeVar("Result")
+
+
+def run(
+    lake: LakeResource | Lake,
+    spec: ProjectSpec,
+    function: Callable[..., Result],
+    year: int | None = None,
+    run_id: str | None = None,
+    **options: Any,
+) -> Result:
+    """Run one step function of this module the one way: open the step it needs
+    (:data:`STEP_NEEDS`; the warehouse views hold ``year``, or every project year without one),
+    call ``function(step, spec[, year], **options)``, close the step. The assets, the
+    benchmarks and the tests all call the build functions through it."""
+    name = getattr(function, "__name__", repr(function))
+    if name not in STEP_NEEDS:
+        raise ValueError(f"{name} is not a step function of the cohort build (see STEP_NEEDS)")
+    needs = STEP_NEEDS[name]
+    years = spec.years if year is None else [year]
+    with open_step(lake, spec, run_id, years=years, what=name, **needs) as step:
+        return function(step, spec, *([] if year is None else [year]), **options)
 
 
 def _require(path: Path, what: str) -> Path:
@@ -78,65 +96,51 @@ def _require(path: Path, what: str) -> Path:
 
 
 # --------------------------------------------------------------------------- population
-def build_sample(lake: Lake, spec: ProjectSpec) -> dict[str, Any]:
+def build_sample(step: Step, spec: ProjectSpec) -> dict[str, Any]:
     """Draw the whole sample (initial 2005 sample and the top-ups) into ``secure/<project>/sample_person``.
 
     Returns the strata (entry year, stratum, size at scale 1.0, N_h, n_h) and the scale used.
     """
-    refuse_if_expired(lake, spec.id, spec.retention_date)
+    con, lake = step.con, step.lake
     scale = population.warehouse_scale(lake.warehouse)
-    con = _connect(lake, spec, spec.years)
-    try:
-        population.install_rules(con, spec)
-        path = storage.write_query(con, population.sample_sql(spec, scale), sample_file(lake, spec))
-        strata = con.sql(population.strata_sql(spec, scale)).pl()
-        weights = con.sql(
-            f"select entry_year, stratum, count(*) as n, sum(design_weight) as weight_sum "
-            f"from read_parquet({storage.sql_string(path)}, hive_partitioning = false) group by all order by all"
-        ).pl()
-    finally:
-        con.close()
+    population.install_rules(con, spec)
+    path = storage.write_query(con, population.sample_sql(spec, scale), sample_file(lake, spec))
+    strata = con.sql(population.strata_sql(spec, scale)).pl()
+    weights = con.sql(
+        f"select entry_year, stratum, count(*) as n, sum(design_weight) as weight_sum "
+        f"from read_parquet({storage.sql_string(path)}, hive_partitioning = false) group by all order by all"
+    ).pl()
     return {"path": path, "scale": scale, "strata": strata, "weights": weights}
 
 
-def build_mapping(lake: Lake, spec: ProjectSpec) -> dict[str, dict[str, int]]:
+def build_mapping(step: Step, spec: ProjectSpec) -> dict[str, dict[str, int]]:
     """Give a sequence number to every person and employer that may appear in the delivery."""
-    refuse_if_expired(lake, spec.id, spec.retention_date)
-    key = pseudonym.load_key(spec.id, keys_dir=lake.keys)
-    con = _connect(lake, spec, spec.years)
-    try:
-        pseudonym.install_hmac(con, key)
-        sample = _require(sample_file(lake, spec), "the sample (sample_person)")
-        con.execute(
-            "CREATE TEMP TABLE mapped_persons AS "
-            + population.mapped_persons_sql(sample, spec.first_year, spec.last_year)
-        )
-        persons = pseudonym.extend_mapping(
-            con, secure_dir(lake, spec), "person", "SELECT insz FROM mapped_persons"
-        )
-        employers = pseudonym.extend_mapping(
-            con,
-            secure_dir(lake, spec),
-            "employer",
-            population.mapped_employers_sql("mapped_persons", spec.first_year, spec.last_year),
-        )
-    finally:
-        con.close()
+    con, lake = step.con, step.lake
+    sample = _require(sample_file(lake, spec), "the sample (sample_person)")
+    con.execute(
+        "CREATE TEMP TABLE mapped_persons AS "
+        + population.mapped_persons_sql(sample, spec.first_year, spec.last_year)
+    )
+    persons = pseudonym.extend_mapping(
+        con, secure_dir(lake, spec), "person", "SELECT insz FROM mapped_persons"
+    )
+    employers = pseudonym.extend_mapping(
+        con,
+        secure_dir(lake, spec),
+        "employer",
+        population.mapped_employers_sql("mapped_persons", spec.first_year, spec.last_year),
+    )
     return {"person": persons, "employer": employers}
 
 
-def build_observed(lake: Lake, spec: ProjectSpec, year: int) -> dict[str, Any]:
+def build_observed(step: Step, spec: ProjectSpec, year: int) -> dict[str, Any]:
     """Write who is observed in ``year`` (secure) and return the counts for the asset metadata."""
-    refuse_if_expired(lake, spec.id, spec.retention_date)
-    con = _connect(lake, spec, [year])
-    try:
-        population.install_rules(con, spec)
-        sample = _require(sample_file(lake, spec), "the sample (sample_person)")
-        path = storage.write_query(
-            con, population.observed_sql(year, sample), observed_file(lake, spec, year)
-        )
-        counts = con.execute(
-            f"""
+    con, lake = step.con, step.lake
+    population.install_rules(con, spec)
+    sample = _require(sample_file(lake, spec), "the sample (sample_person)")
+    path = storage.write_query(con, population.observed_sql(year, sample), observed_file(lake, spec, year))
+    counts = con.execute(
+        f"""
             with o as (select * from read_parquet({storage.sql_string(path)}, hive_partitioning = false)),
             hh as (select * from household_jan1 where year = {int(year)}),
             per_sample as (
@@ -152,9 +156,7 @@ def build_observed(lake: Lake, spec: ProjectSpec, year: int) -> dict[str, Any]:
                    (select avg(members) from per_sample),
                    (select max(members) from per_sample)
             """
-        ).fetchall()[0]
-    finally:
-        con.close()
+    ).fetchall()[0]
     return {
         "path": path,
         "sample_persons": int(counts[0]),
@@ -166,12 +168,10 @@ def build_observed(lake: Lake, spec: ProjectSpec, year: int) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- exports
-def prepare_year(
-    con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpec, year: int, key: pseudonym.ProjectKey
-) -> None:
+def prepare_year(step: Step, spec: ProjectSpec, year: int) -> None:
     """Rules, pseudonym mappings and the year's observation set (``observed_ids``, ``observed_quarters``)."""
+    con, lake = step.con, step.lake
     population.install_rules(con, spec)
-    pseudonym.install_hmac(con, key)
     sdir = secure_dir(lake, spec)
     pseudonym.attach_mapping(con, sdir, "person")
     pseudonym.attach_mapping(con, sdir, "employer")
@@ -258,43 +258,28 @@ def rejecting(spec: ProjectSpec, table: str, year: int) -> storage.Validate:
 
 
 def build_table(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    spec: ProjectSpec,
-    table: str,
-    year: int,
-    scale: float,
-    run_id: str | None = None,
-    sql_text: str | None = None,
+    step: Step, spec: ProjectSpec, table: str, year: int, scale: float, sql_text: str | None = None
 ) -> TableResult:
     """Authorise, validate and write (scanned, atomic, audited) one export table of one year: a
     table breaking its schema is refused before it is published."""
     start = time.perf_counter()
     sql = table_sql(spec, table, year, scale, sql_text)
-    path, rows = _write_authorised(con, lake, spec, table, year, sql, run_id)
+    path, rows = _write_authorised(step, spec, table, year, sql)
     return TableResult(table, year, path, rows, [], time.perf_counter() - start)
 
 
-def _write_authorised(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    spec: ProjectSpec,
-    table: str,
-    year: int,
-    sql: str,
-    run_id: str | None,
-) -> tuple[Path, int]:
+def _write_authorised(step: Step, spec: ProjectSpec, table: str, year: int, sql: str) -> tuple[Path, int]:
     """Refuse a column the spec does not authorise, then write through the export scan and the
     table's schema (:func:`rejecting`); (path, rows)."""
-    authorise(spec, table, query_columns(con, sql))
-    path = export_file(lake, spec, table, year)
+    authorise(spec, table, query_columns(step.con, sql))
+    path = export_file(step.lake, spec, table, year)
     record = scan.write_export(
-        con,
+        step.con,
         path,
         table,
         spec.column_kinds(table),
-        lake,
-        run_id,
+        step.lake,
+        step.run_id,
         sql=sql,
         classes=spec.column_classes(table),
         retention_date=spec.retention_date,
@@ -316,42 +301,34 @@ def check_export(spec: ProjectSpec, table: str, year: int, path: Path) -> list[s
 
 
 def build_exports(
-    lake: Lake,
+    step: Step,
     spec: ProjectSpec,
     year: int,
-    run_id: str | None = None,
     tables: list[str] | None = None,
     sql_overrides: dict[str, str] | None = None,
 ) -> list[TableResult]:
-    """Every export table of ``year`` (or the listed ``tables``), in one DuckDB session.
+    """Every export table of ``year`` (or the listed ``tables``), in the step's one DuckDB session.
 
     All or nothing: when one table is refused (its scan, its schema) or the step fails, every
     table of the year is put back as it was before the step, so a failed year leaves none of
     its new exports and never a mix of two builds."""
-    refuse_if_expired(lake, spec.id, spec.retention_date)
-    key = pseudonym.load_key(spec.id, keys_dir=lake.keys)
+    lake = step.lake
     scale = population.warehouse_scale(lake.warehouse)
     names = tables or yearly_tables(spec)
     targets = [export_file(lake, spec, t, year) for t in names]
     if tables is None:
         targets.append(storage.partition_file(secure_dir(lake, spec), "situation", year))
-    con = _connect(lake, spec, [year])
-    try:
-        with storage.all_or_nothing(targets):
-            prepare_year(con, lake, spec, year, key)
-            results = [
-                build_table(con, lake, spec, t, year, scale, run_id, (sql_overrides or {}).get(t))
-                for t in names
-            ]
-            if tables is None:
-                results.append(build_situation(con, lake, spec, year))
-        return results
-    finally:
-        con.close()
+    with storage.all_or_nothing(targets):
+        prepare_year(step, spec, year)
+        results = [build_table(step, spec, t, year, scale, (sql_overrides or {}).get(t)) for t in names]
+        if tables is None:
+            results.append(build_situation(step, spec, year))
+    return results
 
 
-def build_situation(con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpec, year: int) -> TableResult:
+def build_situation(step: Step, spec: ProjectSpec, year: int) -> TableResult:
     """The secure yearly situation of the trajectory tables, from the year's person and position exports."""
+    con, lake = step.con, step.lake
     start = time.perf_counter()
     sql = table_sql(
         spec,
@@ -376,61 +353,42 @@ def build_situation(con: duckdb.DuckDBPyConnection, lake: Lake, spec: ProjectSpe
     return TableResult("situation", year, path, rows, [], time.perf_counter() - start)
 
 
-def export_trajectory(
-    lake: Lake, spec: ProjectSpec, table: str, year: int, run_id: str | None = None
-) -> TableResult:
+def export_trajectory(step: Step, spec: ProjectSpec, year: int, table: str) -> TableResult:
     """Copy one year of a secure trajectory table (``situation_next`` / ``situation_prev``) to the exports,
     through the scan."""
-    refuse_if_expired(lake, spec.id, spec.retention_date)
     start = time.perf_counter()
     source = _require(
-        storage.partition_file(secure_dir(lake, spec), trajectory_tables(spec)[table], year),
+        storage.partition_file(secure_dir(step.lake, spec), trajectory_tables(spec)[table], year),
         f"{trajectory_tables(spec)[table]} {year}",
     )
-    con = storage.connect()
-    try:
-        sql = f"SELECT * FROM read_parquet({storage.sql_string(source)}, hive_partitioning = false) ORDER BY person_id"
-        path, rows = _write_authorised(con, lake, spec, table, year, sql, run_id)
-    finally:
-        con.close()
+    sql = f"SELECT * FROM read_parquet({storage.sql_string(source)}, hive_partitioning = false) ORDER BY person_id"
+    path, rows = _write_authorised(step, spec, table, year, sql)
     return TableResult(table, year, path, rows, [], time.perf_counter() - start)
 
 
-def build_trajectories(
-    lake: Lake, spec: ProjectSpec, year: int, run_id: str | None = None
-) -> list[TableResult]:
-    """Both trajectory tables of ``year`` without Dagster: the secure mobility step
-    (:func:`cohort.projects.mobility.build_mobility`) then the scanned export. The neighbouring years'
-    situations must be built first (a missing one is marked ``not_yet_observed``)."""
+def build_trajectory(step: Step, spec: ProjectSpec, year: int, table: str) -> TableResult:
+    """One trajectory table of ``year`` (``mobility_next`` / ``mobility_prev``) in one step: the secure
+    mobility step (:func:`cohort.projects.mobility.build_mobility`) then the scanned export. The
+    neighbouring years' situations must be built first (a missing one is marked ``not_yet_observed``);
+    the Dagster graph runs the two halves as two assets."""
     from cohort.projects import mobility
 
-    refuse_if_expired(lake, spec.id, spec.retention_date)
     mspec = mobility.MobilitySpec.from_project(spec)
-    out = []
-    for direction, table in (("next", "mobility_next"), ("prev", "mobility_prev")):
-        secure_table = mspec.table(direction)
-
-        def authorised(cols: list[str], t: str = secure_table) -> None:
-            spec.check_columns(t, cols)
-
-        con = storage.connect()
-        try:
-            mobility.build_mobility(
-                con,
-                mspec,
-                secure_dir(lake, spec),
-                year,
-                direction,
-                authorised=authorised,
-                validate=rejecting(spec, secure_table, year),
-            )
-        finally:
-            con.close()
-        out.append(export_trajectory(lake, spec, table, year, run_id))
-    return out
+    direction = "next" if table == "mobility_next" else "prev"
+    secure_table = mspec.table(direction)
+    mobility.build_mobility(
+        step.con,
+        mspec,
+        secure_dir(step.lake, spec),
+        year,
+        direction,
+        authorised=lambda cols: spec.check_columns(secure_table, cols),
+        validate=rejecting(spec, secure_table, year),
+    )
+    return export_trajectory(step, spec, year, table)
 
 
-def write_data_dictionary(lake: Lake, spec: ProjectSpec) -> tuple[Path, Path]:
+def write_data_dictionary(step: Step, spec: ProjectSpec) -> tuple[Path, Path]:
     """The data dictionary (Markdown and JSON) next to the exports, with the spec's extra sections."""
     import json
 
@@ -450,7 +408,7 @@ def write_data_dictionary(lake: Lake, spec: ProjectSpec) -> tuple[Path, Path]:
     doc["sample"] = {k: spec.sample[k] for k in ("frame", "origin_rule", "weights", "allocation", "seed")}
     doc["follow_up"] = spec.extra["follow_up"]
     doc["coarsening_rules"] = spec.extra["coarsening_rules"]
-    base = lake.exports / spec.id
+    base = step.lake.exports / spec.id
     base.mkdir(parents=True, exist_ok=True)
     md_path, json_path = base / "data_dictionary.md", base / "data_dictionary.json"
     texts = {
@@ -460,3 +418,16 @@ def write_data_dictionary(lake: Lake, spec: ProjectSpec) -> tuple[Path, Path]:
     for path, text in texts.items():
         storage.write_text(path, text)
     return md_path, json_path
+
+
+#: every step function of this module and what it needs opened (:func:`cohort.projects.step.open_step`):
+#: the contract-checked warehouse views, the pseudonym macro; ``{}``: its connection and the lake only.
+STEP_NEEDS: dict[str, dict[str, bool]] = {
+    build_sample.__name__: {"warehouse": True},
+    build_mapping.__name__: {"warehouse": True, "pseudonyms": True},
+    build_observed.__name__: {"warehouse": True},
+    build_exports.__name__: {"warehouse": True, "pseudonyms": True},
+    export_trajectory.__name__: {},
+    build_trajectory.__name__: {},
+    write_data_dictionary.__name__: {},
+}

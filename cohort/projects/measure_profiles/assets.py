@@ -8,6 +8,7 @@ scanner), ``release_tables`` with its blocking ``small_cell_risk_analysis`` and 
 from importlib import resources
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from cohort import storage
@@ -15,9 +16,9 @@ from cohort.classifications import origin
 from cohort.classifications.classes import UNKNOWN_COUNTRY, country_class_sql
 from cohort.privacy import disclosure as dc
 from cohort.privacy.preview import export_preview
-from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
 from cohort.projects.spec import class_sql, load_spec
+from cohort.projects.step import Step, open_step
 from cohort.resources import LakeResource
 
 PROJECT = "measure_profiles"
@@ -64,9 +65,9 @@ def _frame_asset(name: str, doc: str) -> dg.AssetsDefinition:
         kinds={"duckdb", "parquet"},
         description=doc,
     )
-    def _asset(lake: LakeResource) -> dg.MaterializeResult:
-        refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date)
-        with lake.connect(SPEC.warehouse, years=SPEC.years) as con:
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        with open_step(lake, SPEC, context.run.run_id, years=SPEC.years, warehouse=True) as step:
+            con = step.con
             path = storage.write_query(con, frame_sql(name), lake.secure_file(PROJECT, name))
             rows = con.execute(f"select count(*) from read_parquet({storage.sql_string(path)})").fetchall()[
                 0
@@ -108,8 +109,9 @@ def build_release(frames: dict[str, pl.DataFrame]) -> anonymous.ReleaseTables:
     return anonymous.ReleaseTables(tables, specs, dims, anonymous.spec_rules(SPEC))
 
 
-def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
-    return build_release({f: pl.read_parquet(lake.secure_file(PROJECT, f)) for f in FRAMES})
+def _build(step: Step, partition_key: str | None) -> anonymous.ReleaseTables:
+    secure = step.lake.secure / PROJECT
+    return build_release({f: pl.read_parquet(storage.partition_file(secure, f)) for f in FRAMES})
 
 
 release_tables, release = anonymous.release_assets(
@@ -117,19 +119,21 @@ release_tables, release = anonymous.release_assets(
 )
 
 
-def extract_frame(frame: pl.DataFrame, table: str, records: int, seed: int) -> pl.DataFrame:
-    """A random sample of ``records`` rows with a meaningless record number, the spec's columns only."""
+def extract_frame(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str, records: int, seed: int
+) -> pl.DataFrame:
+    """A random sample of ``records`` rows with a meaningless record number, the spec's columns only
+    (``con``: the step's connection, for the quarter rule)."""
     cols = list(SPEC.table(table).columns)
     if "reference_quarter" in cols:
         # the quarter of a date is the rule of cohort.classifications.classes.MACROS, not a second spelling
-        con = storage.connect()
+        con.register("frame", frame)
         try:
-            con.register("frame", frame)
             frame = con.sql(
                 "SELECT *, year_quarter(CAST(reference_date AS DATE)) AS reference_quarter FROM frame"
             ).pl()
         finally:
-            con.close()
+            con.unregister("frame")
     sample = frame.sample(n=min(records, frame.height), seed=seed, shuffle=True)
     sample = sample.with_columns(record_number=pl.int_range(1, sample.height + 1, dtype=pl.Int64))
     SPEC.check_columns(table, cols)
@@ -146,25 +150,29 @@ def extract_frame(frame: pl.DataFrame, table: str, records: int, seed: int) -> p
 def extract(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     from cohort.privacy.scan import write_export
 
-    refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date, context.run.run_id)
     x = SPEC.extra["extract"]
     rows = {}
     previews: dict[str, dg.MetadataValue] = {}
-    for i, f in enumerate(FRAMES):
-        table = f"extract_{f}"
-        df = extract_frame(
-            pl.read_parquet(lake.secure_file(PROJECT, f)), table, int(x["records"]), int(x["seed"]) + i
-        )
-        write_export(
-            df,
-            lake.export_file(PROJECT, table),
-            table,
-            SPEC.column_kinds(table),
-            lake.paths(),
-            context.run_id,
-            classes=SPEC.column_classes(table),
-            retention_date=SPEC.retention_date,
-        )
-        rows[table] = df.height
-        previews.update(export_preview(lake.export_file(PROJECT, table), lake.paths(), f"preview ({table})"))
+    with open_step(lake, SPEC, context.run.run_id, what="build extract") as step:
+        for i, f in enumerate(FRAMES):
+            table = f"extract_{f}"
+            df = extract_frame(
+                step.con,
+                pl.read_parquet(lake.secure_file(PROJECT, f)),
+                table,
+                int(x["records"]),
+                int(x["seed"]) + i,
+            )
+            write_export(
+                df,
+                lake.export_file(PROJECT, table),
+                table,
+                SPEC.column_kinds(table),
+                step.lake,
+                step.run_id,
+                classes=SPEC.column_classes(table),
+                retention_date=SPEC.retention_date,
+            )
+            rows[table] = df.height
+            previews.update(export_preview(lake.export_file(PROJECT, table), step.lake, f"preview ({table})"))
     return dg.MaterializeResult(metadata={"rows": rows, **previews})

@@ -14,9 +14,9 @@ import polars as pl
 
 from cohort import storage
 from cohort.classifications.classes import UNKNOWN_COUNTRY, country_class_sql
-from cohort.privacy.retention import refuse_if_expired
 from cohort.projects import anonymous
 from cohort.projects.spec import class_sql, household_year, load_spec
+from cohort.projects.step import Step, open_step
 from cohort.resources import LakeResource
 
 PROJECT = "regularised_foreigners"
@@ -49,9 +49,9 @@ def regularised_sql() -> str:
     "anchoring) and reference date (30/6/2013, 31/12/2013, 30/6/2014, 31/12/2014), with the classified criteria "
     "of the three tables of §4. No identifier.",
 )
-def regularised(lake: LakeResource) -> dg.MaterializeResult:
-    refuse_if_expired(lake.paths(), PROJECT, SPEC.retention_date)
-    with lake.connect(SPEC.warehouse, years=SPEC.years) as con:
+def regularised(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    with open_step(lake, SPEC, context.run.run_id, years=SPEC.years, warehouse=True) as step:
+        con = step.con
         path = storage.write_query(con, regularised_sql(), lake.secure_file(PROJECT, "regularised"))
         per_date = con.execute(
             f"select reference_date, count(*) from read_parquet({storage.sql_string(path)}) group by all order by all"
@@ -67,8 +67,8 @@ def build_release(frame: pl.DataFrame) -> anonymous.ReleaseTables:
     return anonymous.ReleaseTables(tables, specs, dims, anonymous.spec_rules(SPEC))
 
 
-def _build(lake: LakeResource, partition_key: str | None) -> anonymous.ReleaseTables:
-    return build_release(pl.read_parquet(lake.secure_file(PROJECT, "regularised")))
+def _build(step: Step, partition_key: str | None) -> anonymous.ReleaseTables:
+    return build_release(pl.read_parquet(storage.partition_file(step.lake.secure / PROJECT, "regularised")))
 
 
 release_tables, release = anonymous.release_assets(
