@@ -343,7 +343,8 @@ def _classed(con, expr: str, values: list[float | None]) -> list[str | None]:
 @pytest.mark.parametrize("project", CLASS_PROJECTS)
 def test_the_class_rules_give_one_answer_on_every_path(project):
     """On a bound, just below and above it, and null: the compiler, the cohort's ``cls_<variable>``
-    macros and the labour reserve's ``class_sql`` give the class the spec's words give."""
+    macros give the class the spec's words give (the labour reserve's situation query calls the
+    compiler itself: cohort/projects/labour_reserve/build.py imports spec.class_sql)."""
     spec = load_spec(project)
     rules = spec.extra["coarsening_rules"]
     assert rules
@@ -358,8 +359,6 @@ def test_the_class_rules_give_one_answer_on_every_path(project):
         answers = {"compiler": _classed(con, class_sql(spec, name, "x"), values)}
         if project == "longitudinal_cohort":
             answers["macro"] = _classed(con, f"cls_{name}(x)", values)
-        if project == "labour_reserve":
-            answers["build"] = _classed(con, labour_build.class_sql(spec, name, "x"), values)
         expected = [_expected_class(v, rule, labels) for v in values]
         assert answers == dict.fromkeys(answers, expected), name
 
@@ -529,7 +528,12 @@ SPELLINGS = [
         r"'Q'\s*\|\||\*\s*3\s*-\s*2|\b3\s*\*\s*(t\.)?(q|quarter)\b|\b(q|quarter)\s*\*\s*3\b|//\s*3\b|\.dt\.quarter\(",
         {"cohort/classifications/classes.py"},
     ),
-    ("the status-flag bits", r">>|<<\s*np\.int64\(FLAG", {"cohort/classifications/classes.py"}),
+    # a right shift reads a flag back (a hash's mixing of unsigned words, np.uint64, is not a flag)
+    (
+        "the status-flag bits",
+        r">>(?!\s*np\.uint64\()|<<\s*np\.int64\(FLAG",
+        {"cohort/classifications/classes.py"},
+    ),
     # the table of kinds (cohort/classifications/kinds.py), one Kind("pseudonym", ...) per kind
     (
         "the column kinds",

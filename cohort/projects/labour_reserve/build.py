@@ -35,7 +35,7 @@ import duckdb
 from cohort import storage
 from cohort.classifications import classes, codes, origin
 from cohort.privacy import pseudonym
-from cohort.projects.spec import ProjectSpec, household_year, load_spec
+from cohort.projects.spec import ProjectSpec, class_sql, household_year, load_spec
 from cohort.settings import Lake
 from cohort.sources import checks
 
@@ -96,15 +96,6 @@ def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute("CREATE OR REPLACE TEMP TABLE lipro_household_type (lipro VARCHAR, household_type VARCHAR)")
     con.executemany("INSERT INTO lipro_household_type VALUES (?, ?)", list(LIPRO_HOUSEHOLD_TYPE.items()))
-
-
-def class_sql(s: ProjectSpec, variable: str, expr: str) -> str:
-    """The class of ``expr`` by the spec's ``coarsening_rules`` of ``variable``, labelled by its classes."""
-    try:
-        rule = s.extra["coarsening_rules"][variable]
-    except KeyError:
-        raise BuildError(f"labour_reserve: the spec has no coarsening rule for {variable}") from None
-    return classes.coarsening_sql(expr, rule, s.variables[variable].classes)
 
 
 def codes_sql(s: ProjectSpec, variable: str) -> str:
