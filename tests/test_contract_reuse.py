@@ -77,3 +77,23 @@ def test_the_check_asset_shows_a_check_that_still_holds_without_redoing_it(wareh
     assert second["rejected/range:gross_wage"] == first["rejected/range:gross_wage"] == 1
     assert second["source_rows"] == first["source_rows"]
     assert (quarantine / "data.parquet").stat().st_mtime_ns == written  # nothing written again
+
+
+def test_a_project_step_checks_again_when_the_births_its_rules_read_changed(warehouse, tmp_path):
+    """ensure_checked (what open_warehouse runs for a project step) reuses a check that still
+    holds, and checks again once the person files its before_birth rule reads changed."""
+    quarantine = tmp_path / "quarantine"
+    con = storage.connect()
+    try:
+        first = checks.ensure_checked(con, warehouse, ["job_quarter"], 1.0, quarantine)["job_quarter"]
+        again = checks.ensure_checked(con, warehouse, ["job_quarter"], 1.0, quarantine)["job_quarter"]
+        assert "reused_check" not in first and again["reused_check"] is True
+        assert again["rejected/range:gross_wage"] == first["rejected/range:gross_wage"] == 1
+        person = storage.partition_file(warehouse, "person", None)
+        storage.write_frame(pl.read_parquet(person), person)
+        after = checks.ensure_checked(con, warehouse, ["job_quarter"], 1.0, quarantine)["job_quarter"]
+        assert "reused_check" not in after and after["source_rows"] == first["source_rows"]
+        accepted = con.execute("SELECT count(*) FROM job_quarter").fetchone()
+        assert accepted is not None and accepted[0] == first["accepted_rows"]
+    finally:
+        con.close()

@@ -853,27 +853,10 @@ def _ensure_checked(
     kwargs: dict[str, Any],
 ) -> dict[str, Any]:
     """:func:`ensure_checked` of one table."""
-    manifest = _manifest_path(quarantine_dir, table)
-    if manifest.exists():
-        recorded = json.loads(manifest.read_text())
-        files = source_files(Path(warehouse_dir).resolve(), TABLES[table])
-        share = recorded["rejected"] / recorded["rows"] if recorded["rows"] else 0.0
-        if (
-            recorded.get("rules_version") == RULES_VERSION
-            and recorded.get("as_of") == as_of.isoformat()
-            and _same_files(_fingerprint(files, Path(warehouse_dir).resolve()), recorded["files"])
-            and share <= max_reject_share
-        ):
-            clean_view(con, warehouse_dir, table, quarantine_dir)
-            return {
-                "source_rows": recorded["rows"],
-                "accepted_rows": recorded["rows"] - recorded["rejected"],
-                "rejected_rows": recorded["rejected"],
-                "rejected_share": round(share, 8),
-                "reject_threshold": max_reject_share,
-                "reused_check": True,
-                **{f"rejected/{rule}": n for rule, n in sorted(recorded["counts"].items())},
-            }
+    reused = last_check_if_valid(warehouse_dir, table, quarantine_dir, max_reject_share, as_of)
+    if reused is not None:
+        clean_view(con, warehouse_dir, table, quarantine_dir)
+        return reused.metadata()
     return load_source(
         con, warehouse_dir, table, max_reject_share, quarantine_dir, run_id, **kwargs
     ).metadata()
