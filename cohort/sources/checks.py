@@ -146,6 +146,7 @@ class SourceLoadResult:
     files: int
     seconds: float
     skipped_rules: tuple[str, ...] = field(default=())
+    reused: bool = False  # the last check still held (:func:`last_check_if_valid`): nothing was read
 
     @property
     def accepted(self) -> int:
@@ -167,6 +168,8 @@ class SourceLoadResult:
         meta.update({f"rejected/{rule}": n for rule, n in sorted(self.counts.items())})
         if self.skipped_rules:
             meta["skipped_rules"] = ", ".join(self.skipped_rules)
+        if self.reused:
+            meta["reused_check"] = True
         return meta
 
 
@@ -389,6 +392,63 @@ def _sum_counts(parts: Iterable[dict[str, int]]) -> dict[str, int]:
     return dict(sorted(total.items()))
 
 
+def _births(warehouse_dir: Path, t: SourceTable) -> tuple[list[Path], bool, list[dict[str, Any]]]:
+    """The ``person`` files, whether the rules of ``t`` read births from them, and their
+    fingerprint when they do (a check of ``t`` holds only while those files are the same)."""
+    person_files = source_files(warehouse_dir, TABLES["person"]) if t.name != "person" else []
+    needs_births = bool(
+        t.name != "person" and (t.date_columns or _period_start_sql(t)) and "insz" in t.columns
+    )
+    return person_files, needs_births, _fingerprint(person_files, warehouse_dir) if needs_births else []
+
+
+def last_check_if_valid(
+    warehouse_dir: Path,
+    table: str,
+    quarantine_dir: Path,
+    max_reject_share: float,
+    as_of: date | None = None,
+) -> SourceLoadResult | None:
+    """The last :func:`load_source` of ``table`` when it still holds for the whole table, else
+    ``None``: every file the same as when it was checked (name, size, modification time), the
+    same rules (``RULES_VERSION``), the same reference day, for the rules that read births the
+    same ``person`` files, its quarantine file still there, and its rejected share within
+    ``max_reject_share``. Checking such a table again reads every row to find the same rows.
+
+    The contract check assets (:mod:`cohort.sources.defs`) use it, so that the demo's warehouse
+    run, after the projects checked the tables they read, checks only the others."""
+    t = TABLES[table]
+    warehouse_dir = Path(warehouse_dir).resolve()
+    manifest = _manifest_path(Path(quarantine_dir), table)
+    qfile = Path(quarantine_dir) / table / QUARANTINE_FILE
+    if not manifest.exists() or not qfile.exists():
+        return None
+    recorded = json.loads(manifest.read_text())
+    person_files, needs_births, births_from = _births(warehouse_dir, t)
+    if (
+        recorded.get("rules_version") != RULES_VERSION
+        or recorded.get("as_of") != (as_of or default_as_of()).isoformat()
+        or not _same_files(births_from, recorded.get("births_from", []))
+        or not _same_files(_fingerprint(source_files(warehouse_dir, t), warehouse_dir), recorded["files"])
+        or any("rows" not in e for e in recorded["files"])
+    ):
+        return None
+    result = SourceLoadResult(
+        table=table,
+        rows=int(recorded["rows"]),
+        rejected=int(recorded["rejected"]),
+        counts={k: int(v) for k, v in recorded["counts"].items()},
+        rule_counts=_sum_counts(e.get("rule_counts", {}) for e in recorded["files"]),
+        threshold=max_reject_share,
+        quarantine_path=qfile,
+        files=0,
+        seconds=0.0,
+        skipped_rules=("before_birth (no person table)",) if needs_births and not person_files else (),
+        reused=True,
+    )
+    return result if result.share <= max_reject_share else None
+
+
 def _still_checked(
     quarantine_dir: Path,
     t: SourceTable,
@@ -490,9 +550,7 @@ def load_source(
             f"({', '.join(p.relative_to(warehouse_dir).as_posix() for p in ignored[:5])}); expected "
             + ("year=YYYY/data.parquet" if t.by_year else "data.parquet"),
         )
-    person_files = source_files(warehouse_dir, TABLES["person"]) if table != "person" else []
-    needs_births = table != "person" and (t.date_columns or _period_start_sql(t)) and "insz" in t.columns
-    births_from = _fingerprint(person_files, warehouse_dir) if needs_births else []
+    person_files, needs_births, births_from = _births(warehouse_dir, t)
     kept = _still_checked(quarantine_dir, t, files, warehouse_dir, as_of, births_from) if incremental else {}
     todo = [f for f in files if f.relative_to(warehouse_dir).as_posix() not in kept]
     if not todo:  # nothing changed, and asked to check: check it all again
@@ -796,27 +854,10 @@ def _ensure_checked(
     kwargs: dict[str, Any],
 ) -> dict[str, Any]:
     """:func:`ensure_checked` of one table."""
-    manifest = _manifest_path(quarantine_dir, table)
-    if manifest.exists():
-        recorded = json.loads(manifest.read_text())
-        files = source_files(Path(warehouse_dir).resolve(), TABLES[table])
-        share = recorded["rejected"] / recorded["rows"] if recorded["rows"] else 0.0
-        if (
-            recorded.get("rules_version") == RULES_VERSION
-            and recorded.get("as_of") == as_of.isoformat()
-            and _same_files(_fingerprint(files, Path(warehouse_dir).resolve()), recorded["files"])
-            and share <= max_reject_share
-        ):
-            clean_view(con, warehouse_dir, table, quarantine_dir)
-            return {
-                "source_rows": recorded["rows"],
-                "accepted_rows": recorded["rows"] - recorded["rejected"],
-                "rejected_rows": recorded["rejected"],
-                "rejected_share": round(share, 8),
-                "reject_threshold": max_reject_share,
-                "reused_check": True,
-                **{f"rejected/{rule}": n for rule, n in sorted(recorded["counts"].items())},
-            }
+    reused = last_check_if_valid(warehouse_dir, table, quarantine_dir, max_reject_share, as_of)
+    if reused is not None:
+        clean_view(con, warehouse_dir, table, quarantine_dir)
+        return reused.metadata()
     return load_source(
         con, warehouse_dir, table, max_reject_share, quarantine_dir, run_id, **kwargs
     ).metadata()
