@@ -17,8 +17,8 @@ $(VENV)/.installed: pyproject.toml
 demo: setup                      ## build the demo warehouse, every project partition, and the reports
 	$(BIN)/cohort demo
 
-test: setup                      ## the test suite (what CI runs)
-	$(BIN)/python -m pytest -q
+test: setup                      ## the test suite (what CI runs), two workers, a test file each
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check cohort tests benchmarks scripts
