@@ -302,7 +302,6 @@ STATUS_FLAG_READERS = {
     "cohort/classifications/codes.py",
     "cohort/warehouse/labour_frames.py",
     "cohort/projects/longitudinal_cohort/spec.yaml",
-    "cohort/projects/longitudinal_cohort/sql/position.sql",
 }
 
 
@@ -318,6 +317,33 @@ def test_the_status_flags_are_written_once() -> None:
     }
     assert {path: words for path, words in found.items() if words and path not in STATUS_FLAG_READERS} == {}
     assert len(load_spec("labour_reserve").groups["status_flags"]) == len(codes.STATUS_FLAGS)
+
+
+def test_the_cohorts_status_flag_columns_are_written_from_the_spec() -> None:
+    """The cohort's position query names no status flag: the build writes a column per variable with a
+    ``status_flag``, in the table's order, and a flag that codes.STATUS_FLAGS does not hold is refused."""
+    from cohort.projects.longitudinal_cohort import build as cohort_build
+
+    spec = load_spec("longitudinal_cohort")
+    flagged = [c for c in spec.table("position").columns if spec.variables[c].status_flag]
+    assert len(flagged) == 15 and "working_with_full_early_retirement" in flagged
+    sql = cohort_build.table_sql(spec, "position", 2010, 0.01)
+    assert "flag_working_with_full_swt(s.status_flags) as working_with_full_early_retirement" in sql
+    written = [
+        line.strip().rstrip(",").rsplit(" as ", 1)[1]
+        for line in sql.splitlines()
+        if "(s.status_flags) as" in line
+    ]
+    assert written == flagged
+    raw = _with_copies()
+    for bad in (
+        {"kind": "flag", "status_flag": "no_such_flag"},
+        {"kind": "code", "status_flag": "activation_rva"},
+    ):
+        raw["variables"] = [*raw["variables"], {"name": "f", "source": "-", "paragraph": "§3", **bad}]
+        with pytest.raises(SpecError, match="status_flag"):
+            parse_spec(raw)
+        raw["variables"] = raw["variables"][:-1]
 
 
 def test_a_variable_takes_its_code_list_and_requirement_from_the_spec() -> None:

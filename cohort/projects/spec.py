@@ -55,6 +55,9 @@ class Variable:
     code_list: tuple[str, ...] = ()
     # never null wherever the variable is a column (the spec's ``required: true``)
     required: bool = False
+    # the DWH derived status flag (a name of codes.STATUS_FLAGS, bit of sep_quarter.status_flags) a
+    # ``flag`` variable reads (the spec's ``status_flag:``); the build writes its column from it
+    status_flag: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in kinds.VARIABLE_KINDS:
@@ -65,6 +68,16 @@ class Variable:
             raise SpecError(f"variable {self.name}: kind 'class' needs its classes")
         if self.code_list and self.kind not in ("code", "marker"):
             raise SpecError(f"variable {self.name}: only a code or marker has codes (a class has classes)")
+        if self.status_flag and (self.kind != "flag" or self.status_flag not in codes.STATUS_FLAGS):
+            raise SpecError(
+                f"variable {self.name}: status_flag {self.status_flag!r} needs kind 'flag' and a status flag "
+                "of cohort/classifications/codes.py STATUS_FLAGS"
+            )
+
+    @property
+    def source_named(self) -> str:
+        """The source as the data dictionary shows it, with the status flag a flag variable reads."""
+        return f"{self.source} ({self.status_flag})" if self.status_flag else self.source
 
     @property
     def allowed(self) -> tuple[str, ...] | None:
@@ -354,6 +367,7 @@ def _variable(raw: dict[str, Any]) -> Variable:
             dutch=str(raw.get("dutch", "")),
             code_list=_code_list(raw.get("name", "?"), raw.get("codes")),
             required=raw.get("required", False),
+            status_flag=str(raw.get("status_flag", "")),
         )
     except KeyError as missing:
         raise SpecError(f"variable {raw.get('name', '?')}: missing field {missing}") from None
@@ -501,7 +515,7 @@ def data_dictionary(spec: ProjectSpec) -> tuple[str, dict[str, Any]]:
             v = spec.variables[name]
             classes = ", ".join(v.classes) if v.classes else v.coarsening
             desc = v.description + (f" (*{v.dutch}*)" if v.dutch else "")
-            lines.append(f"| `{v.name}` | {v.kind} | {desc} | {classes} | {v.source} | {v.paragraph} |")
+            lines.append(f"| `{v.name}` | {v.kind} | {desc} | {classes} | {v.source_named} | {v.paragraph} |")
             cols.append(
                 {
                     "name": v.name,
@@ -510,7 +524,7 @@ def data_dictionary(spec: ProjectSpec) -> tuple[str, dict[str, Any]]:
                     "dutch": v.dutch,
                     "classes": list(v.classes),
                     "coarsening": v.coarsening,
-                    "source": v.source,
+                    "source": v.source_named,
                     "paragraph": v.paragraph,
                 }
             )

@@ -220,11 +220,24 @@ def table_sql(
     text = sql_text if sql_text is not None else (SQL_DIR / f"{table}.sql").read_text()
     return (
         text.format(
-            year=int(year), scale=float(scale), **{k: storage.sql_string(v) for k, v in paths.items()}
+            year=int(year),
+            scale=float(scale),
+            status_flag_columns=status_flag_columns(spec, table),
+            **{k: storage.sql_string(v) for k, v in paths.items()},
         )
         .strip()
         .rstrip(";")
     )
+
+
+def status_flag_columns(spec: ProjectSpec, table: str) -> str:
+    """The select list of the table's columns that read a DWH status flag (a variable's
+    ``status_flag``), in the table's order, from ``s.status_flags`` through the ``flag_<name>``
+    macros (cohort/projects/longitudinal_cohort/population.py installs them from the one bit rule)."""
+    flags = [
+        (spec.variables[c].status_flag, c) for c in spec.table(table).columns if spec.variables[c].status_flag
+    ]
+    return ",\n        ".join(f"flag_{flag}(s.status_flags) as {column}" for flag, column in flags)
 
 
 def query_columns(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
