@@ -432,34 +432,10 @@ def _yaml_lists(node: object, where: str) -> Iterator[tuple[str, frozenset[str]]
             yield from _yaml_lists(item, where)
 
 
-# Copies of a code list of codes.py that other parts still write out (the synthetic warehouse's
-# generators, named by folder so that a split of its modules does not matter, and the anonymous
-# projects' dimensions), left to their owners: this list may only shrink.
+# Copies of a code list of codes.py that other parts still write out (the anonymous projects'
+# dimensions), left to their owners: this list may only shrink. The synthetic warehouse's generators
+# are named by folder, so that a split of its modules does not matter.
 KNOWN_CODE_LIST_COPIES = {
-    ("cohort/sources/contract.py", "SEX"),
-    *(
-        ("cohort/warehouse/", name)
-        for name in (
-            "BENEFITS",
-            "FLEMISH_STAFF_LEVEL",
-            "ISSUER_TYPE",
-            "JOBSEEKER_CATEGORY",
-            "JOINT_COMMITTEES",
-            "MEDICAL_CODE_TYPE",
-            "NOMENCLATURE",
-            "PERFORMANCE_TYPE",
-            "PES",
-            "REGIONS",
-            "REGISTERS",
-            "SELF_EMPLOYED_CATEGORY",
-            "SEX",
-            "STATUTE",
-            "TRAJECTORY_PROVIDER",
-            "WORK_REGIME",
-            "WORKER_CLASS",
-            "WORKPLACE_LEARNING_TYPE",
-        )
-    ),
     ("cohort/projects/flemish_staff_origin/spec.yaml", "SEX"),
     ("cohort/projects/flemish_staff_origin/spec.yaml", "FLEMISH_STAFF_LEVEL"),
     ("cohort/projects/flemish_staff_origin/spec.yaml", "STATUTE"),

@@ -1,4 +1,7 @@
-"""Code lists of the warehouse contract (docs/domain_facts.md sections 1, 2, 4, 5, 6)."""
+"""Code lists of the warehouse contract (docs/domain_facts.md sections 1, 2, 4, 5, 6).
+
+The synthetic warehouse (cohort/warehouse/) draws many codes by their index in these lists: a
+reordered list keeps the warehouse valid but changes its bytes for a given seed."""
 
 from datetime import date
 

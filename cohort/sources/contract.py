@@ -101,7 +101,7 @@ PERSON = _add(
         {
             "insz": insz(unique=True),
             "birth_date": _c(pl.Date, "Date of birth"),
-            "sex": _c(pl.String, "Sex: M or F", isin=["M", "F"]),
+            "sex": _c(pl.String, "Sex: M or F", isin=list(codes.SEX)),
             "birth_country": country("Country of birth"),
             "first_nationality": country("First registered nationality (nationality at birth)"),
             "father_insz": insz("Father's INSZ; null when unknown (part of the immigrants)", nullable=True),

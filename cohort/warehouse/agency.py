@@ -16,6 +16,7 @@
 import numpy as np
 import polars as pl
 
+from cohort.classifications import codes
 from cohort.warehouse import labour_params
 from cohort.warehouse.demography_params import NO_DATE, YEAR_DAYS, epoch_day
 from cohort.warehouse.labour import (
@@ -346,8 +347,8 @@ def flemish_staff_frame(sim: Simulation, year: int) -> pl.DataFrame:
             "insz": pp.insz.gather(pl.Series(ix.astype(np.uint32))),
             "policy_domain": ents["policy_domain"].gather(pl.Series(ent.astype(np.uint32))),
             "entity": ents["entity"].gather(pl.Series(ent.astype(np.uint32))),
-            "level": pl.Series(["A", "B", "C", "D"]).gather(pl.Series(level.astype(np.uint32))),
-            "position": pl.Series(["C", "S"]).gather(pl.Series(st.statute[ix].astype(np.uint32))),
-            "regime": pl.Series(["PT", "FT"]).gather(pl.Series((st.pct[ix] == 100).astype(np.uint32))),
+            "level": pl.Series(list(codes.FLEMISH_STAFF_LEVEL)).gather(pl.Series(level.astype(np.uint32))),
+            "position": pl.Series(list(codes.STATUTE)).gather(pl.Series(st.statute[ix].astype(np.uint32))),
+            "regime": pl.Series(np.where(st.pct[ix] == 100, "FT", "PT"), dtype=pl.String),
         }
     )

@@ -113,7 +113,7 @@ def person_parts(
             {
                 "insz": insz.gather(pl.Series(ix)).set_sorted(),
                 "birth_date": date_series(people.birth[ix]),
-                "sex": code_labels(("M", "F"), people.female[ix].astype(np.uint8)),
+                "sex": code_labels(tuple(codes.SEX), people.female[ix].astype(np.uint8)),
                 "birth_country": code_labels(COUNTRIES, people.birth_country[ix]),
                 "first_nationality": code_labels(COUNTRIES, people.first_nat[ix]),
                 "father_insz": insz_of(insz, people.father[ix]),

@@ -114,7 +114,12 @@ MUNICIPALITIES: list[tuple[str, str, float, float, str]] = [
     ("92142", "Gembloux (rest of arr. Namur)", 180, 0.6, "WAL"),
     ("93056", "Philippeville", 63, 0.5, "WAL"),
 ]
-REGION_CODES = ("02000", "04000", "03000")  # index 0 Flanders, 1 Brussels, 2 Wallonia
+# The generator indexes the regions 0 Flanders, 1 Brussels, 2 Wallonia (FL, BXL, WAL), not in the
+# order of codes.REGIONS: their codes are looked up by label.
+REGION_CODES = tuple(
+    {label: code for code, label in codes.REGIONS.items()}[label]
+    for label in ("Flemish Region", "Brussels-Capital Region", "Walloon Region")
+)
 FL, BXL, WAL = 0, 1, 2
 
 MUNI_NIS = np.array([m[0] for m in MUNICIPALITIES])

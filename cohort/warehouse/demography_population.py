@@ -11,6 +11,7 @@ It imports :mod:`cohort.warehouse.demography_params` and :mod:`cohort.warehouse.
 import numpy as np
 import polars as pl
 
+from cohort.classifications import codes
 from cohort.warehouse.columns import arg_sort
 from cohort.warehouse.demography_params import (
     ASYLUM_ORIGINS,
@@ -314,7 +315,7 @@ class Events:
 
 
 REG_POP, REG_FOREIGN, REG_WAITING = 0, 1, 2
-REGISTER_NAMES = ["population", "foreigners", "waiting"]
+REGISTER_NAMES = list(codes.REGISTERS)
 
 
 def region_of(muni: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ from typing import Protocol
 import numpy as np
 import polars as pl
 
+from cohort.classifications import codes
 from cohort.classifications.insz import make_enterprise_number
 from cohort.sources.contract import TABLES
 from cohort.warehouse import labour_params
@@ -88,7 +89,6 @@ for _arr in (
 REGION_BY_PREFIX["21"] = 3
 # German-speaking municipalities (ADG is their employment service).
 ADG_NIS = frozenset(("63001", "63012", "63013", "63023", "63040", "63048", "63061", "63067", "63087"))
-PES_BY_REGION = ("VDAB", "VDAB", "FOREM", "ACTIRIS", "ADG")  # index 4 = ADG
 
 
 def quarter_start_days(first_year: int, t: np.ndarray) -> np.ndarray:
@@ -407,9 +407,11 @@ def build_employers(scale: float, seed: int, entity_sizes: np.ndarray) -> Employ
     sector = np.concatenate([sector, np.full(n_ent, labour_params.FLEMISH_GOV, np.int8)])
     size = np.concatenate([size, entity_sizes.astype(np.int64)])
     nace = np.empty(sector.size, np.int16)
-    for s, (_, codes, *_rest) in enumerate(labour_params.SECTORS):
+    for s, (_, nace_codes, *_rest) in enumerate(labour_params.SECTORS):
         m = sector == s
-        nace[m] = np.array([NACE_INDEX[c] for c in codes], np.int16)[rng.integers(0, len(codes), m.sum())]
+        nace[m] = np.array([NACE_INDEX[c] for c in nace_codes], np.int16)[
+            rng.integers(0, len(nace_codes), m.sum())
+        ]
     # enterprise numbers: distinct sequence numbers, shuffled so ids do not reveal the sector
     seqs = rng.choice(np.arange(1_000_000, 9_000_000), size=sector.size, replace=False)
     ids = pl.Series("employer_id", [make_enterprise_number(int(s)) for s in seqs], dtype=pl.String)
@@ -552,21 +554,7 @@ def init_person_draws(st: State, people: People, seed: int) -> None:
 
 
 # ---------------------------------------------------------------- lookup lists for output
-BENEFITS = (
-    "unemployment",
-    "integration_income",
-    "social_aid",
-    "incapacity",
-    "invalidity",
-    "maternity",
-    "occupational_disease",
-    "occupational_accident",
-    "disability_allowance",
-    "pension",
-    "early_retirement",
-    "career_break",
-    "child_benefit",
-)
+BENEFITS = tuple(codes.BENEFITS)
 BENEFIT_INDEX = {b: i for i, b in enumerate(BENEFITS)}
 BEN_CATEGORIES = (
     "after_full_time_work",
@@ -603,26 +591,9 @@ BENEFIT_CATEGORY_INDEX = {c: i for i, c in enumerate(BEN_CATEGORIES)}
 MED_ICD10 = ("F", "M", "C", "I", "G", "J", "S", "K")
 MED_ICPC2 = ("P", "L", "A", "K", "N", "R", "L", "D")
 MED_P = np.array([0.36, 0.31, 0.08, 0.06, 0.06, 0.04, 0.05, 0.04])
-JOINT_COMMITTEES = (
-    "100",
-    "118",
-    "124",
-    "140",
-    "200",
-    "218",
-    "220",
-    "302",
-    "318",
-    "322",
-    "330",
-    "331",
-    "335",
-    "336",
-    "337",
-    "999",
-)
+JOINT_COMMITTEES = tuple(codes.JOINT_COMMITTEES)
 JOINT_COMMITTEE_INDEX = {c: i for i, c in enumerate(JOINT_COMMITTEES)}
-JS_CATEGORIES = ("00", "02", "03", "05", "06", "07", "14")
+JS_CATEGORIES = tuple(codes.JOBSEEKER_CATEGORY)
 JOBSEEKER_CATEGORY_INDEX = {c: i for i, c in enumerate(JS_CATEGORIES)}
 CAT214_IDX = np.array([JOBSEEKER_CATEGORY_INDEX[c] for c in labour_params.CAT214], np.int8)
 

@@ -15,37 +15,10 @@ otherwise plausible placeholders (docs/domain_facts.md marks most as unconfirmed
 
 import numpy as np
 
+from cohort.classifications import codes
+
 # ---------------------------------------------------------------- positions (fine codes)
-CODES: tuple[str, ...] = (
-    "111",
-    "112",
-    "121",
-    "122",
-    "123",
-    "131",
-    "132",
-    "133",
-    "141",
-    "142",
-    "143",
-    "211",
-    "212",
-    "213",
-    "214",
-    "31",
-    "32",
-    "331",
-    "332",
-    "34",
-    "35",
-    "36",
-    "371",
-    "372",
-    "373",
-    "38",
-    "39",
-    "4",
-)
+CODES: tuple[str, ...] = tuple(codes.NOMENCLATURE)
 CODE_INDEX = {c: i for i, c in enumerate(CODES)}
 WORKING_CODES = frozenset(c for c in CODES if c.startswith("1"))
 EMPLOYEE_CODES = ("111", "112", "141", "142", "143")  # codes with at least one job_quarter row

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 import polars as pl
 
+from cohort.classifications import codes
 from cohort.warehouse.demography_params import epoch_day
 from cohort.warehouse.labour import NACE_LIST, Simulation, empty_frame
 
@@ -95,7 +96,7 @@ def education_frame(sim: Simulation) -> pl.DataFrame:
             "qualification_date": _date(date),
             "level": pl.Series(level.astype(str)),
             "domain": pl.Series(domain),
-            "issuer_type": _gather(("SEC", "HO", "VWO", "VDAB", "SYN", "BUI"), issuer),
+            "issuer_type": _gather(tuple(codes.ISSUER_TYPE), issuer),
         }
     )
 
@@ -196,7 +197,7 @@ def vdab_frames(sim: Simulation) -> Iterator[tuple[str, None, pl.DataFrame]]:
             "trajectory_id": pl.Series(np.arange(1, k + 1, dtype=np.int64)),
             "start_date": _date(tstart[ti]),
             "end_date": _date(tend[ti], ~running[ti]),
-            "provider": _gather(("VDAB", "TIBB", "TIW", "WIJ", "OCMW"), prov),
+            "provider": _gather(tuple(codes.TRAJECTORY_PROVIDER), prov),
             "service_need": pl.Series((need + 1).astype(str)),
             "transmission_date": _date(tr_date, transmit),
             "communications_per_month": pl.Series(np.round(rng.gamma(2.0, 1.2, k), 2)),
@@ -255,7 +256,7 @@ def vdab_frames(sim: Simulation) -> Iterator[tuple[str, None, pl.DataFrame]]:
     p_wpl = np.where(sp["to_work"], 0.16, 0.05)
     has = rng.random(n) < p_wpl
     reform = epoch_day(2018, 9, 1)
-    types = ("IBO", "BIS", "OOS", "BVS", "ACT", "WES")
+    types = tuple(codes.WORKPLACE_LEARNING_TYPE)
     weeks_max = np.array([26, 26, 12, 4, 26, 26])
     # place the action at the end of the registration (the IBO hiring obligation)
     wi = np.flatnonzero(has)
