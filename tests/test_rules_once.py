@@ -354,7 +354,9 @@ def test_the_class_rules_give_one_answer_on_every_path(project):
     for name, rule in rules.items():
         values = _edge_values(rule)
         labels = [
-            c for c in spec.variables[name].classes if c not in (rule.get("below"), rule.get("missing"))
+            c
+            for c in spec.variables[name].classes
+            if c not in (rule.get("below"), rule.get("missing"), *rule.get("set_by_query", ()))
         ]
         answers = {"compiler": _classed(con, class_sql(spec, name, "x"), values)}
         if project == "longitudinal_cohort":
@@ -541,15 +543,13 @@ SPELLINGS = [
         {"cohort/classifications/kinds.py"},
     ),
     # a class CASE of its own (the breaks belong in a spec's coarsening_rules, compiled by classes.py).
-    # Left: the origin rule's count of known parents (origin.py, not a class), and the measure profiles'
-    # low work intensity (share < 0.2 -> 'yes'), a yes/no flag not yet written as a spec rule.
+    # Left: the origin rule's count of known parents (origin.py, not a class).
     (
         "a class CASE",
         r"(?i)when\s+[^'\n]*<=?\s*[\d.{][^'\n]*then\s+'|\bclasses_sql\(",
         {
             "cohort/classifications/classes.py",
             "cohort/classifications/origin.py",
-            "cohort/projects/measure_profiles/sql/_situation.sql",
         },
     ),
     (

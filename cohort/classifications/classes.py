@@ -131,19 +131,24 @@ def classes_sql(
     return "CASE " + " ".join(parts) + " END"
 
 
-RULE_KEYS = frozenset({"breaks", "at_most", "below", "missing"})
+RULE_KEYS = frozenset({"breaks", "at_most", "below", "missing", "set_by_query"})
 
 
 def rule_labels(rule: Mapping[str, Any], classes: Sequence[str]) -> list[str]:
     """The labels of the classes a rule's bounds make: the variable's ``classes`` without the ones the
-    rule gives to a value below the first break (``below``) and to a null (``missing``)."""
+    rule gives to a value below the first break (``below``), to a null (``missing``) and those the
+    project's query sets itself (``set_by_query``)."""
     unknown = set(rule) - RULE_KEYS
     if unknown:
         raise ValueError(f"a class rule has no key(s) {sorted(unknown)} (known: {sorted(RULE_KEYS)})")
-    special = {rule.get("below"), rule.get("missing")} - {None}
+    # set_by_query: classes the project's query gives before any bound applies (e.g. 'unknown' outside
+    # the household register), so no bound makes them
+    special = {rule.get("below"), rule.get("missing"), *rule.get("set_by_query", ())} - {None}
     absent = special - set(classes)
     if absent:
-        raise ValueError(f"the rule's below / missing class(es) {sorted(absent)} are not among the classes")
+        raise ValueError(
+            f"the rule's below / missing / set_by_query class(es) {sorted(absent)} are not among the classes"
+        )
     return [c for c in classes if c not in special]
 
 

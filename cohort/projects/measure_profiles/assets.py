@@ -46,6 +46,7 @@ def frame_sql(name: str) -> str:
         daily_wage_class=class_sql(SPEC, "daily_wage_class", "daily_wage"),
         nace_section=anonymous.nace_section_sql("nace"),
         part_time_class=class_sql(SPEC, "part_time_class", "part_time_pct"),
+        low_work_intensity=class_sql(SPEC, "low_work_intensity", "mf.fte / mf.members"),
     )
     dates = "[" + ", ".join(f"date '{d}'" for d in x["reference_dates"]) + "]"
     return _sql(name).format(

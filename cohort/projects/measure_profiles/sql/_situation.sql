@@ -43,7 +43,7 @@ household_e as (
 ),
 
 -- work intensity of the household (Eurostat-like): FTE worked in the reference quarter by the members aged
--- 18-64, over their number; low below 0.2
+-- 18-64, over their number, in the spec's classes (coarsening_rules.low_work_intensity)
 household_member as (
     select e.event_id, e.ref_year, e.ref_quarter, e.reference_date, m.insz
     from event as e
@@ -77,7 +77,7 @@ situated as (
         h.lipro,
         case when h.insz is null then 'unknown'
              when mf.members is null or mf.members = 0 then 'not applicable'
-             when mf.fte / mf.members < 0.2 then 'yes' else 'no' end as low_work_intensity,
+             else {low_work_intensity} end as low_work_intensity,
         case when r.insz is null then 'no' else 'yes' end as recognised_disability,
         j.nace, j.worker_class, j.performance_type, j.part_time_pct, j.daily_wage, j.employer_size_class
     from event as e
