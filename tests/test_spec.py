@@ -434,12 +434,6 @@ KNOWN_CODE_LIST_COPIES = {
             "WORKPLACE_LEARNING_TYPE",
         )
     ),
-    ("cohort/projects/flemish_staff_origin/spec.yaml", "SEX"),
-    ("cohort/projects/flemish_staff_origin/spec.yaml", "FLEMISH_STAFF_LEVEL"),
-    ("cohort/projects/flemish_staff_origin/spec.yaml", "STATUTE"),
-    ("cohort/projects/flemish_staff_origin/spec.yaml", "WORK_REGIME"),
-    ("cohort/projects/measure_profiles/spec.yaml", "SEX"),
-    ("cohort/projects/regularised_foreigners/spec.yaml", "SEX"),
 }
 
 
@@ -472,16 +466,41 @@ def test_no_code_list_is_written_a_second_time() -> None:
     assert found - KNOWN_CODE_LIST_COPIES == set()
 
 
-def test_the_labour_reserves_country_variables_take_the_country_lookups_labels() -> None:
-    """The four country variables share one list of classes in the spec (a YAML anchor), the labels
-    that cohort.classifications.classes.COUNTRY_CLASS gives (plus Unknown)."""
-    spec = load_spec("labour_reserve")
+def test_the_country_variables_name_the_country_classes() -> None:
+    """Every country variable of the projects names the labels of
+    cohort.classifications.classes.COUNTRY_CLASS (plus Unknown) as ``classes: COUNTRY_CLASSES``: no spec
+    writes them out, so a spec whose labels drifted from the lookup's is not possible."""
+    labour_reserve = load_spec("labour_reserve")
     names = ("nationality_class", "birth_country_class", "foreign_origin_class", "allochtone_class")
-    assert {spec.variables[name].classes for name in names} == {classes.COUNTRY_CLASSES}
+    assert {labour_reserve.variables[name].classes for name in names} == {classes.COUNTRY_CLASSES}
     assert set(classes.COUNTRY_CLASS.values()) | {"Unknown"} == set(classes.COUNTRY_CLASSES)
-    assert (
-        spec.path is not None and spec.path.read_text(encoding="utf-8").count("- Neighbouring country") == 1
-    )
+    named = {
+        project: [
+            v.name for v in load_spec(project).variables.values() if v.classes == classes.COUNTRY_CLASSES
+        ]
+        for project in ("labour_reserve", "measure_profiles", "regularised_foreigners")
+    }
+    assert named["measure_profiles"] == ["origin_class", "nationality_class", "birth_country_class"]
+    assert named["regularised_foreigners"] == ["birth_country_class", "nationality_class"]
+    for project in named:
+        path = load_spec(project).path
+        assert path is not None and "Neighbouring country" not in path.read_text(encoding="utf-8")
+
+
+def test_a_spec_names_a_list_instead_of_writing_it() -> None:
+    """``classes:`` of a variable and ``codes:`` of a release dimension may name a list: class labels
+    of classes.py keep their order, a code list of codes.py is sorted (the order a release shows its
+    codes), so SEX, whose codebook order is M, F, gives F, M; an unknown name is refused."""
+    raw = yaml.safe_load(load_spec("regularised_foreigners").path.read_text(encoding="utf-8"))
+    assert raw["dimensions"]["sex"] == {"codes": "SEX"}
+    assert codes.code_list("SEX") == ("M", "F")
+    parsed = parse_spec(raw)
+    assert parsed.extra["dimensions"]["sex"] == {"codes": ["F", "M"]}
+    assert parsed.variables["sex"].classes == ("F", "M")
+    assert parsed.variables["nationality_class"].classes == classes.COUNTRY_CLASSES
+    raw["dimensions"]["sex"] = {"codes": "GENDERS"}
+    with pytest.raises(SpecError, match="dimension sex"):
+        parse_spec(raw)
 
 
 def test_the_labour_reserves_sql_takes_its_code_lists_from_the_spec() -> None:
