@@ -432,19 +432,6 @@ def _yaml_lists(node: object, where: str) -> Iterator[tuple[str, frozenset[str]]
             yield from _yaml_lists(item, where)
 
 
-# Copies of a code list of codes.py that other parts still write out (the anonymous projects'
-# dimensions), left to their owners: this list may only shrink. The synthetic warehouse's generators
-# are named by folder, so that a split of its modules does not matter.
-KNOWN_CODE_LIST_COPIES = {
-    ("cohort/projects/flemish_staff_origin/spec.yaml", "SEX"),
-    ("cohort/projects/flemish_staff_origin/spec.yaml", "FLEMISH_STAFF_LEVEL"),
-    ("cohort/projects/flemish_staff_origin/spec.yaml", "STATUTE"),
-    ("cohort/projects/flemish_staff_origin/spec.yaml", "WORK_REGIME"),
-    ("cohort/projects/measure_profiles/spec.yaml", "SEX"),
-    ("cohort/projects/regularised_foreigners/spec.yaml", "SEX"),
-}
-
-
 def test_no_code_list_is_written_a_second_time() -> None:
     """A list or tuple of strings in the package's Python, or a list in a spec, that holds exactly the
     codes of a code list of codes.py is a second writing of it: a spec names the list (``codes:``)."""
@@ -471,19 +458,44 @@ def test_no_code_list_is_written_a_second_time() -> None:
         ):
             if values in lists:
                 found.add((relative, lists[values]))
-    assert found - KNOWN_CODE_LIST_COPIES == set()
+    assert found == set()
 
 
-def test_the_labour_reserves_country_variables_take_the_country_lookups_labels() -> None:
-    """The four country variables share one list of classes in the spec (a YAML anchor), the labels
-    that cohort.classifications.classes.COUNTRY_CLASS gives (plus Unknown)."""
-    spec = load_spec("labour_reserve")
+def test_the_country_variables_name_the_country_classes() -> None:
+    """Every country variable of the projects names the labels of
+    cohort.classifications.classes.COUNTRY_CLASS (plus Unknown) as ``classes: COUNTRY_CLASSES``: no spec
+    writes them out, so a spec whose labels drifted from the lookup's is not possible."""
+    labour_reserve = load_spec("labour_reserve")
     names = ("nationality_class", "birth_country_class", "foreign_origin_class", "allochtone_class")
-    assert {spec.variables[name].classes for name in names} == {classes.COUNTRY_CLASSES}
+    assert {labour_reserve.variables[name].classes for name in names} == {classes.COUNTRY_CLASSES}
     assert set(classes.COUNTRY_CLASS.values()) | {"Unknown"} == set(classes.COUNTRY_CLASSES)
-    assert (
-        spec.path is not None and spec.path.read_text(encoding="utf-8").count("- Neighbouring country") == 1
-    )
+    named = {
+        project: [
+            v.name for v in load_spec(project).variables.values() if v.classes == classes.COUNTRY_CLASSES
+        ]
+        for project in ("labour_reserve", "measure_profiles", "regularised_foreigners")
+    }
+    assert named["measure_profiles"] == ["origin_class", "nationality_class", "birth_country_class"]
+    assert named["regularised_foreigners"] == ["birth_country_class", "nationality_class"]
+    specs = sorted((Path(__file__).resolve().parents[1] / "cohort" / "projects").glob("*/spec.yaml"))
+    assert len(specs) >= 5
+    assert [path for path in specs if "Neighbouring country" in path.read_text(encoding="utf-8")] == []
+
+
+def test_a_spec_names_a_list_instead_of_writing_it() -> None:
+    """``classes:`` of a variable and ``codes:`` of a release dimension may name a list: class labels
+    of classes.py keep their order, a code list of codes.py is sorted (the order a release shows its
+    codes), so SEX, whose codebook order is M, F, gives F, M; an unknown name is refused."""
+    raw = yaml.safe_load(load_spec("regularised_foreigners").path.read_text(encoding="utf-8"))
+    assert raw["dimensions"]["sex"] == {"codes": "SEX"}
+    assert codes.code_list("SEX") == ("M", "F")
+    parsed = parse_spec(raw)
+    assert parsed.extra["dimensions"]["sex"] == {"codes": ["F", "M"]}
+    assert parsed.variables["sex"].classes == ("F", "M")
+    assert parsed.variables["nationality_class"].classes == classes.COUNTRY_CLASSES
+    raw["dimensions"]["sex"] = {"codes": "GENDERS"}
+    with pytest.raises(SpecError, match="dimension sex"):
+        parse_spec(raw)
 
 
 def test_the_labour_reserves_sql_takes_its_code_lists_from_the_spec() -> None:

@@ -352,6 +352,44 @@ def _code_list(name: str, raw: Any) -> tuple[str, ...]:
     raise SpecError(f"variable {name}: codes is a code list's name or a list of codes, not {raw!r}")
 
 
+def named_list(where: str, name: str) -> tuple[str, ...]:
+    """A list that a spec names instead of writing it out (a variable's ``classes: COUNTRY_CLASSES`` or
+    ``classes: SEX``, a release dimension's ``codes: SEX``): a list of class labels of
+    cohort/classifications/classes.py in its own order, else the codes of a code list of
+    cohort/classifications/codes.py in sorted order. Sorted because a release shows a dimension's codes
+    sorted anyway (``Dimension.leaves`` in cohort/privacy/disclosure/tables.py), so that the data
+    dictionary, the release and its ``_release.json`` keep the bytes they had when the spec wrote the
+    codes out; a code list's own order is its codebook's (``M`` before ``F``)."""
+    labels = getattr(classes, name, None) if re.fullmatch(r"[A-Z][A-Z0-9_]*", name) else None
+    if isinstance(labels, tuple) and labels and all(isinstance(label, str) for label in labels):
+        return labels
+    try:
+        return tuple(sorted(codes.code_list(name)))
+    except ValueError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+
+
+def _classes(name: str, raw: Any) -> tuple[str, ...]:
+    """The ``classes:`` of a variable: its labels, or the name of a list written once (:func:`named_list`)."""
+    if isinstance(raw, str):
+        return named_list(f"variable {name}", raw)
+    return tuple(str(c) for c in raw)
+
+
+def _dimensions(project: Any, raw: Any) -> Any:
+    """The ``dimensions:`` of a release with each ``codes:`` that names a list (``codes: SEX``) written
+    out (:func:`named_list`), so that the release engine reads the codes themselves."""
+    if not isinstance(raw, dict):
+        return raw
+    out = {}
+    for name, dimension in raw.items():
+        if isinstance(dimension, dict) and isinstance(dimension.get("codes"), str):
+            where = f"spec {project}, dimension {name}"
+            dimension = {**dimension, "codes": list(named_list(where, dimension["codes"]))}
+        out[name] = dimension
+    return out
+
+
 def _variable(raw: dict[str, Any]) -> Variable:
     if not isinstance(raw.get("required", False), bool):
         raise SpecError(f"variable {raw.get('name', '?')}: required is true or false")
@@ -363,7 +401,7 @@ def _variable(raw: dict[str, Any]) -> Variable:
             paragraph=str(raw["paragraph"]),
             description=str(raw.get("description", "")),
             coarsening=str(raw.get("coarsening", "")),
-            classes=tuple(str(c) for c in raw.get("classes", ())),
+            classes=_classes(raw.get("name", "?"), raw.get("classes", ())),
             dutch=str(raw.get("dutch", "")),
             code_list=_code_list(raw.get("name", "?"), raw.get("codes")),
             required=raw.get("required", False),
@@ -456,7 +494,11 @@ def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
         disclosure=dict(raw.get("disclosure", {}) or {}),
         warehouse=_warehouse_reads(raw.get("warehouse") or {}, raw.get("id")),
         groups=groups,
-        extra={k: v for k, v in raw.items() if k not in known_top},
+        extra={
+            k: _dimensions(raw.get("id"), v) if k == "dimensions" else v
+            for k, v in raw.items()
+            if k not in known_top
+        },
         path=path,
     )
 
