@@ -86,8 +86,7 @@ def population_sql(year: int) -> str:
 
 
 def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
-    """Country classes, arrondissement -> province, LIPRO -> household type (temp tables)."""
-    classes.install_lookups(con)
+    """Arrondissement -> province, LIPRO -> household type (temp tables)."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE province_of_arrondissement (arrondissement VARCHAR, province VARCHAR)"
     )
@@ -146,6 +145,16 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
         daily_wage_class=class_sql(s, "daily_wage_class", "j.daily_wage"),
         wi_2020_class=class_sql(s, "work_intensity_eu2020", "j.wi_2020"),
         wi_2030_class=class_sql(s, "work_intensity_eu2030", "j.wi_2030"),
+        # a code outside the country lookup, or none, is in the class Unknown (a release dimension)
+        **{
+            column: classes.country_class_sql(f"j.{country}", missing=classes.UNKNOWN_COUNTRY)
+            for column, country in (
+                ("nationality_class", "nationality"),
+                ("birth_country_class", "birth_country"),
+                ("foreign_origin_class", "foreign_origin_country"),
+                ("allochtone_class", "allochtone_country"),
+            )
+        },
     )
 
 

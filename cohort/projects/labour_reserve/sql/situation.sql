@@ -1,8 +1,7 @@
 -- Situation of year {year} (seed 004 §3): one row per person of the population on {ref}, the last
 -- day of Q4, with every year-T variable, pseudonymised and coarsened. Death is not a variable of
 -- year T (§4). Each source is pre-aggregated to one row per person before the joins.
--- Lookups installed by the asset: country_class (cohort.classifications.classes.install_lookups),
--- province_of_arrondissement(arrondissement, province), lipro_household_type(lipro, household_type);
+-- Lookups installed by the asset: province_of_arrondissement(arrondissement, province), lipro_household_type(lipro, household_type);
 -- the mapping view person_map and the keyed_hash macro (cohort.privacy.pseudonym).
 with
 
@@ -310,12 +309,12 @@ final as (
         cast({year} as smallint) as year,
         {age_class} as age_class,
         j.sex,
-        coalesce(cn.class, 'Unknown') as nationality_class,
-        coalesce(cb.class, 'Unknown') as birth_country_class,
+        {nationality_class} as nationality_class,
+        {birth_country_class} as birth_country_class,
         j.foreign_origin_known,
-        case when j.foreign_origin_known then coalesce(co.class, 'Unknown') end as foreign_origin_class,
+        case when j.foreign_origin_known then {foreign_origin_class} end as foreign_origin_class,
         case j.allochtone_outcome when 'outside' then true when 'inside' then false when 'belgian' then false end as allochtone,
-        case when j.allochtone_outcome = 'outside' then coalesce(ca.class, 'Unknown') end as allochtone_class,
+        case when j.allochtone_outcome = 'outside' then {allochtone_class} end as allochtone_class,
         coalesce(j.nationality <> 'BE' and j.first_entry > date '{ref}' - interval 12 month, false) as newcomer,
         j.residence_reason,
         j.province,
@@ -353,10 +352,6 @@ final as (
         j.social_assistance_category
     from joined j
     left join deciles d using (person_id)
-    left join country_class cn on cn.country = j.nationality
-    left join country_class cb on cb.country = j.birth_country
-    left join country_class co on co.country = j.foreign_origin_country
-    left join country_class ca on ca.country = j.allochtone_country
 )
 
 select * from final order by person_id
