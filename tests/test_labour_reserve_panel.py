@@ -2,10 +2,13 @@
 is a true sample: persons are followed while they stay, leavers are replaced by new entrants
 first, the size holds, and the choice is reproducible."""
 
+from datetime import date
+
 import polars as pl
 
-from cohort import storage
+from cohort import settings, storage
 from cohort.projects.labour_reserve import build
+from cohort.projects.step import Step
 
 
 def _situations(secure, years=(2020, 2021, 2022)):
@@ -26,8 +29,9 @@ def test_panel_follows_stayers_and_tops_up_from_entrants(tmp_path):
 
     secure = tmp_path / "secure" / "labour_reserve"
     members = _situations(secure)
-    con = duckdb.connect()
-    info = build.build_panel(con, secure, [2020, 2021, 2022, 2023])  # 2023 not built: skipped
+    # the step a project asset gets (cohort.projects.step.open_step), here over a plain connection
+    step = Step(duckdb.connect(), settings.lake(tmp_path), None, date(2026, 6, 30))
+    info = build.build_panel(step, build.spec(), [2020, 2021, 2022, 2023])  # 2023 not built: skipped
     panel = pl.read_parquet(info["path"])
     by_year = {y: set(panel.filter(pl.col("year") == y)["person_id"]) for y in (2020, 2021, 2022)}
     n = build.panel_size(3000)
@@ -44,7 +48,7 @@ def test_panel_follows_stayers_and_tops_up_from_entrants(tmp_path):
         assert len(added) == n - len(stayers)
         assert added <= entrants  # top-up from the year's new entrants first
     # reproducible: the same input gives the same panel
-    again = build.build_panel(con, secure, [2020, 2021, 2022])
+    again = build.build_panel(step, build.spec(), [2020, 2021, 2022])
     assert pl.read_parquet(again["path"]).equals(panel)
 
 

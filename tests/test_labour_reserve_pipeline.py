@@ -64,7 +64,7 @@ def lake_run(tmp_path_factory):
         run([lr.mobility_next.key, lr.mobility_prev.key], "2022")
     ids = {}
     with open_step(lake, build.spec(), pseudonyms=True) as step:
-        build.prepare(step.con, step.lake)
+        build.prepare(step, build.spec())
         for p, insz in INSZ.items():
             row = step.con.execute("SELECT seq FROM person_map WHERE hash = keyed_hash(?)", [insz]).fetchall()
             ids[p] = row[0][0] if row else None
@@ -269,8 +269,8 @@ def test_2026_next_is_not_yet_observed_without_2027(tmp_path, monkeypatch):
         pytest.raises(build.BuildError, match="no year 2027"),
         open_step(lake, build.spec(), warehouse=True, pseudonyms=True) as step,
     ):
-        build.prepare(step.con, step.lake)
-        build.build_situation(step.con, step.lake.secure / "labour_reserve", wh, 2027)
+        build.prepare(step, build.spec())
+        build.build_situation(step, build.spec(), 2027)
 
 
 def test_every_column_is_authorised_and_a_stray_one_is_refused():

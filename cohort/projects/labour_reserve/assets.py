@@ -51,7 +51,7 @@ def _warehouse_step(
     with open_step(
         lake, SPEC, context.run.run_id, years=years, warehouse=True, pseudonyms=True, what=what
     ) as step:
-        build.prepare(step.con, step.lake, mapping=mapping)
+        build.prepare(step, SPEC, mapping=mapping)
         yield step
 
 
@@ -66,7 +66,7 @@ def person_mapping(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.
     earlier never change, so phase 1 and phase 2 share them. Kept in secure/labour_reserve/_mapping."""
     years = [y for y in checks.warehouse_years(lake.paths().warehouse) if y in build.situation_years(SPEC)]
     with _warehouse_step(context, lake, years, "build person_mapping", mapping=False) as step:
-        counts = build.build_person_mapping(step.con, step.lake.secure / PROJECT, years)
+        counts = build.build_person_mapping(step, SPEC, years)
     return dg.MaterializeResult(metadata={**counts, "years": dg.MetadataValue.json(years)})
 
 
@@ -94,11 +94,7 @@ def situation(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Mater
     with _warehouse_step(context, lake, [year], "build situation") as step:
         # validated before the rename: a year breaking a rule fails the step and leaves no file
         info = build.build_situation(
-            step.con,
-            step.lake.secure / PROJECT,
-            step.lake.warehouse,
-            year,
-            validate=schemas.rejecting(SPEC, "situation", year, meta),
+            step, SPEC, year, validate=schemas.rejecting(SPEC, "situation", year, meta)
         )
     return dg.MaterializeResult(
         metadata={"rows": info["rows"], "columns": len(info["columns"])},
@@ -123,7 +119,7 @@ def population_absence(context: dg.AssetExecutionContext, lake: LakeResource) ->
     year = int(context.partition_key)
     with _warehouse_step(context, lake, [year], "build population_absence") as step:
         # build_absence refuses a file breaking these rules before its rename
-        info = build.build_absence(step.con, step.lake.secure / PROJECT, step.lake.warehouse, year)
+        info = build.build_absence(step, SPEC, year)
         bad = build.absence_violations(step.con, info["path"])
     return dg.MaterializeResult(
         metadata={"rows": info["rows"], "reasons": dg.MetadataValue.json(info["reasons"])},
@@ -171,7 +167,7 @@ def phase1_panel(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     scale). Persons stay while in the population; leavers are replaced by new entrants first, in a
     seeded hash order. Same pseudonyms as phase 2 (one project, one mapping)."""
     with open_step(lake, SPEC, context.run.run_id, what="build phase1_panel") as step:
-        info = build.build_panel(step.con, step.lake.secure / PROJECT, SPEC.years)
+        info = build.build_panel(step, SPEC, SPEC.years)
     return dg.MaterializeResult(
         metadata={"years": dg.MetadataValue.json({str(k): v for k, v in info["years"].items()})}
     )

@@ -36,7 +36,7 @@ from cohort import storage
 from cohort.classifications import classes, codes, origin
 from cohort.privacy import pseudonym
 from cohort.projects.spec import ProjectSpec, class_sql, household_year, load_spec
-from cohort.settings import Lake
+from cohort.projects.step import Step
 from cohort.sources import checks
 
 PROJECT = "labour_reserve"
@@ -198,23 +198,21 @@ def absence_sql(year: int) -> str:
 
 
 # ------------------------------------------------------------------------------------- pseudonyms
-def prepare(con: duckdb.DuckDBPyConnection, paths: Lake, mapping: bool = True) -> None:
+def prepare(step: Step, spec: ProjectSpec, mapping: bool = True) -> None:
     """Ready a step's connection (:func:`cohort.projects.step.open_step` with the warehouse views
     and the keyed hash): the lookups and, with ``mapping``, ``person_map``."""
-    con.execute("SET enable_progress_bar = false")
-    install_lookups(con)
+    step.con.execute("SET enable_progress_bar = false")
+    install_lookups(step.con)
     if mapping:
-        pseudonym.attach_mapping(con, paths.secure / PROJECT, "person")
+        pseudonym.attach_mapping(step.con, step.lake.secure / spec.id, "person")
 
 
-def build_person_mapping(
-    con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years: list[int]
-) -> dict[str, int]:
+def build_person_mapping(step: Step, spec: ProjectSpec, years: list[int]) -> dict[str, int]:
     """Extend the project's person mapping with everyone in the population of any of ``years``."""
     if not years:
         raise BuildError("labour_reserve person_mapping: the warehouse has none of the situation years")
     ids = f"SELECT insz FROM ({membership_sql(years)}) WHERE " + " OR ".join(f"in_{int(y)}" for y in years)
-    return pseudonym.extend_mapping(con, secure_project_dir, "person", ids)
+    return pseudonym.extend_mapping(step.con, step.lake.secure / spec.id, "person", ids)
 
 
 def _require_year(warehouse: Path, year: int, table: str) -> None:
@@ -230,20 +228,16 @@ def _parquet(path: Path) -> str:
 
 
 def build_situation(
-    con: duckdb.DuckDBPyConnection,
-    secure_project_dir: Path,
-    warehouse: Path,
-    year: int,
-    validate: storage.Validate | None = None,
+    step: Step, spec: ProjectSpec, year: int, validate: storage.Validate | None = None
 ) -> dict[str, Any]:
     """Write ``secure/labour_reserve/situation/year=YYYY``; refuse persons without a pseudonym.
     ``validate(tmp)`` (the blocking rules, :func:`schemas.rejecting`) runs before the rename: a
     refused year leaves no new file (the previous version, if any, stays)."""
-    _require_year(warehouse, year, "situation")
-    s = spec()
-    sql = situation_sql(year, s)
+    con, secure_project_dir = step.con, step.lake.secure / spec.id
+    _require_year(step.lake.warehouse, year, "situation")
+    sql = situation_sql(year, spec)
     cols = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
-    s.check_columns("situation", cols)
+    spec.check_columns("situation", cols)
     path = storage.partition_file(secure_project_dir, "situation", year)
 
     def checked(tmp: Path) -> None:
@@ -275,13 +269,12 @@ def absence_violations(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, 
     return {"reason/outside_list": int(unknown), "person_id/duplicate": int(duplicates)}
 
 
-def build_absence(
-    con: duckdb.DuckDBPyConnection, secure_project_dir: Path, warehouse: Path, year: int
-) -> dict[str, Any]:
+def build_absence(step: Step, spec: ProjectSpec, year: int) -> dict[str, Any]:
     """Write ``secure/labour_reserve/population_absence/year=YYYY``: why persons of the neighbouring
     years' populations are missing from this year's (died, abroad, above_age, below_age, excluded).
     A file breaking :func:`absence_violations` is refused before the rename."""
-    _require_year(warehouse, year, "population_absence")
+    con, secure_project_dir = step.con, step.lake.secure / spec.id
+    _require_year(step.lake.warehouse, year, "population_absence")
     path = storage.partition_file(secure_project_dir, "population_absence", year)
 
     def checked(tmp: Path) -> None:
@@ -310,15 +303,15 @@ def panel_size(population: int, s: ProjectSpec | None = None) -> int:
     return int(min(population, max(sample["min_size"], n)))
 
 
-def build_panel(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years: list[int]) -> dict[str, Any]:
+def build_panel(step: Step, spec: ProjectSpec, years: list[int]) -> dict[str, Any]:
     """Choose the phase-1 panel: one row per (year, person_id), see the comment on ``sample:`` in the spec.
 
     A person stays while in the population; leavers are replaced first by the year's new
     entrants, then by others, in the order of ``md5(seed:person_id)``: the same warehouse and
     key give the same panel, and adding a year never changes the earlier ones.
     """
-    s = spec()
-    seed = int(s.sample["seed"])
+    con, secure_project_dir = step.con, step.lake.secure / spec.id
+    seed = int(spec.sample["seed"])
     years = [y for y in years if storage.partition_file(secure_project_dir, "situation", y).exists()]
     if not years:
         raise BuildError("labour_reserve phase1_panel: no situation year is built yet")
@@ -329,7 +322,7 @@ def build_panel(con: duckdb.DuckDBPyConnection, secure_project_dir: Path, years:
     order = f"md5('{seed}:' || person_id::VARCHAR)"
     first = years[0]
     pop_first = con.execute(f"SELECT count(*) FROM {sit(first)}").fetchall()[0][0]
-    n = panel_size(int(pop_first), s)
+    n = panel_size(int(pop_first), spec)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _panel AS SELECT CAST({first} AS SMALLINT) AS year, person_id "
         f"FROM {sit(first)} ORDER BY {order} LIMIT {n}"
