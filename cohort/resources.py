@@ -1,5 +1,6 @@
 """The resource every asset reads and writes through: the Parquet lake plus a DuckDB engine."""
 
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,12 +29,14 @@ class LakeResource(dg.ConfigurableResource):
         reads: checks.WarehouseReads | None = None,
         years: Iterable[int] = (),
         run_id: str | None = None,
+        spill: Path | None = None,
     ) -> duckdb.DuckDBPyConnection:
         """A fresh connection. With ``reads`` (a project spec's ``warehouse``), each table the
         project reads is a view of its name over the rows that passed the warehouse contract
         (checked now if its files changed since the last check; see
-        :func:`cohort.sources.checks.open_warehouse`), and a yearly table must hold ``years``."""
-        con = storage.connect()
+        :func:`cohort.sources.checks.open_warehouse`), and a yearly table must hold ``years``.
+        ``spill``: DuckDB's spill folder (:func:`spill_folder` gives one inside the secure area)."""
+        con = storage.connect(spill=spill)
         if reads is not None:
             try:
                 checks.open_warehouse(con, self.paths(), reads, years, run_id)
@@ -41,6 +44,12 @@ class LakeResource(dg.ConfigurableResource):
                 con.close()
                 raise
         return con
+
+    def spill_folder(self) -> Path:
+        """A new folder for one connection's spill files, inside the secure area: what DuckDB
+        writes out when a step exceeds ``COHORT_DUCKDB_MEMORY`` holds the same rows as the secure
+        tables, so it stays where they are (``secure/_spill/<random>``; the step removes it)."""
+        return self.paths().secure / "_spill" / uuid.uuid4().hex
 
     def secure_file(self, project: str, table: str, year: int | None = None) -> Path:
         return storage.partition_file(self.paths().secure / project, table, year)

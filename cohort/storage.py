@@ -352,9 +352,16 @@ def duckdb_memory_limit(memory_limit: str | None = None) -> str | None:
     return text
 
 
-def connect(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    threads: int | None = None, memory_limit: str | None = None, spill: Path | None = None
+) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection, sized from ``COHORT_DUCKDB_THREADS`` / ``COHORT_DUCKDB_MEMORY``,
-    with the macros of the rules (:data:`cohort.classifications.classes.MACROS`)."""
+    with the macros of the rules (:data:`cohort.classifications.classes.MACROS`).
+
+    ``spill``: the folder where DuckDB writes what does not fit under its memory limit. Without it
+    DuckDB spills to ``.tmp`` in the process's working folder, which for a project step would put
+    rows of the secure area wherever the command was started; project steps pass a folder inside
+    the secure area (:meth:`cohort.resources.LakeResource.connect`)."""
     # both are read before the connection is made, so a bad value leaves nothing open
     threads = duckdb_threads(threads)
     memory_limit = duckdb_memory_limit(memory_limit)
@@ -363,6 +370,8 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> duck
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
         con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
+    if spill is not None:
+        con.execute(f"SET temp_directory = {sql_string(spill)}")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # a step's log is not a terminal
     classes.install_macros(con)  # the rules every query names (completed_age...), written once there

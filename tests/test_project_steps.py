@@ -158,3 +158,27 @@ def test_the_cohort_steps_share_one_signature_and_run_refuses_anything_else() ->
         assert len(parameters) < 3 or parameters[2].name == "year", name
     with pytest.raises(ValueError, match="check_export is not a step function"):
         cohort_build.run(LakeResource(), load_spec("longitudinal_cohort"), cohort_build.check_export)
+
+
+def test_a_step_spills_inside_the_secure_area_and_leaves_no_spill_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a memory limit DuckDB writes what does not fit to disk; those blocks are rows of the
+    step's tables, so they go to a folder of the step's own in the secure area, never to ``.tmp``
+    in the folder the command was started from, and the folder is gone when the step ends."""
+    started_in = tmp_path / "started_here"
+    started_in.mkdir()
+    monkeypatch.chdir(started_in)
+    monkeypatch.setenv("COHORT_DUCKDB_MEMORY", "32MB")
+    lake = LakeResource(data_dir=str(tmp_path / "lake"))
+    with open_step(lake, None) as step:
+        # about 200 MB of rows held in a temporary table: more than the limit, so blocks go to disk
+        step.con.execute(
+            "CREATE TEMP TABLE wide AS SELECT range AS id, repeat('x', 100) AS pad FROM range(2000000)"
+        )
+        assert step.con.execute("SELECT count(*) FROM wide").fetchone() == (2000000,)
+        spill_root = step.lake.secure / "_spill"
+        spilled = [p for p in spill_root.rglob("*") if p.is_file()]
+        assert spilled, "nothing was spilled: the test no longer exercises the spill folder"
+        assert not (started_in / ".tmp").exists()
+    assert not spill_root.exists()

@@ -20,7 +20,7 @@ from cohort.projects.labour_reserve import build as labour_build
 from cohort.projects.longitudinal_cohort import population as cohort_population
 from cohort.projects.measure_profiles import assets as measure_assets
 from cohort.projects.regularised_foreigners import assets as regularised_assets
-from cohort.projects.spec import class_sql, load_spec
+from cohort.projects.spec import class_sql, load_spec, population_ages
 from cohort.sources import checks
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cohort"
@@ -205,7 +205,9 @@ def test_the_labour_reserve_paths_give_one_age(tmp_path):
     expected = {
         n: 2010 - b.year for n, b in zip(ids, births, strict=True)
     }  # 31 December: every birthday passed
-    in_range = {n for n, age in expected.items() if 15 <= age <= 64}
+    first_age, last_age = population_ages(labour_build.spec())
+    assert (first_age, last_age) == (15, 64)  # seed 004 §3
+    in_range = {n for n, age in expected.items() if first_age <= age <= last_age}
     population = dict(con.execute(f"SELECT insz, age FROM ({labour_build.population_sql(2010)})").fetchall())
     members = {
         n
@@ -558,6 +560,19 @@ SPELLINGS = [
         {"cohort/classifications/classes.py"},
     ),
     ("the country classes as a CASE", r"COUNTRY_CLASS\.items\(\)", {"cohort/classifications/classes.py"}),
+    # the residential population's registers (codes.RESIDENT_REGISTERS, the macro resident_register)
+    (
+        "the resident registers",
+        r"[\'\"]population[\'\"],\s*[\'\"]foreigners[\'\"]",
+        {"cohort/classifications/codes.py"},
+    ),
+    # a project's population ages are its spec's population_ages, formatted into its queries; the
+    # warehouse's calibration metrics keep the age ranges of the published figures they reproduce
+    (
+        "a population age range",
+        r"(?i)age\s+between\s+1[58]\s+and\s+6[45]\b|BETWEEN 15 AND 64|\)\s*[<>]\s*(15|64)\b",
+        {"cohort/warehouse/metrics_demography.py", "cohort/warehouse/metrics_labour.py"},
+    ),
 ]
 
 

@@ -13,7 +13,14 @@ import yaml
 
 from cohort.classifications import classes, codes, kinds
 from cohort.projects import schemas
-from cohort.projects.spec import SpecError, UnauthorisedColumnError, data_dictionary, load_spec, parse_spec
+from cohort.projects.spec import (
+    SpecError,
+    UnauthorisedColumnError,
+    data_dictionary,
+    load_spec,
+    parse_spec,
+    population_ages,
+)
 
 RAW = {
     "id": "toy",
@@ -487,14 +494,15 @@ def test_a_spec_names_a_list_instead_of_writing_it() -> None:
     of classes.py keep their order, a code list of codes.py is sorted (the order a release shows its
     codes), so SEX, whose codebook order is M, F, gives F, M; an unknown name is refused."""
     raw = yaml.safe_load(load_spec("regularised_foreigners").path.read_text(encoding="utf-8"))
-    assert raw["dimensions"]["sex"] == {"codes": "SEX"}
     assert codes.code_list("SEX") == ("M", "F")
+    raw["dimensions"]["sex_of_head"] = {"codes": "SEX"}  # a dimension without a variable of its name
     parsed = parse_spec(raw)
-    assert parsed.extra["dimensions"]["sex"] == {"codes": ["F", "M"]}
+    assert parsed.extra["dimensions"]["sex_of_head"] == {"codes": ["F", "M"]}
     assert parsed.variables["sex"].classes == ("F", "M")
+    assert parsed.extra["dimensions"]["sex"] == {"codes": ["F", "M"]}  # the variable's classes
     assert parsed.variables["nationality_class"].classes == classes.COUNTRY_CLASSES
-    raw["dimensions"]["sex"] = {"codes": "GENDERS"}
-    with pytest.raises(SpecError, match="dimension sex"):
+    raw["dimensions"]["sex_of_head"] = {"codes": "GENDERS"}
+    with pytest.raises(SpecError, match="dimension sex_of_head"):
         parse_spec(raw)
 
 
@@ -511,3 +519,27 @@ def test_the_labour_reserves_sql_takes_its_code_lists_from_the_spec() -> None:
         spelled = ", ".join(f"'{code}'" for code in spec.variables[name].code_list)
         assert [file for file, text in texts.items() if spelled in text] == []
         assert f"in ({spelled}" in situation or f", {spelled})" in situation
+
+
+def test_a_dimension_takes_the_classes_of_its_variable() -> None:
+    """A release dimension named after a class variable gets that variable's classes as its codes,
+    in their order; writing the codes again beside them is refused (the labels live once)."""
+    spec = load_spec("flemish_staff_origin")
+    dimensions = spec.extra["dimensions"]
+    assert dimensions["origin_eu15"]["codes"] == list(spec.variables["origin_eu15"].classes)
+    assert dimensions["sex"]["codes"] == ["F", "M"]
+    assert "Total" in dimensions["origin_eu15"]["hierarchy"].values()
+    raw = yaml.safe_load(spec.path.read_text())
+    raw["dimensions"]["age_class"] = {"codes": ["18-24", "25-65"]}
+    with pytest.raises(SpecError, match="dimension age_class: its codes are the classes of the variable"):
+        parse_spec(raw)
+
+
+def test_the_population_ages_are_read_from_the_spec() -> None:
+    assert population_ages(load_spec("labour_reserve")) == (15, 64)
+    assert population_ages(load_spec("flemish_staff_origin")) == (18, 65)
+    raw = yaml.safe_load(load_spec("labour_reserve").path.read_text())
+    for bad in ([64, 15], [15], "15-64", [15, True]):
+        raw["population_ages"] = bad
+        with pytest.raises(SpecError, match="population_ages must be"):
+            population_ages(parse_spec(raw))

@@ -213,6 +213,9 @@ MACROS: dict[str, str] = {
     "quarter_last_day(year, quarter)": (
         "CASE WHEN quarter BETWEEN 1 AND 4 THEN last_day(make_date(year, 3 * quarter, 1)) END"
     ),
+    # A register of the residential population (codes.RESIDENT_REGISTERS; the waiting register
+    # is out); null stays null.
+    "resident_register(register)": f"register IN ({', '.join(repr(r) for r in codes.RESIDENT_REGISTERS)})",
 }
 
 

@@ -148,6 +148,9 @@ REGISTERS: dict[str, str] = {
     "foreigners": "Foreigners register",
     "waiting": "Waiting register (asylum seekers)",
 }
+#: the registers of the residential population (seeds 002 and 004): the waiting register of asylum
+#: seekers is not part of it; compiled into the macro ``resident_register`` (classes.MACROS)
+RESIDENT_REGISTERS: tuple[str, ...] = ("population", "foreigners")
 RESIDENCE_REASON: dict[str, str] = {  # IT202 reason of residence (docs/domain_facts.md 3.4)
     "1": "Family reunification / cohabitation / adoption",
     "2": "Asylum / international protection",

@@ -62,6 +62,24 @@ def allochtone_sql(own: str, parents: str, grandparents: str, bloc: Iterable[str
     )
 
 
+def allochtone_class_sql(outcome: str, labels: list[str] | tuple[str, ...]) -> str:
+    """The class label of an :func:`allochtone_sql` outcome. ``labels`` are the variable's four
+    classes in this order: no origin outside the bloc (``inside`` and ``belgian``), ``outside``,
+    ``unknown_parents``, ``unknown_grandparents`` (seed 003 §2: "EU-15", "non-EU-15",
+    "unknown: parents unknown", "unknown: grandparents unknown")."""
+    if len(labels) != 4:
+        raise ValueError(f"an allochtone classification has four classes, not {len(labels)}: {list(labels)}")
+    within, outside, parents, grandparents = (_sql_text(label) for label in labels)
+    return (
+        f"CASE {outcome} WHEN 'outside' THEN {outside} WHEN 'unknown_parents' THEN {parents} "
+        f"WHEN 'unknown_grandparents' THEN {grandparents} ELSE {within} END"
+    )
+
+
+def _sql_text(label: str) -> str:
+    return "'" + label.replace("'", "''") + "'"
+
+
 def flemish_foreign_origin_sql(own_current: str, own_first: str, father_first: str, mother_first: str) -> str:
     """True when the Flemish definition gives a foreign origin (unknown parents count as Belgian)."""
     return " OR ".join(

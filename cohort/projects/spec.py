@@ -178,6 +178,23 @@ def household_year(spec: ProjectSpec, reference: date) -> int:
     return (reference + timedelta(days=days)).year
 
 
+def population_ages(spec: ProjectSpec) -> tuple[int, int]:
+    """The spec's ``population_ages: [first, last]``: the completed ages, both included, of the
+    project's population on its reference date (seed 004 §3: 15-64; seed 003 §3: 18-65). Every
+    query of the project's population formats these two numbers; none writes them itself."""
+    raw = spec.extra.get("population_ages")
+    if (
+        not isinstance(raw, list)
+        or len(raw) != 2
+        or not all(isinstance(a, int) and not isinstance(a, bool) for a in raw)
+        or not 0 <= raw[0] <= raw[1]
+    ):
+        raise SpecError(
+            f"spec {spec.id}: population_ages must be [first, last], two whole ages in order, not {raw!r}"
+        )
+    return int(raw[0]), int(raw[1])
+
+
 def class_sql(spec: ProjectSpec, variable: str, expr: str) -> str:
     """The SQL class of ``expr`` by the spec's ``coarsening_rules`` of ``variable``, labelled by the
     variable's classes: one compiler for every project (cohort.classifications.classes.coarsening_sql)."""
@@ -376,16 +393,27 @@ def _classes(name: str, raw: Any) -> tuple[str, ...]:
     return tuple(str(c) for c in raw)
 
 
-def _dimensions(project: Any, raw: Any) -> Any:
-    """The ``dimensions:`` of a release with each ``codes:`` that names a list (``codes: SEX``) written
-    out (:func:`named_list`), so that the release engine reads the codes themselves."""
+def _dimensions(project: Any, raw: Any, variables: dict[str, Variable]) -> Any:
+    """The ``dimensions:`` of a release with the codes of each written out, so that the release
+    engine reads the codes themselves: a dimension named after a class variable takes that
+    variable's classes (the labels are written once, on the variable; a ``codes:`` beside them is
+    refused), another one its ``codes:`` (a list, or the name of one, :func:`named_list`)."""
     if not isinstance(raw, dict):
         return raw
     out = {}
     for name, dimension in raw.items():
-        if isinstance(dimension, dict) and isinstance(dimension.get("codes"), str):
-            where = f"spec {project}, dimension {name}"
-            dimension = {**dimension, "codes": list(named_list(where, dimension["codes"]))}
+        where = f"spec {project}, dimension {name}"
+        dimension = dict(dimension or {}) if isinstance(dimension, dict) or dimension is None else dimension
+        if isinstance(dimension, dict):
+            variable = variables.get(name)
+            if variable is not None and variable.classes:
+                if "codes" in dimension:
+                    raise SpecError(
+                        f"{where}: its codes are the classes of the variable {name}; remove codes: here"
+                    )
+                dimension["codes"] = list(variable.classes)
+            elif isinstance(dimension.get("codes"), str):
+                dimension["codes"] = list(named_list(where, dimension["codes"]))
         out[name] = dimension
     return out
 
@@ -495,7 +523,7 @@ def parse_spec(raw: dict[str, Any], path: Path | None = None) -> ProjectSpec:
         warehouse=_warehouse_reads(raw.get("warehouse") or {}, raw.get("id")),
         groups=groups,
         extra={
-            k: _dimensions(raw.get("id"), v) if k == "dimensions" else v
+            k: _dimensions(raw.get("id"), v, variables) if k == "dimensions" else v
             for k, v in raw.items()
             if k not in known_top
         },

@@ -4,7 +4,8 @@ work with :func:`open_step` and gets a :class:`Step`.
 Opening a step, in this order: the retention guard (after the project's retention date the step is
 refused with a ``refusal`` entry in the audit log, run id included; see
 :func:`cohort.privacy.retention.refuse_if_expired`), a fresh DuckDB connection from the lake
-resource (:meth:`cohort.resources.LakeResource.connect`) with, when the step reads the warehouse,
+resource (:meth:`cohort.resources.LakeResource.connect`), spilling into a folder of its own inside
+the secure area (removed when the step ends), with, when the step reads the warehouse,
 the contract-checked views of the tables of the spec's ``warehouse`` block, and, when it
 pseudonymises, the ``keyed_hash`` macro under the project key. Leaving the ``with`` block closes the
 connection, whether the step succeeded or failed.
@@ -13,8 +14,9 @@ It may import the rules, storage, the contract and privacy layers and the projec
 deliberation packages import it (it is part of the project kernel of ``tests/test_layers.py``).
 """
 
+import shutil
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 
@@ -80,10 +82,19 @@ def open_step(
         refuse_if_expired(paths, spec.id, spec.retention_date, run_id, what=what)
     # the key before the connection: a missing key is refused before the warehouse is checked
     key = pseudonym.load_key(spec.id, keys_dir=paths.keys) if spec is not None and pseudonyms else None
-    con = resource.connect(spec.warehouse if spec is not None and warehouse else None, years, run_id)
+    spill = resource.spill_folder()
+    spill.mkdir(parents=True)  # DuckDB makes the last folder of the path only
+    con = resource.connect(
+        spec.warehouse if spec is not None and warehouse else None, years, run_id, spill=spill
+    )
     try:
         if key is not None:
             pseudonym.install_hmac(con, key)
         yield Step(con, paths, run_id, clock.today())
     finally:
         con.close()
+        # DuckDB removes its spill files on close; the folder, made for this step only, goes too,
+        # and their common folder once no other step is using it
+        shutil.rmtree(spill, ignore_errors=True)
+        with suppress(OSError):
+            spill.parent.rmdir()

@@ -25,7 +25,7 @@ def legal_population(scope: str, day: str) -> str:
     """SQL: one row (insz, nis_code) per legal resident of ``scope`` on ``day`` (a SQL date)."""
     return f"""
         SELECT r.insz, r.nis_code FROM residence_history r
-        JOIN register_history g ON g.insz = r.insz AND {_covers("g", day)} AND g.register IN ('population', 'foreigners')
+        JOIN register_history g ON g.insz = r.insz AND {_covers("g", day)} AND resident_register(g.register)
         WHERE {_covers("r", day)} AND r.nis_code IS NOT NULL AND {scope_predicate(scope, "r.nis_code")}"""
 
 
@@ -269,7 +269,7 @@ def _deaths(scope: str, year: int) -> str:
         SELECT p.sex, completed_age(p.birth_date, p.death_date) AS age
         FROM person p
         JOIN residence_history r ON r.insz = p.insz AND r.valid_to = p.death_date AND r.nis_code IS NOT NULL
-        JOIN register_history g ON g.insz = p.insz AND g.valid_to = p.death_date AND g.register IN ('population', 'foreigners')
+        JOIN register_history g ON g.insz = p.insz AND g.valid_to = p.death_date AND resident_register(g.register)
         WHERE year(p.death_date) = {year} AND {scope_predicate(scope, "r.nis_code")}"""
 
 

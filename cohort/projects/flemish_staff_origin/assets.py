@@ -18,7 +18,7 @@ from cohort.classifications import codes, eu_membership, origin
 from cohort.partitions import yearly_partitions
 from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
-from cohort.projects.spec import ProjectSpec, class_sql, load_spec
+from cohort.projects.spec import ProjectSpec, class_sql, load_spec, population_ages
 from cohort.projects.step import Step, open_step
 from cohort.resources import LakeResource
 
@@ -41,14 +41,19 @@ def staff_sql(year: int, generated_on: date | None = None, spec: ProjectSpec = S
     ref = date(year, 12, 31)
     own, par, gp = "own_nats", "parent_nats", "grandparent_nats"
     template = resources.files(f"cohort.projects.{PROJECT}").joinpath("sql/staff.sql").read_text()
+    min_age, max_age = population_ages(spec)
     return template.format(
         year=int(year),
         ref_date=ref.isoformat(),
+        min_age=min_age,
+        max_age=max_age,
         age_class=class_sql(spec, "age_class", "age"),
         origin_eu15=origin.allochtone_sql(own, par, gp, codes.EU15),
         origin_eu=origin.allochtone_sql(
             own, par, gp, codes.eu_members(eu_membership_date(year, generated_on, spec))
         ),
+        origin_eu15_class=origin.allochtone_class_sql("cascade_eu15", spec.variables["origin_eu15"].classes),
+        origin_eu_class=origin.allochtone_class_sql("cascade_eu", spec.variables["origin_eu"].classes),
     )
 
 

@@ -35,7 +35,7 @@ import duckdb
 from cohort import storage
 from cohort.classifications import classes, codes, origin
 from cohort.privacy import pseudonym
-from cohort.projects.spec import ProjectSpec, class_sql, household_year, load_spec
+from cohort.projects.spec import ProjectSpec, class_sql, household_year, load_spec, population_ages
 from cohort.projects.step import Step
 from cohort.sources import checks
 
@@ -80,9 +80,12 @@ def situation_years(s: ProjectSpec) -> list[int]:
     return list(range(s.first_year - 1, s.last_year + 2))
 
 
-def population_sql(year: int) -> str:
+def population_sql(year: int, s: ProjectSpec | None = None) -> str:
     ref = reference_day(year)
-    return sql_text("population").format(year=int(year), ref=ref.isoformat())
+    min_age, max_age = population_ages(s or spec())
+    return sql_text("population").format(
+        year=int(year), ref=ref.isoformat(), min_age=min_age, max_age=max_age
+    )
 
 
 def install_lookups(con: duckdb.DuckDBPyConnection) -> None:
@@ -123,7 +126,7 @@ def situation_sql(year: int, s: ProjectSpec | None = None) -> str:
         ref=ref.isoformat(),
         household_year=household_year(s, ref),
         jan1=date(household_year(s, ref), 1, 1).isoformat(),
-        population=population_sql(year),
+        population=population_sql(year, s),
         foreign_origin=origin.flemish_foreign_origin_sql("own[1]", "own[2]", "father_first", "mother_first"),
         foreign_origin_country=origin.flemish_origin_country_sql(
             "own[1]", "own[2]", "father_first", "mother_first"
@@ -163,6 +166,7 @@ def membership_sql(years: list[int]) -> str:
     columns ``insz, birth_date, death_date, be_<year>, in_<year>``."""
     years = sorted(int(y) for y in years)
     refs = {y: reference_day(y).isoformat() for y in years}
+    min_age, max_age = population_ages(spec())
 
     def covers(d: str) -> str:
         return f"valid_from <= date '{d}' AND (valid_to IS NULL OR valid_to > date '{d}')"
@@ -173,9 +177,9 @@ def membership_sql(years: list[int]) -> str:
     )
     members = ",\n        ".join(
         f"coalesce(r.be_{y}, false) AS be_{y},\n        "
-        f"coalesce(r.be_{y} AND g.reg_{y} IN ('population', 'foreigners') "
+        f"coalesce(r.be_{y} AND resident_register(g.reg_{y}) "
         f"AND (p.death_date IS NULL OR p.death_date > date '{d}') "
-        f"AND completed_age(p.birth_date, date '{d}') BETWEEN 15 AND 64, false) AS in_{y}"
+        f"AND completed_age(p.birth_date, date '{d}') BETWEEN {min_age} AND {max_age}, false) AS in_{y}"
         for y, d in refs.items()
     )
     return sql_text("population_membership").format(
@@ -194,6 +198,8 @@ def absence_sql(year: int) -> str:
         next_year=year + 1,
         ref=reference_day(year).isoformat(),
         membership=membership_sql([year - 1, year, year + 1]),
+        min_age=population_ages(spec())[0],
+        max_age=population_ages(spec())[1],
     )
 
 

@@ -138,7 +138,9 @@ def build_observed(step: Step, spec: ProjectSpec, year: int) -> dict[str, Any]:
     con, lake = step.con, step.lake
     population.install_rules(con, spec)
     sample = _require(sample_file(lake, spec), "the sample (sample_person)")
-    path = storage.write_query(con, population.observed_sql(year, sample), observed_file(lake, spec, year))
+    path = storage.write_query(
+        con, population.observed_sql(year, sample, spec), observed_file(lake, spec, year)
+    )
     counts = con.execute(
         f"""
             with o as (select * from read_parquet({storage.sql_string(path)}, hive_partitioning = false)),

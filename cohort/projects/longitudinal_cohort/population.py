@@ -12,7 +12,7 @@ Every rule is a DuckDB query over the warehouse views of one connection
 - **Sample**: within each stratum (entry year x origin group x age group) persons are ranked by
   ``md5(insz || ':' || seed)`` and the first ``n_h`` are taken, ``n_h = min(N_h, max(1,
   round(allocation_h * scale)))``. The design weight is ``N_h / n_h``.
-- **Observation** of a sample person in a quarter: aged 65 or less on its first day, and alive
+- **Observation** of a sample person in a quarter: aged ``follow_up.max_age`` (65) or less on its first day, and alive
   and resident in Belgium on its last day (the DWH reference day). Household members: everyone in the household of a sample person observed
   in the year, on 1 January; their quarters are those in which they are alive and resident.
 """
@@ -144,7 +144,7 @@ def frame_sql(spec: ProjectSpec) -> str:
         from candidates c
         join register_history g
           on g.insz = c.insz and g.valid_from <= c.d and (g.valid_to is null or g.valid_to > c.d)
-        where g.register in ('population', 'foreigners')
+        where resident_register(g.register)
         group by all
     ),
     nationality_on_day as (
@@ -221,13 +221,15 @@ def strata_sql(spec: ProjectSpec, scale: float) -> str:
 
 
 # --------------------------------------------------------------------------- follow-up
-def observed_sql(year: int, sample_file: Path) -> str:
+def observed_sql(year: int, sample_file: Path, spec: ProjectSpec) -> str:
     """The persons observed in ``year``: sample persons with their observed quarters, household members.
+    A sample person is followed while aged ``follow_up.max_age`` or less on the first day of a quarter.
 
     Columns: ``insz, year, is_sample_person, is_household_member, in_q1 .. in_q4`` (quarterly data is
     delivered for the quarters marked true), ordered by ``insz``.
     """
     y = int(year)
+    max_age = int(spec.extra["follow_up"]["max_age"])
     return f"""
     with sample as (
         select s.insz, s.entry_year, p.birth_date, p.death_date
@@ -251,7 +253,7 @@ def observed_sql(year: int, sample_file: Path) -> str:
         from sample s cross join quarter_ends e
         semi join resident_quarters rq on rq.insz = s.insz and rq.q = e.q
         -- followed up to the end of the quarter in which the person turns 66
-        where completed_age(s.birth_date, e.qstart) <= 65 and (s.death_date is null or s.death_date > e.qend)
+        where completed_age(s.birth_date, e.qstart) <= {max_age} and (s.death_date is null or s.death_date > e.qend)
     ),
     observed_sample as (select insz, list(q order by q) as quarters from sample_quarters group by insz),
     households as (select * from household_jan1 where year = {y}),

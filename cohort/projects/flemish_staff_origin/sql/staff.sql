@@ -1,7 +1,8 @@
--- Seed 003 population frame: Flemish government staff at the end of {year}, aged 18-65 on {ref_date},
+-- Seed 003 population frame: Flemish government staff at the end of {year}, aged {min_age}-{max_age} on {ref_date},
 -- with both origin classifications. One row per staff member; NO identifier leaves this query.
 -- Parameters (str.format, safe values only): year, ref_date (YYYY-MM-DD), age_class (SQL CASE over `age`),
--- origin_eu15 / origin_eu (the allochtone cascade over own_nats, parent_nats, grandparent_nats).
+-- origin_eu15 / origin_eu (the allochtone cascade over own_nats, parent_nats, grandparent_nats) and
+-- origin_eu15_class / origin_eu_class (its outcome labelled by the variable's classes in the spec).
 with
 
 staff as (
@@ -90,7 +91,7 @@ classified as (
         {origin_eu15} as cascade_eu15,
         {origin_eu} as cascade_eu
     from family
-    where age between 18 and 65
+    where age between {min_age} and {max_age}
 ),
 
 final as (
@@ -102,18 +103,8 @@ final as (
         level,
         position,
         regime,
-        case cascade_eu15
-            when 'outside' then 'non-EU-15'
-            when 'unknown_parents' then 'unknown: parents unknown'
-            when 'unknown_grandparents' then 'unknown: grandparents unknown'
-            else 'EU-15'
-        end as origin_eu15,
-        case cascade_eu
-            when 'outside' then 'non-EU'
-            when 'unknown_parents' then 'unknown: parents unknown'
-            when 'unknown_grandparents' then 'unknown: grandparents unknown'
-            else 'EU'
-        end as origin_eu
+        {origin_eu15_class} as origin_eu15,
+        {origin_eu_class} as origin_eu
     from classified
 )
 

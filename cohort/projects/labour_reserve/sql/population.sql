@@ -1,6 +1,6 @@
 -- The population of year {year} (seed 004 §1, §3): persons with a National Register number (no BIS
--- number), alive and with their main residence in Belgium on {ref} (the last day of Q4), aged 15-64
--- on that day, inscribed in the population or foreigners register (the waiting register is out).
+-- number), alive and with their main residence in Belgium on {ref} (the last day of Q4), aged
+-- {min_age}-{max_age} on that day (the spec's population_ages), inscribed in the population or foreigners register (the waiting register is out).
 -- One row per person; used by situation, population_absence and person_mapping.
 with
 
@@ -38,11 +38,11 @@ aged as (
     join register g using (insz)
     where not p.is_bis
       and (p.death_date is null or p.death_date > date '{ref}')
-      and g.register in ('population', 'foreigners')
+      and resident_register(g.register)
 ),
 
 final as (
-    select * from aged where age between 15 and 64
+    select * from aged where age between {min_age} and {max_age}
 )
 
 select * from final

@@ -17,9 +17,9 @@ reasons as (
         case
             when death_date is not null and death_date <= date '{ref}' then 'died'
             when not in_belgium then 'abroad'
-            when completed_age(birth_date, date '{ref}') > 64
+            when completed_age(birth_date, date '{ref}') > {max_age}
                 then 'above_age'
-            when completed_age(birth_date, date '{ref}') < 15
+            when completed_age(birth_date, date '{ref}') < {min_age}
                 then 'below_age'
             else 'excluded'
         end as reason
