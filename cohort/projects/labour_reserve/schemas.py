@@ -56,7 +56,10 @@ def sql_violations(
         rules += [(f"{name}/{rule}", cond) for rule, cond in kinds.sql_checks(var.kind, _q(name), allowed)]
         if name in never_null:
             rules.append((f"{name}/null", f"{_q(name)} IS NULL"))
-    select = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in rules)
+    # count_if, not count(*) FILTER (WHERE ...): the same count (a null condition counts as not
+    # broken in both), but DuckDB 2.0 evaluates ~300 FILTER clauses about six times slower (measured
+    # on 2 million rows x 150 rules: 1.2-1.7 s against 8.6-10.5 s CPU; docs/measurements.md)
+    select = ", ".join(f"count_if({cond})" for _, cond in rules)
     src = f"read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
     values = con.execute(f"SELECT {select}, count(*) - count(DISTINCT person_id) FROM {src}").fetchall()[0]
     out = {rule: int(v) for (rule, _), v in zip(rules, values[:-1], strict=True) if v}
