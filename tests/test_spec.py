@@ -543,3 +543,18 @@ def test_the_population_ages_are_read_from_the_spec() -> None:
         raw["population_ages"] = bad
         with pytest.raises(SpecError, match="population_ages must be"):
             population_ages(parse_spec(raw))
+
+
+def test_a_written_table_is_authorised_exactly() -> None:
+    """``check_columns`` refuses a column the spec does not authorise; ``authorise`` (a table as
+    written) also refuses a missing column and another order, each named."""
+    spec = load_spec("labour_reserve")
+    columns = list(spec.table("situation").columns)
+    spec.authorise("situation", columns)
+    spec.check_columns("situation", columns[:-1])  # a subset passes the lenient form
+    with pytest.raises(UnauthorisedColumnError, match=f"missing: {columns[-1]}"):
+        spec.authorise("situation", columns[:-1])
+    with pytest.raises(UnauthorisedColumnError, match="order"):
+        spec.authorise("situation", [columns[1], columns[0], *columns[2:]])
+    with pytest.raises(UnauthorisedColumnError, match="national_number not authorised"):
+        spec.authorise("situation", [*columns, "national_number"])

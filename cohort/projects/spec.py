@@ -146,6 +146,18 @@ class ProjectSpec:
                 f"column(s) {', '.join(extra)} not authorised by the spec"
             )
 
+    def authorise(self, table: str, columns: list[str] | tuple[str, ...]) -> None:
+        """The strict form, for a table as written: the columns of ``table`` exactly, in the spec's
+        order (:meth:`check_columns` first, so an unauthorised column is named as such)."""
+        self.check_columns(table, columns)
+        declared = list(self.table(table).columns)
+        if list(columns) != declared:
+            missing = [c for c in declared if c not in columns]
+            raise UnauthorisedColumnError(
+                f"project {self.id}, table {table}: columns differ from the spec "
+                + (f"(missing: {', '.join(missing)})" if missing else "(order)")
+            )
+
     def column_kinds(self, table: str) -> dict[str, str]:
         """Kind of each column of ``table`` (for the export scanner)."""
         return {c: self.variables[c].kind for c in self.table(table).columns}

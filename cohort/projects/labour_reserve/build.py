@@ -243,7 +243,7 @@ def build_situation(
     _require_year(step.lake.warehouse, year, "situation")
     sql = situation_sql(year, spec)
     cols = [r[0] for r in con.execute(f"DESCRIBE {sql}").fetchall()]
-    spec.check_columns("situation", cols)
+    spec.authorise("situation", cols)
     path = storage.partition_file(secure_project_dir, "situation", year)
 
     def checked(tmp: Path) -> None:

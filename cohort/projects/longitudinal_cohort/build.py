@@ -246,18 +246,6 @@ def query_columns(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
     return [d[0] for d in con.execute(f"SELECT * FROM ({sql}) AS q LIMIT 0").description]
 
 
-def authorise(spec: ProjectSpec, table: str, columns: list[str]) -> None:
-    """Refuse a column the spec does not authorise (named), a missing one, or a different order."""
-    spec.check_columns(table, columns)
-    declared = list(spec.table(table).columns)
-    if columns != declared:
-        missing = [c for c in declared if c not in columns]
-        raise UnauthorisedColumnError(
-            f"project {spec.id}, table {table}: columns differ from the spec "
-            + (f"(missing: {', '.join(missing)})" if missing else "(order)")
-        )
-
-
 def rejecting(spec: ProjectSpec, table: str, year: int) -> storage.Validate:
     """A ``validate`` callback for the writers: :func:`check_export` on the temporary file, which is
     refused (:class:`cohort.storage.PartitionRejected`, nothing renamed into place) when it fails."""
@@ -286,7 +274,7 @@ def build_table(
 def _write_authorised(step: Step, spec: ProjectSpec, table: str, year: int, sql: str) -> tuple[Path, int]:
     """Refuse a column the spec does not authorise, then write through the export scan and the
     table's schema (:func:`rejecting`); (path, rows)."""
-    authorise(spec, table, query_columns(step.con, sql))
+    spec.authorise(table, query_columns(step.con, sql))
     path = export_file(step.lake, spec, table, year)
     record = scan.write_export(
         step.con,
@@ -353,7 +341,7 @@ def build_situation(step: Step, spec: ProjectSpec, year: int) -> TableResult:
         person_file=_require(export_file(lake, spec, "person", year), "person"),
         position_file=_require(export_file(lake, spec, "position", year), "position"),
     )
-    authorise(spec, "situation", query_columns(con, sql))
+    spec.authorise("situation", query_columns(con, sql))
     path = storage.write_query(
         con,
         sql,
