@@ -387,7 +387,8 @@ def cohort_scenario() -> tuple[dict[str, list[dict]], dict[str, str], dict]:
             {"year": 2006, "quarter": 2, "insz": n["D"], **EQUIVALENT_LEEFLOON},
             {"year": 2008, "quarter": 1, "insz": n["B"], **OCCUPATIONAL_DISEASE},
             {"year": 2006, "quarter": 2, "insz": n["A"]},
-        ],
+        ]
+        + status_combinations_2011(n),
         "jobseeker_quarter": [{"year": 2008, "quarter": 1, "insz": n["B"]}],
         "self_employed_quarter": [{"year": 2006, "quarter": 2, "insz": n["A"]}],
         "education": [{"insz": n["D"]}, {"insz": n["F"], "qualification_date": D(2018, 6, 30)}],
@@ -442,6 +443,54 @@ OCCUPATIONAL_DISEASE = {
     "amount": 400.0,
     "fraction": 0.3,
 }
+
+
+PENSION = {"benefit": "pension", "category": "survivor", "amount": 2400.0, "spell_start": D(2009, 3, 1)}
+INVALIDITY = {
+    "benefit": "invalidity",
+    "category": "invalidity",
+    "amount": 3000.0,
+    "spell_start": D(2009, 1, 5),
+    "days_type": "2",
+}
+EARLY_RETIREMENT = {
+    "benefit": "early_retirement",
+    "category": "SWT",
+    "amount": 4800.0,
+    "spell_start": D(2010, 1, 1),
+}
+
+
+def status_combinations_2011(n: dict[str, str]) -> list[dict]:
+    """Benefit rows of 2011 that make each of the position table's remaining status combinations in a
+    quarter of its own, with one part of each also alone in another quarter (issue 24): C (observed all
+    of 2011) has invalidity and a survivor's pension in Q1, a permanent occupational disease and the
+    pension in Q2, with SWT in Q3 and with a career break in Q4; E (a household member) is the entitled
+    child of a child-benefit row paid to another person and has an invalidity benefit in Q2 only."""
+    rows = [
+        (1, "C", INVALIDITY),
+        (1, "C", PENSION),
+        (2, "C", OCCUPATIONAL_DISEASE),
+        (2, "C", PENSION),
+        (3, "C", OCCUPATIONAL_DISEASE),
+        (3, "C", EARLY_RETIREMENT),
+        (4, "C", OCCUPATIONAL_DISEASE),
+        (4, "C", CAREER_BREAK),
+        (2, "E", INVALIDITY),
+    ]
+    child_benefit = [
+        {
+            "quarter": q,
+            "insz": n["second_gen"],
+            "benefit": "child_benefit",
+            "amount": 300.0,
+            "related_insz": n["E"],
+        }
+        for q in (2, 3)
+    ]
+    return [{"year": 2011, "quarter": q, "insz": n[who], **values} for q, who, values in rows] + [
+        {"year": 2011, **row} for row in child_benefit
+    ]
 
 
 def write_cohort_warehouse(root: Path) -> tuple[Path, dict[str, str], dict]:

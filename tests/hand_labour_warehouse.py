@@ -360,6 +360,7 @@ def _year_tables(wh: Path, y: int) -> None:
                 "insz": INSZ["M"],
                 "benefit": "social_aid",
                 "category": "financial_aid",
+                "social_aid_kind": "equivalent_integration_income",
                 "amount": 900.0,
                 "days": 92,
                 "spell_start": date(2016, 1, 1),

@@ -490,7 +490,6 @@ SEED_002 = (
 NS_004 = {
     "periods": "§3 Sociale zekerheid: de periodes van arbeidsongeschiktheid en van betaling, apart van de periode "
     "van ziekte/invaliditeit (jaar en maand van begindatum en einddatum)",
-    "ocmw": "§3 Sociale zekerheid: het type OCMW-steun (per niveau)",
 }
 # footnote 1 of §3, each status (combination) as the deliberation names it, and its flag
 FOOTNOTE_1 = (
@@ -581,6 +580,7 @@ NEIGHBOUR_GROUPS_004 = {
         "disability_allowance_type",
         "social_assistance_type",
         "social_assistance_category",
+        "social_assistance_kind",
     ),
     "het gezinstype": ("household_type",),
     "de provincie van de woonplaats": ("province",),
@@ -676,7 +676,7 @@ SEED_004 = (
         "§3 Sociale zekerheid",
         "social_assistance_type",
         "social_assistance_category",
-        not_supplied=NS_004["ocmw"],
+        "social_assistance_kind",
     ),
     # §4 the two tables
     line("de eerste tabel (T+1) en de tweede tabel (T-1)", "§4", "next_status", "prev_status"),

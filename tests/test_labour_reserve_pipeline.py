@@ -186,6 +186,9 @@ def test_known_values_of_the_situation(lake_run):
     assert a["allochtone"] is None and s21[ids["F"]]["allochtone"] is True
     assert m["social_assistance_type"] == "social_aid" and m["disability_allowance_type"] == "IT"
     assert m["social_assistance_category"] == "financial_aid"  # the second level of M's social aid
+    assert (
+        m["social_assistance_kind"] == "equivalent_integration_income"
+    )  # the third: the equivalent leefloon
     assert m["status_social_assistance_with_disability_allowance"]
     ll = s22[ids["L"]]
     assert (ll["incapacity_benefit_type"], ll["medical_code_type"], ll["medical_code"]) == (

@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 from hand_labour_warehouse import build_hand_warehouse
 
+from cohort.projects.spec import load_spec
 from cohort.sources import checks
 
 
@@ -57,14 +58,49 @@ def test_the_status_combinations_are_derived_from_the_rows_of_the_quarter(cohort
     assert b["occupational_disease_with_job_seeking"].to_list() == [True]
     assert b["rva_intervention"].to_list() == [True]  # the unemployment benefit
     assert not pos2006["occupational_disease_with_job_seeking"].any()
-    for flag in (
-        "invalidity_with_pension",
-        "invalidity_with_entitled_child",
-        "occupational_disease_with_career_break",
-        "occupational_disease_with_pension",
-        "occupational_disease_with_early_retirement",
-    ):
-        assert not pos2006[flag].any() and pos2006[flag].null_count() == 0
+    # the other combinations, each in its own quarter: the next test
+
+
+def combination_flags() -> list[str]:
+    """The position table's status combinations derived in its SQL: the flags whose source is two
+    rows of the same quarter (the spec says so in each one's source)."""
+    spec = load_spec("longitudinal_cohort")
+    return [c for c in spec.table("position").columns if "same quarter" in spec.variables[c].source]
+
+
+def test_each_status_combination_holds_in_exactly_the_quarter_of_its_two_rows(cohort) -> None:
+    """Every combination flag of the position table is true in the one quarter where the hand
+    warehouse has both of its parts, and false everywhere else, also where only one part is
+    present (hand_cohort.status_combinations_2011): a derivation that reads the wrong benefit, the
+    wrong person of a child-benefit row or the wrong quarter fails here."""
+    combinations = combination_flags()
+    assert len(combinations) == 8
+    names = {number: name for name, number in cohort.person_ids().items()}
+    expected = {
+        (2006, "D", "2006Q2"): ["career_break_with_social_assistance"],
+        (2006, "A", "2006Q2"): ["unemployment_benefit_with_self_employment"],
+        (2008, "B", "2008Q1"): ["occupational_disease_with_job_seeking"],
+        (2011, "C", "2011Q1"): ["invalidity_with_pension"],
+        (2011, "E", "2011Q2"): ["invalidity_with_entitled_child"],
+        (2011, "C", "2011Q2"): ["occupational_disease_with_pension"],
+        (2011, "C", "2011Q3"): ["occupational_disease_with_early_retirement"],
+        (2011, "C", "2011Q4"): ["occupational_disease_with_career_break"],
+    }
+    found = {}
+    for year in (2006, 2008, 2011):
+        position = cohort.export("position", year)
+        assert position.select(pl.col(combinations).null_count()).sum_horizontal().item() == 0
+        hits = (
+            position.unpivot(combinations, index=["person_id", "quarter"], variable_name="flag")
+            .filter(pl.col("value"))
+            .group_by("person_id", "quarter")
+            .agg(pl.col("flag").sort())
+        )
+        found |= {
+            (year, names[row["person_id"]], row["quarter"]): row["flag"] for row in hits.iter_rows(named=True)
+        }
+    assert found == expected
+    assert sorted(flag for flags in found.values() for flag in flags) == sorted(combinations)
 
 
 def test_a_bad_code_in_a_new_contract_column_is_quarantined_with_its_reason(tmp_path: Path) -> None:

@@ -104,7 +104,11 @@ from cohort.warehouse.model import Demography
 # 3: brothers and sisters share their ancestor parents and grandparents (fewer, other draws)
 # 5: new contract columns of seed 002 (job_quarter worker code, establishment NACE, activation detail;
 #    benefit_quarter career-break detail and kind of social aid); the other columns are unchanged
-GENERATOR_VERSION = "demography-5"
+# 6: benefit_quarter also holds the benefit of a position left during the quarter (unemployment before
+#    self-employment, invalidity before the pension, a full career break before OCMW support) and the
+#    child benefit of invalids under 21 (docs/warehouse.md); no new random draws, the other tables are
+#    unchanged but for the status flag of social assistance with child benefit of such a parent
+GENERATOR_VERSION = "demography-6"
 
 Sink = Callable[[str, pl.DataFrame], None]
 

@@ -451,6 +451,11 @@ class State:
     since: np.ndarray = field(init=False)  # quarter index of entry into the macro state
     since_day: np.ndarray = field(init=False)
     present_prev: np.ndarray = field(init=False)
+    # the position left during this quarter (-1: none), with its entry quarter and day: its benefit
+    # is paid up to the day before the new position (labour_frames.left_benefit_rows)
+    left_fine: np.ndarray = field(init=False)
+    left_since: np.ndarray = field(init=False)
+    left_since_day: np.ndarray = field(init=False)
     # persistent person draws
     employability: np.ndarray = field(init=False)
     stuck: np.ndarray = field(init=False)
@@ -497,6 +502,9 @@ class State:
         self.since = np.zeros(n, np.int16)
         self.since_day = np.zeros(n, np.int32)
         self.present_prev = np.zeros(n, bool)
+        self.left_fine = np.full(n, -1, np.int8)
+        self.left_since = np.zeros(n, np.int16)
+        self.left_since_day = np.zeros(n, np.int32)
         for name in ("emp1", "emp2"):
             setattr(self, name, np.full(n, -1, np.int32))
         for name in (

@@ -59,6 +59,20 @@ P_THEMATIC_LEAVE = 0.35  # of career breaks
 P_EQUIVALENT_INTEGRATION_INCOME = 0.6  # of the social aid of foreigners without the leefloon right
 P_OD_PERMANENT = 0.004  # persons with a permanent occupational-disease allowance, from 40 to 64
 P_OD_PERMANENT_65 = 0.01  # from 65 (most such allowances are paid to pensioners)
+# An invalid under 21 keeps the ordinary child benefit of a child with an affection, from 1 September
+# of the year of the 18th birthday to the month of the 21st (socialsecurity.be, "Kinderbijslag voor niet
+# meer leerplichtige kinderen met een handicap"), when the FOD Sociale Zekerheid recognises the
+# affection. Invalidity before 21 (a year of incapacity after a first job) rests on a serious affection;
+# no published share recognised: about half, a plausible value.
+P_YOUNG_INVALID_ENTITLED_CHILD = 0.5
+YOUNG_INVALID_MAX_AGE = 20  # completed years: to the month of the 21st birthday
+# The position left during a quarter whose benefit is paid up to the day before the new position
+# (left_benefit_rows): (positions left, positions entered, benefit). The flows are the simulation's.
+LEFT_BENEFITS = (
+    (("211", "212", "213", "32"), labour_params.SELF_CODES, "unemployment"),  # starting as self-employed
+    (("371",), ("34", "123", "133"), "invalidity"),  # an invalid reaching the pension
+    (("31",), ("331", "332"), "career_break"),  # a full career break ending in OCMW support
+)
 STATUTE = tuple(codes.STATUTE)
 CONTRACT = ("I", "F", "T")
 PERF = tuple(codes.PERFORMANCE_TYPE)
@@ -189,6 +203,97 @@ def _job_detail(
         "act_start": np.where(active, start, -1).astype(np.int32),
         "act_end": np.where(active, end, -1).astype(np.int32),
     }
+
+
+def left_benefit_rows(
+    sim: Simulation,
+    t: int,
+    year: int,
+    q0: int,
+    ndays: int,
+    pos: np.ndarray,
+    age: np.ndarray,
+    growth: float,
+    written: list[Rows],
+) -> dict[str, dict]:
+    """The benefit of the position a person left during the quarter (``LEFT_BENEFITS``), paid from
+    the quarter's start (or the spell's) up to the day before the new position, as the arguments
+    of ``quarter_rows``' ``add`` per benefit. The DWH holds every benefit paid or open at some time
+    in a quarter; these are the changes that make seed 002's status combinations (an unemployment
+    benefit beside a new self-employed affiliation, an invalidity benefit beside the first pension,
+    a career break beside OCMW support). Nobody gets a second row of a benefit already ``written``
+    for the quarter (the contract's key)."""
+    st = sim.st
+    new_day = st.since_day
+    moved = (st.since == t) & (st.left_fine >= 0) & (new_day > q0)
+    out: dict[str, dict] = {}
+    for left_codes, entered_codes, benefit in LEFT_BENEFITS:
+        held = np.zeros(pos.size, bool)
+        for rows in written:
+            held[rows["idx"][rows["benefit"] == BENEFIT_INDEX[benefit]]] = True
+        idx = np.flatnonzero(
+            moved
+            & ~held
+            & in_codes(st.left_fine, [labour_params.CODE_INDEX[c] for c in left_codes])
+            & in_codes(pos, [labour_params.CODE_INDEX[c] for c in entered_codes])
+        )
+        share = (new_day[idx] - q0) / ndays
+        bdays = np.maximum(np.round(labour_params.BENEFIT_DAYS * share), 1)
+        start = st.left_since_day[idx]
+        rows: dict = {"idx": idx, "bdays": bdays, "start": start, "end": new_day[idx], "fraction": 1.0}
+        if benefit == "unemployment":
+            left = st.left_fine[idx]
+            level = np.select(
+                [left == labour_params.CODE_INDEX[c] for c in ("211", "212", "213")], [1.0, 0.5, 0.62], 0.9
+            )
+            daily = (
+                labour_params.UNEMP_DAILY[0]
+                + (labour_params.UNEMP_DAILY[1] - labour_params.UNEMP_DAILY[0]) * ((idx * 7919) % 100) / 100.0
+            )
+            category = np.select(
+                [left == labour_params.CODE_INDEX[c] for c in ("211", "212", "213")],
+                [
+                    BENEFIT_CATEGORY_INDEX["after_full_time_work"],
+                    BENEFIT_CATEGORY_INDEX["after_voluntary_part_time"],
+                    BENEFIT_CATEGORY_INDEX["waiting_allowance" if year < 2012 else "integration_allowance"],
+                ],
+                BENEFIT_CATEGORY_INDEX["exempted"],
+            )
+            unemployed = left != labour_params.CODE_INDEX["32"]
+            rows |= {
+                "category": category,
+                "amount": daily * level * growth * bdays,
+                "start": np.where(unemployed, st.ustart[idx], start),
+                "fraction": np.where(left == labour_params.CODE_INDEX["212"], 0.5, 1.0),
+            }
+        elif benefit == "invalidity":
+            # a year of incapacity before the pension: invalidity (a shorter spell would be primary
+            # incapacity, and is left out: the pension's combination is with invalidity)
+            keep = (t - st.left_since[idx]) >= 4
+            rows = {
+                key: value[keep] if isinstance(value, np.ndarray) else value for key, value in rows.items()
+            }
+            idx = rows["idx"]
+            medtype = st.medtype[idx]
+            rows |= {
+                "category": BENEFIT_CATEGORY_INDEX["invalidity"],
+                "amount": 50.0 * growth * rows["bdays"],
+                "days_type": 1,
+                "medtype": medtype,
+                "medcode": np.where(
+                    medtype == 0, MED_ICD10_IDX[st.medcode[idx]], MED_ICPC2_IDX[st.medcode[idx]]
+                ),
+            }
+        else:
+            rows |= {
+                "category": BENEFIT_CATEGORY_INDEX["full"],
+                "amount": 1500.0 * growth * share,
+                "detail": career_break_detail(
+                    st.sector[idx], st.statute[idx], age[idx], np.zeros(idx.size, bool), idx, start
+                ),
+            }
+        out[benefit] = rows
+    return out
 
 
 def _growth(year: int) -> float:
@@ -511,6 +616,11 @@ def quarter_rows(
     # incapacity and invalidity
     sick = np.flatnonzero(pos == labour_params.CODE_INDEX["371"])
     inval = (t - st.since[sick]) >= 4
+    young_invalid = sick[
+        inval
+        & (age[sick] <= YOUNG_INVALID_MAX_AGE)
+        & (stable_uniform(24_012, sick) < P_YOUNG_INVALID_ENTITLED_CHILD)
+    ]
     mt, mc = med(sick)
     bd = bdays_since(since_day[sick])
     add(
@@ -694,8 +804,10 @@ def quarter_rows(
             st.sector[pcb], st.statute[pcb], age[pcb], np.ones(pcb.size, bool), pcb, st.since_day[pcb]
         ),
     )
-    # child benefit, paid to a parent living in Belgium, one row per child
-    kids = np.flatnonzero((pos == labour_params.CODE_INDEX["36"]) & (age < 25))
+    for benefit, rows in left_benefit_rows(sim, t, year, q0, ndays, pos, age, g, ben).items():
+        add(**rows, benefit=benefit)
+    # child benefit, paid to a parent living in Belgium, one row per child (young invalids included)
+    kids = np.union1d(np.flatnonzero((pos == labour_params.CODE_INDEX["36"]) & (age < 25)), young_invalid)
     mom = pp.mother[kids]
     dad = pp.father[kids]
     mom_ok = (mom >= 0) & present[np.maximum(mom, 0)]

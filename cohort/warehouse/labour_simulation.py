@@ -191,6 +191,12 @@ class LabourSimulation:
         changed = present & (new_macro != prev_macro)
         changed |= present & ~was  # re-entry after an absence restarts the spell
         ch = np.flatnonzero(changed)
+        # the position each mover leaves (before its spell is overwritten)
+        st.left_fine[:] = -1
+        moved = ch[was[ch]]
+        st.left_fine[moved] = st.fine[moved]
+        st.left_since[moved] = st.since[moved]
+        st.left_since_day[moved] = st.since_day[moved]
         st.since[ch] = (t - init_len[ch]).astype(np.int16)
         entry_q0 = quarter_start_days(self.demo.first_year, st.since[ch].astype(np.int64))
         entry_len = quarter_start_days(self.demo.first_year, st.since[ch].astype(np.int64) + 1) - entry_q0

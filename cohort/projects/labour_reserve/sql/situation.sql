@@ -89,7 +89,12 @@ benefits_q4 as (
         coalesce(
             arg_max(category, days) filter (where benefit = 'integration_income'),
             arg_max(category, days) filter (where benefit = 'social_aid')
-        ) as social_assistance_category
+        ) as social_assistance_category,
+        -- the third level, within financial social aid only: the equivalent leefloon or other aid
+        case
+            when not bool_or(benefit = 'integration_income')
+            then arg_max(social_aid_kind, days) filter (where benefit = 'social_aid')
+        end as social_assistance_kind
     from benefit_quarter
     where year = {year} and quarter = 4
       and benefit in ({incapacity_benefits}, 'disability_allowance', {social_assistance_benefits})
@@ -278,7 +283,7 @@ joined as (
         j.performance_type, j.nace_division, j.daily_wage, j.fte, j.cross_border, j.posted,
         b.incapacity_benefit_type, b.incapacity_benefit_code, b.incapacity_days_type, b.medical_code_type,
         b.medical_code, b.incapacity_start, b.incapacity_end, b.disability_allowance_type, b.social_assistance_type,
-        b.social_assistance_category,
+        b.social_assistance_category, b.social_assistance_kind,
         ph.household_type, ph.children, ph.wi_2020, ph.wi_2030,
         o.foreign_origin_known, o.foreign_origin_country, o.allochtone_outcome,
         list_filter(o.allochtone_group, lambda x: {outside_bloc_item})[1] as allochtone_country,
@@ -349,7 +354,8 @@ final as (
         strftime(j.incapacity_end, '%Y-%m') as incapacity_end_month,
         j.disability_allowance_type,
         j.social_assistance_type,
-        j.social_assistance_category
+        j.social_assistance_category,
+        j.social_assistance_kind
     from joined j
     left join deciles d using (person_id)
 )
