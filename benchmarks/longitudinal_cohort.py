@@ -72,13 +72,13 @@ def main() -> int:
     warehouse = str(Path(args.warehouse).resolve())
     root = args.lake or tempfile.mkdtemp(prefix="cohort_bench_")
 
-    from cohort.projects.longitudinal_cohort import build, population
+    from cohort.projects.longitudinal_cohort import build
     from cohort.projects.spec import load_spec
-    from cohort.settings import lake
+    from cohort.settings import lake, warehouse_scale
 
     spec, lk = load_spec("longitudinal_cohort"), lake(root, warehouse)
     print(
-        f"warehouse {warehouse} (scale {population.warehouse_scale(Path(warehouse))}), lake {root}, "
+        f"warehouse {warehouse} (scale {warehouse_scale(Path(warehouse))}), lake {root}, "
         f"mode {args.mode}, workers {args.workers}, cpus {os.cpu_count()}"
     )
     start = time.perf_counter()

@@ -109,6 +109,14 @@ def require_warehouse(lake: Lake, tables: Iterable[str]) -> Lake:
 WAREHOUSE_MANIFEST = "_manifest.json"  # written by the synthetic generator beside its tables
 
 
+def warehouse_scale(warehouse_dir: Path) -> float:
+    """Scale of a synthetic warehouse from its ``_manifest.json``; a real extract (no manifest) is 1.0."""
+    manifest = Path(warehouse_dir) / WAREHOUSE_MANIFEST
+    if not manifest.exists():
+        return 1.0
+    return float(json.loads(manifest.read_text()).get("scale", 1.0))
+
+
 def synthetic_warehouse(lake: Lake) -> bool:
     """True when the lake's warehouse was written by this package's synthetic generator (its
     manifest names the generator), i.e. it is the demo's, not a real extract."""

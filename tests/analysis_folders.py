@@ -1,5 +1,6 @@
 """A small analysis folder (two tables over the labour reserve) for the tests of ``cohort.analysis``."""
 
+import shutil
 from pathlib import Path
 
 GOOD = """
@@ -23,3 +24,9 @@ def write(folder: Path, spec: str, files: dict[str, str] | None = None) -> Path:
     for name, text in (files or {"reserve.sql": "select 1", "age.sql": "select 2"}).items():
         (folder / name).write_text(text)
     return folder
+
+
+def extract_only(lake: Path, into: Path) -> Path:
+    """A lake holding ONLY the researcher's extract: the exports of ``lake``, without its secure area."""
+    shutil.copytree(lake / "exports", into / "exports")
+    return into

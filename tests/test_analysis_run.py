@@ -5,12 +5,12 @@ query the sandbox refuses ends in one line and exit status 2."""
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
+from analysis_folders import extract_only
 from click.testing import CliRunner
 from conftest import run_cohort
 from hand_labour_warehouse import build_hand_warehouse
@@ -70,9 +70,7 @@ def built_lake(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def extract_lake(built_lake, tmp_path_factory) -> Path:
     """A lake holding ONLY the researcher's extract: the phase-1 exports, without the secure area."""
-    researcher = tmp_path_factory.mktemp("analysis_extract")
-    shutil.copytree(built_lake / "exports", researcher / "exports")
-    return researcher
+    return extract_only(built_lake, tmp_path_factory.mktemp("analysis_extract"))
 
 
 def folder(tmp_path: Path, statistic: str = "mean") -> Path:

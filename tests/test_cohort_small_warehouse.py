@@ -5,7 +5,7 @@ checks, with the household members linked to their sample persons."""
 import polars as pl
 import pytest
 
-from cohort import storage
+from cohort import settings, storage
 from cohort.projects.longitudinal_cohort import build, population
 from cohort.projects.spec import load_spec
 from cohort.settings import lake
@@ -29,7 +29,7 @@ def small_cohort(small_warehouse, tmp_path_factory):
 
 def test_sample_design_on_the_synthetic_warehouse(small_cohort) -> None:
     lk, _ = small_cohort
-    scale = population.warehouse_scale(lk.warehouse)
+    scale = settings.warehouse_scale(lk.warehouse)
     sample = pl.read_parquet(build.sample_file(lk, SPEC))
     strata = sample.group_by("entry_year", "stratum").agg(
         n=pl.len(),

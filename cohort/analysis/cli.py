@@ -25,6 +25,7 @@ from cohort.analysis.review import (
     release_approved,
     review_state,
     write_review,
+    year_option,
 )
 from cohort.analysis.sandbox import SandboxRefusal
 from cohort.analysis.sources import analysable_projects
@@ -100,36 +101,52 @@ def analysis_run(folder: str, data_dir: str | None, year: int | None) -> None:
     """Run FOLDER on the extract and show what the small-cell risk analysis would do to its tables."""
     found = load_or_refuse(folder)
     lake = lake_or_refuse(data_dir)
-    files = found.project.extract_files(lake)
-    years = years_of(files)
-    if not years:
-        where = lake.exports / found.project.project / found.project.extract_folder
-        raise click.UsageError(f"analysis {folder}: no extract of {found.project.project} under {where}")
-    if year is not None:
-        if year not in years:
-            raise click.UsageError(f"analysis {folder}: the extract has no year {year} (it has {years})")
-        years = [year]
-    rules = found.project.rules()
-    click.echo(
-        f"analysis {found.name} ({found.title}) on the extract of {found.project.project}, years {years}"
-    )
+    source = found.project
+    files = source.extract_files(lake)
+    where = source.extract_area(lake)
+    runs: list[int | None]
+    if source.yearly:
+        runs = list(years_of(files))
+        if not runs:
+            raise click.UsageError(f"analysis {folder}: no extract of {source.project} under {where}")
+        if year is not None:
+            if year not in runs:
+                raise click.UsageError(f"analysis {folder}: the extract has no year {year} (it has {runs})")
+            runs = [year]
+        covers = f"years {runs}"
+    else:
+        missing = [source.extract_prefix + t for t, paths in files.items() if not paths]
+        if missing:
+            raise click.UsageError(
+                f"analysis {folder}: no extract of {source.project} under {where} ({', '.join(missing)} missing)"
+            )
+        if year is not None:
+            raise click.UsageError(
+                f"analysis {folder}: {source.project}'s tables are not yearly (they cover "
+                f"{source.covers()}): run it without --year"
+            )
+        runs, covers = [None], f"{source.covers()} (not yearly)"
+    rules = source.rules()
+    click.echo(f"analysis {found.name} ({found.title}) on the extract of {source.project}, {covers}")
     click.echo(f"rules: {rules_text(rules)}")
-    min_df = found.project.min_residual_df()
-    for y in years:
+    min_df = source.min_residual_df()
+    for y in runs:
+        prefix = f"{y} " if y is not None else ""
         try:
             frames = run_analysis(found, files, y)
             tables = preview(found, frames, y, rules)
             models = fit_models(found, frames, rules, min_df)
         except (SandboxRefusal, ValueError) as exc:
-            raise click.UsageError(f"analysis {folder}, year {y}: {exc}") from None
+            at = f", year {y}" if y is not None else ""
+            raise click.UsageError(f"analysis {folder}{at}: {exc}") from None
         for t in tables:
             click.echo(
-                f"\n{y} {t.name} ({t.statistic}): {t.cells} cells, {t.published} shown, "
+                f"\n{prefix}{t.name} ({t.statistic}): {t.cells} cells, {t.published} shown, "
                 f"{t.primary} hidden by a rule, {t.secondary} hidden to protect them"
             )
             click.echo(table_text(t))
         for m in models:
-            click.echo(f"\n{y} {m.name} ({m.kind} regression)")
+            click.echo(f"\n{prefix}{m.name} ({m.kind} regression)")
             click.echo(model_text(m))
 
 
@@ -146,10 +163,17 @@ def analysis_submit(folder: str, data_dir: str | None) -> None:
         raise click.UsageError(str(exc)) from None
     state = "submitted" if new else "already submitted with this content"
     click.echo(f"analysis {submitted.name}: {state}; content hash {submitted.content_hash}")
+    source = analysable_projects()[submitted.project]
+    if source.yearly:
+        how, build = "one partition per year", f"cohort analysis build {submitted.name} --year <year>"
+    else:
+        how, build = (
+            f"not partitioned: its tables cover {source.covers()}",
+            f"cohort analysis build {submitted.name}",
+        )
     click.echo(
         f"it runs on the full tables of {submitted.project} as the asset "
-        f"analysis_{submitted.name}_tables (one partition per year): "
-        f"cohort analysis build {submitted.name} --year <year>"
+        f"analysis_{submitted.name}_tables ({how}): {build}"
     )
 
 
@@ -160,10 +184,32 @@ def submitted_or_refuse(name: str, lake: settings.Lake) -> Submission:
     return found
 
 
-def built_or_refuse(name: str, data_dir: str | None, year: int) -> tuple[settings.Lake, BuiltOutput]:
+def year_or_refuse(submitted: Submission, year: int | None) -> int | None:
+    """The year of a yearly project's output (``--year`` needed, one of its years); None for a project
+    whose tables are not yearly (``--year`` refused: there is no partition to name)."""
+    source = analysable_projects()[submitted.project]
+    if not source.yearly:
+        if year is not None:
+            raise click.UsageError(
+                f"analysis {submitted.name}: {submitted.project}'s tables are not yearly (they cover "
+                f"{source.covers()}): leave out --year"
+            )
+        return None
+    if year is None:
+        raise click.UsageError(f"analysis {submitted.name}: --year is needed ({submitted.project} is yearly)")
+    if not source.first_year <= year <= source.last_year:
+        raise click.UsageError(
+            f"analysis {submitted.name}: {year} is not a year of {source.rules_from} "
+            f"({source.first_year}-{source.last_year})"
+        )
+    return year
+
+
+def built_or_refuse(name: str, data_dir: str | None, year: int | None) -> tuple[settings.Lake, BuiltOutput]:
     lake = lake_or_refuse(data_dir)
+    submitted = submitted_or_refuse(name, lake)
     try:
-        return lake, built_output(lake, submitted_or_refuse(name, lake), year)
+        return lake, built_output(lake, submitted, year_or_refuse(submitted, year))
     except (ReviewError, SubmissionRefused) as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -181,16 +227,22 @@ def failure_text(result: Any) -> str:
     return "the run failed"
 
 
-YEAR_OPTION = click.option("--year", type=int, required=True, help="The year (partition) of the output.")
+YEAR_OPTION = click.option(
+    "--year",
+    type=int,
+    default=None,
+    help="The year (partition) of the output; needed for a yearly project (labour_reserve), "
+    "left out for one that is not (measure_profiles).",
+)
 
 
 @analysis.command("build")
 @click.argument("name")
 @click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 @YEAR_OPTION
-def analysis_build(name: str, data_dir: str | None, year: int) -> None:
-    """Run submitted analysis NAME on the full tables of YEAR in the secure area (its Dagster asset):
-    protect the tables, check the models, run the small-cell risk analysis."""
+def analysis_build(name: str, data_dir: str | None, year: int | None) -> None:
+    """Run submitted analysis NAME on the full tables (of YEAR, for a yearly project) in the secure area
+    (its Dagster asset): protect the tables, check the models, run the small-cell risk analysis."""
     # imported here: loading Dagster costs every other command of the line a second or two
     import dagster as dg
 
@@ -199,28 +251,24 @@ def analysis_build(name: str, data_dir: str | None, year: int) -> None:
 
     lake = lake_or_refuse(data_dir)
     submitted = submitted_or_refuse(name, lake)
-    source = analysable_projects()[submitted.project]
-    if not source.first_year <= year <= source.last_year:
-        raise click.UsageError(
-            f"analysis {name}: {year} is not a year of {source.rules_from} "
-            f"({source.first_year}-{source.last_year})"
-        )
+    year = year_or_refuse(submitted, year)
+    label = name + (f" {year}" if year is not None else "")
     assets = submitted_analysis_assets(submitted)
     result = dg.materialize(
         assets,
-        partition_key=str(year),
+        partition_key=str(year) if year is not None else None,
         resources={"lake": LakeResource(data_dir=str(lake.root))},
         # the researcher reads the outcome below (a failure in one line), not Dagster's log and stack trace
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         raise_on_error=False,
     )
     if not result.success:
-        click.echo(f"analysis {name} {year}: the secure build failed: {failure_text(result)}", err=True)
+        click.echo(f"analysis {label}: the secure build failed: {failure_text(result)}", err=True)
         raise SystemExit(1)
     [check] = result.get_asset_check_evaluations()
     click.echo(
-        f"analysis {name} {year}: built in the secure area; small-cell risk analysis "
-        f"{'passed' if check.passed else 'FAILED'}. Next: cohort analysis review {name} --year {year}"
+        f"analysis {label}: built in the secure area; small-cell risk analysis "
+        f"{'passed' if check.passed else 'FAILED'}. Next: cohort analysis review {name}{year_option(year)}"
     )
 
 
@@ -228,8 +276,8 @@ def analysis_build(name: str, data_dir: str | None, year: int) -> None:
 @click.argument("name")
 @click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 @YEAR_OPTION
-def analysis_review(name: str, data_dir: str | None, year: int) -> None:
-    """Show NAME's output of YEAR as it would be released, with every check, for a reviewer
+def analysis_review(name: str, data_dir: str | None, year: int | None) -> None:
+    """Show NAME's output (of YEAR, for a yearly project) as it would be released, with every check, for a reviewer
     (also written as review.md and review.html under reports/)."""
     lake, built = built_or_refuse(name, data_dir, year)
     text, page = write_review(lake, built)
@@ -237,7 +285,9 @@ def analysis_review(name: str, data_dir: str | None, year: int) -> None:
     click.echo(f"review screen: {page}")
 
 
-def decide(name: str, data_dir: str | None, year: int, decision: str, reviewer: str, reason: str) -> None:
+def decide(
+    name: str, data_dir: str | None, year: int | None, decision: str, reviewer: str, reason: str
+) -> None:
     lake, built = built_or_refuse(name, data_dir, year)
     try:
         record_decision(lake, built, decision, reviewer, reason)
@@ -246,7 +296,7 @@ def decide(name: str, data_dir: str | None, year: int, decision: str, reviewer: 
     state = review_state(lake, built)
     write_review(lake, built)
     click.echo(
-        f"analysis {name} {year}: {decision} by {reviewer.strip()} for content {built.content_hash[:12]}...; "
+        f"analysis {built.label}: {decision} by {reviewer.strip()} for content {built.content_hash[:12]}...; "
         f"review {state.status} ({len(state.approvers)} of {state.needed} approval(s))"
     )
 
@@ -261,8 +311,8 @@ REASON = click.option("--reason", required=True, help="Why (kept with the decisi
 @YEAR_OPTION
 @REVIEWER
 @REASON
-def analysis_approve(name: str, data_dir: str | None, year: int, reviewer: str, reason: str) -> None:
-    """Approve NAME's reviewed output of YEAR (exactly the content the review showed)."""
+def analysis_approve(name: str, data_dir: str | None, year: int | None, reviewer: str, reason: str) -> None:
+    """Approve NAME's reviewed output (of YEAR, for a yearly project): exactly the content the review showed."""
     decide(name, data_dir, year, "approved", reviewer, reason)
 
 
@@ -272,8 +322,8 @@ def analysis_approve(name: str, data_dir: str | None, year: int, reviewer: str, 
 @YEAR_OPTION
 @REVIEWER
 @REASON
-def analysis_reject(name: str, data_dir: str | None, year: int, reviewer: str, reason: str) -> None:
-    """Reject NAME's reviewed output of YEAR: it is not released."""
+def analysis_reject(name: str, data_dir: str | None, year: int | None, reviewer: str, reason: str) -> None:
+    """Reject NAME's reviewed output (of YEAR, for a yearly project): it is not released."""
     decide(name, data_dir, year, "rejected", reviewer, reason)
 
 
@@ -281,8 +331,8 @@ def analysis_reject(name: str, data_dir: str | None, year: int, reviewer: str, r
 @click.argument("name")
 @click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 @YEAR_OPTION
-def analysis_release(name: str, data_dir: str | None, year: int) -> None:
-    """Release NAME's approved output of YEAR under releases/ (through the gate)."""
+def analysis_release(name: str, data_dir: str | None, year: int | None) -> None:
+    """Release NAME's approved output (of YEAR, for a yearly project) under releases/ (through the gate)."""
     lake, built = built_or_refuse(name, data_dir, year)
     try:
         written = release_approved(lake, built)
@@ -290,7 +340,7 @@ def analysis_release(name: str, data_dir: str | None, year: int) -> None:
         click.echo(f"Refused: {exc}", err=True)
         raise SystemExit(1) from None
     folder = lake.releases / built.project / built.release_id
-    click.echo(f"analysis {name} {year}: released {len(written)} files in {folder}")
+    click.echo(f"analysis {built.label}: released {len(written)} files in {folder}")
 
 
 commands = [analysis]

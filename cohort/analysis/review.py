@@ -46,8 +46,22 @@ class ReviewError(ValueError):
     """A review step that cannot be done (not built yet, not approved, rejected, ...); says why."""
 
 
-def release_id(name: str, year: int) -> str:
-    return f"{name}/{year}"
+#: the decisions' file prefix of an output that is not yearly (seed 001: one run on the whole frames)
+NOT_YEARLY = "all"
+
+
+def release_id(name: str, year: int | None) -> str:
+    """``<analysis>/<year>``; ``<analysis>`` for a project whose tables are not yearly."""
+    return f"{name}/{year}" if year is not None else name
+
+
+def period_key(year: int | None) -> str:
+    return str(year) if year is not None else NOT_YEARLY
+
+
+def year_option(year: int | None) -> str:
+    """The ``--year`` of the commands for this output (none when the project is not yearly)."""
+    return f" --year {year}" if year is not None else ""
 
 
 def models_dir(lake: settings.Lake, project: str, rid: str) -> Path:
@@ -69,7 +83,7 @@ class BuiltOutput:
     """What the secure build of one year left for review."""
 
     submitted: Submission
-    year: int
+    year: int | None  # None: the project's tables are not yearly
     project: str  # the project whose ledger and releases hold the analysis (labour_reserve_results)
     release: anonymous.ReleaseTables
     passed: bool  # the small-cell risk analysis
@@ -80,6 +94,11 @@ class BuiltOutput:
     @property
     def release_id(self) -> str:
         return release_id(self.submitted.name, self.year)
+
+    @property
+    def label(self) -> str:
+        """``<analysis> <year>``, or ``<analysis>`` alone when not yearly (messages)."""
+        return self.submitted.name + (f" {self.year}" if self.year is not None else "")
 
     @property
     def ledger_tables(self) -> list[str]:
@@ -95,16 +114,19 @@ class BuiltOutput:
         return digest.hexdigest()
 
 
-def built_output(lake: settings.Lake, submitted: Submission, year: int) -> BuiltOutput:
-    """The secure build of ``submitted`` for ``year``; :class:`ReviewError` when it was not built."""
+def built_output(lake: settings.Lake, submitted: Submission, year: int | None) -> BuiltOutput:
+    """The secure build of ``submitted`` for ``year`` (None: a project that is not yearly);
+    :class:`ReviewError` when it was not built."""
     source = analysable_projects()[submitted.project]
     project = source.rules_from
     rid = release_id(submitted.name, year)
     folder = anonymous.tables_dir(lake.secure / project, rid)
     if not (folder / "_release.json").is_file():
         raise ReviewError(
-            f"analysis {submitted.name}: {year} was not built in the secure area yet "
-            f"(cohort analysis build {submitted.name} --year {year})"
+            f"analysis {submitted.name}"
+            + (f": {year}" if year is not None else "")
+            + " was not built in the secure area yet "
+            f"(cohort analysis build {submitted.name}{year_option(year)})"
         )
     verdict = anonymous.load_verdict(folder)
     models_file = models_dir(lake, project, rid) / MODELS_FILE
@@ -137,7 +159,9 @@ def record_decision(
     when = clock.now()
     folder = reviews_dir(lake, built.submitted.name)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{built.year}--{when.strftime('%Y%m%dT%H%M%S%fZ')}--{uuid.uuid4().hex[:8]}.json"
+    path = (
+        folder / f"{period_key(built.year)}--{when.strftime('%Y%m%dT%H%M%S%fZ')}--{uuid.uuid4().hex[:8]}.json"
+    )
     body = {
         "analysis": built.submitted.name,
         "year": built.year,
@@ -153,9 +177,10 @@ def record_decision(
 
 
 def decisions(lake: settings.Lake, built: BuiltOutput) -> list[dict]:
-    """The decisions on this year's output, oldest first (any content hash)."""
+    """The decisions on this year's output (the whole output when not yearly), oldest first (any
+    content hash)."""
     folder = reviews_dir(lake, built.submitted.name)
-    found = [json.loads(p.read_text()) for p in sorted(folder.glob(f"{built.year}--*.json"))]
+    found = [json.loads(p.read_text()) for p in sorted(folder.glob(f"{period_key(built.year)}--*.json"))]
     return sorted(found, key=lambda d: d["when"])
 
 
@@ -210,7 +235,8 @@ def review_markdown(built: BuiltOutput, state: ReviewState, history: list[dict])
     ledger = built.ledger_tables
     cells = sum(rt.tables[n].height for n in ledger)
     lines = [
-        f"# Output review: analysis {built.submitted.name}, {built.year}",
+        f"# Output review: analysis {built.submitted.name}"
+        + (f", {built.year}" if built.year is not None else ""),
         "",
         f"- submitted code: `{built.submitted.content_hash}` ({built.submitted.submitted_at})",
         f"- content to approve: `{built.content_hash}`",
@@ -318,7 +344,9 @@ def review_html(built: BuiltOutput, state: ReviewState, history: list[dict]) -> 
     cells = sum(rt.tables[n].height for n in ledger)
     audit_class = "ok" if built.passed else "bad"
     parts = [
-        f"<h1>Output review: analysis {html.escape(built.submitted.name)}, {built.year}</h1>",
+        f"<h1>Output review: analysis {html.escape(built.submitted.name)}"
+        + (f", {built.year}" if built.year is not None else "")
+        + "</h1>",
         "<ul>",
         f"<li>review: <span class=state>{html.escape(state.status)}</span>"
         + (f" by {html.escape(', '.join(state.approvers))}" if state.approvers else "")
@@ -369,9 +397,9 @@ def review_html(built: BuiltOutput, state: ReviewState, history: list[dict]) -> 
         )
         if history
         else "<p>none yet: <code>cohort analysis approve|reject "
-        f"{html.escape(built.submitted.name)} --year {built.year} --reviewer NAME --reason TEXT</code></p>"
+        f"{html.escape(built.submitted.name)}{year_option(built.year)} --reviewer NAME --reason TEXT</code></p>"
     )
-    title = f"Review of {html.escape(built.submitted.name)} {built.year}"
+    title = f"Review of {html.escape(built.label)}"
     return (
         f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title>"
         f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
@@ -379,7 +407,8 @@ def review_html(built: BuiltOutput, state: ReviewState, history: list[dict]) -> 
 
 
 def write_review(lake: settings.Lake, built: BuiltOutput) -> tuple[str, Path]:
-    """Write the review (markdown and HTML) under ``<lake>/reports/<project>/<name>/<year>/``."""
+    """Write the review (markdown and HTML) under ``<lake>/reports/<project>/<release id>/``
+    (``<name>/<year>``, or ``<name>`` when not yearly)."""
     state, history = review_state(lake, built), decisions(lake, built)
     text = review_markdown(built, state, history)
     folder = lake.reports / built.project / built.release_id
@@ -398,18 +427,16 @@ def release_approved(lake: settings.Lake, built: BuiltOutput, run_id: str | None
     if state.status == "rejected":
         assert state.rejection is not None
         raise ReviewError(
-            f"analysis {built.submitted.name} {built.year} was rejected by {state.rejection['reviewer']} "
+            f"analysis {built.label} was rejected by {state.rejection['reviewer']} "
             f"({state.rejection['reason']}): nothing is released"
         )
     if state.status != "approved":
         raise ReviewError(
-            f"analysis {built.submitted.name} {built.year} is not approved: {len(state.approvers)} of "
+            f"analysis {built.label} is not approved: {len(state.approvers)} of "
             f"{state.needed} approval(s) for content {built.content_hash[:12]}...; nothing is released"
         )
     if not built.passed:
-        raise ReviewError(
-            f"analysis {built.submitted.name} {built.year}: the small-cell risk analysis failed"
-        )
+        raise ReviewError(f"analysis {built.label}: the small-cell risk analysis failed")
     rt = built.release
     gated = anonymous.ReleaseTables(
         {n: rt.tables[n] for n in built.ledger_tables},

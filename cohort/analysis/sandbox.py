@@ -38,10 +38,14 @@ class SandboxRefusal(RuntimeError):
 
 
 @contextmanager
-def sandbox(tables: dict[str, list[Path]], year: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def sandbox(
+    tables: dict[str, list[Path]], year: int | None = None, queries: dict[str, str] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A locked in-memory connection holding ``tables`` (name -> Parquet files), only the rows of
-    ``year`` when given. The names come from the trusted registry (:mod:`cohort.analysis.sources`)
-    and the paths from the lake; both are quoted, never pasted."""
+    ``year`` when given. ``queries``: table -> the query that makes the table of its files
+    (``{source}`` stands for them), e.g. the extract's columns of a secure frame; the others are
+    copied whole. The names, the queries and the paths come from the trusted side (the registry
+    :mod:`cohort.analysis.sources` and the lake); names and paths are quoted, never pasted."""
     # the lake's usual in-memory connection: its size settings and the rules' macros (completed_age, ...)
     con = storage.connect()
     try:
@@ -50,11 +54,10 @@ def sandbox(tables: dict[str, list[Path]], year: int | None = None) -> Iterator[
                 continue
             listed = ", ".join(storage.sql_string(str(f)) for f in files)
             source = f"read_parquet([{listed}], hive_partitioning = false, union_by_name = true)"
-            where = " WHERE year = ?" if year is not None else ""
-            con.execute(
-                f"CREATE TABLE {storage.sql_identifier(name)} AS SELECT * FROM {source}{where}",
-                [int(year)] if year is not None else [],
-            )
+            if year is not None:
+                source = f"(SELECT * FROM {source} WHERE year = {int(year)})"
+            query = (queries or {}).get(name, "SELECT * FROM {source}").replace("{source}", source)
+            con.execute(f"CREATE TABLE {storage.sql_identifier(name)} AS {query}")
         for setting, value in LOCKDOWN:
             con.execute(f"SET {setting} = {'true' if value else 'false'}")
         yield con

@@ -47,12 +47,16 @@ def _checked(frame: pl.DataFrame, table: OutputTable | ModelSpec) -> pl.DataFram
 
 
 def run_analysis(
-    analysis: Analysis, files: dict[str, list[Path]], year: int | None
+    analysis: Analysis,
+    files: dict[str, list[Path]],
+    year: int | None,
+    queries: dict[str, str] | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Every output's query (tables and models) on a sandbox holding ``files`` (rows of ``year``):
+    """Every output's query (tables and models) on a sandbox holding ``files`` (rows of ``year``; all
+    rows for a project that is not yearly; ``queries``: the trusted views of :func:`sandbox`):
     output -> micro rows."""
     frames = {}
-    with sandbox(files, year) as con:
+    with sandbox(files, year, queries) as con:
         for table in analysis.outputs:
             frames[table.name] = _checked(run_query(con, table.sql, table.name), table)
     return frames

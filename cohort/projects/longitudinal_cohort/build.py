@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
-from cohort import storage
+from cohort import settings, storage
 from cohort.privacy import pseudonym, scan
 from cohort.projects.longitudinal_cohort import population, schemas
 from cohort.projects.spec import ProjectSpec, UnauthorisedColumnError
@@ -102,7 +102,7 @@ def build_sample(step: Step, spec: ProjectSpec) -> dict[str, Any]:
     Returns the strata (entry year, stratum, size at scale 1.0, N_h, n_h) and the scale used.
     """
     con, lake = step.con, step.lake
-    scale = population.warehouse_scale(lake.warehouse)
+    scale = settings.warehouse_scale(lake.warehouse)
     population.install_rules(con, spec)
     path = storage.write_query(con, population.sample_sql(spec, scale), sample_file(lake, spec))
     strata = con.sql(population.strata_sql(spec, scale)).pl()
@@ -316,7 +316,7 @@ def build_exports(
     table of the year is put back as it was before the step, so a failed year leaves none of
     its new exports and never a mix of two builds."""
     lake = step.lake
-    scale = population.warehouse_scale(lake.warehouse)
+    scale = settings.warehouse_scale(lake.warehouse)
     names = tables or yearly_tables(spec)
     targets = [export_file(lake, spec, t, year) for t in names]
     if tables is None:

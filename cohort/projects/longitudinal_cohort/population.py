@@ -17,7 +17,6 @@ Every rule is a DuckDB query over the warehouse views of one connection
   in the year, on 1 January; their quarters are those in which they are alive and resident.
 """
 
-import json
 from pathlib import Path
 
 import duckdb
@@ -32,14 +31,6 @@ REGION_CLASS = {"02000": "flemish", "03000": "walloon", "04000": "brussels"}
 
 def _lit(s: object) -> str:
     return storage.sql_string(str(s))
-
-
-def warehouse_scale(warehouse_dir: Path) -> float:
-    """Scale of a synthetic warehouse from its ``_manifest.json``; a real extract (no manifest) is 1.0."""
-    manifest = Path(warehouse_dir) / "_manifest.json"
-    if not manifest.exists():
-        return 1.0
-    return float(json.loads(manifest.read_text()).get("scale", 1.0))
 
 
 def origin_group_sql(country: str) -> str:

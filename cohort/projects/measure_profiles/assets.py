@@ -11,12 +11,13 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from cohort import storage
+from cohort import settings, storage
 from cohort.classifications import origin
 from cohort.classifications.classes import UNKNOWN_COUNTRY, country_class_sql
 from cohort.privacy import disclosure as dc
 from cohort.privacy.preview import export_preview
 from cohort.projects import anonymous
+from cohort.projects.measure_profiles import researcher_view
 from cohort.projects.spec import class_sql, load_spec
 from cohort.projects.step import Step, open_step
 from cohort.resources import LakeResource
@@ -24,7 +25,7 @@ from cohort.resources import LakeResource
 PROJECT = "measure_profiles"
 SPEC = load_spec(PROJECT)
 RELEASE_ID = "advice-16-39"
-FRAMES = ("profile", "inflow", "outflow")
+FRAMES = researcher_view.FRAMES
 
 
 def _sql(name: str) -> str:
@@ -123,18 +124,15 @@ release_tables, release = anonymous.release_assets(
 def extract_frame(
     con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, table: str, records: int, seed: int
 ) -> pl.DataFrame:
-    """A random sample of ``records`` rows with a meaningless record number, the spec's columns only
-    (``con``: the step's connection, for the quarter rule)."""
+    """A random sample of ``records`` rows with a meaningless record number, the spec's columns only,
+    computed by the researcher's view of the frame (:func:`researcher_view.columns_sql`, the same
+    columns an analysis sees in the secure area; ``con``: the step's connection, for the quarter rule)."""
     cols = list(SPEC.table(table).columns)
-    if "reference_quarter" in cols:
-        # the quarter of a date is the rule of cohort.classifications.classes.MACROS, not a second spelling
-        con.register("frame", frame)
-        try:
-            frame = con.sql(
-                "SELECT *, year_quarter(CAST(reference_date AS DATE)) AS reference_quarter FROM frame"
-            ).pl()
-        finally:
-            con.unregister("frame")
+    con.register("frame", frame)
+    try:
+        frame = con.sql(researcher_view.columns_sql(table.removeprefix("extract_"), "frame", SPEC)).pl()
+    finally:
+        con.unregister("frame")
     sample = frame.sample(n=min(records, frame.height), seed=seed, shuffle=True)
     sample = sample.with_columns(record_number=pl.int_range(1, sample.height + 1, dtype=pl.Int64))
     SPEC.check_columns(table, cols)
@@ -145,23 +143,27 @@ def extract_frame(
     key_prefix=[PROJECT],
     group_name=f"{PROJECT}_exports",
     deps=[profile, inflow, outflow],
-    description="§2: the preparation extract, a few thousand records of each frame (random sample, meaningless "
-    "record numbers, classes only), exported through the export scanner to exports/measure_profiles/extract_*/.",
+    description="§2: the preparation extract of each frame (random sample, meaningless record numbers, "
+    "classes only): the spec's extract.records at warehouse scale 1.0 times the warehouse's scale, at least "
+    "extract.min_records, at most extract.max_share of the frame; exported through the export scanner to "
+    "exports/measure_profiles/extract_*/. Researchers prepare their analyses on it (cohort analysis run).",
 )
 def extract(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     from cohort.privacy.scan import write_export
 
     x = SPEC.extra["extract"]
-    rows = {}
+    rows, frame_rows = {}, {}
     previews: dict[str, dg.MetadataValue] = {}
     with open_step(lake, SPEC, context.run.run_id, what="build extract") as step:
+        scale = settings.warehouse_scale(step.lake.warehouse)
         for i, f in enumerate(FRAMES):
             table = f"extract_{f}"
+            full = pl.read_parquet(lake.secure_file(PROJECT, f))
             df = extract_frame(
                 step.con,
-                pl.read_parquet(lake.secure_file(PROJECT, f)),
+                full,
                 table,
-                int(x["records"]),
+                researcher_view.extract_size(full.height, scale, SPEC),
                 int(x["seed"]) + i,
             )
             write_export(
@@ -174,6 +176,8 @@ def extract(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materia
                 classes=SPEC.column_classes(table),
                 retention_date=SPEC.retention_date,
             )
-            rows[table] = df.height
+            rows[table], frame_rows[f] = df.height, full.height
             previews.update(export_preview(lake.export_file(PROJECT, table), step.lake, f"preview ({table})"))
-    return dg.MaterializeResult(metadata={"rows": rows, **previews})
+    return dg.MaterializeResult(
+        metadata={"rows": rows, "frame_rows": frame_rows, "warehouse_scale": scale, **previews}
+    )
