@@ -109,7 +109,8 @@ members as (
         h.insz,
         h.lipro,
         completed_age(p.birth_date, date '{ref}') as age_end,
-        completed_age(p.birth_date, date '{jan1}') as age_jan1
+        -- a child of the household: under 18 on the snapshot's day (household type and children)
+        completed_age(p.birth_date, date '{jan1}') < 18 as minor
     from household_jan1 h
     join person p using (insz)
     where h.year = {household_year}
@@ -149,7 +150,7 @@ households as (
     select
         household_id,
         bool_or(pensioner) as pension_household,
-        count(*) filter (where age_jan1 < 18) as minors
+        count(*) filter (where minor) as minors
     from members m
     left join member_status s using (household_id, insz)
     group by household_id
@@ -174,7 +175,7 @@ person_household as (
     select
         m.insz,
         t.household_type,
-        h.minors - case when m.age_jan1 < 18 then 1 else 0 end as children,
+        h.minors - case when m.minor then 1 else 0 end as children,
         wi.wi_2020,
         wi.wi_2030
     from members m
