@@ -494,15 +494,26 @@ def demo(
         "Demo mode: pseudonymisation keys are made locally under keys/ (never use them for real data)."
     )
 
-    click.echo(f"1/3 Synthetic warehouse at scale {scale}")
+    click.echo(f"1/4 Synthetic warehouse at scale {scale}")
     built, seconds = build_demo_warehouse(lake, scale, seed)
     click.echo(f"    built in {seconds:.1f} s" if built else "    already there (same scale and seed), kept")
+
+    from cohort.ops.replay import plan_replay, publish_held_back  # loads Dagster
 
     materialiser, home = _materialiser(lake, DEMO_SIGNER)
     runs = _warehouse_runs(materialiser, lake, built)
     chosen = [p for p in materialiser.projects() if not projects or p.id in projects]
-    runs += [r for p in chosen for r in materialiser.plan(p)]
-    click.echo(f"2/3 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
+    replay = plan_replay(materialiser, chosen, lake.warehouse)
+    for p in chosen:
+        held = replay.held_years(p) if replay else set()
+        runs += materialiser.plan(p, [y for y in p.years if y not in held] if held else None)
+    click.echo(f"2/4 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
+    if replay is not None:
+        click.echo(
+            f"    {replay.last_year - 1} and {replay.last_year} of {', '.join(p.id for p in replay.projects)} "
+            "are left to the schedules and the sensor (step 3)"
+        )
+        replay.baseline()  # the warehouse without its last year: the sensor's first tick
     for p in chosen:
         note = retention.expired_note(p.id, p.spec.retention_date)
         if note:
@@ -515,11 +526,21 @@ def demo(
         summary = _run_in_workers(chains, DEMO_SIGNER, home, workers, "    building", history, scale)
     else:
         summary = _run_with_progress(materialiser, [r for c in chains for r in c], "    building")
+    try:
+        if replay is not None and not (summary.failed or summary.crashed):
+            click.echo("3/4 Automation, as the daemon would run it (Dagster evaluates each tick):")
+            summary.outcomes += _replay_automation(materialiser, replay)
+    finally:
+        publish_held_back(lake.warehouse)  # the warehouse lists every year again, whatever happened
     _print_failures(summary)
     _print_summary(summary, lake)
     _print_quarantine(lake, None)
+    if replay is not None:
+        click.echo("Automation (Runs page: tags dagster/schedule_name, dagster/sensor_name; Backfills tab):")
+        for line in replay.summary_lines():
+            click.echo(f"    {line}")
 
-    click.echo("3/3 Where things are:")
+    click.echo("4/4 Where things are:")
     for name, path in (
         ("exports", lake.exports),
         ("releases", lake.releases),
@@ -535,6 +556,35 @@ def demo(
     click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
     if summary.failed or summary.crashed:
         raise SystemExit(1)
+
+
+def _replay_automation(materialiser, replay) -> list:
+    """Steps 3-5 of :mod:`cohort.ops.replay`: the schedules' tick, the sensor's, then the sign-offs."""
+    outcomes: list = []
+
+    def done(outcome) -> None:
+        outcomes.append(outcome)
+        mark = "ok" if outcome.success else "FAILED"
+        click.echo(
+            f"      {mark:<6} {outcome.run.label if outcome.run.keys else outcome.run.project + ' request'}"
+            f" ({outcome.seconds:.1f} s)"
+        )
+
+    click.echo(f"    schedules: tick of 15 January {replay.last_year}, 06:00 (Europe/Brussels)")
+    replay.tick_schedules(done)
+    if not any(not o.success for o in outcomes):
+        click.echo(f"    warehouse_year_sensor: the warehouse publishes {replay.last_year}")
+        replay.tick_sensor(done)
+    if not any(not o.success for o in outcomes):
+        rest = replay.remaining_runs()
+        click.echo(
+            f"    the releases of {replay.last_year - 1}-{replay.last_year}, signed off as the demo ({len(rest)} runs)"
+        )
+        for run in rest:
+            done(materialiser.execute(run))
+            if not outcomes[-1].success:
+                break
+    return outcomes
 
 
 # ---------------------------------------------------------------- cohort dev
