@@ -266,8 +266,9 @@ class Replay:
     # step 5
     def remaining_runs(self) -> list[PlannedRun]:
         """What automation leaves for the held years: the releases waiting for a sign-off and
-        what reads them, and the projects that read another held project's tables (their years
-        were built before that project's T+1 was there)."""
+        what reads them, the projects that read another held project's tables (their years
+        were built before that project's T+1 was there), and whatever no request built (a tick
+        that skipped, e.g. on a lake whose years an earlier demo built)."""
         graph = self.materialiser.graph
         held_ids = {p.id for p in self.projects}
         runs: list[PlannedRun] = []
@@ -283,10 +284,21 @@ class Replay:
             signed = set(project.signoff)
             after = {k for k in project.keys if signed & _ancestors(graph, k)}
             for run in plan_project(project, graph, sorted(years), include_signoff=True):
-                keys = run.keys if reads_other else tuple(k for k in run.keys if k in signed | after)
+                keys = tuple(
+                    k
+                    for k in run.keys
+                    if reads_other or k in signed | after or (k, run.year) not in self.built
+                )
                 if keys and (run.year is None or run.year in years):
                     runs.append(replace(run, keys=keys))
         return runs
+
+    @property
+    def built(self) -> set[tuple[dg.AssetKey, int | None]]:
+        """(asset, year) pairs that the requested runs materialised."""
+        return {
+            (k, o.run.year) for item in self.launched for o in item.outcomes if o.success for k in o.run.keys
+        }
 
     def summary_lines(self) -> list[str]:
         lines = []
