@@ -86,6 +86,8 @@ def test_the_warehouse_lists_every_year_again_and_the_summary_names_the_automati
     lake, out = demo
     manifest = json.loads((lake / "warehouse" / "_manifest.json").read_text())
     assert manifest["years"] == list(range(2005, 2015)) and "held_back_by_demo" not in manifest
+    assert (lake / "warehouse" / "sep_quarter" / "year=2014").is_dir()  # its files are back
+    assert not (lake / ".warehouse_held_back").exists()
     summary = out[out.index("Automation (") :]
     assert f"{SCHEDULE} (tick of 15 January 2014 06:00)" in summary
     assert f"{SENSOR} (warehouse published 2014)" in summary

@@ -504,34 +504,10 @@ def demo(
     runs = _warehouse_runs(materialiser, lake, built)
     chosen = [p for p in materialiser.projects() if not projects or p.id in projects]
     replay = plan_replay(materialiser, chosen, lake.warehouse)
-    for p in chosen:
-        held = replay.held_years(p) if replay else set()
-        runs += materialiser.plan(p, [y for y in p.years if y not in held] if held else None)
-    click.echo(f"2/4 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
-    if replay is not None:
-        click.echo(
-            f"    {replay.last_year - 1} and {replay.last_year} of {', '.join(p.id for p in replay.projects)} "
-            "are left to the schedules and the sensor (step 3)"
-        )
-        replay.baseline()  # the warehouse without its last year: the sensor's first tick
-    for p in chosen:
-        note = retention.expired_note(p.id, p.spec.retention_date)
-        if note:
-            click.echo(f"    {note}")
-    chains = project_chains(runs, materialiser.graph)
-    independent = {p.id for p in chosen if not p.next_roots}
-    chains = split_year_chains(chains, independent, workers)
-    if workers > 1 and len(chains) > 1:
-        history = run_history(materialiser.instance)
-        summary = _run_in_workers(chains, DEMO_SIGNER, home, workers, "    building", history, scale)
-    else:
-        summary = _run_with_progress(materialiser, [r for c in chains for r in c], "    building")
     try:
-        if replay is not None and not (summary.failed or summary.crashed):
-            click.echo("3/4 Automation, as the daemon would run it (Dagster evaluates each tick):")
-            summary.outcomes += _replay_automation(materialiser, replay)
+        summary = _build_demo(materialiser, home, runs, chosen, replay, workers, scale)
     finally:
-        publish_held_back(lake.warehouse)  # the warehouse lists every year again, whatever happened
+        publish_held_back(lake.warehouse)  # the warehouse has every year again, whatever happened
     _print_failures(summary)
     _print_summary(summary, lake)
     _print_quarantine(lake, None)
@@ -556,6 +532,43 @@ def demo(
     click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
     if summary.failed or summary.crashed:
         raise SystemExit(1)
+
+
+def _build_demo(materialiser, home: Path, runs: list, chosen: list, replay, workers: int, scale: float):
+    """Step 2 (the projects' runs, side by side in ``workers`` processes) and, when ``replay``
+    is given, step 3: the last two warehouse years left to automation (:mod:`cohort.ops.replay`)."""
+    if replay is not None:
+        replay.baseline()  # the warehouse without its last year: the sensor's first tick
+    for p in chosen:
+        held = replay.held_years(p) if replay else set()
+        runs += materialiser.plan(p, [y for y in p.years if y not in held] if held else None)
+    click.echo(f"2/4 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
+    if replay is not None:
+        click.echo(
+            f"    {replay.last_year - 1} and {replay.last_year} of {', '.join(p.id for p in replay.projects)} "
+            "are left to the schedules and the sensor (step 3)"
+        )
+    for p in chosen:
+        note = retention.expired_note(p.id, p.spec.retention_date)
+        if note:
+            click.echo(f"    {note}")
+    chains = project_chains(runs, materialiser.graph)
+    independent = {p.id for p in chosen if not p.next_roots}
+    chains = split_year_chains(chains, independent, workers)
+    if workers > 1 and len(chains) > 1:
+        history = run_history(materialiser.instance)
+        summary = _run_in_workers(chains, DEMO_SIGNER, home, workers, "    building", history, scale)
+    else:
+        summary = _run_with_progress(materialiser, [r for c in chains for r in c], "    building")
+    if replay is not None and not (summary.failed or summary.crashed):
+        click.echo("3/4 Automation, as the daemon would run it (Dagster evaluates each tick):")
+        summary.outcomes += _replay_automation(materialiser, replay)
+        from cohort.sources.defs import SOURCE_PREFIX
+
+        checked = [r for r in runs if r.project == SOURCE_PREFIX and r.year is None]
+        if checked and not summary.failed:  # the contract check of the warehouse as it is now, with L
+            summary.outcomes += [materialiser.execute(r) for r in checked]
+    return summary
 
 
 def _replay_automation(materialiser, replay) -> list:

@@ -5,13 +5,14 @@ sensor, evaluated by Dagster against the demo's instance, their requests execute
 with a lake. So the demo plays the last two warehouse years as they arrive in real life:
 
 1. The warehouse *publishes* a year when its manifest lists it (:mod:`cohort.ops.automation`).
-   The demo holds the last year L back from the manifest (its files are there, unlisted) and
-   ticks ``warehouse_year_sensor`` once: its first tick records the years it sees (cursor).
+   The demo takes the last year L out (unlisted, its yearly files set aside beside the
+   warehouse, so that every step sees a warehouse that ends in L-1) and ticks
+   ``warehouse_year_sensor`` once: its first tick records the years it sees (cursor).
 2. The demo builds every project, the yearly ones up to L-2.
 3. The yearly schedules tick at 15 January L, 06:00: year L-1 is published and not built, so
    each schedule of a project covering L-1 requests a run of ``year_request_job``; the run
    submits the asset backfill of L-1.
-4. The manifest lists L again; the sensor's second tick (with the first one's cursor) requests,
+4. L is published again (its files back, the manifest listing it); the sensor's second tick (with the first one's cursor) requests,
    per project covering L, the backfill of what L changes.
 5. The releases of L-1 and L, which wait for a sign-off (no automation launches them), are
    built and signed off as the demo, with what reads them, and any project that reads another
@@ -29,6 +30,7 @@ the sensor would not have requested on that lake at that time.
 import datetime as dt
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -65,20 +67,41 @@ def _write_manifest(warehouse: Path, manifest: dict) -> None:
     os.replace(tmp, path)
 
 
+def held_back_dir(warehouse: Path) -> Path:
+    """Where the files of a held-back year wait, beside the warehouse (never inside it)."""
+    return warehouse.parent / f".{warehouse.name}_held_back"
+
+
 def hold_back(warehouse: Path, year: int) -> None:
-    """Unlist ``year`` from the warehouse manifest (its files stay): not published yet."""
+    """Take ``year`` out of the warehouse: unlisted from the manifest, and its yearly files
+    (``<table>/year=<year>``) moved beside the warehouse, so that every step sees a warehouse
+    that ends the year before (the steps read the years from the files)."""
     manifest = automation.read_manifest(warehouse) or {}
     manifest["years"] = [y for y in automation.manifest_years(manifest) if y != year]
     manifest[HELD_BACK] = sorted({*manifest.get(HELD_BACK, []), year})
-    _write_manifest(warehouse, manifest)
+    _write_manifest(warehouse, manifest)  # first: an interrupted demo knows what to put back
+    held = held_back_dir(warehouse)
+    for folder in sorted(warehouse.glob(f"*/year={year}")):
+        target = held / folder.parent.name / folder.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(folder, target)
 
 
 def publish_held_back(warehouse: Path) -> list[int]:
-    """List again every year :func:`hold_back` unlisted (also after an interrupted demo)."""
+    """Publish again every year :func:`hold_back` took out: its files back in the warehouse,
+    then the manifest listing it (also after an interrupted demo). Files held back from a
+    warehouse that has been built again since are dropped."""
     manifest = automation.read_manifest(warehouse)
-    if not manifest or not manifest.get(HELD_BACK):
+    held = held_back_dir(warehouse)
+    years = [int(y) for y in (manifest or {}).get(HELD_BACK, [])]
+    if held.exists():
+        if years:
+            for folder in sorted(held.glob("*/year=*")):
+                os.replace(folder, warehouse / folder.parent.name / folder.name)
+        shutil.rmtree(held)
+    if manifest is None or not years:
         return []
-    years = [int(y) for y in manifest.pop(HELD_BACK)]
+    manifest.pop(HELD_BACK)
     manifest["years"] = sorted({*automation.manifest_years(manifest), *years})
     _write_manifest(warehouse, manifest)
     return years
@@ -238,6 +261,8 @@ class Replay:
                 for backfill in new:
                     item.backfill_id = backfill.backfill_id
                     item.outcomes += execute_backfill(self.materialiser, backfill.backfill_id, on_done)
+                if not item.success:
+                    return  # what comes after would build on a failed year
 
     # step 4
     def tick_sensor(self, on_done: Callable[[RunOutcome], None] | None = None) -> None:
@@ -262,6 +287,8 @@ class Replay:
             item = Launched(SENSOR, f"warehouse published {self.last_year}", project, year, "", backfill_id)
             item.outcomes = execute_backfill(self.materialiser, backfill_id, on_done)
             self.launched.append(item)
+            if not item.success:
+                return
 
     # step 5
     def remaining_runs(self) -> list[PlannedRun]:
