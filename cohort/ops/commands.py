@@ -589,6 +589,9 @@ def _replay_automation(materialiser, replay) -> list:
         click.echo(f"    warehouse_year_sensor: the warehouse publishes {replay.last_year}")
         replay.tick_sensor(done)
     if not any(not o.success for o in outcomes):
+        from cohort.ops.replay import publish_held_back
+
+        publish_held_back(replay.warehouse)  # published by the sensor's tick already, unless it did not tick
         rest = replay.remaining_runs()
         click.echo(
             f"    the releases of {replay.last_year - 1}-{replay.last_year}, signed off as the demo ({len(rest)} runs)"
