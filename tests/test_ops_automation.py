@@ -238,3 +238,22 @@ def test_the_code_location_gets_a_job_schedule_and_report_per_yearly_project():
     # the sensor sees the real T-1 tables of the labour reserve
     (lr,) = [p for p in projects if p.id == "labour_reserve"]
     assert "mobility_next" in names(lr.next_roots) and "situation" in names(lr.next_parents)
+
+
+def test_dagster_accepts_the_sensors_backfill_requests(project, tmp_path):
+    """Evaluated as the daemon does (``evaluate_tick``, with the repository): a backfill request of
+    a sensor without an asset selection is refused, so the sensor selects the assets it requests,
+    and Dagster adds its name to each request."""
+    wh = tmp_path / "warehouse"
+    sensor = automation.warehouse_year_sensor([project], warehouse_dir=wh)
+    repo = dg.Definitions(assets=ASSETS, sensors=[sensor]).get_repository_def()
+    write_manifest(wh, 2005, 2024)
+    with dg.instance_for_test() as instance:
+        with dg.build_sensor_context(instance=instance, repository_def=repo) as context:
+            cursor = sensor.evaluate_tick(context).cursor
+        write_manifest(wh, 2005, 2025)
+        with dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=repo) as context:
+            (request,) = sensor.evaluate_tick(context).run_requests
+    assert request.requires_backfill_daemon()
+    assert request.tags["dagster/sensor_name"] == "warehouse_year_sensor"
+    assert request.tags[automation.PROJECT_TAG] == "labour_reserve"

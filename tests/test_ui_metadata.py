@@ -88,3 +88,25 @@ def test_heat_map_axes_name_the_codes_and_the_last_year_has_no_share():
     moved = pl.DataFrame({"sep": ["111", "111", "211"], "sep_next": ["111", None, "111"]})
     share = reports.same_position_share(pictures.transition_matrix(moved, "sep", "sep_next"))
     assert share == pytest.approx(33.3)  # one of the three persons of T stays
+
+
+@pytest.mark.parametrize("project", ["labour_reserve", "longitudinal_cohort"])
+def test_the_data_dictionary_of_a_pseudonymised_project_is_on_its_materialisation(
+    project, tmp_path, monkeypatch
+):
+    from cohort.ops.runner import Materialiser, PlannedRun
+
+    monkeypatch.setenv("COHORT_DATA_DIR", str(tmp_path))
+    key = dg.AssetKey([project, "data_dictionary"])
+    with dg.instance_for_test() as instance:
+        outcome = Materialiser(defs, instance).execute(PlannedRun(project, (key,), None, 0))
+        assert outcome.success, outcome.error
+        event = instance.get_latest_materialization_event(key)
+        assert event is not None and event.asset_materialization is not None
+        shown = event.asset_materialization.metadata["data_dictionary"]
+    assert isinstance(shown, dg.MarkdownMetadataValue)
+    # the same text as the file beside the exports, which names every table of the spec
+    (written,) = (tmp_path / "exports" / project).rglob("data_dictionary.md")
+    assert shown.value == written.read_text()
+    tables = load_spec(project).tables
+    assert tables and all(name in shown.value for name in tables)

@@ -287,8 +287,12 @@ def warehouse_year_sensor(
 ) -> dg.SensorDefinition:
     """Requests the partitions a newly published warehouse year affects, in every project."""
 
+    # a sensor may request a backfill only of assets in its selection (Dagster checks each request)
+    automatic = [k for p in projects for k in p.automatic]
+
     @dg.sensor(
         name=name,
+        asset_selection=dg.AssetSelection.assets(*automatic),
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(

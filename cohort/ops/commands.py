@@ -494,32 +494,29 @@ def demo(
         "Demo mode: pseudonymisation keys are made locally under keys/ (never use them for real data)."
     )
 
-    click.echo(f"1/3 Synthetic warehouse at scale {scale}")
+    click.echo(f"1/4 Synthetic warehouse at scale {scale}")
     built, seconds = build_demo_warehouse(lake, scale, seed)
     click.echo(f"    built in {seconds:.1f} s" if built else "    already there (same scale and seed), kept")
+
+    from cohort.ops.replay import plan_replay, publish_held_back  # loads Dagster
 
     materialiser, home = _materialiser(lake, DEMO_SIGNER)
     runs = _warehouse_runs(materialiser, lake, built)
     chosen = [p for p in materialiser.projects() if not projects or p.id in projects]
-    runs += [r for p in chosen for r in materialiser.plan(p)]
-    click.echo(f"2/3 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
-    for p in chosen:
-        note = retention.expired_note(p.id, p.spec.retention_date)
-        if note:
-            click.echo(f"    {note}")
-    chains = project_chains(runs, materialiser.graph)
-    independent = {p.id for p in chosen if not p.next_roots}
-    chains = split_year_chains(chains, independent, workers)
-    if workers > 1 and len(chains) > 1:
-        history = run_history(materialiser.instance)
-        summary = _run_in_workers(chains, DEMO_SIGNER, home, workers, "    building", history, scale)
-    else:
-        summary = _run_with_progress(materialiser, [r for c in chains for r in c], "    building")
+    replay = plan_replay(materialiser, chosen, lake.warehouse)
+    try:
+        summary = _build_demo(materialiser, home, runs, chosen, replay, workers, scale)
+    finally:
+        publish_held_back(lake.warehouse)  # the warehouse has every year again, whatever happened
     _print_failures(summary)
     _print_summary(summary, lake)
     _print_quarantine(lake, None)
+    if replay is not None:
+        click.echo("Automation (Runs page: tags dagster/schedule_name, dagster/sensor_name; Backfills tab):")
+        for line in replay.summary_lines():
+            click.echo(f"    {line}")
 
-    click.echo("3/3 Where things are:")
+    click.echo("4/4 Where things are:")
     for name, path in (
         ("exports", lake.exports),
         ("releases", lake.releases),
@@ -535,6 +532,75 @@ def demo(
     click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
     if summary.failed or summary.crashed:
         raise SystemExit(1)
+
+
+def _build_demo(materialiser, home: Path, runs: list, chosen: list, replay, workers: int, scale: float):
+    """Step 2 (the projects' runs, side by side in ``workers`` processes) and, when ``replay``
+    is given, step 3: the last two warehouse years left to automation (:mod:`cohort.ops.replay`)."""
+    if replay is not None:
+        replay.baseline()  # the warehouse without its last year: the sensor's first tick
+    for p in chosen:
+        held = replay.held_years(p) if replay else set()
+        runs += materialiser.plan(p, [y for y in p.years if y not in held] if held else None)
+    click.echo(f"2/4 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
+    if replay is not None:
+        click.echo(
+            f"    {replay.last_year - 1} and {replay.last_year} of {', '.join(p.id for p in replay.projects)} "
+            "are left to the schedules and the sensor (step 3)"
+        )
+    for p in chosen:
+        note = retention.expired_note(p.id, p.spec.retention_date)
+        if note:
+            click.echo(f"    {note}")
+    chains = project_chains(runs, materialiser.graph)
+    independent = {p.id for p in chosen if not p.next_roots}
+    chains = split_year_chains(chains, independent, workers)
+    if workers > 1 and len(chains) > 1:
+        history = run_history(materialiser.instance)
+        summary = _run_in_workers(chains, DEMO_SIGNER, home, workers, "    building", history, scale)
+    else:
+        summary = _run_with_progress(materialiser, [r for c in chains for r in c], "    building")
+    if replay is not None and not (summary.failed or summary.crashed):
+        click.echo("3/4 Automation, as the daemon would run it (Dagster evaluates each tick):")
+        summary.outcomes += _replay_automation(materialiser, replay)
+        from cohort.sources.defs import SOURCE_PREFIX
+
+        checked = [r for r in runs if r.project == SOURCE_PREFIX and r.year is None]
+        if checked and not summary.failed:  # the contract check of the warehouse as it is now, with L
+            summary.outcomes += [materialiser.execute(r) for r in checked]
+    return summary
+
+
+def _replay_automation(materialiser, replay) -> list:
+    """Steps 3-5 of :mod:`cohort.ops.replay`: the schedules' tick, the sensor's, then the sign-offs."""
+    outcomes: list = []
+
+    def done(outcome) -> None:
+        outcomes.append(outcome)
+        mark = "ok" if outcome.success else "FAILED"
+        click.echo(
+            f"      {mark:<6} {outcome.run.label if outcome.run.keys else outcome.run.project + ' request'}"
+            f" ({outcome.seconds:.1f} s)"
+        )
+
+    click.echo(f"    schedules: tick of 15 January {replay.last_year}, 06:00 (Europe/Brussels)")
+    replay.tick_schedules(done)
+    if not any(not o.success for o in outcomes):
+        click.echo(f"    warehouse_year_sensor: the warehouse publishes {replay.last_year}")
+        replay.tick_sensor(done)
+    if not any(not o.success for o in outcomes):
+        from cohort.ops.replay import publish_held_back
+
+        publish_held_back(replay.warehouse)  # published by the sensor's tick already, unless it did not tick
+        rest = replay.remaining_runs()
+        click.echo(
+            f"    the releases of {replay.last_year - 1}-{replay.last_year}, signed off as the demo ({len(rest)} runs)"
+        )
+        for run in rest:
+            done(materialiser.execute(run))
+            if not outcomes[-1].success:
+                break
+    return outcomes
 
 
 # ---------------------------------------------------------------- cohort dev

@@ -343,6 +343,27 @@ class Materialiser:
             error,
         )
 
+    def execute_job(
+        self, job_name: str, run_config: dict[str, Any], tags: dict[str, str], label: str
+    ) -> RunOutcome:
+        """One run of the named job ``job_name`` as a schedule requested it (its run config and the
+        tags Dagster gave the request), recorded like the planned runs."""
+        started = time.perf_counter()
+        run = PlannedRun(tags.get("cohort/project", job_name), (), None, 0)
+        try:
+            result = self.defs.resolve_job_def(job_name).execute_in_process(
+                run_config={**QUIET, **run_config},
+                instance=self.instance,
+                tags={**process_tags(), **tags},
+                raise_on_error=False,
+            )
+        except Exception as exc:
+            return RunOutcome(
+                run, False, time.perf_counter() - started, 0, error=f"{label}: {type(exc).__name__}: {exc}"
+            )
+        error = "" if result.success else "\n".join(failure_reasons(result.all_events)) or f"{label} failed"
+        return RunOutcome(run, result.success, time.perf_counter() - started, 0, result.run_id, error)
+
     def execute_all(
         self,
         runs: Sequence[PlannedRun],

@@ -241,7 +241,14 @@ def labour_reserve_data_dictionary(
             ("data_dictionary.json", json.dumps(doc, indent=2)),
         ):
             storage.write_text(base / name, text)
-    return dg.MaterializeResult(metadata={"tables": len(doc["tables"]), "variables": len(SPEC.variables)})
+    return dg.MaterializeResult(
+        metadata={
+            "tables": len(doc["tables"]),
+            "variables": len(SPEC.variables),
+            # the dictionary itself, readable on the materialisation in the UI
+            "data_dictionary": dg.MetadataValue.md(markdown),
+        }
+    )
 
 
 ASSETS = [

@@ -212,6 +212,8 @@ def data_dictionary(context: dg.AssetExecutionContext, lake: LakeResource) -> dg
             "spec_version": spec.version,
             "markdown": dg.MetadataValue.path(md_path.name),
             "json": dg.MetadataValue.path(json_path.name),
+            # the dictionary itself, readable on the materialisation in the UI
+            "data_dictionary": dg.MetadataValue.md(md_path.read_text()),
         }
     )
 
