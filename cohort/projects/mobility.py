@@ -311,7 +311,7 @@ def build_mobility(
     ``neighbour_found``, ``columns`` and the count of each marker.
 
     ``authorised(columns)`` is called with the output columns before anything is written (pass
-    ``lambda cols: spec.check_columns(table, cols)`` to refuse an unauthorised column).
+    ``lambda cols: spec.authorise(table, cols)`` to refuse an unauthorised, missing or misplaced column).
     ``validate(tmp)`` runs on the written temporary file before it is renamed into place (see
     :func:`cohort.storage.write_query`): a refused year leaves the previous version untouched.
     """
@@ -520,7 +520,7 @@ def _direction_asset(
                     f"(`cohort project build {mspec.project} --years {year}` builds the neighbours it needs)"
                 )
             authorised = (
-                (lambda cols: project_spec.check_columns(table, cols)) if project_spec is not None else None
+                (lambda cols: project_spec.authorise(table, cols)) if project_spec is not None else None
             )
             meta: dict[str, Any] = {}
 
