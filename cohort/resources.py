@@ -1,6 +1,5 @@
 """The resource every asset reads and writes through: the Parquet lake plus a DuckDB engine."""
 
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,7 +34,7 @@ class LakeResource(dg.ConfigurableResource):
         project reads is a view of its name over the rows that passed the warehouse contract
         (checked now if its files changed since the last check; see
         :func:`cohort.sources.checks.open_warehouse`), and a yearly table must hold ``years``.
-        ``spill``: DuckDB's spill folder (:func:`spill_folder` gives one inside the secure area)."""
+        ``spill``: DuckDB's spill folder (:func:`cohort.storage.spill_folder`; none: no spilling)."""
         con = storage.connect(spill=spill)
         if reads is not None:
             try:
@@ -44,12 +43,6 @@ class LakeResource(dg.ConfigurableResource):
                 con.close()
                 raise
         return con
-
-    def spill_folder(self) -> Path:
-        """A new folder for one connection's spill files, inside the secure area: what DuckDB
-        writes out when a step exceeds ``COHORT_DUCKDB_MEMORY`` holds the same rows as the secure
-        tables, so it stays where they are (``secure/_spill/<random>``; the step removes it)."""
-        return self.paths().secure / "_spill" / uuid.uuid4().hex
 
     def secure_file(self, project: str, table: str, year: int | None = None) -> Path:
         return storage.partition_file(self.paths().secure / project, table, year)

@@ -352,16 +352,37 @@ def duckdb_memory_limit(memory_limit: str | None = None) -> str | None:
     return text
 
 
+@contextmanager
+def spill_folder(area: Path) -> Iterator[Path]:
+    """A new folder for one connection's spill files, ``<area>/_spill/<random>``, removed on leaving
+    (with ``_spill`` once no other connection uses it). ``area`` is the folder whose rows the
+    connection holds: what DuckDB writes out holds the same rows, so it stays beside them. Folders
+    under ``_`` are no table of any area (:func:`register_tables`)."""
+    folder = Path(area) / "_spill" / uuid.uuid4().hex
+    folder.mkdir(parents=True)  # DuckDB makes the last folder of a temp_directory only
+    try:
+        yield folder
+    finally:
+        # DuckDB removes its spill files when the connection closes; the folder goes too
+        shutil.rmtree(folder, ignore_errors=True)
+        with suppress(OSError):
+            folder.parent.rmdir()
+
+
 def connect(
     threads: int | None = None, memory_limit: str | None = None, spill: Path | None = None
 ) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB connection, sized from ``COHORT_DUCKDB_THREADS`` / ``COHORT_DUCKDB_MEMORY``,
     with the macros of the rules (:data:`cohort.classifications.classes.MACROS`).
 
-    ``spill``: the folder where DuckDB writes what does not fit under its memory limit. Without it
-    DuckDB spills to ``.tmp`` in the process's working folder, which for a project step would put
-    rows of the secure area wherever the command was started; project steps pass a folder inside
-    the secure area (:meth:`cohort.resources.LakeResource.connect`)."""
+    ``spill``: the folder where DuckDB writes what does not fit under its memory limit (one of
+    :func:`spill_folder`). Without it the connection does not spill at all: a query that needs more
+    than the limit fails with DuckDB's out-of-memory error. DuckDB's own default would spill to
+    ``.tmp`` in the process's working folder, i.e. put rows of the secure area wherever the command
+    was started (a checkout, a home folder); so a connection that may need to spill says where, inside
+    the area whose rows it holds (project steps: the secure area, :func:`cohort.projects.step.open_step`;
+    the contract check: the quarantine), and the checking connections over one written file (its
+    validation, the export scan, an analysis's sandbox) stay in memory."""
     # both are read before the connection is made, so a bad value leaves nothing open
     threads = duckdb_threads(threads)
     memory_limit = duckdb_memory_limit(memory_limit)
@@ -370,8 +391,8 @@ def connect(
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
         con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
-    if spill is not None:
-        con.execute(f"SET temp_directory = {sql_string(spill)}")
+    # an empty temp_directory switches spilling off (DuckDB then raises its out-of-memory error)
+    con.execute(f"SET temp_directory = {sql_string(spill) if spill is not None else sql_string('')}")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # a step's log is not a terminal
     classes.install_macros(con)  # the rules every query names (completed_age...), written once there

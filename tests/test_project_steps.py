@@ -9,8 +9,10 @@ import inspect
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
+from cohort import storage
 from cohort.privacy import audit_log
 from cohort.privacy.retention import RetentionExpired
 from cohort.projects.longitudinal_cohort import build as cohort_build
@@ -182,3 +184,30 @@ def test_a_step_spills_inside_the_secure_area_and_leaves_no_spill_behind(
         assert spilled, "nothing was spilled: the test no longer exercises the spill folder"
         assert not (started_in / ".tmp").exists()
     assert not spill_root.exists()
+
+
+def test_a_connection_that_names_no_spill_folder_never_spills(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checking connection (a file's validation, the export scan, an analysis's sandbox) names
+    no spill folder: above its memory limit it fails with DuckDB's out-of-memory error rather than
+    writing rows to ``.tmp`` in the folder the command was started from (DuckDB's own default)."""
+    monkeypatch.chdir(tmp_path)
+    with storage.connect(memory_limit="32MB") as con, pytest.raises(duckdb.OutOfMemoryException):
+        con.execute(
+            "CREATE TEMP TABLE wide AS SELECT range AS id, repeat('x', 100) AS pad FROM range(2000000)"
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_spill_folder_is_the_connections_own_and_goes_when_it_ends(tmp_path: Path) -> None:
+    """Each connection that may spill gets ``<area>/_spill/<random>``; the folder goes when the
+    connection is done, and ``_spill`` with the last one, never while another still uses it."""
+    with storage.spill_folder(tmp_path) as first:
+        with storage.spill_folder(tmp_path) as second:
+            assert first != second
+            assert first.parent == second.parent == tmp_path / "_spill"
+            assert first.is_dir() and second.is_dir()
+            (second / "block.tmp").write_bytes(b"rows")
+        assert not second.exists() and first.is_dir()
+    assert list(tmp_path.iterdir()) == []

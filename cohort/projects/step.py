@@ -14,15 +14,14 @@ It may import the rules, storage, the contract and privacy layers and the projec
 deliberation packages import it (it is part of the project kernel of ``tests/test_layers.py``).
 """
 
-import shutil
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 
-from cohort import clock
+from cohort import clock, storage
 from cohort.privacy import pseudonym
 from cohort.privacy.retention import refuse_if_expired
 from cohort.projects.spec import ProjectSpec
@@ -82,19 +81,15 @@ def open_step(
         refuse_if_expired(paths, spec.id, spec.retention_date, run_id, what=what)
     # the key before the connection: a missing key is refused before the warehouse is checked
     key = pseudonym.load_key(spec.id, keys_dir=paths.keys) if spec is not None and pseudonyms else None
-    spill = resource.spill_folder()
-    spill.mkdir(parents=True)  # DuckDB makes the last folder of the path only
-    con = resource.connect(
-        spec.warehouse if spec is not None and warehouse else None, years, run_id, spill=spill
-    )
-    try:
-        if key is not None:
-            pseudonym.install_hmac(con, key)
-        yield Step(con, paths, run_id, clock.today())
-    finally:
-        con.close()
-        # DuckDB removes its spill files on close; the folder, made for this step only, goes too,
-        # and their common folder once no other step is using it
-        shutil.rmtree(spill, ignore_errors=True)
-        with suppress(OSError):
-            spill.parent.rmdir()
+    # what DuckDB writes out above COHORT_DUCKDB_MEMORY holds the secure tables' rows: it stays in
+    # the secure area, in a folder of this step's own that goes when the step ends
+    with storage.spill_folder(paths.secure) as spill:
+        con = resource.connect(
+            spec.warehouse if spec is not None and warehouse else None, years, run_id, spill=spill
+        )
+        try:
+            if key is not None:
+                pseudonym.install_hmac(con, key)
+            yield Step(con, paths, run_id, clock.today())
+        finally:
+            con.close()

@@ -64,7 +64,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -526,7 +526,6 @@ def load_source(
     quarantine_dir = Path(quarantine_dir)
     as_of = as_of or default_as_of()
     own = con is None
-    work = storage.connect() if own else con
     files = source_files(warehouse_dir, t)
     if not files:
         raise SourceContractError(
@@ -555,6 +554,15 @@ def load_source(
     todo = [f for f in files if f.relative_to(warehouse_dir).as_posix() not in kept]
     if not todo:  # nothing changed, and asked to check: check it all again
         kept, todo = {}, files
+    closing = ExitStack()
+    if own:
+        # a checking connection of its own: the duplicate-key pass over a large table may spill, and
+        # what it writes out is warehouse rows, so it goes beside the quarantine (storage.connect)
+        work = closing.enter_context(
+            storage.connect(spill=closing.enter_context(storage.spill_folder(quarantine_dir)))
+        )
+    else:
+        work = con
     try:
         rows_of = _check_files(work, t, todo, allow_empty)
         prefix_len = len(str(warehouse_dir)) + 2  # strip "<warehouse>/"
@@ -715,8 +723,7 @@ def load_source(
         ) from None
     finally:
         work.execute(f"DROP VIEW IF EXISTS _src_{table}")
-        if own:
-            work.close()
+        closing.close()  # an own connection, then its spill folder
 
 
 def clean_view(

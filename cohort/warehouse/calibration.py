@@ -16,6 +16,8 @@ import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import duckdb
+
 from cohort import storage
 from cohort.sources import checks
 from cohort.warehouse import metrics_demography, metrics_labour  # noqa: F401  (they register their metrics)
@@ -56,8 +58,14 @@ def calibrate(
     """Measure every target row on the warehouse in ``warehouse``."""
     if scale is None:
         scale = float(read_manifest(warehouse).get("scale", 1.0))
-    con = storage.connect()
-    checks.register_warehouse(con, Path(warehouse))
+    # the metrics group the whole warehouse; above COHORT_DUCKDB_MEMORY they spill beside its files
+    with storage.spill_folder(Path(warehouse)) as spill, storage.connect(spill=spill) as con:
+        checks.register_warehouse(con, Path(warehouse))
+        return _measure(con, targets, scale)
+
+
+def _measure(con: duckdb.DuckDBPyConnection, targets: str | Path, scale: float) -> list[CalibrationRow]:
+    """Every target row of ``targets``, measured on the warehouse registered in ``con``."""
     rows = []
     for t in read_targets(targets):
         name, scope = t["metric"].strip(), t["scope"].strip()
@@ -124,7 +132,6 @@ def calibrate(
                 "" if ok else ("not measurable" if math.isnan(got) else "outside tolerance"),
             )
         )
-    con.close()
     return rows
 
 
