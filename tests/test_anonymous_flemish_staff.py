@@ -222,7 +222,9 @@ def test_small_entities_only_in_their_restricted_release(tmp_path):
     lonely = public.filter(pl.col("organisation") == "D2: other entities (<50)").get_column("shown")
     assert set(lonely) <= {"x", "1-5", "0"}  # no count of the single small entity of D2 is shown
     for entity, size in (("Small_A", 8), ("Small_B", 6), ("Lonely", 7)):
-        sub = pl.read_csv(folder / "restricted" / entity / "origin_eu15.csv", infer_schema=False)
+        sub = pl.read_csv(
+            folder.parent / "restricted" / entity / "2021" / "origin_eu15.csv", infer_schema=False
+        )
         assert sub.filter(pl.col("origin_eu15") == "Total").get_column("shown").to_list() == [str(size)]
 
 
@@ -272,9 +274,11 @@ def test_yearly_release_keeps_small_entities_out_of_the_public_release(tmp_path,
     for t in public.values():
         shown = t.get_column("shown").to_list()
         assert all(s in ("x", "1-5") or int(s) == 0 or int(s) >= 5 for s in shown)
-    # the restricted releases carry exact counts, without the label
+    # the restricted releases carry exact counts, without the label, in a folder per entity beside
+    # the public releases: nothing of them inside the public year folder
+    assert not (folder / "restricted").exists()
     for entity, size in (("Small_A", 8), ("Small_B", 6), ("Lonely", 7)):
-        sub = folder / "restricted" / entity
+        sub = folder.parent / "restricted" / entity / str(YEAR)
         assert (sub / "release.json").is_file()
         overall = pl.read_csv(sub / "origin_eu15.csv", infer_schema=False)
         assert "1-5" not in set(overall.get_column("shown"))

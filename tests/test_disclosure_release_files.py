@@ -193,7 +193,8 @@ def test_each_table_has_its_reasons_and_the_release_a_summary(built):
     for project, folder in built["releases"].items():
         secure = root / "secure" / project / "release_tables" / folder.name
         subs = [(folder, secure)] + [
-            (folder / "restricted" / p.name, p) for p in sorted((secure / "restricted").glob("*"))
+            (folder.parent / "restricted" / p.name / folder.name, p)
+            for p in sorted((secure / "restricted").glob("*"))
         ]
         for public, private in subs:
             meta = json.loads((private / "_release.json").read_text())

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from cohort.projects.anonymous import restricted_release_id
+
 ROOT = Path(__file__).resolve().parents[1]
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
@@ -139,25 +141,26 @@ def test_releases_list_shows_releases_and_their_signers_as_text(tmp_path, monkey
     lake = tmp_path / "lake"
     project = "flemish_staff_origin"
     _release_through_the_gate(lake, project, "2024", ["B. Reviewer", "A. Checker"])
-    _release_through_the_gate(lake, project, "2024/restricted/E1", ["A. Checker"])
+    _release_through_the_gate(lake, project, restricted_release_id("2024", "E1"), ["A. Checker"])
     assert (lake / "releases" / project / "_signoffs").is_dir()  # three sign-off files there
 
     result = CliRunner().invoke(main, ["releases", "list", "--data-dir", str(lake)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     rows = [line.split() for line in lines[1:-1]]
-    assert [row[:2] for row in rows] == [[project, "2024"], [project, "2024/restricted/E1"]], result.output
+    assert [row[:2] for row in rows] == [[project, "2024"], [project, "restricted/E1/2024"]], result.output
     assert "_signoffs" not in result.output and "[" not in result.output
     assert lines[1].endswith("  A. Checker, B. Reviewer") and lines[2].endswith("  A. Checker")
-    # the release's own files (its tables with their reasons, its public report and summary, the
-    # manifest), not its sub-release's
+    # each release's own files (its tables with their reasons, its public report and summary, the
+    # manifest); the entity's restricted sub-release sits apart, never in the public year folder
     release = lake / "releases" / project / "2024"
 
     def own_files(folder: Path) -> str:
         return str(sum(1 for p in folder.iterdir() if p.is_file()))
 
-    assert (release / "restricted").is_dir() and own_files(release) != str(len(list(release.rglob("*.*"))))
-    assert rows[0][2] == own_files(release) and rows[1][2] == own_files(release / "restricted" / "E1")
+    assert not (release / "restricted").exists()
+    restricted = lake / "releases" / project / "restricted" / "E1" / "2024"
+    assert rows[0][2] == own_files(release) and rows[1][2] == own_files(restricted)
     assert lines[-1].startswith("2 releases in ")
 
     only = CliRunner().invoke(
@@ -178,7 +181,7 @@ def test_project_list_shows_what_is_built_of_anonymous_projects(tmp_path, monkey
     # a yearly anonymous project released for 2024 (its release tables sit in folders named by year)
     _release_through_the_gate(lake, "flemish_staff_origin", "2024", ["A. Checker"])
     _release_through_the_gate(
-        lake, "flemish_staff_origin", "2024/restricted/E1", ["A. Checker"]
+        lake, "flemish_staff_origin", restricted_release_id("2024", "E1"), ["A. Checker"]
     )  # not counted
     # a project without yearly partitions: one table covers its year (2015)
     profile = lake / "secure" / "measure_profiles" / "profile" / "data.parquet"

@@ -848,7 +848,7 @@ class Release:
     """One release on the lake: ``releases/<project>/<release_id>/`` with the gate's manifest."""
 
     project: str
-    release_id: str  # a restricted sub-release's id holds its path: ``2024/restricted/<entity>``
+    release_id: str  # a restricted sub-release's id holds its path: ``restricted/<entity>/2024``
     files: tuple[Path, ...]  # its own files (a sub-release's are its own)
     signed_off_by: str
 

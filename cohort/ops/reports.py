@@ -146,7 +146,10 @@ def release_part(
                 for name, t in sorted(summary.get("tables", {}).items())
             ]
         )
-    restricted = sorted(p.parent for p in (folder / "restricted").glob(f"*/{RELEASE_MANIFEST}"))
+    # restricted/<entity>/<release id>/ beside the public releases (anonymous.restricted_release_id)
+    restricted = sorted(
+        p.parent for p in (lake.releases / project / "restricted").glob(f"*/{rid}/{RELEASE_MANIFEST}")
+    )
     part[f"Release {rid}"] = {
         "signed off by": ", ".join(map(str, manifest.get("signed_off_by") or []))
         if isinstance(manifest.get("signed_off_by"), list)

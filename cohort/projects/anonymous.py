@@ -214,6 +214,14 @@ def slug(code: str) -> str:
     return s or "entity"
 
 
+def restricted_release_id(release_id: str, code: str) -> str:
+    """The id, and so the folder under ``releases/<project>/``, of entity ``code``'s restricted
+    sub-release of ``release_id``: ``restricted/<entity>/<release_id>``. Apart from the public
+    release's folder, never inside it: a year folder copied whole for the public recipient must not
+    carry an entity's exact counts, and each entity's head gets one folder with every year."""
+    return f"restricted/{slug(code)}/{release_id}"
+
+
 def tables_dir(secure_project: Path, release_id: str) -> Path:
     return secure_project / TABLES_DIR / release_id
 
@@ -407,7 +415,7 @@ def publish(
     verdict: Verdict | None = None,
 ) -> list[Path]:
     """Record the sign-off for the content hash about to be written and release through the engine's
-    gate; restricted sub-releases go to ``<release_id>/restricted/<entity>/`` through the same gate with
+    gate; restricted sub-releases go to ``restricted/<entity>/<release_id>/`` (:func:`restricted_release_id`) through the same gate with
     their own rules. ``verdict``: the stored audit of exactly these tables (the gate refuses a report
     made for other content); without it the release is audited here."""
     if not who.strip():
@@ -422,7 +430,7 @@ def publish(
         verdict = audit_release(rt, earlier)
     written: list[Path] = []
     for code, sub in sorted(rt.restricted.items()):
-        sub_id = f"{release_id}/restricted/{slug(code)}"
+        sub_id = restricted_release_id(release_id, code)
         sub_hash = content_hash(sub.tables, sub.specs)
         signoff = dc.record_signoff(lake_root, project, sub_id, who, sub_hash)
         written += dc.release(

@@ -203,7 +203,7 @@ def release(
         names.append(RELEASE_MANIFEST)
         folder.mkdir(parents=True, exist_ok=True)
         written = []
-        for n in names:  # rename file by file: the folder may already hold restricted sub-releases
+        for n in names:  # rename file by file: an older layout kept restricted sub-releases inside the folder
             os.replace(tmp / n, folder / n)
             written.append(folder / n)
         # The manifest goes last, so a crash never leaves a "released" folder without its tables.
