@@ -259,3 +259,23 @@ def test_a_yearly_table_is_checked_again_only_for_the_year_that_changed(warehous
     # births decide a rule of every year: a changed person table means every year is checked again
     _damage(warehouse, "person", None, lambda df: df)
     assert checks.load_source(None, warehouse, "job_quarter", 1.0, quarantine).files == 22
+
+
+def test_a_row_in_another_years_file_is_quarantined_and_copies_are_sought_per_file(warehouse, tmp_path):
+    """A yearly file holds its own year (rule file_year:year): rows of 2022 appended to the 2021
+    file are quarantined with that reason, even though their keys are also in the 2022 file, which
+    keeps its rows (the duplicate pass, run file by file, finds no copy there); a copy inside one
+    file is still a duplicate_key."""
+    moved = pl.read_parquet(storage.partition_file(warehouse, "sep_quarter", 2022)).head(3)
+    _damage(warehouse, "sep_quarter", 2021, lambda df: pl.concat([df, moved, df.tail(1)]))
+    result = checks.load_source(
+        None, warehouse, "sep_quarter", 1.0, tmp_path / "quarantine", incremental=False
+    )
+    quarantined = pl.read_parquet(tmp_path / "quarantine" / "sep_quarter" / "data.parquet")
+    by_reason = quarantined.group_by("reason", "_file").len().sort("reason").rows()
+    assert by_reason == [
+        ("duplicate_key", "sep_quarter/year=2021/data.parquet", 2),
+        ("file_year:year", "sep_quarter/year=2021/data.parquet", 3),
+    ]
+    assert result.counts == {"duplicate_key": 2, "file_year:year": 3}
+    assert sorted(quarantined.filter(pl.col("reason") == "file_year:year").get_column("year")) == [2022] * 3

@@ -37,8 +37,11 @@ quarantine's ``reason`` column, the counts and the messages:
   planned in advance, e.g. the end of a maternity leave),
   ``before_birth:<col>`` (a date of the person, or the period of a yearly/quarterly row, before
   the person's birth date in ``person``; for ``person``: death before birth),
+  ``file_year:year`` (a row of a yearly table in another year's file, ``year=YYYY/``: it would be
+  read as a row of its own year while its file is checked and reused as the other year's),
   ``duplicate_key`` (every copy of a key that occurs more than once: which copy is right is not
-  ours to guess) and ``duplicate:<col>`` for other unique columns, and ``overlapping_spell``
+  ours to guess; for a yearly table, whose key holds the year and whose rows sit in their year's
+  file, the copies are sought file by file) and ``duplicate:<col>`` for other unique columns, and ``overlapping_spell``
   (residence and register spells of one person that overlap; nationality spells only for the
   same nationality, since dual nationality is legal).
 
@@ -79,7 +82,9 @@ from cohort.sources.contract import ENTERPRISE, INSZ, TABLES, SourceTable
 
 QUARANTINE_FILE = "data.parquet"
 # Bump when a rule changes: checks recorded under another version are redone by ensure_checked.
-RULES_VERSION = 3  # 2: plausible bounds of amounts, status-flag range; 3: per-file counts in the manifest
+RULES_VERSION = (
+    4  # 2: plausible bounds of amounts, status-flag range; 3: per-file counts in the manifest; 4: file_year
+)
 MANIFEST_FILE = "_check.json"
 
 # Polars dtype names of the contract -> DuckDB type names as DESCRIBE shows them.
@@ -209,6 +214,16 @@ def _same_files(current: list[dict[str, Any]], recorded: list[dict[str, Any]]) -
 def _read_sql(files: list[Path]) -> str:
     lst = "[" + ", ".join(_lit(str(f)) for f in files) + "]"
     return f"read_parquet({lst}, filename = '_file', file_row_number = true, hive_partitioning = false)"
+
+
+def _year_stats(con: duckdb.DuckDBPyConnection, file: Path) -> set[tuple[int | None, int | None]]:
+    """(min, max) of the ``year`` column in each row group of ``file``, from its Parquet footer
+    (None where a row group records no statistics)."""
+    rows = con.execute(
+        "SELECT stats_min_value, stats_max_value FROM parquet_metadata(?) WHERE path_in_schema = 'year'",
+        [str(file)],
+    ).fetchall()
+    return {(None if lo is None else int(lo), None if hi is None else int(hi)) for lo, hi in rows}
 
 
 def _check_files(
@@ -567,10 +582,15 @@ def load_source(
         rows_of = _check_files(work, t, todo, allow_empty)
         prefix_len = len(str(warehouse_dir)) + 2  # strip "<warehouse>/"
         src = f"_src_{table}"
-        work.execute(
-            f"CREATE OR REPLACE TEMP VIEW {src} AS SELECT * EXCLUDE (_file, file_row_number), "
-            f"substr(_file, {prefix_len}) AS _f, file_row_number AS _r FROM {_read_sql(todo)}"
-        )
+
+        def rows_with_place(files: list[Path]) -> str:
+            """The rows of ``files`` with their file (relative to the warehouse) and row number."""
+            return (
+                f"SELECT * EXCLUDE (_file, file_row_number), substr(_file, {prefix_len}) AS _f, "
+                f"file_row_number AS _r FROM {_read_sql(files)}"
+            )
+
+        work.execute(f"CREATE OR REPLACE TEMP VIEW {src} AS {rows_with_place(todo)}")
 
         skipped: list[str] = []
         with_births = False
@@ -602,6 +622,18 @@ def load_source(
         )
 
         n_rules = len(rules)
+        if t.by_year:
+            # file_year: a row of another year in a year's file. The Parquet statistics of the year
+            # column answer it for a whole file (min = max = its year) without reading a row; only a
+            # file they do not clear is read. Ranked after the row rules, before the duplicates.
+            for f in todo:
+                file_year = int(f.parent.name.removeprefix("year="))
+                if _year_stats(work, f) != {(file_year, file_year)}:
+                    work.execute(
+                        f"""INSERT INTO _flags SELECT _f, _r, ['{n_rules:04d}|file_year:year']
+                        FROM ({rows_with_place([f])}) WHERE year <> {file_year}"""
+                    )
+        n_rules += 1
         key_sets = [("duplicate_key", t.key)] + [
             (f"duplicate:{name}", (name,))
             for name, col in t.schema.columns.items()
@@ -610,15 +642,20 @@ def load_source(
         for j, (rule, key) in enumerate(key_sets):
             keys = ", ".join(_q(k) for k in key)
             on = " AND ".join(f"c.{_q(k)} IS NOT DISTINCT FROM d.{_q(k)}" for k in key)
-            # Group on one 64-bit hash of the key (cheap at 300M rows), then confirm the few
-            # candidate collisions on the real key columns.
-            work.execute(
-                f"""INSERT INTO _flags
-                WITH dh AS (SELECT hash({keys}) AS kh FROM {src} GROUP BY kh HAVING count(*) > 1),
-                cand AS (SELECT _f, _r, {keys} FROM {src} WHERE hash({keys}) IN (SELECT kh FROM dh)),
-                d AS (SELECT {keys} FROM cand GROUP BY {keys} HAVING count(*) > 1)
-                SELECT _f, _r, ['{n_rules + j:04d}|{rule}'] FROM cand c SEMI JOIN d ON {on}"""
-            )
+            # A key holding the year of a yearly table cannot repeat across files (file_year puts a
+            # row of another year in quarantine), so its copies are sought one file at a time: one
+            # year's hash table (47 million rows of sep_quarter at full size) instead of all years'.
+            parts = [f"({rows_with_place([f])})" for f in todo] if t.by_year and "year" in key else [src]
+            for part in parts:
+                # Group on one 64-bit hash of the key (cheap at 300M rows), then confirm the few
+                # candidate collisions on the real key columns.
+                work.execute(
+                    f"""INSERT INTO _flags
+                    WITH dh AS (SELECT hash({keys}) AS kh FROM {part} GROUP BY kh HAVING count(*) > 1),
+                    cand AS (SELECT _f, _r, {keys} FROM {part} WHERE hash({keys}) IN (SELECT kh FROM dh)),
+                    d AS (SELECT {keys} FROM cand GROUP BY {keys} HAVING count(*) > 1)
+                    SELECT _f, _r, ['{n_rules + j:04d}|{rule}'] FROM cand c SEMI JOIN d ON {on}"""
+                )
 
         if table in OVERLAP_GROUPS:
             start, end, _excl = SPELLS[table][0]
