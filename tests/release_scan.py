@@ -24,6 +24,8 @@ from typing import Any
 
 import polars as pl
 
+from cohort.projects.anonymous import restricted_release_id
+
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 
 
@@ -64,6 +66,9 @@ def read_secrets(lake_root: Path) -> Secrets:
         folder = meta_path.parent
         project = folder.relative_to(secure).parts[0]
         release = folder.relative_to(secure / project / "release_tables").as_posix()
+        public_id, *restricted = release.split("/restricted/")
+        if restricted:  # kept with its public release (anonymous.save_release), released apart from it
+            release = restricted_release_id(public_id, restricted[0])
         meta = json.loads(meta_path.read_text())
         totals = {d: "Total" for spec in meta["specs"].values() for d in spec["dimensions"]}
         totals |= {d: m["total_label"] for d, m in meta["dimensions"].items()}
