@@ -279,3 +279,38 @@ def test_a_row_in_another_years_file_is_quarantined_and_copies_are_sought_per_fi
     ]
     assert result.counts == {"duplicate_key": 2, "file_year:year": 3}
     assert sorted(quarantined.filter(pl.col("reason") == "file_year:year").get_column("year")) == [2022] * 3
+
+
+def test_a_bad_check_digit_is_found_whether_or_not_the_person_table_holds_the_number(warehouse, tmp_path):
+    """sep_quarter's national-number rules are judged per person on the person table's numbers
+    and per row for a number that table lacks: a wrong check digit is quarantined either way."""
+
+    def wrong_digit(number: str) -> str:
+        return number[:9] + f"{(int(number[9:]) + 1) % 100:02d}"
+
+    rows = pl.read_parquet(storage.partition_file(warehouse, "sep_quarter", 2021))
+    in_person, not_in_person = rows.get_column("insz").unique().sort().head(2).to_list()
+    bad_in_person, bad_alone = wrong_digit(in_person), wrong_digit(not_in_person)
+    # the person table holds the first wrong number (its own row is quarantined there), not the second
+    _damage(
+        warehouse,
+        "person",
+        None,
+        lambda df: df.with_columns(pl.col("insz").replace(in_person, bad_in_person)),
+    )
+    _damage(
+        warehouse,
+        "sep_quarter",
+        2021,
+        lambda df: df.with_columns(
+            pl.col("insz").replace({in_person: bad_in_person, not_in_person: bad_alone})
+        ),
+    )
+    checks.load_source(None, warehouse, "sep_quarter", 1.0, tmp_path / "quarantine", incremental=False)
+    quarantined = pl.read_parquet(tmp_path / "quarantine" / "sep_quarter" / "data.parquet")
+    found = quarantined.group_by("insz", "reason").len().sort("insz").rows()
+    expected = sorted(
+        (number, "insz_checksum:insz", (rows.get_column("insz") == old).sum())
+        for number, old in ((bad_in_person, in_person), (bad_alone, not_in_person))
+    )
+    assert found == expected

@@ -594,18 +594,35 @@ def load_source(
 
         skipped: list[str] = []
         with_births = False
+        column_rules = _column_rules(t)
+        # The rules on the national number depend on its value only, and a table that reads births
+        # joins every row to its person anyway: they are judged once per person, on the person
+        # table's numbers, and per row only for a number that table does not hold (the same
+        # conditions, so the same answers; at full size a tenth of the rows' check-digit work).
+        # rule -> (its condition, the column of _births that holds its answer per person)
+        by_person = {
+            rule: (cond, f"_by_person_{i}")
+            for i, (rule, cond) in enumerate(
+                (r, c) for r, c in column_rules if r in ("format:insz", "insz_checksum:insz")
+            )
+        }
         if needs_births:
             if person_files:
+                judged = "".join(f", ({cond}) AS {column}" for cond, column in by_person.values())
                 work.execute(
-                    "CREATE OR REPLACE TEMP TABLE _births AS SELECT insz, min(birth_date) AS _birth FROM "
+                    f"CREATE OR REPLACE TEMP TABLE _births AS SELECT insz, min(birth_date) AS _birth{judged} FROM "
                     f"read_parquet([{', '.join(_lit(str(f)) for f in person_files)}], hive_partitioning = false) "
                     "GROUP BY insz"
                 )
                 with_births = True
+                column_rules = [
+                    (rule, f"coalesce({by_person[rule][1]}, {cond})" if rule in by_person else cond)
+                    for rule, cond in column_rules
+                ]
             else:
                 skipped.append("before_birth (no person table)")
 
-        rules = _column_rules(t) + _semantic_rules(t, as_of, with_births)
+        rules = column_rules + _semantic_rules(t, as_of, with_births)
         # Priority prefix so that the list sorts into rule order; stripped below.
         # A condition that is NULL (a null value) breaks no rule: CASE and WHERE both treat NULL as false.
         tagged = ", ".join(
@@ -613,11 +630,13 @@ def load_source(
         )
         any_bad = " OR ".join(f"({cond})" for _rule, cond in rules)
         join = "LEFT JOIN _births b ON b.insz = s.insz" if with_births else ""
-        birth_col = "b._birth" if with_births else "NULL::DATE"
+        birth_col = "b._birth" if with_births else "NULL::DATE AS _birth"
+        if with_births:
+            birth_col += "".join(f", b.{column}" for _cond, column in by_person.values())
         work.execute(
             f"""CREATE OR REPLACE TEMP TABLE _flags AS
             SELECT _f, _r, list_filter([{tagged}], lambda x: x IS NOT NULL) AS tags
-            FROM (SELECT s.*, {birth_col} AS _birth FROM {src} s {join}) s
+            FROM (SELECT s.*, {birth_col} FROM {src} s {join}) s
             WHERE {any_bad}"""
         )
 
