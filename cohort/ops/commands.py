@@ -548,10 +548,12 @@ def demo(
 def _demo_analyses(lake: settings.Lake, chosen: list) -> list:
     """Step 4: the example analyses of the built projects, run on the extract, submitted, built in
     the secure area and left for review (:mod:`cohort.ops.analyses`)."""
+    started = time.perf_counter()
     from cohort.ops.analyses import examples, take_example
 
     folders = examples({p.id for p in chosen})
-    click.echo(f"4/5 Analyses: {', '.join(f.name for f in folders) or 'none of the projects built'}")
+    names = ", ".join(f.name for f in folders) or "none (no example analysis reads the projects built)"
+    click.echo(f"4/5 Analyses: {names}")
     done = []
     for folder in folders:
         item = take_example(folder, lake)
@@ -565,6 +567,8 @@ def _demo_analyses(lake: settings.Lake, chosen: list) -> list:
             f"({item.content_hash[:12]}...); built in the secure area, {item.built}; review {item.review} "
             f"({item.seconds:.1f} s)"
         )
+    if folders:
+        click.echo(f"    the analyses took {time.perf_counter() - started:.1f} s")
     return done
 
 
