@@ -248,10 +248,18 @@ class Replay:
                 if not data.run_requests:
                     self.notes.append(f"{name} (tick of {when:%d %B %Y %H:%M}): skipped: {data.skip_message}")
                     continue
-                if not self._request_schedule_runs(schedule, data.run_requests, when, project, tick, on_done):
+                launched = self._launch_schedule_runs(
+                    schedule, data.run_requests, when, project, tick, on_done
+                )
+            # the tick ends with its runs (the daemon's too); the backfills they submitted are the
+            # backfill daemon's part, executed here after it
+            for item in launched:
+                if item.success and item.backfill_id:
+                    item.outcomes += execute_backfill(self.materialiser, item.backfill_id, on_done)
+                if not item.success:
                     return  # what comes after would build on a failed year
 
-    def _request_schedule_runs(
+    def _launch_schedule_runs(
         self,
         schedule: dg.ScheduleDefinition,
         requests: Sequence[dg.RunRequest],
@@ -259,9 +267,10 @@ class Replay:
         project: Project,
         tick: RecordedTick,
         on_done: Callable[[RunOutcome], None] | None,
-    ) -> bool:
-        """Execute a schedule tick's run requests (each run submits its backfill, executed here
-        too); the runs go into ``tick``. False when one of them failed."""
+    ) -> list[Launched]:
+        """Execute a schedule tick's run requests (runs of ``year_request_job``, each submitting a
+        backfill) and record them in ``tick``; stops at the first that failed."""
+        launched: list[Launched] = []
         for request in requests:
             before = {b.backfill_id for b in self.instance.get_backfills()}
             tags = {
@@ -275,6 +284,8 @@ class Replay:
             if outcome.run_id:  # launched: the daemon's tick succeeds whatever the run does afterwards
                 tick.run_ids.append(outcome.run_id)
                 tick.run_keys += [request.run_key] if request.run_key else []
+            else:
+                tick.skip_reason = f"the run could not be launched: {outcome.error}"
             if on_done:
                 on_done(outcome)
             item = Launched(
@@ -286,13 +297,12 @@ class Replay:
             )
             item.outcomes.append(outcome)
             self.launched.append(item)
+            launched.append(item)
             new = [b for b in self.instance.get_backfills() if b.backfill_id not in before]
-            for backfill in new:
-                item.backfill_id = backfill.backfill_id
-                item.outcomes += execute_backfill(self.materialiser, backfill.backfill_id, on_done)
+            item.backfill_id = new[-1].backfill_id if new else ""  # year_request_job submits one
             if not item.success:
-                return False
-        return True
+                break
+        return launched
 
     # step 4
     def tick_sensor(self, on_done: Callable[[RunOutcome], None] | None = None) -> None:
