@@ -5,16 +5,26 @@ project it builds gets a report page that links its release.
 Two small anonymous projects at scale 0.001 keep it fast (one run each, plus the contract check
 of the warehouse); the yearly projects' jobs are chosen by the same rule (``Materialiser.job_for``,
 tested on the real plan in ``test_every_planned_run_of_every_project_has_a_named_job``).
+
+At its end the demo takes the example analysis of ``measure_profiles`` (seed 001) through the
+researcher's path, up to the output checker: run on the extract, submitted, built in the secure area,
+its review screen written; it approves nothing, and the commands it prints finish the path.
 """
 
 import os
 import re
+import shlex
+import shutil
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from conftest import run_cohort
 
+from cohort import settings
+from cohort.analysis.folder import folder_hash
+from cohort.analysis.registry import submission
+from cohort.analysis.review import built_output, decisions, review_state
 from cohort.ops.catalogue import projects_of
 from cohort.ops.runner import Materialiser, plan_project
 
@@ -23,7 +33,8 @@ EPHEMERAL = "__ephemeral_asset_job__"
 
 
 @pytest.fixture(scope="module")
-def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The lake of the tiny demo and what the demo printed."""
     lake = tmp_path_factory.mktemp("tiny_demo")
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "COHORT_WAREHOUSE_DIR")}
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
@@ -32,7 +43,12 @@ def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
         args += ["--project", project]
     done = run_cohort(args, env=env, cwd=Path(__file__).parents[1], timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return lake
+    return lake, done.stdout
+
+
+@pytest.fixture(scope="module")
+def demo_lake(demo: tuple[Path, str]) -> Path:
+    return demo[0]
 
 
 def test_the_demo_runs_are_runs_of_named_jobs(demo_lake: Path):
@@ -112,3 +128,41 @@ def test_the_summary_places_each_project_in_the_build():
     rows = summary.by_project()
     assert (rows["a"]["first_start"], rows["a"]["last_end"], rows["a"]["seconds"]) == (100, 200, 15)
     assert (rows["b"]["first_start"], rows["b"]["last_end"]) == (100, 150)
+
+
+EXAMPLE = (
+    Path(__file__).parents[1] / "cohort" / "projects" / "measure_profiles" / "examples" / "outflow_to_work"
+)
+
+
+def test_the_example_analysis_is_submitted_built_and_left_for_review(demo: tuple[Path, str], tmp_path: Path):
+    lake, out = demo
+    found = submission(settings.lake(str(lake)), "outflow_to_work")
+    assert found is not None and found.project == "measure_profiles"
+    assert found.content_hash == folder_hash(EXAMPLE)  # the shipped folder, frozen as submitted
+    built = built_output(settings.lake(str(lake)), found, None)  # raises when the secure build did not run
+    assert built.content_hash
+    # waiting: nobody decided, nothing released, the review screen is there for the checker
+    assert decisions(settings.lake(str(lake)), built) == []
+    assert review_state(settings.lake(str(lake)), built).status == "waiting"
+    assert not (lake / "releases" / "measure_profiles" / "outflow_to_work").exists()
+    review = lake / "reports" / "measure_profiles" / "outflow_to_work" / "review.html"
+    assert f"content to approve: <code>{built.content_hash}</code>" in review.read_text()
+    steps = out[out.index("4/5 Analyses") : out.index("5/5 Where things are")]
+    assert "outflow_to_work (measure_profiles): on the extract" in steps and "review waiting" in steps
+    approve = next(line.strip() for line in steps.splitlines() if "cohort analysis approve" in line)
+    release = next(line.strip() for line in steps.splitlines() if "cohort analysis release" in line)
+
+    # the printed commands finish the path: on a copy of the lake, a checker approves and releases
+    copy = tmp_path / "lake"
+    shutil.copytree(lake, copy, ignore=shutil.ignore_patterns("warehouse", "dagster"))
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "COHORT_DATA_DIR")}
+    for line in (approve, release):
+        args = (
+            line.replace(str(lake), str(copy))
+            .replace("<your name>", "An Peeters")
+            .replace("<why>", "checked")
+        )
+        done = run_cohort(shlex.split(args)[1:], env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (copy / "releases" / "measure_profiles" / "outflow_to_work").is_dir()

@@ -5,8 +5,13 @@ warehouse sensor, evaluated by Dagster itself, and the demo's summary names them
 The lake's warehouse ends in 2014 (scale 0.001), so that the one yearly project built,
 ``flemish_staff_origin`` (2013-2026), has two published years: 2013 for its schedule's tick of
 15 January 2014, 2014 for the sensor once the warehouse publishes it.
+
+The ticks are recorded as the daemon records them (:mod:`cohort.ops.ticks`), so that the schedule's and
+the sensor's *Tick history* in the UI show them: read from the instance, and from a real webserver's
+GraphQL (the webserver alone: no daemon adds ticks of its own meanwhile).
 """
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -17,6 +22,7 @@ from conftest import run_cohort
 from dagster._core.execution.backfill import BulkActionStatus
 from dagster._core.storage.tags import BACKFILL_ID_TAG, SCHEDULE_NAME_TAG, SENSOR_NAME_TAG
 
+from cohort.ops import devserver, ticks
 from cohort.ops.commands import default_seed
 from cohort.warehouse.build import build_warehouse
 
@@ -92,3 +98,58 @@ def test_the_warehouse_lists_every_year_again_and_the_summary_names_the_automati
     assert f"{SCHEDULE} (tick of 15 January 2014 06:00)" in summary
     assert f"{SENSOR} (warehouse published 2014)" in summary
     assert "FAILED" not in summary
+
+
+def test_the_ticks_are_in_the_instance_as_the_daemon_records_them(demo):
+    lake, _ = demo
+    with dg.DagsterInstance.from_config(str(lake / "dagster")) as instance:
+        (tick,) = ticks.ticks_of(instance, SCHEDULE)
+        (run,) = instance.get_runs(dg.RunsFilter(tags={SCHEDULE_NAME_TAG: SCHEDULE}))
+        assert tick.status == ticks.TickStatus.SUCCESS and list(tick.run_ids) == [run.run_id]
+        assert list(tick.run_keys) == [f"{PROJECT}-2013"]
+        # dated at its scheduled time, 15 January 2014 06:00 in Brussels (05:00 UTC)
+        assert tick.timestamp == dt.datetime(2014, 1, 15, 5, tzinfo=dt.UTC).timestamp()
+
+        requested, baseline = ticks.ticks_of(instance, SENSOR)  # newest first
+        assert baseline.status == ticks.TickStatus.SKIPPED and "baseline" in baseline.skip_reason
+        assert json.loads(baseline.cursor)["years"] == list(range(2005, 2014))
+        backfills = {r.tags[BACKFILL_ID_TAG] for r in _runs(lake, {SENSOR_NAME_TAG: SENSOR})}
+        assert requested.status == ticks.TickStatus.SUCCESS and set(requested.run_ids) == backfills
+        # the sensor's state holds the cursor, so the daemon of `make dev` goes on from 2014
+        state = instance.get_instigator_state(requested.instigator_origin_id, ticks.selector_id(SENSOR))
+        assert json.loads(state.instigator_data.cursor)["years"] == list(range(2005, 2015))
+
+
+TICKS = """
+query($sensor: SensorSelector!, $schedule: ScheduleSelector!) {
+  sensorOrError(sensorSelector: $sensor) {
+    __typename
+    ... on Sensor { sensorState { status ticks(limit: 10) { status runIds skipReason } } }
+  }
+  scheduleOrError(scheduleSelector: $schedule) {
+    __typename
+    ... on Schedule { scheduleState { ticks(limit: 10) { status runIds timestamp } } }
+  }
+}
+"""
+
+
+@pytest.mark.server
+def test_the_ui_shows_the_ticks_in_the_tick_history(demo):
+    lake, _ = demo
+    where = {"repositoryLocationName": devserver.LOCATION, "repositoryName": devserver.REPOSITORY}
+    with dg.DagsterInstance.from_config(str(lake / "dagster")) as instance:
+        backfills = {b.backfill_id for b in instance.get_backfills() if b.tags.get(SENSOR_NAME_TAG) == SENSOR}
+    with devserver.dagster_dev(lake / "dagster", lake, daemon=False) as server:
+        data = server.graphql(
+            TICKS,
+            {"sensor": {**where, "sensorName": SENSOR}, "schedule": {**where, "scheduleName": SCHEDULE}},
+        )
+    sensor = data["sensorOrError"]
+    assert sensor["__typename"] == "Sensor", sensor
+    statuses = [(t["status"], set(t["runIds"])) for t in sensor["sensorState"]["ticks"]]
+    assert statuses == [("SUCCESS", backfills), ("SKIPPED", set())], statuses
+    schedule = data["scheduleOrError"]
+    assert schedule["__typename"] == "Schedule", schedule
+    (tick,) = schedule["scheduleState"]["ticks"]
+    assert tick["status"] == "SUCCESS" and len(tick["runIds"]) == 1

@@ -7,6 +7,7 @@ under ``exports/``, never the secure area. Mistakes in the folder, or a query th
 in one line and exit status 2.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -243,33 +244,50 @@ YEAR_OPTION = click.option(
 def analysis_build(name: str, data_dir: str | None, year: int | None) -> None:
     """Run submitted analysis NAME on the full tables (of YEAR, for a yearly project) in the secure area
     (its Dagster asset): protect the tables, check the models, run the small-cell risk analysis."""
+    lake = lake_or_refuse(data_dir)
+    submitted = submitted_or_refuse(name, lake)
+    year = year_or_refuse(submitted, year)
+    label = name + (f" {year}" if year is not None else "")
+    built = secure_build(lake, submitted, year)
+    if built.failure is not None:
+        click.echo(f"analysis {label}: the secure build failed: {built.failure}", err=True)
+        raise SystemExit(1)
+    click.echo(
+        f"analysis {label}: built in the secure area; small-cell risk analysis "
+        f"{'passed' if built.check_passed else 'FAILED'}. Next: cohort analysis review {name}{year_option(year)}"
+    )
+
+
+@dataclass(frozen=True)
+class SecureBuild:
+    """The outcome of a secure build: why it failed (None when it ran), else the verdict of the
+    small-cell risk analysis."""
+
+    failure: str | None
+    check_passed: bool = False
+
+
+def secure_build(lake: settings.Lake, submitted: Submission, year: int | None) -> SecureBuild:
+    """Materialise the asset of ``submitted`` (for ``year``) on ``lake``'s full tables: what
+    ``cohort analysis build`` does, also for ``cohort demo``."""
     # imported here: loading Dagster costs every other command of the line a second or two
     import dagster as dg
 
     from cohort.analysis.assets import submitted_analysis_assets
     from cohort.resources import LakeResource
 
-    lake = lake_or_refuse(data_dir)
-    submitted = submitted_or_refuse(name, lake)
-    year = year_or_refuse(submitted, year)
-    label = name + (f" {year}" if year is not None else "")
-    assets = submitted_analysis_assets(submitted)
     result = dg.materialize(
-        assets,
+        submitted_analysis_assets(submitted),
         partition_key=str(year) if year is not None else None,
         resources={"lake": LakeResource(data_dir=str(lake.root))},
-        # the researcher reads the outcome below (a failure in one line), not Dagster's log and stack trace
+        # the researcher reads the outcome (a failure in one line), not Dagster's log and stack trace
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         raise_on_error=False,
     )
     if not result.success:
-        click.echo(f"analysis {label}: the secure build failed: {failure_text(result)}", err=True)
-        raise SystemExit(1)
+        return SecureBuild(failure_text(result))
     [check] = result.get_asset_check_evaluations()
-    click.echo(
-        f"analysis {label}: built in the secure area; small-cell risk analysis "
-        f"{'passed' if check.passed else 'FAILED'}. Next: cohort analysis review {name}{year_option(year)}"
-    )
+    return SecureBuild(None, bool(check.passed))
 
 
 @analysis.command("review")

@@ -494,7 +494,7 @@ def demo(
         "Demo mode: pseudonymisation keys are made locally under keys/ (never use them for real data)."
     )
 
-    click.echo(f"1/4 Synthetic warehouse at scale {scale}")
+    click.echo(f"1/5 Synthetic warehouse at scale {scale}")
     built, seconds = build_demo_warehouse(lake, scale, seed)
     click.echo(f"    built in {seconds:.1f} s" if built else "    already there (same scale and seed), kept")
 
@@ -516,7 +516,18 @@ def demo(
         for line in replay.summary_lines():
             click.echo(f"    {line}")
 
-    click.echo("4/4 Where things are:")
+    # after the projects, their releases and automation: the analyses read the built tables
+    analyses = [] if summary.failed or summary.crashed else _demo_analyses(lake, chosen)
+    if any(not a.failed for a in analyses):
+        click.echo("Analyses for an output checker (the demo approves and rejects none):")
+        for item in analyses:
+            if item.failed:
+                continue
+            click.echo(f"    {item.name}: review {item.review}, review screen {item.page}")
+            for command in item.commands(lake):
+                click.echo(f"      {command}")
+
+    click.echo("5/5 Where things are:")
     for name, path in (
         ("exports", lake.exports),
         ("releases", lake.releases),
@@ -530,8 +541,35 @@ def demo(
             click.echo(f"    report    {index}")
     click.echo(f"    runs      {home} (see them with `make dev`, http://127.0.0.1:3000)")
     click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
-    if summary.failed or summary.crashed:
+    if summary.failed or summary.crashed or any(a.failed for a in analyses):
         raise SystemExit(1)
+
+
+def _demo_analyses(lake: settings.Lake, chosen: list) -> list:
+    """Step 4: the example analyses of the built projects, run on the extract, submitted, built in
+    the secure area and left for review (:mod:`cohort.ops.analyses`)."""
+    started = time.perf_counter()
+    from cohort.ops.analyses import examples, take_example
+
+    folders = examples({p.id for p in chosen})
+    names = ", ".join(f.name for f in folders) or "none (no example analysis reads the projects built)"
+    click.echo(f"4/5 Analyses: {names}")
+    done = []
+    for folder in folders:
+        item = take_example(folder, lake)
+        done.append(item)
+        where = f"{item.project}{f' {item.year}' if item.year is not None else ''}"
+        if item.failed:
+            click.secho(f"    FAILED {item.name} ({where}): {item.built}", fg="red", err=True)
+            continue
+        click.echo(
+            f"    {item.name} ({where}): on the extract {item.extract}; submitted "
+            f"({item.content_hash[:12]}...); built in the secure area, {item.built}; review {item.review} "
+            f"({item.seconds:.1f} s)"
+        )
+    if folders:
+        click.echo(f"    the analyses took {time.perf_counter() - started:.1f} s")
+    return done
 
 
 def _build_demo(materialiser, home: Path, runs: list, chosen: list, replay, workers: int, scale: float):
@@ -542,7 +580,7 @@ def _build_demo(materialiser, home: Path, runs: list, chosen: list, replay, work
     for p in chosen:
         held = replay.held_years(p) if replay else set()
         runs += materialiser.plan(p, [y for y in p.years if y not in held] if held else None)
-    click.echo(f"2/4 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
+    click.echo(f"2/5 Projects: {', '.join(p.id for p in chosen) or 'none yet'} ({len(runs)} runs)")
     if replay is not None:
         click.echo(
             f"    {replay.last_year - 1} and {replay.last_year} of {', '.join(p.id for p in replay.projects)} "
@@ -561,7 +599,7 @@ def _build_demo(materialiser, home: Path, runs: list, chosen: list, replay, work
     else:
         summary = _run_with_progress(materialiser, [r for c in chains for r in c], "    building")
     if replay is not None and not (summary.failed or summary.crashed):
-        click.echo("3/4 Automation, as the daemon would run it (Dagster evaluates each tick):")
+        click.echo("3/5 Automation, as the daemon would run it (Dagster evaluates each tick):")
         summary.outcomes += _replay_automation(materialiser, replay)
         from cohort.sources.defs import SOURCE_PREFIX
 

@@ -318,24 +318,19 @@ def dagster_dev(
     port: int | None = None,
     startup_timeout: float = 180,  # a bound on failure only: a loaded 2-core machine needs ~100 s
     extra_env: dict[str, str] | None = None,
+    daemon: bool = True,
 ) -> Iterator[DevServer]:
     """Run ``dagster dev -w workspace.yaml`` on 127.0.0.1 until the block ends, then stop the
-    whole process group (webserver, daemon, code servers, runs)."""
+    whole process group (webserver, daemon, code servers, runs). ``daemon=False`` runs the
+    webserver alone (``dagster-webserver``): the UI of an instance as it is, which no schedule,
+    sensor or backfill of a daemon changes meanwhile."""
     port = port or free_port()
-    log = home / "dagster_dev.log"
+    log = home / ("dagster_dev.log" if daemon else "dagster_webserver.log")
     home.mkdir(parents=True, exist_ok=True)
+    command = [*dagster_command(), "dev"] if daemon else [sys.executable, "-m", "dagster_webserver"]
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [
-                *dagster_command(),
-                "dev",
-                "-w",
-                str(REPO_ROOT / "workspace.yaml"),
-                "-p",
-                str(port),
-                "-h",
-                "127.0.0.1",
-            ],
+            [*command, "-w", str(REPO_ROOT / "workspace.yaml"), "-p", str(port), "-h", "127.0.0.1"],
             # run from the home: a dagster.yaml in the working folder that is not DAGSTER_HOME's only draws a
             # warning; the workspace file names the repository as the code's working directory
             cwd=home,

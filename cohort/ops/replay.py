@@ -46,6 +46,7 @@ from dagster._daemon.sensor import _submit_backfill_request
 from cohort.ops import automation
 from cohort.ops.catalogue import Project
 from cohort.ops.runner import Materialiser, PlannedRun, RunOutcome, plan_project
+from cohort.ops.ticks import RecordedTick, recorded_tick
 
 SENSOR = "warehouse_year_sensor"
 SCHEDULE_SUFFIX = "_yearly_schedule"
@@ -220,8 +221,12 @@ class Replay:
     def baseline(self) -> str:
         hold_back(self.warehouse, self.last_year)
         sensor = self._repo().get_sensor_def(SENSOR)
-        with dg.build_sensor_context(instance=self.instance, repository_def=self._repo()) as context:
+        with (
+            recorded_tick(self.instance, sensor) as tick,
+            dg.build_sensor_context(instance=self.instance, repository_def=self._repo()) as context,
+        ):
             data = sensor.evaluate_tick(context)
+            tick.skip_reason, tick.cursor = data.skip_message, data.cursor
         self.cursor = data.cursor
         return data.skip_message or ""
 
@@ -236,56 +241,106 @@ class Replay:
             context = dg.build_schedule_context(
                 instance=self.instance, scheduled_execution_time=when, repository_def=self._repo()
             )
-            data = schedule.evaluate_tick(context)
-            if not data.run_requests:
-                self.notes.append(f"{name} (tick of {when:%d %B %Y %H:%M}): skipped: {data.skip_message}")
-                continue
-            for request in data.run_requests:
-                before = {b.backfill_id for b in self.instance.get_backfills()}
-                tags = {
-                    **request.tags,  # with dagster/schedule_name, set by Dagster
-                    SCHEDULED_EXECUTION_TIME_TAG: when.astimezone(dt.UTC).isoformat(),
-                    **({RUN_KEY_TAG: request.run_key} if request.run_key else {}),
-                }
-                outcome = self.materialiser.execute_job(
-                    schedule.job_name, dict(request.run_config), tags, name
+            # the tick is dated at its scheduled time, as the scheduler daemon dates it
+            with recorded_tick(self.instance, schedule, when.timestamp()) as tick:
+                data = schedule.evaluate_tick(context)
+                tick.skip_reason = data.skip_message
+                if not data.run_requests:
+                    self.notes.append(f"{name} (tick of {when:%d %B %Y %H:%M}): skipped: {data.skip_message}")
+                    continue
+                launched = self._launch_schedule_runs(
+                    schedule, data.run_requests, when, project, tick, on_done
                 )
-                if on_done:
-                    on_done(outcome)
-                item = Launched(
-                    name, f"tick of {when:%d %B %Y %H:%M}", project.id, self.schedule_year, outcome.run_id
-                )
-                item.outcomes.append(outcome)
-                self.launched.append(item)
-                new = [b for b in self.instance.get_backfills() if b.backfill_id not in before]
-                for backfill in new:
-                    item.backfill_id = backfill.backfill_id
-                    item.outcomes += execute_backfill(self.materialiser, backfill.backfill_id, on_done)
+            # the tick ends with its runs (the daemon's too); the backfills they submitted are the
+            # backfill daemon's part, executed here after it
+            for item in launched:
+                if item.success and item.backfill_id:
+                    item.outcomes += execute_backfill(self.materialiser, item.backfill_id, on_done)
                 if not item.success:
                     return  # what comes after would build on a failed year
+
+    def _launch_schedule_runs(
+        self,
+        schedule: dg.ScheduleDefinition,
+        requests: Sequence[dg.RunRequest],
+        when: dt.datetime,
+        project: Project,
+        tick: RecordedTick,
+        on_done: Callable[[RunOutcome], None] | None,
+    ) -> list[Launched]:
+        """Execute a schedule tick's run requests (runs of ``year_request_job``, each submitting a
+        backfill) and record them in ``tick``; stops at the first that failed."""
+        launched: list[Launched] = []
+        for request in requests:
+            before = {b.backfill_id for b in self.instance.get_backfills()}
+            tags = {
+                **request.tags,  # with dagster/schedule_name, set by Dagster
+                SCHEDULED_EXECUTION_TIME_TAG: when.astimezone(dt.UTC).isoformat(),
+                **({RUN_KEY_TAG: request.run_key} if request.run_key else {}),
+            }
+            outcome = self.materialiser.execute_job(
+                schedule.job_name, dict(request.run_config), tags, schedule.name
+            )
+            if outcome.run_id:  # launched: the daemon's tick succeeds whatever the run does afterwards
+                tick.run_ids.append(outcome.run_id)
+                tick.run_keys += [request.run_key] if request.run_key else []
+            else:
+                tick.skip_reason = f"the run could not be launched: {outcome.error}"
+            if on_done:
+                on_done(outcome)
+            item = Launched(
+                schedule.name,
+                f"tick of {when:%d %B %Y %H:%M}",
+                project.id,
+                self.schedule_year,
+                outcome.run_id,
+            )
+            item.outcomes.append(outcome)
+            self.launched.append(item)
+            launched.append(item)
+            new = [b for b in self.instance.get_backfills() if b.backfill_id not in before]
+            item.backfill_id = new[-1].backfill_id if new else ""  # year_request_job submits one
+            if not item.success:
+                break
+        return launched
 
     # step 4
     def tick_sensor(self, on_done: Callable[[RunOutcome], None] | None = None) -> None:
         publish_held_back(self.warehouse)
         sensor = self._repo().get_sensor_def(SENSOR)
-        with dg.build_sensor_context(
-            instance=self.instance, cursor=self.cursor, repository_def=self._repo()
-        ) as context:
+        with (
+            recorded_tick(self.instance, sensor) as tick,
+            dg.build_sensor_context(
+                instance=self.instance, cursor=self.cursor, repository_def=self._repo()
+            ) as context,
+        ):
             data = sensor.evaluate_tick(context)
-        self.cursor = data.cursor
-        if not data.run_requests:
-            self.notes.append(f"{SENSOR}: skipped: {data.skip_message}")
-        chosen = {p.id for p in self.projects}
-        for request in data.run_requests:
-            project = request.tags.get(automation.PROJECT_TAG, "")
-            year = int(request.tags.get("cohort/year", self.last_year))
-            if project not in chosen:  # the daemon would build it; this demo does not build that project
-                self.notes.append(f"{SENSOR}: requested {project} {year}, not part of this demo: left out")
-                continue
-            backfill_id = make_new_backfill_id()
-            _submit_backfill_request(backfill_id, request, self.instance)  # as the sensor daemon does
-            item = Launched(SENSOR, f"warehouse published {self.last_year}", project, year, "", backfill_id)
-            item.outcomes = execute_backfill(self.materialiser, backfill_id, on_done)
+            tick.skip_reason, tick.cursor = data.skip_message, data.cursor
+            self.cursor = data.cursor
+            if not data.run_requests:
+                self.notes.append(f"{SENSOR}: skipped: {data.skip_message}")
+            chosen = {p.id for p in self.projects}
+            submitted: list[Launched] = []
+            for request in data.run_requests:
+                project = request.tags.get(automation.PROJECT_TAG, "")
+                year = int(request.tags.get("cohort/year", self.last_year))
+                if project not in chosen:  # the daemon would build it; this demo does not build that project
+                    self.notes.append(
+                        f"{SENSOR}: requested {project} {year}, not part of this demo: left out"
+                    )
+                    continue
+                backfill_id = make_new_backfill_id()
+                _submit_backfill_request(backfill_id, request, self.instance)  # as the sensor daemon does
+                tick.run_ids.append(backfill_id)  # the daemon records a requested backfill by its id
+                submitted.append(
+                    Launched(SENSOR, f"warehouse published {self.last_year}", project, year, "", backfill_id)
+                )
+            if not submitted and data.run_requests:
+                tick.skip_reason = "every request is of a project this demo does not build"
+        # the tick ends once its backfills are submitted (the daemon's ends there too); the backfill
+        # daemon's part, executing them, follows
+        for item in submitted:
+            item.outcomes = execute_backfill(self.materialiser, item.backfill_id, on_done)
             self.launched.append(item)
             if not item.success:
                 return
