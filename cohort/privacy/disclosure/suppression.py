@@ -11,8 +11,14 @@ The heuristic (sound, not optimal; it always terminates):
    such equation first, then the smallest). Repeat until no equation has a lone hidden cell.
 3. LP audit of every protected cell against everything published (:mod:`._lp`). For each
    cell whose interval is still too narrow, suppress the cheapest eligible published cell
-   in its tightest equation (or, if none is left there, anywhere around its component).
-   Back to 2, until every protected cell passes or nothing is left to suppress.
+   of its equations (no headline total while anything else is open there, see
+   :func:`headline_tier`; then the tightest equation) or, if none is left there, anywhere
+   around its component. Back to 2, until every protected cell passes or nothing is left
+   to suppress.
+
+"Cheapest" (issue 25, as HiTaS and τ-ARGUS's cost rising with the level): the lowest
+``height`` (how aggregated a cell is over every dimension of its population, the same in
+every linked table: see :mod:`._model`), then the smallest count.
 
 Each round hides at least one more cell, so the loop ends; if a requirement cannot be met
 (for instance a relative protection interval larger than anything hiding can give), the
