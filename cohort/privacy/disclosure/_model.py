@@ -22,8 +22,7 @@ class ReleaseModel:
 
     Attributes:
         rows: one row per table row: ``table``, ``row`` (position in its frame), ``cell``.
-        cells: one row per variable: ``cell``, ``key``, ``magnitude`` (bool), ``level`` (number
-            of coordinates at a margin or subtotal: 0 for an inner cell), ``height`` (see
+        cells: one row per variable: ``cell``, ``key``, ``magnitude`` (bool), ``height`` (see
             :func:`_heights`: how far up the hierarchies of its population's dimensions the cell
             sits, the same in every linked table; the grand total is highest), ``table``/``row``
             of its first occurrence (for readable names).
@@ -99,13 +98,12 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
     f = f.with_row_index("__row")
     pmaps = {d: _parent_map(name, frame, d, dmap[d]) for d in dims}
 
-    def key_and_level(codes: dict[str, pl.Expr]) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-        """The cell key (population, measure, sorted non-total coordinates), its level and its
-        height within this table's dimensions."""
-        tokens, level_terms, height_terms = [], [], []
+    def key_and_height(codes: dict[str, pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
+        """The cell key (population, measure, sorted non-total coordinates) and its height within
+        this table's dimensions."""
+        tokens, height_terms = [], []
         for d in dims:
             dim, col = dmap[d], codes[d]
-            has_children = {p for p in pmaps[d].values() if p is not None}
             shared = dim.shared_codes or {}
             tok = pl.lit(d + "=") + col
             if shared:
@@ -115,11 +113,10 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
                     .otherwise(tok)
                 )
             tokens.append(pl.when(col == dim.total_label).then(None).otherwise(tok))
-            level_terms.append(col.is_in(list(has_children)).cast(pl.Int64))
             height_terms.append(col.replace_strict(heights[d], default=0, return_dtype=pl.Int64))
         prefix = f"{population}|{measure}|"
         if not dims:
-            return pl.lit(prefix), pl.lit(0, dtype=pl.Int64), pl.lit(0, dtype=pl.Int64)
+            return pl.lit(prefix), pl.lit(0, dtype=pl.Int64)
         if any(dmap[d].shared_codes for d in dims):
             joined = pl.concat_list(tokens).list.drop_nulls().list.sort().list.join(";")
         else:
@@ -127,15 +124,11 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
             # with "<dimension>=", so ordering the dimensions by that prefix orders the tokens.
             order = sorted(range(len(dims)), key=lambda i: dims[i] + "=")
             joined = pl.concat_str([tokens[i] for i in order], separator=";", ignore_nulls=True)
-        return (
-            pl.lit(prefix) + joined,
-            pl.sum_horizontal(level_terms).cast(pl.Int64),
-            pl.sum_horizontal(height_terms).cast(pl.Int64),
-        )
+        return pl.lit(prefix) + joined, pl.sum_horizontal(height_terms).cast(pl.Int64)
 
     heights = {d: _heights(pmaps[d]) for d in dims}
-    key, level, height = key_and_level({d: pl.col(d) for d in dims})
-    keyed = f.with_columns(__key=key, __level=level, __height=height)
+    key, height = key_and_height({d: pl.col(d) for d in dims})
+    keyed = f.with_columns(__key=key, __height=height)
     # Cells of linked tables that sum this table's cells over its dimensions without margins:
     # every combination of each such coordinate or one of its ancestors (the total included),
     # the cell itself left out. build_model keeps those that are cells of the release.
@@ -156,7 +149,7 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
             proj = proj.join(bridge, on=f"__o_{d}", how="inner")
         changed = pl.any_horizontal([pl.col(d) != pl.col(f"__o_{d}") for d in flat])
         codes = {d: pl.col(d) if d in flat else pl.col(f"__o_{d}") for d in dims}
-        agg_key, _, _ = key_and_level(codes)
+        agg_key, _ = key_and_height(codes)
         over = pl.concat_str(
             [pl.when(pl.col(d) != pl.col(f"__o_{d}")).then(pl.lit(d)) for d in flat],
             separator=", ",
@@ -194,7 +187,7 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
     else:
         eqs = pl.DataFrame(schema={"eq": pl.String, "row": pl.UInt32, "coef": pl.Int8})
     return (
-        keyed.select(row="__row", key="__key", level="__level", height="__height"),
+        keyed.select(row="__row", key="__key", height="__height"),
         eqs.with_columns(table=pl.lit(name)),
         aggregates.with_columns(table=pl.lit(name)),
         {d: heights[d].get(dmap[d].total_label, 0) for d in dims},
@@ -239,7 +232,6 @@ def build_model(
             schema={
                 "row": pl.UInt32,
                 "key": pl.String,
-                "level": pl.Int64,
                 "height": pl.Int64,
                 "table": pl.String,
             }
@@ -251,7 +243,6 @@ def build_model(
     cells = (
         rows.group_by("key", maintain_order=True)
         .agg(
-            level=pl.col("level").first(),
             height=pl.col("height").max(),
             table=pl.col("table").first(),
             row=pl.col("row").first(),
