@@ -4,6 +4,8 @@
     python benchmarks/disclosure.py big        # one ~50,000-cell table
     python benchmarks/disclosure.py seed003    # a release shaped like deliberation 003
     python benchmarks/disclosure.py seed003 4000   # the same with 4,000 staff (a smaller scale)
+    python benchmarks/disclosure.py seed003 4000 lognormal   # the frame used before issue 25
+    python benchmarks/disclosure.py headlines      # 30 small linked hierarchies: headline totals kept?
 
 Scenario "big": one three-way table (100 municipalities in 10 provinces x 40 activities x
 10 classes; 50,061 cells with every margin and subtotal) of synthetic counts whose means
@@ -11,9 +13,13 @@ are log-normal, so that about a fifth of the inner cells are small counts (1-4).
 
 Scenario "seed003": the release of deliberation 003 at scale 1.0 (40,200 staff, the scale-1.0
 size of the synthetic warehouse's Flemish government), built by the project's own code
-(`build_release`: 14 table families at 3 levels, 12 policy domains, 60 entities of very unequal
-size, entities under 50 pooled with their own restricted releases) from a synthetic staff frame,
-then protected and audited as the `release_tables` asset does.
+(`build_release`: 14 table families at 3 levels, policy domains, entities under 50 pooled with
+their own restricted releases) from a synthetic staff frame, then protected and audited as the
+`release_tables` asset does. The frame's entities are the warehouse's
+(`cohort.warehouse.agency.flemish_entities` at scale staff / 40,000: at a smaller size fewer
+entities of the same sizes); `lognormal` instead spreads the staff over 60 entities in 12 domains
+of log-normal sizes whatever their number (the frame before issue 25: at 4,000 staff most
+entities are under 50).
 """
 
 import sys
@@ -51,13 +57,21 @@ def big_table(seed: int = 1) -> tuple[dict, dict, dict]:
     return {"big": micro}, {"big": spec}, dims
 
 
-def seed003_staff(seed: int = 3, staff: int = 40_200) -> pl.DataFrame:
-    """A staff frame of scale-1.0 size in the columns of the project's `staff` asset."""
+def seed003_staff(seed: int = 3, staff: int = 40_200, frame: str = "warehouse") -> pl.DataFrame:
+    """A staff frame of ``staff`` people in the columns of the project's `staff` asset."""
     rng = np.random.default_rng(seed)
-    domains = [f"BD{i:02d}" for i in range(12)]
-    # 60 entities of very unequal size spread over the 12 domains (a few under 50 staff).
-    entities = [f"ENT{i:02d}" for i in range(60)]
-    size = rng.lognormal(0, 1.2, size=60)
+    if frame == "warehouse":
+        from cohort.warehouse.agency import flemish_entities
+
+        ents = flemish_entities(staff / 40_000, seed).filter(pl.col("size") > 0)
+        entities = ents.get_column("entity").to_list()
+        domain_of = dict(zip(entities, ents.get_column("policy_domain").to_list(), strict=True))
+        size = ents.get_column("size").to_numpy().astype(np.float64)
+    else:
+        # 60 entities of very unequal size spread over 12 domains (a few under 50 staff).
+        entities = [f"ENT{i:02d}" for i in range(60)]
+        domain_of = {e: f"BD{i % 12:02d}" for i, e in enumerate(entities)}
+        size = rng.lognormal(0, 1.2, size=60)
     ent = rng.choice(entities, staff, p=size / size.sum())
     codes = ["EU-15", "non-EU-15", "unknown: parents unknown", "unknown: grandparents unknown"]
     o15 = rng.choice(codes, staff, p=[0.88, 0.07, 0.03, 0.02])
@@ -69,7 +83,7 @@ def seed003_staff(seed: int = 3, staff: int = 40_200) -> pl.DataFrame:
     )
     return pl.DataFrame(
         {
-            "policy_domain": [domains[int(e[3:]) % 12] for e in ent],
+            "policy_domain": [domain_of[e] for e in ent],
             "entity": ent,
             "origin_eu15": o15,
             "origin_eu": eu,
@@ -84,12 +98,17 @@ def seed003_staff(seed: int = 3, staff: int = 40_200) -> pl.DataFrame:
     )
 
 
-def run_seed003(staff: int) -> None:
+def run_seed003(staff: int, kind: str = "warehouse") -> None:
     """The project's own path: tabulate (pooling, restricted releases), protect, audit."""
     from cohort.projects import anonymous
     from cohort.projects.flemish_staff_origin.assets import build_release
 
-    frame = seed003_staff(staff=staff)
+    frame = seed003_staff(staff=staff, frame=kind)
+    sizes = frame.group_by("entity").len().get_column("len")
+    print(
+        f"frame ({kind}): {frame.get_column('policy_domain').n_unique()} policy domains, {sizes.len()} entities, "
+        f"{int(sizes.filter(sizes >= 50).sum()) / frame.height:.0%} of the staff in entities of 50 and more"
+    )
     t0 = time.perf_counter()
     rt = build_release(frame, year=2024)
     t1 = time.perf_counter()
@@ -139,6 +158,52 @@ def print_utility(summary: dict) -> None:
         )
 
 
+def headline_hierarchy(seed: int) -> tuple[dict, dict, dict]:
+    """Three policy domains of 2-3 entities (8-59 staff each) by sex and age class, in three linked
+    tables (entity; entity x age; entity x sex x age): small counts in every domain, and a
+    protection that keeps the grand total and the domain totals usually exists."""
+    rng = np.random.default_rng(seed)
+    hierarchy, sizes = {}, {}
+    for d in range(3):
+        for e in range(int(rng.integers(2, 4))):
+            hierarchy[f"E{d}{e}"] = f"D{d}"
+            sizes[f"E{d}{e}"] = int(rng.integers(8, 60))
+    rows: list[tuple[str, str, str]] = []
+    for e, n in sizes.items():
+        p = rng.dirichlet([1, 1, 1])
+        rows += [(e, "F" if rng.random() < 0.5 else "M", str(rng.choice(3, p=p))) for _ in range(n)]
+    micro = pl.DataFrame(rows, schema=["entity", "sex", "age"], orient="row")
+    dims = {"entity": Dimension("entity", hierarchy)}
+    specs = {
+        "by_entity": TableSpec("by_entity", ("entity",), population="staff"),
+        "t": TableSpec("t", ("entity", "sex", "age"), population="staff"),
+        "u": TableSpec("u", ("entity", "age"), population="staff"),
+    }
+    return {k: micro for k in specs}, specs, dims
+
+
+def run_headlines(rules: DisclosureRules, n: int = 30) -> None:
+    """How often every headline total (the grand total, the three domain totals) stays published."""
+    kept, hidden, cells, seconds = 0, 0, 0, 0.0
+    for seed in range(n):
+        micros, specs, dims = headline_hierarchy(seed)
+        tables = {k: tabulate(micros[k], s, dims) for k, s in specs.items()}
+        t0 = time.perf_counter()
+        prot = protect(tables, specs, rules, dims)
+        seconds += time.perf_counter() - t0
+        b = prot["by_entity"]
+        head = b.filter(pl.col("entity").is_in(["Total", "D0", "D1", "D2"]))
+        kept += int((head.get_column("shown") != "x").all())
+        hidden += sum(int((p.get_column("shown") == "x").sum()) for p in prot.values())
+        cells += sum(p.height for p in prot.values())
+    print(
+        f"== {n} small linked hierarchies (3 domains, 2-3 entities each; tables entity, entity x age, entity x sex x age)"
+    )
+    print(
+        f"every headline total published in {kept} of {n}; rows shown x {hidden:,} of {cells:,}; protect {seconds:.1f} s"
+    )
+
+
 def run(name: str, micros: dict, specs: dict, dims: dict, rules: DisclosureRules) -> None:
     t0 = time.perf_counter()
     tables = {k: tabulate(micros[k], s, dims) for k, s in specs.items()}
@@ -171,11 +236,13 @@ def run(name: str, micros: dict, specs: dict, dims: dict, rules: DisclosureRules
 def main(argv: list[str]) -> None:
     which = argv[1:] or ["big", "seed003"]
     rules = DisclosureRules(threshold=5, label="1-5")
+    if "headlines" in which:
+        run_headlines(rules)
     if "big" in which:
         run("one table of ~50,000 cells", *big_table(), rules)
     if "seed003" in which:
         numbers = [int(a) for a in which if a.isdigit()]
-        run_seed003(numbers[0] if numbers else 40_200)
+        run_seed003(numbers[0] if numbers else 40_200, "lognormal" if "lognormal" in which else "warehouse")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@
 * ``measure_beneficiary`` (seed 001): Flemish employment measures with inflow/outflow in and
   around 2015; the job-seeker measures draw their inflow from registered job seekers, the
   measures that target workers (target-group reductions, VOP, social economy) from employees.
-* ``flemish_staff`` (seed 003): staff of about 60 Flemish government entities in 12 policy
-  domains (about 40,000 people at scale 1.0; some entities under 50 staff), drawn from the
+* ``flemish_staff`` (seed 003): staff of 59 Flemish government entities in 12 policy
+  domains at scale 1.0 (about 40,000 people; some entities under 50 staff), of fewer entities of
+  the same sizes at smaller scales (``flemish_entities``), drawn from the
   Flemish residents whose main job is with one of these entities (NACE 84, no joint committee
   '999'), so the staff list and ``job_quarter`` agree.
 """
@@ -118,12 +119,80 @@ _DOMAINS: dict[str, list[tuple[str, float]]] = {
 TOTAL_STAFF = 40_000
 
 
+#: Entities of fewer staff are pooled per policy domain in seed 003's public release (§6).
+SMALL_ENTITY = 50
+#: How far a small warehouse's chosen pair (a small entity and its domain's anchor) may exceed the
+#: staff budget: sizes are weights of the job draw, so the pair then shares the budget pro rata.
+_PAIR_SLACK = 1.5
+
+
 def flemish_entities(scale: float, seed: int) -> pl.DataFrame:
-    """The Flemish government entities with their full-scale staff (sizes sum to ~40,000)."""
+    """The Flemish government entities and the weight each gets in the draw of a government job.
+
+    ``size`` is an entity's nominal (full-scale) staff, the 59 sizes summing to ~40,000; it is the
+    weight of the entity in :func:`cohort.warehouse.labour.build_employers` (a job in the Flemish
+    government sector goes to an entity with probability proportional to it) and sets its employer
+    size class. How many such jobs there are follows the population (about 40,000 x ``scale``).
+    Every entity stays in the frame (so the other employers' draws do not depend on the scale); an
+    entity that takes no part has size 0 and gets no job.
+
+    The rule (issue 25: a small warehouse has fewer entities, not smaller ones, so that most of its
+    staff are in entities of 50 and more, as in the real administration). With the budget
+    B = 40,000 x ``scale``:
+
+    * Scale 1.0 and more: every entity takes part (as before issue 25).
+    * Otherwise, first one entity under 50 (so the §6 path, small entities pooled per policy domain
+      and their own restricted release, runs at every scale), together with the smallest entity of
+      50 or more of its domain (so that the domain's total is never one small entity's figure). The
+      pair is drawn from the seed among the pairs whose sizes fit into B; when none fits, the pair
+      of the smallest sum, if that is at most 1.5 B; else no small entity.
+    * Then the entities of 50 or more in an order drawn from the seed, each kept when its size fits
+      into what is left of B; when nothing was kept at all, the smallest entity of 50 or more.
+
+    Deterministic from ``seed``; the staff actually drawn per kept entity is about its size times
+    (staff drawn / sum of the kept sizes), so close to its size when the kept sizes fill B.
+    """
     rows = [(dom, ent, size) for dom, ents in _DOMAINS.items() for ent, size in ents]
     size = np.array([r[2] for r in rows], np.float64)
     size = np.round(size * TOTAL_STAFF / size.sum()).astype(np.int64)
-    return pl.DataFrame({"policy_domain": [r[0] for r in rows], "entity": [r[1] for r in rows], "size": size})
+    domain = np.array([r[0] for r in rows])
+    budget = TOTAL_STAFF * scale
+    keep = np.zeros(size.size, dtype=bool)
+    if scale >= 1.0:
+        keep[:] = True
+    else:
+        rng = np.random.default_rng([seed, 7403])
+        large = size >= SMALL_ENTITY
+        pairs = [
+            (
+                s,
+                int(
+                    np.flatnonzero(large & (domain == domain[s]))[
+                        np.argmin(size[large & (domain == domain[s])])
+                    ]
+                ),
+            )
+            for s in np.flatnonzero(~large)
+            if (large & (domain == domain[s])).any()
+        ]
+        sums = np.array([size[s] + size[a] for s, a in pairs])
+        fitting = np.flatnonzero(sums <= budget)
+        if len(fitting):
+            keep[list(pairs[int(rng.choice(fitting))])] = True
+        elif len(sums) and sums.min() <= _PAIR_SLACK * budget:
+            keep[list(pairs[int(np.argmin(sums))])] = True
+        for e in rng.permutation(np.flatnonzero(large & ~keep)):
+            if size[keep].sum() + size[e] <= budget:
+                keep[e] = True
+        if not keep.any():
+            keep[np.flatnonzero(large)[np.argmin(size[large])]] = True
+    return pl.DataFrame(
+        {
+            "policy_domain": domain.tolist(),
+            "entity": [r[1] for r in rows],
+            "size": np.where(keep, size, 0),
+        }
+    )
 
 
 # ---------------------------------------------------------------- seed 000

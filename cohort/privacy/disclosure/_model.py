@@ -22,9 +22,10 @@ class ReleaseModel:
 
     Attributes:
         rows: one row per table row: ``table``, ``row`` (position in its frame), ``cell``.
-        cells: one row per variable: ``cell``, ``key``, ``magnitude`` (bool), ``level`` (number
-            of coordinates at a margin or subtotal: 0 for an inner cell), ``table``/``row`` of
-            its first occurrence (for readable names).
+        cells: one row per variable: ``cell``, ``key``, ``magnitude`` (bool), ``height`` (see
+            :func:`_heights`: how far up the hierarchies of its population's dimensions the cell
+            sits, the same in every linked table; the grand total is highest), ``table``/``row``
+            of its first occurrence (for readable names).
         A: equations x cells (+1 children, -1 margin); ``A @ x = 0`` for the true values.
         equations: a readable name per equation.
     """
@@ -58,6 +59,25 @@ def _parent_map(table: str, frame: pl.DataFrame, dim: str, dimension: Dimension)
     return {c: (None if c == total else total) for c in codes} | {total: None}
 
 
+def _heights(pm: dict[str, str | None]) -> dict[str, int]:
+    """code -> its height in the hierarchy ``pm`` (code -> parent): 0 for a leaf, else 1 + the
+    height of its highest child; the total is the highest code."""
+    children: dict[str, list[str]] = {}
+    for code, parent in pm.items():
+        if parent is not None:
+            children.setdefault(parent, []).append(code)
+    out: dict[str, int] = {}
+
+    def height(code: str) -> int:
+        if code not in out:
+            out[code] = 1 + max(height(c) for c in children[code]) if code in children else 0
+        return out[code]
+
+    for code in pm:
+        height(code)
+    return out
+
+
 def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: dict[str, Dimension]):
     """Keys and equation entries of one table."""
     dims = list(spec.dimensions)
@@ -78,12 +98,12 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
     f = f.with_row_index("__row")
     pmaps = {d: _parent_map(name, frame, d, dmap[d]) for d in dims}
 
-    def key_and_level(codes: dict[str, pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
-        """The cell key (population, measure, sorted non-total coordinates) and its level."""
-        tokens, level_terms = [], []
+    def key_and_height(codes: dict[str, pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
+        """The cell key (population, measure, sorted non-total coordinates) and its height within
+        this table's dimensions."""
+        tokens, height_terms = [], []
         for d in dims:
             dim, col = dmap[d], codes[d]
-            has_children = {p for p in pmaps[d].values() if p is not None}
             shared = dim.shared_codes or {}
             tok = pl.lit(d + "=") + col
             if shared:
@@ -93,7 +113,7 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
                     .otherwise(tok)
                 )
             tokens.append(pl.when(col == dim.total_label).then(None).otherwise(tok))
-            level_terms.append(col.is_in(list(has_children)).cast(pl.Int64))
+            height_terms.append(col.replace_strict(heights[d], default=0, return_dtype=pl.Int64))
         prefix = f"{population}|{measure}|"
         if not dims:
             return pl.lit(prefix), pl.lit(0, dtype=pl.Int64)
@@ -104,10 +124,11 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
             # with "<dimension>=", so ordering the dimensions by that prefix orders the tokens.
             order = sorted(range(len(dims)), key=lambda i: dims[i] + "=")
             joined = pl.concat_str([tokens[i] for i in order], separator=";", ignore_nulls=True)
-        return pl.lit(prefix) + joined, pl.sum_horizontal(level_terms).cast(pl.Int64)
+        return pl.lit(prefix) + joined, pl.sum_horizontal(height_terms).cast(pl.Int64)
 
-    key, level = key_and_level({d: pl.col(d) for d in dims})
-    keyed = f.with_columns(__key=key, __level=level)
+    heights = {d: _heights(pmaps[d]) for d in dims}
+    key, height = key_and_height({d: pl.col(d) for d in dims})
+    keyed = f.with_columns(__key=key, __height=height)
     # Cells of linked tables that sum this table's cells over its dimensions without margins:
     # every combination of each such coordinate or one of its ancestors (the total included),
     # the cell itself left out. build_model keeps those that are cells of the release.
@@ -128,7 +149,7 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
             proj = proj.join(bridge, on=f"__o_{d}", how="inner")
         changed = pl.any_horizontal([pl.col(d) != pl.col(f"__o_{d}") for d in flat])
         codes = {d: pl.col(d) if d in flat else pl.col(f"__o_{d}") for d in dims}
-        agg_key, _ = key_and_level(codes)
+        agg_key, _ = key_and_height(codes)
         over = pl.concat_str(
             [pl.when(pl.col(d) != pl.col(f"__o_{d}")).then(pl.lit(d)) for d in flat],
             separator=", ",
@@ -166,9 +187,11 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
     else:
         eqs = pl.DataFrame(schema={"eq": pl.String, "row": pl.UInt32, "coef": pl.Int8})
     return (
-        keyed.select(row="__row", key="__key", level="__level"),
+        keyed.select(row="__row", key="__key", height="__height"),
         eqs.with_columns(table=pl.lit(name)),
         aggregates.with_columns(table=pl.lit(name)),
+        {d: heights[d].get(dmap[d].total_label, 0) for d in dims},
+        f"{population}|{measure}|",
     )
 
 
@@ -180,22 +203,50 @@ def build_model(
     """The linear system of all tables in ``frames`` (spec looked up by table name)."""
     dimensions = dimensions or {}
     keyed_parts, eq_parts, agg_parts = [], [], []
+    totals: dict[str, dict[str, dict[str, int]]] = {}  # population prefix -> table -> dim -> total's height
     for name, frame in frames.items():
         spec = specs.get(name)
         if spec is None:
             raise ValueError(f"table {name}: no TableSpec given")
-        keyed, eqs, aggregates = _table_frame(name, frame, spec, dimensions)
+        keyed, eqs, aggregates, total_heights, prefix = _table_frame(name, frame, spec, dimensions)
+        totals.setdefault(prefix, {})[name] = total_heights
         keyed_parts.append(keyed.with_columns(table=pl.lit(name)))
         eq_parts.append(eqs)
         agg_parts.append(aggregates)
+    # A linked cell's height must not depend on the table it is read from: a dimension that a
+    # table lacks is at its total there, so it adds its total's height (taken over the linked
+    # tables). The grand total is then the highest cell of its population, a policy-domain total
+    # one below it, whatever table shows them.
+    missing_height: dict[str, int] = {}
+    for per_table in totals.values():
+        universe: dict[str, int] = {}
+        for th in per_table.values():
+            for d, h in th.items():
+                universe[d] = max(universe.get(d, 0), h)
+        for name, th in per_table.items():
+            missing_height[name] = sum(h for d, h in universe.items() if d not in th)
     rows = (
         pl.concat(keyed_parts)
         if keyed_parts
-        else pl.DataFrame(schema={"row": pl.UInt32, "key": pl.String, "level": pl.Int64, "table": pl.String})
+        else pl.DataFrame(
+            schema={
+                "row": pl.UInt32,
+                "key": pl.String,
+                "height": pl.Int64,
+                "table": pl.String,
+            }
+        )
+    )
+    rows = rows.with_columns(
+        pl.col("height") + pl.col("table").replace_strict(missing_height, default=0, return_dtype=pl.Int64)
     )
     cells = (
         rows.group_by("key", maintain_order=True)
-        .agg(level=pl.col("level").first(), table=pl.col("table").first(), row=pl.col("row").first())
+        .agg(
+            height=pl.col("height").max(),
+            table=pl.col("table").first(),
+            row=pl.col("row").first(),
+        )
         .with_row_index("cell")
         .with_columns(
             pl.col("cell").cast(pl.Int64), magnitude=pl.col("key").str.contains("|sum:", literal=True)

@@ -226,11 +226,51 @@ def release_summary(
             "hidden": int(by_kind.get("hidden", 0)),
             "levels": levels,
             "hidden_share_of_population": None if share is None else round(100 * share, 1),
+            "grand_total_published": spec.population in grand,
             "largest_hidden": _largest_hidden_bound(frame, spec, totals),
         }
     cells = sum(t["cells"] for t in tables.values())
     published = sum(t["published"] for t in tables.values())
     return {"tables": tables, "cells": cells, "published": published, "label": label}
+
+
+def suppression_causes(summary: dict[str, Any]) -> list[str]:
+    """Why a release is dominated by suppression, in sentences read off its shown cells only (the
+    counts of the summary's table; nothing about which "x" is primary, see ``OPERATOR_ONLY_COUNTS``):
+    the tables that hold most protected cells, the share of those that are labelled small counts,
+    and the tables whose grand total is hidden."""
+    tables = summary["tables"]
+    protected = {n: t["labelled"] + t["hidden"] for n, t in tables.items()}
+    total = sum(protected.values())
+    if not total:
+        return []
+    out: list[str] = []
+    # the fewest tables that together hold at least half of the protected cells
+    heavy, held = [], 0
+    for name in sorted(protected, key=lambda n: (-protected[n], n)):
+        if held >= total / 2:
+            break
+        heavy.append(name)
+        held += protected[name]
+    out.append(
+        f"- {held:,} of the {total:,} protected cells are in "
+        + ", ".join(f"`{n}` ({protected[n]:,} of {tables[n]['cells']:,} cells)" for n in heavy)
+        + ": the most detailed tables, whose cells split the population into the smallest groups."
+    )
+    labelled = sum(t["labelled"] for t in tables.values())
+    if summary.get("label") and labelled:
+        out.append(
+            f"- {labelled:,} protected cells are small counts shown as {summary['label']!r}; the 'x' "
+            "cells are the others the rules protect and the cells hidden so that none of them can be "
+            "recomputed from the margins."
+        )
+    no_total = [n for n, t in tables.items() if not t.get("grand_total_published", True)]
+    if no_total:
+        out.append(
+            f"- The grand total is hidden in {len(no_total)} of {len(tables)} tables (for them the share "
+            "of the population in hidden cells is not given)."
+        )
+    return out
 
 
 def summary_markdown(summary: dict[str, Any], title: str) -> str:
@@ -251,6 +291,7 @@ def summary_markdown(summary: dict[str, Any], title: str) -> str:
             "**This release is dominated by suppression**: fewer than half its cells are published. "
             "The tables are detailed for the size of the population (small groups in many cells, "
             "and the partners that protect them).",
+            *suppression_causes(summary),
             "",
         ]
     lines += [

@@ -11,8 +11,14 @@ The heuristic (sound, not optimal; it always terminates):
    such equation first, then the smallest). Repeat until no equation has a lone hidden cell.
 3. LP audit of every protected cell against everything published (:mod:`._lp`). For each
    cell whose interval is still too narrow, suppress the cheapest eligible published cell
-   in its tightest equation (or, if none is left there, anywhere around its component).
-   Back to 2, until every protected cell passes or nothing is left to suppress.
+   of its equations (no headline total while anything else is open there, see
+   :func:`headline_tier`; then the tightest equation) or, if none is left there, anywhere
+   around its component. Back to 2, until every protected cell passes or nothing is left
+   to suppress.
+
+"Cheapest" (issue 25, as HiTaS and τ-ARGUS's cost rising with the level): the lowest
+``height`` (how aggregated a cell is over every dimension of its population, the same in
+every linked table: see :mod:`._model`), then the smallest count.
 
 Each round hides at least one more cell, so the loop ends; if a requirement cannot be met
 (for instance a relative protection interval larger than anything hiding can give), the
@@ -49,8 +55,38 @@ log = logging.getLogger(__name__)
 #: Labels hidden per round for a cell boxed in by labels (see ``_partners_for_failing``).
 _LABELS_PER_ROUND = 10
 
-#: Added to a grand total's level: the last partner any sort picks (see ``protect``).
-_GRAND = 1_000
+
+def headline_tier(model: ReleaseModel) -> np.ndarray:
+    """Per cell: 2 for the grand total of its population, 1 for a cell one step below it, else 0.
+
+    The step is measured by the model's ``height`` (the sum, over every dimension of the
+    population, of how far up its hierarchy the cell's code sits), so "one step below" is a
+    policy-domain total (seed 003) or the whole administration by one criterion (women, the
+    "unknown" origins): the figures a reader looks for first (the deliberation asks for them
+    "voor de volledige Vlaamse administratie, per beleidsdomein"), each one number in all linked
+    tables. As in HiTaS (and τ-ARGUS's cost rising with the level of a cell), their cost outranks
+    any number of inner cells: a partner sort takes a headline only when nothing else will do.
+    """
+    height = model.cells.get_column("height").to_numpy()
+    population = model.cells.select(pl.col("key").str.split("|").list.slice(0, 2).list.join("|")).to_series()
+    top = (
+        pl.DataFrame({"population": population, "height": height})
+        .select(pl.col("height").max().over("population"))
+        .to_series()
+        .to_numpy()
+    )
+    tier = np.clip(height - (top - 2), 0, 2).astype(np.int64)
+    # A cell equal to a headline (an equation of two cells: a policy domain's only pool, say) is
+    # the same number: hiding it hides the headline, so it takes the headline's tier.
+    pairs = model.A[np.flatnonzero(np.diff(model.A.indptr) == 2)].tocoo()
+    first, second = pairs.col[0::2], pairs.col[1::2]
+    while len(first):
+        top_pair = np.maximum(tier[first], tier[second])
+        if (tier[first] == top_pair).all() and (tier[second] == top_pair).all():
+            break
+        np.maximum.at(tier, first, top_pair)
+        np.maximum.at(tier, second, top_pair)
+    return tier
 
 
 def _forced_cells(
@@ -130,11 +166,17 @@ def _partners_for_failing(
     level: np.ndarray,
     cost: np.ndarray,
     labels: np.ndarray,
+    tier: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One more protection step per failing cell: (cells to hide, labels to turn into "x").
 
-    First a published partner in the failing cell's tightest equation (fewest hidden cells;
-    inner cells before margins, then the smallest). When its equations hold nothing published,
+    First a published partner in the failing cell's equations: no headline total (``tier``, see
+    :func:`headline_tier`) when anything else is open there, then the tightest equation (fewest
+    hidden cells), inner cells before margins (``level``: the model's height), the smallest. When
+    the only partner left is a headline total and the same equation holds another label, that
+    label is hidden completely instead (seed 003: a domain total is the sum of dozens of "1-5"
+    combinations of the five criteria and pins them at 1; one "x" among them frees the sum at the
+    cost of a count the reader only knew to be under 5). When its equations hold nothing published,
     a label there that gives the others away (typically a "1-5" margin whose "1-5" children are
     each >= 1) is hidden completely; failing that, the best published cell around its component.
 
@@ -154,26 +196,40 @@ def _partners_for_failing(
     keep = open_[c_of]
     picks = np.zeros(0, np.int64)
     found = np.zeros(0, np.int64)
+    early_upgrades: list[int] = []
     if keep.any():
         tri = pl.DataFrame(
             {
                 "f": f_of[rep[keep]],
-                # a grand total only when no equation of the cell offers anything else
-                "grand": level[c_of[keep]] >= _GRAND,
+                # a headline total only when no equation of the cell offers anything else
+                "tier": tier[c_of[keep]],
                 "hid": hid_cnt[e_of[rep[keep]]],
-                "e": e_of[rep[keep]],
                 "level": level[c_of[keep]],
                 "cost": cost[c_of[keep]],
+                "e": e_of[rep[keep]],
                 "c": c_of[keep],
             }
         )
         first = (
-            tri.sort(["f", "grand", "hid", "e", "level", "cost", "c"])
+            tri.sort(["f", "tier", "hid", "level", "cost", "e", "c"])
             .group_by("f", maintain_order=True)
             .first()
         )
         picks = first.get_column("c").to_numpy()
         found = first.get_column("f").to_numpy()
+        # A headline partner is the last resort: a label of the same equation, hidden completely,
+        # frees that equation as well (its "x" has no upper bound).
+        head = np.flatnonzero(first.get_column("tier").to_numpy() > 0)
+        if len(head):
+            spared = np.zeros(len(picks), dtype=bool)
+            for i, e in zip(head, first.get_column("e").to_numpy()[head], strict=True):
+                cols = absA.indices[absA.indptr[e] : absA.indptr[e + 1]]
+                cols = cols[labelled[cols] & (tier[cols] == 0) & (cols != found[i])]
+                if len(cols):
+                    upgrade = _best(cols, level, -cost, prefer_margins=True)
+                    spared[i] = True
+                    early_upgrades.append(upgrade)
+            picks = picks[~spared]
     # Two steps away: a published cell in an equation of one of its hidden neighbours (the
     # margin that bounds a group of cells all sitting at their lower bounds, typically).
     rest = np.setdiff1d(failing, found)
@@ -211,7 +267,7 @@ def _partners_for_failing(
     # Nothing published left in its equations: the labels there give each other away (a "1-5"
     # margin whose "1-5" children are each >= 1, say). Hide one of them completely, margins first,
     # the cell itself last.
-    upgrades: list[int] = []
+    upgrades: list[int] = early_upgrades
     far: list[int] = []
     for f in rest:
         eqs = absC.indices[absC.indptr[f] : absC.indptr[f + 1]]
@@ -325,10 +381,12 @@ def protect(
     primary, labelled, _ = primary_flags(n, value, top1, top2, mag, forced_c, rules)
     lb, ub = attacker_bounds(np.where(labelled, LABEL, HIDDEN), mag, forced_c, rules)
     req_lo, req_hi = requirements(true, top1, top2, mag, labelled, rules)
-    level = model.cells.get_column("level").to_numpy().copy()
-    # A grand total (a key without coordinates) is the figure every reader looks for first, and one
-    # number in all linked tables: the last partner any sort picks.
-    level[model.cells.get_column("key").str.ends_with("|").to_numpy()] += _GRAND
+    # The cost of hiding a cell rises with its height (how aggregated it is, the same in every
+    # linked table): every partner sort takes inner cells before margins, margins before headline
+    # totals (the old per-table count of margin coordinates made a domain total tie with inner
+    # margins of wider tables); within a height the smallest count goes first.
+    level = model.cells.get_column("height").to_numpy()
+    tier = headline_tier(model)
     cost = np.nan_to_num(true, nan=0.0)
     # Never pick a zero or small count as a partner: then every non-forced "x" count is
     # >= threshold, which is what the audit lets the attacker assume.
@@ -364,7 +422,7 @@ def protect(
         if len(pinned):
             comp = hidden_components(model.A, ~hidden)
             new, upgrades = _partners_for_failing(
-                absA, hidden, shown_label, pinned, eligible, level, cost, comp
+                absA, hidden, shown_label, pinned, eligible, level, cost, comp, tier
             )
             log.debug(
                 "protect: %d pinned by propagation; %d partners, %d labels hidden",
@@ -393,7 +451,7 @@ def protect(
             if len(failing) == 0:
                 break
         new, upgrades = _partners_for_failing(
-            absA, hidden, shown_label, failing, eligible, level, cost, res.labels
+            absA, hidden, shown_label, failing, eligible, level, cost, res.labels, tier
         )
         if len(new) == 0 and len(upgrades) == 0:
             log.warning(
