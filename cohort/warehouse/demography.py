@@ -108,7 +108,10 @@ from cohort.warehouse.model import Demography
 #    self-employment, invalidity before the pension, a full career break before OCMW support) and the
 #    child benefit of invalids under 21 (docs/warehouse.md); no new random draws, the other tables are
 #    unchanged but for the status flag of social assistance with child benefit of such a parent
-GENERATOR_VERSION = "demography-6"
+# 7: below scale 1.0 fewer Flemish government entities of their real size instead of all of them
+#    shrunk (agency.flemish_entities); the same staff per year, only their entity, employer id and
+#    size class change; scale 1.0 unchanged
+GENERATOR_VERSION = "demography-7"
 
 Sink = Callable[[str, pl.DataFrame], None]
 
