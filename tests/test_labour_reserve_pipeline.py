@@ -137,6 +137,34 @@ def test_every_neighbour_value_equals_the_neighbour_year(lake_run):
                     assert all(row[f"{c}_{direction}"] is None for c in carried)
 
 
+def test_a_mobility_table_has_the_values_of_its_added_columns_checked(lake_run, tmp_path):
+    """The validation of a mobility table runs the value rules of the columns the step adds (the
+    year-T columns are copies of the validated situation's): a wrong added value is refused, and
+    so is a copied column of the wrong type, whose file-wide name, place and dtype are still
+    checked; the copies' values are not checked twice."""
+    written = pl.read_parquet(lake_run["secure"] / "mobility_next" / "year=2021" / "data.parquet")
+    checked = lr._MOBILITY_CHECKED["next"]
+    assert checked[0] == "person_id" and "next_status" in checked and "province_next" in checked
+    assert not set(checked) & (set(lr.SPEC.table("situation").columns) - {"person_id"})
+
+    def validate(frame: pl.DataFrame) -> tuple[bool, dict]:
+        path = tmp_path / "data.parquet"
+        frame.write_parquet(path)
+        return lr._validate_mobility(path, 2021, "next")
+
+    passed, meta = validate(written)
+    assert passed and meta["pandera/columns_checked"] == len(checked)
+    first = pl.int_range(pl.len()) == 0
+    for column, bad in (("province_next", "99999"), ("next_status", "vanished")):
+        passed, meta = validate(
+            written.with_columns(pl.when(first).then(pl.lit(bad)).otherwise(pl.col(column)).alias(column))
+        )
+        assert not passed
+        assert any(k.startswith(f"sql/{column}/") and v == 1 for k, v in meta.items()), meta
+    passed, meta = validate(written.with_columns(pl.col("year").cast(pl.Int64)))
+    assert not passed and meta["pandera/failures"] and "year" in meta["pandera/report"]
+
+
 def test_leavers_and_entrants_carry_the_right_markers(lake_run):
     ids = lake_run["ids"]
     nxt_2020 = _table(lake_run, "mobility_next", 2020)

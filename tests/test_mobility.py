@@ -307,3 +307,54 @@ def test_a_mobility_year_breaking_a_rule_is_refused_before_it_is_renamed(tmp_pat
         first = run("2021")
         assert not first.success
         assert not (secure / "mobility_next" / "year=2021").exists()
+
+
+def _write_large_situations(secure: Path, shuffled: bool = False) -> None:
+    """Two neighbouring years of 300,000 persons each (several Parquet row groups and many DuckDB
+    vectors), half of them in both years, with reasons for some of the others; 2020's file is
+    written in key order (as every situation is) unless ``shuffled``."""
+    n = 300_000
+    for year, first in ((2020, 0), (2021, n // 2)):
+        ids = pl.int_range(first, first + n, eager=True).alias("person_id") * 3
+        df = pl.DataFrame(
+            {
+                "person_id": ids,
+                "year": pl.repeat(year, n, dtype=pl.Int16, eager=True),
+                "sep": (ids % 7).cast(pl.String),
+                "province": (ids % 11 * 10000).cast(pl.String),
+                "age": (ids % 50 + 15).cast(pl.Int16),
+            }
+        )
+        if shuffled and year == 2020:
+            df = df.sample(fraction=1.0, shuffle=True, seed=4)
+        storage.write_frame(df, storage.partition_file(secure, "situation", year))
+    reasons = pl.DataFrame({"person_id": pl.int_range(0, n // 2, 4, eager=True) * 3}).with_columns(
+        reason=pl.lit("died")
+    )
+    storage.write_frame(reasons, storage.partition_file(secure, "absence", 2021))
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_the_written_table_is_the_definition_row_for_row(tmp_path, shuffled):
+    """build_mobility writes without sorting every column (the narrow added columns by position
+    next to a situation already in key order); the file is still exactly mobility_sql, the
+    definition: same rows, values and order. A situation out of key order (a damaged or foreign
+    file) is sorted the definition's way instead."""
+    secure = tmp_path / "secure" / PROJECT
+    _write_large_situations(secure, shuffled=shuffled)
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    for year, direction in ((2020, "next"), (2021, "prev"), (2021, "next")):
+        positional = mob._positional_sql(con, SPEC, secure, year, direction)
+        assert (positional is None) == (shuffled and year == 2020)
+        con.execute(f"DROP TABLE IF EXISTS {mob.ADDED_TABLE}")
+        info = mob.build_mobility(con, SPEC, secure, year, direction)
+        sql, _found = mob.mobility_sql(con, SPEC, secure, year, direction)
+        definition = con.sql(sql).pl()
+        written = pl.read_parquet(info["path"])
+        assert written.columns == definition.columns == info["columns"]
+        assert written.equals(definition), (year, direction)
+        assert written["person_id"].is_sorted()
+        assert con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [mob.ADDED_TABLE]
+        ).fetchall() == [(0,)]

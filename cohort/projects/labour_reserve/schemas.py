@@ -16,8 +16,15 @@ to 140 columns. Pandera on the whole frame would first load it all into memory a
    file (all rows of a small table, e.g. phase 1 or the tests): exact columns in the spec's order,
    dtypes and the same value checks once more, with Pandera's failure report.
 3. **Spec authorisation** of the column list (``ProjectSpec.check_columns``).
+
+A table made of another, already validated table's columns plus some of its own (the mobility
+tables: a situation year plus the columns of its neighbour year) passes ``columns``, the ones
+whose rules did not already run on the source (:func:`unchecked_columns`): the value rules of 1
+and 2 then run on those alone, while the column list, order and dtypes of the whole file are
+still checked (3, and the Pandera schema on zero rows).
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +50,29 @@ def schema_for(spec: ProjectSpec, table: str) -> pa.DataFrameSchema:
 _q = storage.sql_identifier
 
 
+def unchecked_columns(spec: ProjectSpec, table: str, validated: str, key: str = "person_id") -> list[str]:
+    """The columns of ``table`` (in its order) whose value rules did not all run on the table
+    ``validated`` it copies its other columns from: those ``validated`` lacks, and those never null
+    here but not there (a column's other rules are its variable's, the same in every table).
+    The key is always among them: its uniqueness is a rule of the whole row set."""
+    source = set(spec.table(validated).columns)
+    tightened = schemas.never_null_columns(spec, table) - schemas.never_null_columns(spec, validated)
+    return [c for c in spec.table(table).columns if c == key or c not in source or c in tightened]
+
+
 def sql_violations(
-    con: duckdb.DuckDBPyConnection, spec: ProjectSpec, table: str, path: Path
+    con: duckdb.DuckDBPyConnection,
+    spec: ProjectSpec,
+    table: str,
+    path: Path,
+    columns: Sequence[str] | None = None,
 ) -> dict[str, int]:
-    """Rule -> number of offending rows over the whole file (only rules with offences are returned)."""
+    """Rule -> number of offending rows over the whole file (only rules with offences are returned),
+    the rules of ``columns`` only when given (see the module docstring)."""
     rules: list[tuple[str, str]] = []
     never_null = schemas.never_null_columns(spec, table)
-    for name in spec.table(table).columns:
+    checked = set(spec.table(table).columns if columns is None else columns)
+    for name in (c for c in spec.table(table).columns if c in checked):
         var = spec.variables[name]
         allowed = None if var.allowed is None else ", ".join(storage.sql_string(a) for a in var.allowed)
         # the kind's rules and the values of the spec (cohort/classifications/kinds.py), as for Pandera
@@ -68,19 +91,29 @@ def sql_violations(
     return out
 
 
-def sample_frame(path: Path, rows: int, limit: int = SAMPLE_ROWS) -> pl.DataFrame:
-    """All rows when small, else every k-th row (deterministic) so the sample spans the file."""
+def sample_frame(
+    path: Path, rows: int, limit: int = SAMPLE_ROWS, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """All rows when small, else every k-th row (deterministic) so the sample spans the file;
+    only ``columns`` when given."""
     lf = pl.scan_parquet(path)
+    if columns is not None:
+        lf = lf.select(list(columns))
     if rows <= limit:
         return lf.collect()
     return lf.gather_every(max(1, rows // limit)).head(limit).collect()
 
 
-def validate_partition(spec: ProjectSpec, table: str, path: Path) -> tuple[bool, dict[str, Any]]:
-    """Validate a written partition (see the module docstring); returns (passed, metadata)."""
+def validate_partition(
+    spec: ProjectSpec, table: str, path: Path, columns: Sequence[str] | None = None
+) -> tuple[bool, dict[str, Any]]:
+    """Validate a written partition (see the module docstring); returns (passed, metadata).
+    ``columns``: the columns whose values are checked (:func:`unchecked_columns`); None: all."""
     meta: dict[str, Any] = {}
+    # the columns whose values are checked, in the table's order (all by default)
+    checked = [c for c in spec.table(table).columns if columns is None or c in set(columns)]
     with storage.connect() as con:  # a checking connection, closed on leaving
-        columns = [
+        found = [
             r[0]
             for r in con.execute(
                 f"DESCRIBE SELECT * FROM read_parquet({storage.sql_string(path)}, hive_partitioning = false)"
@@ -92,21 +125,30 @@ def validate_partition(spec: ProjectSpec, table: str, path: Path) -> tuple[bool,
             ).fetchall()[0][0]
         )
         try:
-            spec.check_columns(table, columns)
-            missing = [c for c in spec.table(table).columns if c not in columns]
+            spec.check_columns(table, found)
+            missing = [c for c in spec.table(table).columns if c not in found]
             meta["spec/unauthorised"] = 0
             meta["spec/missing"] = len(missing)
         except UnauthorisedColumnError as exc:
             meta["spec/unauthorised"] = str(exc)
             missing = []
         violations = (
-            sql_violations(con, spec, table, path) if not isinstance(meta["spec/unauthorised"], str) else {}
+            sql_violations(con, spec, table, path, checked)
+            if not isinstance(meta["spec/unauthorised"], str)
+            else {}
         )
     meta.update({f"sql/{k}": v for k, v in violations.items()})
-    frame = sample_frame(path, rows)
+    schema = schema_for(spec, table)
+    if columns is not None:
+        meta["pandera/columns_checked"] = len(checked)
+    frame = sample_frame(path, rows, columns=None if columns is None else checked)
     meta["pandera/rows_checked"] = frame.height
     try:
-        schema_for(spec, table).validate(frame, lazy=True)
+        if columns is not None:
+            # every column's name, place and dtype, on no rows; the values of ``checked`` below
+            schema.validate(pl.scan_parquet(path).head(0).collect(), lazy=True)
+            schema = schema.select_columns(checked)
+        schema.validate(frame, lazy=True)
         meta["pandera/failures"] = 0
     except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
         cases = getattr(exc, "failure_cases", None)
