@@ -91,8 +91,8 @@ def test_each_bad_row_is_quarantined_with_its_reason(tmp_path, table, overrides,
     if table in ("vdab_training", "education", "benefit_quarter"):
         key_col = {"vdab_training": "module", "education": "level", "benefit_quarter": "benefit"}[table]
         good[key_col] = {"module": "m2", "level": "2", "benefit": "pension"}[key_col]
-    if table == "household_jan1":
-        good["year"] = 2011
+    if table == "household_jan1":  # distinct key (year, insz) in the same year's file
+        good["insz"] = make_insz(date(1990, 1, 1), 3)
     year = 2010 if TABLES[table].by_year else None
     if table == "person":
         write_table(wh, "person", [good, bad])
