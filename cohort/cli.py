@@ -12,12 +12,15 @@ import click
 
 from cohort import clock, storage
 from cohort.analysis import cli as analysis_cli
+from cohort.ops import analyses as secure_analyses
 from cohort.ops import cli as operations_cli
 from cohort.ops import commands as project_commands
 from cohort.privacy.pseudonym import demo_mode
 from cohort.warehouse import cli as warehouse_cli
 
 COMMAND_MODULES = [warehouse_cli, operations_cli, project_commands, analysis_cli]
+# `cohort analysis build` runs in the lake's Dagster instance, which only the operations layer knows
+analysis_cli.analysis.add_command(secure_analyses.analysis_build)
 
 
 @contextmanager

@@ -153,14 +153,25 @@ def test_the_example_runs_on_the_extract_and_is_released_from_the_same_sql(
     # the code that runs in the secure area is the folder that ran on the extract, byte for byte
     assert record["project"] == "measure_profiles" and record["content_hash"] == folder_hash(EXAMPLE)
     # its asset: not partitioned (the frames cover 2015 once), under measure_profiles
-    [asset] = submitted_analysis_assets(submission(settings.lake(str(measure_lake)), "outflow_to_work"))
-    assert asset.partitions_def is None
-    assert asset.key == dg.AssetKey(["measure_profiles", "analysis_outflow_to_work_tables"])
+    tables, review_asset = submitted_analysis_assets(
+        submission(settings.lake(str(measure_lake)), "outflow_to_work")
+    )
+    assert tables.partitions_def is None and review_asset.partitions_def is None
+    assert tables.key == dg.AssetKey(["measure_profiles", "analysis_outflow_to_work_tables"])
+    assert review_asset.key == dg.AssetKey(["measure_profiles", "analysis_outflow_to_work_review"])
     built = cli(["build", "outflow_to_work"], measure_lake, tmp_path)
     assert built.returncode == 0 and "small-cell risk analysis passed" in built.stdout, built.stderr
     assert "Next: cohort analysis review outflow_to_work\n" in built.stdout
+    # the secure build is a run of the analysis's own job in the lake's instance (the UI's Runs page),
+    # and its review asset carries the review the command line shows
+    with dg.DagsterInstance.from_config(str(measure_lake / "dagster")) as instance:
+        [run] = instance.get_runs(dg.RunsFilter(job_name="analysis_outflow_to_work"))
+        assert run.status == dg.DagsterRunStatus.SUCCESS and run.run_id in built.stdout
+        shown = instance.get_latest_materialization_event(review_asset.key).asset_materialization.metadata
+    assert shown["status"].value == "waiting"
+    assert shown["review"].value.startswith("# Output review: analysis outflow_to_work\n")
     refused = cli(["build", "outflow_to_work", "--year", "2015"], measure_lake, tmp_path)
-    assert refused.returncode == 2 and "leave out --year" in refused.stderr
+    assert refused.returncode == 2 and "leave out the year (--year)" in refused.stderr
 
     released = measure_lake / "releases" / "measure_profiles" / "outflow_to_work"
     early = cli(["release", "outflow_to_work"], measure_lake, tmp_path)

@@ -6,14 +6,17 @@ reviewer saw."""
 import json
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 from analysis_folders import write
 
 from cohort import settings
+from cohort.analysis import assets as analysis_assets
 from cohort.analysis import review
-from cohort.analysis.registry import submit
+from cohort.analysis.registry import submission, submit
 from cohort.analysis.tabulate import build_release, fit_models
+from cohort.ops.analyses import run_review_job
 from cohort.projects import anonymous
 
 SPEC = """
@@ -139,3 +142,92 @@ def test_two_approvals_need_two_distinct_reviewers(lake, tmp_path):
     assert (state.status, state.approvers) == ("approved", ("An Peeters", "Bo Claes"))
     with pytest.raises(review.ReviewError, match="names its reviewer"):
         review.record_decision(lake, built, "approved", " ", "no name")
+
+
+# ----------------------------------------------------------------------------- the review desk in the UI
+def desk(lake: settings.Lake, instance, job: str, op: str, **config) -> tuple[bool, str]:
+    """One launch of a review job, as the UI's launchpad makes it, recorded in ``instance``."""
+    return run_review_job(lake, instance, job, op, config, {"cohort/trigger": "test"})
+
+
+DECIDE = (analysis_assets.REVIEW_DECISION_JOB, "record_review_decision")
+RELEASE = (analysis_assets.RELEASE_JOB, "release_reviewed_output")
+
+
+def test_the_ui_jobs_approve_and_release_an_output_and_show_the_review(lake, tmp_path):
+    submitted, _ = secure_build(lake, tmp_path)
+    built = review.built_output(lake, submitted, 2020)
+    released = lake.releases / "labour_reserve_results" / "hand_study" / "2020"
+    with dg.instance_for_test() as instance:
+        early = desk(lake, instance, *RELEASE, analysis="hand_study", year=2020)
+        assert early == (False, early[1]) and "is not approved: 0 of 1 approval(s)" in early[1]
+        assert not released.exists()
+        ok, why = desk(
+            lake,
+            instance,
+            *DECIDE,
+            analysis="hand_study",
+            year=2020,
+            decision="approved",
+            reviewer="An Peeters",
+            reason="checked",
+        )
+        assert ok, why
+        assert review.review_state(lake, built).status == "approved"
+        # the review asset's partition shows the review with the decision, as the UI's asset page does
+        key = dg.AssetKey(["labour_reserve_results", "analysis_hand_study_review"])
+        [event] = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key), limit=5).records
+        shown = event.asset_materialization
+        assert shown.partition == "2020" and shown.description == "approved by An Peeters"
+        assert shown.metadata["status"].value == "approved" and shown.metadata["approvals"].value == "1 of 1"
+        assert shown.metadata["review"].value.endswith("An Peeters: approved (checked)\n")
+        assert desk(lake, instance, *RELEASE, analysis="hand_study", year=2020) == (True, "")
+        jobs = sorted(r.job_name for r in instance.get_runs())
+        assert jobs == ["analysis_release", "analysis_release", "analysis_review_decision"]
+    assert json.loads((released / "release.json").read_text())["signed_off_by"] == ["An Peeters"]
+
+
+def test_an_output_rejected_in_the_ui_is_not_released(lake, tmp_path):
+    secure_build(lake, tmp_path)
+    with dg.instance_for_test() as instance:
+        rejected = desk(
+            lake,
+            instance,
+            *DECIDE,
+            analysis="hand_study",
+            year=2020,
+            decision="rejected",
+            reviewer="Bo Claes",
+            reason="a cell too small",
+        )
+        assert rejected == (True, "")
+        ok, why = desk(lake, instance, *RELEASE, analysis="hand_study", year=2020)
+        assert not ok and "was rejected by Bo Claes (a cell too small)" in why
+        # a wrong year or an unknown analysis is refused with its rule, before anything is written
+        ok, why = desk(lake, instance, *RELEASE, analysis="hand_study", year=2031)
+        assert not ok and "2031 is not a year of labour_reserve_results" in why
+        ok, why = desk(
+            lake,
+            instance,
+            *DECIDE,
+            analysis="nosuch",
+            year=2020,
+            decision="approved",
+            reviewer="A",
+            reason="b",
+        )
+        assert not ok and "no analysis 'nosuch' was submitted" in why
+        with pytest.raises(dg.DagsterInvalidConfigError):  # a decision is approved or rejected, nothing else
+            desk(
+                lake,
+                instance,
+                *DECIDE,
+                analysis="hand_study",
+                year=2020,
+                decision="maybe",
+                reviewer="A",
+                reason="b",
+            )
+    assert not (lake.releases / "labour_reserve_results" / "hand_study").exists()
+    built = review.built_output(lake, submission(lake, "hand_study"), 2020)
+    assert [d["decision"] for d in review.decisions(lake, built)] == ["rejected"]

@@ -94,9 +94,18 @@ def test_the_code_location_has_the_assets_of_the_analyses_submitted_on_its_lake(
     assert submit(write(tmp_path / "reserve_study", SUMS), lake).exit_code == 0
     code = (
         "from cohort.definitions import defs\n"
-        "print(sorted(k.to_user_string() for k in defs.resolve_all_asset_keys() if 'reserve_study' in k.to_user_string()))"
+        "print(sorted(k.to_user_string() for k in defs.resolve_all_asset_keys() if 'reserve_study' in k.to_user_string()))\n"
+        "print(sorted(j.name for j in defs.get_repository_def().get_all_jobs() if j.name.startswith('analysis_')))"
     )
     env = {**os.environ, "COHORT_DATA_DIR": str(lake)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(["labour_reserve_results/analysis_reserve_study_tables"])
+    assets, jobs = done.stdout.strip().splitlines()
+    assert assets == str(
+        [
+            "labour_reserve_results/analysis_reserve_study_review",
+            "labour_reserve_results/analysis_reserve_study_tables",
+        ]
+    )
+    # its secure build's job, and the review desk's two jobs (shared by every analysis)
+    assert jobs == str(["analysis_release", "analysis_reserve_study", "analysis_review_decision"])

@@ -7,14 +7,14 @@ of the warehouse); the yearly projects' jobs are chosen by the same rule (``Mate
 tested on the real plan in ``test_every_planned_run_of_every_project_has_a_named_job``).
 
 At its end the demo takes the example analysis of ``measure_profiles`` (seed 001) through the
-researcher's path, up to the output checker: run on the extract, submitted, built in the secure area,
-its review screen written; it approves nothing, and the commands it prints finish the path.
+researcher's and the output checker's path: run on the extract, submitted, built in the secure area
+(a run of its own job), reviewed, approved by the demo's reviewer and released, each desk step a run
+of the UI's review jobs.
 """
 
+import json
 import os
 import re
-import shlex
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -22,9 +22,11 @@ import pytest
 from conftest import run_cohort
 
 from cohort import settings
+from cohort.analysis.assets import submitted_analyses_defs
 from cohort.analysis.folder import folder_hash
 from cohort.analysis.registry import submission
 from cohort.analysis.review import built_output, decisions, review_state
+from cohort.ops.analyses import DEMO_REVIEWER
 from cohort.ops.catalogue import projects_of
 from cohort.ops.runner import Materialiser, plan_project
 
@@ -54,7 +56,11 @@ def demo_lake(demo: tuple[Path, str]) -> Path:
 def test_the_demo_runs_are_runs_of_named_jobs(demo_lake: Path):
     from cohort.definitions import defs
 
-    jobs = {job.name for job in defs.get_repository_def().get_all_jobs()}
+    # the code location's jobs, with those of the analyses submitted on this lake (which the UI loads
+    # from the lake it is started on, as cohort.definitions does)
+    analyses = submitted_analyses_defs(settings.lake(str(demo_lake))).jobs or []
+    jobs = {job.name for job in [*defs.get_repository_def().get_all_jobs(), *analyses]}
+    assert "analysis_outflow_to_work" in jobs
     with dg.DagsterInstance.from_config(str(demo_lake / "dagster")) as instance:
         runs = instance.get_runs()
     assert runs
@@ -62,7 +68,9 @@ def test_the_demo_runs_are_runs_of_named_jobs(demo_lake: Path):
     assert EPHEMERAL not in names and names <= jobs, names
     assert "warehouse_check_job" in names
     for project in PROJECTS:
-        (run,) = [r for r in runs if r.tags.get("cohort/project") == project]
+        (run,) = [
+            r for r in runs if r.tags.get("cohort/project") == project and r.tags["cohort/trigger"] == "cli"
+        ]
         # the release waits for a sign-off: the demo's run is one of the job that holds it
         assert run.job_name == f"{project}_release_job" and run.status == dg.DagsterRunStatus.SUCCESS
 
@@ -135,34 +143,35 @@ EXAMPLE = (
 )
 
 
-def test_the_example_analysis_is_submitted_built_and_left_for_review(demo: tuple[Path, str], tmp_path: Path):
+def test_the_example_analysis_is_built_reviewed_approved_and_released_through_the_jobs(
+    demo: tuple[Path, str],
+):
     lake, out = demo
-    found = submission(settings.lake(str(lake)), "outflow_to_work")
+    at = settings.lake(str(lake))
+    found = submission(at, "outflow_to_work")
     assert found is not None and found.project == "measure_profiles"
     assert found.content_hash == folder_hash(EXAMPLE)  # the shipped folder, frozen as submitted
-    built = built_output(settings.lake(str(lake)), found, None)  # raises when the secure build did not run
-    assert built.content_hash
-    # waiting: nobody decided, nothing released, the review screen is there for the checker
-    assert decisions(settings.lake(str(lake)), built) == []
-    assert review_state(settings.lake(str(lake)), built).status == "waiting"
-    assert not (lake / "releases" / "measure_profiles" / "outflow_to_work").exists()
+    built = built_output(at, found, None)  # raises when the secure build did not run
+    # the demo's reviewer approved exactly the content built, and the approved output was released
+    [decision] = decisions(at, built)
+    assert (decision["decision"], decision["reviewer"]) == ("approved", DEMO_REVIEWER)
+    assert decision["content_hash"] == built.content_hash
+    assert review_state(at, built).status == "approved"
+    released = lake / "releases" / "measure_profiles" / "outflow_to_work"
+    assert json.loads((released / "release.json").read_text())["signed_off_by"] == [DEMO_REVIEWER]
     review = lake / "reports" / "measure_profiles" / "outflow_to_work" / "review.html"
     assert f"content to approve: <code>{built.content_hash}</code>" in review.read_text()
+    # every step a run of a named job in the lake's instance, as the UI's Runs page lists them
+    with dg.DagsterInstance.from_config(str(lake / "dagster")) as instance:
+        runs = [r for r in instance.get_runs() if r.tags.get("cohort/trigger") == "demo"]
+    assert [r.job_name for r in reversed(runs)] == [
+        "analysis_outflow_to_work",
+        "analysis_review_decision",
+        "analysis_release",
+    ]
+    assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
     steps = out[out.index("4/5 Analyses") : out.index("5/5 Where things are")]
-    assert "outflow_to_work (measure_profiles): on the extract" in steps and "review waiting" in steps
-    approve = next(line.strip() for line in steps.splitlines() if "cohort analysis approve" in line)
-    release = next(line.strip() for line in steps.splitlines() if "cohort analysis release" in line)
-
-    # the printed commands finish the path: on a copy of the lake, a checker approves and releases
-    copy = tmp_path / "lake"
-    shutil.copytree(lake, copy, ignore=shutil.ignore_patterns("warehouse", "dagster"))
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "COHORT_DATA_DIR")}
-    for line in (approve, release):
-        args = (
-            line.replace(str(lake), str(copy))
-            .replace("<your name>", "An Peeters")
-            .replace("<why>", "checked")
-        )
-        done = run_cohort(shlex.split(args)[1:], env=env, cwd=tmp_path)
-        assert done.returncode == 0, done.stdout + done.stderr
-    assert (copy / "releases" / "measure_profiles" / "outflow_to_work").is_dir()
+    assert (
+        "outflow_to_work (measure_profiles): on the extract" in steps and "review approved (1 of 1" in steps
+    )
+    assert f"released under {released}" in steps

@@ -3,9 +3,10 @@ distribution's Chromium, see cohort/ops/browser.py) against a real ``dagster dev
 
 One year of the labour reserve on the small warehouse (its pseudonym mapping, the situations of
 2021 and of its neighbour 2022, the mobility table and the report of 2021) is recorded in the
-instance, then the test opens what a newcomer opens: the asset graph of a layer, an asset's
-overview with its column schema, one partition's materialisation with its picture, and the
-project's HTML report.
+instance, with the secure build of the example analysis ``reserve_outflow`` for that year; then the
+test opens what a newcomer opens: the asset graph of a layer, an asset's overview with its column
+schema, one partition's materialisation with its picture, the project's HTML report, and an
+analysis's output review as the output checker reads it in the UI.
 
 No skip: CI installs Chromium from Debian's packages (.ci/run) and Playwright from the dev extras
 (pyproject.toml); without them the test fails and says what to install.
@@ -19,7 +20,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from cohort import settings
+from cohort.analysis.registry import submit
 from cohort.ops import browser, devserver, runner
+from cohort.ops.analyses import secure_build
 from cohort.projects.spec import load_spec
 
 pytestmark = pytest.mark.server
@@ -35,6 +39,9 @@ RUNS: list[tuple[int | None, tuple[str, ...]]] = [
 ]
 TRANSITIONS = f"Transitions {YEAR} -> {YEAR + 1} (secure/mobility_next)"
 COLUMN = "sep_code"
+ANALYSIS = (
+    devserver.REPO_ROOT / "cohort" / "projects" / "labour_reserve_results" / "examples" / "reserve_outflow"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +72,11 @@ def ui_lake(small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             keys = tuple(dg.AssetKey([PROJECT, name]) for name in names)
             outcome = materialiser.execute(runner.PlannedRun(PROJECT, keys, year, stage))
             assert outcome.success, outcome.error
+        # a researcher's analysis submitted and built in the secure area: its review waits in the UI
+        at = settings.lake(str(lake.data))
+        submitted, _ = submit(ANALYSIS, at)
+        built = secure_build(at, submitted, YEAR, materialiser.instance)
+        assert built.failure is None and built.check_passed, built.failure
     return lake
 
 
@@ -121,3 +133,14 @@ def test_the_project_report_shows_its_pictures(server, ui_lake, page):
     assert TRANSITIONS in captions, captions
     widths = page.locator("figure img").evaluate_all("images => images.map(i => i.naturalWidth)")
     assert len(widths) == len(captions) and min(widths) > 100, json.dumps(widths)
+
+
+def test_an_analysis_output_review_is_read_in_the_ui(server, page):
+    key = ["labour_reserve_results", f"analysis_{ANALYSIS.name}_review"]
+    browser.open_materialisation(page, server.url, key, str(YEAR), "review_page")
+    status = page.locator("tr").filter(has=page.get_by_text("status", exact=True)).first.inner_text()
+    assert status.split() == ["status", "waiting"]
+    review = browser.show_markdown(page, "review").inner_text()
+    assert f"Output review: analysis {ANALYSIS.name}, {YEAR}" in review
+    # each table as published with the reason of every hidden cell, and the checks' verdicts
+    assert "reserve_outflow" in review and "small-cell risk analysis" in review.lower()

@@ -1,8 +1,15 @@
-"""Dagster assets of submitted analyses: each runs on the full tables in the secure area (year by year
-where the project's tables are yearly) and is protected and audited as every anonymous delivery (:func:`cohort.projects.anonymous.release_assets`):
-protect -> the small-cell risk analysis (blocking check). The release follows the output review
-(:mod:`cohort.analysis.review`): approved by the project's reviewers, then written by the gate, which
-appends it to the ledger.
+"""Dagster assets and jobs of submitted analyses: each runs on the full tables in the secure area (year
+by year where the project's tables are yearly) and is protected and audited as every anonymous delivery
+(:func:`cohort.projects.anonymous.release_assets`): protect -> the small-cell risk analysis (blocking
+check) -> the output review (:mod:`cohort.analysis.review`, *outputcontrole*), shown in the UI as the
+``analysis_<name>_review`` asset. The release follows the review: approved by the project's reviewers,
+then written by the gate, which appends it to the ledger.
+
+Per analysis a job ``analysis_<name>`` (its tables, their check, the review) is what ``cohort analysis
+build`` and ``cohort demo`` run, so each secure build is a run of a named job in the lake's instance:
+listed under Jobs and Runs, and run again from there. Two jobs shared by all analyses take a reviewer's
+decision and the release from the UI's launchpad, as ``cohort analysis approve|reject`` and
+``cohort analysis release`` do on the command line (the same functions).
 
 The releases of analyses of a project go under the project that holds its anonymous results (for the
 labour reserve ``labour_reserve_results``, for seed 001 ``measure_profiles`` itself), release id
@@ -10,17 +17,36 @@ labour reserve ``labour_reserve_results``, for seed 001 ``measure_profiles`` its
 everything the recipient got from those tables, so each release is audited against the earlier ones.
 """
 
+from typing import Any, Literal
+
 import dagster as dg
 
 from cohort import settings
-from cohort.analysis.registry import Submission, submissions
-from cohort.analysis.review import models_dir, release_id, save_models
+from cohort.analysis.registry import Submission, SubmissionRefused, submission, submissions
+from cohort.analysis.review import (
+    BuiltOutput,
+    ReviewError,
+    built_output,
+    models_dir,
+    output_year,
+    record_decision,
+    release_approved,
+    release_id,
+    review_state,
+    save_models,
+    write_review,
+)
 from cohort.analysis.sources import analysable_projects
 from cohort.analysis.tabulate import build_release, fit_models, run_analysis, years_of
 from cohort.partitions import yearly_partitions
+from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
 from cohort.projects.step import Step
+from cohort.resources import LakeResource
+
+REVIEW_DECISION_JOB = "analysis_review_decision"
+RELEASE_JOB = "analysis_release"
 
 
 def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition]:
@@ -65,12 +91,170 @@ def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition
         partitions_def=yearly_partitions(source.first_year, source.last_year) if source.yearly else None,
         release_name=f"analysis_{submitted.name}",
     )
-    # Only the tables asset: an analysis is released by `cohort analysis release` once its output was
-    # reviewed and approved (cohort/analysis/review.py), never by a run's sign-off alone.
-    return [tables]
+    # No release asset: an analysis is released once its output was reviewed and approved
+    # (cohort/analysis/review.py, the release job below), never by a run's sign-off alone.
+    return [tables, review_asset(submitted, tables)]
+
+
+def job_name(submitted: Submission) -> str:
+    """The job of one submitted analysis's secure build: its tables, their check and its review."""
+    return f"analysis_{submitted.name}"
+
+
+def review_metadata(lake: settings.Lake, built: BuiltOutput) -> dict[str, object]:
+    """The review as the UI shows it (the same markdown as ``cohort analysis review``), written again
+    to ``reports/`` with the decisions so far: published values, reasons and verdicts only, never the
+    true value of a protected cell."""
+    text, page = write_review(lake, built)
+    state = review_state(lake, built)
+    return {
+        "review": dg.MetadataValue.md(text),
+        "status": state.status,
+        "approvals": f"{len(state.approvers)} of {state.needed}",
+        "content_hash": built.content_hash,
+        "review_page": str(page.relative_to(lake.root)),
+    }
+
+
+def review_asset(submitted: Submission, tables: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """``analysis_<name>_review`` (*outputcontrole*): the output review of a secure build, after its
+    small-cell risk analysis passed (the check blocks it otherwise)."""
+    [tables_key] = tables.keys
+    yearly = tables.partitions_def is not None
+
+    @dg.asset(
+        name=f"analysis_{submitted.name}_review",
+        key_prefix=tables_key.path[:-1],
+        group_name=f"{tables_key.path[0]}_analyses",
+        deps=[tables_key],
+        partitions_def=tables.partitions_def,
+        description=f"Output review (outputcontrole) of analysis {submitted.name} of {submitted.project}: each "
+        "table as it would be published, why each hidden cell is hidden (a rule or another cell's protection, "
+        "never its value), the small-cell risk analysis, what the release adds to the ledger, each model's "
+        f"checks, and the reviewers' decisions. Decide with the job {REVIEW_DECISION_JOB} (or cohort analysis "
+        f"approve / reject), release with {RELEASE_JOB} (or cohort analysis release).",
+    )
+    def _review(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        year = int(context.partition_key) if yearly else None
+        paths = lake.paths()
+        return dg.MaterializeResult(metadata=review_metadata(paths, built_output(paths, submitted, year)))
+
+    return _review
+
+
+def analysis_jobs(submitted: Submission, assets: list[dg.AssetsDefinition]) -> list[Any]:
+    """The named job of one analysis's secure build (partitioned as its assets are: Dagster infers it)."""
+    return [
+        dg.define_asset_job(
+            job_name(submitted),
+            selection=dg.AssetSelection.assets(*assets),
+            description=f"Secure build of analysis {submitted.name} (cohort analysis build {submitted.name}): "
+            "its tables on the full data, protected and audited, then its review.",
+        )
+    ]
+
+
+class ReviewDecisionConfig(dg.Config):
+    """A reviewer's decision on one output, as ``cohort analysis approve|reject`` takes it."""
+
+    analysis: str
+    year: int | None = None  # the output's year; left out for a project whose tables are not yearly
+    decision: Literal["approved", "rejected"]
+    reviewer: str  # your name, as the reviewer
+    reason: str  # why (kept with the decision)
+
+
+class AnalysisReleaseConfig(dg.Config):
+    """Which approved output to release, as ``cohort analysis release`` takes it."""
+
+    analysis: str
+    year: int | None = None
+
+
+def reviewed_output(lake: settings.Lake, name: str, year: int | None) -> BuiltOutput:
+    """The built output of submitted analysis ``name`` for ``year``; a ``Failure`` naming the rule
+    otherwise (unknown analysis, wrong year, not built)."""
+    found = submission(lake, name)
+    if found is None:
+        raise dg.Failure(description=f"no analysis {name!r} was submitted on this lake")
+    try:
+        return built_output(lake, found, output_year(found, year))
+    except (ReviewError, SubmissionRefused) as exc:
+        raise dg.Failure(description=str(exc)) from None
+
+
+def review_key(built: BuiltOutput) -> dg.AssetKey:
+    return dg.AssetKey([built.project, f"analysis_{built.submitted.name}_review"])
+
+
+@dg.op(
+    description="Record a reviewer's decision on exactly the content the review shows, then show the review again."
+)
+def record_review_decision(
+    context: dg.OpExecutionContext, config: ReviewDecisionConfig, lake: LakeResource
+) -> None:
+    paths = lake.paths()
+    built = reviewed_output(paths, config.analysis, config.year)
+    try:
+        record_decision(paths, built, config.decision, config.reviewer, config.reason)
+    except ReviewError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    metadata = review_metadata(paths, built)
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=review_key(built),
+            partition=str(built.year) if built.year is not None else None,
+            description=f"{config.decision} by {config.reviewer.strip()}",
+            metadata=metadata,
+        )
+    )
+    context.log.info(f"analysis {built.label}: {config.decision}; review {metadata['status']}")
+
+
+@dg.op(description="Release an approved output under releases/ through the gate (ledger, audit log).")
+def release_reviewed_output(
+    context: dg.OpExecutionContext, config: AnalysisReleaseConfig, lake: LakeResource
+) -> None:
+    paths = lake.paths()
+    built = reviewed_output(paths, config.analysis, config.year)
+    try:
+        written = release_approved(paths, built, run_id=context.run.run_id)
+    except (ReviewError, dc.ReleaseRefused) as exc:
+        raise dg.Failure(description=str(exc)) from None
+    context.add_output_metadata(
+        {
+            "files": len(written),
+            "folder": str((paths.releases / built.project / built.release_id).relative_to(paths.root)),
+        }
+    )
+
+
+@dg.job(
+    name=REVIEW_DECISION_JOB,
+    description="Approve or reject an analysis's reviewed output (outputcontrole): "
+    "fill in analysis, year, decision (approved / rejected), reviewer and reason in the launchpad.",
+)
+def review_decision_job() -> None:
+    record_review_decision()
+
+
+@dg.job(
+    name=RELEASE_JOB, description="Release an analysis's approved output (analysis, year) through the gate."
+)
+def release_job() -> None:
+    release_reviewed_output()
+
+
+def submitted_analysis_defs(submitted: Submission) -> dg.Definitions:
+    """One submitted analysis's assets and its job."""
+    assets = submitted_analysis_assets(submitted)
+    return dg.Definitions(assets=assets, jobs=analysis_jobs(submitted, assets))
 
 
 def submitted_analyses_defs(lake: settings.Lake) -> dg.Definitions:
-    """The assets of every analysis submitted on ``lake`` (read when the definitions are loaded)."""
-    assets = [a for s in submissions(lake) for a in submitted_analysis_assets(s)]
-    return dg.Definitions(assets=assets)
+    """The assets and jobs of every analysis submitted on ``lake`` (read when the definitions are loaded),
+    and the review-decision and release jobs."""
+    return dg.Definitions.merge(
+        dg.Definitions(jobs=[review_decision_job, release_job]),
+        *(submitted_analysis_defs(s) for s in submissions(lake)),
+    )

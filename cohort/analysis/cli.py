@@ -7,9 +7,7 @@ under ``exports/``, never the secure area. Mistakes in the folder, or a query th
 in one line and exit status 2.
 """
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 import polars as pl
@@ -22,11 +20,11 @@ from cohort.analysis.review import (
     BuiltOutput,
     ReviewError,
     built_output,
+    output_year,
     record_decision,
     release_approved,
     review_state,
     write_review,
-    year_option,
 )
 from cohort.analysis.sandbox import SandboxRefusal
 from cohort.analysis.sources import analysable_projects
@@ -186,24 +184,11 @@ def submitted_or_refuse(name: str, lake: settings.Lake) -> Submission:
 
 
 def year_or_refuse(submitted: Submission, year: int | None) -> int | None:
-    """The year of a yearly project's output (``--year`` needed, one of its years); None for a project
-    whose tables are not yearly (``--year`` refused: there is no partition to name)."""
-    source = analysable_projects()[submitted.project]
-    if not source.yearly:
-        if year is not None:
-            raise click.UsageError(
-                f"analysis {submitted.name}: {submitted.project}'s tables are not yearly (they cover "
-                f"{source.covers()}): leave out --year"
-            )
-        return None
-    if year is None:
-        raise click.UsageError(f"analysis {submitted.name}: --year is needed ({submitted.project} is yearly)")
-    if not source.first_year <= year <= source.last_year:
-        raise click.UsageError(
-            f"analysis {submitted.name}: {year} is not a year of {source.rules_from} "
-            f"({source.first_year}-{source.last_year})"
-        )
-    return year
+    """:func:`cohort.analysis.review.output_year` for ``--year``: its refusal in one line."""
+    try:
+        return output_year(submitted, year)
+    except ReviewError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def built_or_refuse(name: str, data_dir: str | None, year: int | None) -> tuple[settings.Lake, BuiltOutput]:
@@ -215,19 +200,6 @@ def built_or_refuse(name: str, data_dir: str | None, year: int | None) -> tuple[
         raise click.UsageError(str(exc)) from None
 
 
-def failure_text(result: Any) -> str:
-    """Why a Dagster run failed, in one line: the description of the step's ``Failure``, else the
-    first line of its error."""
-    for event in result.all_events:
-        if event.is_step_failure:
-            data = event.step_failure_data
-            if data.user_failure_data is not None and data.user_failure_data.description:
-                return str(data.user_failure_data.description)
-            if data.error is not None:
-                return data.error.message.strip().splitlines()[0]
-    return "the run failed"
-
-
 YEAR_OPTION = click.option(
     "--year",
     type=int,
@@ -235,59 +207,6 @@ YEAR_OPTION = click.option(
     help="The year (partition) of the output; needed for a yearly project (labour_reserve), "
     "left out for one that is not (measure_profiles).",
 )
-
-
-@analysis.command("build")
-@click.argument("name")
-@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
-@YEAR_OPTION
-def analysis_build(name: str, data_dir: str | None, year: int | None) -> None:
-    """Run submitted analysis NAME on the full tables (of YEAR, for a yearly project) in the secure area
-    (its Dagster asset): protect the tables, check the models, run the small-cell risk analysis."""
-    lake = lake_or_refuse(data_dir)
-    submitted = submitted_or_refuse(name, lake)
-    year = year_or_refuse(submitted, year)
-    label = name + (f" {year}" if year is not None else "")
-    built = secure_build(lake, submitted, year)
-    if built.failure is not None:
-        click.echo(f"analysis {label}: the secure build failed: {built.failure}", err=True)
-        raise SystemExit(1)
-    click.echo(
-        f"analysis {label}: built in the secure area; small-cell risk analysis "
-        f"{'passed' if built.check_passed else 'FAILED'}. Next: cohort analysis review {name}{year_option(year)}"
-    )
-
-
-@dataclass(frozen=True)
-class SecureBuild:
-    """The outcome of a secure build: why it failed (None when it ran), else the verdict of the
-    small-cell risk analysis."""
-
-    failure: str | None
-    check_passed: bool = False
-
-
-def secure_build(lake: settings.Lake, submitted: Submission, year: int | None) -> SecureBuild:
-    """Materialise the asset of ``submitted`` (for ``year``) on ``lake``'s full tables: what
-    ``cohort analysis build`` does, also for ``cohort demo``."""
-    # imported here: loading Dagster costs every other command of the line a second or two
-    import dagster as dg
-
-    from cohort.analysis.assets import submitted_analysis_assets
-    from cohort.resources import LakeResource
-
-    result = dg.materialize(
-        submitted_analysis_assets(submitted),
-        partition_key=str(year) if year is not None else None,
-        resources={"lake": LakeResource(data_dir=str(lake.root))},
-        # the researcher reads the outcome (a failure in one line), not Dagster's log and stack trace
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        raise_on_error=False,
-    )
-    if not result.success:
-        return SecureBuild(failure_text(result))
-    [check] = result.get_asset_check_evaluations()
-    return SecureBuild(None, bool(check.passed))
 
 
 @analysis.command("review")

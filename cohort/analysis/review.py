@@ -64,6 +64,30 @@ def year_option(year: int | None) -> str:
     return f" --year {year}" if year is not None else ""
 
 
+def output_year(submitted: Submission, year: int | None) -> int | None:
+    """The year of a yearly project's output (needed, one of its years); None for a project whose
+    tables are not yearly (a year refused: there is no partition to name). :class:`ReviewError` with
+    the rule otherwise; the command line's ``--year`` and the UI's review jobs both check it here."""
+    source = analysable_projects()[submitted.project]
+    if not source.yearly:
+        if year is not None:
+            raise ReviewError(
+                f"analysis {submitted.name}: {submitted.project}'s tables are not yearly (they cover "
+                f"{source.covers()}): leave out the year (--year)"
+            )
+        return None
+    if year is None:
+        raise ReviewError(
+            f"analysis {submitted.name}: a year (--year) is needed: {submitted.project} is yearly"
+        )
+    if not source.first_year <= year <= source.last_year:
+        raise ReviewError(
+            f"analysis {submitted.name}: {year} is not a year of {source.rules_from} "
+            f"({source.first_year}-{source.last_year})"
+        )
+    return year
+
+
 def models_dir(lake: settings.Lake, project: str, rid: str) -> Path:
     """Where the secure build keeps the models' checks and coefficients (secure area)."""
     return lake.secure / project / MODELS_DIR / rid

@@ -143,11 +143,19 @@ def open_materialisation(page: Any, server: str, key: list[str], partition: str,
     wait_until_loaded(page)
 
 
-def show_picture(page: Any, label: str) -> Any:
-    """Open the picture of the metadata entry ``label`` (the UI shows a Markdown entry as a "[Show
-    Markdown]" link that opens a dialog) and return its ``<img>`` once it is decoded."""
+def show_markdown(page: Any, label: str) -> Any:
+    """Open the Markdown metadata entry ``label`` (the UI shows it as a "[Show Markdown]" link that
+    opens a dialog) and return the dialog."""
     page.locator("tr", has_text=label).get_by_text("[Show Markdown]").first.click()
-    image = page.get_by_role("dialog").locator("img").first
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    return dialog
+
+
+def show_picture(page: Any, label: str) -> Any:
+    """Open the picture of the metadata entry ``label`` (a Markdown entry holding an image) and
+    return its ``<img>`` once it is decoded."""
+    image = show_markdown(page, label).locator("img").first
     image.wait_for()
     image.evaluate("img => img.decode()")
     return image

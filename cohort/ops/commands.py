@@ -45,9 +45,7 @@ def _lake(data_dir: str | None, must_exist: bool = False, warehouse: bool = Fals
 def _instance(lake: settings.Lake):
     from cohort.ops import runner
 
-    home = Path(os.environ.get("DAGSTER_HOME") or lake.root / "dagster").resolve()
-    runner.ensure_instance_home(home)
-    return runner.instance_at(home), home
+    return runner.lake_instance(lake.root)
 
 
 def _materialiser(lake: settings.Lake, signer: str | None):
@@ -517,15 +515,22 @@ def demo(
             click.echo(f"    {line}")
 
     # after the projects, their releases and automation: the analyses read the built tables
-    analyses = [] if summary.failed or summary.crashed else _demo_analyses(lake, chosen)
+    analyses = (
+        [] if summary.failed or summary.crashed else _demo_analyses(lake, chosen, materialiser.instance)
+    )
     if any(not a.failed for a in analyses):
-        click.echo("Analyses for an output checker (the demo approves and rejects none):")
+        click.echo(
+            "Analyses (UI: the analysis_<name>_review assets; decide with the jobs analysis_review_decision and "
+            "analysis_release, or on the command line):"
+        )
         for item in analyses:
             if item.failed:
                 continue
-            click.echo(f"    {item.name}: review {item.review}, review screen {item.page}")
-            for command in item.commands(lake):
-                click.echo(f"      {command}")
+            released = f", released under {lake.releases / item.project / item.name}" if item.released else ""
+            click.echo(f"    {item.name}: review {item.review}{released}, review screen {item.page}")
+            if item.review.startswith("waiting"):
+                for command in item.commands(lake):
+                    click.echo(f"      {command}")
 
     click.echo("5/5 Where things are:")
     for name, path in (
@@ -545,18 +550,19 @@ def demo(
         raise SystemExit(1)
 
 
-def _demo_analyses(lake: settings.Lake, chosen: list) -> list:
+def _demo_analyses(lake: settings.Lake, chosen: list, instance) -> list:
     """Step 4: the example analyses of the built projects, run on the extract, submitted, built in
-    the secure area and left for review (:mod:`cohort.ops.analyses`)."""
+    the secure area and reviewed: the first approved and released, the second rejected, the others
+    left for review (:mod:`cohort.ops.analyses`)."""
     started = time.perf_counter()
-    from cohort.ops.analyses import examples, take_example
+    from cohort.ops.analyses import DEMO_DECISIONS, examples, take_example
 
     folders = examples({p.id for p in chosen})
     names = ", ".join(f.name for f in folders) or "none (no example analysis reads the projects built)"
     click.echo(f"4/5 Analyses: {names}")
     done = []
-    for folder in folders:
-        item = take_example(folder, lake)
+    for n, folder in enumerate(folders):
+        item = take_example(folder, lake, instance, DEMO_DECISIONS[n] if n < len(DEMO_DECISIONS) else None)
         done.append(item)
         where = f"{item.project}{f' {item.year}' if item.year is not None else ''}"
         if item.failed:

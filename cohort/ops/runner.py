@@ -537,6 +537,14 @@ def instance_at(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def lake_instance(lake_root: Path) -> tuple[dg.DagsterInstance, Path]:
+    """The Dagster instance whose runs the UI of this lake shows: ``DAGSTER_HOME`` when set, else
+    ``<lake>/dagster`` (what ``make dev`` / ``cohort dev`` open), made a home when it is not one yet."""
+    home = Path(os.environ.get("DAGSTER_HOME") or lake_root / "dagster").resolve()
+    ensure_instance_home(home)
+    return instance_at(home), home
+
+
 def build_worker(project_runs: list[PlannedRun], signer: str | None, home: str, queue: Any) -> None:
     """Run one project's planned runs in this (worker) process, reporting each outcome on ``queue``.
 
