@@ -8,6 +8,9 @@ functions as the browser test (``cohort/ops/browser.py``, ``tests/test_ui_browse
 - ``docs/img/asset_graph.png``: the asset graph of the project's exports (an asset group);
 - ``docs/img/materialization.png``: the latest materialisation of the project's ``report`` asset,
   its transition heat map open over its metadata;
+- ``docs/img/analysis_review_ui.png`` (the labour reserve only): the output review of the example
+  analysis ``reserve_outflow``, submitted and built for the first year, as the UI shows its
+  ``analysis_reserve_outflow_review`` asset with the review open;
 - with ``--review PAGE``, only ``docs/img/analysis_review.png``: the output review screen of a built
   analysis (``cohort analysis review`` writes it as ``<lake>/reports/<project>/<name>/<year>/review.html``,
   docs/analysis.md), nothing built.
@@ -31,6 +34,7 @@ from cohort.ops import browser
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
+ANALYSIS = ROOT / "cohort" / "projects" / "labour_reserve_results" / "examples" / "reserve_outflow"
 
 
 def shrink(path: Path, limit: int = 500_000) -> None:
@@ -64,6 +68,15 @@ def build_lake(data: Path, home: Path, project: str, years: list[int], scale: fl
     )
     if failed:
         sys.exit(f"build failed: {failed[0].run.label}: {failed[0].error}")
+    if project == "labour_reserve":  # an analysis waiting for review (docs/analysis.md)
+        from cohort import settings
+        from cohort.analysis.registry import submit
+        from cohort.ops.analyses import secure_build
+
+        submitted, _ = submit(ANALYSIS, settings.lake(str(data)))
+        built = secure_build(settings.lake(str(data)), submitted, years[0], m.instance)
+        if built.failure is not None:
+            sys.exit(f"analysis {ANALYSIS.name}: {built.failure}")
 
 
 def main() -> None:
@@ -99,7 +112,14 @@ def main() -> None:
             browser.open_materialisation(page, server.url, [args.project, "report"], str(year), transitions)
             browser.show_picture(page, transitions)
             report(browser.capture(page, OUT / "materialization.png"))
-        for name in ("asset_graph.png", "materialization.png"):
+            names = ["asset_graph.png", "materialization.png"]
+            if args.project == "labour_reserve":
+                key = ["labour_reserve_results", f"analysis_{ANALYSIS.name}_review"]
+                browser.open_materialisation(page, server.url, key, str(years[0]), "review_page")
+                browser.show_markdown(page, "review").get_by_text("Decisions").first.wait_for()
+                report(browser.capture(page, OUT / "analysis_review_ui.png"))
+                names.append("analysis_review_ui.png")
+        for name in names:
             shrink(OUT / name)
     except browser.BrowserMissing as missing:
         sys.exit(str(missing))
