@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -222,3 +223,29 @@ def test_a_run_whose_process_was_killed_is_marked_failed_at_the_next_start(tmp_p
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(timeout=30)
+
+
+def test_a_re_execution_from_the_ui_is_not_taken_for_a_killed_in_process_run(tmp_path):
+    """A re-execution launched from the UI copies its parent's tags, the in-process build's pid
+    included; it runs in the run launcher's process, so a dead pid says nothing about it."""
+
+    @dg.op
+    def step() -> None: ...
+
+    @dg.job
+    def job() -> None:
+        step()
+
+    dead = {runner.HOST_TAG: socket.gethostname(), runner.PID_TAG: "999999999", runner.PID_START_TAG: "0"}
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        parent = instance.create_run_for_job(job, status=dg.DagsterRunStatus.SUCCESS, tags=dead)
+        again = instance.create_run_for_job(
+            job,
+            status=dg.DagsterRunStatus.STARTED,
+            tags=dead,
+            parent_run_id=parent.run_id,
+            root_run_id=parent.run_id,
+        )
+        orphan = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED, tags=dead)
+        assert runner.fail_orphaned_runs(instance) == [orphan.run_id]
+        assert instance.get_run_by_id(again.run_id).status == dg.DagsterRunStatus.STARTED

@@ -49,6 +49,7 @@ class UiLake:
     home: Path
     data: Path
     warehouse: Path
+    analysis_run: str = ""  # the secure build of the analysis, a run made in process
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,7 @@ def ui_lake(small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         submitted, _ = submit(ANALYSIS, at)
         built = secure_build(at, submitted, YEAR, materialiser.instance)
         assert built.failure is None and built.check_passed, built.failure
-    return lake
+    return dataclasses.replace(lake, analysis_run=built.run_id)
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +145,12 @@ def test_an_analysis_output_review_is_read_in_the_ui(server, page):
     assert f"Output review: analysis {ANALYSIS.name}, {YEAR}" in review
     # each table as published with the reason of every hidden cell, and the checks' verdicts
     assert "reserve_outflow" in review and "small-cell risk analysis" in review.lower()
+
+
+def test_a_run_made_in_process_is_run_again_from_the_ui(server, ui_lake):
+    """The command line's runs (here the analysis's secure build) are re-executed as the run page's
+    *Re-execute all* does: the daemon launches the run in the code location (cohort.ops.origins)."""
+    again = server.wait_run(server.reexecute(ui_lake.analysis_run), timeout=300)
+    assert again["status"] == "SUCCESS", (again, server.tail())
+    assert again["jobName"] == f"analysis_{ANALYSIS.name}"
+    assert {"key": "dagster/parent_run_id", "value": ui_lake.analysis_run} in again["tags"]

@@ -41,6 +41,7 @@ from cohort.analysis.review import ReviewError, built_output, review_state, writ
 from cohort.analysis.sandbox import SandboxRefusal
 from cohort.analysis.sources import AnalysableProject, analysable_projects
 from cohort.analysis.tabulate import fit_models, preview, run_analysis, years_of
+from cohort.ops.origins import with_job_origins
 from cohort.ops.runner import QUIET, lake_instance, process_tags
 from cohort.resources import LakeResource
 
@@ -99,10 +100,9 @@ def secure_build(
 ) -> SecureBuild:
     """Run the job ``analysis_<name>`` of ``submitted`` (for ``year``) on ``lake``'s full tables, recorded
     in ``instance``: what ``cohort analysis build`` does, also for ``cohort demo``."""
-    result = (
-        _definitions(lake, submitted)
-        .resolve_job_def(analysis_assets.job_name(submitted))
-        .execute_in_process(
+    job = _definitions(lake, submitted).resolve_job_def(analysis_assets.job_name(submitted))
+    with with_job_origins(instance):  # so that the UI can run it again
+        result = job.execute_in_process(
             # the researcher reads the outcome (a failure in one line), not Dagster's log and stack trace
             run_config=QUIET,
             instance=instance,
@@ -110,7 +110,6 @@ def secure_build(
             tags=_tags(submitted, trigger),
             raise_on_error=False,
         )
-    )
     evaluations = result.get_asset_check_evaluations()
     if not evaluations:
         return SecureBuild(failure_text(result), run_id=result.run_id)
@@ -131,16 +130,17 @@ def run_review_job(
 ) -> tuple[bool, str]:
     """Run one of the UI's review jobs (a decision, a release) as the launchpad would, recorded in
     ``instance``; (success, why not)."""
-    result = (
-        _definitions(lake)
-        .resolve_job_def(job)
-        .execute_in_process(
-            run_config={**QUIET, "ops": {op: {"config": config}}},
-            instance=instance,
-            tags={**tags, **process_tags()},
-            raise_on_error=False,
+    with with_job_origins(instance):
+        result = (
+            _definitions(lake)
+            .resolve_job_def(job)
+            .execute_in_process(
+                run_config={**QUIET, "ops": {op: {"config": config}}},
+                instance=instance,
+                tags={**tags, **process_tags()},
+                raise_on_error=False,
+            )
         )
-    )
     return result.success, "" if result.success else failure_text(result)
 
 

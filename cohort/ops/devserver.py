@@ -67,6 +67,16 @@ mutation($params: ExecutionParams!) {
   }
 }"""
 
+REEXECUTE = """
+mutation($params: ReexecutionParams) {
+  launchPipelineReexecution(reexecutionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on Error { message }
+  }
+}"""
+
 RUN_STATUS = """
 query($id: ID!) {
   runOrError(runId: $id) {
@@ -242,6 +252,15 @@ class DevServer:
         result = self.graphql(LAUNCH_RUN, {"params": params})["launchRun"]
         if result["__typename"] != "LaunchRunSuccess":
             raise RuntimeError(f"run refused: {result}")
+        return result["run"]["runId"]
+
+    def reexecute(self, run_id: str) -> str:
+        """Launch run ``run_id`` again, every step, as the run page's *Re-execute all* does
+        (``launchPipelineReexecution``); return the new run's id. The run is queued; the daemon starts it."""
+        params = {"parentRunId": run_id, "strategy": "ALL_STEPS"}
+        result = self.graphql(REEXECUTE, {"params": params})["launchPipelineReexecution"]
+        if result["__typename"] != "LaunchRunSuccess":
+            raise RuntimeError(f"re-execution refused: {result}")
         return result["run"]["runId"]
 
     def wait_run(self, run_id: str, timeout: float = 120, poll: float = 1.0) -> dict[str, Any]:

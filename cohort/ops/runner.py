@@ -24,6 +24,7 @@ import dagster as dg
 import yaml
 
 from cohort.ops.catalogue import Project, projects_of
+from cohort.ops.origins import with_job_origins
 from cohort.sources import checks
 
 # the console logger would print every failure as a stack trace of Dagster's wrappers; the command
@@ -309,26 +310,8 @@ class Materialiser:
         }
         job_name = self.job_for(run)
         try:
-            if job_name is not None:  # a run of a named job, with only this run's assets (and their checks)
-                result = self.defs.resolve_job_def(job_name).execute_in_process(
-                    run_config=run_config,
-                    instance=self.instance,
-                    partition_key=partition_key,
-                    asset_selection=list(run.keys),
-                    tags=tags,
-                    raise_on_error=False,
-                )
-            else:  # an asset outside every job: Dagster's ephemeral asset job
-                result = dg.materialize(
-                    [*self.assets_defs, *checks],
-                    selection=dg.AssetSelection.assets(*run.keys),
-                    partition_key=partition_key,
-                    instance=self.instance,
-                    resources=self.resources,
-                    run_config=run_config,
-                    tags=tags,
-                    raise_on_error=False,
-                )
+            with with_job_origins(self.instance):  # so that the UI can run it again
+                result = self._execute(run, job_name, partition_key, run_config, tags, checks)
         except Exception as exc:  # definition errors: report them with the run, keep going
             return RunOutcome(
                 run, False, time.perf_counter() - started, 0, error=f"{type(exc).__name__}: {exc}"
@@ -343,6 +326,37 @@ class Materialiser:
             error,
         )
 
+    def _execute(
+        self,
+        run: PlannedRun,
+        job_name: str | None,
+        partition_key: str | None,
+        run_config: dict[str, Any],
+        tags: dict[str, str],
+        checks: list[dg.AssetChecksDefinition],
+    ) -> Any:
+        """One run of the named job ``job_name`` with only this run's assets (and their checks)."""
+        if job_name is not None:  # a run of a named job, with only this run's assets (and their checks)
+            return self.defs.resolve_job_def(job_name).execute_in_process(
+                run_config=run_config,
+                instance=self.instance,
+                partition_key=partition_key,
+                asset_selection=list(run.keys),
+                tags=tags,
+                raise_on_error=False,
+            )
+        # an asset outside every job: Dagster's ephemeral asset job
+        return dg.materialize(
+            [*self.assets_defs, *checks],
+            selection=dg.AssetSelection.assets(*run.keys),
+            partition_key=partition_key,
+            instance=self.instance,
+            resources=self.resources,
+            run_config=run_config,
+            tags=tags,
+            raise_on_error=False,
+        )
+
     def execute_job(
         self, job_name: str, run_config: dict[str, Any], tags: dict[str, str], label: str
     ) -> RunOutcome:
@@ -351,12 +365,13 @@ class Materialiser:
         started = time.perf_counter()
         run = PlannedRun(tags.get("cohort/project", job_name), (), None, 0)
         try:
-            result = self.defs.resolve_job_def(job_name).execute_in_process(
-                run_config={**QUIET, **run_config},
-                instance=self.instance,
-                tags={**process_tags(), **tags},
-                raise_on_error=False,
-            )
+            with with_job_origins(self.instance):
+                result = self.defs.resolve_job_def(job_name).execute_in_process(
+                    run_config={**QUIET, **run_config},
+                    instance=self.instance,
+                    tags={**process_tags(), **tags},
+                    raise_on_error=False,
+                )
         except Exception as exc:
             return RunOutcome(
                 run, False, time.perf_counter() - started, 0, error=f"{label}: {type(exc).__name__}: {exc}"
@@ -490,6 +505,10 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
     )
     for record in records:
         run = record.dagster_run
+        if run.parent_run_id is not None:
+            # a re-execution from the UI (cohort.ops.origins) copies its parent's tags, our process tags
+            # included, but runs in a process of the run launcher: not ours to judge
+            continue
         pid = run.tags.get(PID_TAG, "")
         if not pid.isdigit() or _process_alive(int(pid), run.tags.get(PID_START_TAG, "")):
             continue

@@ -35,11 +35,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 from dagster._core.definitions.selector import InstigatorSelector
-from dagster._core.remote_origin import (
-    RegisteredCodeLocationOrigin,
-    RemoteInstigatorOrigin,
-    RemoteRepositoryOrigin,
-)
+from dagster._core.remote_origin import RemoteInstigatorOrigin
 from dagster._core.scheduler.instigation import (
     InstigatorState,
     InstigatorStatus,
@@ -53,15 +49,14 @@ from dagster._core.scheduler.instigation import (
 from dagster._utils.error import serializable_error_info_from_exc_info
 
 from cohort.ops.devserver import LOCATION, REPOSITORY
+from cohort.ops.origins import repository_origin
 
 __all__ = ["RecordedTick", "TickStatus", "recorded_tick", "selector_id", "ticks_of"]
 
 
 def origin(name: str) -> RemoteInstigatorOrigin:
     """The origin of schedule or sensor ``name`` of the code location of ``workspace.yaml``."""
-    return RemoteInstigatorOrigin(
-        RemoteRepositoryOrigin(RegisteredCodeLocationOrigin(LOCATION), REPOSITORY), name
-    )
+    return RemoteInstigatorOrigin(repository_origin(), name)
 
 
 def selector_id(name: str) -> str:
