@@ -4,11 +4,12 @@ read another project's table)."""
 
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
 from cohort import storage
-from cohort.analysis.sandbox import SandboxRefusal, run_query, sandbox
+from cohort.analysis.sandbox import SandboxRefusal, columns_read, run_query, sandbox
 
 
 @pytest.fixture
@@ -87,3 +88,66 @@ def test_a_view_over_files_would_not_survive_the_lock(tmp_path):
     with pytest.raises(duckdb.PermissionException):
         con.execute("select * from v").fetchall()
     con.close()
+
+
+@pytest.mark.parametrize(
+    ("queries", "expected"),
+    [
+        # a CTE, an alias, a FILTER, a qualified name: every name used as a column, nothing else
+        (
+            [
+                "with a as (select m.province as p, sex from mobility_next m where sep_code like '1%') "
+                "select p, count(*) filter (where fte_next > 0) from a group by all"
+            ],
+            {"m", "province", "sex", "sep_code", "p", "fte_next"},
+        ),
+        (["select count(*) as n from mobility_prev"], set()),  # rows counted, no column named
+        (["select x from t", "select y from u"], {"x", "y"}),
+        (["select * from t"], None),
+        (["select columns('fte.*') from t"], None),
+        (["select #1 from t"], None),
+        (["select m from mobility_next m"], None),  # the whole row of m, as a struct
+        (["with c as (select 1 as x) select c from c"], None),
+        (["copy t to 'x.csv'"], None),  # not a SELECT: copied whole, the sandbox refuses it when it runs
+        (["select from where"], None),
+    ],
+)
+def test_the_columns_a_query_reads(queries, expected):
+    assert columns_read(queries) == expected
+
+
+def test_the_sandbox_copies_only_the_columns_named_and_keeps_the_rows(tmp_path: Path):
+    files = tmp_path / "t" / "data.parquet"
+    storage.write_frame(
+        pl.DataFrame({"year": [2020] * 3, "x": [1, 2, 3], "secret_wide": ["a", "b", "c"]}), files
+    )
+    both = {"t": [files], "u": [files]}
+    with sandbox(both, 2020, columns={"x", "unrelated"}) as con:
+        assert run_query(con, "select column_name from (describe t)", "q")["column_name"].to_list() == ["x"]
+        # a table none of whose columns is named keeps one column, so that its rows can be counted
+        assert run_query(con, "select count(*) as n from u", "q")["n"].to_list() == [3]
+    with sandbox(both, 2020) as con:  # no column list: the whole table
+        assert len(run_query(con, "select * from t", "q").columns) == 3
+
+
+def test_the_full_tables_spill_into_the_folder_given_and_not_elsewhere(tmp_path: Path, monkeypatch):
+    """A year of the full tables is larger than the sandbox's memory: it spills into the folder the secure
+    build gives it (inside the secure area); without one it stops with DuckDB's out-of-memory error."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COHORT_DUCKDB_MEMORY", "32MB")
+    wide = tmp_path / "secure" / "p" / "wide" / "data.parquet"
+    wide.parent.mkdir(parents=True)
+    with storage.connect(memory_limit="1GB") as con:  # about 200 MB of rows once read
+        con.execute(
+            "COPY (SELECT range AS id, 2020 AS year, md5(range::varchar) || md5((range + 1)::varchar) AS pad "
+            f"FROM range(2000000)) TO {storage.sql_string(str(wide))} (FORMAT parquet)"
+        )
+    with (
+        storage.spill_folder(tmp_path / "secure") as spill,
+        sandbox({"wide": [wide]}, 2020, spill=spill) as con,
+    ):
+        assert run_query(con, "select count(*) as n from wide where pad like '%%'", "q")["n"].to_list() == [2000000]
+        assert any(p.is_file() for p in spill.rglob("*")), "nothing spilled: the test no longer exercises it"
+    assert not (tmp_path / "secure" / "_spill").exists() and not (tmp_path / ".tmp").exists()
+    with pytest.raises(duckdb.OutOfMemoryException), sandbox({"wide": [wide]}, 2020):
+        pass

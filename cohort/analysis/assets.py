@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import dagster as dg
 
-from cohort import settings
+from cohort import settings, storage
 from cohort.analysis.registry import Submission, SubmissionRefused, submission, submissions
 from cohort.analysis.review import (
     BuiltOutput,
@@ -73,7 +73,9 @@ def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition
                 description=f"analysis {submitted.name}: the secure area has no {source.project} "
                 f"{', '.join(missing)}; build the project first (cohort project build {source.project})"
             )
-        frames = run_analysis(analysis, files, year, source.secure_queries())
+        # the full tables may not fit in memory: the sandbox spills beside them, in the secure area
+        with storage.spill_folder(step.lake.secure) as spill:
+            frames = run_analysis(analysis, files, year, source.secure_queries(), spill)
         rules = source.rules()
         # the models are checked and fitted here, in the secure area, beside the tables the asset protects
         models = fit_models(analysis, frames, rules, source.min_residual_df())

@@ -11,7 +11,8 @@ that change a setting are refused. Other projects' tables are simply not there, 
 data frames of the Python code that runs the analysis (replacement scans are off).
 """
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,21 +34,77 @@ LOCKDOWN = (
 )
 
 
+#: parse-tree classes of an expression that may read every column of a relation
+EVERY_COLUMN = {"STAR", "POSITIONAL_REFERENCE"}
+#: keys of a parse-tree node that is no expression naming a relation (a table, its alias, a CTE)
+RELATION_KEYS = {"table_name", "alias", "key"}
+
+
+def columns_read(queries: Iterable[str]) -> set[str] | None:
+    """Every name the queries use as a column (each part of ``a.b.c``), so that the sandbox copies only
+    those columns of its tables; None when a query may read every column (``*``, ``COLUMNS(...)``, a
+    positional ``#n``, a table or an alias used as a row value) or is not a SELECT DuckDB can parse (the
+    sandbox then copies everything, and running the query reports its own error). Parsing only: DuckDB's
+    ``json_serialize_sql`` on a connection of its own, nothing is run."""
+    names: set[str] = set()
+    relations: set[str] = set()
+    whole_rows: set[str] = set()
+    with duckdb.connect(":memory:") as con:
+        for query in queries:
+            tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+            if tree.get("error"):
+                return None
+            todo: list[object] = [tree]
+            while todo:
+                node = todo.pop()
+                if isinstance(node, list):
+                    todo.extend(node)
+                    continue
+                if not isinstance(node, dict):
+                    continue
+                if node.get("class") in EVERY_COLUMN:
+                    return None
+                if node.get("class") == "COLUMN_REF":
+                    parts = [str(part) for part in node.get("column_names", [])]
+                    names.update(parts)
+                    if len(parts) == 1:
+                        whole_rows.add(parts[0])
+                if "class" not in node:  # a table reference or a CTE; an expression's alias names a column
+                    relations.update(
+                        str(v) for k, v in node.items() if k in RELATION_KEYS and isinstance(v, str) and v
+                    )
+                todo.extend(node.values())
+    # "SELECT m FROM mobility_next m" reads the whole row of m
+    return None if whole_rows & relations else names
+
+
 class SandboxRefusal(RuntimeError):
     """The analysis's SQL tried something the sandbox does not allow, or failed."""
 
 
 @contextmanager
 def sandbox(
-    tables: dict[str, list[Path]], year: int | None = None, queries: dict[str, str] | None = None
+    tables: dict[str, list[Path]],
+    year: int | None = None,
+    queries: dict[str, str] | None = None,
+    spill: Path | None = None,
+    columns: set[str] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A locked in-memory connection holding ``tables`` (name -> Parquet files), only the rows of
     ``year`` when given. ``queries``: table -> the query that makes the table of its files
     (``{source}`` stands for them), e.g. the extract's columns of a secure frame; the others are
     copied whole. The names, the queries and the paths come from the trusted side (the registry
-    :mod:`cohort.analysis.sources` and the lake); names and paths are quoted, never pasted."""
+    :mod:`cohort.analysis.sources` and the lake); names and paths are quoted, never pasted.
+
+    ``spill``: where the copied tables may go beyond the memory limit (a :func:`cohort.storage.spill_folder`
+    inside the area they come from). The full tables of a year are larger than a sandbox's memory
+    (the labour reserve's two mobility tables at scale 1.0: 2 x 7.3 million rows of 144 columns, out of
+    memory under 6 GB); the extract fits without. The locked settings keep the analysis from changing it.
+
+    ``columns``: copy only these columns of each table (:func:`columns_read` of the analysis's queries), at
+    least one so that a table whose rows are only counted keeps them; None copies every column."""
     # the lake's usual in-memory connection: its size settings and the rules' macros (completed_age, ...)
-    con = storage.connect()
+    con = storage.connect(spill=spill)
     try:
         for name, files in tables.items():
             if not files:
@@ -57,6 +114,10 @@ def sandbox(
             if year is not None:
                 source = f"(SELECT * FROM {source} WHERE year = {int(year)})"
             query = (queries or {}).get(name, "SELECT * FROM {source}").replace("{source}", source)
+            if columns is not None:
+                present = [row[0] for row in con.execute(f"DESCRIBE {query}").fetchall()]
+                kept = [c for c in present if c in columns] or present[:1]
+                query = f"SELECT {', '.join(storage.sql_identifier(c) for c in kept)} FROM ({query})"
             con.execute(f"CREATE TABLE {storage.sql_identifier(name)} AS {query}")
         for setting, value in LOCKDOWN:
             con.execute(f"SET {setting} = {'true' if value else 'false'}")

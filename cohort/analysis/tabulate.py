@@ -14,7 +14,7 @@ import polars as pl
 
 from cohort.analysis.folder import Analysis, OutputTable
 from cohort.analysis.models import ModelResult, ModelSpec, fit_model
-from cohort.analysis.sandbox import SandboxRefusal, run_query, sandbox
+from cohort.analysis.sandbox import SandboxRefusal, columns_read, run_query, sandbox
 from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
 
@@ -51,12 +51,15 @@ def run_analysis(
     files: dict[str, list[Path]],
     year: int | None,
     queries: dict[str, str] | None = None,
+    spill: Path | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every output's query (tables and models) on a sandbox holding ``files`` (rows of ``year``; all
-    rows for a project that is not yearly; ``queries``: the trusted views of :func:`sandbox`):
-    output -> micro rows."""
+    rows for a project that is not yearly; ``queries``: the trusted views of :func:`sandbox`; ``spill``:
+    its spill folder): output -> micro rows."""
     frames = {}
-    with sandbox(files, year, queries) as con:
+    # only the columns the queries name are copied in (the full tables have 144 columns)
+    columns = columns_read(output.sql for output in analysis.outputs)
+    with sandbox(files, year, queries, spill, columns) as con:
         for table in analysis.outputs:
             frames[table.name] = _checked(run_query(con, table.sql, table.name), table)
     return frames

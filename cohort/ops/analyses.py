@@ -42,7 +42,7 @@ from cohort.analysis.sandbox import SandboxRefusal
 from cohort.analysis.sources import AnalysableProject, analysable_projects
 from cohort.analysis.tabulate import fit_models, preview, run_analysis, years_of
 from cohort.ops.origins import with_job_origins
-from cohort.ops.runner import QUIET, lake_instance, process_tags
+from cohort.ops.runner import QUIET, failure_reasons, lake_home, process_tags
 from cohort.resources import LakeResource
 
 PROJECTS_DIR = Path(__file__).resolve().parents[1] / "projects"
@@ -63,15 +63,14 @@ class SecureBuild:
 
 def failure_text(result: Any) -> str:
     """Why a Dagster run failed, in one line: the description of the step's ``Failure``, else the
-    first line of its error."""
+    failing step's own exception (not Dagster's "Error occurred while executing op ...")."""
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
             if data.user_failure_data is not None and data.user_failure_data.description:
                 return str(data.user_failure_data.description)
-            if data.error is not None:
-                return data.error.message.strip().splitlines()[0]
-    return "the run failed"
+    reasons = failure_reasons(result.all_events)
+    return reasons[0].split(": ", 1)[-1].splitlines()[0] if reasons else "the run failed"
 
 
 def _definitions(lake: settings.Lake, submitted: Submission | None = None) -> dg.Definitions:
@@ -156,8 +155,9 @@ def analysis_build(name: str, data_dir: str | None, year: int | None) -> None:
     submitted = submitted_or_refuse(name, lake)
     year = year_or_refuse(submitted, year)
     label = name + (f" {year}" if year is not None else "")
-    instance, _home = lake_instance(lake.root)
-    built = secure_build(lake, submitted, year, instance)
+    # the lake's instance, without making it this process's DAGSTER_HOME (instance_at would)
+    with dg.DagsterInstance.from_config(str(lake_home(lake.root))) as instance:
+        built = secure_build(lake, submitted, year, instance)
     if built.failure is not None:
         click.echo(f"analysis {label}: the secure build failed: {built.failure}", err=True)
         raise SystemExit(1)

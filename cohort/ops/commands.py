@@ -45,7 +45,8 @@ def _lake(data_dir: str | None, must_exist: bool = False, warehouse: bool = Fals
 def _instance(lake: settings.Lake):
     from cohort.ops import runner
 
-    return runner.lake_instance(lake.root)
+    home = runner.lake_home(lake.root)
+    return runner.instance_at(home), home
 
 
 def _materialiser(lake: settings.Lake, signer: str | None):

@@ -556,12 +556,10 @@ def instance_at(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def lake_instance(lake_root: Path) -> tuple[dg.DagsterInstance, Path]:
-    """The Dagster instance whose runs the UI of this lake shows: ``DAGSTER_HOME`` when set, else
+def lake_home(lake_root: Path) -> Path:
+    """The Dagster home whose runs the UI of this lake shows: ``DAGSTER_HOME`` when set, else
     ``<lake>/dagster`` (what ``make dev`` / ``cohort dev`` open), made a home when it is not one yet."""
-    home = Path(os.environ.get("DAGSTER_HOME") or lake_root / "dagster").resolve()
-    ensure_instance_home(home)
-    return instance_at(home), home
+    return ensure_instance_home(Path(os.environ.get("DAGSTER_HOME") or lake_root / "dagster").resolve())
 
 
 def build_worker(project_runs: list[PlannedRun], signer: str | None, home: str, queue: Any) -> None:
