@@ -12,7 +12,7 @@ import polars as pl
 from hand_labour_warehouse import INSZ, J_INCAPACITY, L_INCAPACITY, build_hand_warehouse
 
 from cohort import storage
-from cohort.classifications import incapacity
+from cohort.classifications import classes, incapacity
 from cohort.sources import checks
 from cohort.warehouse import labour_frames
 
@@ -30,7 +30,7 @@ def _periods(payment_start: date, employee: bool, year: int, quarter: int, spell
         {"incapacity_start": [EPOCH + timedelta(days=int(start[0]))], "spell_end": [spell_end]},
         schema={"incapacity_start": pl.Date, "spell_end": pl.Date},
     )
-    out = row.with_columns(labour_frames.invalidity_start(labour_frames.quarter_last_day(year, quarter)))
+    out = row.with_columns(labour_frames.invalidity_start(classes.quarter_last_day(year, quarter)))
     return out.row(0)[0], out.row(0)[2]
 
 
@@ -93,6 +93,15 @@ def test_the_contract_and_the_warehouse_count_the_first_year_alike() -> None:
             date(2025, 2, 28),
         ]
     )
+
+
+def test_the_generator_and_the_contract_end_a_quarter_on_the_same_day() -> None:
+    con = storage.connect()
+    for year, quarter in ((2020, 1), (2021, 1), (2021, 2), (2021, 3), (2021, 4)):
+        sql = con.execute("SELECT quarter_last_day(?, ?)", [year, quarter]).fetchone()[0]
+        assert classes.quarter_last_day(year, quarter) == sql
+    assert classes.quarter_last_day(2020, 1) == date(2020, 3, 31)
+    assert classes.quarter_last_day(2021, 4) == date(2021, 12, 31)
 
 
 def test_broken_incapacity_periods_are_quarantined_with_their_reason(tmp_path) -> None:

@@ -6,13 +6,13 @@ Polars frame is built, by gathering from short lookup series.
 """
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import polars as pl
 
 from cohort.classifications import codes, incapacity
-from cohort.classifications.classes import status_flag_bit
+from cohort.classifications.classes import quarter_last_day, status_flag_bit
 from cohort.warehouse import labour_params
 from cohort.warehouse.columns import arg_sort, code_labels
 from cohort.warehouse.labour import (
@@ -935,10 +935,6 @@ def quarter_rows(
 
 
 # ---------------------------------------------------------------- yearly frames
-def quarter_last_day(year: int, quarter: int) -> date:
-    return date(year + quarter // 4, 3 * quarter % 12 + 1, 1) - timedelta(days=1)
-
-
 def invalidity_start(quarter_end: date) -> pl.Expr:
     """``benefit_quarter.invalidity_start`` from the row's ``incapacity_start`` and ``spell_end``: the
     end of the primary incapacity (cohort/classifications/incapacity.py) when the spell has reached it
