@@ -363,3 +363,17 @@ def test_the_outsider_finds_a_cell_given_away_by_differencing(built, tmp_path):
     hit = bounds.filter(pl.col("cell") == cell)
     assert hit.filter(pl.col("lower") == pl.col("upper")).height >= 1
     assert float(row["n"]) in hit.filter(pl.col("lower") == pl.col("upper")).get_column("lower").to_list()
+
+
+def test_the_scan_reads_no_value_in_the_codes_of_a_cells_name() -> None:
+    """A cell's name holds codes with digits (the age class 18-24): they are no count of another cell
+    named on the same line, while a count written beside the name still is."""
+    secrets = release_scan.Secrets(
+        values={("p", frozenset({("sex", "F")})): {24.0}, ("p", frozenset({("age_class", "18-24")})): {3.0}},
+        labels={"sex=F": {24.0}, "age_class=18-24": {3.0}},
+    )
+    line = (
+        "| by_combination | organisation=Flemish government, sex=F, age_class=18-24 | no margin bounds it |"
+    )
+    assert release_scan.scan_text(line, secrets, "summary.md") == []
+    assert release_scan.scan_text("| sex=F | hidden, 24 staff |", secrets, "summary.md") != []
