@@ -91,6 +91,8 @@ DEFAULTS: dict[str, dict] = {
         "days": 60,
         "spell_start": D(2004, 3, 14),
         "spell_end": None,
+        "incapacity_start": None,
+        "invalidity_start": None,
         "fraction": 1.0,
         "days_type": None,
         "medical_code_type": None,
@@ -451,6 +453,10 @@ INVALIDITY = {
     "category": "invalidity",
     "amount": 3000.0,
     "spell_start": D(2009, 1, 5),
+    # an employee's incapacity: the guaranteed-wage month before the health fund's payment, the
+    # invalidity a year after its first day (cohort/classifications/incapacity.py)
+    "incapacity_start": D(2008, 12, 6),
+    "invalidity_start": D(2009, 12, 6),
     "days_type": "2",
 }
 EARLY_RETIREMENT = {

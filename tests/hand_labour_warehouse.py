@@ -13,7 +13,9 @@ Persons (situation on 31 December; spells are dated, the yearly tables follow fr
 - H  in the waiting register until 1 March 2021, then foreigners      -> prev of 2021: not_in_population.
 - J  born 1982, first nationality Turkish, Belgian since 2010, part-time; mother of F.
 - K  a BIS number (frontier worker): never in the population.
-- L  born 1970, self-employed; invalidity with a medical code in 2022 Q4.
+- L  born 1970, self-employed, ill from 14 September 2021 (primary incapacity, open, in 2021 Q4);
+     invalidity with a medical code in 2022 Q4 (from 14 September 2022, still open): L_INCAPACITY.
+- J  also ill from 3 October 2021 while employed: the health fund pays 2-19 November: J_INCAPACITY.
 - M  born 1985, social aid and a disability allowance; Spanish.
 """
 
@@ -74,6 +76,20 @@ D_EMIGRATES = date(2021, 4, 1)
 G_ARRIVES = date(2021, 2, 1)
 H_LEAVES_WAITING = date(2021, 3, 1)
 START = date(2000, 1, 1)
+# The incapacity file's dates of two spells (rules: cohort/classifications/incapacity.py), by hand.
+# L, self-employed (no employer, no guaranteed wage): paid from the first day; the first year of
+# primary incapacity runs to 13 September 2022, the invalidity from 14 September 2022; open.
+L_INCAPACITY = {
+    "incapacity_start": date(2021, 9, 14),
+    "spell_start": date(2021, 9, 14),
+    "invalidity_start": date(2022, 9, 14),
+}
+# J, employee: the employer pays 3 October - 1 November (30 days), the health fund 2 - 19 November.
+J_INCAPACITY = {
+    "incapacity_start": date(2021, 10, 3),
+    "spell_start": date(2021, 11, 2),
+    "spell_end": date(2021, 11, 20),
+}
 NIS = {
     "A": "11002",
     "B": "21004",
@@ -335,6 +351,37 @@ def _year_tables(wh: Path, y: int) -> None:
                 "sanctioned": y == 2020,
             }
         )
+    if y == 2021:
+        ben += [
+            {
+                "year": y,
+                "quarter": 4,
+                "insz": INSZ["L"],
+                "benefit": "incapacity",
+                "category": "primary",
+                "amount": 4500.0,
+                "days": 78,
+                **{**L_INCAPACITY, "invalidity_start": None},  # not reached by 31 December 2021
+                "fraction": 1.0,
+                "days_type": "1",
+                "medical_code_type": "ICD10",
+                "medical_code": "F",
+            },
+            {
+                "year": y,
+                "quarter": 4,
+                "insz": INSZ["J"],
+                "benefit": "incapacity",
+                "category": "primary",
+                "amount": 800.0,
+                "days": 15,
+                **J_INCAPACITY,
+                "fraction": 1.0,
+                "days_type": "1",
+                "medical_code_type": "ICPC2",
+                "medical_code": "L",
+            },
+        ]
     if y == 2022:
         ben.append(
             {
@@ -345,7 +392,7 @@ def _year_tables(wh: Path, y: int) -> None:
                 "category": "INV1",
                 "amount": 4000.0,
                 "days": 78,
-                "spell_start": date(2021, 9, 14),
+                **L_INCAPACITY,
                 "fraction": 1.0,
                 "days_type": "2",
                 "medical_code_type": "ICD10",

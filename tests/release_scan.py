@@ -42,6 +42,8 @@ class Secrets:
     table_populations: dict[str, set[str]] = field(default_factory=dict)
     #: dimension -> its total label (every dimension of every table; "Total" unless declared)
     totals: dict[str, str] = field(default_factory=dict)
+    #: the cells' coordinates ``dim=code`` as one pattern, made on first use (:func:`_without_coordinates`)
+    coordinates: re.Pattern[str] | None = None
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.values.values())
@@ -116,11 +118,26 @@ def scan_table(
     return found
 
 
+def _coordinates_pattern(secrets: Secrets) -> re.Pattern[str] | None:
+    """The coordinates ``dim=code`` of the protected cells, exactly as a cell's name writes them."""
+    if secrets.coordinates is None:
+        pairs = {f"{d}={c}" for _, key in secrets.values for d, c in key}
+        alternatives = "|".join(re.escape(p) for p in sorted(pairs, key=len, reverse=True))
+        secrets.coordinates = re.compile(alternatives) if alternatives else re.compile(r"(?!)")
+    return secrets.coordinates
+
+
+def _without_coordinates(line: str, secrets: Secrets) -> str:
+    """``line`` without the coordinates of the cells it names: a code holds digits that are no value
+    (the age class 18-24 of a cell's name is neither 18 nor 24 persons)."""
+    return _coordinates_pattern(secrets).sub(" ", line)
+
+
 def scan_text(text: str, secrets: Secrets, where: str) -> list[str]:
     """Lines that name a protected cell by its label and carry its true value as a number."""
     found = []
     for line in text.splitlines():
-        numbers = {float(m) for m in _NUMBER.findall(line)}
+        numbers = {float(m) for m in _NUMBER.findall(_without_coordinates(line, secrets))}
         if not numbers:
             continue
         for name, truth in secrets.labels.items():

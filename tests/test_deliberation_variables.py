@@ -488,8 +488,8 @@ SEED_002 = (
 
 # ---------------------------------------------------------------------------------------------- seed 004
 NS_004 = {
-    "periods": "§3 Sociale zekerheid: de periodes van arbeidsongeschiktheid en van betaling, apart van de periode "
-    "van ziekte/invaliditeit (jaar en maand van begindatum en einddatum)",
+    "periods": "§3 Sociale zekerheid: de periodes van arbeidsongeschiktheid, betaling en ziekte/invaliditeit (jaar "
+    "en maand van begin- en einddatum)",
 }
 # footnote 1 of §3, each status (combination) as the deliberation names it, and its flag
 FOOTNOTE_1 = (
@@ -576,6 +576,8 @@ NEIGHBOUR_GROUPS_004 = {
         "medical_code_type",
         "medical_code",
         "incapacity_start_month",
+        "payment_start_month",
+        "invalidity_start_month",
         "incapacity_end_month",
         "disability_allowance_type",
         "social_assistance_type",
@@ -661,6 +663,8 @@ SEED_004 = (
         "de periodes van arbeidsongeschiktheid, betaling en ziekte/invaliditeit (jaar en maand van begin- en einddatum)",
         "§3 Sociale zekerheid, §15",
         "incapacity_start_month",
+        "payment_start_month",
+        "invalidity_start_month",
         "incapacity_end_month",
         not_supplied=NS_004["periods"],
     ),

@@ -224,10 +224,40 @@ def test_known_values_of_the_situation(lake_run):
         "ICD10",
         "F",
     )
-    assert (ll["incapacity_start_month"], ll["incapacity_end_month"]) == ("2021-09", None)
     # wage deciles among the employees of the year: A earns most of the three employees in 2021
     assert s21[ids["A"]]["daily_wage_decile"] > s21[ids["B"]]["daily_wage_decile"]
     assert BIRTH["E"] == date(1956, 8, 1) and ids["E"] not in s21
+
+
+def _periods(row: dict) -> tuple:
+    return tuple(
+        row[c]
+        for c in (
+            "incapacity_benefit_type",
+            "incapacity_start_month",
+            "payment_start_month",
+            "invalidity_start_month",
+            "incapacity_end_month",
+        )
+    )
+
+
+def test_the_periods_of_an_incapacity_spell_reach_the_situation_to_the_month(lake_run):
+    """The spells of hand_labour_warehouse.py (L_INCAPACITY, J_INCAPACITY), each period to its month."""
+    ids = lake_run["ids"]
+    s21, s22 = _table(lake_run, "situation", 2021), _table(lake_run, "situation", 2022)
+    # L, self-employed: paid from the first day (14 September 2021); open and in its first year at the
+    # end of 2021; the year of primary incapacity over on 13 September 2022, invalidity since the 14th
+    assert _periods(s21[ids["L"]]) == ("incapacity", "2021-09", "2021-09", None, None)
+    assert _periods(s22[ids["L"]]) == ("invalidity", "2021-09", "2021-09", "2022-09", None)
+    # J, employee: ill from 3 October 2021, the guaranteed-wage month to 1 November, paid 2-19 November
+    # (the exclusive end 20 November is in November)
+    assert _periods(s21[ids["J"]]) == ("incapacity", "2021-10", "2021-11", None, "2021-11")
+    assert (s21[ids["J"]]["medical_code_type"], s21[ids["J"]]["medical_code"]) == ("ICPC2", "L")
+    # and the T+1 copy of 2021 is 2022's spell of L
+    nxt = _table(lake_run, "mobility_next", 2021)[ids["L"]]
+    assert (nxt["invalidity_start_month_next"], nxt["payment_start_month_next"]) == ("2022-09", "2021-09")
+    assert _periods(s21[ids["A"]]) == (None,) * 5  # no incapacity
 
 
 def test_year_tables_have_no_death_column(lake_run):

@@ -100,7 +100,9 @@ def test_unseen_targets_file(small_warehouse: Path, tmp_path: Path):
     f = _write(
         tmp_path / "t.csv",
         [
-            ["population_jan1", "Limburg", 2010, 838_505, 0.05, "persons (relative tolerance)", "x", "x"],
+            # a province at scale 0.002 is 1,700 persons, whose count moves by 5 % from one generator
+            # version to the next (a few migrant households): a wide tolerance, the file is the test
+            ["population_jan1", "Limburg", 2010, 838_505, 0.1, "persons (relative tolerance)", "x", "x"],
             [
                 "population_jan1",
                 "Brussels-Capital Region",

@@ -89,6 +89,12 @@ def test_null_national_numbers_are_quarantined_and_left_out(lake, warehouse):
 
 
 def test_bad_persons_are_quarantined_with_their_reason(lake, warehouse):
+    # a birth moved into the future is given to no member of the Flemish staff: their staff rows would
+    # be quarantined too (before_birth:year), and a few of them pass the staff table's threshold
+    staff_ids = pl.scan_parquet(warehouse / "flemish_staff" / "**" / "*.parquet").select("insz").collect()
+    future_birth = (pl.int_range(pl.len()) % 5_000 == 2) & ~pl.col("insz").is_in(staff_ids["insz"].implode())
+    moved = pl.read_parquet(storage.partition_file(warehouse, "person")).select(future_birth.sum()).item()
+
     def damage(df: pl.DataFrame) -> pl.DataFrame:
         i = pl.int_range(pl.len())
         typo = pl.col("insz").str.slice(0, 9) + (
@@ -96,7 +102,7 @@ def test_bad_persons_are_quarantined_with_their_reason(lake, warehouse):
         ).cast(pl.String).str.zfill(2)
         return df.with_columns(
             pl.when(i % 5_000 == 1).then(typo).otherwise(pl.col("insz")).alias("insz"),
-            pl.when(i % 5_000 == 2)
+            pl.when(future_birth)
             .then(pl.lit(date(2031, 1, 1)))
             .otherwise(pl.col("birth_date"))
             .alias("birth_date"),
@@ -112,7 +118,7 @@ def test_bad_persons_are_quarantined_with_their_reason(lake, warehouse):
     reasons = _quarantine(lake, "person")["reason"].value_counts().sort("reason")
     expected = -(-before // 5_000)  # rows 1, 5001, ... : one per 5,000 started
     counts = dict(zip(reasons["reason"], reasons["count"], strict=True))
-    assert counts["future_date:birth_date"] == expected
+    assert counts["future_date:birth_date"] == moved > 0
     assert counts["before_birth:death_date"] == expected
     # a typo that happens to give another valid number is not a defect: most are caught
     assert 0 < counts["insz_checksum:insz"] <= expected

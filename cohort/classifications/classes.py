@@ -8,7 +8,9 @@ SQL by :func:`country_class_sql` (and as the lookup table of :func:`install_look
 that also need ``european`` / ``eu15``).
 """
 
+import calendar
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -217,6 +219,15 @@ MACROS: dict[str, str] = {
     # is out); null stays null.
     "resident_register(register)": f"register IN ({', '.join(repr(r) for r in codes.RESIDENT_REGISTERS)})",
 }
+
+
+def quarter_last_day(year: int, quarter: int) -> date:
+    """The last day of quarter ``quarter`` (1-4) of ``year`` in Python, as the macro of that name
+    (:data:`MACROS`) gives it in SQL: the generator dates a quarter's rows by it."""
+    if quarter not in (1, 2, 3, 4):
+        raise ValueError(f"quarter {quarter} is not 1-4")
+    month = 3 * quarter
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:

@@ -502,6 +502,11 @@ DISABILITY_ALLOWANCE_TYPE = {
     "THAB": "Assistance to the elderly",
 }
 MEDICAL_CODE_TYPE = {"ICD10": "ICD-10 chapter", "ICPC2": "ICPC-2 chapter"}
+# The health fund's incapacity spells (RIZIV): the benefits of benefit_quarter that carry the incapacity
+# file's dates (incapacity_start, invalidity_start; cohort/classifications/incapacity.py), and the types of
+# the labour reserve's incapacity spell (seed 004 §3, §14: maternity rest is one of them)
+HEALTH_FUND_INCAPACITY: tuple[str, ...] = ("incapacity", "invalidity", "maternity")
+
 INCAPACITY_DAYS_TYPE = {
     "1": "Primary incapacity",
     "2": "Invalidity",

@@ -37,6 +37,8 @@ quarantine's ``reason`` column, the counts and the messages:
   planned in advance, e.g. the end of a maternity leave),
   ``before_birth:<col>`` (a date of the person, or the period of a yearly/quarterly row, before
   the person's birth date in ``person``; for ``person``: death before birth),
+  ``incapacity_period:<what>`` (``benefit_quarter``, the periods of a health-fund incapacity spell,
+  :data:`INCAPACITY_PERIOD_RULES`: a date missing or out of its order),
   ``file_year:year`` (a row of a yearly table in another year's file, ``year=YYYY/``: it would be
   read as a row of its own year while its file is checked and reused as the other year's),
   ``duplicate_key`` (every copy of a key that occurs more than once: which copy is right is not
@@ -76,14 +78,15 @@ from typing import Any
 import duckdb
 
 from cohort import clock, storage
-from cohort.classifications import insz
+from cohort.classifications import codes, incapacity, insz
 from cohort.settings import Lake
 from cohort.sources.contract import ENTERPRISE, INSZ, TABLES, SourceTable
 
 QUARANTINE_FILE = "data.parquet"
 # Bump when a rule changes: checks recorded under another version are redone by ensure_checked.
-# 2: plausible bounds of amounts, status-flag range; 3: per-file counts in the manifest; 4: file_year
-RULES_VERSION = 4
+# 2: plausible bounds of amounts, status-flag range; 3: per-file counts in the manifest; 4: file_year;
+# 5: incapacity_period (benefit_quarter's incapacity and invalidity starts)
+RULES_VERSION = 5
 MANIFEST_FILE = "_check.json"
 
 # Polars dtype names of the contract -> DuckDB type names as DESCRIBE shows them.
@@ -118,6 +121,36 @@ OVERLAP_GROUPS: dict[str, tuple[str, ...]] = {
     "nationality_history": ("insz", "nationality"),
 }
 SPELL_END_COLUMNS = frozenset(e for spells in SPELLS.values() for _s, e, _excl in spells)
+
+_HEALTH_FUND = ", ".join(storage.sql_literal(b) for b in codes.HEALTH_FUND_INCAPACITY)
+# The periods of a health-fund incapacity spell in benefit_quarter (cohort/classifications/incapacity.py),
+# rule -> SQL condition true for a bad row. The invalidity start is not required on an invalidity row:
+# the DWH types a row by its quarter, and a spell can end in the quarter of its first anniversary
+# before reaching it (an invalid going on pension).
+INCAPACITY_PERIOD_RULES: tuple[tuple[str, str], ...] = (
+    ("incapacity_period:missing", f"benefit IN ({_HEALTH_FUND}) AND incapacity_start IS NULL"),
+    (
+        "incapacity_period:other_benefit",
+        f"benefit NOT IN ({_HEALTH_FUND}) AND (incapacity_start IS NOT NULL OR invalidity_start IS NOT NULL)",
+    ),
+    # the health fund pays from the first day of incapacity at the earliest
+    ("incapacity_period:payment_before_incapacity", "spell_start < incapacity_start"),
+    (
+        "incapacity_period:invalidity_not_after_first_year",
+        f"invalidity_start <> {incapacity.invalidity_start_sql('incapacity_start')} "
+        "OR (invalidity_start IS NOT NULL AND incapacity_start IS NULL)",
+    ),
+    # known by the quarter's last day, and within the spell
+    ("incapacity_period:invalidity_after_quarter", "invalidity_start > quarter_last_day(year, quarter)"),
+    ("incapacity_period:invalidity_after_end", "invalidity_start >= spell_end"),
+    # a maternity rest is no incapacity that turns into invalidity; a primary-incapacity row cannot
+    # lie wholly in the invalidity
+    ("incapacity_period:maternity_invalidity", "benefit = 'maternity' AND invalidity_start IS NOT NULL"),
+    (
+        "incapacity_period:primary_in_invalidity",
+        "benefit = 'incapacity' AND invalidity_start <= quarter_first_day(year, quarter)",
+    ),
+)
 
 
 class SourceContractError(RuntimeError):
@@ -362,6 +395,8 @@ def _semantic_rules(t: SourceTable, as_of: date, with_births: bool) -> list[tupl
         rules.append((f"future_date:{d}", f"{_q(d)} > DATE '{as_of.isoformat()}'"))
     if "year" in t.columns:
         rules.append(("future_date:year", f"year > {as_of.year}"))
+    if t.name == "benefit_quarter":
+        rules += INCAPACITY_PERIOD_RULES
     if t.name == "person":
         rules.append(("before_birth:death_date", "death_date < birth_date"))
     elif with_births:

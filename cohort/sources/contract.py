@@ -370,8 +370,26 @@ BENEFIT_QUARTER = _add(
                 checks=[pa.Check.in_range(0, MAX_QUARTER_BENEFIT)],
             ),
             "days": _c(pl.Int16, "Benefit days in the quarter", checks=[pa.Check.in_range(0, 92)]),
-            "spell_start": _c(pl.Date, "Start of the benefit spell"),
+            "spell_start": _c(
+                pl.Date,
+                "Start of the benefit spell: its first day paid by the benefit's payer (for the health "
+                "fund's incapacity and invalidity, after an employee's guaranteed-wage month)",
+            ),
             "spell_end": _c(pl.Date, "End of the spell (exclusive); null while open", nullable=True),
+            # RIZIV incapacity file, on the health fund's incapacity and invalidity rows (null on the
+            # others); the periods they make: cohort/classifications/incapacity.py
+            "incapacity_start": _c(
+                pl.Date,
+                "First day of the recognised incapacity of the spell (the employer's guaranteed-wage "
+                "month included); null on the other benefits",
+                nullable=True,
+            ),
+            "invalidity_start": _c(
+                pl.Date,
+                "First day of invalidity, the end of the primary incapacity (its first year), when the "
+                "spell has reached it by the quarter's last day; null before, and on the other benefits",
+                nullable=True,
+            ),
             "fraction": _c(
                 pl.Float64,
                 "Share of full time (1 for full, 0.5 half-time, 0.2 a fifth ...)",

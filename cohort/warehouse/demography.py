@@ -111,7 +111,13 @@ from cohort.warehouse.model import Demography
 # 7: below scale 1.0 fewer Flemish government entities of their real size instead of all of them
 #    shrunk (agency.flemish_entities); the same staff per year, only their entity, employer id and
 #    size class change; scale 1.0 unchanged
-GENERATOR_VERSION = "demography-7"
+# 8: benefit_quarter carries the RIZIV incapacity file's dates on the health fund's incapacity and
+#    invalidity rows (incapacity_start, invalidity_start; cohort/classifications/incapacity.py), derived
+#    from the simulated spells without a new random draw: the other columns and tables are unchanged
+# 9: the household model (docs/warehouse.md, Calibration): young adults partner later and leave the
+#    parental home later, fewer new unions from 50 on, fewer marriages of cohabiting couples, fertility
+#    tuned back to the births; every table changes
+GENERATOR_VERSION = "demography-9"
 
 Sink = Callable[[str, pl.DataFrame], None]
 

@@ -456,6 +456,11 @@ class State:
     left_fine: np.ndarray = field(init=False)
     left_since: np.ndarray = field(init=False)
     left_since_day: np.ndarray = field(init=False)
+    # the current spell was entered from a salaried job (the macro state before it was EMP): an
+    # incapacity spell's guaranteed-wage month (cohort/classifications/incapacity.py); and the same
+    # of the position left during this quarter
+    from_job: np.ndarray = field(init=False)
+    left_from_job: np.ndarray = field(init=False)
     # persistent person draws
     employability: np.ndarray = field(init=False)
     stuck: np.ndarray = field(init=False)
@@ -505,6 +510,8 @@ class State:
         self.left_fine = np.full(n, -1, np.int8)
         self.left_since = np.zeros(n, np.int16)
         self.left_since_day = np.zeros(n, np.int32)
+        self.from_job = np.zeros(n, bool)
+        self.left_from_job = np.zeros(n, bool)
         for name in ("emp1", "emp2"):
             setattr(self, name, np.full(n, -1, np.int32))
         for name in (

@@ -6,12 +6,13 @@ Polars frame is built, by gathering from short lookup series.
 """
 
 from collections.abc import Iterator
+from datetime import date
 
 import numpy as np
 import polars as pl
 
-from cohort.classifications import codes
-from cohort.classifications.classes import status_flag_bit
+from cohort.classifications import codes, incapacity
+from cohort.classifications.classes import quarter_last_day, status_flag_bit
 from cohort.warehouse import labour_params
 from cohort.warehouse.columns import arg_sort, code_labels
 from cohort.warehouse.labour import (
@@ -113,6 +114,24 @@ def stable_uniform(salt: int, *keys: np.ndarray) -> np.ndarray:
             mixed *= np.uint64(0x94D049BB133111EB)
             mixed ^= mixed >> np.uint64(31)
     return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def incapacity_start_days(payment_start: np.ndarray, employee: np.ndarray) -> np.ndarray:
+    """The first day of incapacity (days since 1970) of health-fund spells whose payment starts on
+    ``payment_start``: the guaranteed-wage days earlier for an employee, the same day for the others
+    (the rule and its source: cohort/classifications/incapacity.py)."""
+    wage_days = np.where(employee, incapacity.GUARANTEED_WAGE_DAYS, 0)
+    return (np.asarray(payment_start, np.int64) - wage_days).astype(np.int32)
+
+
+def resumption_incapacity_start(idx: np.ndarray, resumption_start: np.ndarray) -> np.ndarray:
+    """The first day of incapacity of an invalid who resumes work in part (authorised work under
+    invalidity), whose earlier spell the simulation does not hold: between one and three years
+    before the resumption (a plausible spread, no published one), so that the invalidity had begun
+    when the work resumed. A hash of the person and the resumption, not a draw of the simulation's
+    streams: every quarter of the resumption carries the same day, and the other tables stay."""
+    days_before = 366 + (stable_uniform(24_013, idx, resumption_start) * 2 * 365).astype(np.int64)
+    return (np.asarray(resumption_start, np.int64) - days_before).astype(np.int32)
 
 
 def career_break_detail(
@@ -276,6 +295,7 @@ def left_benefit_rows(
             idx = rows["idx"]
             medtype = st.medtype[idx]
             rows |= {
+                "incapacity_start": incapacity_start_days(rows["start"], st.left_from_job[idx]),
                 "category": BENEFIT_CATEGORY_INDEX["invalidity"],
                 "amount": 50.0 * growth * rows["bdays"],
                 "days_type": 1,
@@ -489,6 +509,7 @@ def quarter_rows(
         medcode: np.ndarray | int = -1,
         related: np.ndarray | None = None,
         detail: Rows | None = None,
+        incapacity_start: np.ndarray | int = -1,
     ) -> None:
         m = idx.size
         if not m:
@@ -512,6 +533,7 @@ def quarter_rows(
                 "medtype": full(medtype, np.int8),
                 "medcode": full(medcode, np.int8),
                 "related": full(-1 if related is None else related, np.int32),
+                "incapacity_start": full(incapacity_start, np.int32),
                 **{k: full(detail.get(k, -1), np.int8) for k in BENEFIT_DETAIL},
             }
         )
@@ -623,6 +645,9 @@ def quarter_rows(
     ]
     mt, mc = med(sick)
     bd = bdays_since(since_day[sick])
+    # the position 371 is the period the health fund pays: the incapacity began a guaranteed-wage
+    # month earlier for whoever came from a job
+    sick_start = incapacity_start_days(since_day[sick], st.from_job[sick])
     add(
         sick[~inval],
         "incapacity",
@@ -634,6 +659,7 @@ def quarter_rows(
         days_type=0,
         medtype=mt[~inval],
         medcode=mc[~inval],
+        incapacity_start=sick_start[~inval],
     )
     add(
         sick[inval],
@@ -646,6 +672,7 @@ def quarter_rows(
         days_type=1,
         medtype=mt[inval],
         medcode=mc[inval],
+        incapacity_start=sick_start[inval],
     )
     for code, benefit in (("372", "occupational_accident"), ("373", "occupational_disease")):
         idx = np.flatnonzero(pos == labour_params.CODE_INDEX[code])
@@ -691,6 +718,7 @@ def quarter_rows(
         days_type=0,
         medtype=mt,
         medcode=mc,
+        incapacity_start=incapacity_start_days(start, np.ones(winc.size, bool)),
     )
     wpr = wi[(st.wflag[wi] & 1) > 0]
     mt, mc = med(wpr)
@@ -705,6 +733,7 @@ def quarter_rows(
         days_type=3,
         medtype=mt,
         medcode=mc,
+        incapacity_start=resumption_incapacity_start(wpr, st.since_day[wpr]),
     )
     wm = ji[maternity]
     mstart = q0 + (rng.random(wm.size) * 30).astype(np.int32)
@@ -718,6 +747,8 @@ def quarter_rows(
         1.0,
         end=mstart + 105,
         days_type=2,
+        # the maternity rest is paid by the health fund from its first day
+        incapacity_start=mstart,
     )
     # disability allowances: IVT position, workers with an integration allowance, social assistance, elderly
     dis = np.flatnonzero(pos == labour_params.CODE_INDEX["38"])
@@ -904,6 +935,16 @@ def quarter_rows(
 
 
 # ---------------------------------------------------------------- yearly frames
+def invalidity_start(quarter_end: date) -> pl.Expr:
+    """``benefit_quarter.invalidity_start`` from the row's ``incapacity_start`` and ``spell_end``: the
+    end of the primary incapacity (cohort/classifications/incapacity.py) when the spell has reached it
+    by the quarter's last day (a later one is not a fact yet: the person may recover first) and did not
+    end before it; null otherwise."""
+    start = pl.col("incapacity_start").dt.offset_by(incapacity.invalidity_offset())
+    reached = (start <= quarter_end) & (pl.col("spell_end").is_null() | (start < pl.col("spell_end")))
+    return pl.when(reached).then(start).alias("invalidity_start")
+
+
 def _dates(days: np.ndarray, nullable: bool = False) -> pl.Series:
     s = pl.Series(np.asarray(days, np.int32))
     if nullable:
@@ -1059,6 +1100,7 @@ def quarter_frames(
                     pl.Series("days", r["days"], dtype=pl.Int16),
                     _dates(r["start"]).alias("spell_start"),
                     _dates(r["end"], nullable=True).alias("spell_end"),
+                    _dates(r["incapacity_start"], nullable=True).alias("incapacity_start"),
                     pl.Series("fraction", r["fraction"], dtype=pl.Float64),
                     code_labels(DAYS_TYPE, r["days_type"], nullable=True).alias("days_type"),
                     code_labels(MED_TYPE, r["medtype"], nullable=True).alias("medical_code_type"),
@@ -1073,7 +1115,9 @@ def quarter_frames(
                     ),
                     code_labels(AID_KINDS, r["aid_kind"], nullable=True).alias("social_aid_kind"),
                 ]
-            ),
+            )
+            .with_columns(invalidity_start(quarter_last_day(year, quarter)))
+            .select(empty["benefit_quarter"].columns),
         )
     else:
         yield "benefit_quarter", year, empty["benefit_quarter"]

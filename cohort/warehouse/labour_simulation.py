@@ -197,6 +197,9 @@ class LabourSimulation:
         st.left_fine[moved] = st.fine[moved]
         st.left_since[moved] = st.since[moved]
         st.left_since_day[moved] = st.since_day[moved]
+        st.left_from_job[moved] = st.from_job[moved]
+        # a state, not a draw: the random streams and every other table stay as they were
+        st.from_job[ch] = was[ch] & (prev_macro[ch] == labour_params.EMP)
         st.since[ch] = (t - init_len[ch]).astype(np.int16)
         entry_q0 = quarter_start_days(self.demo.first_year, st.since[ch].astype(np.int64))
         entry_len = quarter_start_days(self.demo.first_year, st.since[ch].astype(np.int64) + 1) - entry_q0

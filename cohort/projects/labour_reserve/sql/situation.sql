@@ -73,13 +73,18 @@ jobs_q4 as (
 benefits_q4 as (
     select
         insz,
-        arg_max(benefit, days) filter (where benefit in ({incapacity_benefits})) as incapacity_benefit_type,
-        arg_max(category, days) filter (where benefit in ({incapacity_benefits})) as incapacity_benefit_code,
-        arg_max(days_type, days) filter (where benefit in ({incapacity_benefits})) as incapacity_days_type,
-        arg_max(medical_code_type, days) filter (where benefit in ({incapacity_benefits})) as medical_code_type,
-        arg_max(medical_code, days) filter (where benefit in ({incapacity_benefits})) as medical_code,
-        arg_max(spell_start, days) filter (where benefit in ({incapacity_benefits})) as incapacity_start,
-        arg_max(spell_end, days) filter (where benefit in ({incapacity_benefits})) as incapacity_end,
+        -- the main incapacity spell of Q4: the row with the longest days (ties: the benefit's code), every
+        -- column from that one row. arg_max of each column alone skips the rows where that column is null
+        -- (an open spell's end, a primary incapacity's invalidity start) and would mix two spells.
+        arg_max(
+            {{
+                'benefit': benefit, 'category': category, 'days_type': days_type,
+                'medical_code_type': medical_code_type, 'medical_code': medical_code,
+                'incapacity_start': incapacity_start, 'payment_start': spell_start,
+                'invalidity_start': invalidity_start, 'incapacity_end': spell_end
+            }},
+            (days, benefit)
+        ) filter (where benefit in ({incapacity_benefits})) as incapacity,
         arg_max(category, days) filter (where benefit = 'disability_allowance') as disability_allowance_type,
         case
             when bool_or(benefit = 'integration_income') then 'integration_income'
@@ -282,8 +287,10 @@ joined as (
         s.nomenclature, s.status_flags,
         js.category as jobseeker_category, js.pes, js.registration_date, js.unemployment_start, js.sanctioned,
         j.performance_type, j.nace_division, j.daily_wage, j.fte, j.cross_border, j.posted,
-        b.incapacity_benefit_type, b.incapacity_benefit_code, b.incapacity_days_type, b.medical_code_type,
-        b.medical_code, b.incapacity_start, b.incapacity_end, b.disability_allowance_type, b.social_assistance_type,
+        b.incapacity.benefit as incapacity_benefit_type, b.incapacity.category as incapacity_benefit_code,
+        b.incapacity.days_type as incapacity_days_type, b.incapacity.medical_code_type,
+        b.incapacity.medical_code, b.incapacity.incapacity_start, b.incapacity.payment_start,
+        b.incapacity.invalidity_start, b.incapacity.incapacity_end, b.disability_allowance_type, b.social_assistance_type,
         b.social_assistance_category, b.social_assistance_kind,
         ph.household_type, ph.children, ph.wi_2020, ph.wi_2030,
         o.foreign_origin_known, o.foreign_origin_country, o.allochtone_outcome,
@@ -351,8 +358,11 @@ final as (
         j.incapacity_days_type,
         j.medical_code_type,
         j.medical_code,
-        strftime(j.incapacity_start, '%Y-%m') as incapacity_start_month,
-        strftime(j.incapacity_end, '%Y-%m') as incapacity_end_month,
+        -- the periods of the spell to the month (cohort/classifications/incapacity.py)
+        year_month(j.incapacity_start) as incapacity_start_month,
+        year_month(j.payment_start) as payment_start_month,
+        year_month(j.invalidity_start) as invalidity_start_month,
+        year_month(j.incapacity_end) as incapacity_end_month,
         j.disability_allowance_type,
         j.social_assistance_type,
         j.social_assistance_category,
