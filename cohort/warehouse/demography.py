@@ -117,7 +117,7 @@ from cohort.warehouse.model import Demography
 # 9: the household model (docs/warehouse.md, Calibration): young adults partner later and leave the
 #    parental home later, fewer new unions from 50 on, fewer marriages of cohabiting couples, fertility
 #    tuned back to the births; every table changes
-GENERATOR_VERSION = "demography-9"
+GENERATOR_VERSION = "demography-10"
 
 Sink = Callable[[str, pl.DataFrame], None]
 

@@ -305,8 +305,10 @@ class DemographySimulation(BasePopulation):
         people.reg[rec] = REG_FOREIGN
         people.reg_since[rec] = rd
         people.coll_from[rec] = NO_DATE
-        # the recognised leave the reception centre for a municipality of their community
-        self._move_to(rec, rd + 1, self.settle(people.oc[rec]))
+        # the recognised leave the reception centre for a municipality of their community, the next day;
+        # one recognised on 31 December the same day, so that the year's events stay in the year (in the
+        # warehouse's last year a move on 1 January of the next one was a row dated in the future)
+        self._move_to(rec, np.minimum(rd + 1, D1 - 1), self.settle(people.oc[rec]))
         busy[rec] = True
         # settled foreigners move to the population register after five years
         st = np.flatnonzero(
