@@ -300,8 +300,15 @@ def _by_moves(
         if x is not None and _is_table(piece, x):
             found.append(x)
             done |= _reaches(x[cols], goal, sign)
-    # The cells no move of their close neighbourhood proves: a wider box each (the codes of each
-    # dimension whose slice holds two hidden cells), still smaller than the component.
+    # The cells no move of their close neighbourhood proves: one push over all of them (a MILP of
+    # the component that moves them all at once: cheap where they do not compete), then a wider
+    # box each (the codes of each dimension whose slice holds two hidden cells).
+    todo = np.flatnonzero(~done)
+    if len(todo) > 1:
+        x = _push(piece, cols[todo], goal[todo], sign)
+        if x is not None and _is_table(piece, x):
+            found.append(x)
+            done |= _reaches(x[cols], goal, sign)
     for i in np.flatnonzero(~done):
         if done[i]:
             continue
@@ -310,10 +317,6 @@ def _by_moves(
             found.append(x)
             done |= _reaches(x[cols], goal, sign)
     return done
-
-
-#: A region MILP is tried only when it has at most this share of its component's hidden cells.
-_REGION_SHARE = 0.6
 
 
 def _local_milp(
@@ -338,8 +341,8 @@ def _local_milp(
 
     region = [pos_in[c] for c in moves.region(int(cells[col]), room, grow)]
     free = np.unique(np.asarray([j for j in region if j >= 0], dtype=np.int64))
-    if len(free) < 2 or len(free) > _REGION_SHARE * len(start):
-        return None  # nothing to move, or hardly smaller than the component's own MILP
+    if len(free) < 2:
+        return None
     A_csc = A.tocsc()
     touched = np.unique(A_csc[:, free].tocoo().row)
     rows = A[touched]
