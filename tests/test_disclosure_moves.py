@@ -88,6 +88,7 @@ def test_moves_reach_the_milp_verdict(seed, monkeypatch):
     model, known, true, bounds, targets, need = _system(tables, specs, dims, rules)
     assert len(targets)
     monkeypatch.setattr(_integer, "_WITNESSES", _integer.OrderedDict())
+    monkeypatch.setattr(_integer, "_MOVES_FROM", 0)  # these components are small: search them too
     plain = _integer.integer_protection(model.A, known, np.nan_to_num(true), bounds, targets, true, need)
     _integer._WITNESSES.clear()
     moves = CubeMoves(model, tables, specs, dims)

@@ -191,7 +191,12 @@ def integer_protection(
                 up |= _reaches(x[local], up_goal, 1.0)
                 down |= may_go_down & _reaches(x[local], v - 1, -1.0)
         start = np.nan_to_num(np.asarray(true, float)[hidden[cols]], nan=-1.0)
-        if moves is not None and not (up | down).all() and _is_table(piece, start):
+        if (
+            moves is not None
+            and len(cols) >= _MOVES_FROM
+            and not (up | down).all()
+            and _is_table(piece, start)
+        ):
             pos_in = np.full(A.shape[1], -1, dtype=np.int64)
             pos_in[hidden[cols]] = np.arange(len(cols))
             todo = np.flatnonzero(~up & ~down)
@@ -214,6 +219,10 @@ def integer_protection(
         _remember(key, found)
     return ok
 
+
+#: Components of fewer hidden cells go straight to the push MILPs: small, they prove every cell in a
+#: push or two, faster than a search per cell (30 small linked hierarchies of benchmarks/disclosure.py).
+_MOVES_FROM = 100
 
 #: Whole-number tables that proved cells lately, per component (:func:`_component_key`). A release
 #: is proven twice on the same system: by protect, then by its audit; the audit tries protect's
