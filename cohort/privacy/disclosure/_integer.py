@@ -223,6 +223,8 @@ def integer_protection(
 #: Components of fewer hidden cells go straight to the push MILPs: small, they prove every cell in a
 #: push or two, faster than a search per cell (30 small linked hierarchies of benchmarks/disclosure.py).
 _MOVES_FROM = 100
+#: A push that proves less than this share of the open cells is the last push before the searches.
+_PUSH_SHARE = 0.25
 
 #: Whole-number tables that proved cells lately, per component (:func:`_component_key`). A release
 #: is proven twice on the same system: by protect, then by its audit; the audit tries protect's
@@ -282,7 +284,20 @@ def _by_moves(
     forbids, only costs the MILP the cell then gets."""
     done = np.zeros(len(cols), dtype=bool)
     lo, hi = piece.lo, piece.hi
-    for i in range(len(cols)):
+    # Push MILPs first, as long as each proves a good share of the open cells (cells that do not
+    # compete go many at once); a push that proves few means the rest compete, one search each.
+    while (~done).sum() > 1:
+        todo = np.flatnonzero(~done)
+        x = _push(piece, cols[todo], goal[todo], sign)
+        if x is None or not _is_table(piece, x):
+            break
+        new = _reaches(x[cols], goal, sign) & ~done
+        if new.any():
+            found.append(x)
+        done |= new
+        if new.sum() < _PUSH_SHARE * len(todo):
+            break
+    for i in np.flatnonzero(~done):
         if done[i]:
             continue
         step = sign * (goal[i] - start[cols[i]])
@@ -305,23 +320,7 @@ def _by_moves(
                 d[pos_in[cell]] += s
             x = start + sign * step * d
         else:
-            x = _local_milp(piece, moves, cells, pos_in, start, int(cols[i]), goal[i], sign, grow=False)
-        if x is not None and _is_table(piece, x):
-            found.append(x)
-            done |= _reaches(x[cols], goal, sign)
-    # The cells no move of their close neighbourhood proves: one push over all of them (a MILP of
-    # the component that moves them all at once: cheap where they do not compete), then a wider
-    # box each (the codes of each dimension whose slice holds two hidden cells).
-    todo = np.flatnonzero(~done)
-    if len(todo) > 1:
-        x = _push(piece, cols[todo], goal[todo], sign)
-        if x is not None and _is_table(piece, x):
-            found.append(x)
-            done |= _reaches(x[cols], goal, sign)
-    for i in np.flatnonzero(~done):
-        if done[i]:
-            continue
-        x = _local_milp(piece, moves, cells, pos_in, start, int(cols[i]), goal[i], sign, grow=True)
+            x = _local_milp(piece, moves, cells, pos_in, start, int(cols[i]), goal[i], sign)
         if x is not None and _is_table(piece, x):
             found.append(x)
             done |= _reaches(x[cols], goal, sign)
@@ -337,7 +336,6 @@ def _local_milp(
     col: int,
     goal: float,
     sign: float,
-    grow: bool,
 ) -> np.ndarray | None:
     """A whole-number table that takes ``col`` to ``goal`` by changing only the hidden cells of a
     small box around it (:meth:`CubeMoves.region`), every other cell at its value in ``start``;
@@ -348,7 +346,7 @@ def _local_milp(
         j = pos_in[cell]  # a published cell, or one of another component, cannot move
         return 0.0 if j < 0 else float(min(start[j] - lo[j], hi[j] - start[j])) + 1.0
 
-    region = [pos_in[c] for c in moves.region(int(cells[col]), room, grow)]
+    region = [pos_in[c] for c in moves.region(int(cells[col]), room)]
     free = np.unique(np.asarray([j for j in region if j >= 0], dtype=np.int64))
     if len(free) < 2:
         return None

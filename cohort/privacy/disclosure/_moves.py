@@ -10,10 +10,11 @@ table that publishes the same numbers: an integer witness found by a small searc
 MILP (which took ~95% of the protection and audit time of the seed-004 phase-2 tables).
 
 A cell no box proves gets a MILP over a small region instead of the whole component
-(:meth:`CubeMoves.region`: per dimension the codes whose neighbour of the cell is hidden, then,
-for the cells still open, the codes whose slice holds hidden cells), every other cell held at its
-true value: the minimal moves of a 4-way table with hidden margins are cycles of 20-60 cells over
-a few codes per dimension, which such a region holds.
+(:meth:`CubeMoves.region`: per dimension the codes whose neighbour of the cell is hidden), every
+other cell held at its true value: the minimal moves of a 4-way table with hidden margins are
+cycles of 20-60 cells over a few codes per dimension, which such a region often holds. (Wider
+regions, with every code whose slice holds hidden cells, were tried: nearly the whole table, as
+slow as the component's MILP and slower than its pushes.)
 
 Nothing here is trusted: :func:`._integer.integer_protection` uses a move only after checking
 ``A d = 0`` on every equation of the release (linked tables and earlier releases included), the
@@ -127,12 +128,11 @@ class CubeMoves:
             out[k] = out.get(k, 0) + s
         return out
 
-    def region(self, cell: int, room: Callable[[int], float], grow: bool = False) -> list[int]:
-        """The cells of a small box around ``cell``: per dimension its own code and the ``width``
-        partner codes whose neighbour of ``cell`` has the most ``room`` (0 for a published cell). A
-        MILP over these cells alone, every other cell held at its true value, is small (at most
-        ``(width + 1) ** k`` cells) and finds the moves that one box misses (a box corner that is
-        published, made up by a second box inside the region)."""
+    def region(self, cell: int, room: Callable[[int], float]) -> list[int]:
+        """The cells of a small box around ``cell``: per dimension its own code and the partner
+        codes whose neighbour of ``cell`` has ``room`` (0 for a published cell). A MILP over these
+        cells alone, every other cell held at its true value, is small and finds many moves that
+        one box misses (a box corner that is published, made up by a second box inside the region)."""
         where = self._where.get(cell)
         if not where:
             return []
@@ -140,32 +140,12 @@ class CubeMoves:
         index, partners = self._tables[t]
         axes = []
         for j, code in enumerate(co):
-            ranked = []
+            near = []
             for other, _ in partners[j].get(code, []):
                 c = index.get((*co[:j], other, *co[j + 1 :]))
-                r = room(c) if c is not None else 0.0
-                if r > 0:
-                    ranked.append((-r, other))
-            axes.append([code, *[other for _, other in sorted(ranked)]])
-        if grow:
-            # A second pass: per dimension, the codes whose slice of the box holds at least two
-            # hidden cells (a move can enter the slice and leave it), whatever the cell's own neighbour.
-            grown = []
-            for j, code in enumerate(co):
-                extra = []
-                for other, _ in partners[j].get(code, []):
-                    if other in axes[j]:
-                        continue
-                    slice_axes = [*axes[:j], [other], *axes[j + 1 :]]
-                    n_free = 0
-                    for combo in itertools.product(*slice_axes):
-                        c = index.get(combo)
-                        n_free += c is not None and room(c) > 0
-                        if n_free >= 2:
-                            extra.append(other)
-                            break
-                grown.append(axes[j] + extra)
-            axes = grown
+                if c is not None and room(c) > 0:
+                    near.append(other)
+            axes.append([code, *near])
         out = []
         for combo in itertools.product(*axes):
             c = index.get(combo)
