@@ -33,6 +33,7 @@ from cohort.privacy.disclosure._checks import (
 from cohort.privacy.disclosure._integer import integer_protection
 from cohort.privacy.disclosure._lp import feasibility_intervals
 from cohort.privacy.disclosure._model import ReleaseModel, build_model, cell_values
+from cohort.privacy.disclosure._moves import CubeMoves
 from cohort.privacy.disclosure.ledger import LEDGER_COLUMNS, content_hash
 from cohort.privacy.disclosure.rules import DisclosureRules
 from cohort.privacy.disclosure.tables import PARENT_SUFFIX, Dimension, TableSpec
@@ -466,7 +467,8 @@ def audit(
     counts = ok_t & ~mag[targets] & (kind[targets] != PUBLISHED)
     if res.infeasible_components:
         counts &= ~np.isin(res.labels[targets], res.infeasible_components)
-    whole = integer_protection(model.A, known, value, (lb, ub), targets[counts], true, need)
+    moves = CubeMoves(model, current, all_specs, dimensions)
+    whole = integer_protection(model.A, known, value, (lb, ub), targets[counts], true, need, moves)
     integer_fail = targets[counts][~whole]
     for c in integer_fail[:_MAX_FINDINGS_PER_KIND]:
         findings.append(

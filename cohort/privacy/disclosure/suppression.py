@@ -46,6 +46,7 @@ from cohort.privacy.disclosure._checks import (
 from cohort.privacy.disclosure._integer import integer_protection
 from cohort.privacy.disclosure._lp import feasibility_intervals
 from cohort.privacy.disclosure._model import ReleaseModel, build_model, cell_values, row_cells
+from cohort.privacy.disclosure._moves import CubeMoves
 from cohort.privacy.disclosure._propagate import hidden_components, propagate_bounds
 from cohort.privacy.disclosure.rules import DisclosureRules
 from cohort.privacy.disclosure.tables import Dimension, TableSpec
@@ -402,6 +403,7 @@ def protect(
     gain = witness_gain(req_lo, req_hi, true, mag, need)
 
     certify = certifier(true, req_lo, req_hi, mag, need, rules)
+    moves: CubeMoves | None = None  # built once, the first time the MILP proof runs
 
     for round_no in range(max_rounds):
         hidden, _stuck = _singleton_fixpoint(absA, hidden, eligible, level, cost)
@@ -445,7 +447,9 @@ def protect(
             # The LP passes every cell; whole-number tables must too (the outsider knows counts
             # are integers): the MILP proof of :mod:`._integer`, once per round that gets here.
             counts = targets[~mag[targets]]
-            whole = integer_protection(model.A, ~hidden, start, (lb, ub), counts, true, need)
+            if moves is None:
+                moves = CubeMoves(model, tables, specs, dimensions)
+            whole = integer_protection(model.A, ~hidden, start, (lb, ub), counts, true, need, moves)
             failing = counts[~whole]
             log.info("protect round %d: %d counts fail in whole numbers only", round_no, len(failing))
             if len(failing) == 0:
