@@ -146,7 +146,9 @@ def test_the_full_tables_spill_into_the_folder_given_and_not_elsewhere(tmp_path:
         storage.spill_folder(tmp_path / "secure") as spill,
         sandbox({"wide": [wide]}, 2020, spill=spill) as con,
     ):
-        assert run_query(con, "select count(*) as n from wide where pad like '%%'", "q")["n"].to_list() == [2000000]
+        assert run_query(con, "select count(*) as n from wide where pad like '%%'", "q")["n"].to_list() == [
+            2000000
+        ]
         assert any(p.is_file() for p in spill.rglob("*")), "nothing spilled: the test no longer exercises it"
     assert not (tmp_path / "secure" / "_spill").exists() and not (tmp_path / ".tmp").exists()
     with pytest.raises(duckdb.OutOfMemoryException), sandbox({"wide": [wide]}, 2020):
