@@ -42,7 +42,7 @@ from cohort.partitions import yearly_partitions
 from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
 from cohort.projects.spec import load_spec
-from cohort.projects.step import Step
+from cohort.projects.step import Step, open_step
 from cohort.resources import LakeResource
 
 REVIEW_DECISION_JOB = "analysis_review_decision"
@@ -123,6 +123,7 @@ def review_asset(submitted: Submission, tables: dg.AssetsDefinition) -> dg.Asset
     small-cell risk analysis passed (the check blocks it otherwise)."""
     [tables_key] = tables.keys
     yearly = tables.partitions_def is not None
+    spec = load_spec(analysable_projects()[submitted.project].rules_from)
 
     @dg.asset(
         name=f"analysis_{submitted.name}_review",
@@ -138,8 +139,11 @@ def review_asset(submitted: Submission, tables: dg.AssetsDefinition) -> dg.Asset
     )
     def _review(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
         year = int(context.partition_key) if yearly else None
-        paths = lake.paths()
-        return dg.MaterializeResult(metadata=review_metadata(paths, built_output(paths, submitted, year)))
+        # a step as the tables' own: after the retention date nothing of the secure build is read
+        with open_step(lake, spec, context.run.run_id, what="review"):
+            paths = lake.paths()
+            metadata = review_metadata(paths, built_output(paths, submitted, year))
+        return dg.MaterializeResult(metadata=metadata)
 
     return _review
 
@@ -219,10 +223,12 @@ def release_reviewed_output(
 ) -> None:
     paths = lake.paths()
     built = reviewed_output(paths, config.analysis, config.year)
-    try:
-        written = release_approved(paths, built, run_id=context.run.run_id)
-    except (ReviewError, dc.ReleaseRefused) as exc:
-        raise dg.Failure(description=str(exc)) from None
+    # a release step as the projects' own: refused after the retention date of the results' project
+    with open_step(lake, load_spec(built.project), context.run.run_id, what="release"):
+        try:
+            written = release_approved(paths, built, run_id=context.run.run_id)
+        except (ReviewError, dc.ReleaseRefused) as exc:
+            raise dg.Failure(description=str(exc)) from None
     context.add_output_metadata(
         {
             "files": len(written),
