@@ -40,7 +40,7 @@ class ReleaseModel:
         return self.cells.height
 
 
-def _parent_map(table: str, frame: pl.DataFrame, dim: str, dimension: Dimension) -> dict[str, str | None]:
+def parent_map(table: str, frame: pl.DataFrame, dim: str, dimension: Dimension) -> dict[str, str | None]:
     col = dim + PARENT_SUFFIX
     total = dimension.total_label
     if col in frame.columns:
@@ -96,7 +96,7 @@ def _table_frame(name: str, frame: pl.DataFrame, spec: TableSpec, dimensions: di
         [pl.col(d).cast(pl.String) for d in dims] + [c for c in frame.columns if c.endswith(PARENT_SUFFIX)]
     )
     f = f.with_row_index("__row")
-    pmaps = {d: _parent_map(name, frame, d, dmap[d]) for d in dims}
+    pmaps = {d: parent_map(name, frame, d, dmap[d]) for d in dims}
 
     def key_and_height(codes: dict[str, pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
         """The cell key (population, measure, sorted non-total coordinates) and its height within

@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from cohort.privacy.disclosure._model import ReleaseModel, _parent_map, row_cells
+from cohort.privacy.disclosure._model import ReleaseModel, parent_map, row_cells
 from cohort.privacy.disclosure.tables import Dimension, TableSpec
 
 #: Boxes tried per cell before it is left to the MILP (bounds the search on wide tables).
@@ -61,7 +61,7 @@ class CubeMoves:
             partners = []
             for d in dims:
                 dim = dimensions.get(d, Dimension(d))
-                pm = _parent_map(name, frame, d, dim)
+                pm = parent_map(name, frame, d, dim)
                 children: dict[str, list[str]] = {}
                 for code, parent in pm.items():
                     if parent is not None:
