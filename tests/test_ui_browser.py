@@ -111,6 +111,9 @@ def test_an_asset_overview_shows_its_column_schema_with_the_spec_descriptions(se
     variable = load_spec(PROJECT).variables[COLUMN]
     browser.open_overview(page, server.url, [PROJECT, "mobility_next"], COLUMN)
     row = page.locator("tr", has_text=variable.description.rstrip("."))
+    # the schema's names can be on the page before its descriptions: wait for the row, up to 30 s
+    # (it raises when the description never shows)
+    row.first.wait_for(timeout=30_000)
     assert row.count() >= 1, f"no row with the description of {COLUMN}"
     assert COLUMN in row.first.inner_text()
     assert f"Authorised by {variable.paragraph}" in row.first.inner_text()
