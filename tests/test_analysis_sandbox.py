@@ -107,6 +107,9 @@ def test_a_view_over_files_would_not_survive_the_lock(tmp_path):
         (["select columns('fte.*') from t"], None),
         (["select #1 from t"], None),
         (["select m from mobility_next m"], None),  # the whole row of m, as a struct
+        (["select count(*) from a natural join b"], None),  # joins on every shared column
+        (["select x from a join b using (person_id)"], {"x", "person_id"}),
+        (["pivot t on sex using count(*)"], None),
         (["with c as (select 1 as x) select c from c"], None),
         (["copy t to 'x.csv'"], None),  # not a SELECT: copied whole, the sandbox refuses it when it runs
         (["select from where"], None),

@@ -43,8 +43,9 @@ RELATION_KEYS = {"table_name", "alias", "key"}
 def columns_read(queries: Iterable[str]) -> set[str] | None:
     """Every name the queries use as a column (each part of ``a.b.c``), so that the sandbox copies only
     those columns of its tables; None when a query may read every column (``*``, ``COLUMNS(...)``, a
-    positional ``#n``, a table or an alias used as a row value) or is not a SELECT DuckDB can parse (the
-    sandbox then copies everything, and running the query reports its own error). Parsing only: DuckDB's
+    positional ``#n``, a table or an alias used as a row value, a NATURAL join, which joins on whatever
+    columns the two sides share) or is not a SELECT DuckDB can serialise (a PIVOT statement, a COPY):
+    the sandbox then copies everything, and running the query reports its own error. Parsing only: DuckDB's
     ``json_serialize_sql`` on a connection of its own, nothing is run."""
     names: set[str] = set()
     relations: set[str] = set()
@@ -69,6 +70,10 @@ def columns_read(queries: Iterable[str]) -> set[str] | None:
                     names.update(parts)
                     if len(parts) == 1:
                         whole_rows.add(parts[0])
+                if node.get("type") == "JOIN":
+                    if node.get("ref_type") == "NATURAL":  # joins on every column the two sides share
+                        return None
+                    names.update(str(c) for c in node.get("using_columns") or [])  # USING (a, b)
                 if "class" not in node:  # a table reference or a CTE; an expression's alias names a column
                     relations.update(
                         str(v) for k, v in node.items() if k in RELATION_KEYS and isinstance(v, str) and v
