@@ -91,16 +91,26 @@ def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition
         deps=[dg.AssetKey([source.project, t]) for t in source.tables],
         release_id=rid,
         partitions_def=yearly_partitions(source.first_year, source.last_year) if source.yearly else None,
-        release_name=f"analysis_{submitted.name}",
+        release_name=asset_stem(submitted.name),
     )
     # No release asset: an analysis is released once its output was reviewed and approved
     # (cohort/analysis/review.py, the release job below), never by a run's sign-off alone.
     return [tables, review_asset(submitted, tables)]
 
 
+def asset_stem(name: str) -> str:
+    """``analysis_<name>``: the name of the analysis's job, and the stem of its assets' names
+    (``_tables``, ``_review``)."""
+    return f"analysis_{name}"
+
+
+def review_name(name: str) -> str:
+    return f"{asset_stem(name)}_review"
+
+
 def job_name(submitted: Submission) -> str:
     """The job of one submitted analysis's secure build: its tables, their check and its review."""
-    return f"analysis_{submitted.name}"
+    return asset_stem(submitted.name)
 
 
 def review_metadata(lake: settings.Lake, built: BuiltOutput) -> dict[str, object]:
@@ -126,7 +136,7 @@ def review_asset(submitted: Submission, tables: dg.AssetsDefinition) -> dg.Asset
     spec = load_spec(analysable_projects()[submitted.project].rules_from)
 
     @dg.asset(
-        name=f"analysis_{submitted.name}_review",
+        name=review_name(submitted.name),
         key_prefix=tables_key.path[:-1],
         group_name=f"{tables_key.path[0]}_analyses",
         deps=[tables_key],
@@ -190,7 +200,7 @@ def reviewed_output(lake: settings.Lake, name: str, year: int | None) -> BuiltOu
 
 
 def review_key(built: BuiltOutput) -> dg.AssetKey:
-    return dg.AssetKey([built.project, f"analysis_{built.submitted.name}_review"])
+    return dg.AssetKey([built.project, review_name(built.submitted.name)])
 
 
 @dg.op(
