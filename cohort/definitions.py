@@ -14,7 +14,6 @@ from cohort.analysis.assets import submitted_analyses_defs
 from cohort.ops.defs import operations_defs
 from cohort.projects.flemish_staff_origin import defs as flemish_staff_origin
 from cohort.projects.labour_reserve import defs as labour_reserve
-from cohort.projects.labour_reserve_results import defs as labour_reserve_results
 from cohort.projects.longitudinal_cohort import defs as longitudinal_cohort
 from cohort.projects.measure_profiles import defs as measure_profiles
 from cohort.projects.regularised_foreigners import defs as regularised_foreigners
@@ -27,14 +26,14 @@ from cohort.warehouse import defs as synthetic_warehouse
 #: the projects of the code location, by id (each package's ``defs`` module: Dagster allows only
 #: one Definitions object at this module's scope); the operational layer (a job, a yearly schedule and a
 #: report per project, the warehouse sensor) is made from these, so listing a project here is all
-#: it takes to get them
+#: it takes to get them. (labour_reserve_results has a spec and no assets of its own: its results are the
+#: submitted analyses, added below.)
 PROJECTS: dict[str, ModuleType] = {
     "longitudinal_cohort": longitudinal_cohort,
     "labour_reserve": labour_reserve,
     "regularised_foreigners": regularised_foreigners,
     "measure_profiles": measure_profiles,
     "flemish_staff_origin": flemish_staff_origin,
-    "labour_reserve_results": labour_reserve_results,
 }
 
 

@@ -251,6 +251,38 @@ def test_a_rejected_output_is_not_released(built_lake, tmp_path):
     assert not (built_lake / "releases" / "labour_reserve_results" / "refused_study").exists()
 
 
+def test_after_the_retention_date_the_review_desk_reads_nothing(built_lake, tmp_path, monkeypatch):
+    """The command line's review, decisions and release check the retention date of the project that
+    holds the results (labour_reserve_results: 31 December 2032), as the secure build and the UI's jobs
+    do: after it each is refused in one line with exit status 1, nothing is written under releases/,
+    and the refusal is in the audit log."""
+    from cohort.privacy import audit_log
+
+    lake = str(built_lake)
+
+    def invoke(*args: str):
+        return CliRunner().invoke(main, ["analysis", *args, "--data-dir", lake])
+
+    assert invoke("submit", str(with_model(tmp_path, "late_study"))).exit_code == 0
+    assert invoke("build", "late_study", "--year", "2020").exit_code == 0
+    assert invoke("review", "late_study", "--year", "2020").exit_code == 0  # on the last day it may
+    monkeypatch.delenv("COHORT_DEMO", raising=False)  # real data: no demo exception
+    monkeypatch.setenv("COHORT_TODAY", "2033-01-01")
+    decision = ["--reviewer", "An Peeters", "--reason", "checked"]
+    for args in (("review",), ("approve", *decision), ("reject", *decision), ("release",)):
+        refused = invoke(*args[:1], "late_study", "--year", "2020", *args[1:])
+        assert refused.exit_code == 1, refused.output
+        assert "retention date 2032-12-31 has passed" in refused.stderr
+    assert not (built_lake / "releases" / "labour_reserve_results" / "late_study").exists()
+    assert not (built_lake / "analyses" / "late_study" / "reviews").exists()
+    attempted = [
+        e["detail"]["attempted"]
+        for e in audit_log.read_entries(LakeResource(data_dir=lake).paths())
+        if e["action"] == "refusal" and e["project"] == "labour_reserve_results"
+    ]
+    assert attempted[-4:] == ["analysis review", "analysis approve", "analysis reject", "analysis release"]
+
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "cohort/projects/labour_reserve_results/examples"
 
 

@@ -95,12 +95,16 @@ def test_the_code_location_has_the_assets_of_the_analyses_submitted_on_its_lake(
     code = (
         "from cohort.definitions import defs\n"
         "print(sorted(k.to_user_string() for k in defs.resolve_all_asset_keys() if 'reserve_study' in k.to_user_string()))\n"
-        "print(sorted(j.name for j in defs.get_repository_def().get_all_jobs() if j.name.startswith('analysis_')))"
+        "print(sorted(j.name for j in defs.get_repository_def().get_all_jobs() if j.name.startswith('analysis_')))\n"
+        "from cohort.ops.catalogue import projects_of\n"
+        "print(sorted(p.id for p in projects_of(defs)))\n"
+        "print(sorted(j.name for j in defs.get_repository_def().get_all_jobs()"
+        " if not j.name.startswith('__') and any('reserve_study' in k.to_user_string() for k in j.asset_layer.selected_asset_keys)))"
     )
     env = {**os.environ, "COHORT_DATA_DIR": str(lake)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assets, jobs = done.stdout.strip().splitlines()
+    assets, jobs, projects, selecting = done.stdout.strip().splitlines()
     assert assets == str(
         [
             "labour_reserve_results/analysis_reserve_study_review",
@@ -109,3 +113,8 @@ def test_the_code_location_has_the_assets_of_the_analyses_submitted_on_its_lake(
     )
     # its secure build's job, and the review desk's two jobs (shared by every analysis)
     assert jobs == str(["analysis_release", "analysis_reserve_study", "analysis_review_decision"])
+    # the analysis is no project's: labour_reserve_results (a spec without assets of its own) does not become
+    # a project with a job, a schedule and a report because an analysis puts assets under its name, and
+    # no project job builds the analysis (only its own job, then a reviewer)
+    assert "labour_reserve_results" not in projects and "labour_reserve" in projects
+    assert selecting == str(["analysis_reserve_study"])

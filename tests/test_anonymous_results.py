@@ -1,15 +1,22 @@
-"""Seed 004 phase 2 (analyses over the secure mobility tables) and the population frames of seeds 000 and 001."""
+"""Seed 004 phase 2 (the example analyses over the secure mobility tables) and the population frames of
+seeds 000 and 001."""
 
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
 from anonymous_helpers import insz, sql_connection, write
 
+from cohort.analysis.folder import load_analysis
+from cohort.analysis.sources import analysable_projects
+from cohort.analysis.tabulate import build_release, run_analysis
 from cohort.classifications.classes import install_lookups
+from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
-from cohort.projects.step import open_step
 from cohort.resources import LakeResource
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "cohort/projects/labour_reserve_results/examples"
 
 
 def mobility_next(secure, year=2022):
@@ -22,10 +29,13 @@ def mobility_next(secure, year=2022):
                 "year": year,
                 "allochtone": None if i % 10 == 0 else i % 3 == 0,
                 "age_class": ["20-24", "30-34", "50-54"][i % 3],
+                "sex": "F" if i % 2 else "M",
                 "province": ["10000", "21000"][i % 2],
                 "sep_code": "111" if i < 30 else "211",
+                "fte": 1.0 if i < 30 else None,
                 "next_status": "died" if i == 59 else "observed",
                 "sep_code_next": None if i == 59 else ("111" if i < 20 or 40 <= i < 50 else "211"),
+                "fte_next": 0.5 + (i % 4) / 8 if i < 20 or 40 <= i < 50 else None,
             }
         )
     p = secure / "labour_reserve" / "mobility_next" / f"year={year}" / "data.parquet"
@@ -33,51 +43,67 @@ def mobility_next(secure, year=2022):
     pl.DataFrame(rows).write_parquet(p)
 
 
-def test_phase2_analyses_return_only_dimension_columns_and_release(tmp_path):
-    from cohort.projects.labour_reserve_results import assets as A
+def secure_release(lake: LakeResource, name: str, year: int) -> anonymous.ReleaseTables:
+    """The protected tables of the example analysis ``name`` on the lake's secure tables of ``year``, as
+    its Dagster asset builds them (cohort/analysis/assets.py), with the rules of labour_reserve_results."""
+    source = analysable_projects()["labour_reserve"]
+    analysis = load_analysis(EXAMPLES / name)
+    frames = run_analysis(analysis, source.secure_files(lake.paths()), year)
+    return anonymous.protect_release(build_release(analysis, frames, year, source.rules()))
 
+
+def test_the_phase2_examples_tabulate_the_secure_tables_and_release(tmp_path):
+    """The two example analyses that replaced the built-in phase-2 release read the secure mobility table of
+    the year, tabulate it with every margin, pass the small-cell risk analysis and publish."""
     mobility_next(tmp_path / "secure")
-    with open_step(LakeResource(data_dir=str(tmp_path)), A.SPEC) as step:
-        A.attach_secure(step.con, step.lake)
-        frames = A.run_analyses(step.con, 2022)
-    tr = frames["sep_transition"]
-    assert tr.height == 59 and set(tr.columns) == {"origin", "age_group", "sep_class", "sep_class_next"}
-    assert set(tr.get_column("origin")) == {"allochtone", "not allochtone", "unknown"}
-    out = frames["reserve_outflow"]  # the reserve: the 30 persons not working in T
-    assert out.height == 30
-    assert out.group_by("destination").len().sort("destination").rows() == [
-        ("died", 1),
-        ("still in the reserve", 19),
-        ("to work", 10),
+    lake = LakeResource(data_dir=str(tmp_path))
+    outflow = secure_release(lake, "reserve_outflow", 2022)
+    counts = outflow.tables["reserve_outflow"]
+    # the reserve: the 30 persons not working in T, 15 per province; 10 to work, 19 still in it, 1 died
+    total = counts.filter((pl.col("province") == "Total") & (pl.col("destination") == "Total"))
+    assert total.get_column("n").to_list() == [30]
+    by_destination = counts.filter((pl.col("province") == "Total") & (pl.col("destination") != "Total"))
+    assert sorted(by_destination.select("destination", "n", "status").rows()) == [
+        ("died", 1, "primary"),  # one person: hidden by the rule (counts 1-4)
+        ("still in the reserve", 19, "published"),
+        ("to work", 10, "secondary"),  # else 30 - 19 - 10 gives the died cell back
     ]
-    rt = anonymous.protect_release(A.build_release(frames))
-    assert anonymous.audit_release(rt).passed
-    written = anonymous.publish(rt, tmp_path, "labour_reserve_results", "2022", who="checker")
-    assert any(p.name == "sep_transition.csv" for p in written)
-    shown = pl.read_csv(
-        tmp_path / "releases" / "labour_reserve_results" / "2022" / "reserve_outflow.csv", infer_schema=False
+    assert anonymous.audit_release(outflow).passed
+    written = anonymous.publish(
+        outflow, tmp_path, "labour_reserve_results", "reserve_outflow/2022", who="checker"
     )
+    assert any(p.name == "reserve_outflow.csv" for p in written)
+    shown = pl.read_csv(
+        tmp_path / "releases" / "labour_reserve_results" / "reserve_outflow" / "2022" / "reserve_outflow.csv",
+        infer_schema=False,
+    )
+    # the died cell (1 person) is hidden, and so is a partner: no count 1-4 can be read back
     assert shown.filter((pl.col("province") == "Total") & (pl.col("destination") == "Total")).get_column(
         "shown"
     ).to_list() == ["30"]
+    assert "1" not in shown.get_column("shown").to_list()
+    transition = secure_release(lake, "sep_transition", 2022).tables["sep_transition"]
+    # everyone observed in T+1 (59 persons), by origin: 6 unknown (every tenth), the rest by i % 3
+    grand = transition.filter(
+        (pl.col("origin") == "Total")
+        & (pl.col("sep_class") == "Total")
+        & (pl.col("sep_class_next") == "Total")
+    )
+    assert grand.get_column("n").to_list() == [59]
 
 
 def test_next_years_release_is_not_confused_with_last_years(tmp_path):
     """Yearly releases are different populations: year T+1's cells are not the same numbers as year T's,
-    so the audit against earlier releases must not report them as one cell published twice."""
-    from cohort.privacy import disclosure as dc
-    from cohort.projects.labour_reserve_results import assets as A
-
+    so the audit against earlier releases of the ledger must not report them as one cell published twice."""
     mobility_next(tmp_path / "secure", 2022)
     mobility_next(tmp_path / "secure", 2023)
     p = tmp_path / "secure" / "labour_reserve" / "mobility_next" / "year=2023" / "data.parquet"
     pl.read_parquet(p).with_columns(year=pl.lit(2023)).filter(pl.col("person_id") > 3).write_parquet(p)
-    with open_step(LakeResource(data_dir=str(tmp_path)), A.SPEC) as step:
-        A.attach_secure(step.con, step.lake)
-        first = anonymous.protect_release(A.build_release(A.run_analyses(step.con, 2022), 2022))
-        anonymous.publish(first, tmp_path, "labour_reserve_results", "2022", who="checker")
-        second = anonymous.protect_release(A.build_release(A.run_analyses(step.con, 2023), 2023))
-    earlier = dc.earlier_releases(tmp_path, "labour_reserve_results", exclude="2023")
+    lake = LakeResource(data_dir=str(tmp_path))
+    first = secure_release(lake, "reserve_outflow", 2022)
+    anonymous.publish(first, tmp_path, "labour_reserve_results", "reserve_outflow/2022", who="checker")
+    second = secure_release(lake, "reserve_outflow", 2023)
+    earlier = dc.earlier_releases(tmp_path, "labour_reserve_results", exclude="reserve_outflow/2023")
     assert len(earlier) == 1
     verdict = anonymous.audit_release(second, earlier)
     assert verdict.passed, verdict.report.findings[:3]

@@ -28,7 +28,6 @@ ASSET_MODULES = {
     "measure_profiles": ("profile", "inflow", "outflow", "extract", "release_tables", "release"),
     "regularised_foreigners": ("regularised", "release_tables", "release"),
     "flemish_staff_origin": ("staff", "release_tables", "release"),
-    "labour_reserve_results": ("release_tables", "release"),
 }
 #: calls only the step makes: the retention guard, the warehouse contract, the project key
 STEP_ONLY = {"refuse_if_expired", "assert_within_retention", "open_warehouse", "load_key", "install_hmac"}

@@ -47,6 +47,7 @@ from cohort.resources import LakeResource
 
 REVIEW_DECISION_JOB = "analysis_review_decision"
 RELEASE_JOB = "analysis_release"
+ANALYSES_GROUP_SUFFIX = "_analyses"
 
 
 def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition]:
@@ -92,10 +93,22 @@ def submitted_analysis_assets(submitted: Submission) -> list[dg.AssetsDefinition
         release_id=rid,
         partitions_def=yearly_partitions(source.first_year, source.last_year) if source.yearly else None,
         release_name=asset_stem(submitted.name),
+        group_name=analyses_group(spec.id),
     )
     # No release asset: an analysis is released once its output was reviewed and approved
     # (cohort/analysis/review.py, the release job below), never by a run's sign-off alone.
     return [tables, review_asset(submitted, tables)]
+
+
+def analyses_group(project: str) -> str:
+    """The asset group of the analyses whose results go under ``project``: their tables and reviews.
+    The operational layer leaves these assets out of the project's own jobs, schedules and report
+    (:func:`is_analysis_group`): an analysis is built by its own job and released by a reviewer."""
+    return f"{project}{ANALYSES_GROUP_SUFFIX}"
+
+
+def is_analysis_group(group_name: str | None) -> bool:
+    return bool(group_name) and str(group_name).endswith(ANALYSES_GROUP_SUFFIX)
 
 
 def asset_stem(name: str) -> str:
@@ -138,7 +151,7 @@ def review_asset(submitted: Submission, tables: dg.AssetsDefinition) -> dg.Asset
     @dg.asset(
         name=review_name(submitted.name),
         key_prefix=tables_key.path[:-1],
-        group_name=f"{tables_key.path[0]}_analyses",
+        group_name=analyses_group(tables_key.path[0]),
         deps=[tables_key],
         partitions_def=tables.partitions_def,
         description=f"Output review (outputcontrole) of analysis {submitted.name} of {submitted.project}: each "

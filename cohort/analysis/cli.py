@@ -30,6 +30,8 @@ from cohort.analysis.sandbox import SandboxRefusal
 from cohort.analysis.sources import analysable_projects
 from cohort.analysis.tabulate import TablePreview, fit_models, preview, run_analysis, years_of
 from cohort.privacy import disclosure as dc
+from cohort.privacy import retention
+from cohort.projects.spec import load_spec
 
 DATA_DIR_HELP = "Lake root (default COHORT_DATA_DIR or ./data)."
 
@@ -191,9 +193,20 @@ def year_or_refuse(submitted: Submission, year: int | None) -> int | None:
         raise click.UsageError(str(exc)) from None
 
 
-def built_or_refuse(name: str, data_dir: str | None, year: int | None) -> tuple[settings.Lake, BuiltOutput]:
+def built_or_refuse(
+    name: str, data_dir: str | None, year: int | None, what: str
+) -> tuple[settings.Lake, BuiltOutput]:
+    """The secure build of ``name`` for ``year``, once the project's retention date allows ``what``
+    (review, approve, reject, release): after that date the secure output is not read, the refusal is in
+    the audit log, and the command ends with exit status 1, as ``cohort project build`` does."""
     lake = lake_or_refuse(data_dir)
     submitted = submitted_or_refuse(name, lake)
+    spec = load_spec(analysable_projects()[submitted.project].rules_from)
+    try:
+        retention.refuse_if_expired(lake, spec.id, spec.retention_date, what=f"analysis {what}")
+    except retention.RetentionExpired as exc:
+        click.echo(f"Refused: {exc}", err=True)
+        raise SystemExit(1) from None
     try:
         return lake, built_output(lake, submitted, year_or_refuse(submitted, year))
     except (ReviewError, SubmissionRefused) as exc:
@@ -216,7 +229,7 @@ YEAR_OPTION = click.option(
 def analysis_review(name: str, data_dir: str | None, year: int | None) -> None:
     """Show NAME's output (of YEAR, for a yearly project) as it would be released, with every check, for a reviewer
     (also written as review.md and review.html under reports/)."""
-    lake, built = built_or_refuse(name, data_dir, year)
+    lake, built = built_or_refuse(name, data_dir, year, "review")
     text, page = write_review(lake, built)
     click.echo(text)
     click.echo(f"review screen: {page}")
@@ -225,7 +238,9 @@ def analysis_review(name: str, data_dir: str | None, year: int | None) -> None:
 def decide(
     name: str, data_dir: str | None, year: int | None, decision: str, reviewer: str, reason: str
 ) -> None:
-    lake, built = built_or_refuse(name, data_dir, year)
+    lake, built = built_or_refuse(
+        name, data_dir, year, {"approved": "approve", "rejected": "reject"}[decision]
+    )
     try:
         record_decision(lake, built, decision, reviewer, reason)
     except ReviewError as exc:
@@ -270,7 +285,7 @@ def analysis_reject(name: str, data_dir: str | None, year: int | None, reviewer:
 @YEAR_OPTION
 def analysis_release(name: str, data_dir: str | None, year: int | None) -> None:
     """Release NAME's approved output (of YEAR, for a yearly project) under releases/ (through the gate)."""
-    lake, built = built_or_refuse(name, data_dir, year)
+    lake, built = built_or_refuse(name, data_dir, year, "release")
     try:
         written = release_approved(lake, built)
     except (ReviewError, dc.ReleaseRefused) as exc:

@@ -101,7 +101,7 @@ class AnalysableProject:
 def _labour_reserve() -> AnalysableProject:
     results = load_spec("labour_reserve_results")
     return AnalysableProject(
-        project="labour_reserve",
+        project=str(results.extra["source_project"]),
         # seed 004 §2: the phase-1 extract holds the same two tables (same columns and pseudonyms) as phase 2
         tables=("mobility_next", "mobility_prev"),
         extract_folder="phase1",

@@ -11,6 +11,11 @@ also finds:
 - the T-1 tables: those named in the spec's ``mobility.next_table`` (else any ``*_next``), which
   read year T+1 of their parents and so must be rebuilt once T+1 exists; ``next_tables`` adds
   what depends on them in the project.
+
+The assets of submitted analyses (group ``<project>_analyses``, :mod:`cohort.analysis.assets`) are not
+a project's: each analysis is built by its own job and released only after a person's review, so the
+project's jobs, schedules, report and ``cohort project build`` leave them out. A spec without assets of
+its own (``labour_reserve_results``, whose results are analyses) is no project here.
 """
 
 from dataclasses import dataclass
@@ -18,6 +23,7 @@ from typing import Any
 
 import dagster as dg
 
+from cohort.analysis.assets import is_analysis_group
 from cohort.projects.spec import ProjectSpec, load_spec
 
 SIGNER_FIELD = "signed_off_by"
@@ -108,7 +114,7 @@ def projects_of(defs: dg.Definitions) -> list[Project]:
     by_prefix: dict[str, list[dg.AssetKey]] = {}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        if len(key.path) < 2 or not node.is_materializable:
+        if len(key.path) < 2 or not node.is_materializable or is_analysis_group(node.group_name):
             continue
         by_prefix.setdefault(key.path[0], []).append(key)
     signoff_keys = {k for a in _assets_defs(defs) if needs_signoff(a) for k in a.keys}

@@ -122,8 +122,9 @@ def _run_with_progress(materialiser, runs, label: str):
 
 def project_chains(runs: list, graph) -> list[list]:
     """The runs grouped per worker, in build order. A project that reads another project's
-    assets (the labour reserve's anonymous results read its secure mobility tables) joins that
-    project's group and comes after it; unrelated projects get groups of their own."""
+    assets joins that project's group and comes after it; unrelated projects get groups of their
+    own. (No project of the code location reads another today: the labour reserve's phase-2 results
+    are submitted analyses, built by their own jobs after the projects.)"""
     from cohort.sources.defs import SOURCE_PREFIX
 
     projects = {r.project for r in runs}
@@ -168,7 +169,6 @@ EXPECTED_RUN_SECONDS = {  # the "after" demo of 2026-12-07: run seconds / runs p
     "warehouse": 87.0,
     "flemish_staff_origin": 72.5,
     "labour_reserve": 18.3,
-    "labour_reserve_results": 10.8,
     "longitudinal_cohort": 19.4,
     "measure_profiles": 85.0,
     "regularised_foreigners": 15.0,

@@ -23,7 +23,7 @@ from typing import Any
 import dagster as dg
 import yaml
 
-from cohort.ops.catalogue import Project, projects_of
+from cohort.ops.catalogue import Project, projects_of, spec_or_none
 from cohort.ops.origins import with_job_origins
 from cohort.sources import checks
 
@@ -288,6 +288,13 @@ class Materialiser:
             if p.id == project_id:
                 return p
         known = ", ".join(p.id for p in self.projects()) or "none"
+        if spec_or_none(project_id) is not None:
+            # labour_reserve_results: a deliberation whose results are the researchers' own analyses
+            raise KeyError(
+                f"{project_id} builds nothing of its own: its results are the analyses researchers submit "
+                f"(cohort analysis run | submit | build | review | release; docs/analysis.md). "
+                f"Projects with assets: {known}"
+            )
         raise KeyError(f"unknown project {project_id!r} (projects with assets: {known})")
 
     def plan(self, project: Project, years: Iterable[int] | None = None) -> list[PlannedRun]:

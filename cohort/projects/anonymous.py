@@ -468,10 +468,12 @@ def release_assets(
     release_id: Callable[[str | None], str],
     partitions_def: dg.PartitionsDefinition | None = None,
     release_name: str = "release",
+    group_name: str | None = None,
 ) -> list[dg.AssetsDefinition]:
     """The ``<release>_tables`` asset (with its blocking small-cell risk analysis) and the
-    ``release`` asset of one anonymous delivery. ``build(step, partition_key)`` reads the
-    population frames and returns the tabulated (not yet protected) release.
+    ``release`` asset of one anonymous delivery, in the group ``group_name`` (default
+    ``<project>_releases``). ``build(step, partition_key)`` reads the population frames and returns
+    the tabulated (not yet protected) release.
 
     ``build(step, partition_key)`` runs in the step of the ``<release>_tables`` asset
     (:func:`cohort.projects.step.open_step`): after the retention date neither asset runs, and the
@@ -482,7 +484,7 @@ def release_assets(
     @dg.asset(
         name=tables_name,
         key_prefix=[project],
-        group_name=f"{project}_releases",
+        group_name=group_name or f"{project}_releases",
         deps=deps,
         partitions_def=partitions_def,
         check_specs=[

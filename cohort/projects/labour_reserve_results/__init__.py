@@ -1,9 +1,11 @@
-"""Seed 004 phase 2 (deliberation 26/104): anonymous results of analyses on the secure labour-reserve tables.
+"""Seed 004 phase 2 (deliberation 26/104 §2, §16): the anonymous results of the researchers' own analyses
+of the secure full-population tables of ``labour_reserve``.
 
-``spec.yaml`` declares the deliberation (variables, classes, disclosure rules, tables); ``sql/``
-holds one query per frame or table; ``assets`` builds them through :func:`cohort.projects.step.open_step`
-and releases their tables through the anonymous kernel (``cohort.projects.anonymous``); ``defs``
-puts them on Dagster. Like every deliberation package it may import the rules, storage, the
-contract, privacy and the project kernel, never another deliberation nor the operational layer
-(tests/test_layers.py).
+The project builds nothing of its own. The researchers develop their analyses on the phase-1 extract and
+submit them (``cohort analysis run | submit``); each submitted analysis becomes the Dagster assets of
+:mod:`cohort.analysis.assets`, runs in the secure area, and leaves only after the small-cell risk analysis,
+the output review and the release (docs/analysis.md). ``spec.yaml`` holds what the deliberation says of
+those results (years, retention date, small-cell rules, models and review settings), read through
+:mod:`cohort.analysis.sources`; ``examples/`` holds the two example analyses that ``cohort demo`` takes
+through that path (before, the same two tables were a built-in yearly release of this package).
 """
