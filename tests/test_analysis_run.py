@@ -136,6 +136,12 @@ def test_run_shows_what_the_rules_would_hide(extract_lake, tmp_path):
             lambda f: (f / "destination.sql").write_text("select sex, person_id from mobility_next"),
             "destination_by_sex: the query must return exactly the columns",
         ),
+        (  # the pseudonyms as the labels of a table: refused before anything runs
+            lambda f: (f / "destination.sql").write_text(
+                "select sex, cast(person_id as varchar) as destination from mobility_next"
+            ),
+            "destination_by_sex: refused: destination would carry the values of person_id, a key of labour_reserve",
+        ),
     ],
 )
 def test_a_bad_folder_or_a_refused_query_is_one_line_and_exit_2(extract_lake, tmp_path, mutate, message):

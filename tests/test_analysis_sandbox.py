@@ -9,7 +9,14 @@ import polars as pl
 import pytest
 
 from cohort import storage
-from cohort.analysis.sandbox import SandboxRefusal, columns_read, run_query, sandbox
+from cohort.analysis.sandbox import (
+    SandboxRefusal,
+    UncheckableQuery,
+    columns_read,
+    keys_in_result,
+    run_query,
+    sandbox,
+)
 
 
 @pytest.fixture
@@ -117,6 +124,72 @@ def test_a_view_over_files_would_not_survive_the_lock(tmp_path):
 )
 def test_the_columns_a_query_reads(queries, expected):
     assert columns_read(queries) == expected
+
+
+KEYS = {"person_id"}
+
+
+@pytest.mark.parametrize(
+    ("query", "columns", "carried"),
+    [
+        ("select province from m", ["province"], set()),
+        # a key used to join, to filter, in a semi-join or to order: no value of it reaches the result
+        (
+            "select a.province from m a join p using (person_id) where person_id in (select person_id from p) "
+            "order by person_id",
+            ["province"],
+            set(),
+        ),
+        (
+            "with c as (select person_id, province from m) select c.province from c join p using (person_id)",
+            ["province"],
+            set(),
+        ),
+        (
+            "select coalesce(province, 'u') as province, sex from m where next_status = 'observed'",
+            ["province", "sex"],
+            set(),
+        ),
+        # the key itself, renamed, cast, in a struct, ranked, through a CTE's or a subquery's column aliases,
+        # through a UNION's second branch, passed on by a star
+        ("select person_id as province from m", ["province"], {"province"}),
+        ("select cast(person_id as varchar) as person_id, sex from m", ["person_id", "sex"], {"person_id"}),
+        ("select s.a as province from (select {'a': person_id} as s from m)", ["province"], {"province"}),
+        ("select row_number() over (order by person_id) as province from m", ["province"], {"province"}),
+        (
+            "with c(x, province) as (select sex, person_id from m) select province from c",
+            ["province"],
+            {"province"},
+        ),
+        ("select t.a as province from (select person_id from m) t(a)", ["province"], {"province"}),
+        ("select province from m union all select person_id from p", ["province"], {"province"}),
+        ("select * from (select person_id as province from m)", ["province"], {"province"}),
+        ("select * from m", ["person_id"], {"person_id"}),
+    ],
+)
+def test_a_key_cannot_reach_a_result_column(query, columns, carried):
+    """keys_in_result follows the values of the key column through every select list of the query: what it
+    reports is refused before the query runs (cohort/analysis/tabulate.py), on the extract as in the secure
+    area, so that no pseudonym becomes the label of a published cell."""
+    assert keys_in_result(query, KEYS, columns) == carried
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("select person_id + 1 from m", "needs a name"),
+        ("select u.x as province from m, unnest([person_id]) as u(x)", "table function or PIVOT"),
+        ("select province from (from m pivot (count(*) for person_id in (1, 2)))", "table function or PIVOT"),
+        ("select * rename (person_id as province) from m", "name every column"),
+        ("select columns(*) from m", "name every column"),
+        ("select #1 as province from m", "name every column"),
+        ("pivot m on person_id using count(*)", "only one SELECT statement"),
+        ("select province from m; select sex from m", "only one SELECT statement"),
+    ],
+)
+def test_a_query_whose_result_cannot_be_followed_is_refused(query, message):
+    with pytest.raises(UncheckableQuery, match=message):
+        keys_in_result(query, KEYS, ["province"])
 
 
 def test_the_sandbox_copies_only_the_columns_named_and_keeps_the_rows(tmp_path: Path):

@@ -31,7 +31,7 @@ from cohort import clock, settings, storage
 from cohort.analysis.models import ModelResult
 from cohort.analysis.registry import Submission
 from cohort.analysis.sources import analysable_projects
-from cohort.privacy import audit_log
+from cohort.privacy import audit_log, scan
 from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
 
@@ -444,6 +444,23 @@ def write_review(lake: settings.Lake, built: BuiltOutput) -> tuple[str, Path]:
 
 
 # ----------------------------------------------------------------------------- release
+def scan_outputs(release: anonymous.ReleaseTables, models: list[dict], label: str) -> None:
+    """The export scan (cohort/privacy/scan.py) over everything a release of an analysis would write: the
+    public columns of every table and the coefficients of every model. A project's releases publish the
+    codes its spec declares; an analysis's codes come from its own SQL, so they are scanned like an
+    export (national and enterprise numbers, keyed hashes, day-level dates in any form, nested types).
+    :class:`ReviewError` naming the table, the column, the rule and the count (never the value)."""
+    frames = {name: dc.public_frame(frame, release.specs[name]) for name, frame in release.tables.items()}
+    for model in models:
+        if model.get("passed") and model.get("coefficients"):
+            frames[f"{model['name']}.coefficients"] = pl.DataFrame(model["coefficients"])
+    for name, frame in frames.items():
+        kinds = {c: "number" if frame.schema[c].is_numeric() else "text" for c in frame.columns}
+        result = scan.scan_export(frame, kinds, f"{label}: {name}")
+        if not result.ok:
+            raise ReviewError(f"{result.message()}: nothing is released")
+
+
 def release_approved(lake: settings.Lake, built: BuiltOutput, run_id: str | None = None) -> list[Path]:
     """Release an approved output: count and sum tables through the gate, then mean tables and passed
     models beside them. :class:`ReviewError` (nothing written) unless approved for this content."""
@@ -461,6 +478,17 @@ def release_approved(lake: settings.Lake, built: BuiltOutput, run_id: str | None
         )
     if not built.passed:
         raise ReviewError(f"analysis {built.label}: the small-cell risk analysis failed")
+    try:
+        scan_outputs(built.release, built.models, f"analysis {built.label}")
+    except ReviewError as exc:
+        audit_log.record(
+            lake,
+            "refusal",
+            built.project,
+            run_id=run_id,
+            detail={"rule": "export_scan", "attempted": "analysis release", "release_id": built.release_id},
+        )
+        raise exc from None
     rt = built.release
     gated = anonymous.ReleaseTables(
         {n: rt.tables[n] for n in built.ledger_tables},

@@ -36,6 +36,8 @@ LOCKDOWN = (
 
 #: parse-tree classes of an expression that may read every column of a relation
 EVERY_COLUMN = {"STAR", "POSITIONAL_REFERENCE"}
+#: parse-tree types of a relation in FROM whose columns cannot be followed by name to what they read
+OPAQUE_TABLES = {"TABLE_FUNCTION", "PIVOT", "UNPIVOT"}
 #: keys of a parse-tree node that is no expression naming a relation (a table, its alias, a CTE)
 RELATION_KEYS = {"table_name", "alias", "key"}
 
@@ -85,6 +87,143 @@ def columns_read(queries: Iterable[str]) -> set[str] | None:
 
 class SandboxRefusal(RuntimeError):
     """The analysis's SQL tried something the sandbox does not allow, or failed."""
+
+
+class UncheckableQuery(ValueError):
+    """A query :func:`keys_in_result` cannot follow; the message says what to write instead."""
+
+
+def _parse(query: str) -> dict:
+    """DuckDB's parse tree of ``query`` (``json_serialize_sql``: parsing only, nothing runs);
+    :class:`UncheckableQuery` when DuckDB does not serialise it (not a SELECT, a PIVOT statement, a
+    syntax error)."""
+    with duckdb.connect(":memory:") as con:
+        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+    if tree.get("error"):
+        reason = str(tree.get("error_message") or "not a SELECT").splitlines()[0]
+        raise UncheckableQuery(f"only one SELECT statement is allowed ({reason})")
+    if len(tree.get("statements", [])) != 1:
+        raise UncheckableQuery("only one SELECT statement is allowed")
+    return tree
+
+
+def _nodes(tree: object) -> Iterator[dict]:
+    """Every mapping of a parse tree."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, list):
+            todo.extend(node)
+        elif isinstance(node, dict):
+            yield node
+            todo.extend(node.values())
+
+
+def _names_used(expression: dict) -> tuple[set[str], bool]:
+    """The names an expression reads (every part of ``a.b.c``), and whether it reads what cannot be
+    followed by name: a ``*`` or ``COLUMNS(...)`` inside an expression, a positional ``#n``."""
+    names: set[str] = set()
+    opaque = False
+    for node in _nodes(expression):
+        if node.get("class") == "COLUMN_REF":
+            names.update(str(part) for part in node.get("column_names", []))
+        elif node.get("class") in EVERY_COLUMN:
+            opaque = True
+    return names, opaque
+
+
+def _item_output(item: dict) -> str | None:
+    """The name a select-list item gives its column: its alias, else a plain column's own name; None for
+    an unnamed expression (DuckDB names it by its text)."""
+    if item.get("alias"):
+        return str(item["alias"])
+    if item.get("class") == "COLUMN_REF" and item.get("column_names"):
+        return str(item["column_names"][-1])
+    return None
+
+
+def _star_passes_names(item: dict) -> bool:
+    """A ``*``, ``t.*`` or ``* EXCLUDE (...)`` item passes its relation's columns on under their own
+    names; with REPLACE, RENAME or COLUMNS(...) names and values no longer go together."""
+    return not (
+        item.get("replace_list") or item.get("rename_list") or item.get("columns") or item.get("expr")
+    )
+
+
+def _listed(keys: set[str]) -> str:
+    return ", ".join(sorted(keys)) or "a key"
+
+
+def keys_in_result(query: str, keys: set[str], columns: Iterable[str]) -> set[str]:
+    """The result ``columns`` of ``query`` (the declared ones) that may carry the values of a key column (``keys``: the
+    pseudonyms of the project's tables), followed through every select list of the query by name: a
+    result column is tainted when its expression reads a key or a tainted column of an inner select, a
+    CTE or a subquery (also under column aliases, renamed as a whole; in a UNION every column of a
+    branch that reads one). Reads that only filter, join or order rows (WHERE, ON, USING, GROUP BY,
+    HAVING, ORDER BY) carry no value into the result and are allowed. Conservative by construction: a
+    name once tainted is tainted everywhere in the query. :class:`UncheckableQuery` when the query
+    cannot be followed: not a
+    SELECT DuckDB serialises, a positional reference or ``*`` inside an expression, ``* REPLACE`` /
+    ``RENAME`` / ``COLUMNS(...)``, an unnamed expression that reads a key, or a table function or PIVOT
+    in FROM that reads one."""
+    tree = _parse(query)
+    tainted = set(keys)
+    # (items of a select list, the names they are renamed to as a whole: column aliases of a
+    # subquery or CTE, the first branch's names of a UNION)
+    lists: list[tuple[list[dict], list[str]]] = []
+    for node in _nodes(tree):
+        if "select_list" in node:
+            lists.append((node["select_list"], []))
+        if (
+            node.get("type") == "SUBQUERY"
+            and node.get("column_name_alias")
+            and isinstance(node.get("subquery"), dict)
+        ):
+            renamed = [str(a) for a in node["column_name_alias"]]
+            lists += [(n["select_list"], renamed) for n in _nodes(node["subquery"]) if "select_list" in n]
+        query_node = node.get("query_node")
+        if isinstance(query_node, dict) and node.get("aliases"):  # WITH c(a, b) AS (...)
+            renamed = [str(a) for a in node["aliases"]]
+            lists += [(n["select_list"], renamed) for n in _nodes(query_node) if "select_list" in n]
+        if node.get("type") == "SET_OPERATION_NODE" and node.get("children"):
+            first = node["children"][0]
+            renamed = [name for item in first.get("select_list", []) if (name := _item_output(item))]
+            lists += [
+                (n["select_list"], renamed)
+                for child in node["children"]
+                for n in _nodes(child)
+                if "select_list" in n
+            ]
+    # a table function (UNNEST, ...) or a PIVOT in FROM makes columns whose names say nothing of what
+    # they read (a PIVOT on a key even names its columns after the key's values)
+    opaque_tables = [node for node in _nodes(tree) if node.get("type") in OPAQUE_TABLES]
+    changed = True
+    while changed:
+        changed = False
+        if any(_names_used(node)[0] & tainted for node in opaque_tables):
+            raise UncheckableQuery(
+                f"a table function or PIVOT in FROM reads {_listed(keys)}: its columns cannot be followed"
+            )
+        for items, renamed in lists:
+            for item in items:
+                if item.get("class") == "STAR" and _star_passes_names(item):
+                    continue  # its columns keep their names, and so their taint
+                names, opaque = _names_used(item)
+                if opaque or item.get("class") in EVERY_COLUMN:
+                    raise UncheckableQuery(
+                        "name every column of a select list: a positional #n, a * inside an expression, "
+                        "* REPLACE / RENAME and COLUMNS(...) cannot be followed"
+                    )
+                if not names & tainted:
+                    continue
+                output = _item_output(item)
+                if output is None:
+                    raise UncheckableQuery(f"an expression that reads {_listed(keys)} needs a name (AS ...)")
+                new = {output, *renamed} - tainted
+                if new:
+                    tainted |= new
+                    changed = True
+    return set(columns) & tainted
 
 
 @contextmanager

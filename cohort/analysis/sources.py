@@ -59,6 +59,12 @@ class AnalysableProject:
     def rules(self) -> dc.DisclosureRules:
         return anonymous.spec_rules(load_spec(self.rules_from))
 
+    def keys(self) -> set[str]:
+        """The key columns of the tables (the project's variables of kind ``pseudonym``: ``person_id``,
+        seed 001's ``record_number``): an analysis may join and filter on them, never put their values in
+        a result, not even as the labels of a table (:func:`cohort.analysis.sandbox.keys_in_result`)."""
+        return {v.name for v in load_spec(self.project).variables.values() if v.kind == "pseudonym"}
+
     def min_residual_df(self) -> int:
         """The fewest residual degrees of freedom a released model may have (the project's
         ``disclosure.models.min_residual_df``, else ACRO's default)."""

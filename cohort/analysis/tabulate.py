@@ -14,7 +14,14 @@ import polars as pl
 
 from cohort.analysis.folder import Analysis, OutputTable
 from cohort.analysis.models import ModelResult, ModelSpec, fit_model
-from cohort.analysis.sandbox import SandboxRefusal, columns_read, run_query, sandbox
+from cohort.analysis.sandbox import (
+    SandboxRefusal,
+    UncheckableQuery,
+    columns_read,
+    keys_in_result,
+    run_query,
+    sandbox,
+)
 from cohort.privacy import disclosure as dc
 from cohort.projects import anonymous
 
@@ -57,6 +64,18 @@ def run_analysis(
     rows for a project that is not yearly; ``queries``: the trusted views of :func:`sandbox`; ``spill``:
     its spill folder): output -> micro rows."""
     frames = {}
+    keys = analysis.project.keys()
+    for output in analysis.outputs:  # before anything runs, on the extract as in the secure area
+        try:
+            carried = keys_in_result(output.sql, keys, output.columns)
+        except UncheckableQuery as exc:
+            raise SandboxRefusal(f"{output.name}: refused: {exc}") from None
+        if carried:
+            raise SandboxRefusal(
+                f"{output.name}: refused: {', '.join(sorted(carried))} would carry the values of "
+                f"{', '.join(sorted(keys))}, a key of {analysis.project.project}: keys never leave the secure "
+                "area, not even as the labels of a table; join or filter on them only"
+            )
     # only the columns the queries name are copied in (the full tables have 144 columns)
     columns = columns_read(output.sql for output in analysis.outputs)
     with sandbox(files, year, queries, spill, columns) as con:

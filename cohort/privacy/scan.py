@@ -1,4 +1,7 @@
-"""The last gate before a file leaves: every export and release is scanned, and a hit stops the write.
+"""The last gate before a file leaves: every export, and every release of a researcher's analysis (whose
+codes come from its own SQL: cohort/analysis/review.py, ``scan_outputs``), is scanned, and a hit stops
+the write. (A project's anonymous release publishes the classes its own SQL makes and protected counts,
+through the disclosure gate, cohort/privacy/disclosure/gate.py.)
 
 What blocks a file (rule names as they appear in :class:`ExportBlocked` and in the audit log):
 
