@@ -185,6 +185,11 @@ def test_the_ui_jobs_approve_and_release_an_output_and_show_the_review(lake, tmp
         jobs = sorted(r.job_name for r in instance.get_runs())
         assert jobs == ["analysis_release", "analysis_release", "analysis_review_decision"]
     assert json.loads((released / "release.json").read_text())["signed_off_by"] == ["An Peeters"]
+    # the project's page of analyses (labour_reserve_results has no report of its own): released, linked
+    index = (lake.reports / "labour_reserve_results" / review.ANALYSES_INDEX).read_text()
+    row = next(r for r in index.split("<tr>") if "hand_study" in r)
+    assert "href='hand_study/2020/review.html'" in row and ">released<" in row
+    assert "An Peeters (1 of 1)" in row and "releases/labour_reserve_results/hand_study/2020" in row
 
 
 def test_an_output_rejected_in_the_ui_is_not_released(lake, tmp_path):

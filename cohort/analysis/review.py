@@ -430,6 +430,12 @@ def review_html(built: BuiltOutput, state: ReviewState, history: list[dict]) -> 
     )
 
 
+#: beside each review: its state in JSON, read by :func:`write_index`
+REVIEW_SUMMARY = "review.json"
+#: the index of a project's reviewed analyses, under ``reports/<project>/``
+ANALYSES_INDEX = "analyses.html"
+
+
 def write_review(lake: settings.Lake, built: BuiltOutput) -> tuple[str, Path]:
     """Write the review (markdown and HTML) under ``<lake>/reports/<project>/<release id>/``
     (``<name>/<year>``, or ``<name>`` when not yearly)."""
@@ -440,7 +446,67 @@ def write_review(lake: settings.Lake, built: BuiltOutput) -> tuple[str, Path]:
     (folder / "review.md").write_text(text)
     page = folder / "review.html"
     page.write_text(review_html(built, state, history))
+    summary = {
+        "analysis": built.submitted.name,
+        "year": built.year,
+        "title": built.submitted.load().title,
+        "status": state.status,
+        "approvers": list(state.approvers),
+        "needed": state.needed,
+        "small_cell_risk_analysis": "passed" if built.passed else "failed",
+        "content_hash": built.content_hash,
+    }
+    (folder / REVIEW_SUMMARY).write_text(json.dumps(summary, indent=1, sort_keys=True))
+    write_index(lake, built.project)
     return text, page
+
+
+def write_index(lake: settings.Lake, project: str) -> Path:
+    """``<lake>/reports/<project>/analyses.html``: every analysis output reviewed under ``project`` (the
+    labour reserve's phase-2 results, seed 001's measure profiles), its review state and a link to its
+    review screen and, once released, its release folder; rewritten with each review and release. For
+    ``labour_reserve_results``, which builds nothing of its own, this is the project's report page."""
+    root = lake.reports / project
+    rows = []
+    for path in sorted(root.glob(f"*/**/{REVIEW_SUMMARY}")):
+        review = json.loads(path.read_text())
+        folder = path.parent.relative_to(root)
+        released = lake.releases / project / folder
+        status = "released" if (released / "release.json").exists() else str(review["status"])
+        rows.append(
+            "<tr>"
+            f"<td><a href='{html.escape(str(folder / 'review.html'))}'>{html.escape(str(review['analysis']))}</a></td>"
+            f"<td>{html.escape(str(review['year'] or ''))}</td><td>{html.escape(str(review['title']))}</td>"
+            f"<td class={'ok' if status in ('approved', 'released') else 'bad' if status == 'rejected' else 'state'}>"
+            f"{html.escape(status)}</td>"
+            f"<td>{html.escape(', '.join(review['approvers']))} ({len(review['approvers'])} of {review['needed']})</td>"
+            f"<td>{html.escape(str(review['small_cell_risk_analysis']))}</td>"
+            f"<td>{html.escape(str(released.relative_to(lake.root)) if status == 'released' else '')}</td>"
+            "</tr>"
+        )
+    header = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "analysis",
+            "year",
+            "title",
+            "review",
+            "approved by",
+            "small-cell risk analysis",
+            "released in",
+        )
+    )
+    page = root / ANALYSES_INDEX
+    root.mkdir(parents=True, exist_ok=True)
+    page.write_text(
+        f"<!doctype html><html><head><meta charset=utf-8><title>Analyses of {html.escape(project)}</title>"
+        f"<style>{STYLE} td, th {{text-align: left}}</style></head><body>"
+        f"<h1>Researchers' analyses: {html.escape(project)}</h1>"
+        "<p>Each output of a submitted analysis built in the secure area, as its reviewers see it: only "
+        "published values and the reasons of hidden cells, never a hidden cell's value.</p>"
+        f"<table><tr>{header}</tr>{''.join(rows)}</table></body></html>"
+    )
+    return page
 
 
 # ----------------------------------------------------------------------------- release
@@ -538,4 +604,5 @@ def release_approved(lake: settings.Lake, built: BuiltOutput, run_id: str | None
             "content_hash": built.content_hash,
         },
     )
+    write_index(lake, built.project)  # the index shows it released
     return [*written, *beside]

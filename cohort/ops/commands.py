@@ -545,6 +545,12 @@ def demo(
         index = lake.reports / p.id / "index.html"
         if index.exists():
             click.echo(f"    report    {index}")
+    # the researchers' analyses, per project that holds their results (labour_reserve_results has no
+    # report of its own: this page is its report)
+    from cohort.analysis.review import ANALYSES_INDEX
+
+    for index in sorted(lake.reports.glob(f"*/{ANALYSES_INDEX}")):
+        click.echo(f"    analyses  {index}")
     click.echo(f"    runs      {home} (see them with `make dev`, http://127.0.0.1:3000)")
     click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
     if summary.failed or summary.crashed or any(a.failed for a in analyses):
