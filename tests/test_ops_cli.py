@@ -191,6 +191,8 @@ def test_project_list_shows_what_is_built_of_anonymous_projects(tmp_path, monkey
     mapping = lake / "secure" / "labour_reserve" / "_mapping" / "data.parquet"
     mapping.parent.mkdir(parents=True)
     pl.DataFrame({"n": [1]}).write_parquet(mapping)
+    # the results of a submitted analysis, released under the project that holds them (no assets of its own)
+    _release_through_the_gate(lake, "labour_reserve_results", "study/2021", ["A. Checker"])
 
     result = CliRunner().invoke(main, ["project", "list", "--data-dir", str(lake)])
     assert result.exit_code == 0, result.output
@@ -201,3 +203,4 @@ def test_project_list_shows_what_is_built_of_anonymous_projects(tmp_path, monkey
     assert rows["flemish_staff_origin"][4:6] == ["2024", "1"], result.output
     assert rows["measure_profiles"][4:6] == ["2015", "-"], result.output
     assert rows["labour_reserve"][4:6] == ["-", "-"], result.output
+    assert rows["labour_reserve_results"][3:6] == ["0", "analyses", "1"], result.output

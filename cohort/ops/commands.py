@@ -728,7 +728,7 @@ def project_list(data_dir: str | None) -> None:
     """The projects of the code location, their years and what is built."""
     lake = _lake(data_dir, must_exist=True)
     from cohort.definitions import defs
-    from cohort.ops.catalogue import projects_of
+    from cohort.ops.catalogue import projects_of, spec_or_none
 
     releases = _releases(lake.releases)
     click.echo(
@@ -746,6 +746,20 @@ def project_list(data_dir: str | None) -> None:
             f"{p.id:<28} {p.spec.kind:<14} {spec_years:<11} {len(p.keys):>6}  {_years_text(built):<11}  "
             f"{released or '-':>8}  "
             f"{p.spec.retention_date.isoformat():<10} {left if left >= 0 else 'expired':>9}  {p.spec.title}"
+        )
+    # a spec without assets of its own (labour_reserve_results): its results are submitted analyses,
+    # released under it as <analysis>/<year>
+    listed = {p.id for p in projects_of(defs)}
+    for project_id in project_ids():
+        spec = spec_or_none(project_id)
+        if project_id in listed or spec is None:
+            continue
+        released = sum(1 for r in releases if r.project == project_id)
+        left = clock.days_left(spec.retention_date)
+        click.echo(
+            f"{project_id:<28} {spec.kind:<14} {spec.first_year}-{spec.last_year:<6} {0:>6}  {'analyses':<11}  "
+            f"{released or '-':>8}  "
+            f"{spec.retention_date.isoformat():<10} {left if left >= 0 else 'expired':>9}  {spec.title}"
         )
 
 
