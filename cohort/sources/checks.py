@@ -18,9 +18,14 @@ or, simplest in a project asset, check only what was not checked yet (same files
     meta = ensure_checked(con, lake.warehouse, ["person", "sep_quarter"], spec_threshold,
                           lake.quarantine, run_id=context.run.run_id)
 
-What is checked, all in DuckDB SQL over the Parquet files (one scan for the row rules, plus a
-group-by for duplicates and a window for overlapping spells), and the rule names used in the
-quarantine's ``reason`` column, the counts and the messages:
+What is checked, all in DuckDB SQL over the Parquet files, and the rule names used in the
+quarantine's ``reason`` column, the counts and the messages. Each rule is written once (below, or
+translated from the Pandera schema) and means what it says row by row; where it is judged is a
+matter of cost only: a text column's rules on its distinct values, another column's in a scan of
+that column filtered inside the Parquet reader (a float's row by row: Parquet statistics leave NaN
+out), the rules of several columns and the births in one scan of those columns, then every rule
+on the few rows found; duplicates by a group-by, skipped for a file whose keys strictly increase;
+overlapping spells by a window:
 
 - file level, raised at once as :class:`SourceContractError` whatever the threshold (no row can
   be trusted): ``missing_table``, ``layout`` (a Parquet file where the table has none, which
