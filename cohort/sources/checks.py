@@ -445,17 +445,20 @@ def _semantic_rules(t: SourceTable, as_of: date, with_births: bool) -> list[tupl
     if t.name == "person":
         rules.append(("before_birth:death_date", "death_date < birth_date"))
     elif with_births:
-        rules += [(rule, f"{when} < _birth") for rule, when in _dated(t)]
+        rules += [(rule, f"{when} < _birth") for rule, when, _floor in _dated(t)]
     return rules
 
 
-def _dated(t: SourceTable) -> list[tuple[str, str]]:
+def _dated(t: SourceTable) -> list[tuple[str, str, str]]:
     """The rules ``before_birth`` of a table other than ``person``: (rule, SQL of the date that
-    must not be before the person's birth)."""
-    dated = [(f"before_birth:{d}", _q(d)) for d in t.date_columns]
+    must not be before the person's birth, SQL of an aggregate no greater than that date on any
+    row). A period ends on or after the 1st of January of its year (its date is null for a quarter
+    out of 1-4): ``min(year)`` comes from the Parquet statistics, where the minimum of the period
+    itself would be computed row by row."""
+    dated = [(f"before_birth:{d}", _q(d), f"min({_q(d)})") for d in t.date_columns]
     period = _period_start_sql(t)
     if period:
-        dated.append(("before_birth:year", period))
+        dated.append(("before_birth:year", period, "make_date(min(year), 1, 1)"))
     return dated
 
 
@@ -865,7 +868,7 @@ def load_source(
         if others:
             births = ""
             if with_births:
-                earliest = "least(" + ", ".join(f"min({when})" for _rule, when in _dated(t)) + ")"
+                earliest = "least(" + ", ".join(floor for _rule, _when, floor in _dated(t)) + ")"
                 births = (
                     f", b._birth FROM {src} s LEFT JOIN (SELECT insz, _birth FROM _births "
                     f"WHERE _birth > (SELECT {earliest} FROM {src})) b ON b.insz = s.insz"
