@@ -54,6 +54,14 @@ class DisclosureRules:
             rather than requiring it to reach both v - LPL and v + UPL. Sliding is the
             default because publishing zeros gives every hidden count a lower bound of 1
             per non-empty part, which no suppression can widen.
+        headlines_published: the headline totals of each population (the grand total and the
+            cells one step below it: see ``suppression.headline_tier``; seed 003's administration
+            and policy-domain totals, the administration by one criterion) are never chosen as
+            secondary partners: the protection of the cells below them is found among those cells.
+            A deliberation that asks for its totals sets it (seed 003: "voor de volledige Vlaamse
+            administratie, per beleidsdomein"). Only when nothing else is left to hide does the
+            engine hide a headline (a warning; the summary then says the grand total is hidden).
+            Off by default: a headline is then the last partner of a failing cell's equations.
     """
 
     threshold: int = 5
@@ -67,6 +75,7 @@ class DisclosureRules:
     min_entity_size: int = 0
     percentage_decimals: int = 1
     sliding_protection: bool = True
+    headlines_published: bool = False
 
     def __post_init__(self) -> None:
         if self.threshold < 1:

@@ -392,6 +392,11 @@ def protect(
     # Never pick a zero or small count as a partner: then every non-forced "x" count is
     # >= threshold, which is what the audit lets the attacker assume.
     eligible = np.where(mag, True, n >= max(1, rules.threshold)) & ~primary
+    # A deliberation that asks for its totals (``headlines_published``, seed 003) keeps the headline
+    # totals out of the partners: the cells below them must protect each other. Set aside, not
+    # dropped: if a round finds nothing else to hide, they come back as the last resort.
+    kept = (tier > 0) & eligible if rules.headlines_published else np.zeros(model.n_cells, dtype=bool)
+    eligible &= ~kept
     absA = sp.csr_matrix((np.ones(model.A.nnz), model.A.indices, model.A.indptr), shape=model.A.shape)
     hidden = primary.copy()
     targets = np.flatnonzero(primary)
@@ -458,6 +463,15 @@ def protect(
             absA, hidden, shown_label, failing, eligible, level, cost, res.labels, tier
         )
         if len(new) == 0 and len(upgrades) == 0:
+            if kept.any():
+                log.warning(
+                    "protect: %d protected cells need more than the cells below the headline totals; "
+                    "the headline totals become partners (headlines_published)",
+                    len(failing),
+                )
+                eligible |= kept
+                kept[:] = False
+                continue
             log.warning(
                 "protect: %d protected cells cannot be protected further; the audit will refuse", len(failing)
             )
