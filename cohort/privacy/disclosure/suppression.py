@@ -27,6 +27,7 @@ result keeps failing cells and the gate's audit refuses it.
 
 import logging
 import time
+from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
@@ -45,7 +46,7 @@ from cohort.privacy.disclosure._checks import (
 )
 from cohort.privacy.disclosure._integer import integer_protection
 from cohort.privacy.disclosure._lp import feasibility_intervals
-from cohort.privacy.disclosure._model import ReleaseModel, build_model, cell_values, row_cells
+from cohort.privacy.disclosure._model import ReleaseModel, build_model, cell_values, parent_map, row_cells
 from cohort.privacy.disclosure._moves import CubeMoves
 from cohort.privacy.disclosure._propagate import hidden_components, propagate_bounds
 from cohort.privacy.disclosure.rules import DisclosureRules
@@ -79,8 +80,7 @@ def headline_tier(model: ReleaseModel) -> np.ndarray:
     tier = np.clip(height - (top - 2), 0, 2).astype(np.int64)
     # A cell equal to a headline (an equation of two cells: a policy domain's only pool, say) is
     # the same number: hiding it hides the headline, so it takes the headline's tier.
-    pairs = model.A[np.flatnonzero(np.diff(model.A.indptr) == 2)].tocoo()
-    first, second = pairs.col[0::2], pairs.col[1::2]
+    first, second = _equal_pairs(model)
     while len(first):
         top_pair = np.maximum(tier[first], tier[second])
         if (tier[first] == top_pair).all() and (tier[second] == top_pair).all():
@@ -88,6 +88,60 @@ def headline_tier(model: ReleaseModel) -> np.ndarray:
         np.maximum.at(tier, first, top_pair)
         np.maximum.at(tier, second, top_pair)
     return tier
+
+
+def _equal_pairs(model: ReleaseModel) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of every two-cell equation (a cell equal to another: a domain's only entity)."""
+    pairs = model.A[np.flatnonzero(np.diff(model.A.indptr) == 2)].tocoo()
+    return pairs.col[0::2], pairs.col[1::2]
+
+
+def published_total_cells(
+    model: ReleaseModel,
+    tables: dict[str, pl.DataFrame],
+    specs: dict[str, TableSpec],
+    published_totals: Mapping[str, int] | None,
+    dimensions: dict[str, Dimension] | None = None,
+) -> np.ndarray:
+    """Per cell: True for a total the rules keep published (``DisclosureRules.published_totals``):
+    a code of dimension ``d`` at most ``depth`` steps below its total, every other dimension of its
+    table at its total, and every cell equal to one (hiding it would give the total away)."""
+    out = np.zeros(model.n_cells, dtype=bool)
+    if not published_totals:
+        return out
+    dimensions = dimensions or {}
+    for name, frame in tables.items():
+        for d, depth in published_totals.items():
+            if d not in specs[name].dimensions:
+                continue
+            dim = dimensions.get(d, Dimension(d))
+            pm = parent_map(name, frame, d, dim)
+            near = [c for c in pm if _depth(pm, c) <= int(depth)]
+            others = [
+                pl.col(o).cast(pl.String) == dimensions.get(o, Dimension(o)).total_label
+                for o in specs[name].dimensions
+                if o != d
+            ]
+            mask = frame.select(
+                pl.all_horizontal([pl.col(d).cast(pl.String).is_in(near), *others])
+            ).to_series()
+            out[row_cells(model, name)[mask.to_numpy()]] = True
+    first, second = _equal_pairs(model)
+    while len(first):
+        either = out[first] | out[second]
+        if (out[first] == either).all() and (out[second] == either).all():
+            break
+        out[first] |= either
+        out[second] |= either
+    return out
+
+
+def _depth(pm: dict[str, str | None], code: str) -> int:
+    """Steps from ``code`` up to the total of its hierarchy ``pm`` (code -> parent)."""
+    steps, cur = 0, pm.get(code)
+    while cur is not None:
+        steps, cur = steps + 1, pm.get(cur)
+    return steps
 
 
 def _forced_cells(
@@ -392,10 +446,10 @@ def protect(
     # Never pick a zero or small count as a partner: then every non-forced "x" count is
     # >= threshold, which is what the audit lets the attacker assume.
     eligible = np.where(mag, True, n >= max(1, rules.threshold)) & ~primary
-    # A deliberation that asks for its totals (``headlines_published``, seed 003) keeps the headline
-    # totals out of the partners: the cells below them must protect each other. Set aside, not
-    # dropped: if a round finds nothing else to hide, they come back as the last resort.
-    kept = (tier > 0) & eligible if rules.headlines_published else np.zeros(model.n_cells, dtype=bool)
+    # A deliberation that asks for its totals (``published_totals``, seed 003) keeps them out of the
+    # partners: the cells below them must protect each other. Set aside, not dropped: if a round
+    # finds nothing else to hide, they come back as the last resort.
+    kept = published_total_cells(model, tables, specs, rules.published_totals, dimensions) & eligible
     eligible &= ~kept
     absA = sp.csr_matrix((np.ones(model.A.nnz), model.A.indices, model.A.indptr), shape=model.A.shape)
     hidden = primary.copy()
@@ -465,8 +519,8 @@ def protect(
         if len(new) == 0 and len(upgrades) == 0:
             if kept.any():
                 log.warning(
-                    "protect: %d protected cells need more than the cells below the headline totals; "
-                    "the headline totals become partners (headlines_published)",
+                    "protect: %d protected cells need more than the cells below the published totals; "
+                    "those totals become partners (published_totals)",
                     len(failing),
                 )
                 eligible |= kept
