@@ -463,6 +463,11 @@ def protect(
 
     certify = certifier(true, req_lo, req_hi, mag, need, rules)
     moves: CubeMoves | None = None  # built once, the first time the MILP proof runs
+    # Targets the LP has certified in an earlier round. The loop only hides more cells and only
+    # widens bounds (a label hidden completely), so every table feasible before stays feasible and
+    # an interval can only widen: a certified target stays certified, and the LP of later rounds
+    # needs only the others (the same verdicts, hence the same partners; issue 25's speed).
+    lp_ok = np.zeros(len(targets), dtype=bool)
 
     for round_no in range(max_rounds):
         hidden, _stuck = _singleton_fixpoint(absA, hidden, eligible, level, cost)
@@ -498,10 +503,13 @@ def protect(
                     lb[upgrades], ub[upgrades] = x_lower(rules), np.inf
                     cache.clear()
                 continue
+        open_t = targets[~lp_ok]
         res = feasibility_intervals(
-            model.A, ~hidden, start, lb, ub, targets, cache=cache, certify=certify, start=start, gain=gain
+            model.A, ~hidden, start, lb, ub, open_t, cache=cache, certify=certify, start=start, gain=gain
         )
-        failing = targets[~certify(targets, res.lower, res.upper)]
+        passed = certify(open_t, res.lower, res.upper)
+        lp_ok[np.flatnonzero(~lp_ok)[passed]] = True
+        failing = open_t[~passed]
         if len(failing) == 0:
             # The LP passes every cell; whole-number tables must too (the outsider knows counts
             # are integers): the MILP proof of :mod:`._integer`, once per round that gets here.
