@@ -262,6 +262,19 @@ def _component_key(piece: _Piece, cells: np.ndarray) -> bytes:
     return h.digest()
 
 
+def remembered_tables(
+    A: sp.csr_matrix, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, cells: np.ndarray
+) -> list[np.ndarray]:
+    """The whole-number tables remembered for the component ``A x = b``, ``lo <= x <= hi`` of the
+    hidden cells ``cells`` (built as :func:`integer_protection` builds it; an infinite upper bound
+    as there), each checked against that system before it is returned. Every one is a feasible
+    table, so the LP audit may use them as witnesses before it solves an LP of its own."""
+    piece = _Piece(
+        sp.csr_matrix(A), np.asarray(b, float), np.asarray(lo, float), np.where(np.isinf(hi), 1e9, hi)
+    )
+    return [x for x in _WITNESSES.get(_component_key(piece, cells), []) if _is_table(piece, x)]
+
+
 def _remember(key: bytes, found: list[np.ndarray]) -> None:
     if not found:
         return
