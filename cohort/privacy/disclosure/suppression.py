@@ -18,7 +18,9 @@ The heuristic (sound, not optimal; it always terminates):
 
 "Cheapest" (issue 25, as HiTaS and τ-ARGUS's cost rising with the level): the lowest
 ``height`` (how aggregated a cell is over every dimension of its population, the same in
-every linked table: see :mod:`._model`), then the smallest count.
+every linked table: see :mod:`._model`), then the smallest count. The totals a deliberation
+asks for (``DisclosureRules.published_totals``: seed 003's administration and policy domains) are
+no partner at all until nothing else is left (:func:`published_total_cells`).
 
 Each round hides at least one more cell, so the loop ends; if a requirement cannot be met
 (for instance a relative protection interval larger than anything hiding can give), the
