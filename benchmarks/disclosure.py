@@ -129,7 +129,19 @@ def run_seed003(staff: int, kind: str = "warehouse") -> None:
     print(
         f"audit: passed={verdict.passed}, failing {s['failing_cells']}, exact bounds for {s['exact_cells']} cells"
     )
+    print_totals(prot.tables["origin_eu15"], frame.get_column("policy_domain").unique().to_list())
     print_utility(release_summary(prot.tables, prot.specs, prot.rules.label, prot.dimensions))
+
+
+def print_totals(table: pl.DataFrame, domains: list[str]) -> None:
+    """Whether the grand total and each policy-domain total (origin Total) are published (issue 25)."""
+    head = table.filter(pl.col("origin_eu15") == "Total")
+    grand = head.filter(pl.col("organisation__parent").is_null()).get_column("shown").to_list()
+    dom = head.filter(pl.col("organisation").is_in(domains)).get_column("shown")
+    print(
+        f"totals: grand total {'published' if grand and grand[0] != 'x' else 'hidden'}, "
+        f"policy-domain totals published {int((dom != 'x').sum())} of {len(domains)}"
+    )
 
 
 def print_utility(summary: dict) -> None:

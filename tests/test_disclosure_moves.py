@@ -4,8 +4,9 @@ witnesses the audit takes over from protect: they change how a cell is proven, n
 import numpy as np
 import polars as pl
 import pytest
+import scipy.sparse as sp
 
-from cohort.privacy.disclosure import Dimension, DisclosureRules, TableSpec, _integer, protect, tabulate
+from cohort.privacy.disclosure import Dimension, DisclosureRules, TableSpec, _integer, _lp, protect, tabulate
 from cohort.privacy.disclosure._model import build_model, cell_values
 from cohort.privacy.disclosure._moves import CubeMoves
 
@@ -130,3 +131,35 @@ def test_a_remembered_witness_counts_only_where_it_holds(monkeypatch):
     assert _integer.integer_protection(A, known, np.zeros(3), loose, np.array([0]), true, none).tolist() == [
         True
     ]
+
+
+def test_the_lp_audit_takes_remembered_tables_as_witnesses_only_where_they_hold(monkeypatch):
+    # x = y + z, y = z, true (4, 2, 2), x in [3, 7]: the table (6, 3, 3) moves every cell, so the
+    # LP certification needs no LP of its own when it is remembered for this system; a table that
+    # breaks an equation (5, 3, 2) is not taken, and the LPs run as before.
+    monkeypatch.setattr(_integer, "_WITNESSES", _integer.OrderedDict())
+    monkeypatch.setattr(_integer, "_component_key", lambda piece, cells: b"same")
+    A = sp.csr_matrix(np.array([[1.0, -1.0, -1.0], [0.0, 1.0, -1.0]]))
+    true = np.array([4.0, 2.0, 2.0])
+    lb, ub = np.array([3.0, 1.0, 1.0]), np.array([7.0, np.inf, np.inf])
+
+    def certify(cells: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        return upper - lower >= 1 - 1e-9  # two whole numbers
+
+    def run() -> np.ndarray:
+        res = _lp.feasibility_intervals(
+            A, np.zeros(3, dtype=bool), np.zeros(3), lb, ub, np.arange(3), certify=certify, start=true
+        )
+        return certify(np.arange(3), res.lower, res.upper)
+
+    _integer._WITNESSES[b"same"] = [np.array([6.0, 3.0, 3.0])]
+    with monkeypatch.context() as m:
+        m.setattr(_lp, "_gain_witness", lambda *a, **k: pytest.fail("a push LP ran"))
+        m.setattr(_lp._ComponentSolver, "bounds", lambda *a, **k: pytest.fail("an exact LP ran"))
+        assert run().all()
+    _integer._WITNESSES[b"same"] = [np.array([5.0, 3.0, 2.0])]
+    solved = []
+    real = _lp._ComponentSolver.bounds
+    monkeypatch.setattr(_lp._ComponentSolver, "bounds", lambda self, j: solved.append(j) or real(self, j))
+    monkeypatch.setattr(_lp, "_gain_witness", lambda *a, **k: None)  # no push: the exact LPs decide
+    assert run().all() and sorted(solved) == [0, 1, 2]

@@ -15,6 +15,8 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from cohort.privacy.disclosure._integer import remembered_tables
+
 try:  # SciPy ships the HiGHS bindings; reusing one model across objectives is ~5x faster.
     from scipy.optimize._highspy import _core as _hc  # noqa: PLC2701
 
@@ -244,6 +246,10 @@ def feasibility_intervals(
                         cell_hi,
                         inexact,
                         gain,
+                        # the audit after protect: protect's whole-number tables of this very system
+                        seeds=remembered_tables(
+                            sub, rhs[rows[crow]], lb[hidden[cols]], ub[hidden[cols]], hidden[cols]
+                        ),
                     )
                 for t in todo:
                     res = solver.bounds(local[int(t)])
@@ -330,6 +336,7 @@ def _certify_component(
     gain: np.ndarray | None = None,
     max_rounds: int = 10,
     seed: int = 0,
+    seeds: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     """Witness points for a component; returns the targets still needing exact LPs.
 
@@ -344,6 +351,13 @@ def _certify_component(
     hi = v.copy()
     need = np.ones(len(comp_targets)) if gain is None else np.maximum(gain[comp_targets], 1e-6)
     open_ = np.ones(len(comp_targets), dtype=bool)
+    # Feasible tables known already (``seeds``, checked by their giver) are witnesses like the push
+    # LPs' points: whatever they certify needs neither a push nor an exact LP.
+    for x in seeds or []:
+        lo = np.minimum(lo, x[pos])
+        hi = np.maximum(hi, x[pos])
+    if seeds:
+        open_ &= ~np.asarray(certify(comp_targets, lo, hi), dtype=bool)
     rng = np.random.default_rng(seed)
     recent: list[int] = []  # cells certified by the last rounds
     for r in range(max_rounds):

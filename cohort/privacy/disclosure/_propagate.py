@@ -30,18 +30,26 @@ def propagate_bounds(
     hidden = np.flatnonzero(~known)
     if len(hidden) == 0:
         return lower, upper
-    known_idx = np.flatnonzero(known)
-    rhs = -(A[:, known_idx] @ values[known_idx]) if len(known_idx) else np.zeros(A.shape[0])
-    H = sp.coo_matrix(A[:, hidden])
-    rows, cols, a = H.row, H.col, H.data
+    # The published part moved to the right-hand side, and the hidden cells' terms, without slicing
+    # A by columns (the slices took a third of a call at seed 003's 4,000 staff): the same sums (a
+    # hidden cell adds an exact 0.0) and the same terms in the same order.
+    if not A.has_sorted_indices:
+        A = A.sorted_indices()  # a copy: the caller's matrix stays as it is
+    rhs = -(A @ np.where(known, values, 0.0).astype(float))
+    coo = A.tocoo()
+    keep = ~known[coo.col]
+    local = np.full(A.shape[1], -1, dtype=np.int64)
+    local[hidden] = np.arange(len(hidden))
+    rows, cols, a = coo.row[keep], local[coo.col[keep]], coo.data[keep]
     m = A.shape[0]
     lo = np.asarray(lb, float)[hidden].copy()
     hi = np.asarray(ub, float)[hidden].copy()
     pos = a > 0
     with np.errstate(invalid="ignore"):
         for _ in range(max_iter):
-            tlo = np.where(pos, a * lo[cols], a * hi[cols])  # smallest value of the term
-            thi = np.where(pos, a * hi[cols], a * lo[cols])  # largest
+            at_lo, at_hi = lo[cols], hi[cols]
+            tlo = a * np.where(pos, at_lo, at_hi)  # smallest value of the term
+            thi = a * np.where(pos, at_hi, at_lo)  # largest
             lo_inf, hi_inf = np.isinf(tlo), np.isinf(thi)
             tlo0, thi0 = np.where(lo_inf, 0.0, tlo), np.where(hi_inf, 0.0, thi)
             smin, nmin = np.bincount(rows, tlo0, m), np.bincount(rows, lo_inf, m)

@@ -54,6 +54,15 @@ class DisclosureRules:
             rather than requiring it to reach both v - LPL and v + UPL. Sliding is the
             default because publishing zeros gives every hidden count a lower bound of 1
             per non-empty part, which no suppression can widen.
+        published_totals: dimension -> depth: the totals of that dimension's hierarchy down to
+            this depth (0: the grand total; 1: also the codes just below it, seed 003's policy
+            domains), every other dimension at its total, are never chosen as secondary partners
+            (nor a cell equal to one of them, a domain's only entity): the protection of the cells
+            below them is found among those cells. A deliberation that asks for these totals sets
+            it (seed 003: "voor de volledige Vlaamse administratie, per beleidsdomein", §4). Only
+            when nothing else is left to hide does the engine hide one (a warning; the release's
+            summary then tells). Empty by default: a headline total is the last partner of a
+            failing cell's equations (``suppression.headline_tier``).
     """
 
     threshold: int = 5
@@ -67,6 +76,7 @@ class DisclosureRules:
     min_entity_size: int = 0
     percentage_decimals: int = 1
     sliding_protection: bool = True
+    published_totals: Mapping[str, int] | None = None
 
     def __post_init__(self) -> None:
         if self.threshold < 1:
@@ -77,6 +87,10 @@ class DisclosureRules:
             raise ValueError(f"disclosure rules: dominance_k must be in (0, 1], got {self.dominance_k}")
         if self.p_percent is not None and not 0.0 <= self.p_percent <= 1.0:
             raise ValueError(f"disclosure rules: p_percent must be in [0, 1], got {self.p_percent}")
+        if any(int(depth) < 0 for depth in (self.published_totals or {}).values()):
+            raise ValueError(
+                f"disclosure rules: published_totals depths must be >= 0, got {self.published_totals}"
+            )
         if self.protection_interval < 0:
             raise ValueError(
                 f"disclosure rules: protection_interval must be >= 0, got {self.protection_interval}"

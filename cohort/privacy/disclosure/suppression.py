@@ -18,7 +18,9 @@ The heuristic (sound, not optimal; it always terminates):
 
 "Cheapest" (issue 25, as HiTaS and τ-ARGUS's cost rising with the level): the lowest
 ``height`` (how aggregated a cell is over every dimension of its population, the same in
-every linked table: see :mod:`._model`), then the smallest count.
+every linked table: see :mod:`._model`), then the smallest count. The totals a deliberation
+asks for (``DisclosureRules.published_totals``: seed 003's administration and policy domains) are
+no partner at all until nothing else is left (:func:`published_total_cells`).
 
 Each round hides at least one more cell, so the loop ends; if a requirement cannot be met
 (for instance a relative protection interval larger than anything hiding can give), the
@@ -27,6 +29,7 @@ result keeps failing cells and the gate's audit refuses it.
 
 import logging
 import time
+from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
@@ -45,7 +48,7 @@ from cohort.privacy.disclosure._checks import (
 )
 from cohort.privacy.disclosure._integer import integer_protection
 from cohort.privacy.disclosure._lp import feasibility_intervals
-from cohort.privacy.disclosure._model import ReleaseModel, build_model, cell_values, row_cells
+from cohort.privacy.disclosure._model import ReleaseModel, build_model, cell_values, parent_map, row_cells
 from cohort.privacy.disclosure._moves import CubeMoves
 from cohort.privacy.disclosure._propagate import hidden_components, propagate_bounds
 from cohort.privacy.disclosure.rules import DisclosureRules
@@ -55,6 +58,12 @@ log = logging.getLogger(__name__)
 
 #: Labels hidden per round for a cell boxed in by labels (see ``_partners_for_failing``).
 _LABELS_PER_ROUND = 10
+#: While rounds hide only such labels and the cells pinned do not get fewer, each round hides twice
+#: as many as the one before, up to this many times ``_LABELS_PER_ROUND``. At seed 003's 4,000 staff
+#: (issue 25) 59 pinned cells took some 170 rounds of 10 labels each, a round's propagation and
+#: partner search each time: with a cap of 4, 34 s -> 27 s of CPU and the same 8,356 rows "x"; a cap
+#: of 16 overshot (8,506 rows "x"; the demo's 2013 release 3,043 instead of 2,933).
+_LABELS_GROWTH_CAP = 4
 
 
 def headline_tier(model: ReleaseModel) -> np.ndarray:
@@ -79,8 +88,7 @@ def headline_tier(model: ReleaseModel) -> np.ndarray:
     tier = np.clip(height - (top - 2), 0, 2).astype(np.int64)
     # A cell equal to a headline (an equation of two cells: a policy domain's only pool, say) is
     # the same number: hiding it hides the headline, so it takes the headline's tier.
-    pairs = model.A[np.flatnonzero(np.diff(model.A.indptr) == 2)].tocoo()
-    first, second = pairs.col[0::2], pairs.col[1::2]
+    first, second = _equal_pairs(model)
     while len(first):
         top_pair = np.maximum(tier[first], tier[second])
         if (tier[first] == top_pair).all() and (tier[second] == top_pair).all():
@@ -88,6 +96,60 @@ def headline_tier(model: ReleaseModel) -> np.ndarray:
         np.maximum.at(tier, first, top_pair)
         np.maximum.at(tier, second, top_pair)
     return tier
+
+
+def _equal_pairs(model: ReleaseModel) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of every two-cell equation (a cell equal to another: a domain's only entity)."""
+    pairs = model.A[np.flatnonzero(np.diff(model.A.indptr) == 2)].tocoo()
+    return pairs.col[0::2], pairs.col[1::2]
+
+
+def published_total_cells(
+    model: ReleaseModel,
+    tables: dict[str, pl.DataFrame],
+    specs: dict[str, TableSpec],
+    published_totals: Mapping[str, int] | None,
+    dimensions: dict[str, Dimension] | None = None,
+) -> np.ndarray:
+    """Per cell: True for a total the rules keep published (``DisclosureRules.published_totals``):
+    a code of dimension ``d`` at most ``depth`` steps below its total, every other dimension of its
+    table at its total, and every cell equal to one (hiding it would give the total away)."""
+    out = np.zeros(model.n_cells, dtype=bool)
+    if not published_totals:
+        return out
+    dimensions = dimensions or {}
+    for name, frame in tables.items():
+        for d, depth in published_totals.items():
+            if d not in specs[name].dimensions:
+                continue
+            dim = dimensions.get(d, Dimension(d))
+            pm = parent_map(name, frame, d, dim)
+            near = [c for c in pm if _depth(pm, c) <= int(depth)]
+            others = [
+                pl.col(o).cast(pl.String) == dimensions.get(o, Dimension(o)).total_label
+                for o in specs[name].dimensions
+                if o != d
+            ]
+            mask = frame.select(
+                pl.all_horizontal([pl.col(d).cast(pl.String).is_in(near), *others])
+            ).to_series()
+            out[row_cells(model, name)[mask.to_numpy()]] = True
+    first, second = _equal_pairs(model)
+    while len(first):
+        either = out[first] | out[second]
+        if (out[first] == either).all() and (out[second] == either).all():
+            break
+        out[first] |= either
+        out[second] |= either
+    return out
+
+
+def _depth(pm: dict[str, str | None], code: str) -> int:
+    """Steps from ``code`` up to the total of its hierarchy ``pm`` (code -> parent)."""
+    steps, cur = 0, pm.get(code)
+    while cur is not None:
+        steps, cur = steps + 1, pm.get(cur)
+    return steps
 
 
 def _forced_cells(
@@ -168,6 +230,7 @@ def _partners_for_failing(
     cost: np.ndarray,
     labels: np.ndarray,
     tier: np.ndarray,
+    labels_per_round: int = _LABELS_PER_ROUND,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One more protection step per failing cell: (cells to hide, labels to turn into "x").
 
@@ -313,7 +376,7 @@ def _partners_for_failing(
             # margins first, a few per round: one per round took 500 rounds at 4,000 staff (seed
             # 003), all of them at once hid every label of the release
             near = np.flatnonzero((labels == labels[f]) & labelled)
-            upgrades += near[np.lexsort((near, -cost[near], -level[near]))][:_LABELS_PER_ROUND].tolist()
+            upgrades += near[np.lexsort((near, -cost[near], -level[near]))][:labels_per_round].tolist()
     return np.unique(picks.astype(np.int64)), np.unique(np.asarray(upgrades, dtype=np.int64))
 
 
@@ -392,6 +455,11 @@ def protect(
     # Never pick a zero or small count as a partner: then every non-forced "x" count is
     # >= threshold, which is what the audit lets the attacker assume.
     eligible = np.where(mag, True, n >= max(1, rules.threshold)) & ~primary
+    # A deliberation that asks for its totals (``published_totals``, seed 003) keeps them out of the
+    # partners: the cells below them must protect each other. Set aside, not dropped: if a round
+    # finds nothing else to hide, they come back as the last resort.
+    kept = published_total_cells(model, tables, specs, rules.published_totals, dimensions) & eligible
+    eligible &= ~kept
     absA = sp.csr_matrix((np.ones(model.A.nnz), model.A.indices, model.A.indptr), shape=model.A.shape)
     hidden = primary.copy()
     targets = np.flatnonzero(primary)
@@ -404,6 +472,12 @@ def protect(
 
     certify = certifier(true, req_lo, req_hi, mag, need, rules)
     moves: CubeMoves | None = None  # built once, the first time the MILP proof runs
+    # Targets the LP has certified in an earlier round. The loop only hides more cells and only
+    # widens bounds (a label hidden completely), so every table feasible before stays feasible and
+    # an interval can only widen: a certified target stays certified, and the LP of later rounds
+    # needs only the others (the same verdicts, hence the same partners; issue 25's speed).
+    lp_ok = np.zeros(len(targets), dtype=bool)
+    label_batch, last_pinned = _LABELS_PER_ROUND, 0
 
     for round_no in range(max_rounds):
         hidden, _stuck = _singleton_fixpoint(absA, hidden, eligible, level, cost)
@@ -424,8 +498,17 @@ def protect(
         if len(pinned):
             comp = hidden_components(model.A, ~hidden)
             new, upgrades = _partners_for_failing(
-                absA, hidden, shown_label, pinned, eligible, level, cost, comp, tier
+                absA, hidden, shown_label, pinned, eligible, level, cost, comp, tier, label_batch
             )
+            # labels only, and no fewer cells pinned than last round: a longer run of the same
+            # search, so the next batch is larger (``_LABELS_GROWTH_CAP``)
+            labels_only = len(new) == 0 and len(upgrades) > 0 and len(pinned) >= last_pinned
+            label_batch = (
+                min(2 * label_batch, _LABELS_GROWTH_CAP * _LABELS_PER_ROUND)
+                if labels_only
+                else _LABELS_PER_ROUND
+            )
+            last_pinned = len(pinned)
             log.debug(
                 "protect: %d pinned by propagation; %d partners, %d labels hidden",
                 len(pinned),
@@ -439,10 +522,13 @@ def protect(
                     lb[upgrades], ub[upgrades] = x_lower(rules), np.inf
                     cache.clear()
                 continue
+        open_t = targets[~lp_ok]
         res = feasibility_intervals(
-            model.A, ~hidden, start, lb, ub, targets, cache=cache, certify=certify, start=start, gain=gain
+            model.A, ~hidden, start, lb, ub, open_t, cache=cache, certify=certify, start=start, gain=gain
         )
-        failing = targets[~certify(targets, res.lower, res.upper)]
+        passed = certify(open_t, res.lower, res.upper)
+        lp_ok[np.flatnonzero(~lp_ok)[passed]] = True
+        failing = open_t[~passed]
         if len(failing) == 0:
             # The LP passes every cell; whole-number tables must too (the outsider knows counts
             # are integers): the MILP proof of :mod:`._integer`, once per round that gets here.
@@ -458,6 +544,15 @@ def protect(
             absA, hidden, shown_label, failing, eligible, level, cost, res.labels, tier
         )
         if len(new) == 0 and len(upgrades) == 0:
+            if kept.any():
+                log.warning(
+                    "protect: %d protected cells need more than the cells below the published totals; "
+                    "those totals become partners (published_totals)",
+                    len(failing),
+                )
+                eligible |= kept
+                kept[:] = False
+                continue
             log.warning(
                 "protect: %d protected cells cannot be protected further; the audit will refuse", len(failing)
             )
