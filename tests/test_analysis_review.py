@@ -236,3 +236,16 @@ def test_an_output_rejected_in_the_ui_is_not_released(lake, tmp_path):
     assert not (lake.releases / "labour_reserve_results" / "hand_study").exists()
     built = review.built_output(lake, submission(lake, "hand_study"), 2020)
     assert [d["decision"] for d in review.decisions(lake, built)] == ["rejected"]
+
+
+def test_the_index_of_analyses_shows_a_frozen_code_changed_after_its_build(lake, tmp_path):
+    """The review and its index are written from the secure build; a frozen analysis whose files were
+    changed since it was submitted shows that in the index instead of failing the review."""
+    submitted, _ = secure_build(lake, tmp_path)
+    built = review.built_output(lake, submitted, 2020)
+    with (submitted.code / "analysis.yaml").open("a") as changed:
+        changed.write("# edited after submission\n")
+    review.write_review(lake, built)
+    index = (lake.reports / "labour_reserve_results" / review.ANALYSES_INDEX).read_text()
+    row = next(r for r in index.split("<tr>") if "hand_study" in r)
+    assert "it was changed after submission" in row and ">waiting<" in row

@@ -29,7 +29,7 @@ import polars as pl
 
 from cohort import clock, settings, storage
 from cohort.analysis.models import ModelResult
-from cohort.analysis.registry import Submission
+from cohort.analysis.registry import Submission, SubmissionRefused
 from cohort.analysis.sources import analysable_projects
 from cohort.privacy import audit_log, scan
 from cohort.privacy import disclosure as dc
@@ -446,10 +446,14 @@ def write_review(lake: settings.Lake, built: BuiltOutput) -> tuple[str, Path]:
     (folder / "review.md").write_text(text)
     page = folder / "review.html"
     page.write_text(review_html(built, state, history))
+    try:
+        title = built.submitted.load().title
+    except SubmissionRefused as exc:  # code changed after its build: the index shows why, it does not fail
+        title = str(exc)
     summary = {
         "analysis": built.submitted.name,
         "year": built.year,
-        "title": built.submitted.load().title,
+        "title": title,
         "status": state.status,
         "approvers": list(state.approvers),
         "needed": state.needed,
@@ -512,9 +516,10 @@ def write_index(lake: settings.Lake, project: str) -> Path:
 # ----------------------------------------------------------------------------- release
 def scan_outputs(release: anonymous.ReleaseTables, models: list[dict], label: str) -> None:
     """The export scan (cohort/privacy/scan.py) over everything a release of an analysis would write: the
-    public columns of every table and the coefficients of every model. A project's releases publish the
-    codes its spec declares; an analysis's codes come from its own SQL, so they are scanned like an
-    export (national and enterprise numbers, keyed hashes, day-level dates in any form, nested types).
+    public columns of every table and the coefficients of every model. A project's release publishes the
+    classes its own SQL makes; an analysis's labels come from the researcher's SQL, so they are scanned
+    like an export (national and enterprise numbers, keyed hashes, day-level dates in any form, nested
+    types).
     :class:`ReviewError` naming the table, the column, the rule and the count (never the value)."""
     frames = {name: dc.public_frame(frame, release.specs[name]) for name, frame in release.tables.items()}
     for model in models:
