@@ -149,6 +149,9 @@ def show_markdown(page: Any, label: str) -> Any:
     page.locator("tr", has_text=label).get_by_text("[Show Markdown]").first.click()
     dialog = page.get_by_role("dialog")
     dialog.wait_for()
+    # the dialog's frame (title, Copy, Close) is drawn before the Markdown in it: wait for the content
+    # (a test read "review Copy Close" once, in a CI run at load 2-3)
+    dialog.locator("h1, h2, h3, p, li, table, img").first.wait_for()
     return dialog
 
 
