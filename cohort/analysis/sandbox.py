@@ -42,6 +42,25 @@ OPAQUE_TABLES = {"TABLE_FUNCTION", "PIVOT", "UNPIVOT"}
 RELATION_KEYS = {"table_name", "alias", "key"}
 
 
+def _serialized(query: str) -> dict:
+    """DuckDB's parse tree of ``query`` as JSON (``json_serialize_sql`` on a connection of its own: parsing
+    only, nothing runs); its ``error`` is true when DuckDB does not serialise the statement."""
+    with duckdb.connect(":memory:") as con:
+        return json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+
+
+def _nodes(tree: object) -> Iterator[dict]:
+    """Every mapping of a parse tree."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, list):
+            todo.extend(node)
+        elif isinstance(node, dict):
+            yield node
+            todo.extend(node.values())
+
+
 def columns_read(queries: Iterable[str]) -> set[str] | None:
     """Every name the queries use as a column (each part of ``a.b.c``), so that the sandbox copies only
     those columns of its tables; None when a query may read every column (``*``, ``COLUMNS(...)``, a
@@ -52,35 +71,26 @@ def columns_read(queries: Iterable[str]) -> set[str] | None:
     names: set[str] = set()
     relations: set[str] = set()
     whole_rows: set[str] = set()
-    with duckdb.connect(":memory:") as con:
-        for query in queries:
-            tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
-            if tree.get("error"):
+    for query in queries:
+        tree = _serialized(query)
+        if tree.get("error"):
+            return None
+        for node in _nodes(tree):
+            if node.get("class") in EVERY_COLUMN:
                 return None
-            todo: list[object] = [tree]
-            while todo:
-                node = todo.pop()
-                if isinstance(node, list):
-                    todo.extend(node)
-                    continue
-                if not isinstance(node, dict):
-                    continue
-                if node.get("class") in EVERY_COLUMN:
+            if node.get("class") == "COLUMN_REF":
+                parts = [str(part) for part in node.get("column_names", [])]
+                names.update(parts)
+                if len(parts) == 1:
+                    whole_rows.add(parts[0])
+            if node.get("type") == "JOIN":
+                if node.get("ref_type") == "NATURAL":  # joins on every column the two sides share
                     return None
-                if node.get("class") == "COLUMN_REF":
-                    parts = [str(part) for part in node.get("column_names", [])]
-                    names.update(parts)
-                    if len(parts) == 1:
-                        whole_rows.add(parts[0])
-                if node.get("type") == "JOIN":
-                    if node.get("ref_type") == "NATURAL":  # joins on every column the two sides share
-                        return None
-                    names.update(str(c) for c in node.get("using_columns") or [])  # USING (a, b)
-                if "class" not in node:  # a table reference or a CTE; an expression's alias names a column
-                    relations.update(
-                        str(v) for k, v in node.items() if k in RELATION_KEYS and isinstance(v, str) and v
-                    )
-                todo.extend(node.values())
+                names.update(str(c) for c in node.get("using_columns") or [])  # USING (a, b)
+            if "class" not in node:  # a table reference or a CTE; an expression's alias names a column
+                relations.update(
+                    str(v) for k, v in node.items() if k in RELATION_KEYS and isinstance(v, str) and v
+                )
     # "SELECT m FROM mobility_next m" reads the whole row of m
     return None if whole_rows & relations else names
 
@@ -94,29 +104,15 @@ class UncheckableQuery(ValueError):
 
 
 def _parse(query: str) -> dict:
-    """DuckDB's parse tree of ``query`` (``json_serialize_sql``: parsing only, nothing runs);
-    :class:`UncheckableQuery` when DuckDB does not serialise it (not a SELECT, a PIVOT statement, a
-    syntax error)."""
-    with duckdb.connect(":memory:") as con:
-        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+    """:func:`_serialized`, or :class:`UncheckableQuery` when DuckDB does not serialise ``query`` (not a
+    SELECT, a PIVOT statement, a syntax error) or it holds more than one statement."""
+    tree = _serialized(query)
     if tree.get("error"):
         reason = str(tree.get("error_message") or "not a SELECT").splitlines()[0]
         raise UncheckableQuery(f"only one SELECT statement is allowed ({reason})")
     if len(tree.get("statements", [])) != 1:
         raise UncheckableQuery("only one SELECT statement is allowed")
     return tree
-
-
-def _nodes(tree: object) -> Iterator[dict]:
-    """Every mapping of a parse tree."""
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, list):
-            todo.extend(node)
-        elif isinstance(node, dict):
-            yield node
-            todo.extend(node.values())
 
 
 def _names_used(expression: dict) -> tuple[set[str], bool]:

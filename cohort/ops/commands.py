@@ -735,7 +735,8 @@ def project_list(data_dir: str | None) -> None:
         f"{'project':<28} {'kind':<14} {'years':<11} {'assets':>6}  built years  releases  "
         f"{'retention':<10} {'days left':>9}  deliberation"
     )
-    for p in projects_of(defs):
+    projects = projects_of(defs)
+    for p in projects:
         project_years = range(p.spec.first_year, p.spec.last_year + 1)
         built = _built_years(lake, p.id, project_years, yearly=p.partitions_def is not None)
         # the releases themselves; their restricted sub-releases (one per small entity) are in `releases list`
@@ -749,7 +750,7 @@ def project_list(data_dir: str | None) -> None:
         )
     # a spec without assets of its own (labour_reserve_results): its results are submitted analyses,
     # released under it as <analysis>/<year>
-    listed = {p.id for p in projects_of(defs)}
+    listed = {p.id for p in projects}
     for project_id in project_ids():
         spec = spec_or_none(project_id)
         if project_id in listed or spec is None:
